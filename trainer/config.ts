@@ -1,0 +1,276 @@
+/**
+ * Training presets for TSPR, as typed objects, and the `--key=value` override parser.
+ *
+ * `paper` follows the official code's defaults (nnaisense/conditional-style-transfer, options/ and the
+ * README's training command). `small` keeps the architecture and shrinks widths and depths so that an
+ * iteration takes seconds on two CPU cores; `tiny` exists for tests.
+ */
+
+export interface ModelConfig {
+  /** Base width of the generator: latent = 12·ngf channels (4·ngf content, 4·ngf global style, 4·ngf local style). */
+  ngf: number;
+  /** Base width of the discriminator (layers ndf, 2ndf, 4ndf, 8ndf). */
+  ndf: number;
+  /** Residual blocks in the encoder. */
+  encoderBlocks: number;
+  /** Residual blocks in each decoder (main and auxiliary). */
+  decoderBlocks: number;
+  /** Stride-2 convs in the global-style sub-network (the paper's 3 take 64 px latents to 8 px). */
+  globalStyleConvs: number;
+  /** K nearest neighbours in both TPFR stages. */
+  knn: number;
+  /** Dropout rate on the TPFR attention logits (training only). */
+  attentionDropout: number;
+  /** Switch stage 1 (style recombination) of the TPFR layer on or off (ablation). */
+  styleTransfer: boolean;
+  /** Switch stage 2 (content recombination) of the TPFR layer on or off (ablation). */
+  contentTransfer: boolean;
+  /** Standard deviation of the Gaussian noise added to the discriminator's input. */
+  discriminatorNoise: number;
+}
+
+export interface TrainConfig extends ModelConfig {
+  /** Side of the square training crops, in pixels (must be a multiple of 4). */
+  cropSize: number;
+  /** Shorter side the images are resized to before the random scale and crop (paper: 286 for 256 crops). */
+  loadSize: number;
+  /** Content/style pairs per iteration; with more than one, TPFR peers pool over every style image of the batch. */
+  batchSize: number;
+  /** Total iterations. */
+  iterations: number;
+  /** Iterations at the end over which the learning rate decays linearly to zero. */
+  decayIterations: number;
+  learningRate: number;
+  beta1: number;
+  beta2: number;
+  /** Weight of the content feature cycle loss (λ_cont). */
+  lambdaContent: number;
+  /** Weight of the metric loss on style codes (λ_style). */
+  lambdaStyle: number;
+  /** Weight of the auxiliary latent cycle loss (λ_cycle_aux). */
+  lambdaCycleAux: number;
+  /** Weight of the auxiliary reconstruction loss (λ_idt_aux). */
+  lambdaIdtAux: number;
+  /** Weight of the main reconstruction loss (λ_idt; the README trains with 25). */
+  lambdaIdt: number;
+  /** Weight of the transfer latent cycle loss (λ_transf). */
+  lambdaTransfer: number;
+  /** Weight of the generator's adversarial loss. */
+  lambdaAdversarial: number;
+  /** Margin of the metric loss's hinge on the mean negative distance. */
+  metricMargin: number;
+  /** Size of the discriminator's history buffer of (real, fake, style) triplets. */
+  poolSize: number;
+  /** Seed for weights, data order, augmentation, noise and dropout. */
+  seed: number;
+  /** Iterations between metric lines. */
+  logEvery: number;
+  /** Iterations between checkpoints. */
+  checkpointEvery: number;
+  /** Fraction of unreadable images tolerated in a dataset before training refuses to start. */
+  maxCorruptFraction: number;
+}
+
+export const PRESET_NAMES = ['paper', 'small', 'tiny'] as const;
+export type PresetName = (typeof PRESET_NAMES)[number];
+
+const shared = {
+  attentionDropout: 0.2,
+  styleTransfer: true,
+  contentTransfer: true,
+  discriminatorNoise: 0.1,
+  learningRate: 4e-4,
+  beta1: 0.5,
+  beta2: 0.999,
+  lambdaContent: 1,
+  lambdaStyle: 1,
+  lambdaCycleAux: 1,
+  lambdaIdtAux: 1,
+  lambdaIdt: 25,
+  lambdaTransfer: 1,
+  lambdaAdversarial: 1,
+  metricMargin: 1.0,
+  poolSize: 50,
+  seed: 1,
+  maxCorruptFraction: 0.1,
+} satisfies Partial<TrainConfig>;
+
+export const PRESETS: Record<PresetName, TrainConfig> = {
+  // The official sizes: 200 "epochs" of 6,144 samples at batch 2 ≈ 614k iterations, the last 150 of them decaying.
+  paper: {
+    ...shared,
+    ngf: 64,
+    ndf: 64,
+    encoderBlocks: 6,
+    decoderBlocks: 6,
+    globalStyleConvs: 3,
+    knn: 5,
+    cropSize: 256,
+    loadSize: 286,
+    batchSize: 1,
+    iterations: 614_400,
+    decayIterations: 460_800,
+    logEvery: 100,
+    checkpointEvery: 2_000,
+  },
+  // Sized for two CPU cores on the wasm backend; see the README's "Choosing the small preset".
+  small: {
+    ...shared,
+    ngf: 16,
+    ndf: 16,
+    encoderBlocks: 3,
+    decoderBlocks: 3,
+    globalStyleConvs: 3,
+    knn: 5,
+    cropSize: 128,
+    loadSize: 143,
+    batchSize: 1,
+    iterations: 60_000,
+    decayIterations: 30_000,
+    logEvery: 20,
+    checkpointEvery: 200,
+  },
+  // For tests: a step takes well under a second on the cpu backend.
+  tiny: {
+    ...shared,
+    ngf: 4,
+    ndf: 4,
+    encoderBlocks: 1,
+    decoderBlocks: 1,
+    globalStyleConvs: 2,
+    knn: 3,
+    cropSize: 32,
+    loadSize: 36,
+    batchSize: 1,
+    iterations: 40,
+    decayIterations: 20,
+    logEvery: 5,
+    checkpointEvery: 10,
+  },
+};
+
+/** Inclusive bounds for numeric keys; a value outside them is refused. */
+const BOUNDS: Partial<Record<keyof TrainConfig, [number, number]>> = {
+  ngf: [1, 256],
+  ndf: [1, 256],
+  encoderBlocks: [0, 32],
+  decoderBlocks: [0, 32],
+  globalStyleConvs: [1, 6],
+  knn: [1, 64],
+  attentionDropout: [0, 0.9],
+  discriminatorNoise: [0, 10],
+  cropSize: [16, 1024],
+  loadSize: [16, 2048],
+  batchSize: [1, 64],
+  iterations: [1, 10_000_000],
+  decayIterations: [0, 10_000_000],
+  learningRate: [1e-8, 1],
+  beta1: [0, 0.9999],
+  beta2: [0, 0.99999],
+  lambdaContent: [0, 1000],
+  lambdaStyle: [0, 1000],
+  lambdaCycleAux: [0, 1000],
+  lambdaIdtAux: [0, 1000],
+  lambdaIdt: [0, 1000],
+  lambdaTransfer: [0, 1000],
+  lambdaAdversarial: [0, 1000],
+  metricMargin: [0, 100],
+  poolSize: [0, 10_000],
+  seed: [0, 2 ** 31 - 1],
+  logEvery: [1, 1_000_000],
+  checkpointEvery: [1, 1_000_000],
+  maxCorruptFraction: [0, 1],
+};
+
+const INTEGER_KEYS = new Set<keyof TrainConfig>([
+  'ngf',
+  'ndf',
+  'encoderBlocks',
+  'decoderBlocks',
+  'globalStyleConvs',
+  'knn',
+  'cropSize',
+  'loadSize',
+  'batchSize',
+  'iterations',
+  'decayIterations',
+  'poolSize',
+  'seed',
+  'logEvery',
+  'checkpointEvery',
+]);
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export function isPresetName(name: string): name is PresetName {
+  return (PRESET_NAMES as readonly string[]).includes(name);
+}
+
+export function presetConfig(name: string): TrainConfig {
+  if (!isPresetName(name)) {
+    throw new ConfigError(`Unknown preset "${name}". Expected one of: ${PRESET_NAMES.join(', ')}.`);
+  }
+  return { ...PRESETS[name] };
+}
+
+/**
+ * Applies string overrides (from `--key=value` flags or SageMaker's hyperparameters.json, whose values
+ * are all strings) to a preset. Every problem is collected and reported at once.
+ */
+export function applyOverrides(base: TrainConfig, overrides: Record<string, string>): TrainConfig {
+  const config: TrainConfig = { ...base };
+  const problems: string[] = [];
+  const validKeys = Object.keys(base) as (keyof TrainConfig)[];
+  for (const [rawKey, raw] of Object.entries(overrides)) {
+    const key = rawKey as keyof TrainConfig;
+    if (!validKeys.includes(key)) {
+      problems.push(`Unknown key "${rawKey}". Valid keys: ${validKeys.join(', ')}.`);
+      continue;
+    }
+    const current = base[key];
+    if (typeof current === 'boolean') {
+      if (raw !== 'true' && raw !== 'false') problems.push(`${key} must be true or false, got "${raw}".`);
+      else (config as unknown as Record<string, unknown>)[key] = raw === 'true';
+      continue;
+    }
+    const value = Number(raw);
+    if (raw.trim() === '' || !Number.isFinite(value)) {
+      problems.push(`${key} must be a number, got "${raw}".`);
+      continue;
+    }
+    (config as unknown as Record<string, unknown>)[key] = value;
+  }
+  problems.push(...validateConfig(config));
+  if (problems.length > 0) throw new ConfigError(problems.join('\n'));
+  return config;
+}
+
+/** Returns every problem with a config (empty when it is valid). */
+export function validateConfig(config: TrainConfig): string[] {
+  const problems: string[] = [];
+  for (const [key, [lo, hi]] of Object.entries(BOUNDS) as [keyof TrainConfig, [number, number]][]) {
+    const value = config[key] as number;
+    if (INTEGER_KEYS.has(key) && !Number.isInteger(value)) problems.push(`${key} must be an integer, got ${value}.`);
+    else if (value < lo || value > hi) problems.push(`${key} must be between ${lo} and ${hi}, got ${value}.`);
+  }
+  if (config.cropSize % 4 !== 0) problems.push(`cropSize must be a multiple of 4, got ${config.cropSize}.`);
+  if (config.loadSize < config.cropSize / 0.9) {
+    problems.push(`loadSize must be at least cropSize/0.9 (${Math.ceil(config.cropSize / 0.9)}), got ${config.loadSize}.`);
+  }
+  if (config.decayIterations > config.iterations) {
+    problems.push(`decayIterations (${config.decayIterations}) cannot exceed iterations (${config.iterations}).`);
+  }
+  const latentSide = config.cropSize / 4;
+  if (latentSide / 2 ** config.globalStyleConvs < 1) {
+    problems.push(`globalStyleConvs ${config.globalStyleConvs} is too many for a ${latentSide} px latent.`);
+  }
+  return problems;
+}
+
+/** Channel layout of the latent: content | global style | local style. */
+export function latentChannels(config: ModelConfig): { content: number; globalStyle: number; localStyle: number; total: number } {
+  const c = 4 * config.ngf;
+  return { content: c, globalStyle: c, localStyle: c, total: 3 * c };
+}
