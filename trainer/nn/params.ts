@@ -13,6 +13,7 @@
  * statistics) lives in the same store, so checkpoints and the exporter see one flat map.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { stopGradient } from './stop-gradient';
 
 export interface NamedArray {
   shape: number[];
@@ -29,11 +30,31 @@ function hashName(name: string): number {
   return h;
 }
 
+/** Engine-wide variable names must be unique; stores in one process get distinct suffixes. */
+let storeCounter = 0;
+
 export class ParamStore {
   private readonly variables = new Map<string, tf.Variable>();
   private readonly trainableNames = new Set<string>();
+  private readonly instance = ++storeCounter;
+  private frozenPrefixes: readonly string[] = [];
 
   constructor(readonly seed: number) {}
+
+  /**
+   * Runs `fn` with the parameters under `prefixes` frozen: reads of them return a value whose gradient
+   * is zero, so a loss computed inside reaches other parameters (and inputs) but not these. The main
+   * step uses this to apply the encoder to its outputs without training the encoder.
+   */
+  withFrozen<T>(prefixes: readonly string[], fn: () => T): T {
+    const previous = this.frozenPrefixes;
+    this.frozenPrefixes = [...previous, ...prefixes];
+    try {
+      return fn();
+    } finally {
+      this.frozenPrefixes = previous;
+    }
+  }
 
   /** A trainable weight drawn from N(mean, std²), seeded by the store's seed and the name. */
   normal(name: string, shape: number[], std = 0.02, mean = 0): tf.Variable {
@@ -58,7 +79,18 @@ export class ParamStore {
   get(name: string): tf.Variable {
     const v = this.variables.get(name);
     if (!v) throw new Error(`No parameter named "${name}".`);
+    if (this.frozenPrefixes.some((p) => name.startsWith(p))) {
+      // A frozen read is a plain tensor, not the variable: forward passes only read weights, and frozen
+      // names are never assigned to (only batch-norm state is, and it is never frozen).
+      return stopGradient(v) as unknown as tf.Variable;
+    }
     return v;
+  }
+
+  /** The parameter's name for a variable of this store (inverse of get). */
+  nameOf(variable: tf.Variable): string {
+    for (const [name, v] of this.variables) if (v === variable) return name;
+    throw new Error(`Variable "${variable.name}" does not belong to this store.`);
   }
 
   /** Every name, in registration order. */
@@ -122,7 +154,7 @@ export class ParamStore {
       initial.dispose();
       throw new Error(`Parameter "${name}" is declared twice.`);
     }
-    const v = tf.variable(initial, trainable, `${name}#${this.seed}#${Math.random().toString(36).slice(2)}`);
+    const v = tf.variable(initial, trainable, `${name}@${this.instance}`);
     initial.dispose();
     this.variables.set(name, v);
     if (trainable) this.trainableNames.add(name);

@@ -1,0 +1,37 @@
+// Lint rules: typescript-eslint's recommended set, plus import boundaries that hold the architecture:
+// the domain core imports nothing from adapters or foreign runtimes, and onnxruntime-node is imported
+// only by the engine's session module.
+const js = require('@eslint/js');
+const tseslint = require('typescript-eslint');
+
+module.exports = tseslint.config(
+  { ignores: ['node_modules/**', '**/cdk.out/**', 'coverage/**', 'functions/graphql/generated/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { require: 'readonly', module: 'writable', process: 'readonly', __dirname: 'readonly', console: 'readonly' } },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-require-imports': 'off',
+      'no-restricted-imports': ['error', { paths: [{ name: 'onnxruntime-node', message: 'Only functions/engine/onnx-session.ts imports onnxruntime-node.' }] }],
+    },
+  },
+  {
+    files: ['functions/engine/onnx-session.ts'],
+    rules: { 'no-restricted-imports': 'off' },
+  },
+  {
+    files: ['functions/core/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['**/adapters/**', '**/graphql/**', '**/engine/**', '**/local/**', '**/handlers/**'], message: 'The core imports only the core.' },
+            { group: ['@aws-sdk/*', 'graphql', 'onnxruntime-node', 'better-sqlite3', 'node:fs', 'fs', 'aws-cdk-lib'], message: 'The core imports no foreign runtime.' },
+          ],
+        },
+      ],
+    },
+  },
+);

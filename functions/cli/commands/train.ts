@@ -1,0 +1,88 @@
+/**
+ * `peerstyle train`: trains TSPR on an image folder (content/ + style/), locally or, with `--sagemaker`,
+ * under the SageMaker training-container contract (trainer/sagemaker.ts). Config keys are set with
+ * `--key=value` (for example `--ngf=32`); see trainer/config.ts for the keys and their bounds.
+ */
+import path from 'node:path';
+import { runTraining, type TrainOptions } from '../../../trainer/train';
+import {
+  DEFAULT_OPT_ML,
+  readHyperparameters,
+  resolveTrainingChannel,
+  sageMakerLayout,
+  writeFailure,
+} from '../../../trainer/sagemaker';
+import { parseArgs, usage, UsageError, type FlagSpec } from '../args';
+
+const FLAGS: Record<string, FlagSpec> = {
+  preset: { type: 'string', description: 'paper, small or tiny (default small)' },
+  data: { type: 'string', description: 'dataset folder with content/ and style/' },
+  out: { type: 'string', description: 'run folder: checkpoints/, metrics.jsonl, model/' },
+  steps: { type: 'string', description: 'stop after this iteration (default: the preset’s iterations)' },
+  resume: { type: 'boolean', description: 'continue from the latest checkpoint in the run folder' },
+  backend: { type: 'string', description: 'tensorflow (tfjs-node[-gpu]), wasm or cpu (default: best available)' },
+  sagemaker: { type: 'boolean', description: 'run under the SageMaker /opt/ml contract' },
+  'opt-ml': { type: 'string', description: `root of the SageMaker layout (default ${DEFAULT_OPT_ML})` },
+  help: { type: 'boolean', description: 'show this help' },
+};
+
+/** Hyperparameters with a meaning of their own; every other key is a config override. */
+const SPECIAL_HYPERPARAMETERS = new Set(['preset', 'steps', 'backend']);
+
+export async function trainCommand(argv: string[]): Promise<number> {
+  const { flags, overrides, positionals } = parseArgs(argv, FLAGS, true);
+  if (flags.help) {
+    process.stdout.write(usage('train', 'train the TSPR model', FLAGS));
+    return 0;
+  }
+  if (positionals.length) throw new UsageError(`Unexpected argument "${positionals[0]}".`);
+  if (flags.sagemaker) return trainSageMaker(flags, overrides);
+
+  if (typeof flags.data !== 'string') throw new UsageError('--data <dir> is required.');
+  if (typeof flags.out !== 'string') throw new UsageError('--out <dir> is required.');
+  const opts: TrainOptions = {
+    preset: (flags.preset as string | undefined) ?? 'small',
+    overrides,
+    dataDir: path.resolve(flags.data),
+    outDir: path.resolve(flags.out),
+    steps: parseSteps(flags.steps as string | undefined),
+    resume: Boolean(flags.resume),
+    backend: flags.backend as string | undefined,
+  };
+  const result = await runTraining(opts);
+  return result.iteration > 0 ? 0 : 1;
+}
+
+function parseSteps(raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--steps must be a positive integer, got "${raw}".`);
+  return n;
+}
+
+async function trainSageMaker(flags: Record<string, unknown>, cliOverrides: Record<string, string>): Promise<number> {
+  const root = (flags['opt-ml'] as string | undefined) ?? process.env.PEERSTYLE_OPT_ML ?? DEFAULT_OPT_ML;
+  const layout = sageMakerLayout(root);
+  try {
+    const hyper = await readHyperparameters(layout.hyperparametersFile);
+    const overrides: Record<string, string> = {};
+    for (const [k, v] of Object.entries(hyper)) if (!SPECIAL_HYPERPARAMETERS.has(k)) overrides[k] = v;
+    Object.assign(overrides, cliOverrides);
+    const result = await runTraining({
+      preset: hyper.preset ?? (flags.preset as string | undefined) ?? 'small',
+      overrides,
+      dataDir: await resolveTrainingChannel(layout.dataDir),
+      outDir: path.join(root, 'output', 'data'),
+      checkpointDir: layout.checkpointDir,
+      modelDir: layout.modelDir,
+      steps: parseSteps(hyper.steps ?? (flags.steps as string | undefined)),
+      // SageMaker restarts a spot-interrupted job with the checkpoints restored: always resume.
+      resume: true,
+      backend: hyper.backend ?? (flags.backend as string | undefined),
+    });
+    return result.iteration > 0 ? 0 : 1;
+  } catch (err) {
+    await writeFailure(layout.failureFile, (err as Error).message);
+    throw err;
+  }
+}

@@ -1,0 +1,38 @@
+/**
+ * The `peerstyle` command: dispatches to a subcommand and turns errors into one clear line on stderr
+ * and a non-zero exit code (2 for usage errors, 1 for everything else).
+ */
+import { UsageError } from './args';
+import { trainCommand } from './commands/train';
+
+type Command = (argv: string[]) => Promise<number>;
+
+const COMMANDS: Record<string, { run: Command; summary: string }> = {
+  train: { run: trainCommand, summary: 'train the TSPR model on an image folder' },
+};
+
+function help(): string {
+  const rows = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(12)}${c.summary}`);
+  return `Usage: peerstyle <command> [options]\n\nCommands:\n${rows.join('\n')}\n\nRun "peerstyle <command> --help" for a command's options.\n`;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === 'help') {
+    process.stdout.write(help());
+    return name ? 0 : 2;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    process.stderr.write(`Unknown command "${name}". Expected one of: ${Object.keys(COMMANDS).join(', ')}.\n`);
+    return 2;
+  }
+  try {
+    return await command.run(rest);
+  } catch (err) {
+    const e = err as Error;
+    process.stderr.write(`peerstyle ${name}: ${e.message}\n`);
+    if (process.env.PEERSTYLE_DEBUG) process.stderr.write(`${e.stack}\n`);
+    return err instanceof UsageError ? 2 : 1;
+  }
+}

@@ -1,0 +1,184 @@
+/**
+ * The training run behind `peerstyle train`: validates the inputs, builds or resumes the model, loops
+ * over iterations with a progress bar and metric lines, checkpoints at an interval, on SIGTERM/SIGINT and
+ * at the end, and writes the final weights to the model folder.
+ *
+ * Run folder layout (`--out`): `checkpoints/` (see checkpoint.ts), `metrics.jsonl` (one JSON object per
+ * metric line, appended across resumed runs) and `model/` (the final weights, `weights.json` +
+ * `weights.bin`, read by `peerstyle export`).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { applyOverrides, presetConfig, type TrainConfig } from './config';
+import { initBackend } from './backend';
+import { createModel } from './model';
+import { TsprTrainer, type StepLosses } from './train-step';
+import { findLatestCheckpoint, readCheckpoint, restoreTrainer, saveCheckpoint } from './checkpoint';
+import { indexDataset } from './data/dataset-index';
+import { PairSampler, type SamplerState } from './data/pair-sampler';
+import { ProgressBar, metricLine } from './progress';
+import { saveWeights } from './weights';
+
+export interface TrainOptions {
+  preset: string;
+  overrides: Record<string, string>;
+  dataDir: string;
+  outDir: string;
+  /** Stop after this iteration (default: the config's `iterations`). The LR schedule is unaffected. */
+  steps?: number;
+  resume: boolean;
+  /** Checkpoint folder, when it is not `<outDir>/checkpoints` (SageMaker's /opt/ml/checkpoints). */
+  checkpointDir?: string;
+  /** Model folder, when it is not `<outDir>/model` (SageMaker's /opt/ml/model). */
+  modelDir?: string;
+  backend?: string;
+  /** Where metric lines go (default stdout). */
+  log?: (line: string) => void;
+  /** Progress bar stream (default stderr). */
+  progressStream?: NodeJS.WriteStream;
+  onWarning?: (message: string) => void;
+  /** Stops the loop after the current iteration (in addition to SIGTERM/SIGINT). */
+  signal?: AbortSignal;
+  /** Handle SIGTERM/SIGINT (default true). */
+  handleSignals?: boolean;
+}
+
+export interface TrainResult {
+  iteration: number;
+  stoppedBySignal: boolean;
+  checkpoint: string;
+  modelDir: string;
+  first: StepLosses | null;
+  last: StepLosses | null;
+  backend: string;
+}
+
+/** Keys that may change when a run resumes; all others must match the checkpoint. */
+const RESUMABLE_KEYS = new Set<keyof TrainConfig>(['iterations', 'decayIterations', 'logEvery', 'checkpointEvery']);
+
+export async function runTraining(opts: TrainOptions): Promise<TrainResult> {
+  const log = opts.log ?? ((line: string) => process.stdout.write(line + '\n'));
+  const warn = opts.onWarning ?? ((m: string) => process.stderr.write(`warning: ${m}\n`));
+  const checkpointDir = opts.checkpointDir ?? path.join(opts.outDir, 'checkpoints');
+  const modelDir = opts.modelDir ?? path.join(opts.outDir, 'model');
+
+  // Validate everything that can be wrong before any file is written.
+  let cfg = applyOverrides(presetConfig(opts.preset), opts.overrides);
+  const latest = opts.resume ? await findLatestCheckpoint(checkpointDir) : null;
+  const checkpoint = latest ? await readCheckpoint(latest) : null;
+  if (checkpoint) {
+    const saved = checkpoint.meta.config;
+    const changed = (Object.keys(saved) as (keyof TrainConfig)[]).filter(
+      (k) => !RESUMABLE_KEYS.has(k) && k in opts.overrides && saved[k] !== cfg[k],
+    );
+    if (checkpoint.meta.preset !== opts.preset) {
+      throw new Error(
+        `The checkpoint in ${checkpointDir} was trained with preset "${checkpoint.meta.preset}", not "${opts.preset}".`,
+      );
+    }
+    if (changed.length) {
+      throw new Error(`Cannot change ${changed.join(', ')} when resuming; only ${[...RESUMABLE_KEYS].join(', ')} may change.`);
+    }
+    const resumable: Partial<TrainConfig> = {};
+    for (const k of RESUMABLE_KEYS) if (k in opts.overrides) Object.assign(resumable, { [k]: cfg[k] });
+    cfg = { ...saved, ...resumable };
+  }
+  const stopAt = opts.steps ?? cfg.iterations;
+  if (!Number.isInteger(stopAt) || stopAt < 1) throw new Error(`--steps must be a positive integer, got ${opts.steps}.`);
+  const index = await indexDataset(opts.dataDir, { maxCorruptFraction: cfg.maxCorruptFraction, onWarning: warn });
+
+  const backend = await initBackend(opts.backend);
+  const store = createModel(cfg, cfg.seed);
+  const trainer = new TsprTrainer(cfg, store);
+  let sampler: PairSampler;
+  let trainSeconds = 0;
+  if (checkpoint) {
+    const { meta, arrays } = checkpoint;
+    restoreTrainer(trainer, meta, arrays);
+    sampler = new PairSampler(index, cfg, meta.sampler as SamplerState);
+    trainSeconds = meta.trainSeconds;
+    log(`# resumed from ${latest} at iteration ${trainer.iteration}`);
+  } else {
+    sampler = new PairSampler(index, cfg);
+  }
+  log(
+    `# backend=${backend.name} preset=${opts.preset} params=${store.count()} content=${index.content.length} ` +
+      `style_classes=${index.styleClasses.length} crop=${cfg.cropSize}`,
+  );
+
+  let stopRequested = false;
+  const onSignal = () => {
+    stopRequested = true;
+  };
+  const handleSignals = opts.handleSignals ?? true;
+  if (handleSignals) {
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  }
+  opts.signal?.addEventListener('abort', onSignal);
+
+  const metricsFile = path.join(opts.outDir, 'metrics.jsonl');
+  await fs.mkdir(opts.outDir, { recursive: true });
+  const bar = new ProgressBar(stopAt, trainer.iteration, opts.progressStream);
+  let first: StepLosses | null = null;
+  let last: StepLosses | null = null;
+  const window: StepLosses[] = [];
+  let windowStart = Date.now();
+  let segmentStart = Date.now();
+  let lastCheckpoint = '';
+  const save = async () => {
+    trainSeconds += (Date.now() - segmentStart) / 1000;
+    segmentStart = Date.now();
+    lastCheckpoint = await saveCheckpoint({ dir: checkpointDir, preset: opts.preset, trainer, sampler: sampler.state(), trainSeconds });
+  };
+
+  try {
+    while (trainer.iteration < stopAt && !stopRequested) {
+      const batch = await sampler.next();
+      const losses = trainer.step(batch);
+      first ??= losses;
+      last = losses;
+      window.push(losses);
+      const it = trainer.iteration;
+      bar.update(it, losses as unknown as Record<string, number>);
+      if (it % cfg.logEvery === 0 || it === stopAt) {
+        const seconds = (Date.now() - windowStart) / 1000;
+        const mean: Record<string, number> = {};
+        for (const key of Object.keys(losses) as (keyof StepLosses)[]) {
+          mean[key] = window.reduce((s, l) => s + l[key], 0) / window.length;
+        }
+        mean.lr = trainer.learningRate();
+        mean.it_per_s = window.length / Math.max(seconds, 1e-9);
+        log(metricLine(it, mean));
+        await fs.appendFile(metricsFile, JSON.stringify({ step: it, ...mean, at: new Date().toISOString() }) + '\n');
+        window.length = 0;
+        windowStart = Date.now();
+        bar.update(it, losses as unknown as Record<string, number>, true);
+      }
+      if (it % cfg.checkpointEvery === 0) await save();
+      if (tf.memory().numTensors > 10_000) throw new Error(`Tensor leak: ${tf.memory().numTensors} tensors alive.`);
+    }
+    bar.finish();
+    await save();
+    if (!stopRequested) await saveWeights(modelDir, store, { preset: opts.preset, config: cfg, iteration: trainer.iteration, trainSeconds, dataset: opts.dataDir });
+    log(`# ${stopRequested ? 'stopped' : 'finished'} at iteration ${trainer.iteration}; checkpoint ${lastCheckpoint}`);
+    return {
+      iteration: trainer.iteration,
+      stoppedBySignal: stopRequested,
+      checkpoint: lastCheckpoint,
+      modelDir,
+      first,
+      last,
+      backend: backend.name,
+    };
+  } finally {
+    if (handleSignals) {
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+    }
+    opts.signal?.removeEventListener('abort', onSignal);
+    trainer.dispose();
+    store.dispose();
+  }
+}

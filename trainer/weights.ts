@@ -1,0 +1,71 @@
+/**
+ * Final model weights: `weights.json` (the training summary and an index of the arrays) and
+ * `weights.bin` (float32 arrays back to back), the input of `peerstyle export`. Unlike a checkpoint they
+ * hold no optimiser state, only what inference needs plus the discriminator (kept for fine-tuning).
+ */
+import { createHash } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import type { TrainConfig } from './config';
+import type { NamedArray, ParamStore } from './nn/params';
+
+export const WEIGHTS_FORMAT = 'peerstyle-weights/1';
+
+export interface WeightsMeta {
+  format: typeof WEIGHTS_FORMAT;
+  preset: string;
+  config: TrainConfig;
+  iteration: number;
+  trainSeconds: number;
+  dataset: string;
+  arrays: { name: string; shape: number[]; offset: number; length: number }[];
+  sha256: string;
+}
+
+export async function saveWeights(
+  dir: string,
+  store: ParamStore,
+  info: Pick<WeightsMeta, 'preset' | 'config' | 'iteration' | 'trainSeconds' | 'dataset'>,
+): Promise<void> {
+  const arrays = store.toNamedArrays();
+  const index: WeightsMeta['arrays'] = [];
+  let offset = 0;
+  for (const [name, a] of Object.entries(arrays)) {
+    index.push({ name, shape: a.shape, offset, length: a.data.length });
+    offset += a.data.length * 4;
+  }
+  const bin = Buffer.alloc(offset);
+  for (const e of index) {
+    const d = arrays[e.name].data;
+    Buffer.from(d.buffer, d.byteOffset, d.byteLength).copy(bin, e.offset);
+  }
+  const meta: WeightsMeta = {
+    format: WEIGHTS_FORMAT,
+    ...info,
+    arrays: index,
+    sha256: createHash('sha256').update(bin).digest('hex'),
+  };
+  await fs.mkdir(dir, { recursive: true });
+  const tmpBin = path.join(dir, `.weights.bin.tmp-${process.pid}`);
+  const tmpJson = path.join(dir, `.weights.json.tmp-${process.pid}`);
+  await fs.writeFile(tmpBin, bin);
+  await fs.writeFile(tmpJson, JSON.stringify(meta, null, 1));
+  await fs.rename(tmpBin, path.join(dir, 'weights.bin'));
+  await fs.rename(tmpJson, path.join(dir, 'weights.json'));
+}
+
+export async function readWeights(dir: string): Promise<{ meta: WeightsMeta; arrays: Record<string, NamedArray> }> {
+  const meta = JSON.parse(await fs.readFile(path.join(dir, 'weights.json'), 'utf8')) as WeightsMeta;
+  if (meta.format !== WEIGHTS_FORMAT) throw new Error(`${dir} does not hold Peerstyle weights.`);
+  const bin = await fs.readFile(path.join(dir, 'weights.bin'));
+  if (createHash('sha256').update(bin).digest('hex') !== meta.sha256) {
+    throw new Error(`${dir}/weights.bin is corrupt: checksum mismatch.`);
+  }
+  const arrays: Record<string, NamedArray> = {};
+  for (const e of meta.arrays) {
+    const data = new Float32Array(e.length);
+    Buffer.from(data.buffer).set(bin.subarray(e.offset, e.offset + e.length * 4));
+    arrays[e.name] = { shape: e.shape, data };
+  }
+  return { meta, arrays };
+}
