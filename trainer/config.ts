@@ -125,10 +125,10 @@ export const PRESETS: Record<PresetName, TrainConfig> = {
     cropSize: 128,
     loadSize: 143,
     batchSize: 1,
-    iterations: 60_000,
-    decayIterations: 30_000,
+    iterations: 12_000,
+    decayIterations: 6_000,
     logEvery: 20,
-    checkpointEvery: 200,
+    checkpointEvery: 100,
   },
   // For tests: a step takes well under a second on the cpu backend.
   tiny: {
@@ -263,7 +263,8 @@ export function validateConfig(config: TrainConfig): string[] {
     problems.push(`decayIterations (${config.decayIterations}) cannot exceed iterations (${config.iterations}).`);
   }
   const latentSide = config.cropSize / 4;
-  if (latentSide / 2 ** config.globalStyleConvs < 1) {
+  // Instance norm needs at least 2×2 positions: the global-style net's last map must keep them.
+  if (latentSide / 2 ** config.globalStyleConvs < 2) {
     problems.push(`globalStyleConvs ${config.globalStyleConvs} is too many for a ${latentSide} px latent.`);
   }
   return problems;

@@ -179,10 +179,10 @@ export class TsprTrainer {
         [recStyleBAux, styleB],
       ]);
       const lossAux = tf.addN([
-        lZCont.mul(cfg.lambdaContent),
-        lMetric.mul(cfg.lambdaStyle),
-        lCycleAux.mul(cfg.lambdaCycleAux),
-        lIdtAux.mul(cfg.lambdaIdtAux),
+        tf.mul(lZCont, cfg.lambdaContent),
+        tf.mul(lMetric, cfg.lambdaStyle),
+        tf.mul(lCycleAux, cfg.lambdaCycleAux),
+        tf.mul(lIdtAux, cfg.lambdaIdtAux),
       ]) as tf.Scalar;
 
       // Main losses: adversarial (D read as is; its weights are not in this step's variables), main
@@ -197,7 +197,7 @@ export class TsprTrainer {
         noiseSeedG,
       ) as tf.Tensor4D;
       const [pRealA, pRecA, pRealB, pFakeB] = splitBatch(discriminate(store, cfg, dIn, dEx, noise), 4);
-      const lAdv = tf.add(ralsganGeneratorLoss(pRealA, pRecA), ralsganGeneratorLoss(pRealB, pFakeB)).mul(0.5);
+      const lAdv = tf.mul(tf.add(ralsganGeneratorLoss(pRealA, pRecA), ralsganGeneratorLoss(pRealB, pFakeB)), 0.5) as tf.Scalar;
       const lIdt = reconstructionLoss([
         [recA, realA],
         [recStyleB, styleB],
@@ -210,9 +210,9 @@ export class TsprTrainer {
         stopGradient(codeStyleB.style),
       );
       const lossMain = tf.addN([
-        lAdv.mul(cfg.lambdaAdversarial),
-        lIdt.mul(cfg.lambdaIdt),
-        lTransf.mul(cfg.lambdaTransfer),
+        tf.mul(lAdv, cfg.lambdaAdversarial),
+        tf.mul(lIdt, cfg.lambdaIdt),
+        tf.mul(lTransf, cfg.lambdaTransfer),
       ]) as tf.Scalar;
 
       Object.assign(kept, {
@@ -258,9 +258,10 @@ export class TsprTrainer {
         noiseSeedD,
       ) as tf.Tensor4D;
       const [pRealA, pFakeA, pRealB, pFakeB] = splitBatch(discriminate(store, cfg, images, exemplars, noise), 4);
-      return tf
-        .add(ralsganDiscriminatorLoss(pRealA, pFakeA), ralsganDiscriminatorLoss(pRealB, pFakeB))
-        .mul(0.5) as tf.Scalar;
+      return tf.mul(
+        tf.add(ralsganDiscriminatorLoss(pRealA, pFakeA), ralsganDiscriminatorLoss(pRealB, pFakeB)),
+        0.5,
+      ) as tf.Scalar;
     }, discVars);
     const dByName: Record<string, tf.Tensor> = {};
     for (const [varName, g] of Object.entries(dGrads)) dByName[paramName(varName)] = g;

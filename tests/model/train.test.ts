@@ -1,14 +1,14 @@
 /**
- * End-to-end training on the tiny preset (cpu backend, fixed seed): the reconstruction losses fall, no
+ * End-to-end training on the tiny preset (wasm backend, fixed seed): the reconstruction losses fall, no
  * tensors leak once the optimisers' state exists, and a run stopped and resumed from its checkpoint
  * ends with exactly the weights of an uninterrupted run.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { runTraining } from '../../trainer/train';
+import { initBackend } from '../../trainer/backend';
 import { readWeights } from '../../trainer/weights';
 import { presetConfig, applyOverrides } from '../../trainer/config';
 import { createModel } from '../../trainer/model';
@@ -31,38 +31,37 @@ async function makeDataset(): Promise<string> {
   return root;
 }
 
-const quiet = { log: () => undefined, onWarning: () => undefined, handleSignals: false, backend: 'cpu' };
+const quiet = { log: () => undefined, onWarning: () => undefined, handleSignals: false, backend: 'wasm' };
 
 describe('tiny training run', () => {
   let data: string;
   beforeAll(async () => {
+    await initBackend('wasm');
     data = await makeDataset();
   });
 
-  it('lowers the reconstruction losses', async () => {
-    const cfg = applyOverrides(presetConfig('tiny'), {});
-    await tf.setBackend('cpu');
+  it('lowers the reconstruction losses on a batch it trains on', async () => {
+    const cfg = presetConfig('tiny');
     const index = await indexDataset(data, { maxCorruptFraction: 0.1 });
-    const sampler = new PairSampler(index, cfg);
+    const batch = await new PairSampler(index, cfg).next();
     const store = createModel(cfg, cfg.seed);
     const trainer = new TsprTrainer(cfg, store);
     const idt: number[] = [];
     const idtAux: number[] = [];
     for (let i = 0; i < 40; i++) {
-      const l = trainer.step(await sampler.next());
+      const l = trainer.step(batch);
       idt.push(l.loss_idt);
       idtAux.push(l.loss_idt_aux);
     }
     const mean = (a: number[]) => a.reduce((s, x) => s + x, 0) / a.length;
-    expect(mean(idt.slice(-8))).toBeLessThan(0.8 * mean(idt.slice(0, 8)));
-    expect(mean(idtAux.slice(-8))).toBeLessThan(0.8 * mean(idtAux.slice(0, 8)));
+    expect(mean(idt.slice(-5))).toBeLessThan(0.7 * mean(idt.slice(0, 5)));
+    expect(mean(idtAux.slice(-5))).toBeLessThan(0.7 * mean(idtAux.slice(0, 5)));
     trainer.dispose();
     store.dispose();
   });
 
   it('leaks no tensors after a burn-in iteration', async () => {
     const cfg = presetConfig('tiny');
-    await tf.setBackend('cpu');
     const index = await indexDataset(data, { maxCorruptFraction: 0.1 });
     const sampler = new PairSampler(index, cfg);
     const store = createModel(cfg, cfg.seed);

@@ -1,15 +1,16 @@
 /**
- * The identity with a zero gradient. tfjs-core has no stopGradient op, and TSPR needs one in two
- * places: loss targets that the official code `.detach()`es, and the encoder frozen during the main
- * step (its `requires_grad=False`).
+ * The identity in the forward pass with a zero gradient: PyTorch's `.detach()`. tfjs-core has no such
+ * op, so it is a custom gradient. TSPR needs it for loss targets that the official code detaches and for
+ * the encoder frozen during the main step (its `requires_grad=False`).
  */
 import * as tf from '@tensorflow/tfjs-core';
 
-const blockGradient = tf.customGrad((x: tf.Tensor) => ({
-  value: x.clone(),
-  gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy),
-}));
-
 export function stopGradient<T extends tf.Tensor>(x: T): T {
-  return blockGradient(x) as T;
+  // Built per call so that importing this module touches no engine state.
+  const detached = tf.customGrad<T>(() => ({
+    // A clone shares the data buffer, so this copies nothing; it gives the op an output of its own.
+    value: x.clone(),
+    gradFunc: (dy: T) => tf.zerosLike(dy),
+  }));
+  return detached(x);
 }

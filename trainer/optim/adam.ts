@@ -54,10 +54,10 @@ export class Adam {
       const m = this.moment(this.m, name, param.shape);
       const v = this.moment(this.v, name, param.shape);
       tf.tidy(() => {
-        const mNext = m.mul(beta1).add(g.mul(1 - beta1));
-        const vNext = v.mul(beta2).add(g.square().mul(1 - beta2));
-        const denom = vNext.div(correction2).sqrt().add(this.eps);
-        param.assign(param.sub(mNext.div(denom).mul(stepSize)));
+        const mNext = tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1));
+        const vNext = tf.add(tf.mul(v, beta2), tf.mul(tf.square(g), 1 - beta2));
+        const denom = tf.add(tf.sqrt(tf.div(vNext, correction2)), this.eps);
+        param.assign(tf.sub(param, tf.mul(tf.div(mNext, denom), stepSize)));
         m.assign(mNext);
         v.assign(vNext);
       });

@@ -1,0 +1,174 @@
+/**
+ * The project's single doorway to onnxruntime-node: load an ONNX model into an inference session and
+ * run it on plain float32 arrays.
+ *
+ * Everything else (the stylization engine, the exporter's parity tests, benchmarks) passes and receives
+ * `{ data, dims }` objects and never sees an onnxruntime type, so the runtime can be upgraded, or swapped
+ * for its GPU build, by editing this file alone.
+ *
+ * Realms. onnxruntime's JavaScript checks `data instanceof Float32Array`, and its native addon builds
+ * output arrays in Node's main realm. Code evaluated in another realm (jest runs every test file in its
+ * own VM context) has a different `Float32Array`, so both directions fail there: our inputs are rejected
+ * and so are the addon's own outputs. This module therefore loads onnxruntime-node through Node's real
+ * `require` (which always evaluates in the main realm, and is the very same module instance as a plain
+ * import in production), builds input arrays with onnxruntime's own `Float32Array`, and copies outputs
+ * into the caller's realm. Loading happens on first use, so importing this file loads no native code.
+ */
+import { runInThisContext } from 'node:vm';
+
+import type * as Ort from 'onnxruntime-node';
+
+/** A dense float32 tensor in row-major order. */
+export interface FloatTensor {
+  data: Float32Array;
+  dims: number[];
+}
+
+/** Options for {@link createSession}. */
+export interface SessionOptions {
+  /**
+   * Threads one operator may use. Leave unset to let onnxruntime use every core; set it on shared
+   * machines and in Lambda, where the vCPU count is smaller than the host's.
+   */
+  intraOpThreads?: number;
+  /** Graph optimisation level. @default 'all' */
+  optimization?: 'disabled' | 'basic' | 'extended' | 'all';
+}
+
+/** A loaded model. Opaque outside this module; release it with {@link closeSession}. */
+export interface OnnxSession {
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  /** @internal the onnxruntime session; other modules must not touch it */
+  readonly handle: unknown;
+}
+
+/** Raised when a model fails to load or run; the message carries onnxruntime's own explanation. */
+export class OnnxSessionError extends Error {
+  override name = 'OnnxSessionError';
+}
+
+/**
+ * Loads a model from `.onnx` bytes or a file path.
+ *
+ * @throws OnnxSessionError when onnxruntime rejects the model (bad opset, unknown operator, shape error)
+ */
+export async function createSession(model: Uint8Array | string, options: SessionOptions = {}): Promise<OnnxSession> {
+  const sessionOptions: Ort.InferenceSession.SessionOptions = {
+    executionProviders: ['cpu'],
+    graphOptimizationLevel: options.optimization ?? 'all',
+  };
+  if (options.intraOpThreads !== undefined) {
+    if (!Number.isInteger(options.intraOpThreads) || options.intraOpThreads < 1) {
+      throw new OnnxSessionError(`intraOpThreads must be a whole number ≥ 1, got ${options.intraOpThreads}.`);
+    }
+    sessionOptions.intraOpNumThreads = options.intraOpThreads;
+  }
+  const ort = runtime().ort;
+  let session: Ort.InferenceSession;
+  try {
+    // Two calls because create's path and bytes overloads do not accept the union. Bytes from any realm
+    // are fine here: the addon reads their underlying ArrayBuffer directly.
+    session =
+      typeof model === 'string'
+        ? await ort.InferenceSession.create(model, sessionOptions)
+        : await ort.InferenceSession.create(model, sessionOptions);
+  } catch (error) {
+    const what = typeof model === 'string' ? `model file "${model}"` : `model (${model.byteLength} bytes)`;
+    throw new OnnxSessionError(`onnxruntime could not load the ${what}: ${messageOf(error)}`);
+  }
+  return { inputNames: [...session.inputNames], outputNames: [...session.outputNames], handle: session };
+}
+
+/**
+ * Runs the model. Every graph input must be fed; every graph output is returned, copied into arrays
+ * owned by the caller.
+ *
+ * @throws OnnxSessionError on a missing or unknown feed, a size mismatch, or a runtime failure
+ */
+export async function run(session: OnnxSession, feeds: Readonly<Record<string, FloatTensor>>): Promise<Record<string, FloatTensor>> {
+  const missing = session.inputNames.filter((n) => !(n in feeds));
+  const unknown = Object.keys(feeds).filter((n) => !session.inputNames.includes(n));
+  if (missing.length > 0 || unknown.length > 0) {
+    throw new OnnxSessionError(
+      `Feeds do not match the model's inputs [${session.inputNames.join(', ')}]: ` +
+        `missing [${missing.join(', ')}], unknown [${unknown.join(', ')}].`,
+    );
+  }
+  const { ort, HostFloat32Array } = runtime();
+  const ortFeeds: Record<string, Ort.Tensor> = {};
+  for (const [name, { data, dims }] of Object.entries(feeds)) {
+    const size = dims.reduce((a, b) => a * b, 1);
+    if (size !== data.length) {
+      throw new OnnxSessionError(`Feed "${name}" has dims [${dims.join(', ')}] (${size} values) but ${data.length} values.`);
+    }
+    const hostData = new HostFloat32Array(data.length);
+    hostData.set(data);
+    ortFeeds[name] = new ort.Tensor('float32', hostData, [...dims]);
+  }
+  let results: Ort.InferenceSession.ReturnType;
+  try {
+    results = await handleOf(session).run(ortFeeds);
+  } catch (error) {
+    throw new OnnxSessionError(`onnxruntime failed to run the model: ${messageOf(error)}`);
+  }
+  const out: Record<string, FloatTensor> = {};
+  for (const name of session.outputNames) {
+    const tensor = results[name];
+    if (tensor.type !== 'float32') throw new OnnxSessionError(`Output "${name}" is ${tensor.type}, expected float32.`);
+    out[name] = { data: copyFloats(tensor.data as ArrayLike<number>), dims: [...tensor.dims] };
+    tensor.dispose();
+  }
+  return out;
+}
+
+/** Releases the session's native memory. */
+export async function closeSession(session: OnnxSession): Promise<void> {
+  await handleOf(session).release();
+}
+
+function handleOf(session: OnnxSession): Ort.InferenceSession {
+  return session.handle as Ort.InferenceSession;
+}
+
+interface Runtime {
+  ort: typeof Ort;
+  /** onnxruntime's realm's Float32Array, the only one its tensors accept. */
+  HostFloat32Array: Float32ArrayConstructor;
+}
+
+let loaded: Runtime | undefined;
+
+function runtime(): Runtime {
+  if (!loaded) {
+    const ort = mainRealmRequire()('onnxruntime-node') as typeof Ort;
+    // A tensor built from a plain number array allocates its data with onnxruntime's own constructor.
+    const probe = new ort.Tensor('float32', [0], [1]);
+    loaded = { ort, HostFloat32Array: (probe.data as Float32Array).constructor as Float32ArrayConstructor };
+  }
+  return loaded;
+}
+
+/**
+ * Node's own `require`, evaluated in the main realm. `vm.runInThisContext` always runs in the main
+ * context, so its `process` is the real one even when this file was loaded inside a sandbox; from there
+ * `node:module`'s createRequire gives the ordinary loader (identical to a plain `require` outside one).
+ */
+function mainRealmRequire(): NodeJS.Require {
+  const mainProcess = runInThisContext('process') as NodeJS.Process;
+  // Node before 20.16 lacks getBuiltinModule; there the ordinary loader is the best available.
+  if (typeof mainProcess.getBuiltinModule !== 'function') return require;
+  const nodeModule = mainProcess.getBuiltinModule('node:module') as typeof import('node:module');
+  return nodeModule.createRequire(__filename);
+}
+
+/** A Float32Array of this module's realm, whatever realm `data` came from. */
+function copyFloats(data: ArrayLike<number>): Float32Array {
+  const copy = new Float32Array(data.length);
+  copy.set(data);
+  return copy;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,189 @@
+/**
+ * The GraphQL endpoint for queries and mutations: an API Gateway HTTP API in
+ * front of a Lambda running Apollo Server, guarded by a Lambda authorizer that
+ * checks bearer API keys.
+ *
+ * The GraphQL function uses @as-integrations/aws-lambda 4.0.1 on the Node.js
+ * 20 runtime; 4.1.0 requires Node 22, which the project does not yet target.
+ * Subscriptions are not served here (HTTP has no server push); see
+ * Subscriptions.
+ */
+import { Duration } from 'aws-cdk-lib';
+import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpLambdaAuthorizer, HttpLambdaResponseType } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { grantItems, grantObjects } from './grants';
+import { HandlerFunction } from './handler-function';
+import { ENV, PREFIXES } from './handlers';
+import { JOBS_TABLE_SCHEMA } from './jobs';
+import { acknowledgeWildcardResource } from './nag';
+
+/** The path the GraphQL endpoint is served on. */
+export const GRAPHQL_PATH = '/graphql';
+
+/** Props for {@link GraphqlApi}. */
+export interface GraphqlApiProps {
+  /** Job rows: created by mutations, read by queries. */
+  readonly jobsTable: dynamodb.ITable;
+  /** API key hashes, read by the authorizer and managed by admin mutations. */
+  readonly apiKeysTable: dynamodb.ITable;
+  /** Styles and models, read by queries. */
+  readonly catalogTable: dynamodb.ITable;
+  /** Where `startStylization` enqueues work. */
+  readonly stylizeQueue: sqs.IQueue;
+  /** Where presigned upload forms put inputs (under `drop/`). */
+  readonly uploadsBucket: s3.IBucket;
+  /** Where presigned download links point (under `out/`). */
+  readonly resultsBucket: s3.IBucket;
+  /** Invoked asynchronously by `startTraining`. */
+  readonly trainingLauncher: lambda.IFunction;
+  /**
+   * Browser origins allowed to call the API.
+   * @default - none; CORS preflight is not configured and browsers are refused
+   */
+  readonly allowedOrigins?: readonly string[];
+  /**
+   * Steady-state request rate limit for the whole API, per second.
+   * @default 50
+   */
+  readonly throttlingRateLimit?: number;
+  /**
+   * Burst request limit for the whole API.
+   * @default 100
+   */
+  readonly throttlingBurstLimit?: number;
+  /**
+   * How long an authorizer decision is cached per token.
+   * @default Duration.minutes(5)
+   */
+  readonly authorizerCacheTtl?: Duration;
+  /**
+   * How long access logs and function logs are kept.
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+/** The HTTP API serving GraphQL queries and mutations. */
+export class GraphqlApi extends Construct {
+  /** The HTTP API. */
+  public readonly httpApi: apigwv2.HttpApi;
+  /** The `$default` stage, with throttling and access logs. */
+  public readonly stage: apigwv2.HttpStage;
+  /** Runs Apollo Server. */
+  public readonly graphqlFunction: HandlerFunction;
+  /** Validates bearer API keys against their stored sha256 hashes. */
+  public readonly authorizerFunction: HandlerFunction;
+  /** The full URL of the GraphQL endpoint. */
+  public readonly url: string;
+
+  constructor(scope: Construct, id: string, props: GraphqlApiProps) {
+    super(scope, id);
+    const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
+
+    this.authorizerFunction = new HandlerFunction(this, 'Authorizer', {
+      handler: 'authorizer',
+      description: 'Checks the bearer API key of each GraphQL request',
+      logRetention,
+      environment: { [ENV.apiKeysTable]: props.apiKeysTable.tableName },
+    });
+    grantItems(this.authorizerFunction.function, props.apiKeysTable, 'dynamodb:GetItem');
+
+    this.graphqlFunction = new HandlerFunction(this, 'Graphql', {
+      handler: 'graphql',
+      description: 'Apollo Server for GraphQL queries and mutations',
+      timeout: Duration.seconds(29), // API Gateway's integration limit
+      memorySize: 1024,
+      logRetention,
+      environment: {
+        [ENV.jobsTable]: props.jobsTable.tableName,
+        [ENV.jobsByOwnerIndex]: JOBS_TABLE_SCHEMA.ownerIndex,
+        [ENV.apiKeysTable]: props.apiKeysTable.tableName,
+        [ENV.catalogTable]: props.catalogTable.tableName,
+        [ENV.stylizeQueueUrl]: props.stylizeQueue.queueUrl,
+        [ENV.uploadsBucket]: props.uploadsBucket.bucketName,
+        [ENV.resultsBucket]: props.resultsBucket.bucketName,
+        [ENV.trainingLauncherFunction]: props.trainingLauncher.functionName,
+      },
+    });
+    const fn = this.graphqlFunction.function;
+    grantItems(fn, props.jobsTable, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query');
+    // Admin mutations create, list and revoke keys.
+    grantItems(fn, props.apiKeysTable, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:Scan');
+    grantItems(fn, props.catalogTable, 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Scan');
+    props.stylizeQueue.grantSendMessages(fn);
+    props.trainingLauncher.grantInvoke(fn);
+    acknowledgeWildcardResource(
+      this.graphqlFunction.role,
+      `${props.trainingLauncher.functionArn}:*`,
+      'Invoke permission on the training launcher also covers its versions and aliases (the ":*" suffix); no other function.',
+    );
+    // Presigned URLs carry the signer's permissions: the function may sign
+    // uploads only into the drop folder and downloads only of results.
+    grantObjects(fn, props.uploadsBucket, PREFIXES.drop, 'write');
+    grantObjects(fn, props.resultsBucket, PREFIXES.out, 'read');
+
+    const origins = props.allowedOrigins ?? [];
+    this.httpApi = new apigwv2.HttpApi(this, 'HttpApi', {
+      description: 'Peerstyle GraphQL queries and mutations',
+      createDefaultStage: false,
+      corsPreflight:
+        origins.length === 0
+          ? undefined
+          : {
+              allowOrigins: [...origins],
+              allowMethods: [apigwv2.CorsHttpMethod.GET, apigwv2.CorsHttpMethod.POST],
+              allowHeaders: ['authorization', 'content-type', 'apollo-require-preflight'],
+              maxAge: Duration.hours(1),
+            },
+    });
+
+    const accessLogs = new logs.LogGroup(this, 'AccessLogs', { retention: logRetention });
+    this.stage = new apigwv2.HttpStage(this, 'DefaultStage', {
+      httpApi: this.httpApi,
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: {
+        rateLimit: props.throttlingRateLimit ?? 50,
+        burstLimit: props.throttlingBurstLimit ?? 100,
+      },
+      accessLogSettings: {
+        destination: new apigwv2.LogGroupLogDestination(accessLogs),
+        format: apigateway.AccessLogFormat.custom(
+          JSON.stringify({
+            requestId: '$context.requestId',
+            ip: '$context.identity.sourceIp',
+            requestTime: '$context.requestTime',
+            method: '$context.httpMethod',
+            path: '$context.path',
+            status: '$context.status',
+            latencyMs: '$context.responseLatency',
+            authorizerError: '$context.authorizer.error',
+            integrationError: '$context.integrationErrorMessage',
+          }),
+        ),
+      },
+    });
+
+    const authorizer = new HttpLambdaAuthorizer('ApiKeyAuthorizer', this.authorizerFunction.function, {
+      responseTypes: [HttpLambdaResponseType.SIMPLE],
+      identitySource: ['$request.header.Authorization'],
+      resultsCacheTtl: props.authorizerCacheTtl ?? Duration.minutes(5),
+    });
+    this.httpApi.addRoutes({
+      path: GRAPHQL_PATH,
+      methods: [apigwv2.HttpMethod.GET, apigwv2.HttpMethod.POST],
+      integration: new HttpLambdaIntegration('Graphql', fn),
+      authorizer,
+    });
+
+    this.url = `${this.httpApi.apiEndpoint}${GRAPHQL_PATH}`;
+  }
+}

@@ -1,0 +1,104 @@
+/**
+ * `peerstyle train` as a user runs it: the real command in a child process on real images (tiny
+ * preset, wasm backend). Bad input gets one clear error and leaves no checkpoint; SIGTERM checkpoints
+ * and exits 0; the SageMaker layout works end to end.
+ */
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { runCli, startCli } from './run-cli';
+
+const SAMPLE = path.join(__dirname, '..', '..', 'datasets', 'sample');
+
+async function dataset(styles: string[] = ['starry-night.jpg', 'brick.jpg']): Promise<string> {
+  const root = await fs.mkdtemp(path.join(os.tmpdir(), 'peerstyle-cli-data-'));
+  await fs.mkdir(path.join(root, 'content'));
+  await fs.mkdir(path.join(root, 'style'));
+  for (const f of ['astronaut.jpg', 'chelsea.jpg']) await fs.copyFile(path.join(SAMPLE, 'content', f), path.join(root, 'content', f));
+  for (const f of styles) await fs.copyFile(path.join(SAMPLE, 'style', f), path.join(root, 'style', f));
+  return root;
+}
+
+async function exists(p: string): Promise<boolean> {
+  return fs.access(p).then(
+    () => true,
+    () => false,
+  );
+}
+
+describe('peerstyle train: bad input', () => {
+  let out: string;
+  beforeEach(async () => {
+    out = path.join(await fs.mkdtemp(path.join(os.tmpdir(), 'peerstyle-cli-out-')), 'run');
+  });
+
+  const cases: [string, () => Promise<string[]>, RegExp][] = [
+    ['a missing data folder', async () => ['--data', '/nonexistent/peerstyle-data'], /nonexistent\/peerstyle-data/],
+    [
+      'an empty data folder',
+      async () => ['--data', await fs.mkdtemp(path.join(os.tmpdir(), 'peerstyle-empty-'))],
+      /content/,
+    ],
+    ['fewer than two style classes', async () => ['--data', await dataset(['brick.jpg'])], /style/i],
+    ['an unknown preset', async () => ['--data', await dataset(), '--preset', 'larg'], /Unknown preset "larg"\. Expected one of: paper, small, tiny\./],
+    ['an unknown key', async () => ['--data', await dataset(), '--ngff=3'], /Unknown key "ngff"\. Valid keys: /],
+    ['an out-of-range value', async () => ['--data', await dataset(), '--knn=0'], /knn must be between 1 and 64, got 0\./],
+    ['an unknown flag', async () => ['--data', await dataset(), '--stepz', '3'], /Unknown option --stepz\. Valid options: /],
+  ];
+
+  it.each(cases)('%s gives one clear error and no checkpoint', async (_name, args, message) => {
+    const r = await runCli(['train', '--preset', 'tiny', '--out', out, ...(await args())]);
+    expect(r.code).not.toBe(0);
+    const lines = r.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(message);
+    expect(await exists(path.join(out, 'checkpoints'))).toBe(false);
+  });
+});
+
+describe('peerstyle train: runs', () => {
+  it('stops on SIGTERM with a checkpoint and exit code 0', async () => {
+    const data = await dataset();
+    const out = await fs.mkdtemp(path.join(os.tmpdir(), 'peerstyle-sigterm-'));
+    const { child, done } = startCli(['train', '--preset', 'tiny', '--data', data, '--out', out, '--logEvery=1', '--checkpointEvery=1000']);
+    await new Promise<void>((resolve) => {
+      child.stdout!.on('data', (d: Buffer) => {
+        if (d.toString().includes('METRIC step=')) resolve();
+      });
+    });
+    const sent = Date.now();
+    child.kill('SIGTERM');
+    const r = await done;
+    expect(Date.now() - sent).toBeLessThan(30_000);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/# stopped at iteration \d+/);
+    const latest = (await fs.readFile(path.join(out, 'checkpoints', 'latest'), 'utf8')).trim();
+    expect(await exists(path.join(out, 'checkpoints', latest, 'tensors.bin'))).toBe(true);
+  });
+
+  it('follows the SageMaker container layout', async () => {
+    const root = await fs.mkdtemp(path.join(os.tmpdir(), 'peerstyle-optml-'));
+    await fs.mkdir(path.join(root, 'input', 'config'), { recursive: true });
+    await fs.mkdir(path.join(root, 'input', 'data'), { recursive: true });
+    await fs.rename(await dataset(), path.join(root, 'input', 'data', 'training'));
+    await fs.writeFile(
+      path.join(root, 'input', 'config', 'hyperparameters.json'),
+      JSON.stringify({ preset: 'tiny', steps: '4', backend: 'wasm', logEvery: '2' }),
+    );
+    const r = await runCli(['train', '--sagemaker', '--opt-ml', root]);
+    expect(r.stderr).not.toMatch(/error/i);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^METRIC step=4 .*loss_idt=/m);
+    expect(JSON.parse(await fs.readFile(path.join(root, 'model', 'weights.json'), 'utf8')).iteration).toBe(4);
+    expect(await exists(path.join(root, 'checkpoints', 'latest'))).toBe(true);
+  });
+
+  it('writes the failure reason under the SageMaker layout', async () => {
+    const root = await fs.mkdtemp(path.join(os.tmpdir(), 'peerstyle-optml-bad-'));
+    await fs.mkdir(path.join(root, 'input', 'config'), { recursive: true });
+    await fs.writeFile(path.join(root, 'input', 'config', 'hyperparameters.json'), JSON.stringify({ preset: 'tiny', knn: '0' }));
+    const r = await runCli(['train', '--sagemaker', '--opt-ml', root]);
+    expect(r.code).toBe(1);
+    expect(await fs.readFile(path.join(root, 'output', 'failure'), 'utf8')).toMatch(/No input channels|knn must be between/);
+  });
+});

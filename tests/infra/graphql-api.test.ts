@@ -1,0 +1,95 @@
+/**
+ * GraphqlApi: an HTTP API whose /graphql routes run Apollo Server on Node 20
+ * behind a Lambda authorizer, with CORS for the configured origins,
+ * throttling and access logs.
+ */
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { logicalIdOf, statementsOfRole, synthesizeStack, type TemplateResource } from './support/synth';
+
+describe('GraphqlApi', () => {
+  let template: Template;
+  let ids: Record<'api' | 'graphqlFn' | 'authorizerFn' | 'authorizerRole' | 'apiKeysTable', string>;
+
+  beforeAll(() => {
+    const synth = synthesizeStack();
+    template = synth.template;
+    const api = synth.stack.api;
+    ids = {
+      api: logicalIdOf(api.httpApi),
+      graphqlFn: logicalIdOf(api.graphqlFunction.function),
+      authorizerFn: logicalIdOf(api.authorizerFunction.function),
+      authorizerRole: logicalIdOf(api.authorizerFunction.role),
+      apiKeysTable: logicalIdOf(synth.stack.jobs.apiKeysTable),
+    };
+  });
+
+  it('is an HTTP API with CORS limited to the allowed origins', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
+      ProtocolType: 'HTTP',
+      CorsConfiguration: Match.objectLike({
+        AllowOrigins: ['https://app.example.com'],
+        AllowMethods: ['GET', 'POST'],
+        AllowHeaders: Match.arrayWith(['authorization', 'content-type']),
+      }),
+    });
+  });
+
+  it('checks the bearer token with a simple-response Lambda authorizer', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      ApiId: { Ref: ids.api },
+      AuthorizerType: 'REQUEST',
+      AuthorizerPayloadFormatVersion: '2.0',
+      EnableSimpleResponses: true,
+      IdentitySource: ['$request.header.Authorization'],
+      AuthorizerUri: Match.objectLike({
+        'Fn::Join': Match.arrayWith([Match.arrayWith([{ 'Fn::GetAtt': [ids.authorizerFn, 'Arn'] }])]),
+      }),
+    });
+  });
+
+  it.each(['GET /graphql', 'POST /graphql'])('protects %s with the authorizer', (routeKey) => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+      ApiId: { Ref: ids.api },
+      RouteKey: routeKey,
+      AuthorizationType: 'CUSTOM',
+      AuthorizerId: Match.anyValue(),
+    });
+  });
+
+  it('has no route without authorization', () => {
+    const routes = template.findResources('AWS::ApiGatewayV2::Route', {
+      Properties: { ApiId: { Ref: ids.api } },
+    }) as Record<string, TemplateResource>;
+    expect(Object.keys(routes)).toHaveLength(2);
+    for (const route of Object.values(routes)) expect(route.Properties?.AuthorizationType).toBe('CUSTOM');
+  });
+
+  it('throttles and access-logs the default stage', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      ApiId: { Ref: ids.api },
+      StageName: '$default',
+      DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
+      AccessLogSettings: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('\\$context\\.requestId') },
+    });
+  });
+
+  it('runs the GraphQL handler on the Node.js 20 runtime within the 29 s integration limit', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs20.x',
+      Handler: 'index.handler',
+      Timeout: 29,
+      Environment: { Variables: Match.objectLike({ PEERSTYLE_JOBS_TABLE: Match.anyValue() }) },
+    });
+    const fn = template.toJSON().Resources[ids.graphqlFn] as TemplateResource;
+    expect(fn.Properties?.Runtime).toBe('nodejs20.x');
+  });
+
+  it('lets the authorizer only read items of the API-key table', () => {
+    const statements = statementsOfRole(template, ids.authorizerRole).filter((s) =>
+      s.Action.some((action) => action.startsWith('dynamodb:')),
+    );
+    expect(statements).toHaveLength(1);
+    expect(statements[0].Action).toEqual(['dynamodb:GetItem']);
+    expect(JSON.stringify(statements[0].Resource)).toContain(ids.apiKeysTable);
+  });
+});

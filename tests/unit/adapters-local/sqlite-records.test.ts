@@ -1,0 +1,85 @@
+/**
+ * The SQLite API key store, style store and model registry, on a real database file: hashing, owner
+ * isolation, versioning and the built-in model.
+ */
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DEFAULT_MODEL_ID, ErrorCode } from '../../../functions/core';
+import {
+  openSqliteDatabase,
+  SqliteApiKeyStore,
+  SqliteModelRegistry,
+  SqliteStyleStore,
+  type SqliteDatabase,
+} from '../../../functions/adapters/local';
+import { expectDomainError } from '../../contract/expect-domain-error';
+
+let dir: string;
+let db: SqliteDatabase;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'peerstyle-records-'));
+  db = openSqliteDatabase(join(dir, 'peerstyle.db'));
+});
+afterEach(() => {
+  db.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('SqliteApiKeyStore', () => {
+  test('a key verifies to its owner until revoked, and only its hash is stored', async () => {
+    const keys = new SqliteApiKeyStore(db);
+    const created = await keys.create('alice', 'laptop');
+    expect(created.key).toMatch(/^psk_[A-Za-z0-9_-]{43}$/);
+    expect(await keys.verify(created.key)).toBe('alice');
+    expect(await keys.verify(`${created.key}x`)).toBeNull();
+    const stored = JSON.stringify(db.prepare('SELECT * FROM api_keys').all());
+    expect(stored).not.toContain(created.key);
+    expect((await keys.list('alice')).map((k) => k.label)).toEqual(['laptop']);
+    expect(await keys.list('bob')).toEqual([]);
+    await expectDomainError(keys.revoke(created.id, 'bob'), ErrorCode.NOT_FOUND);
+    await keys.revoke(created.id, 'alice');
+    expect(await keys.verify(created.key)).toBeNull();
+    expect((await keys.list('alice'))[0].revokedAt).not.toBeNull();
+  });
+});
+
+describe('SqliteStyleStore', () => {
+  test('styles are private to their owner and paginate newest first', async () => {
+    const styles = new SqliteStyleStore(db);
+    const made = [];
+    for (const name of ['one', 'two', 'three']) made.push(await styles.create({ name, owner: 'alice', blobKey: `styles/alice/${name}.jpg` }));
+    expect(await styles.get(made[0].id, 'bob')).toBeNull();
+    expect((await styles.get(made[0].id, 'alice'))?.blobKey).toBe('styles/alice/one.jpg');
+    const first = await styles.list('alice', { limit: 2 });
+    const second = await styles.list('alice', { limit: 2, cursor: first.nextCursor });
+    expect([...first.items, ...second.items].map((s) => s.name)).toEqual(['three', 'two', 'one']);
+    expect(second.nextCursor).toBeUndefined();
+    await expectDomainError(styles.delete(made[0].id, 'bob'), ErrorCode.NOT_FOUND);
+    await styles.delete(made[0].id, 'alice');
+    expect(await styles.get(made[0].id, 'alice')).toBeNull();
+    await expectDomainError(styles.create({ name: 'x', owner: 'alice', blobKey: '../etc' }), ErrorCode.BAD_REQUEST);
+  });
+});
+
+describe('SqliteModelRegistry', () => {
+  test('versions count per owner and name; the built-in model is visible to everyone', async () => {
+    const models = new SqliteModelRegistry(db, { defaultManifest: { preset: 'paper' } });
+    const v1 = await models.register({ name: 'ink', owner: 'alice', packagePrefix: 'models/alice/ink/1/', manifest: { steps: 10 } });
+    const v2 = await models.register({ name: 'ink', owner: 'alice', packagePrefix: 'models/alice/ink/2/', manifest: { steps: 20 } });
+    const bobs = await models.register({ name: 'ink', owner: 'bob', packagePrefix: 'models/bob/ink/1/', manifest: {} });
+    expect([v1.version, v2.version, bobs.version]).toEqual([1, 2, 1]);
+    expect(await models.get(v1.id, 'bob')).toBeNull();
+    expect((await models.get(v2.id, 'alice'))?.manifest).toEqual({ steps: 20 });
+    expect((await models.get(DEFAULT_MODEL_ID, 'bob'))?.manifest).toEqual({ preset: 'paper' });
+    const page1 = await models.list('alice', { limit: 2 });
+    const page2 = await models.list('alice', { limit: 2, cursor: page1.nextCursor });
+    expect([...page1.items, ...page2.items].map((m) => m.id)).toEqual([DEFAULT_MODEL_ID, v2.id, v1.id]);
+    expect(page2.nextCursor).toBeUndefined();
+    await expectDomainError(
+      models.register({ name: 'x', owner: 'alice', packagePrefix: 'models/no-slash', manifest: {} }),
+      ErrorCode.BAD_REQUEST,
+    );
+  });
+});

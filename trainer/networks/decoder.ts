@@ -1,0 +1,59 @@
+/**
+ * TSPR's decoder with its merge layer (Svoboda et al., CVPR 2020; official code models/networks.py,
+ * model_merge + model_dec and their _aux copies). The merge conv folds the 12·ngf-channel latent back to
+ * 4·ngf, residual blocks refine it, two transposed convs restore full resolution and a 7×7 conv with tanh
+ * emits an image in [-1, 1]. The main ('dec') and auxiliary ('decAux') decoders are two instances of this
+ * one definition that differ only in their parameter prefix, which also decides their optimiser.
+ */
+import type * as tf from '@tensorflow/tfjs-core';
+
+import { latentChannels, type ModelConfig } from '../config';
+import { conv, convTranspose, norm, relu, resnetBlock } from '../layers/builders';
+import { applyLayers, declareLayers } from '../nn/apply';
+import type { ParamStore } from '../nn/params';
+import type { Layer } from '../nn/spec';
+
+/** Parameter prefix of a decoder instance: the main decoder or the auxiliary one. */
+export type DecoderPrefix = 'dec' | 'decAux';
+
+const DECODER_PREFIXES: readonly DecoderPrefix[] = ['dec', 'decAux'];
+
+/** Merge + decoder layers under `${prefix}.`: latent [B, H/4, W/4, 12ngf] → image [B, H, W, 3]. */
+export function decoderLayers(cfg: ModelConfig, prefix: DecoderPrefix): Layer[] {
+  if (!DECODER_PREFIXES.includes(prefix)) {
+    throw new Error(`Unknown decoder prefix "${String(prefix)}". Expected one of: ${DECODER_PREFIXES.join(', ')}.`);
+  }
+  const { ngf } = cfg;
+  const layers: Layer[] = [
+    conv(`${prefix}.merge`, latentChannels(cfg).total, 4 * ngf, 1), // [B, H/4, W/4, 4ngf]
+    norm(),
+    relu(),
+  ];
+  for (let i = 0; i < cfg.decoderBlocks; i++) layers.push(resnetBlock(`${prefix}.block${i}`, 4 * ngf));
+  layers.push(
+    convTranspose(`${prefix}.up1`, 4 * ngf, 2 * ngf, 4, 2, 1), // [B, H/2, W/2, 2ngf]
+    norm(),
+    relu(),
+    convTranspose(`${prefix}.up2`, 2 * ngf, ngf, 4, 2, 1), // [B, H, W, ngf]
+    norm(),
+    relu(),
+    conv(`${prefix}.out`, ngf, 3, 7, { padding: 3, padMode: 'reflect' }), // [B, H, W, 3]
+    { kind: 'tanh' },
+  );
+  return layers;
+}
+
+/** Declares the merge and decoder parameters under `${prefix}.`. */
+export function declareDecoder(store: ParamStore, cfg: ModelConfig, prefix: DecoderPrefix): void {
+  declareLayers(store, decoderLayers(cfg, prefix));
+}
+
+/**
+ * Decodes a latent into an image in [-1, 1].
+ *
+ * @param latent - [B, h, w, 12·ngf]
+ * @returns [B, 4h, 4w, 3]
+ */
+export function decode(store: ParamStore, cfg: ModelConfig, prefix: DecoderPrefix, latent: tf.Tensor4D): tf.Tensor4D {
+  return applyLayers(store, decoderLayers(cfg, prefix), latent);
+}

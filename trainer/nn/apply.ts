@@ -1,0 +1,120 @@
+/**
+ * The TF.js meaning of a layer list (spec.ts): `declareLayers` creates its parameters in a ParamStore
+ * with the official initialisation, and `applyLayers` runs it forward. The ONNX exporter reads the same
+ * list, so training and inference share one description of each network.
+ *
+ * Initialisation follows the official code's init_weights('normal'): conv weights N(0, 0.02), biases 0;
+ * PReLU slopes keep PyTorch's default 0.25 (the official init touches only Conv/Linear/BatchNorm).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+import { conv2dPadded, convTranspose2dTorch } from '../layers/conv';
+import { instanceNorm } from '../layers/instance-norm';
+import type { ParamStore } from './params';
+import { unknownKind } from './shape';
+import type { Layer } from './spec';
+
+/** Standard deviation of the official normal initialisation of conv weights. */
+export const INIT_STD = 0.02;
+/** PyTorch's nn.PReLU() initial slope. */
+export const PRELU_INIT = 0.25;
+
+/** Registers every parameter of the layers (including those inside residual bodies) in the store. */
+export function declareLayers(store: ParamStore, layers: Layer[]): void {
+  for (const layer of layers) {
+    switch (layer.kind) {
+      case 'conv2d':
+        store.normal(
+          `${layer.name}.weight`,
+          [layer.kernel, layer.kernel, layer.inChannels, layer.outChannels],
+          INIT_STD,
+        );
+        store.constant(`${layer.name}.bias`, [layer.outChannels], 0);
+        break;
+      case 'convTranspose2d':
+        // TF.js keeps transposed-conv filters as [k, k, out, in].
+        store.normal(
+          `${layer.name}.weight`,
+          [layer.kernel, layer.kernel, layer.outChannels, layer.inChannels],
+          INIT_STD,
+        );
+        store.constant(`${layer.name}.bias`, [layer.outChannels], 0);
+        break;
+      case 'prelu':
+        store.constant(`${layer.name}.alpha`, [1], PRELU_INIT);
+        break;
+      case 'residual':
+        declareLayers(store, layer.body);
+        break;
+      case 'instanceNorm':
+      case 'relu':
+      case 'leakyRelu':
+      case 'tanh':
+      case 'spatialMean':
+        break;
+      default:
+        throw unknownKind(layer);
+    }
+  }
+}
+
+/**
+ * Runs the layers on `x` with the store's current weights. Intermediates are released inside a tidy,
+ * so only the returned tensor survives; gradients flow to every variable through tf.variableGrads.
+ *
+ * @param x - [B, H, W, C] with C equal to the first layer's input channels
+ */
+export function applyLayers(store: ParamStore, layers: Layer[], x: tf.Tensor4D): tf.Tensor4D {
+  return tf.tidy(() => {
+    let h = x;
+    for (const layer of layers) h = applyLayer(store, layer, h);
+    return h;
+  });
+}
+
+function applyLayer(store: ParamStore, layer: Layer, x: tf.Tensor4D): tf.Tensor4D {
+  switch (layer.kind) {
+    case 'conv2d':
+      checkChannels(layer.name, layer.inChannels, x);
+      return conv2dPadded(
+        x,
+        store.get(`${layer.name}.weight`) as tf.Tensor as tf.Tensor4D,
+        store.get(`${layer.name}.bias`) as tf.Tensor as tf.Tensor1D,
+        layer.stride,
+        layer.padding,
+        layer.padMode,
+      );
+    case 'convTranspose2d':
+      checkChannels(layer.name, layer.inChannels, x);
+      return convTranspose2dTorch(
+        x,
+        store.get(`${layer.name}.weight`) as tf.Tensor as tf.Tensor4D,
+        store.get(`${layer.name}.bias`) as tf.Tensor as tf.Tensor1D,
+        layer.stride,
+        layer.padding,
+      );
+    case 'instanceNorm':
+      return instanceNorm(x, layer.eps);
+    case 'relu':
+      return tf.relu(x);
+    case 'leakyRelu':
+      return tf.leakyRelu(x, layer.alpha);
+    case 'prelu':
+      // One shared slope of shape [1], broadcast over every channel like PyTorch's nn.PReLU().
+      return tf.prelu<tf.Tensor>(x, store.get(`${layer.name}.alpha`)) as tf.Tensor4D;
+    case 'tanh':
+      return tf.tanh(x);
+    case 'residual':
+      return tf.add(x, applyLayers(store, layer.body, x));
+    case 'spatialMean':
+      return tf.mean(x, [1, 2], true);
+    default:
+      throw unknownKind(layer);
+  }
+}
+
+function checkChannels(name: string, expected: number, x: tf.Tensor4D): void {
+  if (x.shape[3] !== expected) {
+    throw new Error(`Layer "${name}" expects ${expected} input channels, got ${x.shape[3]} (input [${x.shape}]).`);
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * Registers the kernels the wasm backend needs for training and does not ship, or ships too slowly.
+ *
+ * The set was found by taking tf.variableGrads, on wasm, of a composite of every op TSPR uses (the
+ * convolutions at all their kernel sizes, strides and paddings, transposed convolutions, reflection
+ * padding, instance norm, the activations, the attention's matMul/softmax/softplus, the losses' reductions
+ * and comparisons, tf.customGrad) and recording each kernel reported missing; the wasm-kernels test
+ * repeats that check. Only Conv2DBackpropFilter is missing; Conv2DBackpropInput exists but is replaced
+ * because it is a direct loop about ten times slower than the XNNPACK forward convolution.
+ *
+ * This is the public surface of the folder: the backend module calls `registerWasmGradientKernels`.
+ */
+import { getKernel, registerKernel, unregisterKernel, type KernelConfig } from '@tensorflow/tfjs-core';
+import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter';
+import { conv2dBackpropInputConfig } from './conv2d-backprop-input';
+
+const WASM = 'wasm';
+
+/** The kernels, in registration order, each built for the wasm backend. */
+function wasmKernelConfigs(): KernelConfig[] {
+  return [
+    // Gradient of tf.conv2d w.r.t. the filter, and of tf.conv2dTranspose w.r.t. its filter. Missing on wasm.
+    conv2dBackpropFilterConfig(WASM),
+    // Gradient of tf.conv2d w.r.t. its input, and the forward pass of tf.conv2dTranspose. Replaced for speed.
+    conv2dBackpropInputConfig(WASM),
+  ];
+}
+
+/** Marks kernels this module installed, so that a second call recognises its own work. */
+const installed = new WeakSet<object>();
+
+/**
+ * Registers the training kernels for the 'wasm' backend, replacing any existing registration of the
+ * same name. Idempotent: a later call leaves the kernels in place. Call it after importing
+ * @tensorflow/tfjs-backend-wasm; the kernels take effect at once, even on an initialised backend.
+ *
+ * @returns the kernel names, e.g. `['Conv2DBackpropFilter', 'Conv2DBackpropInput']`.
+ */
+export function registerWasmGradientKernels(): string[] {
+  const names: string[] = [];
+  for (const config of wasmKernelConfigs()) {
+    const current = getKernel(config.kernelName, WASM);
+    if (current === undefined || !installed.has(current)) {
+      if (current !== undefined) unregisterKernel(config.kernelName, WASM);
+      registerKernel(config);
+      const registered = getKernel(config.kernelName, WASM);
+      if (registered !== undefined) installed.add(registered);
+    }
+    names.push(config.kernelName);
+  }
+  return names;
+}
