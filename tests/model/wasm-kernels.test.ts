@@ -67,7 +67,23 @@ test('registerWasmGradientKernels is idempotent and names its kernels', () => {
   const kernel = tf.getKernel('Conv2DBackpropFilter', 'wasm');
   expect(registerWasmGradientKernels()).toEqual(first);
   expect(tf.getKernel('Conv2DBackpropFilter', 'wasm')).toBe(kernel);
-  expect(first).toEqual(['Conv2DBackpropFilter', 'Conv2DBackpropInput']);
+  expect(first).toEqual(['BatchMatMul', 'Conv2DBackpropFilter', 'Conv2DBackpropInput']);
+});
+
+// [a shape, b shape, transposeA, transposeB]: the attention's products and their gradients.
+const MATMUL_CASES: [number[], number[], boolean, boolean][] = [
+  [[7, 5], [9, 5], false, true], // distances a·bᵀ
+  [[7, 5], [7, 9], true, false], // gradient Aᵀ·dY
+  [[5, 7], [9, 5], true, true],
+  [[7, 5], [5, 9], false, false],
+  [[2, 7, 5], [2, 9, 5], false, true], // batched
+];
+
+test.each(MATMUL_CASES)('BatchMatMul %j·%j (transposeA %s, transposeB %s) matches cpu', async (aShape, bShape, ta, tb) => {
+  const run = () => tf.matMul(seeded(aShape, 3) as tf.Tensor2D, seeded(bShape, 4) as tf.Tensor2D, ta, tb);
+  const [expected] = await on('cpu', run);
+  const [actual] = await on('wasm', run);
+  expect(maxError(actual, expected)).toBeLessThan(1e-5);
 });
 
 describe.each(CONV_CASES)('conv kernels match cpu', (...conv) => {

@@ -6,19 +6,32 @@
  * padding, instance norm, the activations, the attention's matMul/softmax/softplus, the losses' reductions
  * and comparisons, tf.customGrad) and recording each kernel reported missing; the wasm-kernels test
  * repeats that check. Only Conv2DBackpropFilter is missing; Conv2DBackpropInput exists but is replaced
- * because it is a direct loop about ten times slower than the XNNPACK forward convolution.
+ * because it is a direct loop about ten times slower than the XNNPACK forward convolution, and
+ * BatchMatMul is wrapped because its transposed-operand path is 10-60 times slower than the plain one.
  *
  * This is the public surface of the folder: the backend module calls `registerWasmGradientKernels`.
  */
 import { getKernel, registerKernel, unregisterKernel, type KernelConfig } from '@tensorflow/tfjs-core';
 import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter';
 import { conv2dBackpropInputConfig } from './conv2d-backprop-input';
+import { batchMatMulConfig } from './batch-matmul';
 
 const WASM = 'wasm';
 
+/** The backend's own BatchMatMul, kept before it is replaced: the replacement delegates to it. */
+let originalBatchMatMul: KernelConfig['kernelFunc'] | undefined;
+
 /** The kernels, in registration order, each built for the wasm backend. */
 function wasmKernelConfigs(): KernelConfig[] {
+  if (!originalBatchMatMul) {
+    const shipped = getKernel('BatchMatMul', WASM);
+    if (!shipped) throw new Error("The wasm backend has no BatchMatMul kernel; import @tensorflow/tfjs-backend-wasm first.");
+    originalBatchMatMul = shipped.kernelFunc;
+  }
   return [
+    // Every matMul with a transposed operand: TPFR distances (a·bᵀ) and the gradient of every matMul.
+    // Replaced for speed: the shipped kernel is 10-60× slower on transposed operands.
+    batchMatMulConfig(WASM, originalBatchMatMul),
     // Gradient of tf.conv2d w.r.t. the filter, and of tf.conv2dTranspose w.r.t. its filter. Missing on wasm.
     conv2dBackpropFilterConfig(WASM),
     // Gradient of tf.conv2d w.r.t. its input, and the forward pass of tf.conv2dTranspose. Replaced for speed.
