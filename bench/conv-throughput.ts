@@ -52,12 +52,23 @@ export async function measureWasmConvThroughput(reps = 7): Promise<ConvThroughpu
       () =>
         tf.tidy(() => {
           const y = tf.conv2d(x, w, 1, 'same');
-          return tf.engine().runKernel('Conv2DBackpropFilter', { x, dy: y }, { strides: 1, pad: 'same', dataFormat: 'NHWC', filterShape: w.shape }) as tf.Tensor;
+          return tf
+            .engine()
+            .runKernel(
+              'Conv2DBackpropFilter',
+              { x, dy: y },
+              { strides: 1, pad: 'same', dataFormat: 'NHWC', filterShape: w.shape },
+            ) as tf.Tensor;
         }),
       2,
       reps,
     );
-    results.push({ size, channels, forwardGflops: flop / forward / 1e6, forwardFilterGradGflops: (2 * flop) / withGrad / 1e6 });
+    results.push({
+      size,
+      channels,
+      forwardGflops: flop / forward / 1e6,
+      forwardFilterGradGflops: (2 * flop) / withGrad / 1e6,
+    });
     tf.dispose([x, w]);
   }
   return results;
@@ -69,7 +80,9 @@ if (require.main === module) {
       console.log('wasm 3×3 conv, batch 1, median of 7 after 2 warm-ups');
       console.log('input           channels  forward GFLOP/s  fwd+filter-grad GFLOP/s');
       for (const r of rows) {
-        console.log(`${`${r.size}×${r.size}`.padEnd(16)}${`${r.channels}→${r.channels}`.padEnd(10)}${r.forwardGflops.toFixed(1).padStart(15)}  ${r.forwardFilterGradGflops.toFixed(1).padStart(23)}`);
+        console.log(
+          `${`${r.size}×${r.size}`.padEnd(16)}${`${r.channels}→${r.channels}`.padEnd(10)}${r.forwardGflops.toFixed(1).padStart(15)}  ${r.forwardFilterGradGflops.toFixed(1).padStart(23)}`,
+        );
       }
     })
     .catch((err: unknown) => {

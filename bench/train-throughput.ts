@@ -45,14 +45,24 @@ async function main(): Promise<void> {
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const convForward = median(conv.map((c) => c.forwardGflops));
 
-  console.log(`preset ${preset}: crop ${cfg.cropSize}, ngf ${cfg.ngf}, batch ${cfg.batchSize}, ${store.count()} parameters`);
-  console.log(`FLOPs per iteration: ${(flops.total / 1e9).toFixed(2)} G (forward ${(flops.forward / 1e9).toFixed(2)} G, TPFR ${(flops.tpfr / 1e9).toFixed(3)} G)`);
-  console.log(`training: ${itPerS.toFixed(3)} it/s over ${iterations} iterations (${(seconds / iterations).toFixed(2)} s/it)`);
+  console.log(
+    `preset ${preset}: crop ${cfg.cropSize}, ngf ${cfg.ngf}, batch ${cfg.batchSize}, ${store.count()} parameters`,
+  );
+  console.log(
+    `FLOPs per iteration: ${(flops.total / 1e9).toFixed(2)} G (forward ${(flops.forward / 1e9).toFixed(2)} G, TPFR ${(flops.tpfr / 1e9).toFixed(3)} G)`,
+  );
+  console.log(
+    `training: ${itPerS.toFixed(3)} it/s over ${iterations} iterations (${(seconds / iterations).toFixed(2)} s/it)`,
+  );
   console.log(`achieved: ${achieved.toFixed(1)} GFLOP/s`);
   for (const c of conv) {
-    console.log(`wasm conv 3x3 ${c.channels}->${c.channels} @ ${c.size}px: forward ${c.forwardGflops.toFixed(1)} GFLOP/s, forward+filter-grad ${c.forwardFilterGradGflops.toFixed(1)} GFLOP/s`);
+    console.log(
+      `wasm conv 3x3 ${c.channels}->${c.channels} @ ${c.size}px: forward ${c.forwardGflops.toFixed(1)} GFLOP/s, forward+filter-grad ${c.forwardFilterGradGflops.toFixed(1)} GFLOP/s`,
+    );
   }
-  console.log(`ratio: ${((100 * achieved) / convForward).toFixed(0)}% of the wasm forward conv throughput (median ${convForward.toFixed(1)} GFLOP/s)`);
+  console.log(
+    `ratio: ${((100 * achieved) / convForward).toFixed(0)}% of the wasm forward conv throughput (median ${convForward.toFixed(1)} GFLOP/s)`,
+  );
   trainer.dispose();
   store.dispose();
 }

@@ -48,7 +48,10 @@ export interface BackendChoice {
  * Resolves an explicit request: the flag wins over the environment variable; with neither, `undefined`
  * (automatic choice). Throws a BackendError listing the valid names for anything else.
  */
-export function parseBackendRequest(flag: string | undefined, envValue: string | undefined): BackendRequest | undefined {
+export function parseBackendRequest(
+  flag: string | undefined,
+  envValue: string | undefined,
+): BackendRequest | undefined {
   const raw = flag ?? envValue;
   if (raw === undefined || raw.trim() === '') return undefined;
   const name = raw.trim().toLowerCase();
@@ -73,7 +76,9 @@ export async function initBackend(requested?: string): Promise<BackendChoice> {
   const request = parseBackendRequest(requested, process.env.PEERSTYLE_BACKEND);
   if (chosen !== undefined) {
     if (request !== undefined && request !== chosenFor) {
-      throw new BackendError(`The backend is already initialised (${chosenFor ?? 'automatic'}); cannot switch to "${request}".`);
+      throw new BackendError(
+        `The backend is already initialised (${chosenFor ?? 'automatic'}); cannot switch to "${request}".`,
+      );
     }
     return chosen;
   }
@@ -88,7 +93,8 @@ export async function initBackend(requested?: string): Promise<BackendChoice> {
 }
 
 async function choose(request: BackendRequest | undefined): Promise<BackendChoice> {
-  if (request === 'gpu' || request === 'node' || request === 'tensorflow') return useNative(NATIVE_PACKAGES[request], true);
+  if (request === 'gpu' || request === 'node' || request === 'tensorflow')
+    return useNative(NATIVE_PACKAGES[request], true);
   if (request === 'wasm') return useWasm();
   if (request === 'cpu') return useCpu();
   const native = await useNative(NATIVE_PACKAGES.tensorflow, false).catch(() => undefined);
@@ -110,14 +116,18 @@ async function useNative(packages: readonly string[], explicit: boolean): Promis
     await activate('tensorflow');
     return { name: 'tensorflow', detail: `native TensorFlow through ${pkg}` };
   }
-  const hint = explicit ? ' It installs only where libtensorflow can be downloaded (e.g. the GPU image); use --backend=wasm or --backend=cpu here.' : '';
+  const hint = explicit
+    ? ' It installs only where libtensorflow can be downloaded (e.g. the GPU image); use --backend=wasm or --backend=cpu here.'
+    : '';
   throw new BackendError(`The native TensorFlow backend is not available. ${failures.join('; ')}.${hint}`);
 }
 
 async function useWasm(): Promise<BackendChoice> {
   const wasm = require('@tensorflow/tfjs-backend-wasm') as typeof import('@tensorflow/tfjs-backend-wasm');
   // Point at the binaries explicitly: bundlers and test runners can hide the package's own directory.
-  wasm.setWasmPaths(path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + path.sep);
+  wasm.setWasmPaths(
+    path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + path.sep,
+  );
   await activate('wasm');
   const kernels = registerWasmGradientKernels();
   return { name: 'wasm', detail: `WebAssembly (XNNPACK) with training kernels ${kernels.join(', ')}` };
@@ -146,12 +156,16 @@ async function activate(name: BackendName): Promise<void> {
  * main copy, because tfjs-core keeps all of those on a global namespace object. Takes about 0.1 s.
  */
 export function registerCoreGradients(): void {
-  if (tf.getGradient('Conv2D') !== undefined && typeof (tf.Tensor.prototype as { sum?: unknown }).sum === 'function') return;
+  if (tf.getGradient('Conv2D') !== undefined && typeof (tf.Tensor.prototype as { sum?: unknown }).sum === 'function')
+    return;
   const gradients = require.resolve('@tensorflow/tfjs-core/dist/register_all_gradients.js');
   const chained = require.resolve('@tensorflow/tfjs-core/dist/public/chained_ops/register_all_chained_ops.js');
   const esbuild = require('esbuild') as typeof import('esbuild');
   const built = esbuild.buildSync({
-    stdin: { contents: `import ${JSON.stringify(gradients)};\nimport ${JSON.stringify(chained)};\n`, resolveDir: path.dirname(gradients) },
+    stdin: {
+      contents: `import ${JSON.stringify(gradients)};\nimport ${JSON.stringify(chained)};\n`,
+      resolveDir: path.dirname(gradients),
+    },
     bundle: true,
     format: 'cjs',
     platform: 'node',
@@ -163,7 +177,8 @@ export function registerCoreGradients(): void {
   const mod = { exports: {} };
   // Evaluated in this realm so the bundle sees the same global namespace as the imported tfjs-core.
   new Function('module', 'exports', 'require', code)(mod, mod.exports, createRequire(gradients));
-  if (tf.getGradient('Conv2D') === undefined) throw new BackendError('Registering the TF.js gradient functions failed.');
+  if (tf.getGradient('Conv2D') === undefined)
+    throw new BackendError('Registering the TF.js gradient functions failed.');
 }
 
 function firstLine(err: unknown): string {

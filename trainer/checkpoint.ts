@@ -180,7 +180,8 @@ export async function readCheckpoint(
   }
   const bin = await fs.readFile(path.join(folder, 'tensors.bin'));
   const digest = createHash('sha256').update(bin).digest('hex');
-  if (digest !== meta.sha256) throw new CheckpointError(`Checkpoint ${folder} is corrupt: tensors.bin checksum mismatch.`);
+  if (digest !== meta.sha256)
+    throw new CheckpointError(`Checkpoint ${folder} is corrupt: tensors.bin checksum mismatch.`);
   const arrays: Record<string, NamedArray> = {};
   for (const e of meta.arrays) {
     const data = new Float32Array(e.length);

@@ -257,7 +257,9 @@ export function validateConfig(config: TrainConfig): string[] {
   }
   if (config.cropSize % 4 !== 0) problems.push(`cropSize must be a multiple of 4, got ${config.cropSize}.`);
   if (config.loadSize < config.cropSize / 0.9) {
-    problems.push(`loadSize must be at least cropSize/0.9 (${Math.ceil(config.cropSize / 0.9)}), got ${config.loadSize}.`);
+    problems.push(
+      `loadSize must be at least cropSize/0.9 (${Math.ceil(config.cropSize / 0.9)}), got ${config.loadSize}.`,
+    );
   }
   if (config.decayIterations > config.iterations) {
     problems.push(`decayIterations (${config.decayIterations}) cannot exceed iterations (${config.iterations}).`);
@@ -271,7 +273,12 @@ export function validateConfig(config: TrainConfig): string[] {
 }
 
 /** Channel layout of the latent: content | global style | local style. */
-export function latentChannels(config: ModelConfig): { content: number; globalStyle: number; localStyle: number; total: number } {
+export function latentChannels(config: ModelConfig): {
+  content: number;
+  globalStyle: number;
+  localStyle: number;
+  total: number;
+} {
   const c = 4 * config.ngf;
   return { content: c, globalStyle: c, localStyle: c, total: 3 * c };
 }

@@ -55,7 +55,6 @@ export function iterationFlops(cfg: TrainConfig): IterationFlops {
 
   // Per iteration (train-step.ts): encoder on 4 inputs + 4 re-encodings + 1 frozen re-encoding; main
   // decoder on 3 latents, auxiliary decoder on 2; discriminator on 4 images in each of the G and D steps.
-  const forward =
-    b * (9 * encoderPerImage + 5 * decoderPerImage + 8 * discriminatorPerImage) + tpfr;
+  const forward = b * (9 * encoderPerImage + 5 * decoderPerImage + 8 * discriminatorPerImage) + tpfr;
   return { encoderPerImage, decoderPerImage, discriminatorPerImage, tpfr, forward, total: 3 * forward };
 }

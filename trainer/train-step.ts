@@ -147,11 +147,7 @@ export class TsprTrainer {
 
       // Re-encode the outputs: [fake_B, rec_A] detached (content cycle trains the encoder only), and the
       // auxiliary reconstructions live (latent cycle trains encoder and auxiliary decoder).
-      const reenc = encode(
-        store,
-        cfg,
-        tf.concat([stopGradient(fakeB), stopGradient(recA), recAAux, recStyleBAux], 0),
-      );
+      const reenc = encode(store, cfg, tf.concat([stopGradient(fakeB), stopGradient(recA), recAAux, recStyleBAux], 0));
       const [eFake, eRec, eRecAAux, eRecSBAux] = splitBatch(reenc.latent, 4);
       const [, , midRecAAux, midRecSBAux] = splitBatch(reenc.middle, 4);
       const cFake = splitLatent(cfg, eFake);
@@ -197,7 +193,10 @@ export class TsprTrainer {
         noiseSeedG,
       ) as tf.Tensor4D;
       const [pRealA, pRecA, pRealB, pFakeB] = splitBatch(discriminate(store, cfg, dIn, dEx, noise), 4);
-      const lAdv = tf.mul(tf.add(ralsganGeneratorLoss(pRealA, pRecA), ralsganGeneratorLoss(pRealB, pFakeB)), 0.5) as tf.Scalar;
+      const lAdv = tf.mul(
+        tf.add(ralsganGeneratorLoss(pRealA, pRecA), ralsganGeneratorLoss(pRealB, pFakeB)),
+        0.5,
+      ) as tf.Scalar;
       const lIdt = reconstructionLoss([
         [recA, realA],
         [recStyleB, styleB],

@@ -78,14 +78,17 @@ export async function runTraining(opts: TrainOptions): Promise<TrainResult> {
       );
     }
     if (changed.length) {
-      throw new Error(`Cannot change ${changed.join(', ')} when resuming; only ${[...RESUMABLE_KEYS].join(', ')} may change.`);
+      throw new Error(
+        `Cannot change ${changed.join(', ')} when resuming; only ${[...RESUMABLE_KEYS].join(', ')} may change.`,
+      );
     }
     const resumable: Partial<TrainConfig> = {};
     for (const k of RESUMABLE_KEYS) if (k in opts.overrides) Object.assign(resumable, { [k]: cfg[k] });
     cfg = { ...saved, ...resumable };
   }
   const stopAt = opts.steps ?? cfg.iterations;
-  if (!Number.isInteger(stopAt) || stopAt < 1) throw new Error(`--steps must be a positive integer, got ${opts.steps}.`);
+  if (!Number.isInteger(stopAt) || stopAt < 1)
+    throw new Error(`--steps must be a positive integer, got ${opts.steps}.`);
   const index = await indexDataset(opts.dataDir, { maxCorruptFraction: cfg.maxCorruptFraction, onWarning: warn });
 
   const backend = await initBackend(opts.backend);
@@ -130,7 +133,13 @@ export async function runTraining(opts: TrainOptions): Promise<TrainResult> {
   const save = async () => {
     trainSeconds += (Date.now() - segmentStart) / 1000;
     segmentStart = Date.now();
-    lastCheckpoint = await saveCheckpoint({ dir: checkpointDir, preset: opts.preset, trainer, sampler: sampler.state(), trainSeconds });
+    lastCheckpoint = await saveCheckpoint({
+      dir: checkpointDir,
+      preset: opts.preset,
+      trainer,
+      sampler: sampler.state(),
+      trainSeconds,
+    });
   };
 
   try {
@@ -161,7 +170,14 @@ export async function runTraining(opts: TrainOptions): Promise<TrainResult> {
     }
     bar.finish();
     await save();
-    if (!stopRequested) await saveWeights(modelDir, store, { preset: opts.preset, config: cfg, iteration: trainer.iteration, trainSeconds, dataset: opts.dataDir });
+    if (!stopRequested)
+      await saveWeights(modelDir, store, {
+        preset: opts.preset,
+        config: cfg,
+        iteration: trainer.iteration,
+        trainSeconds,
+        dataset: opts.dataDir,
+      });
     log(`# ${stopRequested ? 'stopped' : 'finished'} at iteration ${trainer.iteration}; checkpoint ${lastCheckpoint}`);
     return {
       iteration: trainer.iteration,

@@ -43,7 +43,9 @@ export function parseArgs(argv: string[], specs: Record<string, FlagSpec>, allow
       const valid = Object.keys(specs)
         .map((k) => `--${k}`)
         .join(', ');
-      throw new UsageError(`Unknown option --${name}. Valid options: ${valid}${allowOverrides ? ', or --<config key>=<value>' : ''}.`);
+      throw new UsageError(
+        `Unknown option --${name}. Valid options: ${valid}${allowOverrides ? ', or --<config key>=<value>' : ''}.`,
+      );
     }
     if (spec.type === 'boolean') {
       if (inline !== undefined && inline !== 'true' && inline !== 'false') {

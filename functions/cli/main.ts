@@ -3,12 +3,18 @@
  * and a non-zero exit code (2 for usage errors, 1 for everything else).
  */
 import { UsageError } from './args';
+import { exportCommand } from './commands/export';
+import { modelCommand } from './commands/model';
+import { stylizeCommand } from './commands/stylize';
 import { trainCommand } from './commands/train';
 
 type Command = (argv: string[]) => Promise<number>;
 
 const COMMANDS: Record<string, { run: Command; summary: string }> = {
   train: { run: trainCommand, summary: 'train the TSPR model on an image folder' },
+  export: { run: exportCommand, summary: 'export trained weights as an ONNX model package' },
+  stylize: { run: stylizeCommand, summary: 'stylise images with a model package' },
+  model: { run: modelCommand, summary: 'inspect and check a model package (model inspect <dir>)' },
 };
 
 function help(): string {

@@ -14,7 +14,8 @@ async function dataset(styles: string[] = ['starry-night.jpg', 'brick.jpg']): Pr
   const root = await fs.mkdtemp(path.join(os.tmpdir(), 'peerstyle-cli-data-'));
   await fs.mkdir(path.join(root, 'content'));
   await fs.mkdir(path.join(root, 'style'));
-  for (const f of ['astronaut.jpg', 'chelsea.jpg']) await fs.copyFile(path.join(SAMPLE, 'content', f), path.join(root, 'content', f));
+  for (const f of ['astronaut.jpg', 'chelsea.jpg'])
+    await fs.copyFile(path.join(SAMPLE, 'content', f), path.join(root, 'content', f));
   for (const f of styles) await fs.copyFile(path.join(SAMPLE, 'style', f), path.join(root, 'style', f));
   return root;
 }
@@ -40,10 +41,22 @@ describe('peerstyle train: bad input', () => {
       /content/,
     ],
     ['fewer than two style classes', async () => ['--data', await dataset(['brick.jpg'])], /style/i],
-    ['an unknown preset', async () => ['--data', await dataset(), '--preset', 'larg'], /Unknown preset "larg"\. Expected one of: paper, small, tiny\./],
+    [
+      'an unknown preset',
+      async () => ['--data', await dataset(), '--preset', 'larg'],
+      /Unknown preset "larg"\. Expected one of: paper, small, tiny\./,
+    ],
     ['an unknown key', async () => ['--data', await dataset(), '--ngff=3'], /Unknown key "ngff"\. Valid keys: /],
-    ['an out-of-range value', async () => ['--data', await dataset(), '--knn=0'], /knn must be between 1 and 64, got 0\./],
-    ['an unknown flag', async () => ['--data', await dataset(), '--stepz', '3'], /Unknown option --stepz\. Valid options: /],
+    [
+      'an out-of-range value',
+      async () => ['--data', await dataset(), '--knn=0'],
+      /knn must be between 1 and 64, got 0\./,
+    ],
+    [
+      'an unknown flag',
+      async () => ['--data', await dataset(), '--stepz', '3'],
+      /Unknown option --stepz\. Valid options: /,
+    ],
   ];
 
   it.each(cases)('%s gives one clear error and no checkpoint', async (_name, args, message) => {
@@ -60,7 +73,17 @@ describe('peerstyle train: runs', () => {
   it('stops on SIGTERM with a checkpoint and exit code 0', async () => {
     const data = await dataset();
     const out = await fs.mkdtemp(path.join(os.tmpdir(), 'peerstyle-sigterm-'));
-    const { child, done } = startCli(['train', '--preset', 'tiny', '--data', data, '--out', out, '--logEvery=1', '--checkpointEvery=1000']);
+    const { child, done } = startCli([
+      'train',
+      '--preset',
+      'tiny',
+      '--data',
+      data,
+      '--out',
+      out,
+      '--logEvery=1',
+      '--checkpointEvery=1000',
+    ]);
     await new Promise<void>((resolve) => {
       child.stdout!.on('data', (d: Buffer) => {
         if (d.toString().includes('METRIC step=')) resolve();
@@ -96,9 +119,14 @@ describe('peerstyle train: runs', () => {
   it('writes the failure reason under the SageMaker layout', async () => {
     const root = await fs.mkdtemp(path.join(os.tmpdir(), 'peerstyle-optml-bad-'));
     await fs.mkdir(path.join(root, 'input', 'config'), { recursive: true });
-    await fs.writeFile(path.join(root, 'input', 'config', 'hyperparameters.json'), JSON.stringify({ preset: 'tiny', knn: '0' }));
+    await fs.writeFile(
+      path.join(root, 'input', 'config', 'hyperparameters.json'),
+      JSON.stringify({ preset: 'tiny', knn: '0' }),
+    );
     const r = await runCli(['train', '--sagemaker', '--opt-ml', root]);
     expect(r.code).toBe(1);
-    expect(await fs.readFile(path.join(root, 'output', 'failure'), 'utf8')).toMatch(/No input channels|knn must be between/);
+    expect(await fs.readFile(path.join(root, 'output', 'failure'), 'utf8')).toMatch(
+      /No input channels|knn must be between/,
+    );
   });
 });

@@ -1,4 +1,11 @@
-import { applyOverrides, ConfigError, latentChannels, presetConfig, PRESETS, validateConfig } from '../../trainer/config';
+import {
+  applyOverrides,
+  ConfigError,
+  latentChannels,
+  presetConfig,
+  PRESETS,
+  validateConfig,
+} from '../../trainer/config';
 
 describe('presets', () => {
   it('every preset is valid', () => {

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { runTraining } from '../../trainer/train';
 import { initBackend } from '../../trainer/backend';
 import { readWeights } from '../../trainer/weights';
-import { presetConfig, applyOverrides } from '../../trainer/config';
+import { presetConfig } from '../../trainer/config';
 import { createModel } from '../../trainer/model';
 import { TsprTrainer } from '../../trainer/train-step';
 import { indexDataset } from '../../trainer/data/dataset-index';
@@ -79,10 +79,33 @@ describe('tiny training run', () => {
     const straight = await fs.mkdtemp(path.join(os.tmpdir(), 'peerstyle-run-a-'));
     const split = await fs.mkdtemp(path.join(os.tmpdir(), 'peerstyle-run-b-'));
     const lines: string[] = [];
-    await runTraining({ ...quiet, preset: 'tiny', overrides, dataDir: data, outDir: straight, resume: false, log: (l) => lines.push(l) });
-    const first = await runTraining({ ...quiet, preset: 'tiny', overrides, dataDir: data, outDir: split, resume: false, steps: 5 });
+    await runTraining({
+      ...quiet,
+      preset: 'tiny',
+      overrides,
+      dataDir: data,
+      outDir: straight,
+      resume: false,
+      log: (l) => lines.push(l),
+    });
+    const first = await runTraining({
+      ...quiet,
+      preset: 'tiny',
+      overrides,
+      dataDir: data,
+      outDir: split,
+      resume: false,
+      steps: 5,
+    });
     expect(first.iteration).toBe(5);
-    const second = await runTraining({ ...quiet, preset: 'tiny', overrides, dataDir: data, outDir: split, resume: true });
+    const second = await runTraining({
+      ...quiet,
+      preset: 'tiny',
+      overrides,
+      dataDir: data,
+      outDir: split,
+      resume: true,
+    });
     expect(second.iteration).toBe(12);
 
     const a = await readWeights(path.join(straight, 'model'));

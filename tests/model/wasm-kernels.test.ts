@@ -38,8 +38,18 @@ function seeded(shape: number[], seed: number): tf.Tensor {
   return tf.randomNormal(shape, 0, 1, 'float32', seed);
 }
 
-const PAD1: Pad = [[0, 0], [1, 1], [1, 1], [0, 0]];
-const PAD2: Pad = [[0, 0], [2, 2], [2, 2], [0, 0]];
+const PAD1: Pad = [
+  [0, 0],
+  [1, 1],
+  [1, 1],
+  [0, 0],
+];
+const PAD2: Pad = [
+  [0, 0],
+  [2, 2],
+  [2, 2],
+  [0, 0],
+];
 
 // [input shape NHWC, filter [kh, kw, in, out], stride, padding]: the model's convolutions, shrunk.
 type Shape4 = [number, number, number, number];
@@ -56,7 +66,8 @@ const CONV_CASES: [Shape4, Shape4, number, Pad][] = [
   [[2, 11, 11, 2], [3, 3, 2, 3], 2, 'valid'],
 ];
 
-const label = ([x, f, s, p]: (typeof CONV_CASES)[number]): string => `x ${x} filter ${f} stride ${s} pad ${JSON.stringify(p)}`;
+const label = ([x, f, s, p]: (typeof CONV_CASES)[number]): string =>
+  `x ${x} filter ${f} stride ${s} pad ${JSON.stringify(p)}`;
 
 beforeAll(async () => {
   await initBackend('wasm');
@@ -79,12 +90,15 @@ const MATMUL_CASES: [number[], number[], boolean, boolean][] = [
   [[2, 7, 5], [2, 9, 5], false, true], // batched
 ];
 
-test.each(MATMUL_CASES)('BatchMatMul %j·%j (transposeA %s, transposeB %s) matches cpu', async (aShape, bShape, ta, tb) => {
-  const run = () => tf.matMul(seeded(aShape, 3) as tf.Tensor2D, seeded(bShape, 4) as tf.Tensor2D, ta, tb);
-  const [expected] = await on('cpu', run);
-  const [actual] = await on('wasm', run);
-  expect(maxError(actual, expected)).toBeLessThan(1e-5);
-});
+test.each(MATMUL_CASES)(
+  'BatchMatMul %j·%j (transposeA %s, transposeB %s) matches cpu',
+  async (aShape, bShape, ta, tb) => {
+    const run = () => tf.matMul(seeded(aShape, 3) as tf.Tensor2D, seeded(bShape, 4) as tf.Tensor2D, ta, tb);
+    const [expected] = await on('cpu', run);
+    const [actual] = await on('wasm', run);
+    expect(maxError(actual, expected)).toBeLessThan(1e-5);
+  },
+);
 
 describe.each(CONV_CASES)('conv kernels match cpu', (...conv) => {
   const [xShape, fShape, stride, pad] = conv;
@@ -93,7 +107,13 @@ describe.each(CONV_CASES)('conv kernels match cpu', (...conv) => {
       const x = seeded(xShape, 1);
       const y = tf.conv2d(x as tf.Tensor4D, tf.zeros(fShape) as tf.Tensor4D, stride, pad);
       const dy = seeded(y.shape, 2);
-      return tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { strides: stride, pad, dataFormat: 'NHWC', filterShape: fShape }) as tf.Tensor;
+      return tf
+        .engine()
+        .runKernel(
+          'Conv2DBackpropFilter',
+          { x, dy },
+          { strides: stride, pad, dataFormat: 'NHWC', filterShape: fShape },
+        ) as tf.Tensor;
     };
     const [expected] = await on('cpu', run);
     const [actual] = await on('wasm', run);
@@ -106,7 +126,13 @@ describe.each(CONV_CASES)('conv kernels match cpu', (...conv) => {
       const y = tf.conv2d(tf.zeros(xShape) as tf.Tensor4D, tf.zeros(fShape) as tf.Tensor4D, stride, pad);
       const dy = seeded(y.shape, 3);
       const filter = seeded(fShape, 4);
-      return tf.engine().runKernel('Conv2DBackpropInput', { dy, filter }, { inputShape: xShape, strides: stride, pad, dataFormat: 'NHWC' }) as tf.Tensor;
+      return tf
+        .engine()
+        .runKernel(
+          'Conv2DBackpropInput',
+          { dy, filter },
+          { inputShape: xShape, strides: stride, pad, dataFormat: 'NHWC' },
+        ) as tf.Tensor;
     };
     const [expected] = await on('cpu', run);
     const [actual] = await on('wasm', run);
@@ -140,7 +166,17 @@ test('the kernels leak no memory on wasm', async () => {
  * gradient for Greater/Less.
  */
 function composite(v: Record<string, tf.Variable>, x: tf.Tensor4D): tf.Scalar {
-  const reflect = (t: tf.Tensor4D, p: number) => tf.mirrorPad(t, [[0, 0], [p, p], [p, p], [0, 0]], 'reflect');
+  const reflect = (t: tf.Tensor4D, p: number) =>
+    tf.mirrorPad(
+      t,
+      [
+        [0, 0],
+        [p, p],
+        [p, p],
+        [0, 0],
+      ],
+      'reflect',
+    );
   const instanceNorm = (t: tf.Tensor4D) => {
     const { mean, variance } = tf.moments(t, [1, 2], true);
     return tf.div(tf.sub(t, mean), tf.sqrt(tf.add(variance, 1e-5))) as tf.Tensor4D;
@@ -161,9 +197,16 @@ function composite(v: Record<string, tf.Variable>, x: tf.Tensor4D): tf.Scalar {
     return { value: tf.square(t), gradFunc: (dy: tf.Tensor, [s]: tf.Tensor[]) => tf.mul(dy, tf.mul(s, 2)) };
   };
   const square = tf.customGrad(squareFn as unknown as Parameters<typeof tf.customGrad>[0]);
-  const z = tf.reshape(tf.add(mixed, tf.sum(tf.matMul(rows, tf.matMul(square(rows) as tf.Tensor2D, v.m, false, true), true, false))), [2, 5, 5, 6]) as tf.Tensor4D;
+  const z = tf.reshape(
+    tf.add(mixed, tf.sum(tf.matMul(rows, tf.matMul(square(rows) as tf.Tensor2D, v.m, false, true), true, false))),
+    [2, 5, 5, 6],
+  ) as tf.Tensor4D;
   const up1 = tf.conv2dTranspose(z, v.t1 as tf.Tensor4D, [2, 10, 10, 4], 2, 'same'); // [2, 10, 10, 4]
-  const up2 = tf.slice(tf.conv2dTranspose(z, v.t2 as tf.Tensor4D, [2, 12, 12, 4], 2, 'valid'), [0, 1, 1, 0], [2, 10, 10, 4]);
+  const up2 = tf.slice(
+    tf.conv2dTranspose(z, v.t2 as tf.Tensor4D, [2, 12, 12, 4], 2, 'valid'),
+    [0, 1, 1, 0],
+    [2, 10, 10, 4],
+  );
   const out = tf.tanh(tf.conv2d(tf.leakyRelu(tf.add(up1, up2) as tf.Tensor4D, 0.2), v.d4 as tf.Tensor4D, 1, PAD2)); // [2, 11, 11, 1]
   const target = tf.slice(tf.tile(tf.slice(x, [0, 0, 0, 0], [2, 9, 9, 1]), [1, 2, 2, 1]), [0, 0, 0, 0], [2, 11, 11, 1]);
   // SmoothL1 without comparisons on the variables: 0.5·min(|d|,1)² + (|d| − min(|d|,1)).

@@ -90,7 +90,8 @@ export class GraphBuilder {
       this.claim(name, 'graph output');
       this.nodes.push({ name: this.nodeName('Identity'), opType: 'Identity', input: [value], output: [name] });
     }
-    if (this.outputs.some((o) => o.name === name)) throw new GraphBuildError(`Graph output "${name}" is declared twice.`);
+    if (this.outputs.some((o) => o.name === name))
+      throw new GraphBuildError(`Graph output "${name}" is declared twice.`);
     this.outputs.push(valueInfo(name, dims));
     return name;
   }
@@ -113,7 +114,8 @@ export class GraphBuilder {
     checkSize(hint, dims, values.length);
     const wide = new BigInt64Array(values.length);
     values.forEach((v, i) => {
-      if (!Number.isSafeInteger(v)) throw new GraphBuildError(`Initializer "${hint}" holds ${v}, which is not an integer.`);
+      if (!Number.isSafeInteger(v))
+        throw new GraphBuildError(`Initializer "${hint}" holds ${v}, which is not an integer.`);
       wide[i] = BigInt(v);
     });
     return this.addInitializer(hint, dims, DataType.INT64, littleEndianBytes(wide));
@@ -148,7 +150,12 @@ export class GraphBuilder {
   }
 
   /** {@link node} for the common single-output case. */
-  op(opType: string, inputs: readonly string[], attributes: Readonly<Record<string, AttributeValue>> = {}, hint?: string): string {
+  op(
+    opType: string,
+    inputs: readonly string[],
+    attributes: Readonly<Record<string, AttributeValue>> = {},
+    hint?: string,
+  ): string {
     return this.node(opType, inputs, attributes, { hint })[0];
   }
 
@@ -193,7 +200,8 @@ export class GraphBuilder {
 
   private claim(name: string, what: string): void {
     if (name === '') throw new GraphBuildError(`A ${what} needs a non-empty name.`);
-    if (this.names.has(name)) throw new GraphBuildError(`The ${what} name "${name}" is already used in graph "${this.name}".`);
+    if (this.names.has(name))
+      throw new GraphBuildError(`The ${what} name "${name}" is already used in graph "${this.name}".`);
     this.names.add(name);
   }
 
@@ -214,7 +222,9 @@ export class GraphBuilder {
 
   private requireValue(name: string, reader: string): void {
     if (!this.names.has(name)) {
-      throw new GraphBuildError(`${capitalise(reader)} reads "${name}", which no graph input, initializer or earlier node provides.`);
+      throw new GraphBuildError(
+        `${capitalise(reader)} reads "${name}", which no graph input, initializer or earlier node provides.`,
+      );
     }
   }
 }
@@ -225,7 +235,9 @@ function capitalise(text: string): string {
 
 function checkSize(name: string, dims: readonly number[], length: number): void {
   if (!dims.every((d) => Number.isInteger(d) && d >= 0)) {
-    throw new GraphBuildError(`Initializer "${name}" has invalid dims [${dims.join(', ')}]; each must be a whole number ≥ 0.`);
+    throw new GraphBuildError(
+      `Initializer "${name}" has invalid dims [${dims.join(', ')}]; each must be a whole number ≥ 0.`,
+    );
   }
   const expected = dims.reduce((a, b) => a * b, 1);
   if (expected !== length) {

@@ -107,11 +107,18 @@ export function layersToOnnx(params: ParamSource, layers: readonly Layer[], opti
   const outputName = options.outputName ?? 'output';
   const nhwc = options.layout === 'nhwc';
   const graph = new GraphBuilder(options.graphName ?? 'peerstyle');
-  const input = graph.input(inputName, nhwc ? ['batch', 'height', 'width', options.inChannels] : ['batch', options.inChannels, 'height', 'width']);
+  const input = graph.input(
+    inputName,
+    nhwc ? ['batch', 'height', 'width', options.inChannels] : ['batch', options.inChannels, 'height', 'width'],
+  );
   const nchwInput = nhwc ? graph.op('Transpose', [input], { perm: attr.ints([0, 3, 1, 2]) }, 'to_nchw') : input;
   const result = emitLayers(graph, params, layers, nchwInput, options.inChannels, options);
-  const out = nhwc ? graph.op('Transpose', [result.output], { perm: attr.ints([0, 2, 3, 1]) }, 'to_nhwc') : result.output;
-  const outDims: Dim[] = nhwc ? ['batch', 'out_height', 'out_width', result.channels] : ['batch', result.channels, 'out_height', 'out_width'];
+  const out = nhwc
+    ? graph.op('Transpose', [result.output], { perm: attr.ints([0, 2, 3, 1]) }, 'to_nhwc')
+    : result.output;
+  const outDims: Dim[] = nhwc
+    ? ['batch', 'out_height', 'out_width', result.channels]
+    : ['batch', result.channels, 'out_height', 'out_width'];
   graph.output(out, outDims, outputName);
   return {
     bytes: graph.toBytes({ opset: options.opset, producerName: options.producerName, docString: options.docString }),
@@ -187,7 +194,9 @@ class LayerEmitter {
         const bias = this.bias(`${layer.name}.bias`, cout);
         // Reflection needs its own Pad node; zeros fold into the Conv's pads attribute.
         const reflect = layer.padMode === 'reflect' && p > 0;
-        const padded = reflect ? g.op('Pad', [x, this.pads(p)], { mode: attr.string('reflect') }, `${layer.name}.pad`) : x;
+        const padded = reflect
+          ? g.op('Pad', [x, this.pads(p)], { mode: attr.string('reflect') }, `${layer.name}.pad`)
+          : x;
         const convPad = reflect ? 0 : p;
         const y = g.op(
           'Conv',
@@ -229,7 +238,10 @@ class LayerEmitter {
       case 'prelu': {
         // A slope of shape [1] broadcasts over NCHW the same way it does over NHWC.
         const slope = this.param(`${layer.name}.alpha`, [1], layer.name);
-        return { value: g.op('PRelu', [x, g.floatInitializer(`${layer.name}.alpha`, [1], slope.data)], {}, layer.name), channels };
+        return {
+          value: g.op('PRelu', [x, g.floatInitializer(`${layer.name}.alpha`, [1], slope.data)], {}, layer.name),
+          channels,
+        };
       }
       case 'tanh':
         return { value: g.op('Tanh', [x]), channels };
@@ -241,7 +253,10 @@ class LayerEmitter {
         return { value: g.op('Add', [x, body.value], {}, 'residual'), channels };
       }
       case 'spatialMean':
-        return { value: g.op('ReduceMean', [x], { axes: attr.ints(SPATIAL_AXES), keepdims: attr.int(1) }, 'spatial_mean'), channels };
+        return {
+          value: g.op('ReduceMean', [x], { axes: attr.ints(SPATIAL_AXES), keepdims: attr.int(1) }, 'spatial_mean'),
+          channels,
+        };
       default: {
         const unknown: never = layer;
         throw new Error(`Cannot export layer kind "${(unknown as { kind: string }).kind}".`);
@@ -298,7 +313,9 @@ class LayerEmitter {
     const p = this.params[name];
     if (!p) throw new Error(`Layer "${layerName}" needs parameter "${name}", which the weights do not contain.`);
     if (p.shape.join('x') !== shape.join('x')) {
-      throw new Error(`Parameter "${name}" has shape [${p.shape.join(', ')}]; layer "${layerName}" needs [${shape.join(', ')}].`);
+      throw new Error(
+        `Parameter "${name}" has shape [${p.shape.join(', ')}]; layer "${layerName}" needs [${shape.join(', ')}].`,
+      );
     }
     return p;
   }
@@ -340,5 +357,6 @@ class LayerEmitter {
 }
 
 function expectChannels(name: string, expected: number, actual: number): void {
-  if (expected !== actual) throw new Error(`Layer "${name}" expects ${expected} input channels, but receives ${actual}.`);
+  if (expected !== actual)
+    throw new Error(`Layer "${name}" expects ${expected} input channels, but receives ${actual}.`);
 }

@@ -7,7 +7,15 @@
  * training pays that price on every iteration. This kernel transposes the operand explicitly with the
  * backend's Transpose kernel and then calls the original kernel without transpose flags.
  */
-import { BatchMatMul, type BatchMatMulAttrs, type KernelBackend, type KernelConfig, type KernelFunc, type NamedAttrMap, type TensorInfo } from '@tensorflow/tfjs-core';
+import {
+  BatchMatMul,
+  type BatchMatMulAttrs,
+  type KernelBackend,
+  type KernelConfig,
+  type KernelFunc,
+  type NamedAttrMap,
+  type TensorInfo,
+} from '@tensorflow/tfjs-core';
 import { callKernel, disposeIntermediate } from './call-kernel';
 
 /**

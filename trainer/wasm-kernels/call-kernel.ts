@@ -6,7 +6,13 @@
  * through tfjs-core ops, keeps the intermediates off the gradient tape and out of the engine's
  * tensor bookkeeping, so a composite kernel behaves exactly like a native one.
  */
-import { getKernel, type KernelBackend, type NamedAttrMap, type NamedTensorInfoMap, type TensorInfo } from '@tensorflow/tfjs-core';
+import {
+  getKernel,
+  type KernelBackend,
+  type NamedAttrMap,
+  type NamedTensorInfoMap,
+  type TensorInfo,
+} from '@tensorflow/tfjs-core';
 
 /**
  * Calls kernel `name` registered for `backend`'s name (e.g. 'wasm') with the given inputs and attributes.
@@ -21,7 +27,9 @@ export function callKernel(
 ): TensorInfo {
   const kernel = getKernel(name, backendName);
   if (kernel === undefined) {
-    throw new Error(`Kernel '${name}' is not registered for backend '${backendName}'; it is needed to build a composite kernel.`);
+    throw new Error(
+      `Kernel '${name}' is not registered for backend '${backendName}'; it is needed to build a composite kernel.`,
+    );
   }
   const result = kernel.kernelFunc({ inputs, attrs, backend });
   if (Array.isArray(result)) throw new Error(`Kernel '${name}' returned several outputs where one was expected.`);

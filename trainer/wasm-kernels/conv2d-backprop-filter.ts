@@ -13,7 +13,15 @@
  * spatial size ≥ [kh, kw] (larger when stride does not divide the padded size), so it is sliced and
  * transposed back to the filter layout [kh, kw, Cin, Cout].
  */
-import { backend_util, Conv2DBackpropFilter, type Conv2DBackpropFilterAttrs, type KernelBackend, type KernelConfig, type NamedAttrMap, type TensorInfo } from '@tensorflow/tfjs-core';
+import {
+  backend_util,
+  Conv2DBackpropFilter,
+  type Conv2DBackpropFilterAttrs,
+  type KernelBackend,
+  type KernelConfig,
+  type NamedAttrMap,
+  type TensorInfo,
+} from '@tensorflow/tfjs-core';
 import { callKernel, disposeIntermediate } from './call-kernel';
 
 /** Builds the kernel config for `backendName` (the backend must have Conv2D, Transpose and Slice). */
@@ -49,7 +57,12 @@ export function conv2dBackpropFilterConfig(backendName: string): KernelConfig {
           strides: [1, 1],
           // The forward stride spaces the output-gradient taps over the image, i.e. it is a dilation.
           dilations: [info.strideHeight, info.strideWidth],
-          pad: [[0, 0], [top, bottom], [left, right], [0, 0]],
+          pad: [
+            [0, 0],
+            [top, bottom],
+            [left, right],
+            [0, 0],
+          ],
           dataFormat: 'NHWC',
         },
       ); // [Cin, ≥kh, ≥kw, Cout]

@@ -12,7 +12,15 @@
  * forward convolution. That spends s² times the necessary multiplications on zeros, which still beats
  * the direct loop by a wide margin at s = 2, the only stride the model uses.
  */
-import { backend_util, Conv2DBackpropInput, type Conv2DBackpropInputAttrs, type KernelBackend, type KernelConfig, type NamedAttrMap, type TensorInfo } from '@tensorflow/tfjs-core';
+import {
+  backend_util,
+  Conv2DBackpropInput,
+  type Conv2DBackpropInputAttrs,
+  type KernelBackend,
+  type KernelConfig,
+  type NamedAttrMap,
+  type TensorInfo,
+} from '@tensorflow/tfjs-core';
 import { callKernel, disposeIntermediate } from './call-kernel';
 
 /** Builds the kernel config for `backendName` (the backend must have Conv2D, Reverse, Transpose, Reshape, PadV2 and Slice). */
@@ -50,10 +58,21 @@ export function conv2dBackpropInputConfig(backendName: string): KernelConfig {
       let spread = dy;
       if (sh > 1 || sw > 1) {
         const split = run('Reshape', { x: dy }, { shape: [n, ho, 1, wo, 1, cout] });
-        const padded = run('PadV2', { x: split }, {
-          paddings: [[0, 0], [0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0]],
-          constantValue: 0,
-        }); // [N, Ho, sh, Wo, sw, Cout]
+        const padded = run(
+          'PadV2',
+          { x: split },
+          {
+            paddings: [
+              [0, 0],
+              [0, 0],
+              [0, sh - 1],
+              [0, 0],
+              [0, sw - 1],
+              [0, 0],
+            ],
+            constantValue: 0,
+          },
+        ); // [N, Ho, sh, Wo, sw, Cout]
         disposeIntermediate(kb, split);
         spread = run('Reshape', { x: padded }, { shape: [n, ho * sh, wo * sw, cout] });
         disposeIntermediate(kb, padded);
@@ -66,14 +85,25 @@ export function conv2dBackpropInputConfig(backendName: string): KernelConfig {
       const bottom = Math.max(0, h + kh - 1 - top - ho * sh);
       const right = Math.max(0, w + kw - 1 - left - wo * sw);
       if (top < 0 || left < 0) {
-        throw new Error(`Conv2DBackpropInput on ${backendName} does not support padding larger than the filter (pad ${JSON.stringify(pad)}).`);
+        throw new Error(
+          `Conv2DBackpropInput on ${backendName} does not support padding larger than the filter (pad ${JSON.stringify(pad)}).`,
+        );
       }
-      const full = run('Conv2D', { x: spread, filter: backFilter }, {
-        strides: [1, 1],
-        dilations: [1, 1],
-        pad: [[0, 0], [top, bottom], [left, right], [0, 0]],
-        dataFormat: 'NHWC',
-      }); // [N, ≥H, ≥W, Cin]
+      const full = run(
+        'Conv2D',
+        { x: spread, filter: backFilter },
+        {
+          strides: [1, 1],
+          dilations: [1, 1],
+          pad: [
+            [0, 0],
+            [top, bottom],
+            [left, right],
+            [0, 0],
+          ],
+          dataFormat: 'NHWC',
+        },
+      ); // [N, ≥H, ≥W, Cin]
       if (spread !== dy) disposeIntermediate(kb, spread);
       disposeIntermediate(kb, backFilter);
 

@@ -25,7 +25,8 @@ let originalBatchMatMul: KernelConfig['kernelFunc'] | undefined;
 function wasmKernelConfigs(): KernelConfig[] {
   if (!originalBatchMatMul) {
     const shipped = getKernel('BatchMatMul', WASM);
-    if (!shipped) throw new Error("The wasm backend has no BatchMatMul kernel; import @tensorflow/tfjs-backend-wasm first.");
+    if (!shipped)
+      throw new Error('The wasm backend has no BatchMatMul kernel; import @tensorflow/tfjs-backend-wasm first.');
     originalBatchMatMul = shipped.kernelFunc;
   }
   return [

@@ -1,0 +1,52 @@
+/**
+ * `peerstyle model inspect <dir>`: prints a model package's manifest summary and checks the package
+ * (manifest, every file's size and sha256, graphs loading); exits 1 when the package is bad.
+ */
+import path from 'node:path';
+
+import { closeModelPackage, loadModelPackage } from '../../engine';
+import { readManifest } from '../../../trainer/export/package';
+import { parseArgs, usage, UsageError, type FlagSpec } from '../args';
+
+const FLAGS: Record<string, FlagSpec> = {
+  help: { type: 'boolean', description: 'show this help' },
+};
+
+const ACTIONS = ['inspect'] as const;
+
+export async function modelCommand(argv: string[]): Promise<number> {
+  const { flags, positionals } = parseArgs(argv, FLAGS);
+  if (flags.help) {
+    process.stdout.write(usage('model inspect <dir>', 'summarise and check a model package', FLAGS));
+    return 0;
+  }
+  const [action, dir, ...extra] = positionals;
+  if (!(ACTIONS as readonly string[]).includes(action ?? '')) {
+    throw new UsageError(`Unknown action "${action ?? ''}". Expected one of: ${ACTIONS.join(', ')}.`);
+  }
+  if (!dir || extra.length) throw new UsageError('Usage: peerstyle model inspect <dir>');
+  const root = path.resolve(dir);
+  try {
+    const m = await readManifest(root);
+    const lines = [
+      `model     ${m.name} ${m.version}`,
+      `preset    ${m.preset} (ngf ${m.config.ngf}, knn ${m.config.knn})`,
+      `input     RGB in [${m.input.range.join(', ')}], ${m.input.layout}, sides a multiple of ${m.input.sizeMultiple}`,
+      `training  ${m.training ? `${m.training.iterations} iterations on ${m.training.dataset}` : 'unknown'}`,
+      `eval      ${m.eval ? JSON.stringify(m.eval) : 'not measured'}`,
+      `opset     ${m.opset}`,
+      ...Object.entries(m.files).map(
+        ([f, info]) =>
+          `file      ${f.padEnd(14)} ${String(info.bytes).padStart(10)} bytes  sha256 ${info.sha256.slice(0, 16)}…`,
+      ),
+    ];
+    process.stdout.write(`${lines.join('\n')}\n`);
+    const pkg = await loadModelPackage(root, { intraOpThreads: 1 });
+    await closeModelPackage(pkg);
+  } catch (err) {
+    process.stdout.write(`check     FAILED: ${(err as Error).message}\n`);
+    return 1;
+  }
+  process.stdout.write('check     ok\n');
+  return 0;
+}

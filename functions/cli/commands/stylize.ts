@@ -1,0 +1,199 @@
+/**
+ * `peerstyle stylize`: stylises one content image with one or more weighted styles, or, in its batch
+ * form (`--content-dir --style-dir --out-dir`), every content × style pair with a progress bar on
+ * stderr. A thin caller of the engine: flags become an engine request, engine errors become one line.
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+
+import {
+  createEngine,
+  EngineError,
+  OUTPUT_FORMATS,
+  stylizeFile,
+  type Engine,
+  type OutputFormat,
+  type StylizeRequest,
+} from '../../engine';
+import { parseArgs, usage, UsageError, type FlagSpec } from '../args';
+
+/** The bundled model package, used when --model is not given. */
+export const DEFAULT_MODEL_DIR = path.join(__dirname, '..', '..', '..', 'models', 'default');
+
+const FLAGS: Record<string, FlagSpec> = {
+  content: { type: 'string', description: 'content image (JPEG, PNG or WebP)' },
+  style: { type: 'list', description: 'style image; repeat for several styles' },
+  weight: { type: 'list', description: 'weight of each --style, in order (default 1 each)' },
+  out: { type: 'string', description: 'output image file' },
+  'content-dir': { type: 'string', description: 'batch: folder of content images' },
+  'style-dir': { type: 'string', description: 'batch: folder of style images' },
+  'out-dir': { type: 'string', description: 'batch: folder for <content>__<style>.<format>' },
+  strength: { type: 'string', description: '0..1, 0 reconstructs the content (default 1)' },
+  'preserve-color': { type: 'boolean', description: 'keep the content’s colours' },
+  size: { type: 'string', description: 'long side of the output in px (default: the content’s)' },
+  'style-size': { type: 'string', description: 'long side the styles are resampled to' },
+  model: { type: 'string', description: 'model package folder (default models/default)' },
+  format: {
+    type: 'string',
+    description: `output format: ${OUTPUT_FORMATS.join(', ')} (default: from --out, else png)`,
+  },
+  quality: { type: 'string', description: '1..100 for jpeg and webp' },
+  threads: { type: 'string', description: 'onnxruntime threads per operator (default: all cores)' },
+  help: { type: 'boolean', description: 'show this help' },
+};
+
+const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp']);
+const FORMAT_OF_EXTENSION: Record<string, OutputFormat> = {
+  '.png': 'png',
+  '.jpg': 'jpeg',
+  '.jpeg': 'jpeg',
+  '.webp': 'webp',
+};
+
+export async function stylizeCommand(argv: string[]): Promise<number> {
+  const { flags, positionals } = parseArgs(argv, FLAGS);
+  if (flags.help) {
+    process.stdout.write(usage('stylize', 'stylise images with a model package', FLAGS));
+    return 0;
+  }
+  if (positionals.length) throw new UsageError(`Unexpected argument "${positionals[0]}".`);
+  const batch =
+    flags['content-dir'] !== undefined || flags['style-dir'] !== undefined || flags['out-dir'] !== undefined;
+  const common = {
+    strength: number(flags.strength, '--strength'),
+    preserveColor: Boolean(flags['preserve-color']),
+    size: integer(flags.size, '--size'),
+    styleSize: integer(flags['style-size'], '--style-size'),
+    quality: integer(flags.quality, '--quality'),
+  };
+  const threads = integer(flags.threads, '--threads');
+  const modelDir = path.resolve((flags.model as string | undefined) ?? DEFAULT_MODEL_DIR);
+  const format = flags.format as string | undefined;
+  if (format !== undefined && !(OUTPUT_FORMATS as readonly string[]).includes(format)) {
+    throw new UsageError(`Unknown --format "${format}". Expected one of: ${OUTPUT_FORMATS.join(', ')}.`);
+  }
+  try {
+    if (batch)
+      return await runBatch(
+        flags,
+        { ...common, format: (format as OutputFormat | undefined) ?? 'png' },
+        modelDir,
+        threads,
+      );
+    return await runSingle(flags, common, format as OutputFormat | undefined, modelDir, threads);
+  } catch (err) {
+    if (!(err instanceof EngineError)) throw err;
+    process.stderr.write(`peerstyle stylize: ${err.message} (${err.code})\n`);
+    return 1;
+  }
+}
+
+type Common = Omit<StylizeRequest, 'content' | 'styles'>;
+
+async function runSingle(
+  flags: Record<string, unknown>,
+  common: Common,
+  format: OutputFormat | undefined,
+  modelDir: string,
+  threads?: number,
+): Promise<number> {
+  if (typeof flags.content !== 'string')
+    throw new UsageError('--content <file> is required (or --content-dir for a batch).');
+  if (typeof flags.out !== 'string') throw new UsageError('--out <file> is required.');
+  const styles = (flags.style as string[] | undefined) ?? [];
+  if (styles.length === 0) throw new UsageError('At least one --style <file> is required.');
+  const weights = ((flags.weight as string[] | undefined) ?? []).map((w) => number(w, '--weight') as number);
+  if (weights.length > 0 && weights.length !== styles.length) {
+    throw new UsageError(`Give one --weight per --style: ${styles.length} styles, ${weights.length} weights.`);
+  }
+  const out = path.resolve(flags.out);
+  const engine = await createEngine({ modelDir, intraOpThreads: threads });
+  const result = await stylizeFile(
+    engine,
+    {
+      ...common,
+      content: path.resolve(flags.content),
+      styles: styles.map((s, i) => ({ image: path.resolve(s), weight: weights[i] ?? 1 })),
+      format: format ?? FORMAT_OF_EXTENSION[path.extname(out).toLowerCase()] ?? 'png',
+    },
+    out,
+  );
+  process.stdout.write(`Wrote ${out} (${result.width}×${result.height} ${result.format}).\n`);
+  return 0;
+}
+
+async function runBatch(
+  flags: Record<string, unknown>,
+  common: Common & { format: OutputFormat },
+  modelDir: string,
+  threads?: number,
+): Promise<number> {
+  for (const name of ['content-dir', 'style-dir', 'out-dir']) {
+    if (typeof flags[name] !== 'string')
+      throw new UsageError(`The batch form needs --content-dir, --style-dir and --out-dir; --${name} is missing.`);
+  }
+  const contents = await listImages(flags['content-dir'] as string);
+  const styles = await listImages(flags['style-dir'] as string);
+  const outDir = path.resolve(flags['out-dir'] as string);
+  await fs.mkdir(outDir, { recursive: true });
+  const engine: Engine = await createEngine({ modelDir, intraOpThreads: threads });
+  const total = contents.length * styles.length;
+  let done = 0;
+  let failed = 0;
+  for (const content of contents) {
+    for (const style of styles) {
+      const label = `${path.parse(content).name} × ${path.parse(style).name}`;
+      progressBar(done, total, label);
+      const out = path.join(
+        outDir,
+        `${path.parse(content).name}__${path.parse(style).name}.${common.format === 'jpeg' ? 'jpg' : common.format}`,
+      );
+      try {
+        await stylizeFile(engine, { ...common, content, styles: [{ image: style }] }, out);
+      } catch (err) {
+        if (!(err instanceof EngineError)) throw err;
+        failed++;
+        process.stderr.write(`\n${label}: ${err.message} (${err.code})\n`);
+      }
+      done++;
+    }
+  }
+  progressBar(done, total, 'done');
+  process.stderr.write('\n');
+  process.stdout.write(`Wrote ${total - failed} of ${total} images to ${outDir}.\n`);
+  return failed === 0 ? 0 : 1;
+}
+
+async function listImages(dir: string): Promise<string[]> {
+  const root = path.resolve(dir);
+  let names: string[];
+  try {
+    names = await fs.readdir(root);
+  } catch {
+    throw new UsageError(`Cannot read the folder ${root}.`);
+  }
+  const files = names.filter((n) => IMAGE_EXTENSIONS.has(path.extname(n).toLowerCase())).sort();
+  if (files.length === 0) throw new UsageError(`${root} holds no .jpg, .jpeg, .png or .webp images.`);
+  return files.map((n) => path.join(root, n));
+}
+
+function progressBar(done: number, total: number, label: string): void {
+  const width = 24;
+  const filled = Math.round((width * done) / total);
+  process.stderr.write(`\r[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${done}/${total} ${label}`.padEnd(78));
+}
+
+function number(raw: unknown, flag: string): number | undefined {
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (typeof raw !== 'string' || raw.trim() === '' || !Number.isFinite(n))
+    throw new UsageError(`${flag} must be a number, got "${String(raw)}".`);
+  return n;
+}
+
+function integer(raw: unknown, flag: string): number | undefined {
+  const n = number(raw, flag);
+  if (n !== undefined && !Number.isInteger(n))
+    throw new UsageError(`${flag} must be a whole number, got "${String(raw)}".`);
+  return n;
+}

@@ -1,0 +1,160 @@
+/**
+ * Exports trained TSPR weights as a model package: three ONNX graphs split where the engine needs to
+ * work in pieces, and a manifest (package.ts) that describes and checksums them.
+ *
+ * - `encoder.onnx`: image [1, 3, H, W] in [-1, 1] → latent [1, 12ngf, H/4, W/4]: stem and body, then the
+ *   global-style net's vector broadcast into channels [4ngf, 8ngf) (trainer/networks/encoder.ts).
+ * - `tpfr.onnx`: content rows and peer rows → recombined rows (tpfr-to-onnx.ts).
+ * - `decoder.onnx`: latent → image through the main merge + decoder with tanh.
+ *
+ * The graphs are emitted from the same layer lists the TF.js forward pass applies, so the export parity
+ * test holds the two consumers together.
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+
+import { readCheckpoint } from '../checkpoint';
+import { latentChannels, type ModelConfig } from '../config';
+import type { NamedArray } from '../nn/params';
+import { decoderLayers } from '../networks/decoder';
+import { encoderBodyLayers, encoderStemLayers } from '../networks/encoder';
+import { globalStyleLayers } from '../networks/global-style';
+import { readWeights } from '../weights';
+import { attr, DEFAULT_OPSET, GraphBuilder } from './graph-builder';
+import { emitLayers, layersToOnnx, type InstanceNormMode, type ParamSource } from './layers-to-onnx';
+import { DECODER_IO, ENCODER_IO, writePackage, type ModelManifest, type TrainingInfo } from './package';
+import { tpfrToOnnx } from './tpfr-to-onnx';
+
+export { DECODER_IO, ENCODER_IO };
+
+/** The three graphs of a package, as `.onnx` bytes. */
+export interface ModelGraphs {
+  encoder: Uint8Array;
+  tpfr: Uint8Array;
+  decoder: Uint8Array;
+}
+
+/** Options for {@link buildModelGraphs}. */
+export interface GraphOptions {
+  /** Instance-norm form of the encoder and decoder (see layers-to-onnx.ts). @default 'builtin' */
+  instanceNorm?: InstanceNormMode;
+}
+
+/** Builds the encoder, TPFR and decoder graphs from weights. */
+export function buildModelGraphs(params: ParamSource, cfg: ModelConfig, options: GraphOptions = {}): ModelGraphs {
+  const instanceNorm = options.instanceNorm ?? 'builtin';
+  return {
+    encoder: encoderToOnnx(params, cfg, instanceNorm),
+    tpfr: tpfrToOnnx(params, cfg, { opset: DEFAULT_OPSET }),
+    decoder: layersToOnnx(params, decoderLayers(cfg, 'dec'), {
+      inChannels: latentChannels(cfg).total,
+      inputName: DECODER_IO.latent,
+      outputName: DECODER_IO.image,
+      graphName: 'peerstyle-decoder',
+      instanceNorm,
+      opset: DEFAULT_OPSET,
+    }).bytes,
+  };
+}
+
+/** Encoder graph: stem + body, then the global-style vector broadcast over the latent's middle third. */
+function encoderToOnnx(params: ParamSource, cfg: ModelConfig, instanceNorm: InstanceNormMode): Uint8Array {
+  const { content, globalStyle, total } = latentChannels(cfg);
+  const g = new GraphBuilder('peerstyle-encoder');
+  const image = g.input(ENCODER_IO.image, ['batch', 3, 'height', 'width']);
+  const raw = emitLayers(g, params, [...encoderStemLayers(cfg), ...encoderBodyLayers(cfg)], image, 3, {
+    instanceNorm,
+  }).output; // [B, 12ngf, H/4, W/4]
+  const [zContent, zGlobal, zLocal] = g.node(
+    'Split',
+    [raw, g.int64Initializer('latent.split', [3], [content, globalStyle, total - content - globalStyle])],
+    { axis: attr.int(1) },
+    { hint: 'latent', outputs: 3 },
+  ); // [B, 4ngf, h, w] each
+  // The global net's statistics get their own prefix so that they never collide with the body's.
+  const vector = emitLayers(g, params, globalStyleLayers(cfg), zGlobal, globalStyle, {
+    instanceNorm,
+    statisticsPrefix: 'global.',
+  }).output; // [B, 4ngf, 1, 1]
+  const broadcast = g.op('Expand', [vector, g.op('Shape', [zGlobal])], {}, 'global.broadcast'); // [B, 4ngf, h, w]
+  const latent = g.op('Concat', [zContent, broadcast, zLocal], { axis: attr.int(1) }, 'latent.out'); // [B, 12ngf, h, w]
+  g.output(latent, ['batch', total, 'latent_height', 'latent_width'], ENCODER_IO.latent);
+  return g.toBytes({ opset: DEFAULT_OPSET });
+}
+
+/** Weights already in memory, with what the manifest should say about them. */
+export interface InMemoryModel {
+  params: ParamSource;
+  cfg: ModelConfig;
+  preset: string;
+  training?: TrainingInfo;
+}
+
+/** Options for {@link exportModel}. */
+export interface ExportModelOptions extends GraphOptions {
+  /** @default 'peerstyle-tspr' */
+  name?: string;
+  /** @default '0.1.0' */
+  version?: string;
+}
+
+/**
+ * Writes a model package to `outDir` from a weights directory (`<run>/model`, or a run folder holding
+ * one), a checkpoint folder, or weights in memory.
+ *
+ * @returns the manifest written
+ */
+export async function exportModel(
+  source: string | InMemoryModel,
+  outDir: string,
+  options: ExportModelOptions = {},
+): Promise<ModelManifest> {
+  const model = typeof source === 'string' ? await readModelSource(source) : source;
+  const graphs = buildModelGraphs(model.params, model.cfg, options);
+  return writePackage(outDir, graphs, {
+    name: options.name ?? 'peerstyle-tspr',
+    version: options.version ?? '0.1.0',
+    preset: model.preset,
+    config: model.cfg,
+    training: model.training,
+  });
+}
+
+/** Reads weights from `<dir>/weights.json`, `<dir>/model/weights.json` or a checkpoint's `state.json`. */
+export async function readModelSource(dir: string): Promise<InMemoryModel> {
+  const candidates = [dir, path.join(dir, 'model')];
+  for (const candidate of candidates) {
+    if (await exists(path.join(candidate, 'weights.json'))) {
+      const { meta, arrays } = await readWeights(candidate);
+      return {
+        params: arrays,
+        cfg: meta.config,
+        preset: meta.preset,
+        training: { dataset: meta.dataset, iterations: meta.iteration, trainSeconds: meta.trainSeconds },
+      };
+    }
+  }
+  if (await exists(path.join(dir, 'state.json'))) {
+    const { meta, arrays } = await readCheckpoint(dir);
+    const params: Record<string, NamedArray> = {};
+    for (const [key, a] of Object.entries(arrays)) if (key.startsWith('param/')) params[key.slice('param/'.length)] = a;
+    return {
+      params,
+      cfg: meta.config,
+      preset: meta.preset,
+      training: { dataset: 'unknown', iterations: meta.trainer.iteration, trainSeconds: meta.trainSeconds },
+    };
+  }
+  throw new Error(
+    `No weights found in ${dir}. Expected a model folder with weights.json, a run folder with model/weights.json, or a checkpoint folder with state.json.`,
+  );
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await fs.access(file);
+    return true;
+  } catch {
+    return false;
+  }
+}

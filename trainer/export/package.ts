@@ -1,0 +1,162 @@
+/**
+ * The model package format: a folder with `encoder.onnx`, `tpfr.onnx`, `decoder.onnx` and
+ * `manifest.json`. The manifest says what the model is (name, version, preset and config), how to feed
+ * it (input normalisation), where it came from (training data and steps), how good it is (an optional
+ * `eval` object that `peerstyle eval` fills in later) and, for every file, its byte size and sha256, so a
+ * package copied between machines or buckets can be checked before it is used.
+ *
+ * This module writes packages and checks their files; loading the graphs into sessions is the engine's
+ * job (functions/engine/model-package.ts), since only the engine talks to onnxruntime.
+ */
+import { createHash } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+
+import type { ModelConfig } from '../config';
+import { DEFAULT_OPSET } from './graph-builder';
+
+export const MANIFEST_FORMAT = 'peerstyle-model/1';
+export const MANIFEST_FILE = 'manifest.json';
+
+/** The package's graphs and their file names. */
+export const GRAPH_FILES = { encoder: 'encoder.onnx', tpfr: 'tpfr.onnx', decoder: 'decoder.onnx' } as const;
+export type GraphName = keyof typeof GRAPH_FILES;
+
+/** Input and output names of each graph: the contract between the exporter and the engine. */
+export const ENCODER_IO = { image: 'image', latent: 'latent' } as const;
+export const TPFR_IO = {
+  content: 'content',
+  peers: 'peers',
+  peerLogWeight: 'peer_log_weight',
+  output: 'output',
+} as const;
+export const DECODER_IO = { latent: 'latent', image: 'image' } as const;
+
+/** Where the weights came from. */
+export interface TrainingInfo {
+  dataset: string;
+  iterations: number;
+  trainSeconds: number;
+}
+
+/** A package's manifest.json. */
+export interface ModelManifest {
+  format: typeof MANIFEST_FORMAT;
+  name: string;
+  version: string;
+  preset: string;
+  config: ModelConfig;
+  /** How images enter the encoder and leave the decoder. */
+  input: { range: [number, number]; channels: 'RGB'; layout: 'NCHW'; sizeMultiple: number };
+  training?: TrainingInfo;
+  /** Quality figures measured on a held-out set; absent until `peerstyle eval` has run. */
+  eval?: Record<string, unknown>;
+  opset: number;
+  createdAt: string;
+  /** Every file of the package but the manifest: byte size and sha256 (hex). */
+  files: Record<string, { bytes: number; sha256: string }>;
+}
+
+/** Raised when a package is missing, damaged or inconsistent; the message names the file at fault. */
+export class ModelPackageError extends Error {
+  override name = 'ModelPackageError';
+}
+
+/** The sha256 of bytes, in hex. */
+export function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** Writes the graphs and the manifest to `dir` (created if needed); the manifest goes last. */
+export async function writePackage(
+  dir: string,
+  graphs: Record<GraphName, Uint8Array>,
+  info: Pick<ModelManifest, 'name' | 'version' | 'preset' | 'config' | 'training'>,
+): Promise<ModelManifest> {
+  await fs.mkdir(dir, { recursive: true });
+  const files: ModelManifest['files'] = {};
+  for (const [graph, file] of Object.entries(GRAPH_FILES) as [GraphName, string][]) {
+    const bytes = graphs[graph];
+    await fs.writeFile(path.join(dir, file), bytes);
+    files[file] = { bytes: bytes.byteLength, sha256: sha256(bytes) };
+  }
+  const manifest: ModelManifest = {
+    format: MANIFEST_FORMAT,
+    name: info.name,
+    version: info.version,
+    preset: info.preset,
+    config: info.config,
+    input: { range: [-1, 1], channels: 'RGB', layout: 'NCHW', sizeMultiple: 4 },
+    ...(info.training ? { training: info.training } : {}),
+    opset: DEFAULT_OPSET,
+    createdAt: new Date().toISOString(),
+    files,
+  };
+  // Written through a temporary name so that a reader never sees a half-written manifest.
+  const tmp = path.join(dir, `.${MANIFEST_FILE}.tmp-${process.pid}`);
+  await fs.writeFile(tmp, `${JSON.stringify(manifest, null, 2)}\n`);
+  await fs.rename(tmp, path.join(dir, MANIFEST_FILE));
+  return manifest;
+}
+
+const REQUIRED_FIELDS = ['name', 'version', 'preset', 'config', 'input', 'opset', 'files'] as const;
+
+/** Reads and validates `dir/manifest.json` (format and required fields), without touching the graphs. */
+export async function readManifest(dir: string): Promise<ModelManifest> {
+  const file = path.join(dir, MANIFEST_FILE);
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch {
+    throw new ModelPackageError(`${file} is missing: ${dir} is not a Peerstyle model package.`);
+  }
+  let manifest: ModelManifest;
+  try {
+    manifest = JSON.parse(text) as ModelManifest;
+  } catch (err) {
+    throw new ModelPackageError(`${file} is not valid JSON: ${(err as Error).message}`);
+  }
+  if (manifest === null || typeof manifest !== 'object' || manifest.format !== MANIFEST_FORMAT) {
+    throw new ModelPackageError(
+      `${file} has format "${String((manifest as { format?: unknown } | null)?.format)}"; expected "${MANIFEST_FORMAT}".`,
+    );
+  }
+  const missing = REQUIRED_FIELDS.filter((k) => manifest[k] === undefined || manifest[k] === null);
+  if (missing.length > 0) throw new ModelPackageError(`${file} lacks required fields: ${missing.join(', ')}.`);
+  for (const graph of Object.values(GRAPH_FILES)) {
+    if (!manifest.files[graph])
+      throw new ModelPackageError(
+        `${file} does not list ${graph}; a package needs ${Object.values(GRAPH_FILES).join(', ')}.`,
+      );
+  }
+  return manifest;
+}
+
+/**
+ * Checks every file the manifest lists: present, of the recorded size, and with the recorded sha256.
+ *
+ * @returns the files' contents by name
+ * @throws ModelPackageError naming the first file that fails
+ */
+export async function verifyPackageFiles(dir: string, manifest: ModelManifest): Promise<Record<string, Buffer>> {
+  const contents: Record<string, Buffer> = {};
+  for (const [name, expected] of Object.entries(manifest.files)) {
+    const file = path.join(dir, name);
+    let bytes: Buffer;
+    try {
+      bytes = await fs.readFile(file);
+    } catch {
+      throw new ModelPackageError(`${file} is missing from the package.`);
+    }
+    if (bytes.byteLength !== expected.bytes) {
+      throw new ModelPackageError(
+        `${file} has ${bytes.byteLength} bytes; the manifest records ${expected.bytes} (truncated or replaced).`,
+      );
+    }
+    if (sha256(bytes) !== expected.sha256) {
+      throw new ModelPackageError(`${file} is corrupt: its sha256 does not match the manifest.`);
+    }
+    contents[name] = bytes;
+  }
+  return contents;
+}
