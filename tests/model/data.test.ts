@@ -246,7 +246,8 @@ describe('indexDataset: errors', () => {
     const warnings: string[] = [];
     const index = await indexDataset(root, { maxCorruptFraction: 0.5, onWarning: (m) => warnings.push(m) });
     expect(index.styleClasses.map((c) => c.name)).toEqual(['s1.jpg', 's2.jpg']);
-    expect(warnings.some((w) => w.includes('s3.jpg') && w.includes('premature end'))).toBe(true);
+    expect(warnings.some((w) => w.includes('s3.jpg') && w.includes('cannot be decoded'))).toBe(true);
+    expect(index.skipped.map((s) => path.basename(s.file))).toContain('s3.jpg');
   });
 });
 

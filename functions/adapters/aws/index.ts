@@ -1,0 +1,17 @@
+/**
+ * The public surface of the AWS adapters: S3, DynamoDB and SQS implementations of the core ports, the
+ * launchers for AWS Batch and SageMaker, the API Gateway WebSocket publisher, and the client factories
+ * they are built from. The composition root imports from here and nowhere deeper.
+ */
+
+export * from './aws-client-config';
+export * from './aws-errors';
+export * from './s3-client';
+export * from './dynamodb-client';
+export * from './sqs-client';
+export * from './s3-blob-store';
+export * from './dynamo-job-store';
+export * from './sqs-job-queue';
+export * from './batch-stylize-launcher';
+export * from './sagemaker-training-launcher';
+export * from './websocket-publisher';

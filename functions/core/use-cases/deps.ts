@@ -1,0 +1,50 @@
+/**
+ * What the use cases need from the outside world: the ports, a clock and the platform's limits.
+ *
+ * The composition root builds one `UseCaseDeps` from the configuration and the chosen adapters; each
+ * use case takes only the parts it uses (`Pick<UseCaseDeps, ...>`), so a test can hand it exactly
+ * those and nothing else.
+ */
+
+import type { BlobStore } from '../ports/blob-store';
+import type { Clock } from '../ports/clock';
+import type { JobEvents } from '../ports/job-events';
+import type { JobQueue } from '../ports/job-queue';
+import type { JobStore } from '../ports/job-store';
+import type { ModelRegistry } from '../ports/model-registry';
+import type { StyleStore } from '../ports/style-store';
+
+/** Limits the use cases enforce; every one is chosen by the operator through configuration. */
+export interface UseCaseLimits {
+  /** Largest upload accepted, in bytes. */
+  maxUploadBytes: number;
+  /** How long an upload target stays usable, in seconds. */
+  uploadTtlSeconds: number;
+  /** How long a result download URL stays usable, in seconds. */
+  downloadTtlSeconds: number;
+  /** Most training iterations one job may ask for. */
+  maxTrainingSteps: number;
+  /** Dataset folders the server offers for training, by name. */
+  datasetFolders: readonly string[];
+}
+
+/** Conservative defaults, for tests and for the composition root to start from. */
+export const DEFAULT_LIMITS: UseCaseLimits = {
+  maxUploadBytes: 20 * 1024 * 1024,
+  uploadTtlSeconds: 15 * 60,
+  downloadTtlSeconds: 60 * 60,
+  maxTrainingSteps: 200_000,
+  datasetFolders: [],
+};
+
+/** Everything a use case may use. */
+export interface UseCaseDeps {
+  blobs: BlobStore;
+  jobs: JobStore;
+  queue: JobQueue;
+  events: JobEvents;
+  styles: StyleStore;
+  models: ModelRegistry;
+  clock: Clock;
+  limits: UseCaseLimits;
+}

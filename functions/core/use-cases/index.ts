@@ -1,0 +1,18 @@
+/**
+ * The platform's use cases: plain async functions of (ports, owner, input) that the GraphQL
+ * resolvers, Lambda handlers and the CLI call. Each enforces ownership itself, so no caller can forget
+ * to. This file is their public surface.
+ */
+
+export * from './deps';
+export * from './uploads';
+export * from './create-upload';
+export * from './register-style';
+export * from './enqueue-job';
+export * from './submit-stylize-job';
+export * from './start-training';
+export * from './jobs';
+export * from './catalog';
+export * from './watch-jobs';
+export * from './job-result';
+export * from './image-signature';

@@ -1,0 +1,15 @@
+/**
+ * Reporting progress from a running job: record it in the store, then publish the new snapshot so
+ * subscribers see it. The store refuses progress for a finished job (CONFLICT), which is how a
+ * straggling worker learns to stop.
+ */
+
+import type { Job, ProgressUpdate } from '../job';
+import type { RunDeps } from './run-deps';
+
+/** Records a progress report and publishes a PROGRESS event carrying the updated job. */
+export async function reportProgress(deps: RunDeps, jobId: string, update: ProgressUpdate): Promise<Job> {
+  const job = await deps.jobs.updateProgress(jobId, update);
+  await deps.events.publish({ type: 'PROGRESS', job });
+  return job;
+}

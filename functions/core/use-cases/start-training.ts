@@ -1,0 +1,114 @@
+/**
+ * `startTraining`: validates a training request and queues it.
+ *
+ * Hyperparameters go through the trainer's own `applyOverrides`, the same check the `peerstyle train`
+ * command applies, so the API accepts exactly the keys and bounds the trainer does and reports every
+ * problem at once. The dataset is either a prefix of the owner's own uploads (which must hold at least
+ * one file) or a folder the operator offers by name; a client can name nothing else.
+ */
+
+import { applyOverrides, ConfigError, PRESET_NAMES, presetConfig, type PresetName } from '../../../trainer/config';
+import { DomainError, ErrorCode, parseOneOf } from '../errors';
+import type { Job } from '../job';
+import { assertBlobPrefix } from '../blob-key';
+import type { UseCaseDeps } from './deps';
+import { enqueueJob } from './enqueue-job';
+import { uploadPrefixFor } from './uploads';
+
+/** Most hyperparameters one request may set. */
+export const MAX_HYPERPARAMETERS = 50;
+
+/** A training request as the API receives it. */
+export interface TrainingRequest {
+  dataset: { uploadPrefix?: string | null; folder?: string | null };
+  preset: string;
+  steps: number;
+  hyperparameters?: readonly { key: string; value: string }[] | null;
+  modelName?: string | null;
+  idempotencyKey?: string | null;
+}
+
+/** The job input a training worker receives. */
+export interface TrainingJobInput {
+  [key: string]: string | number | Record<string, string> | { uploadPrefix: string } | { folder: string };
+  dataset: { uploadPrefix: string } | { folder: string };
+  preset: PresetName;
+  steps: number;
+  /** The validated overrides, as strings, exactly as `peerstyle train --key=value` takes them. */
+  hyperparameters: Record<string, string>;
+  modelName: string;
+}
+
+function bad(field: string, message: string): DomainError {
+  return new DomainError(ErrorCode.BAD_REQUEST, `${field}: ${message}`, { field });
+}
+
+async function resolveDataset(
+  deps: Pick<UseCaseDeps, 'blobs' | 'limits'>,
+  owner: string,
+  dataset: TrainingRequest['dataset'],
+): Promise<TrainingJobInput['dataset']> {
+  const hasPrefix = dataset.uploadPrefix !== undefined && dataset.uploadPrefix !== null;
+  const hasFolder = dataset.folder !== undefined && dataset.folder !== null;
+  if (hasPrefix === hasFolder) throw bad('dataset', 'give exactly one of uploadPrefix and folder.');
+  if (hasFolder) {
+    return { folder: parseOneOf('dataset folder', dataset.folder, deps.limits.datasetFolders) };
+  }
+  const prefix = dataset.uploadPrefix as string;
+  try {
+    assertBlobPrefix(prefix);
+  } catch (error) {
+    throw error instanceof DomainError ? bad('dataset.uploadPrefix', error.message) : error;
+  }
+  if (!prefix.endsWith('/') || !prefix.startsWith(uploadPrefixFor(owner))) {
+    throw new DomainError(
+      ErrorCode.NOT_FOUND,
+      `dataset.uploadPrefix: no uploads under ${JSON.stringify(prefix)}; use a prefix ending in "/" under ${uploadPrefixFor(owner)}.`,
+      { field: 'dataset.uploadPrefix' },
+    );
+  }
+  const page = await deps.blobs.list({ prefix, limit: 1 });
+  if (page.items.length === 0) {
+    throw new DomainError(ErrorCode.NOT_FOUND, `dataset.uploadPrefix: no uploads under ${JSON.stringify(prefix)}.`, {
+      field: 'dataset.uploadPrefix',
+    });
+  }
+  return { uploadPrefix: prefix };
+}
+
+/** Validates `request` and queues a TRAIN job owned by `owner`. */
+export async function startTraining(
+  deps: Pick<UseCaseDeps, 'blobs' | 'limits' | 'jobs' | 'queue' | 'events'>,
+  owner: string,
+  request: TrainingRequest,
+): Promise<Job> {
+  const preset = parseOneOf('preset', request.preset, PRESET_NAMES);
+  const maxSteps = deps.limits.maxTrainingSteps;
+  if (!Number.isInteger(request.steps) || request.steps < 1 || request.steps > maxSteps) {
+    throw bad('steps', `must be an integer in 1..${maxSteps}, got ${request.steps}.`);
+  }
+  const pairs = request.hyperparameters ?? [];
+  if (pairs.length > MAX_HYPERPARAMETERS) throw bad('hyperparameters', `at most ${MAX_HYPERPARAMETERS} may be set.`);
+  const hyperparameters: Record<string, string> = {};
+  for (const { key, value } of pairs) {
+    if (Object.prototype.hasOwnProperty.call(hyperparameters, key))
+      throw bad('hyperparameters', `"${key}" is given twice.`);
+    hyperparameters[key] = value;
+  }
+  try {
+    applyOverrides(presetConfig(preset), hyperparameters);
+  } catch (error) {
+    if (error instanceof ConfigError) throw bad('hyperparameters', error.message.split('\n').join(' '));
+    throw error;
+  }
+  const dataset = await resolveDataset(deps, owner, request.dataset);
+  const modelName = (request.modelName ?? `tspr-${preset}`).trim();
+  if (modelName.length === 0 || modelName.length > 100) throw bad('modelName', 'must be 1..100 characters.');
+  const input: TrainingJobInput = { dataset, preset, steps: request.steps, hyperparameters, modelName };
+  return enqueueJob(deps, {
+    owner,
+    kind: 'TRAIN',
+    input,
+    ...(request.idempotencyKey != null ? { idempotencyKey: request.idempotencyKey } : {}),
+  });
+}

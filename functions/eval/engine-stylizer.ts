@@ -1,0 +1,82 @@
+/**
+ * Binds the evaluation's {@link Stylizer} to the stylisation engine (functions/engine). The engine is
+ * loaded on the first call, with a run-time `require`, so that the evaluation and its tests neither load
+ * onnxruntime nor depend on the engine's module at compile time: every other file of the evaluation
+ * sees only the two-paths-in, pixels-out function.
+ */
+import { decodeImageBytes } from './rgb-image';
+import type { Stylizer } from './run-eval';
+
+/** The part of the engine's API the evaluation uses. */
+interface Engine {
+  stylize(request: {
+    content: Buffer | string;
+    styles: { image: Buffer | string; weight: number }[];
+    format: 'png';
+  }): Promise<{ image: Buffer; width: number; height: number }>;
+  close?(): Promise<void> | void;
+}
+
+interface EngineModule {
+  createEngine(options: { modelDir: string; intraOpThreads?: number }): Promise<Engine> | Engine;
+}
+
+/** Options for {@link createEngineStylizer}. */
+export interface EngineStylizerOptions {
+  /** Folder of the model package to run. */
+  modelDir: string;
+  /** Threads per onnxruntime operator. @default onnxruntime's choice (every core) */
+  intraOpThreads?: number;
+}
+
+/** A stylizer backed by the engine, and the way to release the engine's model. */
+export interface EngineStylizer {
+  stylize: Stylizer;
+  close(): Promise<void>;
+}
+
+/** The engine's module path, held in a variable so the compiler does not resolve it. */
+const ENGINE_MODULE = '../engine';
+
+async function loadEngineModule(): Promise<EngineModule> {
+  let mod: Partial<EngineModule>;
+  try {
+    // `require` at call time, not `import()`: the command runs its TypeScript sources through the
+    // CommonJS loader hook, and a dynamic import() would go to Node's ES-module loader, which cannot
+    // resolve them. The effect is the same: nothing of the engine is loaded until the first call.
+    mod = require(ENGINE_MODULE) as Partial<EngineModule>;
+  } catch (err) {
+    throw new Error(`The stylisation engine (functions/engine) could not be loaded: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+  if (typeof mod.createEngine !== 'function') {
+    throw new Error('The stylisation engine (functions/engine) does not export createEngine.');
+  }
+  return mod as EngineModule;
+}
+
+/** Creates a stylizer that runs the model in `modelDir`; the engine starts on the first call. */
+export function createEngineStylizer(options: EngineStylizerOptions): EngineStylizer {
+  let engine: Promise<Engine> | undefined;
+  const start = async (): Promise<Engine> => {
+    const { createEngine } = await loadEngineModule();
+    return createEngine({ modelDir: options.modelDir, intraOpThreads: options.intraOpThreads });
+  };
+  return {
+    async stylize(contentFile, styleFile) {
+      engine ??= start();
+      const result = await (
+        await engine
+      ).stylize({
+        content: contentFile,
+        styles: [{ image: styleFile, weight: 1 }],
+        format: 'png',
+      });
+      return decodeImageBytes(result.image);
+    },
+    async close() {
+      if (engine) await (await engine).close?.();
+    },
+  };
+}

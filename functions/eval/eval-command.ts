@@ -1,0 +1,87 @@
+/**
+ * `peerstyle eval`: measures a model on every pair of a content and a style folder, next to the
+ * content, style and Reinhard baselines, prints the table and writes eval.md, eval.json and
+ * contact-sheet.png. A thin caller: it checks its inputs before any slow work, then hands plain data
+ * to {@link runEval} and {@link writeReport}.
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { parseArgs, usage, UsageError, type FlagSpec } from '../cli/args';
+import { createEngineStylizer } from './engine-stylizer';
+import { EvalInputError, listImages } from './list-images';
+import { formatMarkdown } from './report';
+import { runEval } from './run-eval';
+import { writeReport } from './write-report';
+
+/** The bundled model, used when --model is not given. */
+const DEFAULT_MODEL_DIR = path.join(__dirname, '..', '..', 'models', 'default');
+
+const FLAGS: Record<string, FlagSpec> = {
+  content: { type: 'string', description: 'folder of content images' },
+  style: { type: 'string', description: 'folder of style images' },
+  out: { type: 'string', description: 'folder for eval.md, eval.json and contact-sheet.png' },
+  model: { type: 'string', description: 'model package folder (default: the bundled models/default)' },
+  limit: { type: 'string', description: 'evaluate at most N pairs, a seeded random subset (default: all)' },
+  seed: { type: 'string', description: 'seed of the pair subset (default 1)' },
+  threads: { type: 'string', description: 'threads per onnxruntime operator (default: all cores)' },
+  help: { type: 'boolean', description: 'show this help' },
+};
+
+function positiveInteger(flag: string, raw: string | undefined, allowZero = false): number | undefined {
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < (allowZero ? 0 : 1)) {
+    throw new UsageError(`--${flag} must be a ${allowZero ? 'non-negative' : 'positive'} integer, got "${raw}".`);
+  }
+  return n;
+}
+
+/** Runs `peerstyle eval` with the arguments after the command name; returns the exit code. */
+export async function evalCommand(argv: string[]): Promise<number> {
+  const { flags, positionals } = parseArgs(argv, FLAGS);
+  if (flags.help) {
+    process.stdout.write(usage('eval', 'measure a model against baselines on content × style pairs', FLAGS));
+    return 0;
+  }
+  if (positionals.length) throw new UsageError(`Unexpected argument "${positionals[0]}".`);
+  for (const name of ['content', 'style', 'out']) {
+    if (typeof flags[name] !== 'string') throw new UsageError(`--${name} <dir> is required.`);
+  }
+  const limit = positiveInteger('limit', flags.limit as string | undefined);
+  const seed = positiveInteger('seed', flags.seed as string | undefined, true);
+  const threads = positiveInteger('threads', flags.threads as string | undefined);
+
+  let contentFiles: string[];
+  let styleFiles: string[];
+  try {
+    contentFiles = await listImages(flags.content as string, '--content');
+    styleFiles = await listImages(flags.style as string, '--style');
+  } catch (err) {
+    if (err instanceof EvalInputError) throw new UsageError(err.message);
+    throw err;
+  }
+  const modelDir = path.resolve((flags.model as string | undefined) ?? DEFAULT_MODEL_DIR);
+  if (!(await fs.stat(modelDir).catch(() => undefined))?.isDirectory()) {
+    throw new UsageError(`--model folder ${modelDir} does not exist.`);
+  }
+
+  const engine = createEngineStylizer({ modelDir, intraOpThreads: threads });
+  try {
+    const result = await runEval({
+      contentFiles,
+      styleFiles,
+      stylizer: engine.stylize,
+      limit,
+      seed,
+      onPair: (i, total, c, s) =>
+        process.stderr.write(`[${i + 1}/${total}] ${path.basename(c)} × ${path.basename(s)}\n`),
+    });
+    const files = await writeReport(path.resolve(flags.out as string), result, modelDir);
+    process.stdout.write(
+      `${formatMarkdown(result, modelDir)}\nWrote ${files.markdown}, ${files.json} and ${files.contactSheet}.\n`,
+    );
+    return 0;
+  } finally {
+    await engine.close();
+  }
+}

@@ -1,0 +1,208 @@
+/**
+ * The schema and resolvers in process: operations run through Apollo's `executeOperation` with a
+ * context built from real local adapters, without HTTP. This is where the error boundary and the
+ * GraphQL shapes (metrics, messages, results, models) are pinned down.
+ */
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- GraphQL results are untyped JSON that the tests read by path. */
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ApolloServer } from '@apollo/server';
+import {
+  FsBlobStore,
+  InProcessJobEvents,
+  openSqliteDatabase,
+  SqliteJobQueue,
+  SqliteJobStore,
+  SqliteModelRegistry,
+  SqliteStyleStore,
+  type SqliteDatabase,
+} from '../../functions/adapters/local';
+import { DomainError, ErrorCode, type JobStore } from '../../functions/core';
+import type { UseCaseDeps } from '../../functions/core/use-cases';
+import { buildSchema, createGraphQLServer, type GraphQLContext } from '../../functions/graphql';
+import { fixture, TEST_LIMITS } from './harness';
+
+let dir: string;
+let db: SqliteDatabase;
+let deps: UseCaseDeps;
+let apollo: ApolloServer<GraphQLContext>;
+const logged: unknown[] = [];
+
+beforeEach(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'peerstyle-ops-'));
+  db = openSqliteDatabase(join(dir, 'peerstyle.db'));
+  deps = {
+    blobs: new FsBlobStore({
+      root: join(dir, 'blobs'),
+      signingSecret: 's',
+      uploadUrl: 'http://127.0.0.1:1/uploads',
+      downloadBaseUrl: 'http://127.0.0.1:1/downloads',
+    }),
+    jobs: new SqliteJobStore(db),
+    queue: new SqliteJobQueue(db),
+    events: new InProcessJobEvents(),
+    styles: new SqliteStyleStore(db),
+    models: new SqliteModelRegistry(db, { defaultManifest: { preset: 'small' } }),
+    clock: Date.now,
+    limits: TEST_LIMITS,
+  };
+  logged.length = 0;
+  apollo = createGraphQLServer({ schema: buildSchema(), introspection: true, log: (_m, e) => logged.push(e) }).apollo;
+  await apollo.start();
+});
+afterEach(async () => {
+  await apollo.stop();
+  db.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function run(
+  query: string,
+  variables: Record<string, unknown> = {},
+  owner = 'alice',
+  overrides: Partial<UseCaseDeps> = {},
+) {
+  const response = await apollo.executeOperation(
+    { query, variables },
+    { contextValue: { owner, deps: { ...deps, ...overrides } } },
+  );
+  if (response.body.kind !== 'single') throw new Error('expected a single result');
+  return response.body.singleResult;
+}
+
+test('createUpload returns the presigned-POST form in order, under the owner prefix', async () => {
+  const result = await run(
+    `mutation { createUpload(contentType: "image/png", byteSize: 1234, group: "set-1") { url key expiresAt fields { name value } } }`,
+  );
+  const target = (result.data as any).createUpload;
+  expect(target.url).toBe('http://127.0.0.1:1/uploads');
+  expect(target.key).toMatch(/^uploads\/alice\/set-1\/[0-9a-f-]{36}$/);
+  expect(target.fields.map((f: { name: string }) => f.name)).toEqual(['key', 'policy', 'signature']);
+  expect(target.fields[0].value).toBe(target.key);
+  const policy = JSON.parse(Buffer.from(target.fields[1].value, 'base64').toString('utf8'));
+  expect(policy).toMatchObject({ key: target.key, contentTypePrefix: 'image/', maxBytes: 1234 });
+  expect(Date.parse(target.expiresAt) - Date.now()).toBeGreaterThan(TEST_LIMITS.uploadTtlSeconds * 1000 - 5000);
+});
+
+test('an owner id that is not a plain word cannot shape the upload path', async () => {
+  const result = await run(`mutation { createUpload(contentType: "image/png", byteSize: 10) { key } }`, {}, '../admin');
+  expect((result.data as any).createUpload.key).toMatch(/^uploads\/h-[0-9a-f]{32}\/[0-9a-f-]{36}$/);
+});
+
+test('a job shows its metrics, history, messages and a training result', async () => {
+  const { job } = await deps.jobs.create({ owner: 'alice', kind: 'TRAIN', input: {} });
+  await deps.jobs.transition(job.id, 'QUEUED', 'RUNNING');
+  await deps.jobs.updateProgress(job.id, { metrics: { step: 10, values: { loss_d: 0.5, loss_idt: 2 } } });
+  await deps.jobs.updateProgress(job.id, {
+    metrics: { step: 20, values: { loss_d: 0.25 } },
+    message: { level: 'WARN', text: 'slow' },
+  });
+  await deps.jobs.transition(job.id, 'RUNNING', 'SUCCEEDED', { result: { modelId: 'm-1' } });
+  const result = await run(
+    `query($id: ID!) { job(id: $id) { kind status progress attempts startedAt finishedAt messages { level text } metrics { name value step } metricHistory { step values { name value } } result { modelId downloads { url } } error { code } } }`,
+    { id: job.id },
+  );
+  expect(result.errors).toBeUndefined();
+  const shown = (result.data as any).job;
+  expect(shown).toMatchObject({
+    kind: 'TRAIN',
+    status: 'SUCCEEDED',
+    progress: 1,
+    attempts: 1,
+    error: null,
+    result: { modelId: 'm-1', downloads: [] },
+  });
+  expect(shown.startedAt).not.toBeNull();
+  expect(shown.messages).toEqual([{ level: 'WARN', text: 'slow' }]);
+  expect(shown.metrics).toEqual([
+    { name: 'loss_d', value: 0.25, step: 20 },
+    { name: 'loss_idt', value: 2, step: 10 },
+  ]);
+  expect(shown.metricHistory).toEqual([
+    {
+      step: 10,
+      values: [
+        { name: 'loss_d', value: 0.5 },
+        { name: 'loss_idt', value: 2 },
+      ],
+    },
+    { step: 20, values: [{ name: 'loss_d', value: 0.25 }] },
+  ]);
+});
+
+test('models lists the built-in model with its manifest', async () => {
+  const result = await run(`{ models { id name version builtIn manifest } }`);
+  expect((result.data as any).models).toEqual([
+    { id: 'tspr-default', name: 'TSPR default', version: 1, builtIn: true, manifest: '{"preset":"small"}' },
+  ]);
+});
+
+test('registerStyle validates the name and stores the style', async () => {
+  const key = 'uploads/alice/painting';
+  await deps.blobs.put(key, fixture('painting-1.jpg'), { contentType: 'image/jpeg' });
+  const empty = await run(`mutation($k: String!) { registerStyle(name: "  ", uploadKey: $k) { id } }`, { k: key });
+  expect(empty.errors?.[0].extensions?.code).toBe('BAD_REQUEST');
+  const saved = await run(`mutation($k: String!) { registerStyle(name: "Starry", uploadKey: $k) { id name } }`, {
+    k: key,
+  });
+  expect((saved.data as any).registerStyle.name).toBe('Starry');
+  expect((await deps.styles.get((saved.data as any).registerStyle.id, 'alice'))?.blobKey).toBe(key);
+});
+
+test('stylize options are range-checked with the valid range in the message', async () => {
+  const key = 'uploads/alice/photo';
+  await deps.blobs.put(key, fixture('photo-1.jpg'), { contentType: 'image/jpeg' });
+  const cases: [Record<string, unknown>, RegExp][] = [
+    [{ options: { strength: 1.5 } }, /options.strength: must be in 0..1/],
+    [{ options: { size: 10 } }, /options.size: must be an integer in 64..2048/],
+    [{ styles: [] }, /give 1..4 styles/],
+    [{ styles: [{ uploadKey: key, styleId: 's' }] }, /exactly one of styleId and uploadKey/],
+    [{ styles: [{ uploadKey: key, weight: 0 }] }, /weight: must be in \(0, 1\]/],
+    [{ idempotencyKey: '' }, /idempotency key must be 1..256/],
+  ];
+  for (const [patch, message] of cases) {
+    const result = await run(`mutation($input: StylizeInput!) { stylize(input: $input) { id } }`, {
+      input: { content: key, styles: [{ uploadKey: key }], ...patch },
+    });
+    expect([result.errors?.[0].extensions?.code, result.errors?.[0].message]).toEqual([
+      'BAD_REQUEST',
+      expect.stringMatching(message),
+    ]);
+  }
+  expect((await deps.queue.stats()).visible).toBe(0);
+});
+
+test('an unexpected failure is masked as INTERNAL and logged; a domain error keeps its code', async () => {
+  const broken: JobStore = {
+    ...deps.jobs,
+    get: async () => {
+      throw new Error('disk on fire at /var/secret');
+    },
+  } as JobStore;
+  const masked = await run(`{ job(id: "x") { id } }`, {}, 'alice', { jobs: broken });
+  expect(masked.errors?.[0].extensions?.code).toBe('INTERNAL');
+  expect(masked.errors?.[0].message).not.toMatch(/secret/);
+  expect(masked.errors?.[0].message).toMatch(/Internal error \(id [0-9a-f-]{36}\)/);
+  expect(logged).toHaveLength(1);
+  const unavailable: JobStore = {
+    ...deps.jobs,
+    get: async () => {
+      throw new DomainError(ErrorCode.UNAVAILABLE, 'database busy');
+    },
+  } as JobStore;
+  const kept = await run(`{ job(id: "x") { id } }`, {}, 'alice', { jobs: unavailable });
+  expect(kept.errors?.[0]).toMatchObject({ message: 'database busy', extensions: { code: 'UNAVAILABLE' } });
+});
+
+test('a variable of the wrong type is BAD_REQUEST', async () => {
+  const result = await run(`query($id: ID!) { job(id: $id) { id } }`, { id: { not: 'an id' } });
+  expect(result.errors?.[0].extensions?.code).toBe('BAD_REQUEST');
+});
+
+test('introspection can be switched on', async () => {
+  const result = await run(`{ __schema { queryType { name } } }`);
+  expect(result.data).toEqual({ __schema: { queryType: { name: 'Query' } } });
+});
