@@ -7,6 +7,7 @@ import { exportCommand } from './commands/export';
 import { modelCommand } from './commands/model';
 import { stylizeCommand } from './commands/stylize';
 import { trainCommand } from './commands/train';
+import { evalCommand } from '../eval/eval-command';
 
 type Command = (argv: string[]) => Promise<number>;
 
@@ -15,6 +16,7 @@ const COMMANDS: Record<string, { run: Command; summary: string }> = {
   export: { run: exportCommand, summary: 'export trained weights as an ONNX model package' },
   stylize: { run: stylizeCommand, summary: 'stylise images with a model package' },
   model: { run: modelCommand, summary: 'inspect and check a model package (model inspect <dir>)' },
+  eval: { run: evalCommand, summary: 'measure a model against baselines on content × style pairs' },
 };
 
 function help(): string {

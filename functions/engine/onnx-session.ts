@@ -33,12 +33,29 @@ export interface SessionOptions {
   intraOpThreads?: number;
   /** Graph optimisation level. @default 'all' */
   optimization?: 'disabled' | 'basic' | 'extended' | 'all';
+  /**
+   * Where to run. 'cuda' is tried first (with CPU for any operator CUDA lacks) and falls back to the CPU
+   * when the CUDA provider cannot start, e.g. on the CPU build of onnxruntime-node or a host without a
+   * GPU; the session's `notice` then says why. @default 'cpu'
+   */
+  executionProvider?: ExecutionProvider;
 }
+
+/** Why CUDA failed to start in this process, once it has. */
+let cudaFailure: string | undefined;
+
+/** Execution providers a session may ask for. */
+export const EXECUTION_PROVIDERS = ['cpu', 'cuda'] as const;
+export type ExecutionProvider = (typeof EXECUTION_PROVIDERS)[number];
 
 /** A loaded model. Opaque outside this module; release it with {@link closeSession}. */
 export interface OnnxSession {
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
+  /** The provider the session runs on. */
+  readonly provider: ExecutionProvider;
+  /** Set when the requested provider was unavailable and the session fell back to the CPU. */
+  readonly notice?: string;
   /** @internal the onnxruntime session; other modules must not touch it */
   readonly handle: unknown;
 }
@@ -64,20 +81,53 @@ export async function createSession(model: Uint8Array | string, options: Session
     }
     sessionOptions.intraOpNumThreads = options.intraOpThreads;
   }
+  const requested = options.executionProvider ?? 'cpu';
+  if (!(EXECUTION_PROVIDERS as readonly string[]).includes(requested)) {
+    throw new OnnxSessionError(
+      `Unknown execution provider "${String(requested)}". Expected one of: ${EXECUTION_PROVIDERS.join(', ')}.`,
+    );
+  }
+  let notice: string | undefined;
+  let provider: ExecutionProvider = 'cpu';
+  let session: Ort.InferenceSession | undefined;
+  if (requested === 'cuda' && cudaFailure === undefined) {
+    try {
+      session = await load(model, { ...sessionOptions, executionProviders: ['cuda', 'cpu'] });
+      provider = 'cuda';
+    } catch (error) {
+      // Remembered for the process: onnxruntime logs each failed attempt natively, and a host that
+      // cannot start CUDA once will not start it for the next graph either.
+      cudaFailure = messageOf(error);
+    }
+  }
+  if (requested === 'cuda' && provider !== 'cuda') {
+    notice = `The CUDA execution provider is unavailable (${cudaFailure}); running on the CPU.`;
+  }
+  session ??= await load(model, sessionOptions);
+  return {
+    inputNames: [...session.inputNames],
+    outputNames: [...session.outputNames],
+    provider,
+    notice,
+    handle: session,
+  };
+}
+
+async function load(
+  model: Uint8Array | string,
+  sessionOptions: Ort.InferenceSession.SessionOptions,
+): Promise<Ort.InferenceSession> {
   const ort = runtime().ort;
-  let session: Ort.InferenceSession;
   try {
     // Two calls because create's path and bytes overloads do not accept the union. Bytes from any realm
     // are fine here: the addon reads their underlying ArrayBuffer directly.
-    session =
-      typeof model === 'string'
-        ? await ort.InferenceSession.create(model, sessionOptions)
-        : await ort.InferenceSession.create(model, sessionOptions);
+    return typeof model === 'string'
+      ? await ort.InferenceSession.create(model, sessionOptions)
+      : await ort.InferenceSession.create(model, sessionOptions);
   } catch (error) {
     const what = typeof model === 'string' ? `model file "${model}"` : `model (${model.byteLength} bytes)`;
     throw new OnnxSessionError(`onnxruntime could not load the ${what}: ${messageOf(error)}`);
   }
-  return { inputNames: [...session.inputNames], outputNames: [...session.outputNames], handle: session };
 }
 
 /**
@@ -86,7 +136,10 @@ export async function createSession(model: Uint8Array | string, options: Session
  *
  * @throws OnnxSessionError on a missing or unknown feed, a size mismatch, or a runtime failure
  */
-export async function run(session: OnnxSession, feeds: Readonly<Record<string, FloatTensor>>): Promise<Record<string, FloatTensor>> {
+export async function run(
+  session: OnnxSession,
+  feeds: Readonly<Record<string, FloatTensor>>,
+): Promise<Record<string, FloatTensor>> {
   const missing = session.inputNames.filter((n) => !(n in feeds));
   const unknown = Object.keys(feeds).filter((n) => !session.inputNames.includes(n));
   if (missing.length > 0 || unknown.length > 0) {
@@ -100,7 +153,9 @@ export async function run(session: OnnxSession, feeds: Readonly<Record<string, F
   for (const [name, { data, dims }] of Object.entries(feeds)) {
     const size = dims.reduce((a, b) => a * b, 1);
     if (size !== data.length) {
-      throw new OnnxSessionError(`Feed "${name}" has dims [${dims.join(', ')}] (${size} values) but ${data.length} values.`);
+      throw new OnnxSessionError(
+        `Feed "${name}" has dims [${dims.join(', ')}] (${size} values) but ${data.length} values.`,
+      );
     }
     const hostData = new HostFloat32Array(data.length);
     hostData.set(data);

@@ -6,6 +6,8 @@
  *   global-style net's vector broadcast into channels [4ngf, 8ngf) (trainer/networks/encoder.ts).
  * - `tpfr.onnx`: content rows and peer rows → recombined rows (tpfr-to-onnx.ts).
  * - `decoder.onnx`: latent → image through the main merge + decoder with tanh.
+ * - unless `tiled: false`, the graphs for large images: `encoder-tiled.onnx`, `global.onnx` and
+ *   `decoder-tiled.onnx` (tiled-graphs.ts).
  *
  * The graphs are emitted from the same layer lists the TF.js forward pass applies, so the export parity
  * test holds the two consumers together.
@@ -23,6 +25,7 @@ import { readWeights } from '../weights';
 import { attr, DEFAULT_OPSET, GraphBuilder } from './graph-builder';
 import { emitLayers, layersToOnnx, type InstanceNormMode, type ParamSource } from './layers-to-onnx';
 import { DECODER_IO, ENCODER_IO, writePackage, type ModelManifest, type TrainingInfo } from './package';
+import { buildTiledGraphs } from './tiled-graphs';
 import { tpfrToOnnx } from './tpfr-to-onnx';
 
 export { DECODER_IO, ENCODER_IO };
@@ -38,6 +41,8 @@ export interface ModelGraphs {
 export interface GraphOptions {
   /** Instance-norm form of the encoder and decoder (see layers-to-onnx.ts). @default 'builtin' */
   instanceNorm?: InstanceNormMode;
+  /** Also write the graphs for large images in tiles (tiled-graphs.ts). @default true */
+  tiled?: boolean;
 }
 
 /** Builds the encoder, TPFR and decoder graphs from weights. */
@@ -111,13 +116,31 @@ export async function exportModel(
 ): Promise<ModelManifest> {
   const model = typeof source === 'string' ? await readModelSource(source) : source;
   const graphs = buildModelGraphs(model.params, model.cfg, options);
-  return writePackage(outDir, graphs, {
-    name: options.name ?? 'peerstyle-tspr',
-    version: options.version ?? '0.1.0',
-    preset: model.preset,
-    config: model.cfg,
-    training: model.training,
-  });
+  const tiled = options.tiled === false ? undefined : buildTiledGraphs(model.params, model.cfg);
+  const extra = tiled
+    ? { encoderTiled: tiled.encoderTiled, global: tiled.global, decoderTiled: tiled.decoderTiled }
+    : {};
+  return writePackage(
+    outDir,
+    { ...graphs, ...extra },
+    {
+      ...(tiled
+        ? {
+            tiling: {
+              encoderHalo: tiled.halo.encoder,
+              decoderHalo: tiled.halo.decoder,
+              encoderNorms: tiled.norms.encoder,
+              decoderNorms: tiled.norms.decoder,
+            },
+          }
+        : {}),
+      name: options.name ?? 'peerstyle-tspr',
+      version: options.version ?? '0.1.0',
+      preset: model.preset,
+      config: model.cfg,
+      training: model.training,
+    },
+  );
 }
 
 /** Reads weights from `<dir>/weights.json`, `<dir>/model/weights.json` or a checkpoint's `state.json`. */

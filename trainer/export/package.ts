@@ -31,6 +31,16 @@ export const TPFR_IO = {
   output: 'output',
 } as const;
 export const DECODER_IO = { latent: 'latent', image: 'image' } as const;
+/** The tiled graphs' input and output (their statistics are `norm{i}.mean|var` in, `norm{i}.pre` out). */
+export const TILED_IO = { input: 'input', output: 'output' } as const;
+
+/** Graphs for large images (tiled-graphs.ts), present in packages exported with tiling. */
+export const TILED_GRAPH_FILES = {
+  encoderTiled: 'encoder-tiled.onnx',
+  global: 'global.onnx',
+  decoderTiled: 'decoder-tiled.onnx',
+} as const;
+export type TiledGraphName = keyof typeof TILED_GRAPH_FILES;
 
 /** Where the weights came from. */
 export interface TrainingInfo {
@@ -52,6 +62,8 @@ export interface ModelManifest {
   /** Quality figures measured on a held-out set; absent until `peerstyle eval` has run. */
   eval?: Record<string, unknown>;
   opset: number;
+  /** Present when the package holds the tiled graphs: the tile overlap each network needs, in its input's pixels. */
+  tiling?: { encoderHalo: number; decoderHalo: number; encoderNorms: number[]; decoderNorms: number[] };
   createdAt: string;
   /** Every file of the package but the manifest: byte size and sha256 (hex). */
   files: Record<string, { bytes: number; sha256: string }>;
@@ -70,13 +82,15 @@ export function sha256(bytes: Uint8Array): string {
 /** Writes the graphs and the manifest to `dir` (created if needed); the manifest goes last. */
 export async function writePackage(
   dir: string,
-  graphs: Record<GraphName, Uint8Array>,
-  info: Pick<ModelManifest, 'name' | 'version' | 'preset' | 'config' | 'training'>,
+  graphs: Record<GraphName, Uint8Array> & Partial<Record<TiledGraphName, Uint8Array>>,
+  info: Pick<ModelManifest, 'name' | 'version' | 'preset' | 'config' | 'training' | 'tiling'>,
 ): Promise<ModelManifest> {
   await fs.mkdir(dir, { recursive: true });
   const files: ModelManifest['files'] = {};
-  for (const [graph, file] of Object.entries(GRAPH_FILES) as [GraphName, string][]) {
+  const all = { ...GRAPH_FILES, ...TILED_GRAPH_FILES } as Record<GraphName | TiledGraphName, string>;
+  for (const [graph, file] of Object.entries(all) as [GraphName | TiledGraphName, string][]) {
     const bytes = graphs[graph];
+    if (!bytes) continue;
     await fs.writeFile(path.join(dir, file), bytes);
     files[file] = { bytes: bytes.byteLength, sha256: sha256(bytes) };
   }
@@ -89,6 +103,7 @@ export async function writePackage(
     input: { range: [-1, 1], channels: 'RGB', layout: 'NCHW', sizeMultiple: 4 },
     ...(info.training ? { training: info.training } : {}),
     opset: DEFAULT_OPSET,
+    ...(info.tiling ? { tiling: info.tiling } : {}),
     createdAt: new Date().toISOString(),
     files,
   };

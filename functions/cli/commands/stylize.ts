@@ -9,7 +9,10 @@ import path from 'node:path';
 import {
   createEngine,
   EngineError,
+  EXECUTION_PROVIDERS,
   OUTPUT_FORMATS,
+  type EngineOptions,
+  type ExecutionProvider,
   stylizeFile,
   type Engine,
   type OutputFormat,
@@ -39,6 +42,10 @@ const FLAGS: Record<string, FlagSpec> = {
   },
   quality: { type: 'string', description: '1..100 for jpeg and webp' },
   threads: { type: 'string', description: 'onnxruntime threads per operator (default: all cores)' },
+  device: {
+    type: 'string',
+    description: `${EXECUTION_PROVIDERS.join(' or ')}; cuda falls back to cpu with a notice (default cpu)`,
+  },
   help: { type: 'boolean', description: 'show this help' },
 };
 
@@ -66,21 +73,23 @@ export async function stylizeCommand(argv: string[]): Promise<number> {
     styleSize: integer(flags['style-size'], '--style-size'),
     quality: integer(flags.quality, '--quality'),
   };
-  const threads = integer(flags.threads, '--threads');
-  const modelDir = path.resolve((flags.model as string | undefined) ?? DEFAULT_MODEL_DIR);
+  const device = flags.device as string | undefined;
+  if (device !== undefined && !(EXECUTION_PROVIDERS as readonly string[]).includes(device)) {
+    throw new UsageError(`Unknown --device "${device}". Expected one of: ${EXECUTION_PROVIDERS.join(', ')}.`);
+  }
+  const engineOptions: EngineOptions = {
+    modelDir: path.resolve((flags.model as string | undefined) ?? DEFAULT_MODEL_DIR),
+    intraOpThreads: integer(flags.threads, '--threads'),
+    executionProvider: device as ExecutionProvider | undefined,
+  };
   const format = flags.format as string | undefined;
   if (format !== undefined && !(OUTPUT_FORMATS as readonly string[]).includes(format)) {
     throw new UsageError(`Unknown --format "${format}". Expected one of: ${OUTPUT_FORMATS.join(', ')}.`);
   }
   try {
     if (batch)
-      return await runBatch(
-        flags,
-        { ...common, format: (format as OutputFormat | undefined) ?? 'png' },
-        modelDir,
-        threads,
-      );
-    return await runSingle(flags, common, format as OutputFormat | undefined, modelDir, threads);
+      return await runBatch(flags, { ...common, format: (format as OutputFormat | undefined) ?? 'png' }, engineOptions);
+    return await runSingle(flags, common, format as OutputFormat | undefined, engineOptions);
   } catch (err) {
     if (!(err instanceof EngineError)) throw err;
     process.stderr.write(`peerstyle stylize: ${err.message} (${err.code})\n`);
@@ -94,8 +103,7 @@ async function runSingle(
   flags: Record<string, unknown>,
   common: Common,
   format: OutputFormat | undefined,
-  modelDir: string,
-  threads?: number,
+  engineOptions: EngineOptions,
 ): Promise<number> {
   if (typeof flags.content !== 'string')
     throw new UsageError('--content <file> is required (or --content-dir for a batch).');
@@ -107,7 +115,7 @@ async function runSingle(
     throw new UsageError(`Give one --weight per --style: ${styles.length} styles, ${weights.length} weights.`);
   }
   const out = path.resolve(flags.out);
-  const engine = await createEngine({ modelDir, intraOpThreads: threads });
+  const engine = await openEngine(engineOptions);
   const result = await stylizeFile(
     engine,
     {
@@ -125,8 +133,7 @@ async function runSingle(
 async function runBatch(
   flags: Record<string, unknown>,
   common: Common & { format: OutputFormat },
-  modelDir: string,
-  threads?: number,
+  engineOptions: EngineOptions,
 ): Promise<number> {
   for (const name of ['content-dir', 'style-dir', 'out-dir']) {
     if (typeof flags[name] !== 'string')
@@ -136,7 +143,7 @@ async function runBatch(
   const styles = await listImages(flags['style-dir'] as string);
   const outDir = path.resolve(flags['out-dir'] as string);
   await fs.mkdir(outDir, { recursive: true });
-  const engine: Engine = await createEngine({ modelDir, intraOpThreads: threads });
+  const engine: Engine = await openEngine(engineOptions);
   const total = contents.length * styles.length;
   let done = 0;
   let failed = 0;
@@ -162,6 +169,13 @@ async function runBatch(
   process.stderr.write('\n');
   process.stdout.write(`Wrote ${total - failed} of ${total} images to ${outDir}.\n`);
   return failed === 0 ? 0 : 1;
+}
+
+/** Opens the engine and says on stderr when the requested device was not available. */
+async function openEngine(options: EngineOptions): Promise<Engine> {
+  const engine = await createEngine(options);
+  if (engine.notice) process.stderr.write(`peerstyle stylize: ${engine.notice}\n`);
+  return engine;
 }
 
 async function listImages(dir: string): Promise<string[]> {

@@ -1,0 +1,430 @@
+/**
+ * The stylisation engine: content and style images in, a stylised image out, through a model package's
+ * three graphs. Steps: decode and check the images (image-io.ts), size them to multiples of 4 (the
+ * encoder halves twice), encode each to a latent, flatten the style latents into peer rows (weight-0
+ * styles left out of the kNN entirely, the others tagged with log(weight)), run TPFR on chunks of content
+ * rows against all peers (rows are independent in inference, so chunking bounds the N×M matrices without
+ * changing the result), blend with the content's own latent by `strength`, decode, optionally restore
+ * the content's colours, and resample to the requested size. Above `tileAbovePixels`, the encoder and
+ * decoder run in tiles with exact whole-image statistics (tiled-runner.ts) when the package has the
+ * tiled graphs, so their full-resolution activations never exist at once.
+ *
+ * Sessions are loaded once per package directory per process and shared by every engine over it.
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+
+import { DECODER_IO, ENCODER_IO, TILED_IO, TPFR_IO } from '../../trainer/export/package';
+import { EngineError } from './engine-error';
+import {
+  DEFAULT_LIMITS,
+  encodeImage,
+  OUTPUT_FORMATS,
+  preserveColour,
+  readImage,
+  resizeRgb,
+  type ImageLimits,
+  type OutputFormat,
+  type RgbImage,
+} from './image-io';
+import { closeModelPackage, loadModelPackage, type ModelManifest, type ModelPackage } from './model-package';
+import { run, type ExecutionProvider, type FloatTensor } from './onnx-session';
+import { runTiled } from './tiled-runner';
+
+/** Options for {@link createEngine}. */
+export interface EngineOptions {
+  /** A model package folder (see `peerstyle export`). */
+  modelDir: string;
+  /** Threads per onnxruntime operator; unset lets onnxruntime use every core. */
+  intraOpThreads?: number;
+  /** 'cuda' is tried first and falls back to the CPU with a notice. @default 'cpu' */
+  executionProvider?: ExecutionProvider;
+  /** Input limits, checked from the header. @default 4096 px long side, 16.7 MP */
+  limits?: Partial<ImageLimits>;
+  /**
+   * Content rows per TPFR call. Unset: as many as keep the rows × peers matrices near 4M entries.
+   */
+  tpfrChunkRows?: number;
+  /**
+   * Images with more working pixels than this run the encoder and decoder in tiles with exact
+   * whole-image statistics (when the package has the tiled graphs), bounding their memory.
+   * @default 1_048_576 (1024 × 1024)
+   */
+  tileAbovePixels?: number;
+  /** Interior side of a tile in image pixels, a multiple of 4. @default 512 */
+  tileSize?: number;
+}
+
+/** One style exemplar. */
+export interface StyleInput {
+  image: Buffer | string;
+  /** Relative weight ≥ 0; 0 leaves the style out. @default 1 */
+  weight?: number;
+}
+
+/** Progress of one request: the current stage and the fraction of the whole request done. */
+export interface Progress {
+  stage: 'read' | 'encode' | 'transfer' | 'render' | 'write';
+  fraction: number;
+}
+
+/** A stylisation request. */
+export interface StylizeRequest {
+  content: Buffer | string;
+  styles: StyleInput[];
+  /** 0 gives the content's reconstruction, 1 the full transfer. @default 1 */
+  strength?: number;
+  /** Keep the content's colours (chroma) and take only the luminance from the stylised image. @default false */
+  preserveColor?: boolean;
+  /** Long side of the output in pixels. @default the content's own size */
+  size?: number;
+  /**
+   * Long side the style images are resampled to. Peers cost time in proportion to their count, so the
+   * default caps them at the paper's 512 px test size. @default min(content's working long side, 512)
+   */
+  styleSize?: number;
+  /** @default 'png' */
+  format?: OutputFormat;
+  /** 1..100, for jpeg and webp. */
+  quality?: number;
+  signal?: AbortSignal;
+  onProgress?: (progress: Progress) => void;
+}
+
+/** The encoded image and its size. */
+export interface StylizeResult {
+  image: Buffer;
+  width: number;
+  height: number;
+  format: OutputFormat;
+}
+
+/** A stylisation engine over one model package. */
+export interface Engine {
+  readonly manifest: ModelManifest;
+  /** Where the graphs run. */
+  readonly provider: ExecutionProvider;
+  /** Why the requested provider was not used, when it was not. */
+  readonly notice?: string;
+  stylize(request: StylizeRequest): Promise<StylizeResult>;
+  /** Releases this engine; the package's sessions close with the last engine over them. */
+  close(): Promise<void>;
+}
+
+/** Loaded packages by directory and session options, with the number of open engines over each. */
+const packages = new Map<string, { pkg: Promise<ModelPackage>; users: number }>();
+
+/** Opens (or reuses) the package's sessions and returns an engine over them. */
+export async function createEngine(options: EngineOptions): Promise<Engine> {
+  const key = `${path.resolve(options.modelDir)}|${options.intraOpThreads ?? 'all'}|${options.executionProvider ?? 'cpu'}`;
+  let entry = packages.get(key);
+  if (!entry) {
+    const pending = loadModelPackage(options.modelDir, {
+      intraOpThreads: options.intraOpThreads,
+      executionProvider: options.executionProvider,
+    });
+    entry = { pkg: pending, users: 0 };
+    packages.set(key, entry);
+    // A failed load is not cached, so a repaired package can be retried.
+    pending.catch(() => packages.delete(key));
+  }
+  const pkg = await entry.pkg;
+  entry.users++;
+  const limits: ImageLimits = { ...DEFAULT_LIMITS, ...options.limits };
+  const { provider, notice } = pkg.sessions.encoder;
+  let open = true;
+  return {
+    manifest: pkg.manifest,
+    provider,
+    notice,
+    stylize: (request) => {
+      if (!open) return Promise.reject(new EngineError('BAD_OPTION', 'This engine is closed; create a new one.'));
+      return stylizeWith(pkg, limits, options, request);
+    },
+    close: async () => {
+      if (!open) return;
+      open = false;
+      // The sessions are released when the last engine over them closes.
+      if (--entry.users === 0 && packages.get(key) === entry) {
+        packages.delete(key);
+        await closeModelPackage(pkg);
+      }
+    },
+  };
+}
+
+/**
+ * Runs the engine and writes the image to `outPath` only on success: to a temporary file in the same
+ * folder first, then renamed into place, so a failure or cancellation never leaves a partial file.
+ */
+export async function stylizeFile(engine: Engine, request: StylizeRequest, outPath: string): Promise<StylizeResult> {
+  const result = await engine.stylize(request);
+  const tmp = path.join(path.dirname(outPath), `.${path.basename(outPath)}.tmp-${process.pid}`);
+  await fs.writeFile(tmp, result.image);
+  await fs.rename(tmp, outPath);
+  return result;
+}
+
+/** The smallest working side: the encoder's residual blocks reflect-pad their latent by one pixel. */
+const MIN_SIDE = 16;
+/** Default cap on the style images' long side (the official code tests at 512 px). */
+const DEFAULT_MAX_STYLE_SIDE = 512;
+/** Target size of one TPFR call's rows × peers matrices. */
+const TPFR_MATRIX_ENTRIES = 4_000_000;
+
+async function stylizeWith(
+  pkg: ModelPackage,
+  limits: ImageLimits,
+  engineOptions: EngineOptions,
+  request: StylizeRequest,
+): Promise<StylizeResult> {
+  const opts = validate(request, limits);
+  const chunkRows = engineOptions.tpfrChunkRows;
+  const check = (): void => {
+    if (request.signal?.aborted) throw new EngineError('CANCELLED', 'The stylisation was cancelled.');
+  };
+  const tiling = tilingFor(pkg, engineOptions, check);
+  const report = (stage: Progress['stage'], fraction: number): void => {
+    check();
+    request.onProgress?.({ stage, fraction });
+  };
+  report('read', 0);
+  const content = await readImage(request.content, 'content', limits);
+  const out = scaleToLongSide(content.width, content.height, opts.size);
+  const work = workingSize(out.width, out.height);
+  const contentWork = await resizeRgb(content, work.width, work.height);
+  const active = opts.styles.filter((s) => s.weight > 0);
+  const styleImages: RgbImage[] = [];
+  for (const [i, style] of active.entries()) {
+    const img = await readImage(style.image, `style ${opts.styles.indexOf(style) + 1}`, limits);
+    const target = scaleToLongSide(
+      img.width,
+      img.height,
+      opts.styleSize ?? Math.min(DEFAULT_MAX_STYLE_SIDE, Math.max(work.width, work.height)),
+    );
+    const size = workingSize(target.width, target.height);
+    styleImages.push(await resizeRgb(img, size.width, size.height));
+    report('read', (0.1 * (i + 1)) / active.length);
+  }
+
+  report('encode', 0.1);
+  const contentLatent = await encodeLatent(pkg, contentWork, tiling);
+  let peers: Float32Array[] = [];
+  const logWeights: number[] = [];
+  for (const [i, img] of styleImages.entries()) {
+    const rows = toRows(await encodeLatent(pkg, img, tiling));
+    peers.push(rows.data);
+    for (let r = 0; r < rows.dims[0]; r++) logWeights.push(Math.log(active[i].weight));
+    report('encode', 0.1 + (0.2 * (i + 1)) / styleImages.length);
+  }
+  const channels = contentLatent.dims[1];
+  const peerRows: FloatTensor = { data: concat(peers), dims: [logWeights.length, channels] };
+  peers = [];
+  if (peerRows.dims[0] < pkg.manifest.config.knn) {
+    throw new EngineError(
+      'BAD_OPTION',
+      `The style images give ${peerRows.dims[0]} positions; the model needs at least ${pkg.manifest.config.knn}. Use a larger --style-size.`,
+    );
+  }
+
+  let blended = contentLatent;
+  if (opts.strength > 0) {
+    const rows = toRows(contentLatent);
+    const n = rows.dims[0];
+    const chunk = Math.max(1, chunkRows ?? Math.floor(TPFR_MATRIX_ENTRIES / peerRows.dims[0]));
+    const transferred = new Float32Array(rows.data.length);
+    const logWeight: FloatTensor = { data: Float32Array.from(logWeights), dims: [logWeights.length] };
+    for (let start = 0; start < n; start += chunk) {
+      const end = Math.min(n, start + chunk);
+      const result = await run(pkg.sessions.tpfr, {
+        [TPFR_IO.content]: {
+          data: rows.data.subarray(start * channels, end * channels),
+          dims: [end - start, channels],
+        },
+        [TPFR_IO.peers]: peerRows,
+        [TPFR_IO.peerLogWeight]: logWeight,
+      });
+      transferred.set(result[TPFR_IO.output].data, start * channels);
+      report('transfer', 0.3 + (0.5 * end) / n);
+    }
+    const latent = fromRows(transferred, contentLatent.dims);
+    blended = opts.strength === 1 ? latent : mix(contentLatent, latent, opts.strength);
+  }
+
+  report('render', 0.8);
+  let styled = toRgb(await decodeLatent(pkg, blended, tiling));
+  if (opts.preserveColor) styled = preserveColour(styled, contentWork);
+  const final = await resizeRgb(styled, out.width, out.height);
+  report('write', 0.95);
+  const image = await encodeImage(final, opts.format, opts.quality);
+  report('write', 1);
+  return { image, width: final.width, height: final.height, format: opts.format };
+}
+
+interface ValidOptions {
+  strength: number;
+  preserveColor: boolean;
+  size?: number;
+  styleSize?: number;
+  format: OutputFormat;
+  quality?: number;
+  styles: { image: Buffer | string; weight: number }[];
+}
+
+/** Checks every option and reports the first problem with the valid range. */
+function validate(r: StylizeRequest, limits: ImageLimits): ValidOptions {
+  const bad = (message: string): never => {
+    throw new EngineError('BAD_OPTION', message);
+  };
+  const strength = r.strength ?? 1;
+  if (typeof strength !== 'number' || !(strength >= 0 && strength <= 1))
+    bad(`strength must be between 0 and 1, got ${String(r.strength)}.`);
+  const format = r.format ?? 'png';
+  if (!(OUTPUT_FORMATS as readonly string[]).includes(format))
+    bad(`Unknown format "${String(format)}". Expected one of: ${OUTPUT_FORMATS.join(', ')}.`);
+  if (r.quality !== undefined && !(Number.isInteger(r.quality) && r.quality >= 1 && r.quality <= 100))
+    bad(`quality must be a whole number from 1 to 100, got ${r.quality}.`);
+  for (const [name, value] of [
+    ['size', r.size],
+    ['styleSize', r.styleSize],
+  ] as const) {
+    if (value !== undefined && !(Number.isInteger(value) && value >= MIN_SIDE && value <= limits.maxLongSide)) {
+      bad(`${name} must be a whole number of pixels from ${MIN_SIDE} to ${limits.maxLongSide}, got ${value}.`);
+    }
+  }
+  if (!Array.isArray(r.styles) || r.styles.length === 0) bad('At least one style image is needed.');
+  const styles = r.styles.map((s, i) => {
+    const weight = s.weight ?? 1;
+    if (typeof weight !== 'number' || !Number.isFinite(weight) || weight < 0)
+      bad(`The weight of style ${i + 1} must be a number ≥ 0, got ${String(s.weight)}.`);
+    return { image: s.image, weight };
+  });
+  if (!styles.some((s) => s.weight > 0)) bad('At least one style needs a weight above 0.');
+  return {
+    strength,
+    preserveColor: r.preserveColor ?? false,
+    size: r.size,
+    styleSize: r.styleSize,
+    format: format as OutputFormat,
+    quality: r.quality,
+    styles,
+  };
+}
+
+/** The size with the long side set to `longSide` (unchanged when it is undefined), aspect kept. */
+function scaleToLongSide(
+  width: number,
+  height: number,
+  longSide: number | undefined,
+): { width: number; height: number } {
+  if (longSide === undefined) return { width, height };
+  const scale = longSide / Math.max(width, height);
+  return { width: Math.max(1, Math.round(width * scale)), height: Math.max(1, Math.round(height * scale)) };
+}
+
+/** The nearest multiple of 4 of each side, at least {@link MIN_SIDE}. */
+function workingSize(width: number, height: number): { width: number; height: number } {
+  const side = (v: number): number => Math.max(MIN_SIDE, Math.round(v / 4) * 4);
+  return { width: side(width), height: side(height) };
+}
+
+/** How to tile large images, when the package allows it. */
+interface Tiling {
+  abovePixels: number;
+  size: number;
+  check: () => void;
+}
+
+function tilingFor(pkg: ModelPackage, options: EngineOptions, check: () => void): Tiling | undefined {
+  if (!pkg.tiled || !pkg.manifest.tiling) return undefined;
+  const size = options.tileSize ?? 512;
+  if (!Number.isInteger(size) || size < 16 || size % 4 !== 0) {
+    throw new EngineError('BAD_OPTION', `tileSize must be a multiple of 4 of at least 16 pixels, got ${size}.`);
+  }
+  return { abovePixels: options.tileAbovePixels ?? 1024 * 1024, size, check };
+}
+
+/** Image → latent [1, 12ngf, H/4, W/4], whole or in tiles. */
+async function encodeLatent(pkg: ModelPackage, image: RgbImage, tiling: Tiling | undefined): Promise<FloatTensor> {
+  const input = toNchw(image);
+  if (tiling && pkg.tiled && pkg.manifest.tiling && image.width * image.height > tiling.abovePixels) {
+    const { encoderHalo, encoderNorms } = pkg.manifest.tiling;
+    const raw = await runTiled(pkg.tiled.encoderTiled, input, {
+      tile: tiling.size,
+      halo: encoderHalo,
+      align: 4,
+      norms: encoderNorms,
+      check: tiling.check,
+    });
+    return (await run(pkg.tiled.global, { [TILED_IO.input]: raw }))[ENCODER_IO.latent];
+  }
+  return (await run(pkg.sessions.encoder, { [ENCODER_IO.image]: input }))[ENCODER_IO.latent];
+}
+
+/** Latent → image [1, 3, H, W] in [-1, 1], whole or in tiles. */
+async function decodeLatent(pkg: ModelPackage, latent: FloatTensor, tiling: Tiling | undefined): Promise<FloatTensor> {
+  const pixels = latent.dims[2] * latent.dims[3] * 16;
+  if (tiling && pkg.tiled && pkg.manifest.tiling && pixels > tiling.abovePixels) {
+    const { decoderHalo, decoderNorms } = pkg.manifest.tiling;
+    return runTiled(pkg.tiled.decoderTiled, latent, {
+      tile: tiling.size / 4,
+      halo: decoderHalo,
+      align: 1,
+      norms: decoderNorms,
+      check: tiling.check,
+    });
+  }
+  return (await run(pkg.sessions.decoder, { [DECODER_IO.latent]: latent }))[DECODER_IO.image];
+}
+
+/** RGB bytes (HWC) → [1, 3, H, W] in [-1, 1]. */
+function toNchw(image: RgbImage): FloatTensor {
+  const plane = image.width * image.height;
+  const data = new Float32Array(3 * plane);
+  for (let p = 0; p < plane; p++) for (let c = 0; c < 3; c++) data[c * plane + p] = image.data[3 * p + c] / 127.5 - 1;
+  return { data, dims: [1, 3, image.height, image.width] };
+}
+
+/** [1, 3, H, W] in [-1, 1] → RGB bytes (HWC). */
+function toRgb(t: FloatTensor): RgbImage {
+  const [, , height, width] = t.dims;
+  const plane = width * height;
+  const data = new Uint8Array(3 * plane);
+  for (let p = 0; p < plane; p++) {
+    for (let c = 0; c < 3; c++)
+      data[3 * p + c] = Math.min(255, Math.max(0, Math.round((t.data[c * plane + p] + 1) * 127.5)));
+  }
+  return { data, width, height };
+}
+
+/** Latent [1, C, h, w] → rows [h·w, C]. */
+function toRows(t: FloatTensor): FloatTensor {
+  const [, c, h, w] = t.dims;
+  const plane = h * w;
+  const data = new Float32Array(t.data.length);
+  for (let ch = 0; ch < c; ch++) for (let p = 0; p < plane; p++) data[p * c + ch] = t.data[ch * plane + p];
+  return { data, dims: [plane, c] };
+}
+
+/** Rows [h·w, C] → latent [1, C, h, w]. */
+function fromRows(rows: Float32Array, dims: number[]): FloatTensor {
+  const [, c, h, w] = dims;
+  const plane = h * w;
+  const data = new Float32Array(rows.length);
+  for (let ch = 0; ch < c; ch++) for (let p = 0; p < plane; p++) data[ch * plane + p] = rows[p * c + ch];
+  return { data, dims: [...dims] };
+}
+
+function mix(a: FloatTensor, b: FloatTensor, t: number): FloatTensor {
+  return { data: a.data.map((v, i) => (1 - t) * v + t * b.data[i]), dims: [...a.dims] };
+}
+
+function concat(parts: Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let offset = 0;
+  for (const p of parts) {
+    out.set(p, offset);
+    offset += p.length;
+  }
+  return out;
+}

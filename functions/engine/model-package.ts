@@ -1,0 +1,69 @@
+/**
+ * Loads a model package (trainer/export/package.ts) into onnxruntime sessions after checking it: the
+ * manifest's format and required fields, every file's size and sha256, and that each graph loads. A
+ * package that fails any check is refused with one error naming the file at fault, so a damaged
+ * download never produces a silently wrong image.
+ */
+import path from 'node:path';
+
+import {
+  GRAPH_FILES,
+  ModelPackageError,
+  TILED_GRAPH_FILES,
+  type TiledGraphName,
+  readManifest,
+  verifyPackageFiles,
+  type GraphName,
+  type ModelManifest,
+} from '../../trainer/export/package';
+import { closeSession, createSession, OnnxSessionError, type OnnxSession, type SessionOptions } from './onnx-session';
+
+export { ModelPackageError, type ModelManifest };
+
+/** A checked package with one session per graph. */
+export interface ModelPackage {
+  dir: string;
+  manifest: ModelManifest;
+  sessions: Record<GraphName, OnnxSession>;
+  /** The graphs for large images, when the package holds them (see trainer/export/tiled-graphs.ts). */
+  tiled?: Record<TiledGraphName, OnnxSession>;
+}
+
+/**
+ * Verifies the package in `dir` and opens its graphs.
+ *
+ * @throws ModelPackageError naming the manifest or the graph file that fails a check
+ */
+export async function loadModelPackage(dir: string, options: SessionOptions = {}): Promise<ModelPackage> {
+  const root = path.resolve(dir);
+  const manifest = await readManifest(root);
+  const contents = await verifyPackageFiles(root, manifest);
+  const sessions: Partial<Record<GraphName | TiledGraphName, OnnxSession>> = {};
+  const tiled = manifest.tiling !== undefined && Object.values(TILED_GRAPH_FILES).every((f) => f in manifest.files);
+  const graphs = { ...GRAPH_FILES, ...(tiled ? TILED_GRAPH_FILES : {}) } as Record<GraphName | TiledGraphName, string>;
+  try {
+    for (const [graph, file] of Object.entries(graphs) as [GraphName | TiledGraphName, string][]) {
+      try {
+        sessions[graph] = await createSession(contents[file], options);
+      } catch (err) {
+        if (!(err instanceof OnnxSessionError)) throw err;
+        throw new ModelPackageError(`${path.join(root, file)} does not load: ${err.message}`);
+      }
+    }
+  } catch (err) {
+    await Promise.all(Object.values(sessions).map((s) => closeSession(s)));
+    throw err;
+  }
+  const all = sessions as Record<GraphName | TiledGraphName, OnnxSession>;
+  return {
+    dir: root,
+    manifest,
+    sessions: { encoder: all.encoder, tpfr: all.tpfr, decoder: all.decoder },
+    ...(tiled ? { tiled: { encoderTiled: all.encoderTiled, global: all.global, decoderTiled: all.decoderTiled } } : {}),
+  };
+}
+
+/** Releases a package's sessions. */
+export async function closeModelPackage(pkg: ModelPackage): Promise<void> {
+  await Promise.all([...Object.values(pkg.sessions), ...Object.values(pkg.tiled ?? {})].map((s) => closeSession(s)));
+}
