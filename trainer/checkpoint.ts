@@ -33,6 +33,8 @@ export interface CheckpointMeta {
   createdAt: string;
   /** Wall-clock seconds spent training, summed over every resumed run. */
   trainSeconds: number;
+  /** The dataset folder the run trains on (absent in checkpoints of older runs). */
+  dataset?: string;
 }
 
 export interface LoadedCheckpoint {
@@ -80,6 +82,7 @@ export interface SaveOptions {
   trainer: TsprTrainer;
   sampler: unknown;
   trainSeconds: number;
+  dataset?: string;
 }
 
 /** Writes a checkpoint atomically and prunes older ones; returns its folder. */
@@ -115,6 +118,7 @@ export async function saveCheckpoint(opts: SaveOptions): Promise<string> {
     sha256: createHash('sha256').update(bin).digest('hex'),
     createdAt: new Date().toISOString(),
     trainSeconds: opts.trainSeconds,
+    dataset: opts.dataset,
   };
   const name = checkpointName(trainer.iteration);
   const tmp = path.join(dir, `.${name}.tmp-${process.pid}`);

@@ -15,7 +15,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 
-import { readCheckpoint } from '../checkpoint';
+import { findLatestCheckpoint, readCheckpoint } from '../checkpoint';
 import { latentChannels, type ModelConfig } from '../config';
 import type { NamedArray } from '../nn/params';
 import { decoderLayers } from '../networks/decoder';
@@ -143,7 +143,10 @@ export async function exportModel(
   );
 }
 
-/** Reads weights from `<dir>/weights.json`, `<dir>/model/weights.json` or a checkpoint's `state.json`. */
+/**
+ * Reads weights from `<dir>/weights.json`, `<dir>/model/weights.json`, a checkpoint's `state.json`, or
+ * the latest checkpoint of a run folder (`<dir>/checkpoints/latest`) that has not finished yet.
+ */
 export async function readModelSource(dir: string): Promise<InMemoryModel> {
   const candidates = [dir, path.join(dir, 'model')];
   for (const candidate of candidates) {
@@ -157,19 +160,25 @@ export async function readModelSource(dir: string): Promise<InMemoryModel> {
       };
     }
   }
-  if (await exists(path.join(dir, 'state.json'))) {
-    const { meta, arrays } = await readCheckpoint(dir);
+  const latest = await findLatestCheckpoint(path.join(dir, 'checkpoints'));
+  const checkpoint = (await exists(path.join(dir, 'state.json'))) ? dir : latest;
+  if (checkpoint) {
+    const { meta, arrays } = await readCheckpoint(checkpoint);
     const params: Record<string, NamedArray> = {};
     for (const [key, a] of Object.entries(arrays)) if (key.startsWith('param/')) params[key.slice('param/'.length)] = a;
     return {
       params,
       cfg: meta.config,
       preset: meta.preset,
-      training: { dataset: 'unknown', iterations: meta.trainer.iteration, trainSeconds: meta.trainSeconds },
+      training: {
+        dataset: meta.dataset ?? 'unknown',
+        iterations: meta.trainer.iteration,
+        trainSeconds: meta.trainSeconds,
+      },
     };
   }
   throw new Error(
-    `No weights found in ${dir}. Expected a model folder with weights.json, a run folder with model/weights.json, or a checkpoint folder with state.json.`,
+    `No weights found in ${dir}. Expected a model folder with weights.json, a run folder with model/weights.json or checkpoints/, or a checkpoint folder with state.json.`,
   );
 }
 
