@@ -1,0 +1,229 @@
+/**
+ * `DropFolderWatcher`: turns images dropped into a folder into stylize jobs, and their results back into
+ * files.
+ *
+ *     <root>/drop/<style-id>/<name>      put an image here
+ *     <root>/out/<style-id>/<name>.png   the stylized result appears here
+ *     <root>/rejected/<style-id>/<name>  files that could not be used, with <name>.reason.txt
+ *
+ * The folder is polled; an `fs.watch` on drop/ only makes the next poll come sooner, because watch
+ * events are unreliable across platforms and network mounts. A file is taken only once its size and
+ * modification time are the same in two consecutive polls, so a copy in progress is never read half
+ * way. Every file taken is recorded in the ledger (path, size, time), so a restart neither repeats
+ * work nor forgets jobs still running. Only drop/ is scanned, and results go to out/ and rejected/
+ * beside it, so the watcher can never react to what it wrote itself.
+ */
+
+import { createHash, randomUUID } from 'node:crypto';
+import { promises as fs, watch, type FSWatcher } from 'node:fs';
+import path from 'node:path';
+import type { BlobStore, JobQueue, JobStore, StyleStore } from '../../core';
+import { whyNotAnImage } from './check-dropped-image';
+import type { DropEntry, SqliteDropLedger } from './sqlite-drop-ledger';
+
+/** Options for `DropFolderWatcher`. */
+export interface DropFolderWatcherOptions {
+  /** The folder holding drop/, out/ and rejected/ (created if missing). */
+  root: string;
+  jobs: JobStore;
+  queue: JobQueue;
+  blobs: BlobStore;
+  styles: StyleStore;
+  ledger: SqliteDropLedger;
+  /** Owner of the jobs made, and of the styles named by folder. @default "local" */
+  owner?: string;
+  /** Largest file accepted, in bytes. @default 20 MiB */
+  maxBytes?: number;
+  /** Interval between polls. @default 1000 */
+  pollMs?: number;
+  /** Called with errors a poll survives, for logging. */
+  onError?: (error: unknown) => void;
+}
+
+interface Observation {
+  size: number;
+  mtimeMs: number;
+}
+
+/** Watches a drop folder and turns new images into stylize jobs. */
+export class DropFolderWatcher {
+  private readonly owner: string;
+  private readonly maxBytes: number;
+  private readonly pollMs: number;
+  /** Files not yet taken, as last seen; a file is taken when a poll sees it unchanged. */
+  private readonly observed = new Map<string, Observation>();
+  private timer: NodeJS.Timeout | undefined;
+  private watcher: FSWatcher | undefined;
+  private scanning: Promise<void> | undefined;
+  private running = false;
+
+  constructor(private readonly options: DropFolderWatcherOptions) {
+    this.owner = options.owner ?? 'local';
+    this.maxBytes = options.maxBytes ?? 20 * 1024 * 1024;
+    this.pollMs = options.pollMs ?? 1000;
+  }
+
+  /** The folder users drop images into. */
+  get dropDir(): string {
+    return path.join(this.options.root, 'drop');
+  }
+
+  /** Where results are written. */
+  get outDir(): string {
+    return path.join(this.options.root, 'out');
+  }
+
+  /** Where unusable files are moved. */
+  get rejectedDir(): string {
+    return path.join(this.options.root, 'rejected');
+  }
+
+  /** Creates the folders and starts polling. */
+  async start(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    for (const dir of [this.dropDir, this.outDir, this.rejectedDir]) await fs.mkdir(dir, { recursive: true });
+    try {
+      this.watcher = watch(this.dropDir, { recursive: true }, () => this.schedule(Math.min(100, this.pollMs)));
+      this.watcher.on('error', () => undefined); // polling carries on without the hint
+    } catch {
+      // Recursive watching is not available everywhere; polling alone is enough.
+    }
+    this.schedule(0);
+  }
+
+  /** Stops polling and waits for a poll in progress. */
+  async stop(): Promise<void> {
+    this.running = false;
+    clearTimeout(this.timer);
+    this.watcher?.close();
+    await this.scanning;
+  }
+
+  private schedule(delayMs: number): void {
+    if (!this.running) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      void this.scan()
+        .catch((error: unknown) => this.options.onError?.(error))
+        .finally(() => this.schedule(this.pollMs));
+    }, delayMs);
+  }
+
+  /** One poll: delivers finished jobs, then takes files that stopped changing. Polls never overlap. */
+  scan(): Promise<void> {
+    this.scanning ??= this.scanOnce().finally(() => (this.scanning = undefined));
+    return this.scanning;
+  }
+
+  private async scanOnce(): Promise<void> {
+    for (const dir of [this.dropDir, this.outDir, this.rejectedDir]) await fs.mkdir(dir, { recursive: true });
+    await this.deliverFinished();
+    const present = new Set<string>();
+    for (const rel of await this.listDropped()) {
+      present.add(rel);
+      const stat = await fs.stat(path.join(this.dropDir, rel)).catch(() => null);
+      if (stat === null || !stat.isFile()) continue;
+      if (this.options.ledger.has(rel, stat.size, stat.mtimeMs)) continue;
+      const before = this.observed.get(rel);
+      this.observed.set(rel, { size: stat.size, mtimeMs: stat.mtimeMs });
+      if (before === undefined || before.size !== stat.size || before.mtimeMs !== stat.mtimeMs) continue; // still changing
+      this.observed.delete(rel);
+      try {
+        await this.take(rel, stat.size, stat.mtimeMs);
+      } catch (error) {
+        this.options.onError?.(error);
+      }
+    }
+    for (const rel of this.observed.keys()) if (!present.has(rel)) this.observed.delete(rel);
+  }
+
+  /** Files under drop/, one style folder deep, skipping hidden and temporary files. */
+  private async listDropped(): Promise<string[]> {
+    const found: string[] = [];
+    const visible = (name: string): boolean => !name.startsWith('.') && !name.endsWith('.reason.txt');
+    for (const entry of await fs.readdir(this.dropDir, { withFileTypes: true })) {
+      if (!visible(entry.name)) continue;
+      if (entry.isFile()) found.push(entry.name);
+      if (!entry.isDirectory()) continue;
+      const inner = await fs.readdir(path.join(this.dropDir, entry.name), { withFileTypes: true }).catch(() => []);
+      for (const file of inner) if (file.isFile() && visible(file.name)) found.push(`${entry.name}/${file.name}`);
+    }
+    return found.sort();
+  }
+
+  private async take(rel: string, size: number, mtimeMs: number): Promise<void> {
+    const entry: DropEntry = { path: rel, size, mtimeMs, state: 'PENDING', jobId: null };
+    const parts = rel.split('/');
+    if (parts.length !== 2) {
+      return this.reject(entry, 'Images go in a folder named after a style id: drop/<style-id>/<image>.');
+    }
+    const [styleId, name] = parts;
+    const style = await this.options.styles.get(styleId, this.owner);
+    if (style === null) {
+      const known = (await this.options.styles.list(this.owner, { limit: 100 })).items.map((s) => s.id);
+      return this.reject(
+        entry,
+        `Unknown style id "${styleId}". Expected one of: ${known.length > 0 ? known.join(', ') : '(no styles saved yet)'}.`,
+      );
+    }
+    const bytes = await fs.readFile(path.join(this.dropDir, rel));
+    const why = await whyNotAnImage(bytes, this.maxBytes);
+    if (why !== null) return this.reject(entry, why);
+
+    const contentKey = `drop/${this.owner}/${randomUUID()}${path.extname(name).toLowerCase()}`;
+    await this.options.blobs.put(contentKey, bytes);
+    // The same file (path, size, time) always maps to the same job, even if the ledger write was lost.
+    const idempotencyKey = `drop:${createHash('sha256').update(`${rel}\0${size}\0${mtimeMs}`).digest('hex')}`;
+    const { job, created } = await this.options.jobs.create({
+      owner: this.owner,
+      kind: 'STYLIZE',
+      idempotencyKey,
+      input: {
+        contentKey,
+        styles: [{ key: style.blobKey, weight: 1, styleId: style.id }],
+        format: 'PNG',
+        source: `drop/${rel}`,
+      },
+    });
+    if (created) await this.options.queue.enqueue(job.id);
+    this.options.ledger.record({ ...entry, jobId: job.id });
+  }
+
+  private async reject(entry: DropEntry, reason: string): Promise<void> {
+    const target = path.join(this.rejectedDir, entry.path);
+    await fs.mkdir(path.dirname(target), { recursive: true });
+    await fs.rename(path.join(this.dropDir, entry.path), target);
+    await fs.writeFile(`${target}.reason.txt`, `${reason}\n`);
+    this.options.ledger.record({ ...entry, state: 'REJECTED' });
+  }
+
+  /** Writes results of finished jobs to out/, and failures to rejected/. */
+  private async deliverFinished(): Promise<void> {
+    for (const entry of this.options.ledger.pending()) {
+      const job = entry.jobId === null ? null : await this.options.jobs.get(entry.jobId);
+      if (job === null) {
+        this.options.ledger.settle(entry, 'FAILED');
+        continue;
+      }
+      if (job.status === 'SUCCEEDED') {
+        const result = job.result as { outputKey?: unknown } | null;
+        if (typeof result?.outputKey !== 'string') throw new Error(`Job ${job.id} succeeded without an outputKey.`);
+        const parsed = path.posix.parse(entry.path);
+        const target = path.join(this.outDir, parsed.dir, `${parsed.name}.png`);
+        await fs.mkdir(path.dirname(target), { recursive: true });
+        // Written beside the target and renamed, so a reader of out/ never sees half a PNG.
+        const partial = path.join(path.dirname(target), `.${parsed.name}.${randomUUID()}.partial`);
+        await fs.writeFile(partial, await this.options.blobs.get(result.outputKey));
+        await fs.rename(partial, target);
+        this.options.ledger.settle(entry, 'DELIVERED');
+      } else if (job.status === 'FAILED' || job.status === 'CANCELLED') {
+        const target = path.join(this.rejectedDir, entry.path);
+        await fs.mkdir(path.dirname(target), { recursive: true });
+        await fs.copyFile(path.join(this.dropDir, entry.path), target).catch(() => undefined);
+        await fs.writeFile(`${target}.reason.txt`, `${job.error?.code ?? job.status}: ${job.error?.message ?? ''}\n`);
+        this.options.ledger.settle(entry, 'FAILED');
+      }
+    }
+  }
+}

@@ -1,0 +1,159 @@
+/**
+ * The composition root: turns a `RuntimeConfig` into working ports and executors. It opens the one
+ * SQLite database in the data folder, builds the local adapters on it, the stylize engine, the trainer
+ * launcher and the hook that registers trained models. Servers, workers and the drop folder get
+ * everything from here and construct no adapter themselves; the AWS adapters will be chosen here too.
+ */
+
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import {
+  FsBlobStore,
+  InProcessJobEvents,
+  SqliteApiKeyStore,
+  SqliteJobQueue,
+  SqliteJobStore,
+  SqliteModelRegistry,
+  SqliteStyleStore,
+  openSqliteDatabase,
+  type SqliteDatabase,
+} from './adapters/local';
+import type { Clock, JobKind } from './core';
+import type { StylizeEngine } from './core/ports/stylize-engine';
+import type { TrainerLauncher } from './core/ports/trainer-launcher';
+import type { RuntimeConfig } from './config';
+import { DropFolderWatcher } from './local/drop-folder/drop-folder-watcher';
+import { SqliteDropLedger } from './local/drop-folder/sqlite-drop-ledger';
+import { BlobModelCache } from './local/worker/blob-model-cache';
+import { createDatasetResolver, type DatasetResolver } from './local/worker/dataset-resolver';
+import type { JobExecutor } from './local/worker/job-executor';
+import { OnnxStylizeEngine } from './local/worker/onnx-stylize-engine';
+import { ProcessTrainerLauncher } from './local/worker/process-trainer-launcher';
+import { exportAndRegister } from './local/worker/export-and-register';
+import { createStylizeExecutor } from './local/worker/stylize-executor';
+import { createTrainExecutor, type ModelTrainedHook } from './local/worker/train-executor';
+import type { WorkerOptions } from './local/worker/worker';
+
+/** Parts a caller may supply instead of the defaults (tests, benchmarks, other engines). */
+export interface RuntimeOverrides {
+  /** @default the onnxruntime engine, loaded at first use */
+  engine?: StylizeEngine;
+  /** @default a child process of `peerstyle train --sagemaker` per job */
+  trainer?: TrainerLauncher;
+  /** Extra environment for training child processes, e.g. `PEERSTYLE_BACKEND`. */
+  trainerEnv?: NodeJS.ProcessEnv;
+  /** @default the system clock */
+  clock?: Clock;
+}
+
+/** Everything the local runtime is built from. */
+export interface LocalRuntime {
+  config: RuntimeConfig;
+  db: SqliteDatabase;
+  jobs: SqliteJobStore;
+  queue: SqliteJobQueue;
+  events: InProcessJobEvents;
+  blobs: FsBlobStore;
+  styles: SqliteStyleStore;
+  models: SqliteModelRegistry;
+  apiKeys: SqliteApiKeyStore;
+  engine: StylizeEngine;
+  trainer: TrainerLauncher;
+  onModelTrained: ModelTrainedHook;
+  resolveDataset: DatasetResolver;
+  executors: Readonly<Record<JobKind, JobExecutor>>;
+  /** The drop-folder watcher for `config.dropDir` (not started), or null when the drop folder is off. */
+  dropFolder(options?: { onError?: (error: unknown) => void }): DropFolderWatcher | null;
+  /** The ports and settings a `Worker` needs, ready to spread into its options. */
+  workerOptions(): Omit<WorkerOptions, 'id'>;
+  /** Closes the database; stop workers and servers first. */
+  close(): void;
+}
+
+/** Reads the signing secret from the data folder, creating one on first start so links survive restarts. */
+function signingSecret(config: RuntimeConfig): string {
+  if (config.signingSecret !== null) return config.signingSecret;
+  const file = path.join(config.dataDir, 'signing-secret');
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch {
+    const secret = randomBytes(32).toString('base64url');
+    writeFileSync(file, secret, { mode: 0o600, flag: 'wx' });
+    return secret;
+  }
+}
+
+/** Builds the local runtime's ports and executors from `config`. */
+export function createLocalRuntime(config: RuntimeConfig, overrides: RuntimeOverrides = {}): LocalRuntime {
+  mkdirSync(config.dataDir, { recursive: true });
+  const clock = overrides.clock ? { clock: overrides.clock } : {};
+  const db = openSqliteDatabase(path.join(config.dataDir, 'peerstyle.sqlite'));
+  const jobs = new SqliteJobStore(db, clock);
+  const queue = new SqliteJobQueue(db, { maxAttempts: config.maxAttempts, ...clock });
+  const events = new InProcessJobEvents();
+  const blobs = new FsBlobStore({
+    root: path.join(config.dataDir, 'blobs'),
+    signingSecret: signingSecret(config),
+    uploadUrl: `${config.publicUrl}/uploads`,
+    downloadBaseUrl: `${config.publicUrl}/blobs`,
+    ...clock,
+  });
+  const styles = new SqliteStyleStore(db, clock);
+  const models = new SqliteModelRegistry(db, clock);
+  const apiKeys = new SqliteApiKeyStore(db, clock);
+  const modelCache = new BlobModelCache(blobs, models, path.join(config.dataDir, 'model-cache'));
+  const engine =
+    overrides.engine ??
+    new OnnxStylizeEngine({
+      resolveModelDir: (model) => modelCache.dirFor(model),
+      intraOpThreads: config.intraOpThreads,
+    });
+  const trainer =
+    overrides.trainer ??
+    new ProcessTrainerLauncher({ jobsDir: path.join(config.dataDir, 'training'), env: overrides.trainerEnv ?? {} });
+  // Exports to ONNX and registers the package; `registerWeightsFolder({ blobs, models })` would keep raw weights.
+  const onModelTrained: ModelTrainedHook = exportAndRegister({ blobs, models });
+  const resolveDataset = createDatasetResolver({
+    blobs,
+    datasetsDir: config.datasetsDir,
+    downloadsDir: path.join(config.dataDir, 'training-data'),
+  });
+  const executors: Record<JobKind, JobExecutor> = {
+    STYLIZE: createStylizeExecutor({ blobs, engine, models }),
+    TRAIN: createTrainExecutor({ launcher: trainer, onModelTrained, resolveDataset }),
+  };
+  return {
+    config,
+    db,
+    jobs,
+    queue,
+    events,
+    blobs,
+    styles,
+    models,
+    apiKeys,
+    engine,
+    trainer,
+    onModelTrained,
+    resolveDataset,
+    executors,
+    dropFolder: (options = {}) =>
+      config.dropDir === null
+        ? null
+        : new DropFolderWatcher({
+            root: config.dropDir,
+            jobs,
+            queue,
+            blobs,
+            styles,
+            ledger: new SqliteDropLedger(db),
+            owner: config.dropOwner,
+            maxBytes: config.dropMaxBytes,
+            pollMs: config.dropPollMs,
+            ...options,
+          }),
+    workerOptions: () => ({ jobs, queue, events, executors, leaseSeconds: config.leaseSeconds }),
+    close: () => db.close(),
+  };
+}

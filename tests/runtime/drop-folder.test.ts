@@ -1,0 +1,177 @@
+/**
+ * The drop folder on a real folder and a real SQLite file: images dropped under drop/<style-id>/ come
+ * back stylized in out/, unusable files go to rejected/ with a reason, partial files wait, restarts do
+ * not repeat work, and the watcher's own outputs never become jobs.
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import sharp from 'sharp';
+import { DomainError, ErrorCode } from '../../functions/core';
+import type { DropFolderWatcher } from '../../functions/local/drop-folder/drop-folder-watcher';
+import { Worker } from '../../functions/local/worker/worker';
+import type { LocalRuntime } from '../../functions/wiring';
+import { InvertTestEngine } from './support/invert-test-engine';
+import { IMAGES, openRuntime, tempDir, waitFor } from './support/runtime';
+
+interface Setup {
+  rt: LocalRuntime;
+  drop: DropFolderWatcher;
+  root: string;
+  styleId: string;
+}
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function setup(dataDir?: string, styleId?: string, engine = new InvertTestEngine()): Promise<Setup> {
+  const data = dataDir ?? (await tempDir('drop'));
+  const root = path.join(data, 'dropbox');
+  const rt = openRuntime(data, { engine }, [`--drop-dir=${root}`, '--drop-max-bytes=13000', '--drop-poll-ms=100']);
+  cleanups.push(async () => rt.close());
+  let id = styleId;
+  if (id === undefined) {
+    await rt.blobs.put('styles/local/painting.jpg', await fs.readFile(path.join(IMAGES, 'painting-2.jpg')));
+    id = (await rt.styles.create({ name: 'painting', owner: 'local', blobKey: 'styles/local/painting.jpg' })).id;
+  }
+  const drop = rt.dropFolder()!;
+  await fs.mkdir(path.join(root, 'drop', id), { recursive: true });
+  return { rt, drop, root, styleId: id };
+}
+
+function startWorker(rt: LocalRuntime): Worker {
+  const worker = new Worker({ ...rt.workerOptions(), heartbeatMs: 100, idlePollMs: 50 });
+  worker.start();
+  cleanups.push(() => worker.stop());
+  return worker;
+}
+
+const exists = (file: string): Promise<boolean> =>
+  fs.access(file).then(
+    () => true,
+    () => false,
+  );
+
+async function jobCount(rt: LocalRuntime): Promise<number> {
+  return (await rt.jobs.list('local', { limit: 100 })).items.length;
+}
+
+describe('drop folder', () => {
+  it('turns a dropped image into out/<style>/<name>.png, and never reacts to its own outputs', async () => {
+    const { rt, drop, root, styleId } = await setup();
+    startWorker(rt);
+    await fs.copyFile(path.join(IMAGES, 'photo-2.jpg'), path.join(root, 'drop', styleId, 'holiday.jpg'));
+    await drop.start();
+    cleanups.push(() => drop.stop());
+
+    const out = path.join(root, 'out', styleId, 'holiday.png');
+    await waitFor(() => exists(out), Boolean, 20_000);
+    const meta = await sharp(out).metadata();
+    const source = await sharp(path.join(IMAGES, 'photo-2.jpg')).metadata();
+    expect(meta.format).toBe('png');
+    expect([meta.width, meta.height]).toEqual([source.width, source.height]);
+
+    // Several more polls: the result and the untouched original must not start anything new.
+    for (let i = 0; i < 3; i += 1) await drop.scan();
+    expect(await jobCount(rt)).toBe(1);
+    expect((await rt.jobs.list('local')).items[0].status).toBe('SUCCEEDED');
+    expect(await fs.readdir(path.join(root, 'out', styleId))).toEqual(['holiday.png']);
+  });
+
+  it('moves a non-image, an oversized image and an unknown style to rejected/ with a reason', async () => {
+    const { rt, drop, root, styleId } = await setup();
+    await fs.writeFile(path.join(root, 'drop', styleId, 'notes.jpg'), 'this is text, not a JPEG\n');
+    await fs.copyFile(path.join(IMAGES, 'photo-5.png'), path.join(root, 'drop', styleId, 'huge.jpg'));
+    await fs.mkdir(path.join(root, 'drop', 'no-such-style'));
+    await fs.copyFile(path.join(IMAGES, 'photo-1.jpg'), path.join(root, 'drop', 'no-such-style', 'photo.jpg'));
+    const hugeSize = (await fs.stat(path.join(root, 'drop', styleId, 'huge.jpg'))).size;
+    expect(hugeSize).toBeGreaterThan(13_000); // the fixture must exceed the test's cap for this case to mean anything
+
+    await drop.scan();
+    await drop.scan();
+
+    const reason = (rel: string): Promise<string> =>
+      fs.readFile(path.join(root, 'rejected', `${rel}.reason.txt`), 'utf8');
+    expect(await reason(`${styleId}/notes.jpg`)).toMatch(/not a readable image.*expected one of: jpeg, png, webp/);
+    expect(await reason(`${styleId}/huge.jpg`)).toMatch(new RegExp(`${hugeSize} bytes; .* at most 13000 bytes`));
+    expect(await reason('no-such-style/photo.jpg')).toContain(
+      `Unknown style id "no-such-style". Expected one of: ${styleId}.`,
+    );
+    expect(await exists(path.join(root, 'rejected', styleId, 'notes.jpg'))).toBe(true);
+    expect(await exists(path.join(root, 'drop', styleId, 'notes.jpg'))).toBe(false);
+    expect(await jobCount(rt)).toBe(0);
+  });
+
+  it('waits until a file being written stops growing', async () => {
+    const { rt, drop, root, styleId } = await setup();
+    const bytes = await fs.readFile(path.join(IMAGES, 'photo-3.jpg'));
+    expect(bytes.length).toBeGreaterThan(1500);
+    const file = path.join(root, 'drop', styleId, 'slow.jpg');
+    const handle = await fs.open(file, 'w');
+    await handle.write(bytes.subarray(0, 500));
+    await drop.scan();
+    await new Promise((r) => setTimeout(r, 20)); // a distinct mtime for the next write
+    await handle.write(bytes.subarray(500, 1500));
+    await drop.scan();
+    expect(await jobCount(rt)).toBe(0); // it grew between the polls
+    await new Promise((r) => setTimeout(r, 20));
+    await handle.write(bytes.subarray(1500));
+    await handle.close();
+    await drop.scan(); // first sight of the final size
+    expect(await jobCount(rt)).toBe(0);
+    await drop.scan(); // unchanged across two polls: taken
+    expect(await jobCount(rt)).toBe(1);
+    expect(await exists(path.join(root, 'rejected', styleId, 'slow.jpg.reason.txt'))).toBe(false);
+  });
+
+  it('does not process a file twice across a restart, and delivers the job it queued before the restart', async () => {
+    const first = await setup();
+    const { root, styleId } = first;
+    await fs.copyFile(path.join(IMAGES, 'photo-4.jpg'), path.join(root, 'drop', styleId, 'a.jpg'));
+    await first.drop.scan();
+    await first.drop.scan();
+    expect(await jobCount(first.rt)).toBe(1);
+    first.rt.close();
+    cleanups.splice(0);
+
+    const second = await setup(path.dirname(root), styleId);
+    await second.drop.scan();
+    await second.drop.scan();
+    expect(await jobCount(second.rt)).toBe(1); // the same file, seen before the restart
+    startWorker(second.rt);
+    await waitFor(
+      async () => (await second.rt.jobs.list('local')).items[0].status,
+      (s) => s === 'SUCCEEDED',
+    );
+    await second.drop.scan();
+    expect(await exists(path.join(root, 'out', styleId, 'a.png'))).toBe(true);
+
+    // Replacing the file with different bytes makes it a new file.
+    await fs.copyFile(path.join(IMAGES, 'photo-1.jpg'), path.join(root, 'drop', styleId, 'a.jpg'));
+    await second.drop.scan();
+    await second.drop.scan();
+    expect(await jobCount(second.rt)).toBe(2);
+  });
+
+  it('puts the original in rejected/ with the job’s error when stylization fails', async () => {
+    const engine = new InvertTestEngine({
+      fail: new DomainError(ErrorCode.TOO_LARGE, 'The image has too many pixels.'),
+    });
+    const { rt, drop, root, styleId } = await setup(undefined, undefined, engine);
+    startWorker(rt);
+    await fs.copyFile(path.join(IMAGES, 'photo-1.jpg'), path.join(root, 'drop', styleId, 'big.jpg'));
+    await drop.scan();
+    await drop.scan();
+    await waitFor(
+      async () => (await rt.jobs.list('local')).items[0]?.status,
+      (s) => s === 'FAILED',
+    );
+    await drop.scan();
+    expect(await fs.readFile(path.join(root, 'rejected', styleId, 'big.jpg.reason.txt'), 'utf8')).toBe(
+      'TOO_LARGE: The image has too many pixels.\n',
+    );
+    expect(await exists(path.join(root, 'rejected', styleId, 'big.jpg'))).toBe(true);
+    expect(await exists(path.join(root, 'out', styleId, 'big.png'))).toBe(false);
+  });
+});
