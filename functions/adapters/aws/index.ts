@@ -15,3 +15,7 @@ export * from './sqs-job-queue';
 export * from './batch-stylize-launcher';
 export * from './sagemaker-training-launcher';
 export * from './websocket-publisher';
+export * from './dynamo-api-key-store';
+export * from './dynamo-style-store';
+export * from './dynamo-model-registry';
+export * from './dynamo-connection-store';

@@ -1,0 +1,155 @@
+/**
+ * `DynamoModelRegistry`: trained model packages in the DynamoDB catalog table, plus the built-in model.
+ *
+ * Records follow the catalog layout of `DynamoStyleStore` (`sk` = `model#<id>` in the owner's
+ * partition). Versions count up per (owner, name) through a counter item (`sk` = `version#<name>`)
+ * bumped with an atomic `ADD`: two trainings that finish together get distinct versions without a
+ * transaction. A counter bumped by a writer that then failed leaves a gap in the numbering, never a
+ * duplicate. The built-in model is not stored: it comes from the constructor, as in the local registry.
+ */
+
+import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  assertBlobPrefix,
+  BUILTIN_OWNER,
+  DEFAULT_MODEL_ID,
+  DomainError,
+  ErrorCode,
+  pageLimit,
+  systemClock,
+} from '../../core';
+import type { Clock, JsonObject, ModelInfo, ModelRegistry, Page, PageRequest } from '../../core';
+import { translateAwsError } from './aws-errors';
+import { DYNAMO_CATALOG_TABLE, newCatalogId, ownerPartition, queryOwnerPage } from './dynamo-style-store';
+
+/** Options for `DynamoModelRegistry`. */
+export interface DynamoModelRegistryOptions {
+  /** A client from `createDynamoDbDocumentClient`. */
+  client: DynamoDBDocumentClient;
+  /** The catalog table (env PEERSTYLE_CATALOG_TABLE). */
+  tableName: string;
+  /** Where time comes from. @default systemClock */
+  clock?: Clock;
+  /** Blob-store prefix of the bundled model package. @default "models/tspr-default/1/" */
+  defaultPackagePrefix?: string;
+  /** Manifest summary of the bundled model. @default {} */
+  defaultManifest?: JsonObject;
+}
+
+interface ModelItem extends ModelInfo {
+  pk: string;
+  sk: string;
+}
+
+const toModel = (item: ModelItem): ModelInfo => ({
+  id: item.id,
+  name: item.name,
+  version: item.version,
+  owner: item.owner,
+  packagePrefix: item.packagePrefix,
+  manifest: item.manifest,
+  createdAt: item.createdAt,
+});
+
+/** Model packages in DynamoDB. */
+export class DynamoModelRegistry implements ModelRegistry {
+  private readonly client: DynamoDBDocumentClient;
+  private readonly tableName: string;
+  private readonly clock: Clock;
+  private readonly builtIn: ModelInfo;
+
+  constructor(options: DynamoModelRegistryOptions) {
+    this.client = options.client;
+    this.tableName = options.tableName;
+    this.clock = options.clock ?? systemClock;
+    const prefix = options.defaultPackagePrefix ?? 'models/tspr-default/1/';
+    assertBlobPrefix(prefix);
+    this.builtIn = {
+      id: DEFAULT_MODEL_ID,
+      name: 'TSPR default',
+      version: 1,
+      owner: BUILTIN_OWNER,
+      packagePrefix: prefix,
+      manifest: options.defaultManifest ?? {},
+      createdAt: new Date(0).toISOString(),
+    };
+  }
+
+  async register(model: { name: string; owner: string; packagePrefix: string; manifest: JsonObject }): Promise<ModelInfo> {
+    if (model.name.trim().length === 0) throw new DomainError(ErrorCode.BAD_REQUEST, 'A model needs a non-empty name.');
+    if (model.owner.length === 0 || model.owner === BUILTIN_OWNER) {
+      throw new DomainError(ErrorCode.BAD_REQUEST, `A model owner must be non-empty and not "${BUILTIN_OWNER}".`);
+    }
+    assertBlobPrefix(model.packagePrefix);
+    if (!model.packagePrefix.endsWith('/')) {
+      throw new DomainError(ErrorCode.BAD_REQUEST, `A package prefix must end in "/", got "${model.packagePrefix}".`);
+    }
+    try {
+      const { Attributes } = await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: ownerPartition(model.owner), sk: DYNAMO_CATALOG_TABLE.modelVersionPrefix + model.name },
+          UpdateExpression: 'ADD latest :one',
+          ExpressionAttributeValues: { ':one': 1 },
+          ReturnValues: 'UPDATED_NEW',
+        }),
+      );
+      const id = newCatalogId(this.clock);
+      const info: ModelInfo = {
+        id,
+        name: model.name,
+        version: Number((Attributes as { latest: number }).latest),
+        owner: model.owner,
+        packagePrefix: model.packagePrefix,
+        manifest: model.manifest,
+        createdAt: new Date(this.clock()).toISOString(),
+      };
+      const item: ModelItem = { pk: ownerPartition(model.owner), sk: DYNAMO_CATALOG_TABLE.modelPrefix + id, ...info };
+      await this.client.send(
+        new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }),
+      );
+      return info;
+    } catch (error) {
+      throw translateAwsError(error, 'Registering a model');
+    }
+  }
+
+  async get(id: string, owner: string): Promise<ModelInfo | null> {
+    if (id === DEFAULT_MODEL_ID) return this.builtIn;
+    try {
+      const { Item } = await this.client.send(
+        new GetCommand({
+          TableName: this.tableName,
+          Key: { pk: ownerPartition(owner), sk: DYNAMO_CATALOG_TABLE.modelPrefix + id },
+        }),
+      );
+      return Item === undefined ? null : toModel(Item as ModelItem);
+    } catch (error) {
+      throw translateAwsError(error, 'Reading a model');
+    }
+  }
+
+  async list(owner: string, request: PageRequest = {}): Promise<Page<ModelInfo>> {
+    const limit = pageLimit(request.limit);
+    const first = request.cursor === undefined;
+    // The built-in model takes the first slot of the first page.
+    const wanted = first ? limit - 1 : limit;
+    const page = await queryOwnerPage<ModelItem>(
+      this.client,
+      this.tableName,
+      owner,
+      DYNAMO_CATALOG_TABLE.modelPrefix,
+      wanted,
+      request.cursor,
+    );
+    const items = page.items.map(toModel);
+    return {
+      items: first ? [this.builtIn, ...items] : items,
+      ...(page.nextCursor !== undefined && { nextCursor: page.nextCursor }),
+    };
+  }
+
+  async getDefault(): Promise<ModelInfo> {
+    return this.builtIn;
+  }
+}

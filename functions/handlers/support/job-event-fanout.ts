@@ -1,0 +1,70 @@
+/**
+ * Turns one jobs-table stream record into graphql-ws messages for every subscriber of that job.
+ *
+ * The event type comes from comparing the old and new images (no old image: CREATED; a new status:
+ * STATUS_CHANGED; a new cancellation request: CANCEL_REQUESTED; otherwise PROGRESS). Subscribers are
+ * found by topic (the job, and its owner for `myJobs`); each receives its own document's rendering as
+ * `next`, and a `jobProgress` subscriber also gets `complete` once the job is finished, after which
+ * its row is deleted. A connection that has gone is removed by the poster. Records that are not job
+ * items (idempotency claims, TTL deletions) are ignored.
+ */
+
+import type { DynamoDBRecord } from 'aws-lambda';
+import { MessageType } from 'graphql-ws';
+import { jobFromItem, jobTopic, ownerTopic, type SubscriptionRecord } from '../../adapters/aws';
+import { isTerminal, type Job, type JsonValue } from '../../core';
+import type { JobWatchEvent } from '../../core/use-cases';
+import { renderEvent } from './subscription-document';
+import { connectionStore, documentRules, eventContext, sockets } from './ws-runtime';
+
+type Image = NonNullable<NonNullable<DynamoDBRecord['dynamodb']>['NewImage']>;
+
+/** The job held in a stream image, or null for items that are not jobs. */
+function jobOf(image: Image | undefined): Job | null {
+  const doc = image?.doc?.S;
+  return typeof doc === 'string' && typeof image?.owner?.S === 'string' ? jobFromItem({ doc }) : null;
+}
+
+/** What the change was, from the two images. */
+export function eventFromRecord(record: DynamoDBRecord): JobWatchEvent | null {
+  if (record.eventName === 'REMOVE') return null;
+  const job = jobOf(record.dynamodb?.NewImage);
+  if (job === null) return null;
+  const before = jobOf(record.dynamodb?.OldImage);
+  if (before === null) return { type: 'CREATED', job };
+  if (before.status !== job.status) return { type: 'STATUS_CHANGED', job };
+  if (!before.cancelRequested && job.cancelRequested) return { type: 'CANCEL_REQUESTED', job };
+  return { type: 'PROGRESS', job };
+}
+
+/** Sends one record's event to its subscribers; returns how many messages were posted. */
+export async function fanOutRecord(record: DynamoDBRecord): Promise<number> {
+  const event = eventFromRecord(record);
+  if (event === null) return 0;
+  const store = connectionStore();
+  const [byJob, byOwner] = await Promise.all([
+    store.subscriptionsByTopic(jobTopic(event.job.id)),
+    store.subscriptionsByTopic(ownerTopic(event.job.owner)),
+  ]);
+  let posted = 0;
+  for (const subscription of [...byJob, ...byOwner]) {
+    // Ownership was checked at subscribe time; this keeps a stray row from ever leaking a job.
+    if (subscription.owner !== event.job.owner) continue;
+    posted += await deliver(subscription, event);
+  }
+  return posted;
+}
+
+async function deliver(subscription: SubscriptionRecord, event: JobWatchEvent): Promise<number> {
+  const { publisher } = sockets();
+  const id = subscription.subscriptionId;
+  const payload = await renderEvent(documentRules(), subscription, event, eventContext(subscription.owner));
+  const outcome = await publisher.publish(subscription.connectionId, { id, type: MessageType.Next, payload } as JsonValue);
+  if (outcome === 'gone') return 0;
+  if (subscription.topic === jobTopic(event.job.id) && isTerminal(event.job.status)) {
+    await publisher.publish(subscription.connectionId, { id, type: MessageType.Complete });
+    await connectionStore().removeSubscription(subscription.connectionId, id);
+    return 2;
+  }
+  return 1;
+}

@@ -1,0 +1,23 @@
+/**
+ * The jobs table's stream consumer: pushes each job change to its WebSocket subscribers.
+ *
+ * Records are handled in stream order. At the first failure the rest of the batch is left alone and
+ * that record is reported in `batchItemFailures`: Lambda retries a stream from the reported record
+ * onwards, so handling later records now would only deliver them twice, and out of order.
+ */
+
+import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
+import { fanOutRecord } from './support/job-event-fanout';
+
+/** The Lambda entry point. */
+export async function handler(event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> {
+  for (const record of event.Records) {
+    try {
+      await fanOutRecord(record);
+    } catch (error) {
+      console.error(`Publishing stream record ${record.dynamodb?.SequenceNumber} failed`, error);
+      return { batchItemFailures: [{ itemIdentifier: record.dynamodb?.SequenceNumber ?? '' }] };
+    }
+  }
+  return { batchItemFailures: [] };
+}
