@@ -29,6 +29,7 @@ import { BlobModelCache } from './local/worker/blob-model-cache';
 import { createDatasetResolver, type DatasetResolver } from './local/worker/dataset-resolver';
 import type { JobExecutor } from './local/worker/job-executor';
 import { OnnxStylizeEngine } from './local/worker/onnx-stylize-engine';
+import { localBlobUrls } from './local/http/local-blob-store';
 import { ProcessTrainerLauncher } from './local/worker/process-trainer-launcher';
 import { exportAndRegister } from './local/worker/export-and-register';
 import { createStylizeExecutor } from './local/worker/stylize-executor';
@@ -95,8 +96,8 @@ export function createLocalRuntime(config: RuntimeConfig, overrides: RuntimeOver
   const blobs = new FsBlobStore({
     root: path.join(config.dataDir, 'blobs'),
     signingSecret: signingSecret(config),
-    uploadUrl: `${config.publicUrl}/uploads`,
-    downloadBaseUrl: `${config.publicUrl}/blobs`,
+    // The same routes the API server serves (functions/local/http), so links signed here resolve there.
+    ...localBlobUrls(config.publicUrl),
     ...clock,
   });
   const styles = new SqliteStyleStore(db, clock);

@@ -7,6 +7,9 @@ import { exportCommand } from './commands/export';
 import { modelCommand } from './commands/model';
 import { stylizeCommand } from './commands/stylize';
 import { trainCommand } from './commands/train';
+import { workerCommand } from './commands/worker';
+import { keysCommand } from './commands/keys';
+import { serveCommand } from './commands/serve';
 import { evalCommand } from '../eval/eval-command';
 
 type Command = (argv: string[]) => Promise<number>;
@@ -17,6 +20,9 @@ const COMMANDS: Record<string, { run: Command; summary: string }> = {
   stylize: { run: stylizeCommand, summary: 'stylise images with a model package' },
   model: { run: modelCommand, summary: 'inspect and check a model package (model inspect <dir>)' },
   eval: { run: evalCommand, summary: 'measure a model against baselines on content × style pairs' },
+  worker: { run: workerCommand, summary: 'run one stylize job from the jobs table (the AWS Batch container entry)' },
+  serve: { run: serveCommand, summary: 'run the API, playground, workers and drop folder on this machine' },
+  keys: { run: keysCommand, summary: 'create, list and revoke API keys (keys create|list|revoke)' },
 };
 
 function help(): string {

@@ -75,6 +75,11 @@ export interface ApiServerOptions {
    */
   blobs: LocalBlobStore | ((origin: string) => LocalBlobStore);
   config: ApiServerConfig;
+  /**
+   * Extra routes (e.g. the playground's static page), tried after the API's own routes; resolves
+   * true when it handled the request. @default none: unmatched requests get 404
+   */
+  routes?: (request: IncomingMessage, response: ServerResponse) => Promise<boolean>;
 }
 
 /** A created (not yet listening) API server. */
@@ -113,6 +118,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     if (path.startsWith(`${DOWNLOADS_PATH}/`) && request.method === 'GET')
       return handleDownload(request, response, blobs);
     if (path === '/health' && request.method === 'GET') return sendJson(response, 200, { status: 'ok' });
+    if (options.routes !== undefined && (await options.routes(request, response))) return;
     sendJson(response, 404, { error: { code: 'NOT_FOUND', message: `No route ${request.method} ${path}.` } });
   }
 

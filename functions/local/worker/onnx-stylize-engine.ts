@@ -119,17 +119,21 @@ export class OnnxStylizeEngine implements StylizeEngine {
   private loadModule(): Promise<EngineModule> {
     // A variable specifier keeps the compiler from requiring the module to exist at build time.
     const specifier = this.options.engineModule ?? '../../engine';
-    this.module ??= (import(specifier) as Promise<EngineModule>).catch((error: unknown) => {
-      this.module = undefined;
-      throw new DomainError(
-        ErrorCode.UNAVAILABLE,
-        `The stylize engine could not be loaded from ${specifier}.`,
-        undefined,
-        {
-          cause: error,
-        },
-      );
-    });
+    // require, not import(): under the `peerstyle` command the sources load through tsx's CommonJS
+    // hook, which a native dynamic import bypasses.
+    this.module ??= Promise.resolve()
+      .then(() => require(specifier) as EngineModule)
+      .catch((error: unknown) => {
+        this.module = undefined;
+        throw new DomainError(
+          ErrorCode.UNAVAILABLE,
+          `The stylize engine could not be loaded from ${specifier}.`,
+          undefined,
+          {
+            cause: error,
+          },
+        );
+      });
     return this.module;
   }
 }
