@@ -1,0 +1,148 @@
+/**
+ * Builds the adapters the drop-folder, dispatcher, training and worker entry points use, from the
+ * environment the CDK stack sets (see `handler-env.ts`).
+ *
+ * Each builder reads only the variables its function is given, because each function's role grants
+ * only its own resources, and each is memoised by its caller so that a warm Lambda container reuses
+ * its SDK clients (and their kept-alive connections) across invocations. The stylize worker's
+ * dependencies are built in `worker-deps.ts`, so that no Lambda bundle reaches the inference engine.
+ */
+
+import {
+  BatchStylizeLauncher,
+  createBatchClient,
+  createDynamoDbDocumentClient,
+  createS3Client,
+  createSageMakerClient,
+  createSqsClient,
+  DynamoJobStore,
+  DynamoModelRegistry,
+  S3BlobStore,
+  SageMakerTrainingLauncher,
+  SqsJobQueue,
+  type TrainingMetricDefinition,
+} from '../../adapters/aws';
+import { DomainError, ErrorCode, type JobStore } from '../../core';
+import { booleanEnv, positiveIntegerEnv, readAwsServiceConfigs, readEnv, readOptionalEnv } from './handler-env';
+import type { IntakeDeps } from './intake-dropped-object';
+import type { TrainingStateDeps } from './apply-training-state';
+import type { TrainingRunLauncher } from './launch-training';
+import { streamPublishedEvents } from './stream-published-events';
+import { BlobStyleLookup } from './style-lookup';
+
+/** The jobs table as a job store. */
+export function jobStoreFromEnv(env: NodeJS.ProcessEnv = process.env): JobStore {
+  const { jobsTable } = readEnv(['jobsTable'], env);
+  const client = createDynamoDbDocumentClient(readAwsServiceConfigs(env).dynamodb);
+  return new DynamoJobStore({
+    client,
+    tableName: jobsTable,
+    ownerIndexName: readOptionalEnv('jobsByOwnerIndex', 'byOwner', env),
+  });
+}
+
+/** An S3 blob store over one bucket. */
+export function blobStoreFor(bucket: string, env: NodeJS.ProcessEnv = process.env): S3BlobStore {
+  return new S3BlobStore({ client: createS3Client(readAwsServiceConfigs(env).s3), bucket });
+}
+
+/** What the drop-folder intake function uses. */
+export function intakeDepsFromEnv(env: NodeJS.ProcessEnv = process.env): IntakeDeps {
+  const { uploadsBucket, stylizeQueueUrl } = readEnv(['uploadsBucket', 'stylizeQueueUrl'], env);
+  const blobs = blobStoreFor(uploadsBucket, env);
+  const queue = new SqsJobQueue({
+    client: createSqsClient(readAwsServiceConfigs(env).sqs),
+    queueUrl: stylizeQueueUrl,
+    // The intake only sends; the dead-letter queue is read by nobody through this adapter, and SQS
+    // itself moves messages there by the queue's redrive policy.
+    deadLetterQueueUrl: stylizeQueueUrl,
+  });
+  return { blobs, bucket: uploadsBucket, jobs: jobStoreFromEnv(env), queue, styles: new BlobStyleLookup(blobs) };
+}
+
+/** The Batch launcher the dispatcher uses. */
+export function batchLauncherFromEnv(env: NodeJS.ProcessEnv = process.env): BatchStylizeLauncher {
+  const { batchJobQueue, batchJobDefinition } = readEnv(['batchJobQueue', 'batchJobDefinition'], env);
+  return new BatchStylizeLauncher({
+    client: createBatchClient(),
+    jobQueue: batchJobQueue,
+    jobDefinition: batchJobDefinition,
+  });
+}
+
+function metricDefinitions(raw: string): TrainingMetricDefinition[] {
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    value = undefined;
+  }
+  const valid =
+    Array.isArray(value) &&
+    value.every(
+      (d: unknown) =>
+        typeof d === 'object' &&
+        d !== null &&
+        typeof (d as { Name?: unknown }).Name === 'string' &&
+        typeof (d as { Regex?: unknown }).Regex === 'string',
+    );
+  if (!valid) {
+    throw new DomainError(
+      ErrorCode.INTERNAL,
+      'PEERSTYLE_TRAINING_METRIC_DEFINITIONS must be a JSON array of {Name, Regex}.',
+    );
+  }
+  return value as TrainingMetricDefinition[];
+}
+
+/** The SageMaker launcher the training launcher function uses. */
+export function trainingLauncherFromEnv(env: NodeJS.ProcessEnv = process.env): SageMakerTrainingLauncher {
+  const values = readEnv(
+    [
+      'trainingImageUri',
+      'trainingRoleArn',
+      'datasetsBucket',
+      'modelsBucket',
+      'trainingMetricDefinitions',
+      'trainingMaxRuntimeSeconds',
+      'trainingMaxWaitSeconds',
+      'trainingUseSpot',
+      'trainingInstanceType',
+      'trainingJobPrefix',
+    ],
+    env,
+  );
+  return new SageMakerTrainingLauncher({
+    client: createSageMakerClient(),
+    trainingImage: values.trainingImageUri,
+    roleArn: values.trainingRoleArn,
+    datasetsBucket: values.datasetsBucket,
+    modelsBucket: values.modelsBucket,
+    metricDefinitions: metricDefinitions(values.trainingMetricDefinitions),
+    instanceType: values.trainingInstanceType,
+    useSpot: booleanEnv('trainingUseSpot', values.trainingUseSpot),
+    maxRuntimeSeconds: positiveIntegerEnv('trainingMaxRuntimeSeconds', values.trainingMaxRuntimeSeconds),
+    maxWaitSeconds: positiveIntegerEnv('trainingMaxWaitSeconds', values.trainingMaxWaitSeconds),
+    // The stack's prefix ends in "-" for its IAM pattern; the launcher adds its own separator.
+    jobNamePrefix: values.trainingJobPrefix.replace(/-+$/, ''),
+  });
+}
+
+/** What the training launcher function uses. */
+export function trainingLaunchDepsFromEnv(env: NodeJS.ProcessEnv = process.env): {
+  jobs: JobStore;
+  events: typeof streamPublishedEvents;
+  launcher: TrainingRunLauncher;
+} {
+  return { jobs: jobStoreFromEnv(env), events: streamPublishedEvents, launcher: trainingLauncherFromEnv(env) };
+}
+
+/** What the training events function uses: the jobs table and the model registry in the catalog table. */
+export function trainingStateDepsFromEnv(env: NodeJS.ProcessEnv = process.env): TrainingStateDeps {
+  const { catalogTable } = readEnv(['catalogTable'], env);
+  const models = new DynamoModelRegistry({
+    client: createDynamoDbDocumentClient(readAwsServiceConfigs(env).dynamodb),
+    tableName: catalogTable,
+  });
+  return { jobs: jobStoreFromEnv(env), events: streamPublishedEvents, models };
+}

@@ -1,0 +1,55 @@
+/**
+ * Builds what the stylize worker container uses, from the environment the Batch job definition sets:
+ * inputs from the uploads bucket, packages from `models/` in the models bucket and outputs to `out/` in
+ * the results bucket, all through one routed blob store; the job executor the local worker uses; and
+ * the onnxruntime engine. Kept apart from `aws-deps.ts` because it loads the inference engine, which
+ * the Lambda functions must not bundle.
+ */
+
+import type { ExecutionProvider } from '../../engine';
+import { RoutedBlobStore } from '../support/routed-blob-store';
+import { BlobModelCache } from '../../local/worker/blob-model-cache';
+import { createStylizeExecutor } from '../../local/worker/stylize-executor';
+import { blobStoreFor, jobStoreFromEnv } from './aws-deps';
+import { BucketModelCatalog, MODELS_PREFIX } from './bucket-model-catalog';
+import { readEnv } from './handler-env';
+import { OUTPUT_PREFIX, type BatchRunDeps } from './run-batch-stylize-job';
+import { STYLES_PREFIX } from './style-lookup';
+import { DROP_PREFIX } from './intake-dropped-object';
+import { streamPublishedEvents } from './stream-published-events';
+import { WorkerStylizeEngine } from './worker-stylize-engine';
+
+/** Options of the stylize worker that are not deployment facts. */
+export interface WorkerSettings {
+  /** Folder model packages are copied into before loading. */
+  modelCacheDir: string;
+  /** Threads per inference. */
+  intraOpThreads: number;
+  /** Where the model runs; the container asks for 'cuda'. */
+  executionProvider: ExecutionProvider;
+}
+
+/** What the stylize worker container uses. */
+export function batchWorkerDepsFromEnv(settings: WorkerSettings, env: NodeJS.ProcessEnv = process.env): BatchRunDeps {
+  const buckets = readEnv(['uploadsBucket', 'resultsBucket', 'modelsBucket'], env);
+  const uploads = blobStoreFor(buckets.uploadsBucket, env);
+  // Exactly the prefixes the job role may use; any other key fails with a message naming them.
+  const blobs = new RoutedBlobStore([
+    { prefix: DROP_PREFIX, store: uploads },
+    { prefix: STYLES_PREFIX, store: uploads },
+    { prefix: MODELS_PREFIX, store: blobStoreFor(buckets.modelsBucket, env) },
+    { prefix: OUTPUT_PREFIX, store: blobStoreFor(buckets.resultsBucket, env) },
+  ]);
+  const catalog = new BucketModelCatalog(blobs);
+  const cache = new BlobModelCache(blobs, catalog, settings.modelCacheDir);
+  const engine = new WorkerStylizeEngine({
+    resolveModelDir: (model) => cache.dirFor(model),
+    intraOpThreads: settings.intraOpThreads,
+    executionProvider: settings.executionProvider,
+  });
+  return {
+    jobs: jobStoreFromEnv(env),
+    events: streamPublishedEvents,
+    stylize: createStylizeExecutor({ blobs, engine, models: catalog }),
+  };
+}

@@ -1,0 +1,196 @@
+/**
+ * The training events function: EventBridge "SageMaker Training Job State Change" events move TRAIN
+ * jobs through the real jobs table and register finished models in the real catalog table (dynalite
+ * on loopback, configured through the environment the stack sets). EventBridge has no local
+ * implementation; the events are written here in the shape SageMaker emits and passed to the handler
+ * as the Lambda target would pass them, and no AWS API is called to deliver them.
+ */
+
+import type { EventBridgeEvent } from 'aws-lambda';
+import { DomainError, ErrorCode, type JobStore } from '../../functions/core';
+import { handler } from '../../functions/handlers/training-events';
+import { applyTrainingState, packagePrefixFor } from '../../functions/handlers/events/apply-training-state';
+import { streamPublishedEvents } from '../../functions/handlers/events/stream-published-events';
+import {
+  parseTrainingStateChange,
+  TRAINING_JOB_PREFIX,
+  TRAINING_STATE_CHANGE,
+} from '../../functions/handlers/events/training-state-change';
+import {
+  TRAINING_JOB_PREFIX as STACK_PREFIX,
+  TRAINING_STATE_CHANGE as STACK_DETAIL_TYPE,
+} from '../../infra/lib/training';
+import { createTrainJob, startTrainingTables, type TrainingTables } from './training-support';
+
+let tables: TrainingTables;
+const savedEnv = { ...process.env };
+
+beforeAll(async () => {
+  tables = await startTrainingTables();
+  Object.assign(process.env, tables.env);
+  jest.spyOn(console, 'log').mockImplementation(() => undefined);
+  jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+});
+afterAll(async () => {
+  process.env = savedEnv;
+  jest.restoreAllMocks();
+  await tables?.stop();
+});
+
+let eventCounter = 0;
+
+/** An event in the shape SageMaker sends; tags are left out unless given, as the name suffices. */
+function stateChange(
+  jobId: string,
+  status: string,
+  extra: Record<string, unknown> = {},
+): EventBridgeEvent<typeof TRAINING_STATE_CHANGE, unknown> {
+  eventCounter += 1;
+  const name = `peerstyle-${jobId}`;
+  return {
+    version: '0',
+    id: `evt-${eventCounter}`,
+    'detail-type': TRAINING_STATE_CHANGE,
+    source: 'aws.sagemaker',
+    account: '123456789012',
+    time: '2026-11-27T10:00:00Z',
+    region: 'us-east-1',
+    resources: [`arn:aws:sagemaker:us-east-1:123456789012:training-job/${name}`],
+    detail: { TrainingJobName: name, TrainingJobStatus: status, ...extra },
+  };
+}
+
+const completed = (jobId: string) =>
+  stateChange(jobId, 'Completed', {
+    SecondaryStatus: 'Completed',
+    ModelArtifacts: { S3ModelArtifacts: `s3://models-bucket/training-output/peerstyle-${jobId}/output/model.tar.gz` },
+  });
+
+test('the function and the stack agree on the detail type and the run name prefix', () => {
+  expect(TRAINING_STATE_CHANGE).toBe(STACK_DETAIL_TYPE);
+  expect(TRAINING_JOB_PREFIX).toBe(STACK_PREFIX);
+});
+
+test('a run that starts, trains and completes takes its job to SUCCEEDED with one registered model', async () => {
+  const job = await createTrainJob(tables.jobs, 'owner-a');
+
+  expect(await handler(stateChange(job.id, 'InProgress', { SecondaryStatus: 'Starting' }))).toMatchObject({
+    action: 'started',
+  });
+  expect(await tables.jobs.get(job.id)).toMatchObject({ status: 'RUNNING', stage: 'Starting', attempts: 1 });
+  expect(await handler(stateChange(job.id, 'InProgress', { SecondaryStatus: 'Training' }))).toMatchObject({
+    action: 'progress',
+  });
+  expect((await tables.jobs.get(job.id))?.stage).toBe('Training');
+  // The same event again changes nothing.
+  expect(await handler(stateChange(job.id, 'InProgress', { SecondaryStatus: 'Training' }))).toMatchObject({
+    action: 'ignored',
+  });
+
+  const done = await handler(completed(job.id));
+  expect(done).toMatchObject({ action: 'succeeded' });
+  const finished = await tables.jobs.get(job.id);
+  expect(finished?.status).toBe('SUCCEEDED');
+  const { modelId } = finished!.result as { modelId: string };
+  const model = await tables.models.get(modelId, 'owner-a');
+  expect(model).toMatchObject({
+    name: 'portraits',
+    version: 1,
+    owner: 'owner-a',
+    packagePrefix: `training-output/peerstyle-${job.id}/output/`,
+    manifest: { preset: 'tiny', steps: 120, trainingJobName: `peerstyle-${job.id}` },
+  });
+
+  // Redelivered Completed events, and a late InProgress, leave the job and the registry as they are.
+  expect(await handler(completed(job.id))).toMatchObject({ action: 'ignored', reason: 'job is already SUCCEEDED' });
+  expect(await handler(stateChange(job.id, 'InProgress'))).toMatchObject({ action: 'ignored' });
+  const models = await tables.models.list('owner-a', { limit: 10 });
+  expect(models.items.filter((m) => m.owner === 'owner-a')).toHaveLength(1);
+  expect((await tables.jobs.get(job.id))?.updatedAt).toBe(finished!.updatedAt);
+});
+
+test('a Completed event that overtakes InProgress still finishes the job', async () => {
+  const job = await createTrainJob(tables.jobs, 'owner-b');
+  await handler(completed(job.id));
+  expect(await tables.jobs.get(job.id)).toMatchObject({ status: 'SUCCEEDED', attempts: 1 });
+});
+
+test('a retry after a failure between registering and finishing registers no second model', async () => {
+  const job = await createTrainJob(tables.jobs, 'owner-c');
+  let failOnce = true;
+  // The real store, except that the first move to SUCCEEDED fails as if DynamoDB were unreachable.
+  const flaky: JobStore = Object.create(tables.jobs) as JobStore;
+  flaky.transition = async (id, from, to, patch) => {
+    if (to === 'SUCCEEDED' && failOnce) {
+      failOnce = false;
+      throw new DomainError(ErrorCode.UNAVAILABLE, 'DynamoDB is unreachable.');
+    }
+    return tables.jobs.transition(id, from, to, patch);
+  };
+  const deps = { jobs: flaky, events: streamPublishedEvents, models: tables.models };
+  const change = parseTrainingStateChange(completed(job.id));
+  await expect(applyTrainingState(deps, change)).rejects.toThrow('DynamoDB is unreachable.');
+  expect((await tables.jobs.get(job.id))?.status).toBe('RUNNING');
+
+  await applyTrainingState(deps, change);
+  const finished = await tables.jobs.get(job.id);
+  expect(finished?.status).toBe('SUCCEEDED');
+  const owned = (await tables.models.list('owner-c', { limit: 10 })).items.filter((m) => m.owner === 'owner-c');
+  expect(owned.map((m) => m.id)).toEqual([(finished!.result as { modelId: string }).modelId]);
+});
+
+test('Failed fails the job with the reason; Stopped cancels it only when its owner asked', async () => {
+  const failing = await createTrainJob(tables.jobs, 'owner-d');
+  await handler(stateChange(failing.id, 'InProgress'));
+  await handler(stateChange(failing.id, 'Failed', { FailureReason: 'AlgorithmError: loss is NaN' }));
+  expect(await tables.jobs.get(failing.id)).toMatchObject({
+    status: 'FAILED',
+    error: { code: 'INTERNAL', message: `Training run peerstyle-${failing.id} failed: AlgorithmError: loss is NaN` },
+  });
+
+  const capacity = await createTrainJob(tables.jobs, 'owner-d');
+  await handler(stateChange(capacity.id, 'Failed', { FailureReason: 'CapacityError: not enough capacity' }));
+  expect((await tables.jobs.get(capacity.id))?.error?.code).toBe('UNAVAILABLE');
+
+  const cancelled = await createTrainJob(tables.jobs, 'owner-d');
+  await handler(stateChange(cancelled.id, 'InProgress'));
+  await tables.jobs.requestCancel(cancelled.id);
+  await handler(stateChange(cancelled.id, 'Stopping'));
+  expect((await tables.jobs.get(cancelled.id))?.stage).toBe('stopping');
+  await handler(stateChange(cancelled.id, 'Stopped', { SecondaryStatus: 'Stopped' }));
+  expect(await tables.jobs.get(cancelled.id)).toMatchObject({ status: 'CANCELLED', error: { code: 'CANCELLED' } });
+
+  const limited = await createTrainJob(tables.jobs, 'owner-d');
+  await handler(stateChange(limited.id, 'InProgress'));
+  await handler(stateChange(limited.id, 'Stopped', { SecondaryStatus: 'MaxWaitTimeExceeded' }));
+  expect(await tables.jobs.get(limited.id)).toMatchObject({
+    status: 'FAILED',
+    error: { message: expect.stringContaining('MaxWaitTimeExceeded') },
+  });
+});
+
+test('the job id comes from the run tag when present; other runs and malformed events are dropped', async () => {
+  const job = await createTrainJob(tables.jobs, 'owner-e');
+  const tagged = stateChange('renamed', 'InProgress', { Tags: { 'peerstyle:job-id': job.id } });
+  expect(await handler(tagged)).toMatchObject({ action: 'started', jobId: job.id });
+
+  const foreign = stateChange('x', 'InProgress');
+  (foreign.detail as Record<string, unknown>).TrainingJobName = 'someone-elses-run';
+  expect(await handler(foreign)).toMatchObject({ action: 'dropped' });
+  expect(await handler(stateChange(job.id, 'Exploded'))).toMatchObject({
+    action: 'dropped',
+    reason: expect.stringContaining('Expected one of: InProgress'),
+  });
+  expect(await handler(stateChange('no-such-job', 'InProgress'))).toMatchObject({
+    action: 'ignored',
+    reason: 'no such job',
+  });
+});
+
+test('the package prefix is the folder of the artifact, or the run output folder without one', () => {
+  const change = parseTrainingStateChange(completed('j1'));
+  expect(packagePrefixFor(change)).toBe('training-output/peerstyle-j1/output/');
+  expect(packagePrefixFor({ ...change, modelArtifacts: null, trainingJobName: 'peerstyle-j2' })).toBe(
+    'training-output/peerstyle-j2/output/',
+  );
+});
