@@ -34,7 +34,7 @@ async function ownerFromBearer(keys: ApiKeyStore, header: string | undefined): P
 const runtime = once(() => {
   const settings = readHandlerEnv(
     ['jobsTable', 'apiKeysTable', 'catalogTable', 'stylizeQueueUrl'],
-    ['jobsByOwnerIndex', 'uploadsBucket', 'resultsBucket', 'datasetsBucket'],
+    ['jobsByOwnerIndex', 'uploadsBucket', 'resultsBucket', 'datasetsBucket', 'trainingJobPrefix'],
   );
   const server = createGraphQLServer({ schema: buildSchema() });
   const deps = buildUseCaseDeps(settings);

@@ -71,6 +71,9 @@ export class DropFolder extends Construct {
     });
     const fn = this.intakeFunction.function;
     grantObjects(fn, props.uploadsBucket, PREFIXES.drop, 'read');
+    // A dropped file's folder names its style: the intake checks styles/<style> exists, and lists
+    // styles/ to name the valid ones when it does not.
+    grantObjects(fn, props.uploadsBucket, PREFIXES.styles, 'read');
     // Rejected inputs are copied to rejected/ with the reason.
     grantObjects(fn, props.uploadsBucket, PREFIXES.rejected, 'write');
     grantItems(fn, props.jobsTable, 'dynamodb:PutItem', 'dynamodb:GetItem');

@@ -51,6 +51,8 @@ export interface GpuComputeProps {
   readonly resultsBucket: s3.IBucket;
   /** Model packages, read from `models/`. */
   readonly modelsBucket: s3.IBucket;
+  /** The model registry; the worker resolves a job's trained model here. */
+  readonly catalogTable: dynamodb.ITable;
   /**
    * Instance types to run on; each must have one NVIDIA GPU and at least the
    * job's vCPUs and memory.
@@ -170,9 +172,14 @@ export class GpuCompute extends Construct {
       description: 'Stylize worker: reads inputs and models, writes results and job progress',
     });
     grantObjects(this.jobRole, props.uploadsBucket, PREFIXES.drop, 'read');
+    // The style image of a drop-folder job lives under styles/ in the same bucket.
+    grantObjects(this.jobRole, props.uploadsBucket, PREFIXES.styles, 'read');
     grantObjects(this.jobRole, props.resultsBucket, PREFIXES.out, 'write');
     grantObjects(this.jobRole, props.modelsBucket, PREFIXES.models, 'read');
     grantItems(this.jobRole, props.jobsTable, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
+    // A job naming a trained model is resolved to its package prefix by a GetItem on the owner's
+    // model record; the worker never lists or writes the catalog.
+    grantItems(this.jobRole, props.catalogTable, 'dynamodb:GetItem');
 
     this.executionRole = new iam.Role(this, 'ExecutionRole', {
       assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
@@ -197,6 +204,7 @@ export class GpuCompute extends Construct {
           [ENV.uploadsBucket]: props.uploadsBucket.bucketName,
           [ENV.resultsBucket]: props.resultsBucket.bucketName,
           [ENV.modelsBucket]: props.modelsBucket.bucketName,
+          [ENV.catalogTable]: props.catalogTable.tableName,
         },
       }),
       timeout: props.jobTimeout ?? Duration.minutes(15),

@@ -8,12 +8,13 @@
  * Subscriptions are not served here (HTTP has no server push); see
  * Subscriptions.
  */
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaAuthorizer, HttpLambdaResponseType } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
@@ -24,6 +25,7 @@ import { HandlerFunction } from './handler-function';
 import { ENV, PREFIXES } from './handlers';
 import { JOBS_TABLE_SCHEMA } from './jobs';
 import { acknowledgeWildcardResource } from './nag';
+import { TRAINING_JOB_PREFIX } from './training';
 
 /** The path the GraphQL endpoint is served on. */
 export const GRAPHQL_PATH = '/graphql';
@@ -34,7 +36,7 @@ export interface GraphqlApiProps {
   readonly jobsTable: dynamodb.ITable;
   /** API key hashes, read by the authorizer and managed by admin mutations. */
   readonly apiKeysTable: dynamodb.ITable;
-  /** Styles and models, read by queries. */
+  /** Styles and models: read by queries, styles written by `registerStyle` and style deletion. */
   readonly catalogTable: dynamodb.ITable;
   /** Where `startStylization` enqueues work. */
   readonly stylizeQueue: sqs.IQueue;
@@ -111,19 +113,34 @@ export class GraphqlApi extends Construct {
         [ENV.uploadsBucket]: props.uploadsBucket.bucketName,
         [ENV.resultsBucket]: props.resultsBucket.bucketName,
         [ENV.trainingLauncherFunction]: props.trainingLauncher.functionName,
+        [ENV.trainingJobPrefix]: TRAINING_JOB_PREFIX,
       },
     });
     const fn = this.graphqlFunction.function;
     grantItems(fn, props.jobsTable, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query');
     // Admin mutations create, list and revoke keys.
     grantItems(fn, props.apiKeysTable, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:Scan');
-    grantItems(fn, props.catalogTable, 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Scan');
+    // Reads and lists styles and models; registerStyle puts a style item (conditional on its absence)
+    // and deleting a style deletes it. No Scan: every catalog read is within one owner's partition.
+    grantItems(fn, props.catalogTable, 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:DeleteItem');
     props.stylizeQueue.grantSendMessages(fn);
     props.trainingLauncher.grantInvoke(fn);
     acknowledgeWildcardResource(
       this.graphqlFunction.role,
       `${props.trainingLauncher.functionArn}:*`,
       'Invoke permission on the training launcher also covers its versions and aliases (the ":*" suffix); no other function.',
+    );
+    // cancelJob on a RUNNING training stops its SageMaker run; only the platform's runs.
+    const trainingJobs = Stack.of(this).formatArn({
+      service: 'sagemaker',
+      resource: 'training-job',
+      resourceName: `${TRAINING_JOB_PREFIX}*`,
+    });
+    fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['sagemaker:StopTrainingJob'], resources: [trainingJobs] }));
+    acknowledgeWildcardResource(
+      this.graphqlFunction.role,
+      trainingJobs,
+      'Training run names carry the job id, known only at run time; the function may stop only runs with the platform prefix.',
     );
     // Presigned URLs carry the signer's permissions: the function may sign
     // uploads only into the drop folder and downloads only of results.

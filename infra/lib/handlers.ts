@@ -67,9 +67,14 @@ export const PREFIXES = {
   drop: 'drop/',
   /** Uploads bucket: inputs that failed validation, with a reason. */
   rejected: 'rejected/',
+  /**
+   * Uploads bucket: style images referenced by drop-folder jobs (`drop/<style>/…`
+   * names `styles/<style>…`); read when a job is created and when it runs.
+   */
+  styles: 'styles/',
   /** Results bucket: stylized outputs; never watched, so they cannot re-trigger. */
   out: 'out/',
-  /** Models bucket: exported ONNX model packages, `models/<styleId>/<version>/`. */
+  /** Models bucket: exported ONNX model packages, `models/<modelId>/<version>/`. */
   models: 'models/',
   /** Models bucket: training checkpoints, one folder per training job. */
   checkpoints: 'checkpoints/',

@@ -69,7 +69,15 @@ export class Jobs extends Construct {
   public readonly jobsTable: dynamodb.Table;
   /** API keys by sha256 hash of the bearer token; never the token itself. */
   public readonly apiKeysTable: dynamodb.Table;
-  /** Styles and their model versions (`pk` = style id, `sk` = `style` or `model#<version>`). */
+  /**
+   * Saved styles and trained models, one partition per owner so that no query
+   * can reach another owner's records: `pk` = `owner#<owner>`, `sk` =
+   * `style#<id>` or `model#<id>`. Ids are time-ordered (UUIDv7-shaped), so a
+   * descending Query on a sort-key prefix lists newest first without an index.
+   * One more item per model name, `sk` = `version#<name>`, holds a counter that
+   * registration bumps atomically, so concurrent trainings of the same name get
+   * distinct version numbers.
+   */
   public readonly catalogTable: dynamodb.Table;
   /** Stylize jobs waiting to be submitted to the GPU queue. */
   public readonly stylize: MonitoredQueue;

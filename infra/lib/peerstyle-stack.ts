@@ -122,6 +122,7 @@ export class PeerstyleStack extends Stack {
     this.subscriptions = new Subscriptions(this, 'Subscriptions', {
       jobsTable,
       apiKeysTable,
+      resultsBucket,
       setAccountLoggingRole: props.setApiGatewayAccountLoggingRole,
       logRetention,
     });
@@ -132,6 +133,7 @@ export class PeerstyleStack extends Stack {
       uploadsBucket,
       resultsBucket,
       modelsBucket,
+      catalogTable,
       instanceTypes: props.gpuInstanceTypes,
       maxvCpus: props.gpuMaxvCpus,
       logRetention,

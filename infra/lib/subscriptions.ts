@@ -20,10 +20,11 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { grantItems } from './grants';
+import { grantItems, grantObjects } from './grants';
 import { HandlerFunction } from './handler-function';
-import { ENV } from './handlers';
+import { ENV, PREFIXES } from './handlers';
 import { acknowledgeWildcardResource } from './nag';
 import { FUNCTION_TIMEOUTS } from './timeouts';
 
@@ -45,6 +46,11 @@ export interface SubscriptionsProps {
   readonly jobsTable: dynamodb.ITable;
   /** API key hashes, read when a client sends `connection_init`. */
   readonly apiKeysTable: dynamodb.ITable;
+  /**
+   * Stylized outputs under `out/`: a subscription that selects `job.result` gets a presigned
+   * download link, signed by the function that renders the event.
+   */
+  readonly resultsBucket: s3.IBucket;
   /**
    * Steady-state message rate limit for the WebSocket stage, per second.
    * @default 100
@@ -121,6 +127,8 @@ export class Subscriptions extends Construct {
       [ENV.subscriptionsTable]: this.subscriptionsTable.tableName,
       [ENV.subscriptionsByTopicIndex]: schema.topicIndex,
     };
+    // Both functions that render job events (the snapshot at subscribe time, and each change).
+    const resultsEnv = { [ENV.resultsBucket]: props.resultsBucket.bucketName };
 
     const connect = new HandlerFunction(this, 'Connect', {
       handler: 'wsConnect',
@@ -148,12 +156,17 @@ export class Subscriptions extends Construct {
       logRetention,
       environment: {
         ...tableEnv,
+        ...resultsEnv,
         [ENV.apiKeysTable]: props.apiKeysTable.tableName,
         [ENV.jobsTable]: props.jobsTable.tableName,
       },
     });
-    grantItems(message.function, this.connectionsTable, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
-    grantItems(message.function, this.subscriptionsTable, 'dynamodb:PutItem', 'dynamodb:DeleteItem');
+    // Closing a socket (a protocol violation, a failed connection_init) forgets the connection and
+    // its subscriptions here, since $disconnect is not guaranteed to follow: hence DeleteItem on the
+    // connection and Query + DeleteItem on its subscriptions.
+    grantItems(message.function, this.connectionsTable, 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem');
+    grantItems(message.function, this.subscriptionsTable, 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:Query');
+    grantObjects(message.function, props.resultsBucket, PREFIXES.out, 'read');
     grantItems(message.function, props.apiKeysTable, 'dynamodb:GetItem');
     // Read a job to check the subscriber owns it before subscribing.
     grantItems(message.function, props.jobsTable, 'dynamodb:GetItem');
@@ -203,9 +216,10 @@ export class Subscriptions extends Construct {
       description: 'Pushes job changes from the jobs table stream to subscribed WebSockets',
       timeout: FUNCTION_TIMEOUTS.wsPublisher,
       logRetention,
-      environment: { ...tableEnv, ...callbackEnv },
+      environment: { ...tableEnv, ...callbackEnv, ...resultsEnv },
     });
     const publisher = this.publisherFunction.function;
+    grantObjects(publisher, props.resultsBucket, PREFIXES.out, 'read');
     grantItems(publisher, this.subscriptionsTable, 'dynamodb:Query', 'dynamodb:DeleteItem');
     grantItems(publisher, this.connectionsTable, 'dynamodb:DeleteItem');
     this.stage.grantManagementApiAccess(publisher);

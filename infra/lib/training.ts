@@ -186,8 +186,10 @@ export class Training extends Construct {
     });
     const eventsFn = this.eventsFunction.function;
     grantItems(eventsFn, props.jobsTable, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
-    grantItems(eventsFn, props.catalogTable, 'dynamodb:PutItem', 'dynamodb:UpdateItem');
-    // Registration unpacks SageMaker's model.tar.gz into models/<style>/<version>/.
+    // Registration bumps the per-name version counter (UpdateItem), then puts the model record; a
+    // redelivered event first gets the record by its id, so a retry registers nothing twice.
+    grantItems(eventsFn, props.catalogTable, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
+    // Registration unpacks SageMaker's model.tar.gz into models/<modelId>/<version>/.
     grantObjects(eventsFn, props.modelsBucket, PREFIXES.trainingOutput, 'read');
     grantObjects(eventsFn, props.modelsBucket, PREFIXES.models, 'write');
     eventsFn.addToRolePolicy(

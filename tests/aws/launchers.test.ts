@@ -9,11 +9,12 @@
 
 import { ApiGatewayManagementApiClient, GoneException, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
 import { BatchClient, ClientException, SubmitJobCommand } from '@aws-sdk/client-batch';
-import { CreateTrainingJobCommand, ResourceInUse, SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { CreateTrainingJobCommand, ResourceInUse, SageMakerClient, StopTrainingJobCommand } from '@aws-sdk/client-sagemaker';
 import { mockClient } from 'aws-sdk-client-mock';
 import {
   BatchStylizeLauncher,
   SageMakerTrainingLauncher,
+  SageMakerTrainingStopper,
   WebSocketPublisher,
   type SageMakerTrainingLauncherOptions,
 } from '../../functions/adapters/aws';
@@ -131,6 +132,29 @@ describe('SageMakerTrainingLauncher (SageMaker mocked)', () => {
     await expectDomainError(launcher.launch({ jobId: 'j', dataset: '../other-user', hyperparameters: {} }), ErrorCode.BAD_REQUEST);
     sagemaker.on(CreateTrainingJobCommand).rejects(new ResourceInUse({ message: 'exists', $metadata: {} }));
     await expectDomainError(launcher.launch({ jobId: 'j', dataset: 'd', hyperparameters: {} }), ErrorCode.CONFLICT);
+  });
+});
+
+describe('SageMakerTrainingStopper (SageMaker mocked)', () => {
+  const sageMaker = mockClient(SageMakerClient);
+  const stopper = new SageMakerTrainingStopper({ client: new SageMakerClient({ region: 'us-east-1' }), jobNamePrefix: 'peerstyle' });
+  beforeEach(() => sageMaker.reset());
+  afterAll(() => sageMaker.restore());
+
+  test('stops the run named as the launcher names it', async () => {
+    sageMaker.on(StopTrainingJobCommand).resolves({});
+    await stopper.stop('job_1');
+    expect(sageMaker.commandCalls(StopTrainingJobCommand).map((c) => c.args[0].input)).toEqual([{ TrainingJobName: 'peerstyle-job-1' }]);
+  });
+
+  test('a run that already ended or never started counts as stopped; throttling is UNAVAILABLE', async () => {
+    const ended = Object.assign(new Error('Training job is not in progress'), { name: 'ValidationException', $metadata: { httpStatusCode: 400 } });
+    const missing = Object.assign(new Error('Not found'), { name: 'ResourceNotFound', $metadata: { httpStatusCode: 400 } });
+    sageMaker.on(StopTrainingJobCommand).rejectsOnce(ended).rejectsOnce(missing).rejectsOnce(throttled);
+    await stopper.stop('j2');
+    await stopper.stop('j3');
+    await expectDomainError(stopper.stop('j4'), ErrorCode.UNAVAILABLE);
+    expect(sageMaker.commandCalls(StopTrainingJobCommand)).toHaveLength(3);
   });
 });
 

@@ -114,6 +114,13 @@ describe('peerstyle train: runs', () => {
     expect(r.stdout).toMatch(/^METRIC step=4 .*loss_idt=/m);
     expect(JSON.parse(await fs.readFile(path.join(root, 'model', 'weights.json'), 'utf8')).iteration).toBe(4);
     expect(await exists(path.join(root, 'checkpoints', 'latest'))).toBe(true);
+    // The completed run leaves an ONNX package beside the weights, which SageMaker uploads as model.tar.gz.
+    const manifest = JSON.parse(await fs.readFile(path.join(root, 'model', 'manifest.json'), 'utf8'));
+    expect(manifest.preset).toBe('tiny');
+    for (const graph of ['encoder.onnx', 'tpfr.onnx', 'decoder.onnx']) {
+      expect((await fs.stat(path.join(root, 'model', graph))).size).toBeGreaterThan(1000);
+    }
+    expect(r.stdout).toMatch(/^# exported model package /m);
   });
 
   it('writes the failure reason under the SageMaker layout', async () => {

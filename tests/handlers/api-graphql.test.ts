@@ -2,10 +2,13 @@
  * The GraphQL and authorizer Lambda handlers, invoked with API Gateway HTTP API (payload v2) events
  * against dynalite on loopback. The handlers build their adapters from the same environment variables
  * the stack sets; the SDK's `AWS_ENDPOINT_URL_DYNAMODB` points them at dynalite. No S3 or SQS call is
- * made by the operations exercised here, so no other server is started.
+ * made by the operations exercised here, so no other server is started. SageMaker has no local
+ * implementation, so its client is replaced with aws-sdk-client-mock to observe StopTrainingJob.
  */
 
+import { SageMakerClient, StopTrainingJobCommand } from '@aws-sdk/client-sagemaker';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
 import { createDynamoDbDocumentClient, DynamoApiKeyStore, DynamoJobStore } from '../../functions/adapters/aws';
 import { DEFAULT_MODEL_ID } from '../../functions/core';
 import { HANDLER_ENV } from '../../functions/handlers/support/handler-env';
@@ -32,6 +35,7 @@ beforeAll(async () => {
     [HANDLER_ENV.catalogTable]: tables.catalog,
     // Never called by these operations; an unroutable address makes an accidental call fail loudly.
     [HANDLER_ENV.stylizeQueueUrl]: 'http://127.0.0.1:9/000000000000/stylize',
+    [HANDLER_ENV.trainingJobPrefix]: 'peerstyle-',
   });
   const client = createDynamoDbDocumentClient(dynamo.client);
   const keys = new DynamoApiKeyStore({ client, tableName: tables.apiKeys });
@@ -73,10 +77,16 @@ function graphqlEvent(body: unknown, auth: { owner?: string; bearer?: string }):
   } as APIGatewayProxyEventV2;
 }
 
-async function invoke(event: APIGatewayProxyEventV2): Promise<{ status: number; body: any }> {
+/** A GraphQL response body as these tests read it: the fields they select, and the error extensions. */
+interface GraphQLBody {
+  data: Record<string, unknown>;
+  errors: Array<{ message: string; extensions: Record<string, unknown> }>;
+}
+
+async function invoke(event: APIGatewayProxyEventV2): Promise<{ status: number; body: GraphQLBody }> {
   const { handler } = await import('../../functions/handlers/graphql');
   const result = (await handler(event as never, {} as Context, () => undefined)) as APIGatewayProxyStructuredResultV2;
-  return { status: result.statusCode ?? 0, body: JSON.parse(result.body ?? 'null') };
+  return { status: result.statusCode ?? 0, body: JSON.parse(result.body ?? 'null') as GraphQLBody };
 }
 
 test('the handler reads the variable names the stack sets', () => {
@@ -124,4 +134,31 @@ test('a malformed query is 400 with code BAD_REQUEST', async () => {
   expect(response.status).toBe(400);
   expect(response.body.errors[0].extensions.code).toBe('BAD_REQUEST');
   expect(response.body.errors[0].extensions.reason).toBe('GRAPHQL_PARSE_FAILED');
+});
+
+test('cancelling a RUNNING training stops its SageMaker run; cancelling a stylize job calls no SageMaker', async () => {
+  const sageMaker = mockClient(SageMakerClient);
+  sageMaker.on(StopTrainingJobCommand).resolves({});
+  try {
+    const training = (await jobs.create({ owner: 'alice', kind: 'TRAIN', input: {} })).job;
+    await jobs.transition(training.id, 'QUEUED', 'RUNNING');
+    const stylize = (await jobs.create({ owner: 'alice', kind: 'STYLIZE', input: {} })).job;
+    await jobs.transition(stylize.id, 'QUEUED', 'RUNNING');
+    const cancel = 'mutation($id: ID!) { cancelJob(id: $id) { id status } }';
+
+    const response = await invoke(graphqlEvent({ query: cancel, variables: { id: training.id } }, { owner: 'alice' }));
+    expect(response.body.errors).toBeUndefined();
+    // The job stays RUNNING until SageMaker reports the run Stopped (the training events function).
+    expect(response.body.data.cancelJob).toEqual({ id: training.id, status: 'RUNNING' });
+    expect((await jobs.get(training.id))?.cancelRequested).toBe(true);
+    expect(sageMaker.commandCalls(StopTrainingJobCommand).map((call) => call.args[0].input)).toEqual([
+      { TrainingJobName: `peerstyle-${training.id}` },
+    ]);
+
+    await invoke(graphqlEvent({ query: cancel, variables: { id: stylize.id } }, { owner: 'alice' }));
+    expect((await jobs.get(stylize.id))?.cancelRequested).toBe(true);
+    expect(sageMaker.commandCalls(StopTrainingJobCommand)).toHaveLength(1);
+  } finally {
+    sageMaker.restore();
+  }
 });

@@ -1,15 +1,23 @@
 /**
  * The training events function: EventBridge "SageMaker Training Job State Change" events move TRAIN
- * jobs through the real jobs table and register finished models in the real catalog table (dynalite
- * on loopback, configured through the environment the stack sets). EventBridge has no local
+ * jobs through the real jobs table, unpack finished runs' model.tar.gz into the real models bucket and
+ * register them in the real catalog table (dynalite and s3rver on loopback, configured through the
+ * environment the stack sets); the stylize worker's catalog then resolves the trained model. EventBridge has no local
  * implementation; the events are written here in the shape SageMaker emits and passed to the handler
  * as the Lambda target would pass them, and no AWS API is called to deliver them.
  */
 
 import type { EventBridgeEvent } from 'aws-lambda';
+import { mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { newCatalogId } from '../../functions/adapters/aws';
 import { DomainError, ErrorCode, type JobStore } from '../../functions/core';
 import { handler } from '../../functions/handlers/training-events';
-import { applyTrainingState, packagePrefixFor } from '../../functions/handlers/events/apply-training-state';
+import { applyTrainingState, archiveKeyFor } from '../../functions/handlers/events/apply-training-state';
+import { BucketModelCatalog, DEFAULT_PACKAGE_PREFIX } from '../../functions/handlers/events/bucket-model-catalog';
+import { BucketModelPublisher } from '../../functions/handlers/events/model-package-publisher';
+import { BlobModelCache } from '../../functions/local/worker/blob-model-cache';
 import { streamPublishedEvents } from '../../functions/handlers/events/stream-published-events';
 import {
   parseTrainingStateChange,
@@ -20,7 +28,7 @@ import {
   TRAINING_JOB_PREFIX as STACK_PREFIX,
   TRAINING_STATE_CHANGE as STACK_DETAIL_TYPE,
 } from '../../infra/lib/training';
-import { createTrainJob, startTrainingTables, type TrainingTables } from './training-support';
+import { createTrainJob, modelArchive, startTrainingTables, type TrainingTables } from './training-support';
 
 let tables: TrainingTables;
 const savedEnv = { ...process.env };
@@ -66,6 +74,15 @@ const completed = (jobId: string) =>
     ModelArtifacts: { S3ModelArtifacts: `s3://models-bucket/training-output/peerstyle-${jobId}/output/model.tar.gz` },
   });
 
+/** Puts the run's artifact where SageMaker writes it, so that Completed can publish it. */
+async function uploadArtifact(jobId: string, options: { manifest?: boolean } = {}): Promise<void> {
+  await tables.modelsBucket.put(`training-output/peerstyle-${jobId}/output/model.tar.gz`, modelArchive(options));
+}
+
+async function keysUnder(prefix: string): Promise<string[]> {
+  return (await tables.modelsBucket.list({ prefix, limit: 100 })).items.map((item) => item.key.slice(prefix.length)).sort();
+}
+
 test('the function and the stack agree on the detail type and the run name prefix', () => {
   expect(TRAINING_STATE_CHANGE).toBe(STACK_DETAIL_TYPE);
   expect(TRAINING_JOB_PREFIX).toBe(STACK_PREFIX);
@@ -87,6 +104,7 @@ test('a run that starts, trains and completes takes its job to SUCCEEDED with on
     action: 'ignored',
   });
 
+  await uploadArtifact(job.id);
   const done = await handler(completed(job.id));
   expect(done).toMatchObject({ action: 'succeeded' });
   const finished = await tables.jobs.get(job.id);
@@ -97,9 +115,20 @@ test('a run that starts, trains and completes takes its job to SUCCEEDED with on
     name: 'portraits',
     version: 1,
     owner: 'owner-a',
-    packagePrefix: `training-output/peerstyle-${job.id}/output/`,
+    packagePrefix: `models/${modelId}/1/`,
     manifest: { preset: 'tiny', steps: 120, trainingJobName: `peerstyle-${job.id}` },
   });
+  // The package is unpacked file by file; the raw weights stay in the artifact only.
+  expect(await keysUnder(`models/${modelId}/1/`)).toEqual(['decoder.onnx', 'encoder.onnx', 'manifest.json', 'tpfr.onnx']);
+
+  // The stylize worker resolves the trained model through the catalog and downloads its package.
+  const catalog = new BucketModelCatalog(tables.modelsBucket, DEFAULT_PACKAGE_PREFIX, tables.models);
+  const resolved = await catalog.get(modelId, 'owner-a');
+  expect(resolved?.packagePrefix).toBe(`models/${modelId}/1/`);
+  expect(await catalog.get(modelId, 'someone-else')).toBeNull();
+  const cache = new BlobModelCache(tables.modelsBucket, catalog, mkdtempSync(join(tmpdir(), 'peerstyle-cache-')));
+  const dir = await cache.dirFor(resolved!);
+  expect(readdirSync(dir).sort()).toEqual(['decoder.onnx', 'encoder.onnx', 'manifest.json', 'tpfr.onnx']);
 
   // Redelivered Completed events, and a late InProgress, leave the job and the registry as they are.
   expect(await handler(completed(job.id))).toMatchObject({ action: 'ignored', reason: 'job is already SUCCEEDED' });
@@ -111,12 +140,14 @@ test('a run that starts, trains and completes takes its job to SUCCEEDED with on
 
 test('a Completed event that overtakes InProgress still finishes the job', async () => {
   const job = await createTrainJob(tables.jobs, 'owner-b');
+  await uploadArtifact(job.id);
   await handler(completed(job.id));
   expect(await tables.jobs.get(job.id)).toMatchObject({ status: 'SUCCEEDED', attempts: 1 });
 });
 
 test('a retry after a failure between registering and finishing registers no second model', async () => {
   const job = await createTrainJob(tables.jobs, 'owner-c');
+  await uploadArtifact(job.id);
   let failOnce = true;
   // The real store, except that the first move to SUCCEEDED fails as if DynamoDB were unreachable.
   const flaky: JobStore = Object.create(tables.jobs) as JobStore;
@@ -127,7 +158,12 @@ test('a retry after a failure between registering and finishing registers no sec
     }
     return tables.jobs.transition(id, from, to, patch);
   };
-  const deps = { jobs: flaky, events: streamPublishedEvents, models: tables.models };
+  const deps = {
+    jobs: flaky,
+    events: streamPublishedEvents,
+    publisher: new BucketModelPublisher(tables.modelsBucket, tables.models),
+    newModelId: () => newCatalogId(),
+  };
   const change = parseTrainingStateChange(completed(job.id));
   await expect(applyTrainingState(deps, change)).rejects.toThrow('DynamoDB is unreachable.');
   expect((await tables.jobs.get(job.id))?.status).toBe('RUNNING');
@@ -137,6 +173,44 @@ test('a retry after a failure between registering and finishing registers no sec
   expect(finished?.status).toBe('SUCCEEDED');
   const owned = (await tables.models.list('owner-c', { limit: 10 })).items.filter((m) => m.owner === 'owner-c');
   expect(owned.map((m) => m.id)).toEqual([(finished!.result as { modelId: string }).modelId]);
+  expect(await keysUnder('models/')).not.toContainEqual(expect.stringMatching(/^[^/]+\/2\//));
+});
+
+test('a retry after the package was copied but before it was recorded publishes the same model once', async () => {
+  const job = await createTrainJob(tables.jobs, 'owner-f');
+  await uploadArtifact(job.id);
+  // The first publish succeeds in the registry, then the job store fails to record it.
+  let failOnce = true;
+  const flaky: JobStore = Object.create(tables.jobs) as JobStore;
+  flaky.updateProgress = async (id, patch) => {
+    if (failOnce && patch.message?.text.startsWith('Registered model')) {
+      failOnce = false;
+      throw new DomainError(ErrorCode.UNAVAILABLE, 'DynamoDB is unreachable.');
+    }
+    return tables.jobs.updateProgress(id, patch);
+  };
+  const deps = {
+    jobs: flaky,
+    events: streamPublishedEvents,
+    publisher: new BucketModelPublisher(tables.modelsBucket, tables.models),
+    newModelId: () => newCatalogId(),
+  };
+  const change = parseTrainingStateChange(completed(job.id));
+  await expect(applyTrainingState(deps, change)).rejects.toThrow('DynamoDB is unreachable.');
+  await applyTrainingState(deps, change);
+  const owned = (await tables.models.list('owner-f', { limit: 10 })).items.filter((m) => m.owner === 'owner-f');
+  expect(owned).toHaveLength(1);
+  const finished = await tables.jobs.get(job.id);
+  expect(finished?.status).toBe('SUCCEEDED');
+  expect(owned[0]).toMatchObject({ id: (finished!.result as { modelId: string }).modelId, version: 1 });
+});
+
+test('an artifact without a model package fails the delivery and leaves the job running for a retry', async () => {
+  const job = await createTrainJob(tables.jobs, 'owner-g');
+  await uploadArtifact(job.id, { manifest: false });
+  await expect(handler(completed(job.id))).rejects.toThrow(/holds no manifest\.json/);
+  expect((await tables.jobs.get(job.id))?.status).toBe('RUNNING');
+  expect((await tables.models.list('owner-g', { limit: 10 })).items.filter((m) => m.owner === 'owner-g')).toEqual([]);
 });
 
 test('Failed fails the job with the reason; Stopped cancels it only when its owner asked', async () => {
@@ -187,10 +261,10 @@ test('the job id comes from the run tag when present; other runs and malformed e
   });
 });
 
-test('the package prefix is the folder of the artifact, or the run output folder without one', () => {
+test('the archive key is the artifact’s key, or the run’s default artifact without one', () => {
   const change = parseTrainingStateChange(completed('j1'));
-  expect(packagePrefixFor(change)).toBe('training-output/peerstyle-j1/output/');
-  expect(packagePrefixFor({ ...change, modelArtifacts: null, trainingJobName: 'peerstyle-j2' })).toBe(
-    'training-output/peerstyle-j2/output/',
+  expect(archiveKeyFor(change)).toBe('training-output/peerstyle-j1/output/model.tar.gz');
+  expect(archiveKeyFor({ ...change, modelArtifacts: null, trainingJobName: 'peerstyle-j2' })).toBe(
+    'training-output/peerstyle-j2/output/model.tar.gz',
   );
 });

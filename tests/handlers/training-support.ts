@@ -1,26 +1,36 @@
 /**
  * Shared set-up for the training handler tests: dynalite with a jobs table and a catalog table shaped
- * like the deployed ones, the environment the stack sets on the training functions, and TRAIN jobs.
+ * like the deployed ones, s3rver with a models bucket, the environment the stack sets on the training
+ * functions, TRAIN jobs, and SageMaker-style model artifacts (a gzip tar written by the system's tar).
  */
+
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 import { randomUUID } from 'node:crypto';
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
-import { createDynamoDbDocumentClient, DynamoJobStore, DynamoModelRegistry } from '../../functions/adapters/aws';
+import { createDynamoDbDocumentClient, DynamoJobStore, DynamoModelRegistry, S3BlobStore } from '../../functions/adapters/aws';
 import type { Job, JsonValue } from '../../functions/core';
-import { LOCAL_CREDENTIALS, startDynamo, type DynamoEmulator } from '../aws/support/emulators';
+import { LOCAL_CREDENTIALS, startDynamo, startS3, type DynamoEmulator, type S3Emulator } from '../aws/support/emulators';
 
 /** A running dynalite with the two tables and stores over them. */
 export interface TrainingTables {
   dynamo: DynamoEmulator;
+  s3: S3Emulator;
   env: NodeJS.ProcessEnv;
   jobs: DynamoJobStore;
   models: DynamoModelRegistry;
+  /** The models bucket. */
+  modelsBucket: S3BlobStore;
   stop(): Promise<void>;
 }
 
 /** Starts dynalite and creates the jobs and catalog tables. */
 export async function startTrainingTables(extraEnv: NodeJS.ProcessEnv = {}): Promise<TrainingTables> {
-  const dynamo = await startDynamo();
+  const [dynamo, s3] = await Promise.all([startDynamo(), startS3()]);
+  const bucket = await s3.newBucket();
   const jobsTable = await dynamo.newJobsTable();
   const catalogTable = `catalog-${randomUUID()}`;
   await dynamo.client.send(
@@ -40,19 +50,44 @@ export async function startTrainingTables(extraEnv: NodeJS.ProcessEnv = {}): Pro
   const client = createDynamoDbDocumentClient(dynamo.client);
   return {
     dynamo,
+    s3,
     env: {
       AWS_REGION: 'us-east-1',
       AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
       AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
       AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+      AWS_ENDPOINT_URL_S3: s3.endpoint,
       PEERSTYLE_JOBS_TABLE: jobsTable,
       PEERSTYLE_CATALOG_TABLE: catalogTable,
+      PEERSTYLE_MODELS_BUCKET: bucket,
       ...extraEnv,
     },
     jobs: new DynamoJobStore({ client, tableName: jobsTable }),
     models: new DynamoModelRegistry({ client, tableName: catalogTable }),
-    stop: () => dynamo.stop(),
+    modelsBucket: new S3BlobStore({ client: s3.client, bucket }),
+    stop: async () => {
+      await Promise.all([dynamo.stop(), s3.stop()]);
+    },
   };
+}
+
+/**
+ * A `model.tar.gz` as SageMaker packs /opt/ml/model after `peerstyle train --sagemaker`: the package
+ * (manifest and graphs, stand-in bytes here) beside the raw weights. Without `manifest`, the archive
+ * holds only weights, as a trainer that did not export would leave it.
+ */
+export function modelArchive(options: { manifest?: boolean } = {}): Buffer {
+  const dir = mkdtempSync(join(tmpdir(), 'peerstyle-artifact-'));
+  const model = join(dir, 'model');
+  execFileSync('mkdir', ['-p', model]);
+  if (options.manifest !== false) {
+    writeFileSync(join(model, 'manifest.json'), JSON.stringify({ format: 'peerstyle-model', name: 'portraits' }));
+    for (const graph of ['encoder.onnx', 'tpfr.onnx', 'decoder.onnx']) writeFileSync(join(model, graph), `graph ${graph}`);
+  }
+  writeFileSync(join(model, 'weights.json'), '{"iteration":120}');
+  writeFileSync(join(model, 'weights.bin'), Buffer.alloc(64));
+  execFileSync('tar', ['-czf', join(dir, 'model.tar.gz'), '-C', model, '.']);
+  return readFileSync(join(dir, 'model.tar.gz'));
 }
 
 /** Creates a QUEUED TRAIN job with the input `startTraining` stores. */

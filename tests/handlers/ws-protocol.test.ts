@@ -143,12 +143,23 @@ function wsEvent(routeKey: string, connectionId: string, body?: unknown): APIGat
 
 const send = (connectionId: string, message: unknown) => onMessage(wsEvent('$default', connectionId, message));
 
+/** A graphql-ws message as posted to a client; the payload's shape depends on the type. */
+interface PostedMessage {
+  type: string;
+  id?: string;
+  payload?: unknown;
+}
+/** The payload of an `error` message: GraphQL errors. */
+type ErrorPayload = Array<{ extensions: { code: string } }>;
+/** The payload of a `next` message for the jobProgress subscription. */
+type JobProgressPayload = { data: { jobProgress: { job: { status: string } } } };
+
 /** Messages posted to `connectionId` since the last reset, decoded. */
-function posted(connectionId: string): Array<Record<string, any>> {
+function posted(connectionId: string): PostedMessage[] {
   return managementApi
     .commandCalls(PostToConnectionCommand)
     .filter((call) => call.args[0].input.ConnectionId === connectionId)
-    .map((call) => JSON.parse(new TextDecoder().decode(call.args[0].input.Data as Uint8Array)));
+    .map((call) => JSON.parse(new TextDecoder().decode(call.args[0].input.Data as Uint8Array)) as PostedMessage);
 }
 
 const closedWith = (code: number): boolean => warnings.mock.calls.some((args) => String(args[0]).includes(` ${code} `));
@@ -254,7 +265,7 @@ test('subscribing to another owner\'s job answers an error and stores nothing', 
   await send(connectionId, { id: 's1', type: 'subscribe', payload: { query: JOB_PROGRESS, variables: { id: bobs.id } } });
   const [error] = posted(connectionId).filter((message) => message.type === 'error');
   expect(error.id).toBe('s1');
-  expect(error.payload[0].extensions.code).toBe('NOT_FOUND');
+  expect((error.payload as ErrorPayload)[0].extensions.code).toBe('NOT_FOUND');
   expect((await scan(subscriptionsTable)).some((item) => item.connectionId.S === connectionId)).toBe(false);
 });
 
@@ -262,7 +273,7 @@ test('an invalid document answers an error with BAD_REQUEST and stores nothing',
   const connectionId = await openAuthorised();
   await send(connectionId, { id: 's1', type: 'subscribe', payload: { query: 'subscription { nope }' } });
   const [error] = posted(connectionId).filter((message) => message.type === 'error');
-  expect(error.payload[0].extensions.code).toBe('BAD_REQUEST');
+  expect((error.payload as ErrorPayload)[0].extensions.code).toBe('BAD_REQUEST');
   expect((await scan(subscriptionsTable)).some((item) => item.connectionId.S === connectionId)).toBe(false);
 });
 
@@ -318,7 +329,7 @@ test('subscribing to a finished job sends its state and completes at once, stori
   await jobs.transition(job.id, 'QUEUED', 'CANCELLED');
   await send(connectionId, { id: 'x', type: 'subscribe', payload: { query: JOB_PROGRESS, variables: { id: job.id } } });
   expect(posted(connectionId).slice(1).map((message) => message.type)).toEqual(['next', 'complete']);
-  expect(posted(connectionId)[1].payload.data.jobProgress.job.status).toBe('CANCELLED');
+  expect((posted(connectionId)[1].payload as JobProgressPayload).data.jobProgress.job.status).toBe('CANCELLED');
   expect((await scan(subscriptionsTable)).some((item) => item.connectionId.S === connectionId)).toBe(false);
 });
 

@@ -114,6 +114,70 @@ export class DynamoModelRegistry implements ModelRegistry {
     }
   }
 
+  /**
+   * Registers a model under an id the caller chose, placing its package first: the version counter
+   * is bumped, `place(id, version)` stores the package and returns its prefix, and only then is the
+   * record written, so a registered model never points at a missing package.
+   *
+   * Idempotent per (owner, id), for callers that are retried (an EventBridge target): a record that
+   * already exists is returned as it is, before anything is placed or after a concurrent writer won
+   * the conditional put. A retry after `place` but before the put bumps the counter again and places
+   * the package under the next version; numbering then has a gap, and the earlier copy is orphaned.
+   */
+  async registerWithId(
+    model: { id: string; name: string; owner: string; manifest: JsonObject },
+    place: (id: string, version: number) => Promise<string>,
+  ): Promise<ModelInfo> {
+    if (model.name.trim().length === 0) throw new DomainError(ErrorCode.BAD_REQUEST, 'A model needs a non-empty name.');
+    if (model.owner.length === 0 || model.owner === BUILTIN_OWNER) {
+      throw new DomainError(ErrorCode.BAD_REQUEST, `A model owner must be non-empty and not "${BUILTIN_OWNER}".`);
+    }
+    if (!/^[A-Za-z0-9-]{1,64}$/.test(model.id) || model.id === DEFAULT_MODEL_ID) {
+      throw new DomainError(ErrorCode.BAD_REQUEST, `A model id must be 1-64 letters, digits or "-", got "${model.id}".`);
+    }
+    const existing = await this.get(model.id, model.owner);
+    if (existing !== null) return existing;
+    let version: number;
+    try {
+      const { Attributes } = await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: ownerPartition(model.owner), sk: DYNAMO_CATALOG_TABLE.modelVersionPrefix + model.name },
+          UpdateExpression: 'ADD latest :one',
+          ExpressionAttributeValues: { ':one': 1 },
+          ReturnValues: 'UPDATED_NEW',
+        }),
+      );
+      version = Number((Attributes as { latest: number }).latest);
+    } catch (error) {
+      throw translateAwsError(error, 'Registering a model');
+    }
+    const packagePrefix = await place(model.id, version);
+    assertBlobPrefix(packagePrefix);
+    const info: ModelInfo = {
+      id: model.id,
+      name: model.name,
+      version,
+      owner: model.owner,
+      packagePrefix,
+      manifest: model.manifest,
+      createdAt: new Date(this.clock()).toISOString(),
+    };
+    const item: ModelItem = { pk: ownerPartition(model.owner), sk: DYNAMO_CATALOG_TABLE.modelPrefix + model.id, ...info };
+    try {
+      await this.client.send(
+        new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }),
+      );
+      return info;
+    } catch (error) {
+      const translated = translateAwsError(error, 'Registering a model');
+      if (translated.code !== ErrorCode.CONFLICT) throw translated;
+      const winner = await this.get(model.id, model.owner);
+      if (winner === null) throw translated;
+      return winner;
+    }
+  }
+
   async get(id: string, owner: string): Promise<ModelInfo | null> {
     if (id === DEFAULT_MODEL_ID) return this.builtIn;
     try {

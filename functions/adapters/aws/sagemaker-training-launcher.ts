@@ -10,7 +10,13 @@
  * This is the only module that imports the SageMaker SDK.
  */
 
-import { CreateTrainingJobCommand, SageMakerClient, type TrainingInstanceType } from '@aws-sdk/client-sagemaker';
+import {
+  CreateTrainingJobCommand,
+  SageMakerClient,
+  StopTrainingJobCommand,
+  type TrainingInstanceType,
+} from '@aws-sdk/client-sagemaker';
+import type { TrainingStopper } from '../../core/ports/training-stopper';
 import { DomainError, ErrorCode } from '../../core';
 import type { AwsClientConfig } from './aws-client-config';
 import { awsErrorName, translateAwsError } from './aws-errors';
@@ -166,6 +172,34 @@ export class SageMakerTrainingLauncher {
         throw new DomainError(ErrorCode.RATE_LIMITED, `SageMaker has no capacity left for ${name}; try later.`, undefined, { cause: error });
       }
       throw translateAwsError(error, `Creating training job ${name}`);
+    }
+  }
+}
+
+/** Options for `SageMakerTrainingStopper`. */
+export interface SageMakerTrainingStopperOptions {
+  client: SageMakerClient;
+  /** The launcher's training job name prefix (env PEERSTYLE_TRAINING_JOB_PREFIX). @default 'peerstyle' */
+  jobNamePrefix?: string;
+}
+
+/**
+ * Stops a job's SageMaker training run with StopTrainingJob. The run's name is derived from the job id
+ * exactly as the launcher names it, so no lookup is needed. SageMaker answers ValidationException for
+ * a run that is no longer in progress (already stopping, stopped, completed or failed) and
+ * ResourceNotFound for one that never started; both mean there is nothing left to stop.
+ */
+export class SageMakerTrainingStopper implements TrainingStopper {
+  constructor(private readonly options: SageMakerTrainingStopperOptions) {}
+
+  async stop(jobId: string): Promise<void> {
+    const name = trainingJobName(this.options.jobNamePrefix ?? 'peerstyle', jobId);
+    try {
+      await this.options.client.send(new StopTrainingJobCommand({ TrainingJobName: name }));
+    } catch (error) {
+      const code = awsErrorName(error);
+      if (code === 'ValidationException' || code === 'ResourceNotFound') return;
+      throw translateAwsError(error, `Stopping training run ${name}`);
     }
   }
 }

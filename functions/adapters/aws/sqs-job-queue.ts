@@ -40,8 +40,13 @@ export interface SqsJobQueueOptions {
   client: SQSClient;
   /** The work queue (env PEERSTYLE_STYLIZE_QUEUE_URL). */
   queueUrl: string;
-  /** Its dead-letter queue. */
-  deadLetterQueueUrl: string;
+  /**
+   * Its dead-letter queue. Only consumers need it (receive, dead letters, stats); a producer that
+   * only enqueues leaves it out, since SQS's redrive policy moves messages there without this adapter.
+   * The methods that need it fail with INTERNAL when it is absent.
+   * @default - none: enqueue only
+   */
+  deadLetterQueueUrl?: string;
   /** Deliveries before dead-lettering; must equal the queue's RedrivePolicy maxReceiveCount. @default 4 */
   maxAttempts?: number;
   /** How long `receiveDeadLetters` hides the letters it returns. @default 60 */
@@ -145,7 +150,7 @@ function jobIdOf(message: Message): string {
 export class SqsJobQueue implements JobQueue {
   private readonly client: SQSClient;
   private readonly queueUrl: string;
-  private readonly deadLetterQueueUrl: string;
+  private readonly deadLetterQueueUrlOption: string | undefined;
   private readonly maxAttempts: number;
   private readonly deadLetterLeaseSeconds: number;
   private readonly waitSeconds: number;
@@ -155,7 +160,7 @@ export class SqsJobQueue implements JobQueue {
   constructor(options: SqsJobQueueOptions) {
     this.client = options.client;
     this.queueUrl = options.queueUrl;
-    this.deadLetterQueueUrl = options.deadLetterQueueUrl;
+    this.deadLetterQueueUrlOption = options.deadLetterQueueUrl === '' ? undefined : options.deadLetterQueueUrl;
     this.maxAttempts = options.maxAttempts ?? 4;
     if (!Number.isInteger(this.maxAttempts) || this.maxAttempts < 1) {
       throw new DomainError(ErrorCode.BAD_REQUEST, `maxAttempts must be a positive integer, got ${this.maxAttempts}.`);
@@ -164,6 +169,17 @@ export class SqsJobQueue implements JobQueue {
     this.waitSeconds = options.waitSeconds ?? 0;
     this.visibleCountIncludesInFlight = options.visibleCountIncludesInFlight ?? false;
     this.clock = options.clock ?? systemClock;
+  }
+
+  /** The dead-letter queue, for the consumer operations; a producer-only queue has none. */
+  private get deadLetterQueueUrl(): string {
+    if (this.deadLetterQueueUrlOption === undefined) {
+      throw new DomainError(
+        ErrorCode.INTERNAL,
+        `The queue ${this.queueUrl} was opened to enqueue only (no deadLetterQueueUrl); receiving, dead letters and stats need one.`,
+      );
+    }
+    return this.deadLetterQueueUrlOption;
   }
 
   async enqueue(jobId: string, options: { delaySeconds?: number } = {}): Promise<void> {

@@ -2,8 +2,14 @@
  * `peerstyle train`: trains TSPR on an image folder (content/ + style/), locally or, with `--sagemaker`,
  * under the SageMaker training-container contract (trainer/sagemaker.ts). Config keys are set with
  * `--key=value` (for example `--ngf=32`); see trainer/config.ts for the keys and their bounds.
+ *
+ * Under SageMaker a completed run also exports the ONNX model package into /opt/ml/model, beside the
+ * weights: SageMaker uploads that folder as model.tar.gz, and the platform registers the package it
+ * holds, so the worker can load a trained model without a separate export step. The weights stay, so
+ * the package can be exported again later (another opset, tiling off) from the same artifact.
  */
 import path from 'node:path';
+import { exportModel } from '../../../trainer/export/model-export';
 import { runTraining, type TrainOptions } from '../../../trainer/train';
 import {
   DEFAULT_OPT_ML,
@@ -80,6 +86,12 @@ async function trainSageMaker(flags: Record<string, unknown>, cliOverrides: Reco
       resume: true,
       backend: hyper.backend ?? (flags.backend as string | undefined),
     });
+    // A run stopped by SIGTERM (a Spot interruption, a stop request) resumes or ends unfinished; only a
+    // run that reached its last step becomes a model.
+    if (!result.stoppedBySignal && result.iteration > 0) {
+      const manifest = await exportModel(result.modelDir, layout.modelDir);
+      process.stdout.write(`# exported model package ${manifest.name} ${manifest.version} to ${layout.modelDir}\n`);
+    }
     return result.iteration > 0 ? 0 : 1;
   } catch (err) {
     await writeFailure(layout.failureFile, (err as Error).message);

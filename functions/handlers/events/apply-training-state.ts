@@ -4,20 +4,22 @@
  *
  *     InProgress → QUEUED becomes RUNNING; later InProgress events update the stage
  *     Stopping   → the stage says so
- *     Completed  → the model is registered, then the job is SUCCEEDED with { modelId }
+ *     Completed  → the package is published and registered, then the job is SUCCEEDED with { modelId }
  *     Failed     → FAILED with SageMaker's reason
  *     Stopped    → CANCELLED when the owner asked, otherwise FAILED (SageMaker stopped it on a limit)
  *
  * Every status change is a compare-and-set on the job store, and the handling is idempotent, because
  * EventBridge delivers at least once and retries failures: an event for a job already past it changes
- * nothing; a lost race (CONFLICT) re-reads the job and applies the event again. Registration happens
- * once per job: the registered model's id is recorded in the job's messages before the job is finished,
- * so a retry after a failure between the two steps finds it there instead of registering again.
+ * nothing; a lost race (CONFLICT) re-reads the job and applies the event again. Publishing happens
+ * once per job: a model id is chosen and recorded in the job's messages before anything is copied, the
+ * publisher registers under that id idempotently, and the registered model is recorded too before the
+ * job is finished; a retry after a failure at any step reuses the id instead of publishing another model.
  */
 
 import { ErrorCode, isDomainError, isTerminal } from '../../core';
-import type { Job, JobError, JobStatus, JsonValue, ModelRegistry, TransitionPatch } from '../../core';
+import type { Job, JobError, JobStatus, JsonValue, TransitionPatch } from '../../core';
 import type { RunDeps } from '../../core/use-cases/run-deps';
+import type { ModelPublisher } from './model-package-publisher';
 import type { TrainingStateChange } from './training-state-change';
 
 /** What the event did to the job. */
@@ -31,10 +33,14 @@ export interface ApplyResult {
 
 /** What `applyTrainingState` uses. */
 export interface TrainingStateDeps extends RunDeps {
-  models: ModelRegistry;
+  /** Unpacks the run's artifact into the models bucket and registers it. */
+  publisher: ModelPublisher;
+  /** A new time-ordered model id. */
+  newModelId: () => string;
 }
 
 const REGISTERED = /^Registered model (\S+) \(version \d+\)/;
+const RESERVED = /^Publishing model (\S+) from /;
 const ATTEMPTS = 3;
 
 /** The model id an earlier delivery registered for this job, if any. */
@@ -46,10 +52,19 @@ export function registeredModelId(job: Job): string | null {
   return null;
 }
 
-/** The folder holding a run's artifact: `training-output/<name>/output/`. */
-export function packagePrefixFor(change: TrainingStateChange): string {
-  const match = change.modelArtifacts === null ? null : /^s3:\/\/[^/]+\/(.+\/)[^/]+$/.exec(change.modelArtifacts);
-  return match ? match[1] : `training-output/${change.trainingJobName}/output/`;
+/** The model id an earlier delivery chose for this job, if any. */
+function reservedModelId(job: Job): string | null {
+  for (const message of job.messages) {
+    const match = RESERVED.exec(message.text);
+    if (match) return match[1];
+  }
+  return null;
+}
+
+/** The key of a run's artifact in the models bucket: `training-output/<name>/output/model.tar.gz`. */
+export function archiveKeyFor(change: TrainingStateChange): string {
+  const match = change.modelArtifacts === null ? null : /^s3:\/\/[^/]+\/(.+)$/.exec(change.modelArtifacts);
+  return match ? match[1] : `training-output/${change.trainingJobName}/output/model.tar.gz`;
 }
 
 function failureFor(change: TrainingStateChange): JobError {
@@ -80,10 +95,20 @@ async function registerOnce(
   if (known !== null) return { job, modelId: known };
   const input = typeof job.input === 'object' && job.input !== null && !Array.isArray(job.input) ? job.input : {};
   const preset = typeof input.preset === 'string' ? input.preset : 'unknown';
-  const model = await deps.models.register({
+  const archiveKey = archiveKeyFor(change);
+  let id = reservedModelId(job);
+  if (id === null) {
+    id = deps.newModelId();
+    job = await deps.jobs.updateProgress(job.id, {
+      stage: 'publishing model',
+      message: { level: 'INFO', text: `Publishing model ${id} from ${archiveKey}.` },
+    });
+  }
+  const model = await deps.publisher.publish({
+    id,
     name: typeof input.modelName === 'string' ? input.modelName : `tspr-${preset}`,
     owner: job.owner,
-    packagePrefix: packagePrefixFor(change),
+    archiveKey,
     manifest: {
       preset,
       steps: typeof input.steps === 'number' ? input.steps : null,

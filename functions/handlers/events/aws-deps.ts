@@ -1,6 +1,6 @@
 /**
  * Builds the adapters the drop-folder, dispatcher, training and worker entry points use, from the
- * environment the CDK stack sets (see `handler-env.ts`).
+ * environment the CDK stack sets (read through `support/handler-env.ts`).
  *
  * Each builder reads only the variables its function is given, because each function's role grants
  * only its own resources, and each is memoised by its caller so that a warm Lambda container reuses
@@ -17,22 +17,31 @@ import {
   createSqsClient,
   DynamoJobStore,
   DynamoModelRegistry,
+  newCatalogId,
   S3BlobStore,
   SageMakerTrainingLauncher,
   SqsJobQueue,
   type TrainingMetricDefinition,
 } from '../../adapters/aws';
 import { DomainError, ErrorCode, type JobStore } from '../../core';
-import { booleanEnv, positiveIntegerEnv, readAwsServiceConfigs, readEnv, readOptionalEnv } from './handler-env';
+import {
+  booleanEnv,
+  HANDLER_ENV,
+  positiveIntegerEnv,
+  readAwsServiceConfigs,
+  readHandlerEnv,
+  readOptionalEnv,
+} from '../support/handler-env';
 import type { IntakeDeps } from './intake-dropped-object';
 import type { TrainingStateDeps } from './apply-training-state';
+import { BucketModelPublisher } from './model-package-publisher';
 import type { TrainingRunLauncher } from './launch-training';
 import { streamPublishedEvents } from './stream-published-events';
 import { BlobStyleLookup } from './style-lookup';
 
 /** The jobs table as a job store. */
 export function jobStoreFromEnv(env: NodeJS.ProcessEnv = process.env): JobStore {
-  const { jobsTable } = readEnv(['jobsTable'], env);
+  const { jobsTable } = readHandlerEnv(['jobsTable'], [], env);
   const client = createDynamoDbDocumentClient(readAwsServiceConfigs(env).dynamodb);
   return new DynamoJobStore({
     client,
@@ -48,21 +57,19 @@ export function blobStoreFor(bucket: string, env: NodeJS.ProcessEnv = process.en
 
 /** What the drop-folder intake function uses. */
 export function intakeDepsFromEnv(env: NodeJS.ProcessEnv = process.env): IntakeDeps {
-  const { uploadsBucket, stylizeQueueUrl } = readEnv(['uploadsBucket', 'stylizeQueueUrl'], env);
+  const { uploadsBucket, stylizeQueueUrl } = readHandlerEnv(['uploadsBucket', 'stylizeQueueUrl'], [], env);
   const blobs = blobStoreFor(uploadsBucket, env);
   const queue = new SqsJobQueue({
     client: createSqsClient(readAwsServiceConfigs(env).sqs),
+    // The intake only sends; SQS itself moves messages to the dead-letter queue by its redrive policy.
     queueUrl: stylizeQueueUrl,
-    // The intake only sends; the dead-letter queue is read by nobody through this adapter, and SQS
-    // itself moves messages there by the queue's redrive policy.
-    deadLetterQueueUrl: stylizeQueueUrl,
   });
   return { blobs, bucket: uploadsBucket, jobs: jobStoreFromEnv(env), queue, styles: new BlobStyleLookup(blobs) };
 }
 
 /** The Batch launcher the dispatcher uses. */
 export function batchLauncherFromEnv(env: NodeJS.ProcessEnv = process.env): BatchStylizeLauncher {
-  const { batchJobQueue, batchJobDefinition } = readEnv(['batchJobQueue', 'batchJobDefinition'], env);
+  const { batchJobQueue, batchJobDefinition } = readHandlerEnv(['batchJobQueue', 'batchJobDefinition'], [], env);
   return new BatchStylizeLauncher({
     client: createBatchClient(),
     jobQueue: batchJobQueue,
@@ -89,7 +96,7 @@ function metricDefinitions(raw: string): TrainingMetricDefinition[] {
   if (!valid) {
     throw new DomainError(
       ErrorCode.INTERNAL,
-      'PEERSTYLE_TRAINING_METRIC_DEFINITIONS must be a JSON array of {Name, Regex}.',
+      `${HANDLER_ENV.trainingMetricDefinitions} must be a JSON array of {Name, Regex}.`,
     );
   }
   return value as TrainingMetricDefinition[];
@@ -97,8 +104,7 @@ function metricDefinitions(raw: string): TrainingMetricDefinition[] {
 
 /** The SageMaker launcher the training launcher function uses. */
 export function trainingLauncherFromEnv(env: NodeJS.ProcessEnv = process.env): SageMakerTrainingLauncher {
-  const values = readEnv(
-    [
+  const values = readHandlerEnv([
       'trainingImageUri',
       'trainingRoleArn',
       'datasetsBucket',
@@ -110,6 +116,7 @@ export function trainingLauncherFromEnv(env: NodeJS.ProcessEnv = process.env): S
       'trainingInstanceType',
       'trainingJobPrefix',
     ],
+    [],
     env,
   );
   return new SageMakerTrainingLauncher({
@@ -137,12 +144,20 @@ export function trainingLaunchDepsFromEnv(env: NodeJS.ProcessEnv = process.env):
   return { jobs: jobStoreFromEnv(env), events: streamPublishedEvents, launcher: trainingLauncherFromEnv(env) };
 }
 
-/** What the training events function uses: the jobs table and the model registry in the catalog table. */
+/**
+ * What the training events function uses: the jobs table, and a publisher that unpacks artifacts in the
+ * models bucket and registers them in the catalog table.
+ */
 export function trainingStateDepsFromEnv(env: NodeJS.ProcessEnv = process.env): TrainingStateDeps {
-  const { catalogTable } = readEnv(['catalogTable'], env);
-  const models = new DynamoModelRegistry({
+  const { catalogTable, modelsBucket } = readHandlerEnv(['catalogTable', 'modelsBucket'], [], env);
+  const registry = new DynamoModelRegistry({
     client: createDynamoDbDocumentClient(readAwsServiceConfigs(env).dynamodb),
     tableName: catalogTable,
   });
-  return { jobs: jobStoreFromEnv(env), events: streamPublishedEvents, models };
+  return {
+    jobs: jobStoreFromEnv(env),
+    events: streamPublishedEvents,
+    publisher: new BucketModelPublisher(blobStoreFor(modelsBucket, env), registry),
+    newModelId: () => newCatalogId(),
+  };
 }

@@ -1,9 +1,11 @@
 /**
  * `BucketModelCatalog`: the model registry as the stylize worker container sees it.
  *
- * The worker's role may read `models/` in the models bucket but no table, so it knows the built-in
- * model, whose package sits at a fixed prefix (the same default the catalog-table registry uses), and
- * no other. A job naming another model fails with NOT_FOUND from the executor, which says so.
+ * The built-in model's package sits at a fixed prefix in the models bucket (the same default the
+ * catalog-table registry uses) and is checked there, so a deployment without it fails with a clear
+ * message rather than a load error. Trained models are registered in the catalog table; given that
+ * registry, the worker resolves them through it (its role may get model records, and read their
+ * packages under `models/`). Without it, a job naming another model fails with NOT_FOUND.
  */
 
 import { DomainError, ErrorCode, DEFAULT_MODEL_ID, BUILTIN_OWNER } from '../../core';
@@ -19,10 +21,13 @@ export class BucketModelCatalog implements ModelRegistry {
   constructor(
     private readonly blobs: BlobStore,
     private readonly defaultPackagePrefix: string = DEFAULT_PACKAGE_PREFIX,
+    private readonly trained?: ModelRegistry,
   ) {}
 
-  async get(id: string): Promise<ModelInfo | null> {
-    if (id !== DEFAULT_MODEL_ID) return null;
+  async get(id: string, owner?: string): Promise<ModelInfo | null> {
+    if (id !== DEFAULT_MODEL_ID) {
+      return this.trained === undefined || owner === undefined ? null : this.trained.get(id, owner);
+    }
     // Checked, so that a deployment without the package fails with a clear message, not a load error.
     const page = await this.blobs.list({ prefix: this.defaultPackagePrefix, limit: 1 });
     if (page.items.length === 0) return null;

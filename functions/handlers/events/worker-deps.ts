@@ -11,8 +11,9 @@ import { RoutedBlobStore } from '../support/routed-blob-store';
 import { BlobModelCache } from '../../local/worker/blob-model-cache';
 import { createStylizeExecutor } from '../../local/worker/stylize-executor';
 import { blobStoreFor, jobStoreFromEnv } from './aws-deps';
-import { BucketModelCatalog, MODELS_PREFIX } from './bucket-model-catalog';
-import { readEnv } from './handler-env';
+import { createDynamoDbDocumentClient, DynamoModelRegistry } from '../../adapters/aws';
+import { BucketModelCatalog, DEFAULT_PACKAGE_PREFIX, MODELS_PREFIX } from './bucket-model-catalog';
+import { readAwsServiceConfigs, readHandlerEnv } from '../support/handler-env';
 import { OUTPUT_PREFIX, type BatchRunDeps } from './run-batch-stylize-job';
 import { STYLES_PREFIX } from './style-lookup';
 import { DROP_PREFIX } from './intake-dropped-object';
@@ -31,7 +32,7 @@ export interface WorkerSettings {
 
 /** What the stylize worker container uses. */
 export function batchWorkerDepsFromEnv(settings: WorkerSettings, env: NodeJS.ProcessEnv = process.env): BatchRunDeps {
-  const buckets = readEnv(['uploadsBucket', 'resultsBucket', 'modelsBucket'], env);
+  const buckets = readHandlerEnv(['uploadsBucket', 'resultsBucket', 'modelsBucket'], ['catalogTable'], env);
   const uploads = blobStoreFor(buckets.uploadsBucket, env);
   // Exactly the prefixes the job role may use; any other key fails with a message naming them.
   const blobs = new RoutedBlobStore([
@@ -40,7 +41,15 @@ export function batchWorkerDepsFromEnv(settings: WorkerSettings, env: NodeJS.Pro
     { prefix: MODELS_PREFIX, store: blobStoreFor(buckets.modelsBucket, env) },
     { prefix: OUTPUT_PREFIX, store: blobStoreFor(buckets.resultsBucket, env) },
   ]);
-  const catalog = new BucketModelCatalog(blobs);
+  // Trained models are looked up in the catalog table, when the job definition names it.
+  const trained =
+    buckets.catalogTable === undefined
+      ? undefined
+      : new DynamoModelRegistry({
+          client: createDynamoDbDocumentClient(readAwsServiceConfigs(env).dynamodb),
+          tableName: buckets.catalogTable,
+        });
+  const catalog = new BucketModelCatalog(blobs, DEFAULT_PACKAGE_PREFIX, trained);
   const cache = new BlobModelCache(blobs, catalog, settings.modelCacheDir);
   const engine = new WorkerStylizeEngine({
     resolveModelDir: (model) => cache.dirFor(model),

@@ -1,12 +1,14 @@
 /**
- * Builds the AWS adapters the handlers use from their settings: the composition root of the Lambda
- * functions. Clients take region, credentials and (for local runs) endpoints from the SDK's own
- * environment lookup, so nothing here differs between AWS and a test against protocol servers.
+ * Builds the AWS adapters the API and WebSocket handlers use from their settings: the composition root
+ * of those functions. Client settings come from `readAwsServiceConfigs` in `handler-env.ts`, as for the
+ * event-driven handlers: on AWS they are empty and the SDK finds region and credentials itself; against
+ * local protocol servers they carry the endpoints (and path-style addressing for S3).
  */
 
 import {
   createDynamoDbDocumentClient,
   createS3Client,
+  createSageMakerClient,
   createSqsClient,
   createWebSocketManagementClient,
   DynamoApiKeyStore,
@@ -15,6 +17,7 @@ import {
   DynamoModelRegistry,
   DynamoStyleStore,
   S3BlobStore,
+  SageMakerTrainingStopper,
   SqsJobQueue,
   WebSocketPublisher,
 } from '../../adapters/aws';
@@ -22,14 +25,17 @@ import type { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewayma
 import { systemClock } from '../../core';
 import type { JobStore } from '../../core';
 import { DEFAULT_LIMITS, type UseCaseDeps } from '../../core/use-cases';
-import type { HandlerSettings } from './handler-env';
+import { stopTrainingOnCancel } from '../../core/use-cases/cancel-job';
+import { once, readAwsServiceConfigs, type HandlerSettings } from './handler-env';
 import { RoutedBlobStore, type BlobRoute } from './routed-blob-store';
 import { StreamJobEvents } from './stream-job-events';
 
 /** Key prefixes per bucket (PREFIXES in infra/lib/handlers.ts). */
 const PREFIX = { drop: 'drop/', out: 'out/', models: 'models/', datasets: 'datasets/' } as const;
 
-const documentClient = (): ReturnType<typeof createDynamoDbDocumentClient> => createDynamoDbDocumentClient();
+const clientConfigs = once(() => readAwsServiceConfigs());
+const documentClient = (): ReturnType<typeof createDynamoDbDocumentClient> =>
+  createDynamoDbDocumentClient(clientConfigs().dynamodb);
 
 /** The API key store on the keys table. */
 export function buildApiKeyStore(settings: HandlerSettings<'apiKeysTable', never>): DynamoApiKeyStore {
@@ -49,7 +55,7 @@ export function buildJobStore(settings: HandlerSettings<'jobsTable', 'jobsByOwne
 export function buildBlobStore(
   settings: HandlerSettings<never, 'uploadsBucket' | 'resultsBucket' | 'modelsBucket' | 'datasetsBucket'>,
 ): RoutedBlobStore {
-  const s3 = createS3Client();
+  const s3 = createS3Client(clientConfigs().s3);
   const routes: BlobRoute[] = [];
   const add = (prefix: string, bucket: string | undefined): void => {
     if (bucket !== undefined) routes.push({ prefix, store: new S3BlobStore({ client: s3, bucket }) });
@@ -64,22 +70,34 @@ export function buildBlobStore(
 /** Settings the GraphQL function needs. */
 export type GraphQLSettings = HandlerSettings<
   'jobsTable' | 'apiKeysTable' | 'catalogTable' | 'stylizeQueueUrl',
-  'jobsByOwnerIndex' | 'uploadsBucket' | 'resultsBucket' | 'datasetsBucket'
+  'jobsByOwnerIndex' | 'uploadsBucket' | 'resultsBucket' | 'datasetsBucket' | 'trainingJobPrefix'
 >;
 
 /** Everything the use cases need, on AWS. */
 export function buildUseCaseDeps(settings: GraphQLSettings): UseCaseDeps {
   const client = documentClient();
+  // Cancelling a RUNNING training must reach SageMaker, which never reads the jobs table; the stack
+  // gives this function the run name prefix (and StopTrainingJob on it) for that.
+  const events =
+    settings.trainingJobPrefix === undefined
+      ? new StreamJobEvents()
+      : stopTrainingOnCancel(
+          new StreamJobEvents(),
+          new SageMakerTrainingStopper({
+            client: createSageMakerClient(),
+            // The stack's prefix ends in "-" for its IAM pattern; run names add their own separator.
+            jobNamePrefix: settings.trainingJobPrefix.replace(/-+$/, ''),
+          }),
+        );
   return {
     blobs: buildBlobStore(settings),
     jobs: buildJobStore(settings),
     queue: new SqsJobQueue({
-      client: createSqsClient(),
+      client: createSqsClient(clientConfigs().sqs),
+      // Enqueue only: SQS's redrive policy fills the dead-letter queue, which this function never reads.
       queueUrl: settings.stylizeQueueUrl,
-      // This function only enqueues; the stylize dispatcher is the one that drains dead letters.
-      deadLetterQueueUrl: '',
     }),
-    events: new StreamJobEvents(),
+    events,
     styles: new DynamoStyleStore({ client, tableName: settings.catalogTable }),
     models: new DynamoModelRegistry({ client, tableName: settings.catalogTable }),
     clock: systemClock,
