@@ -174,6 +174,8 @@ export class GpuCompute extends Construct {
     grantObjects(this.jobRole, props.uploadsBucket, PREFIXES.drop, 'read');
     // The style image of a drop-folder job lives under styles/ in the same bucket.
     grantObjects(this.jobRole, props.uploadsBucket, PREFIXES.styles, 'read');
+    // Jobs submitted through the API name their content and style images by upload key.
+    grantObjects(this.jobRole, props.uploadsBucket, PREFIXES.uploads, 'read');
     grantObjects(this.jobRole, props.resultsBucket, PREFIXES.out, 'write');
     grantObjects(this.jobRole, props.modelsBucket, PREFIXES.models, 'read');
     grantItems(this.jobRole, props.jobsTable, 'dynamodb:GetItem', 'dynamodb:UpdateItem');

@@ -143,8 +143,12 @@ export class GraphqlApi extends Construct {
       'Training run names carry the job id, known only at run time; the function may stop only runs with the platform prefix.',
     );
     // Presigned URLs carry the signer's permissions: the function may sign
-    // uploads only into the drop folder and downloads only of results.
+    // uploads only into the drop folder and uploads/, and downloads only of results.
     grantObjects(fn, props.uploadsBucket, PREFIXES.drop, 'write');
+    // createUpload signs a POST into uploads/ (PutObject); registerStyle and stylize check the upload
+    // exists and is an image (HeadObject, which IAM authorises as GetObject); startTraining lists the
+    // dataset prefix to refuse an empty one (ListBucket on uploads/ only).
+    grantObjects(fn, props.uploadsBucket, PREFIXES.uploads, 'readWrite');
     grantObjects(fn, props.resultsBucket, PREFIXES.out, 'read');
 
     const origins = props.allowedOrigins ?? [];

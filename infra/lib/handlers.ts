@@ -65,6 +65,11 @@ export const ENV = {
 export const PREFIXES = {
   /** Uploads bucket: objects landing here start a stylize job. */
   drop: 'drop/',
+  /**
+   * Uploads bucket: files sent through `createUpload`'s presigned POST, `uploads/<owner>/[<group>/]<uuid>`.
+   * Stylize inputs, style images for registerStyle and training image sets all come from here.
+   */
+  uploads: 'uploads/',
   /** Uploads bucket: inputs that failed validation, with a reason. */
   rejected: 'rejected/',
   /**

@@ -99,6 +99,7 @@ export class PeerstyleStack extends Stack {
 
     this.training = new Training(this, 'Training', {
       datasetsBucket,
+      uploadsBucket,
       modelsBucket,
       jobsTable,
       catalogTable,

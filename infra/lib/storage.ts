@@ -90,6 +90,13 @@ export class Storage extends Construct {
           expiration: Duration.days(props.uploadRetentionDays ?? 7),
         },
         {
+          // API uploads are inputs too: once a job has read them, or a training run has copied them to
+          // the datasets bucket, nothing refers to them, so they age out like dropped files.
+          id: 'expire-api-uploads',
+          prefix: PREFIXES.uploads,
+          expiration: Duration.days(props.uploadRetentionDays ?? 7),
+        },
+        {
           id: 'expire-rejected-inputs',
           prefix: PREFIXES.rejected,
           expiration: Duration.days(props.uploadRetentionDays ?? 7),

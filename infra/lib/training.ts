@@ -36,6 +36,11 @@ export const TRAINING_STATE_CHANGE = 'SageMaker Training Job State Change';
 export interface TrainingProps {
   /** Training image sets, read from `datasets/`. */
   readonly datasetsBucket: s3.IBucket;
+  /**
+   * API uploads under `uploads/`; a training request on an upload prefix is copied from here into
+   * `datasets/<jobId>/` before the run starts, since the training channel reads the datasets bucket only.
+   */
+  readonly uploadsBucket: s3.IBucket;
   /** Checkpoints (`checkpoints/`), SageMaker output (`training-output/`) and registered models (`models/`). */
   readonly modelsBucket: s3.IBucket;
   /** Job rows, updated as training progresses. */
@@ -146,6 +151,7 @@ export class Training extends Construct {
       environment: {
         [ENV.jobsTable]: props.jobsTable.tableName,
         [ENV.datasetsBucket]: props.datasetsBucket.bucketName,
+        [ENV.uploadsBucket]: props.uploadsBucket.bucketName,
         [ENV.modelsBucket]: props.modelsBucket.bucketName,
         [ENV.trainingImageUri]: image.imageUri,
         [ENV.trainingRoleArn]: this.executionRole.roleArn,
@@ -171,6 +177,11 @@ export class Training extends Construct {
       'Training job names are generated per request; the launcher may create only jobs carrying the platform prefix.',
     );
     grantItems(launcher, props.jobsTable, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
+    // Staging an uploaded dataset is a server-side copy: ListObjectsV2 and the copy's source read
+    // (GetObject) under uploads/, the copy's destination write (PutObject) under datasets/. The
+    // launcher never reads datasets/ back: copies are repeated on retry, which overwrites in place.
+    grantObjects(launcher, props.uploadsBucket, PREFIXES.uploads, 'read');
+    grantObjects(launcher, props.datasetsBucket, PREFIXES.datasets, 'write');
 
     this.eventsFunction = new HandlerFunction(this, 'Events', {
       handler: 'trainingEvents',

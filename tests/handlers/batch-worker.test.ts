@@ -152,3 +152,20 @@ test('the command names its flag when the job id is missing', async () => {
   expect(run.code).toBe(2);
   expect(run.stderr).toMatch(/Usage: peerstyle worker --job-id <id>/);
 });
+
+test('a job submitted through the API reads its content and style from uploads/ in the uploads bucket', async () => {
+  // The keys createUpload hands out; the worker must route them to the uploads bucket, not refuse them.
+  await uploads.put('uploads/alice/photo-a', readFileSync(path.join(FIXTURES, 'photo-1.jpg')), { contentType: 'image/jpeg' });
+  await uploads.put('uploads/alice/style-a', readFileSync(path.join(FIXTURES, 'painting-1.jpg')), { contentType: 'image/jpeg' });
+  const { job } = await jobs.create({
+    owner: 'alice',
+    kind: 'STYLIZE',
+    input: { contentKey: 'uploads/alice/photo-a', styles: [{ key: 'uploads/alice/style-a', weight: 1, styleId: null }], format: 'PNG' },
+  });
+
+  const run = await worker(job.id);
+  expect(run.stdout).toBe(`job ${job.id}: SUCCEEDED\n`);
+  expect(run.code).toBe(0);
+  const result = (await jobs.get(job.id))!.result as { outputKey: string };
+  expect((await sharp(await results.get(result.outputKey)).metadata()).format).toBe('png');
+});

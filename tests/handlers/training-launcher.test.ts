@@ -1,13 +1,18 @@
 /**
  * The training launcher function: a TRAIN job id in, a SageMaker training job out. The jobs table is
- * real (dynalite on loopback, configured through the environment the stack sets); SageMaker has no
- * local implementation, so its client is replaced with aws-sdk-client-mock and the tests assert the
- * CreateTrainingJob request the launcher makes.
+ * real (dynalite on loopback) and so are the uploads and datasets buckets (s3rver on loopback, which
+ * implements ListObjectsV2 and CopyObject), all configured through the environment the stack sets;
+ * SageMaker has no local implementation, so its client is replaced with aws-sdk-client-mock and the
+ * tests assert the CreateTrainingJob request the launcher makes.
  */
 
+import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { CreateTrainingJobCommand, ResourceInUse, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { mockClient } from 'aws-sdk-client-mock';
+import { S3BlobStore, S3DatasetStager } from '../../functions/adapters/aws';
 import { ErrorCode } from '../../functions/core';
+import { trainingLaunchDepsFromEnv } from '../../functions/handlers/events/aws-deps';
+import { launchTraining } from '../../functions/handlers/events/launch-training';
 import { handler } from '../../functions/handlers/training-launcher';
 import { TRAINING_METRIC_DEFINITIONS } from '../../infra/lib/training-metrics';
 import { expectDomainError } from '../contract/expect-domain-error';
@@ -15,6 +20,8 @@ import { createTrainJob, startTrainingTables, type TrainingTables } from './trai
 
 const sagemaker = mockClient(SageMakerClient);
 let tables: TrainingTables;
+let uploads: S3BlobStore;
+let datasets: S3BlobStore;
 const savedEnv = { ...process.env };
 
 beforeAll(async () => {
@@ -30,7 +37,12 @@ beforeAll(async () => {
     PEERSTYLE_TRAINING_JOB_PREFIX: 'peerstyle-',
     PEERSTYLE_TRAINING_METRIC_DEFINITIONS: JSON.stringify(TRAINING_METRIC_DEFINITIONS),
   });
-  Object.assign(process.env, tables.env);
+  // The datasets bucket keeps its fixed name, so the S3 URIs SageMaker is given can be spelled out.
+  await tables.s3.client.send(new CreateBucketCommand({ Bucket: 'datasets-bucket' }));
+  const uploadsBucket = await tables.s3.newBucket();
+  Object.assign(process.env, tables.env, { PEERSTYLE_UPLOADS_BUCKET: uploadsBucket });
+  uploads = new S3BlobStore({ client: tables.s3.client, bucket: uploadsBucket });
+  datasets = new S3BlobStore({ client: tables.s3.client, bucket: 'datasets-bucket' });
   jest.spyOn(console, 'log').mockImplementation(() => undefined);
 });
 afterAll(async () => {
@@ -78,12 +90,87 @@ test('launching again is harmless: SageMaker refuses the duplicate name, and a s
   expect(sagemaker.commandCalls(CreateTrainingJobCommand)).toHaveLength(0);
 });
 
-test('a dataset the training channel cannot reach fails the job without calling SageMaker', async () => {
-  const job = await createTrainJob(tables.jobs, 'user-2', { dataset: { uploadPrefix: 'uploads/user-2/set/' } });
-  const result = await handler({ jobId: job.id });
-  expect(result.status).toBe('failed');
-  expect(sagemaker.commandCalls(CreateTrainingJobCommand)).toHaveLength(0);
-  expect(await tables.jobs.get(job.id)).toMatchObject({ status: 'FAILED', error: { code: 'BAD_REQUEST' } });
+/** Every key under `prefix` in a bucket, sorted. */
+async function keysUnder(store: S3BlobStore, prefix: string): Promise<string[]> {
+  return (await store.list({ prefix, limit: 1000 })).items.map((item) => item.key).sort();
+}
+
+const bytes = (text: string) => new TextEncoder().encode(text);
+
+describe('a dataset given as an upload prefix', () => {
+  test('is copied to datasets/<jobId>/ with its layout, then trained on; a retried launch copies onto the same keys', async () => {
+    await uploads.put('uploads/user-4/set-1/content/a', bytes('content a'));
+    await uploads.put('uploads/user-4/set-1/content/b', bytes('content b'));
+    await uploads.put('uploads/user-4/set-1/style/s', bytes('style s'));
+    // Beside the set, in the same owner's uploads: not part of it, so not copied.
+    await uploads.put('uploads/user-4/set-10/content/x', bytes('other set'));
+    const job = await createTrainJob(tables.jobs, 'user-4', { dataset: { uploadPrefix: 'uploads/user-4/set-1/' } });
+
+    // The first attempt stages the set and then meets a throttled SageMaker; the invocation fails.
+    sagemaker.on(CreateTrainingJobCommand).rejects(
+      Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } }),
+    );
+    await expect(handler({ jobId: job.id })).rejects.toThrow();
+    const staged = [`datasets/${job.id}/content/a`, `datasets/${job.id}/content/b`, `datasets/${job.id}/style/s`];
+    expect(await keysUnder(datasets, 'datasets/')).toEqual(staged);
+
+    sagemaker.reset();
+    sagemaker.on(CreateTrainingJobCommand).resolves({ TrainingJobArn: 'arn:aws:sagemaker:us-east-1:1:training-job/y' });
+    expect(await handler({ jobId: job.id })).toEqual({ status: 'launched', jobId: job.id, trainingJobName: `peerstyle-${job.id}` });
+
+    expect(await keysUnder(datasets, 'datasets/')).toEqual(staged);
+    expect(new TextDecoder().decode(await datasets.get(`datasets/${job.id}/style/s`))).toBe('style s');
+    const [call] = sagemaker.commandCalls(CreateTrainingJobCommand);
+    expect(call.args[0].input.InputDataConfig?.[0].DataSource?.S3DataSource?.S3Uri).toBe(
+      `s3://datasets-bucket/datasets/${job.id}/`,
+    );
+    const stored = await tables.jobs.get(job.id);
+    expect(stored).toMatchObject({ status: 'QUEUED', stage: 'launched' });
+    expect(stored!.messages.map((m) => m.text)).toContain(
+      `Copied 3 files (25 bytes) from uploads/user-4/set-1/ to datasets/${job.id}/.`,
+    );
+  });
+
+  test('outside the owner\'s own uploads is FORBIDDEN: the job fails, nothing is copied and SageMaker is not called', async () => {
+    await uploads.put('uploads/user-5/private/content/a', bytes('not yours'));
+    for (const uploadPrefix of ['uploads/user-5/private/', 'drop/', 'uploads/user-6/../user-5/private/']) {
+      const job = await createTrainJob(tables.jobs, 'user-6', { dataset: { uploadPrefix } });
+      expect((await handler({ jobId: job.id })).status).toBe('failed');
+      expect(await tables.jobs.get(job.id)).toMatchObject({ status: 'FAILED', error: { code: 'FORBIDDEN' } });
+      expect(await keysUnder(datasets, `datasets/${job.id}/`)).toEqual([]);
+    }
+    expect(sagemaker.commandCalls(CreateTrainingJobCommand)).toHaveLength(0);
+  });
+
+  test('with nothing under it fails the job with NOT_FOUND', async () => {
+    const job = await createTrainJob(tables.jobs, 'user-7', { dataset: { uploadPrefix: 'uploads/user-7/empty/' } });
+    expect((await handler({ jobId: job.id })).status).toBe('failed');
+    expect(await tables.jobs.get(job.id)).toMatchObject({ status: 'FAILED', error: { code: 'NOT_FOUND' } });
+    expect(sagemaker.commandCalls(CreateTrainingJobCommand)).toHaveLength(0);
+  });
+
+  test('past the file or byte cap fails the job with TOO_LARGE naming the limits, and copies nothing', async () => {
+    await uploads.put('uploads/user-8/big/content/a', bytes('12345'));
+    await uploads.put('uploads/user-8/big/content/b', bytes('67890'));
+    await uploads.put('uploads/user-8/big/style/s', bytes('abcde'));
+    const base = trainingLaunchDepsFromEnv();
+    for (const caps of [{ maxObjects: 2 }, { maxBytes: 14 }]) {
+      const stager = new S3DatasetStager({
+        client: tables.s3.client,
+        uploadsBucket: process.env.PEERSTYLE_UPLOADS_BUCKET!,
+        datasetsBucket: 'datasets-bucket',
+        ...caps,
+      });
+      const job = await createTrainJob(tables.jobs, 'user-8', { dataset: { uploadPrefix: 'uploads/user-8/big/' } });
+      const result = await launchTraining({ ...base, stager }, { jobId: job.id });
+      expect(result.status).toBe('failed');
+      const failed = await tables.jobs.get(job.id);
+      expect(failed).toMatchObject({ status: 'FAILED', error: { code: 'TOO_LARGE' } });
+      expect(failed!.error!.message).toMatch(/limits: \d+ files, \d+ bytes/);
+      expect(await keysUnder(datasets, `datasets/${job.id}/`)).toEqual([]);
+    }
+    expect(sagemaker.commandCalls(CreateTrainingJobCommand)).toHaveLength(0);
+  });
 });
 
 test('a throttled SageMaker call propagates so the invocation is retried, and the job is untouched', async () => {

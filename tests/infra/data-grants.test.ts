@@ -12,7 +12,7 @@ import { logicalIdOf, statementsOfRole, synthesizeStack, type TemplateResource }
 
 let template: Template;
 let stack: PeerstyleStack;
-let ids: Record<'catalog' | 'connections' | 'subscriptions' | 'uploads' | 'results' | 'models', string>;
+let ids: Record<'catalog' | 'connections' | 'subscriptions' | 'uploads' | 'results' | 'models' | 'datasets', string>;
 
 beforeAll(() => {
   const synth = synthesizeStack();
@@ -25,6 +25,7 @@ beforeAll(() => {
     uploads: logicalIdOf(stack.storage.uploadsBucket),
     results: logicalIdOf(stack.storage.resultsBucket),
     models: logicalIdOf(stack.storage.modelsBucket),
+    datasets: logicalIdOf(stack.storage.datasetsBucket),
   };
 });
 
@@ -139,7 +140,43 @@ describe('style images under styles/', () => {
     expect(objectActions(logicalIdOf(stack.gpuCompute.jobRole), ids.uploads)).toEqual({
       'drop/': ['s3:GetObject'],
       'styles/': ['s3:GetObject'],
+      'uploads/': ['s3:GetObject'],
     });
+  });
+});
+
+describe('API uploads under uploads/', () => {
+  it('may be signed for, checked and listed by the GraphQL function, and nothing else in that bucket is readable', () => {
+    const role = logicalIdOf(stack.api.graphqlFunction.role);
+    // PutObject: the presigned POST carries the signer's permission; GetObject: HeadObject on the
+    // upload before a job or style uses it; ListBucket on uploads/*: startTraining's non-empty check.
+    expect(objectActions(role, ids.uploads)).toEqual({
+      'drop/': ['s3:AbortMultipartUpload', 's3:PutObject'],
+      'uploads/': ['s3:AbortMultipartUpload', 's3:GetObject', 's3:PutObject'],
+    });
+    expect(listablePrefixes(role, ids.uploads)).toEqual(['uploads/*']);
+    expect(environmentOf(stack.api.graphqlFunction)[ENV.uploadsBucket]).toEqual({ Ref: ids.uploads });
+  });
+
+  it('may be read by the stylize worker for jobs whose inputs are upload keys', () => {
+    expect(listablePrefixes(logicalIdOf(stack.gpuCompute.jobRole), ids.uploads)).toEqual([
+      'drop/*',
+      'styles/*',
+      'uploads/*',
+    ]);
+  });
+});
+
+describe('staging an uploaded training dataset', () => {
+  it('lets the launcher list and read uploads/ and only write datasets/, and names both buckets', () => {
+    const role = logicalIdOf(stack.training.launcherFunction.role);
+    expect(objectActions(role, ids.uploads)).toEqual({ 'uploads/': ['s3:GetObject'] });
+    expect(listablePrefixes(role, ids.uploads)).toEqual(['uploads/*']);
+    expect(objectActions(role, ids.datasets)).toEqual({ 'datasets/': ['s3:AbortMultipartUpload', 's3:PutObject'] });
+    expect(listablePrefixes(role, ids.datasets)).toEqual([]);
+    const env = environmentOf(stack.training.launcherFunction);
+    expect(env[ENV.uploadsBucket]).toEqual({ Ref: ids.uploads });
+    expect(env[ENV.datasetsBucket]).toEqual({ Ref: ids.datasets });
   });
 });
 

@@ -96,6 +96,10 @@ describe('Storage', () => {
   it('expires dropped inputs after 7 days and results after 30 days, by prefix', () => {
     const rulesOf = (id: string) => (buckets[id].Properties?.LifecycleConfiguration as { Rules: object[] }).Rules;
     expect(rulesOf(ids.uploads)).toContainEqual(expect.objectContaining({ Prefix: 'drop/', ExpirationInDays: 7 }));
+    // Files sent through createUpload's presigned POST age out the same way.
+    expect(rulesOf(ids.uploads)).toContainEqual(
+      expect.objectContaining({ Prefix: 'uploads/', ExpirationInDays: 7, Status: 'Enabled' }),
+    );
     expect(rulesOf(ids.results)).toContainEqual(expect.objectContaining({ Prefix: 'out/', ExpirationInDays: 30 }));
   });
 

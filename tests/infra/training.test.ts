@@ -130,6 +130,7 @@ describe('Training', () => {
     const make = () =>
       new Training(stack, 'Training', {
         datasetsBucket: bucket,
+        uploadsBucket: bucket,
         modelsBucket: bucket,
         jobsTable: table,
         catalogTable: table,

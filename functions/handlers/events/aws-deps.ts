@@ -19,6 +19,7 @@ import {
   DynamoModelRegistry,
   newCatalogId,
   S3BlobStore,
+  S3DatasetStager,
   SageMakerTrainingLauncher,
   SqsJobQueue,
   type TrainingMetricDefinition,
@@ -35,7 +36,7 @@ import {
 import type { IntakeDeps } from './intake-dropped-object';
 import type { TrainingStateDeps } from './apply-training-state';
 import { BucketModelPublisher } from './model-package-publisher';
-import type { TrainingRunLauncher } from './launch-training';
+import type { DatasetStager, TrainingRunLauncher } from './launch-training';
 import { streamPublishedEvents } from './stream-published-events';
 import { BlobStyleLookup } from './style-lookup';
 
@@ -135,13 +136,25 @@ export function trainingLauncherFromEnv(env: NodeJS.ProcessEnv = process.env): S
   });
 }
 
+/** The stager that copies uploaded training sets from the uploads bucket into the datasets bucket. */
+export function datasetStagerFromEnv(env: NodeJS.ProcessEnv = process.env): S3DatasetStager {
+  const { uploadsBucket, datasetsBucket } = readHandlerEnv(['uploadsBucket', 'datasetsBucket'], [], env);
+  return new S3DatasetStager({ client: createS3Client(readAwsServiceConfigs(env).s3), uploadsBucket, datasetsBucket });
+}
+
 /** What the training launcher function uses. */
 export function trainingLaunchDepsFromEnv(env: NodeJS.ProcessEnv = process.env): {
   jobs: JobStore;
   events: typeof streamPublishedEvents;
   launcher: TrainingRunLauncher;
+  stager: DatasetStager;
 } {
-  return { jobs: jobStoreFromEnv(env), events: streamPublishedEvents, launcher: trainingLauncherFromEnv(env) };
+  return {
+    jobs: jobStoreFromEnv(env),
+    events: streamPublishedEvents,
+    launcher: trainingLauncherFromEnv(env),
+    stager: datasetStagerFromEnv(env),
+  };
 }
 
 /**

@@ -17,8 +17,11 @@ import { readAwsServiceConfigs, readHandlerEnv } from '../support/handler-env';
 import { OUTPUT_PREFIX, type BatchRunDeps } from './run-batch-stylize-job';
 import { STYLES_PREFIX } from './style-lookup';
 import { DROP_PREFIX } from './intake-dropped-object';
+import { UPLOADS_ROOT } from '../../core/use-cases/uploads';
 import { streamPublishedEvents } from './stream-published-events';
-import { WorkerStylizeEngine } from './worker-stylize-engine';
+import { OnnxStylizeEngine } from '../../local/worker/onnx-stylize-engine';
+
+const UPLOADS_PREFIX = `${UPLOADS_ROOT}/`;
 
 /** Options of the stylize worker that are not deployment facts. */
 export interface WorkerSettings {
@@ -38,6 +41,8 @@ export function batchWorkerDepsFromEnv(settings: WorkerSettings, env: NodeJS.Pro
   const blobs = new RoutedBlobStore([
     { prefix: DROP_PREFIX, store: uploads },
     { prefix: STYLES_PREFIX, store: uploads },
+    // Jobs submitted through the API name their images by upload key.
+    { prefix: UPLOADS_PREFIX, store: uploads },
     { prefix: MODELS_PREFIX, store: blobStoreFor(buckets.modelsBucket, env) },
     { prefix: OUTPUT_PREFIX, store: blobStoreFor(buckets.resultsBucket, env) },
   ]);
@@ -51,7 +56,7 @@ export function batchWorkerDepsFromEnv(settings: WorkerSettings, env: NodeJS.Pro
         });
   const catalog = new BucketModelCatalog(blobs, DEFAULT_PACKAGE_PREFIX, trained);
   const cache = new BlobModelCache(blobs, catalog, settings.modelCacheDir);
-  const engine = new WorkerStylizeEngine({
+  const engine = new OnnxStylizeEngine({
     resolveModelDir: (model) => cache.dirFor(model),
     intraOpThreads: settings.intraOpThreads,
     executionProvider: settings.executionProvider,

@@ -31,7 +31,7 @@ import { RoutedBlobStore, type BlobRoute } from './routed-blob-store';
 import { StreamJobEvents } from './stream-job-events';
 
 /** Key prefixes per bucket (PREFIXES in infra/lib/handlers.ts). */
-const PREFIX = { drop: 'drop/', out: 'out/', models: 'models/', datasets: 'datasets/' } as const;
+const PREFIX = { drop: 'drop/', uploads: 'uploads/', out: 'out/', models: 'models/', datasets: 'datasets/' } as const;
 
 const clientConfigs = once(() => readAwsServiceConfigs());
 const documentClient = (): ReturnType<typeof createDynamoDbDocumentClient> =>
@@ -61,6 +61,8 @@ export function buildBlobStore(
     if (bucket !== undefined) routes.push({ prefix, store: new S3BlobStore({ client: s3, bucket }) });
   };
   add(PREFIX.drop, settings.uploadsBucket);
+  // createUpload's keys (`uploads/<owner>/…`) live in the same bucket as the drop folder.
+  add(PREFIX.uploads, settings.uploadsBucket);
   add(PREFIX.out, settings.resultsBucket);
   add(PREFIX.models, settings.modelsBucket);
   add(PREFIX.datasets, settings.datasetsBucket);

@@ -5,14 +5,23 @@
  * test with its own engine) never loads onnxruntime, and so that this adapter builds even where the
  * engine is not installed. One engine is kept per model folder, because loading a model is the slow
  * part and jobs for the same model follow one another.
+ *
+ * The local server and the AWS Batch worker container both use this adapter; the container only sets
+ * `executionProvider` to 'cuda', from which the engine falls back to the CPU with a notice when the
+ * host has no GPU.
  */
 
 import { DomainError, ErrorCode } from '../../core';
 import type { StylizeEngine, StylizeOptions, StylizeRequest, StylizeResult } from '../../core/ports/stylize-engine';
+import type { ExecutionProvider } from '../../engine';
 
 /** What this adapter needs from functions/engine. */
 interface EngineModule {
-  createEngine(options: { modelDir: string; intraOpThreads?: number }): Promise<LoadedEngine> | LoadedEngine;
+  createEngine(options: {
+    modelDir: string;
+    intraOpThreads?: number;
+    executionProvider?: ExecutionProvider;
+  }): Promise<LoadedEngine> | LoadedEngine;
 }
 
 interface LoadedEngine {
@@ -43,8 +52,10 @@ const ENGINE_CODES: Readonly<Record<string, ErrorCode>> = {
 /** Turns an engine error into a DomainError so the job records a code clients can act on. */
 function translate(error: unknown): unknown {
   if (error instanceof DomainError || !(error instanceof Error)) return error;
-  const code = ENGINE_CODES[(error as { code?: unknown }).code as string];
-  return code === undefined ? error : new DomainError(code, error.message, undefined, { cause: error });
+  const engineCode = (error as { code?: unknown }).code as string;
+  const code = ENGINE_CODES[engineCode];
+  // The engine's own code rides along in the details: INVALID_IMAGE alone does not say "truncated".
+  return code === undefined ? error : new DomainError(code, error.message, { engineCode }, { cause: error });
 }
 
 /** Options for `OnnxStylizeEngine`. */
@@ -53,6 +64,8 @@ export interface OnnxStylizeEngineOptions {
   resolveModelDir(model: { id: string; packagePrefix: string } | undefined): Promise<string>;
   /** Threads per inference. @default 1 */
   intraOpThreads?: number;
+  /** Where the model runs; the GPU worker asks for 'cuda'. @default the engine's default, 'cpu' */
+  executionProvider?: ExecutionProvider;
   /** Module specifier of the engine; tests and packaging may point it elsewhere. @default '../../engine' */
   engineModule?: string;
 }
@@ -74,6 +87,8 @@ export class OnnxStylizeEngine implements StylizeEngine {
   async stylize(request: StylizeRequest, options: StylizeOptions = {}): Promise<StylizeResult> {
     const modelDir = await this.options.resolveModelDir(request.model);
     const engine = await this.engineFor(modelDir);
+    // A job cancelled while its model loaded is not started.
+    options.signal?.throwIfAborted();
     const onProgress = options.onProgress;
     const out = await engine
       .stylize({
@@ -107,7 +122,11 @@ export class OnnxStylizeEngine implements StylizeEngine {
     let engine = this.engines.get(modelDir);
     if (engine === undefined) {
       engine = this.loadModule().then((m) =>
-        m.createEngine({ modelDir, intraOpThreads: this.options.intraOpThreads ?? 1 }),
+        m.createEngine({
+          modelDir,
+          intraOpThreads: this.options.intraOpThreads ?? 1,
+          ...(this.options.executionProvider !== undefined && { executionProvider: this.options.executionProvider }),
+        }),
       );
       // A failed load is not cached, so fixing the model folder does not need a restart.
       engine.catch(() => this.engines.delete(modelDir));
