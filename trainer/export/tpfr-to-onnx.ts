@@ -8,10 +8,18 @@
  * folded every content row is independent of the others, which lets the engine feed chunks of N against
  * all M peers and keep the N×M matrices bounded.
  *
- * Per stage: distances ‖x‖² − 2x·yᵀ + ‖y‖² (the TF.js order of operations), the K-th smallest distance
- * per row from TopK (largest = 0), mask = dist ≤ kth (ties kept), logits softplus(e) + log-weight, −1e9
- * outside the mask, softmax over peers, α·V. The log-weight lets several style images share the peer
- * set with weights; a constant log-weight cancels in the softmax, so equal weights change nothing.
+ * Per stage: distances ‖x‖² − 2x·yᵀ + ‖y‖² (the TF.js order of operations, so that ties at the K-th
+ * distance are decided by the same roundings), the K-th smallest distance per row from TopK
+ * (largest = 0), mask = dist ≤ kth (ties kept), logits softplus(e) + log-weight, −1e9 outside the mask,
+ * softmax over peers, α·V. The log-weight lets several style images share the peer set with weights; a
+ * constant log-weight cancels in the softmax, so equal weights change nothing.
+ *
+ * Only the neighbours carry weight (every other peer's exp(−1e9) is exactly 0), so the attention runs
+ * on a window of the W = K + slack nearest peers that TopK returns anyway: softplus, softmax and α·V
+ * touch N×W entries instead of N×M, and the only N×M work left is the distance product and TopK's scan.
+ * The window holds every neighbour unless the ties at the K-th distance reach past it (repeated peer
+ * rows, e.g. flat regions of a style image); such rows are detected in the graph and recomputed on the
+ * dense N×M path, so the result is the reference's either way.
  */
 import { latentChannels, type ModelConfig } from '../config';
 import { BATCH_NORM_EPS } from '../layers/batch-norm-1d';
@@ -23,6 +31,9 @@ import type { ParamSource } from './layers-to-onnx';
 import { TPFR_IO } from './package';
 
 export { TPFR_IO };
+
+/** Extra nearest peers beyond K that TopK keeps, so that ties at the K-th distance stay in the window. */
+const WINDOW_SLACK = 4;
 
 /** Builds the inference TPFR graph and returns the `.onnx` bytes. */
 export function tpfrToOnnx(params: ParamSource, cfg: ModelConfig, options: ModelOptions = {}): Uint8Array {
@@ -44,7 +55,7 @@ export function tpfrToOnnx(params: ParamSource, cfg: ModelConfig, options: Model
   const xS = columns(content, cw, total, 'x_style'); // [N, 8ngf]
   const yC = columns(peers, 0, cw, 'y_content'); // [M, 4ngf]
   const yS = columns(peers, cw, total, 'y_style'); // [M, 8ngf]
-  const emitter = new StageEmitter(g, arrays, cfg, logWeight, axis1);
+  const emitter = new StageEmitter(g, arrays, cfg, logWeight, axis1, g.int64Initializer('axis0', [1], [0]));
   const style = cfg.styleTransfer ? emitter.stage('s1', xC, yC, yS) : xS; // Ŝ [N, 8ngf]
   const recombined = cfg.contentTransfer ? emitter.stage('s2', style, yS, yC) : xC; // Ĉ [N, 4ngf]
   const out = g.op('Concat', [recombined, style], { axis: attr.int(1) }, 'recombined'); // [N, 12ngf]
@@ -54,10 +65,16 @@ export function tpfrToOnnx(params: ParamSource, cfg: ModelConfig, options: Model
 
 /** Emits one recombination stage; holds the constants its stages share. */
 class StageEmitter {
-  private readonly zero: string;
   private readonly penalty: string;
+  private readonly window: string;
+  private readonly ones11: string;
+  private readonly zero64: string;
+  private readonly minusTwo: string;
+  private readonly one64: string;
+  private readonly two64: string;
+  private readonly minusOne64: string;
+  private readonly end64: string;
   private readonly kth: { starts: string; ends: string };
-  private readonly k: string;
 
   constructor(
     private readonly g: GraphBuilder,
@@ -65,10 +82,18 @@ class StageEmitter {
     private readonly cfg: ModelConfig,
     private readonly logWeight: string,
     private readonly axis1: string,
+    private readonly axis0: string,
   ) {
-    this.zero = g.floatInitializer('zero', [], [0]);
     this.penalty = g.floatInitializer('non_neighbour', [], [NON_NEIGHBOUR_LOGIT]);
-    this.k = g.int64Initializer('knn', [1], [cfg.knn]);
+    // K nearest plus slack for ties at the K-th distance; a row whose ties go past it is recomputed densely.
+    this.window = g.int64Initializer('window', [1], [cfg.knn + WINDOW_SLACK]);
+    this.ones11 = g.floatInitializer('ones', [1, 1], [1]);
+    this.zero64 = g.int64Initializer('zero', [1], [0]);
+    this.minusTwo = g.floatInitializer('minus_two', [], [-2]);
+    this.one64 = g.int64Initializer('one', [1], [1]);
+    this.two64 = g.int64Initializer('two', [1], [2]);
+    this.minusOne64 = g.int64Initializer('last.starts', [1], [-1]);
+    this.end64 = g.int64Initializer('last.ends', [1], [Number.MAX_SAFE_INTEGER]);
     this.kth = {
       starts: g.int64Initializer('kth.starts', [1], [cfg.knn - 1]),
       ends: g.int64Initializer('kth.ends', [1], [cfg.knn]),
@@ -80,40 +105,94 @@ class StageEmitter {
     const g = this.g;
     const p = `tpfr.${stage}`;
     const dist = this.distances(keys, peerKeys, p); // [N, M]
-    // TopK with largest = 0 sorts ascending, so column K−1 is the K-th smallest distance of each row.
-    const [smallest] = g.node(
+    const peerCount = g.op('Slice', [g.op('Shape', [dist]), this.one64, this.two64], {}, `${p}.peerCount`); // [1]
+    const windowSize = g.op('Min', [this.window, peerCount], {}, `${p}.windowSize`); // [1]: W = min(K + slack, M)
+    // TopK with largest = 0 sorts ascending: column K−1 is the K-th smallest distance, column W−1 the last
+    // one the window holds.
+    const [nearest, nearestIdx] = g.node(
       'TopK',
-      [dist, this.k],
+      [dist, windowSize],
       { largest: attr.int(0), sorted: attr.int(1), axis: attr.int(1) },
       { hint: `${p}.topk`, outputs: 2 },
-    );
-    const kth = g.op('Slice', [smallest, this.kth.starts, this.kth.ends, this.axis1], {}, `${p}.kth`); // [N, 1]
-    const mask = g.op('LessOrEqual', [dist, kth], {}, `${p}.mask`); // [N, M] bool
-    const penalty = g.op('Where', [mask, this.zero, this.penalty], {}, `${p}.penalty`); // [N, M]
+    ); // [N, W] each
+    const kth = g.op('Slice', [nearest, this.kth.starts, this.kth.ends, this.axis1], {}, `${p}.kth`); // [N, 1]
     const inputLogit = this.head(`${p}.headInput`, this.mlp(stage, keys, 'input')); // [N, 1]
-    const peerLogit = g.op('Transpose', [this.head(`${p}.headPeer`, this.mlp(stage, peerKeys, 'peer'))], {
-      perm: attr.ints([1, 0]),
-    }); // [1, M]
-    const logits = g.op('Add', [inputLogit, peerLogit], {}, `${p}.logits`); // [N, M]
-    const weighted = g.op('Add', [g.op('Softplus', [logits]), this.logWeight], {}, `${p}.weighted`); // [N, M]
-    const masked = g.op('Add', [weighted, penalty], {}, `${p}.masked`);
-    const alpha = g.op('Softmax', [masked], { axis: attr.int(1) }, `${p}.attention`); // [N, M]
-    return g.op('MatMul', [alpha, values], {}, `${p}.out`); // [N, V]
+    const peerLogit = g.op(
+      'Squeeze',
+      [this.head(`${p}.headPeer`, this.mlp(stage, peerKeys, 'peer')), this.axis1],
+      {},
+      `${p}.peerLogit`,
+    ); // [M]
+
+    // Window rows: every neighbour (distance ≤ K-th, ties included) is among the W nearest, so the
+    // softmax over the window's neighbours is the softmax over all M (the others contribute exp(−1e9) = 0).
+    const windowMask = g.op('LessOrEqual', [nearest, kth], {}, `${p}.windowMask`); // [N, W] bool
+    const windowAlpha = this.attention(
+      windowMask,
+      g.op('Add', [inputLogit, g.op('Gather', [peerLogit, nearestIdx], { axis: attr.int(0) })]),
+      g.op('Gather', [this.logWeight, nearestIdx], { axis: attr.int(0) }),
+      `${p}.window`,
+    ); // [N, W]
+    const gathered = g.op('Gather', [values, nearestIdx], { axis: attr.int(0) }, `${p}.windowValues`); // [N, W, V]
+    const windowOut = g.op(
+      'Squeeze',
+      [g.op('MatMul', [g.op('Unsqueeze', [windowAlpha, this.axis1]), gathered]), this.axis1],
+      {},
+      `${p}.windowOut`,
+    ); // [N, V]
+
+    // Overflow rows: the window's last distance is itself ≤ K-th and peers lie beyond it, so ties may
+    // reach past the window. Those rows (none, unless peers repeat) take the dense N×M path.
+    const last = g.op('Slice', [nearest, this.minusOne64, this.end64, this.axis1], {}, `${p}.last`); // [N, 1]
+    const overflow = g.op(
+      'And',
+      [g.op('LessOrEqual', [last, kth]), g.op('Less', [windowSize, peerCount])],
+      {},
+      `${p}.overflow`,
+    ); // [N, 1] bool
+    const found = g.op('NonZero', [g.op('Squeeze', [overflow, this.axis1])], {}, `${p}.overflowRows`); // [1, B]
+    const rows = g.op('Squeeze', [found, this.axis0]); // [B]
+    const denseAlpha = this.attention(
+      g.op('LessOrEqual', [g.op('Gather', [dist, rows], { axis: attr.int(0) }), g.op('Gather', [kth, rows])]),
+      g.op('Add', [g.op('Gather', [inputLogit, rows], { axis: attr.int(0) }), peerLogit]),
+      this.logWeight,
+      `${p}.dense`,
+    ); // [B, M]
+    const denseOut = g.op('MatMul', [denseAlpha, values], {}, `${p}.denseOut`); // [B, V]
+    const at = g.op('Transpose', [found], { perm: attr.ints([1, 0]) }); // [B, 1]
+    return g.op('ScatterND', [windowOut, at, denseOut], {}, `${p}.out`); // [N, V]
   }
 
-  /** ‖a_i‖² − 2·a_i·b_j + ‖b_j‖², in the order of pairwiseSquaredDistances. */
+  /**
+   * α = softmax(softplus(e) + log-weight), −1e9 outside the mask. The reference adds −1e9 to the
+   * non-neighbours; setting them to −1e9 outright gives the same softmax (exp underflows to exactly 0
+   * either way, and the row maximum is a neighbour's) without building a penalty matrix.
+   */
+  private attention(mask: string, logits: string, logWeight: string, p: string): string {
+    const g = this.g;
+    const weighted = g.op('Add', [g.op('Softplus', [logits]), logWeight], {}, `${p}.weighted`);
+    const masked = g.op('Where', [mask, weighted, this.penalty], {}, `${p}.masked`);
+    return g.op('Softmax', [masked], { axis: attr.int(1) }, `${p}.attention`);
+  }
+
+  /**
+   * ‖a_i‖² − 2·a_i·b_j + ‖b_j‖², in the order of operations of pairwiseSquaredDistances: which peers tie
+   * at the K-th distance is decided by the roundings, so the order must not change. One Gemm computes it without a
+   * second pass over N×M: [a, ‖a‖²]·[−2b, 1]ᵀ accumulates the products in the same order and adds ‖a‖²
+   * last (scaling by −2 is exact, so that is fl(‖a‖² − 2a·b)), and the Gemm's bias row adds ‖b‖².
+   */
   private distances(a: string, b: string, p: string): string {
     const g = this.g;
-    const a2 = g.op('ReduceSum', [g.op('Mul', [a, a]), this.axis1], { keepdims: attr.int(1) }, `${p}.a2`); // [N, 1]
-    const b2 = g.op(
-      'Transpose',
-      [g.op('ReduceSum', [g.op('Mul', [b, b]), this.axis1], { keepdims: attr.int(1) })],
-      { perm: attr.ints([1, 0]) },
-      `${p}.b2`,
-    ); // [1, M]
-    const ab = g.op('MatMul', [a, g.op('Transpose', [b], { perm: attr.ints([1, 0]) })], {}, `${p}.ab`); // [N, M]
-    const twoAb = g.op('Mul', [ab, this.g.floatInitializer(`${p}.two`, [], [2])]);
-    return g.op('Add', [g.op('Sub', [a2, twoAb]), b2], {}, `${p}.dist`); // [N, M]
+    const sumSquares = (x: string): string =>
+      g.op('ReduceSum', [g.op('Mul', [x, x]), this.axis1], { keepdims: attr.int(1) });
+    const rowSide = g.op('Concat', [a, sumSquares(a)], { axis: attr.int(1) }, `${p}.rowSide`); // [N, D+1]
+    const column = g.op('Concat', [g.op('Slice', [g.op('Shape', [b]), this.zero64, this.one64]), this.one64], {
+      axis: attr.int(0),
+    }); // [2] = (M, 1)
+    const ones = g.op('Expand', [this.ones11, column]); // [M, 1]
+    const peerSide = g.op('Concat', [g.op('Mul', [b, this.minusTwo]), ones], { axis: attr.int(1) }, `${p}.peerSide`); // [M, D+1]
+    const b2 = g.op('Transpose', [sumSquares(b)], { perm: attr.ints([1, 0]) }, `${p}.b2`); // [1, M]
+    return g.op('Gemm', [rowSide, peerSide, b2], { transB: attr.int(1) }, `${p}.dist`); // [N, M]
   }
 
   /** Linear+BN folded, ReLU, Linear+BN folded, ReLU; [R, in] → [R, out]. */

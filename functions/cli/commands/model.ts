@@ -1,29 +1,39 @@
 /**
  * `peerstyle model inspect <dir>`: prints a model package's manifest summary and checks the package
  * (manifest, every file's size and sha256, graphs loading); exits 1 when the package is bad.
+ *
+ * `peerstyle model card <dir> --run <run-dir> [--eval <eval.json>] [--limit <sentence> …]`: writes
+ * MODEL_CARD.md and loss-curves.png into the package (functions/modelcard).
  */
 import path from 'node:path';
 
 import { closeModelPackage, loadModelPackage } from '../../engine';
+import { writeModelCard } from '../../modelcard';
 import { readManifest } from '../../../trainer/export/package';
 import { parseArgs, usage, UsageError, type FlagSpec } from '../args';
 
 const FLAGS: Record<string, FlagSpec> = {
   help: { type: 'boolean', description: 'show this help' },
+  run: { type: 'string', description: 'card: the training run folder (metrics.jsonl, model/weights.json)' },
+  eval: { type: 'string', description: 'card: an eval.json from peerstyle eval' },
+  dataset: { type: 'string', description: 'card: the dataset manifest (default datasets/sample/manifest.json)' },
+  limit: { type: 'list', description: 'card: a known limit of the model (repeatable)' },
 };
 
-const ACTIONS = ['inspect'] as const;
+const ACTIONS = ['inspect', 'card'] as const;
+const USAGE = 'model inspect <dir> | model card <dir> --run <run-dir> [--eval <eval.json>] [--limit <text>]';
 
 export async function modelCommand(argv: string[]): Promise<number> {
   const { flags, positionals } = parseArgs(argv, FLAGS);
   if (flags.help) {
-    process.stdout.write(usage('model inspect <dir>', 'summarise and check a model package', FLAGS));
+    process.stdout.write(usage(USAGE, 'summarise and check a model package, or write its model card', FLAGS));
     return 0;
   }
   const [action, dir, ...extra] = positionals;
   if (!(ACTIONS as readonly string[]).includes(action ?? '')) {
     throw new UsageError(`Unknown action "${action ?? ''}". Expected one of: ${ACTIONS.join(', ')}.`);
   }
+  if (action === 'card') return cardCommand(dir, extra, flags);
   if (!dir || extra.length) throw new UsageError('Usage: peerstyle model inspect <dir>');
   const root = path.resolve(dir);
   try {
@@ -48,5 +58,24 @@ export async function modelCommand(argv: string[]): Promise<number> {
     return 1;
   }
   process.stdout.write('check     ok\n');
+  return 0;
+}
+
+async function cardCommand(
+  dir: string | undefined,
+  extra: string[],
+  flags: Record<string, string | boolean | string[]>,
+): Promise<number> {
+  if (!dir || extra.length || typeof flags.run !== 'string') {
+    throw new UsageError('Usage: peerstyle model card <dir> --run <run-dir> [--eval <eval.json>] [--limit <text>]');
+  }
+  const result = await writeModelCard({
+    packageDir: path.resolve(dir),
+    runDir: path.resolve(flags.run),
+    evalJson: typeof flags.eval === 'string' ? path.resolve(flags.eval) : undefined,
+    datasetManifest: typeof flags.dataset === 'string' ? path.resolve(flags.dataset) : undefined,
+    knownLimits: Array.isArray(flags.limit) ? flags.limit : [],
+  });
+  process.stdout.write(`wrote ${result.cardPath}\nwrote ${result.plotPath}\n`);
   return 0;
 }

@@ -1,0 +1,289 @@
+/**
+ * Writes MODEL_CARD.md into a model package: what the model is, which images it learnt from and under
+ * which licences (with the attribution each image needs), how long it trained, its loss curves
+ * (loss-curves.png beside the card), its evaluation figures when given, and its known limits. A package
+ * travels without its training run, so the card gathers what a user of the package would otherwise
+ * have to dig out of the run folder and the dataset.
+ *
+ * Sources: the package's manifest.json; the run folder's metrics.jsonl and model/weights.json (steps and
+ * training seconds, preferred over the manifest's copy when present); a dataset manifest (a JSON array
+ * of `{ file, licence, source, debianPackage }`, by default the repository's datasets/sample); and an
+ * eval.json written by `peerstyle eval`. The card and the plot are extra files: the package manifest
+ * does not list them, so adding them leaves the package's checksums valid.
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+
+import { readManifest, type ModelManifest } from '../../trainer/export/package';
+import { LOSS_SERIES, parseMetrics, plotLossCurves, type MetricRecord } from './loss-plot';
+
+/** The card's file name inside the package. */
+export const MODEL_CARD_FILE = 'MODEL_CARD.md';
+/** The loss plot's file name inside the package. */
+export const LOSS_PLOT_FILE = 'loss-curves.png';
+
+/** The bundled sample dataset's manifest, the default source of the data section. */
+export const DEFAULT_DATASET_MANIFEST = path.join(__dirname, '..', '..', 'datasets', 'sample', 'manifest.json');
+
+/** Options for {@link writeModelCard}. */
+export interface ModelCardOptions {
+  /** The model package folder the card is written into. */
+  packageDir: string;
+  /** The training run folder (holds metrics.jsonl and model/weights.json). */
+  runDir: string;
+  /** An eval.json from `peerstyle eval`; without it the card says the model is not evaluated. */
+  evalJson?: string;
+  /** The dataset manifest listing each training image and its licence. @default datasets/sample/manifest.json */
+  datasetManifest?: string;
+  /** Known limits, one sentence each; without them the section holds a placeholder to fill in. */
+  knownLimits?: readonly string[];
+}
+
+/** What was written. */
+export interface ModelCardResult {
+  cardPath: string;
+  plotPath: string;
+  markdown: string;
+}
+
+/** One training image as the dataset manifest describes it. */
+interface DatasetEntry {
+  file: string;
+  licence: string;
+  source?: string;
+  debianPackage?: string;
+}
+
+/** The fields of model/weights.json the card uses. */
+interface WeightsSummary {
+  iteration?: number;
+  trainSeconds?: number;
+  dataset?: string;
+}
+
+/** Writes MODEL_CARD.md and loss-curves.png into the package; returns their paths and the card's text. */
+export async function writeModelCard(options: ModelCardOptions): Promise<ModelCardResult> {
+  const manifest = await readManifest(options.packageDir);
+  const metricsFile = path.join(options.runDir, 'metrics.jsonl');
+  const records = parseMetrics(await readText(metricsFile, 'the run’s metrics'));
+  const plotPath = path.join(options.packageDir, LOSS_PLOT_FILE);
+  await plotLossCurves(metricsFile, plotPath, { title: `${manifest.name} ${manifest.version}: training losses` });
+  const weights = await readWeightsSummary(options.runDir);
+  const dataset = await readDataset(options.datasetManifest ?? DEFAULT_DATASET_MANIFEST);
+  const evaluation = options.evalJson
+    ? (JSON.parse(await readText(options.evalJson, 'the evaluation')) as unknown)
+    : undefined;
+  const markdown = formatModelCard({
+    manifest,
+    records,
+    weights,
+    dataset,
+    datasetFile: options.datasetManifest ?? DEFAULT_DATASET_MANIFEST,
+    evaluation,
+    knownLimits: options.knownLimits ?? [],
+  });
+  const cardPath = path.join(options.packageDir, MODEL_CARD_FILE);
+  await fs.writeFile(cardPath, markdown);
+  return { cardPath, plotPath, markdown };
+}
+
+/** Everything the card is built from, already read. */
+export interface CardInputs {
+  manifest: ModelManifest;
+  records: readonly MetricRecord[];
+  weights?: WeightsSummary;
+  dataset: readonly DatasetEntry[];
+  datasetFile: string;
+  evaluation?: unknown;
+  knownLimits: readonly string[];
+}
+
+/** The card's markdown. */
+export function formatModelCard(inputs: CardInputs): string {
+  const { manifest: m, records, weights } = inputs;
+  const steps = weights?.iteration ?? m.training?.iterations;
+  const seconds = weights?.trainSeconds ?? m.training?.trainSeconds;
+  const lines: string[] = [
+    `# Model card: ${m.name} ${m.version}`,
+    '',
+    `TSPR (Two-Stage Peer-Regularized Feature Recombination) style transfer, preset \`${m.preset}\` ` +
+      `(ngf ${m.config.ngf}, K = ${m.config.knn} nearest peers), exported ${m.createdAt} as ONNX opset ${m.opset}.`,
+    '',
+    '## Training data and licences',
+    '',
+    ...dataSection(inputs.dataset, inputs.datasetFile),
+    '## Training',
+    '',
+    `- Steps: ${steps === undefined ? 'unknown' : steps}`,
+    `- Training time: ${seconds === undefined ? 'unknown' : formatDuration(seconds)}` +
+      (weights?.trainSeconds !== undefined ? ' (from the run’s weights.json)' : ''),
+    ...trainingFromMetrics(records),
+    '',
+    '## Loss curves',
+    '',
+    `![Training losses, log scale](${LOSS_PLOT_FILE})`,
+    '',
+    ...finalLosses(records),
+    '## Evaluation',
+    '',
+    ...evaluationSection(inputs.evaluation),
+    '## Known limits',
+    '',
+    ...(inputs.knownLimits.length > 0
+      ? inputs.knownLimits.map((l) => `- ${l}`)
+      : ['- _None recorded yet. Add them with `peerstyle model card … --limit "<sentence>"`._']),
+    '',
+  ];
+  return lines.join('\n');
+}
+
+function dataSection(dataset: readonly DatasetEntry[], file: string): string[] {
+  const byLicence = new Map<string, DatasetEntry[]>();
+  for (const e of dataset) byLicence.set(e.licence, [...(byLicence.get(e.licence) ?? []), e]);
+  const licences = [...byLicence.entries()].sort((a, b) => b[1].length - a[1].length || a[0].localeCompare(b[0]));
+  const folders = new Map<string, number>();
+  for (const e of dataset) {
+    const folder = e.file.includes('/') ? e.file.slice(0, e.file.indexOf('/')) : '.';
+    folders.set(folder, (folders.get(folder) ?? 0) + 1);
+  }
+  return [
+    `${dataset.length} images (${[...folders.entries()].map(([f, n]) => `${n} in ${f}/`).join(', ')}), listed in \`${path.basename(path.dirname(file))}/${path.basename(file)}\`.`,
+    '',
+    '| licence | images |',
+    '|---|---:|',
+    ...licences.map(([licence, entries]) => `| ${licence} | ${entries.length} |`),
+    '',
+    '### Attribution',
+    '',
+    ...licences.flatMap(([licence, entries]) => [
+      `**${licence}**`,
+      '',
+      ...entries.map(
+        (e) =>
+          `- \`${e.file}\`` +
+          (e.source ? ` from ${e.source}` : '') +
+          (e.debianPackage ? ` (Debian package ${e.debianPackage})` : ''),
+      ),
+      '',
+    ]),
+  ];
+}
+
+function trainingFromMetrics(records: readonly MetricRecord[]): string[] {
+  if (records.length === 0) return ['- Logged steps: none'];
+  const first = records[0];
+  const last = records[records.length - 1];
+  const out = [`- Logged steps: ${records.length} (steps ${first.step} to ${last.step}, one record per step)`];
+  if (first.at && last.at) {
+    const span = (Date.parse(last.at) - Date.parse(first.at)) / 1000;
+    if (Number.isFinite(span)) out.push(`- Wall time between the first and last log: ${formatDuration(span)}`);
+  }
+  const speeds = records.map((r) => r.values.it_per_s).filter((v): v is number => v !== undefined);
+  if (speeds.length > 0) {
+    const sorted = [...speeds].sort((a, b) => a - b);
+    out.push(`- Median speed: ${sorted[Math.floor(sorted.length / 2)].toFixed(3)} it/s`);
+  }
+  return out;
+}
+
+function finalLosses(records: readonly MetricRecord[]): string[] {
+  if (records.length === 0) return [];
+  const first = records[0];
+  const last = records[records.length - 1];
+  const rows = LOSS_SERIES.filter((s) => last.values[s.key] !== undefined).map(
+    (s) =>
+      `| ${s.key} | ${first.values[s.key] === undefined ? '–' : format(first.values[s.key])} | ${format(last.values[s.key])} |`,
+  );
+  if (rows.length === 0) return [];
+  return [`| loss | step ${first.step} | step ${last.step} |`, '|---|---:|---:|', ...rows, ''];
+}
+
+/**
+ * The evaluation table: methods × metrics (mean ± std) for a `peerstyle eval` document, or one row per
+ * numeric value for any other JSON object, so that figures from elsewhere still reach the card.
+ */
+function evaluationSection(evaluation: unknown): string[] {
+  if (evaluation === undefined) {
+    return ['Not measured. Run `peerstyle eval` and pass its eval.json with `--eval`.', ''];
+  }
+  const doc = evaluation as {
+    pairs?: number;
+    summary?: Record<string, Record<string, { mean: number; std: number }>>;
+    metrics?: { key: string; label: string }[];
+  };
+  if (doc.summary && typeof doc.summary === 'object') {
+    const methods = Object.keys(doc.summary);
+    const keys = doc.metrics?.map((x) => x.key) ?? Object.keys(doc.summary[methods[0]] ?? {});
+    const label = (k: string): string => doc.metrics?.find((x) => x.key === k)?.label ?? k;
+    return [
+      ...(doc.pairs !== undefined ? [`Mean ± standard deviation over ${doc.pairs} content × style pairs.`, ''] : []),
+      `| method | ${keys.map(label).join(' | ')} |`,
+      `|---|${keys.map(() => '---:').join('|')}|`,
+      ...methods.map((method) => {
+        const cells = keys.map((k) => {
+          const v = doc.summary?.[method]?.[k];
+          return v ? `${format(v.mean)} ± ${format(v.std)}` : '–';
+        });
+        return `| ${method} | ${cells.join(' | ')} |`;
+      }),
+      '',
+    ];
+  }
+  const rows = numericLeaves(evaluation, '');
+  if (rows.length === 0) return ['The evaluation file holds no figures.', ''];
+  return ['| figure | value |', '|---|---:|', ...rows.map(([k, v]) => `| ${k} | ${format(v)} |`), ''];
+}
+
+function numericLeaves(value: unknown, prefix: string): [string, number][] {
+  if (typeof value === 'number') return [[prefix || 'value', value]];
+  if (value === null || typeof value !== 'object') return [];
+  return Object.entries(value as Record<string, unknown>).flatMap(([k, v]) =>
+    numericLeaves(v, prefix ? `${prefix}.${k}` : k),
+  );
+}
+
+/** Four significant digits, without exponent noise for ordinary magnitudes. */
+function format(v: number): string {
+  if (!Number.isFinite(v)) return String(v);
+  if (v !== 0 && (Math.abs(v) < 1e-3 || Math.abs(v) >= 1e6)) return v.toExponential(3);
+  return Number(v.toPrecision(4)).toString();
+}
+
+/** 5400 → "1 h 30 min"; short spans keep their seconds. */
+export function formatDuration(seconds: number): string {
+  const s = Math.round(seconds);
+  const h = Math.floor(s / 3600);
+  const min = Math.floor((s % 3600) / 60);
+  if (h > 0) return `${h} h ${min} min`;
+  if (min > 0) return `${min} min ${s % 60} s`;
+  return `${s} s`;
+}
+
+async function readWeightsSummary(runDir: string): Promise<WeightsSummary | undefined> {
+  for (const file of [path.join(runDir, 'model', 'weights.json'), path.join(runDir, 'weights.json')]) {
+    try {
+      const meta = JSON.parse(await fs.readFile(file, 'utf8')) as WeightsSummary;
+      return { iteration: meta.iteration, trainSeconds: meta.trainSeconds, dataset: meta.dataset };
+    } catch {
+      // Not there (a run stopped before its final save): the manifest's copy is used instead.
+    }
+  }
+  return undefined;
+}
+
+async function readDataset(file: string): Promise<DatasetEntry[]> {
+  const parsed = JSON.parse(await readText(file, 'the dataset manifest')) as unknown;
+  if (!Array.isArray(parsed)) throw new Error(`${file} should hold a JSON array of images.`);
+  return parsed.map((e: Partial<DatasetEntry>, i) => {
+    if (typeof e.file !== 'string') throw new Error(`${file}: entry ${i + 1} has no "file".`);
+    return { file: e.file, licence: e.licence ?? 'unknown', source: e.source, debianPackage: e.debianPackage };
+  });
+}
+
+async function readText(file: string, what: string): Promise<string> {
+  try {
+    return await fs.readFile(file, 'utf8');
+  } catch {
+    throw new Error(`Cannot read ${what}: ${file} is missing.`);
+  }
+}

@@ -1,0 +1,142 @@
+/**
+ * The model card: written into the package with the figures it was given (steps and training time from
+ * the run, licence counts and attribution from the dataset manifest, the evaluation table, the known
+ * limits), the loss plot beside it, and the `peerstyle model card` command that wraps it.
+ */
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+import sharp from 'sharp';
+
+import { modelCommand } from '../../functions/cli/commands/model';
+import { LOSS_PLOT_FILE, MODEL_CARD_FILE, writeModelCard } from '../../functions/modelcard';
+import { formatDuration } from '../../functions/modelcard/model-card';
+import { cardFixture } from './fixtures';
+
+let fx: Awaited<ReturnType<typeof cardFixture>>;
+beforeEach(async () => {
+  fx = await cardFixture();
+});
+afterEach(() => rmSync(fx.root, { recursive: true, force: true }));
+
+const evalDoc = {
+  pairs: 12,
+  metrics: [
+    { key: 'ssimLuma', label: 'SSIM luma', description: '' },
+    { key: 'gramDistance', label: 'Gram distance', description: '' },
+  ],
+  summary: {
+    tspr: { ssimLuma: { mean: 0.4321, std: 0.0567 }, gramDistance: { mean: 0.1234, std: 0.0111 } },
+    reinhard: { ssimLuma: { mean: 0.8765, std: 0.0222 }, gramDistance: { mean: 0.3456, std: 0.0333 } },
+  },
+};
+
+test('the card holds the data, training, plot, evaluation and limits it was given', async () => {
+  const evalJson = path.join(fx.root, 'eval.json');
+  writeFileSync(evalJson, JSON.stringify(evalDoc));
+  const result = await writeModelCard({
+    packageDir: fx.packageDir,
+    runDir: fx.runDir,
+    evalJson,
+    datasetManifest: fx.dataset,
+    knownLimits: ['Faces lose detail above 1024 px.', 'Trained on 5 images only.'],
+  });
+  expect(result.cardPath).toBe(path.join(fx.packageDir, MODEL_CARD_FILE));
+  const card = readFileSync(result.cardPath, 'utf8');
+  expect(card).toBe(result.markdown);
+  expect(card).toContain('# Model card: card-test 1.2.3');
+  // Licences counted per licence, most common first, with every image attributed.
+  expect(card).toContain('5 images (2 in content/, 3 in style/)');
+  expect(card).toMatch(/\| CC0-1\.0 \| 3 \|\n\| CC-BY-SA-4\.0 \| 1 \|\n\| public domain \| 1 \|/);
+  for (const f of ['a', 'b', 'c', 'd', 'e']) expect(card).toContain(`/usr/share/${f}.png`);
+  expect(card).toContain('`style/e.jpg` from /usr/share/e.png (Debian package pkg-d)');
+  // Steps and time come from the run's weights.json (400, 5400 s), not the manifest's copy (111, 222 s).
+  expect(card).toContain('- Steps: 400');
+  expect(card).toContain('- Training time: 1 h 30 min');
+  expect(card).not.toContain('Steps: 111');
+  // The metrics after deduplication: 20 steps, 20..400; the wall span from the `at` stamps is 380 s.
+  expect(card).toContain('- Logged steps: 20 (steps 20 to 400, one record per step)');
+  expect(card).toContain('- Wall time between the first and last log: 6 min 20 s');
+  // Final losses are the resumed run's (×10): 20·e^-2 + 0.01 = 2.717.
+  expect(card).toMatch(/\| loss_idt \| [\d.]+ \| 2\.717 \|/);
+  expect(card).toContain(`![Training losses, log scale](${LOSS_PLOT_FILE})`);
+  expect(card).toContain('Mean ± standard deviation over 12 content × style pairs.');
+  expect(card).toContain('| method | SSIM luma | Gram distance |');
+  expect(card).toContain('| tspr | 0.4321 ± 0.0567 | 0.1234 ± 0.0111 |');
+  expect(card).toContain('| reinhard | 0.8765 ± 0.0222 | 0.3456 ± 0.0333 |');
+  expect(card).toContain('- Faces lose detail above 1024 px.\n- Trained on 5 images only.');
+
+  const meta = await sharp(result.plotPath).metadata();
+  expect(result.plotPath).toBe(path.join(fx.packageDir, LOSS_PLOT_FILE));
+  expect([meta.format, meta.width, meta.height]).toEqual(['png', 960, 540]);
+});
+
+test('without an evaluation or limits the card says so instead of inventing figures', async () => {
+  const { markdown } = await writeModelCard({
+    packageDir: fx.packageDir,
+    runDir: fx.runDir,
+    datasetManifest: fx.dataset,
+  });
+  expect(markdown).toContain('Not measured. Run `peerstyle eval`');
+  expect(markdown).toContain('_None recorded yet.');
+  expect(markdown).not.toContain('| method |');
+});
+
+test('the manifest’s training figures are used when the run kept no weights.json', async () => {
+  rmSync(path.join(fx.runDir, 'model'), { recursive: true });
+  const { markdown } = await writeModelCard({
+    packageDir: fx.packageDir,
+    runDir: fx.runDir,
+    datasetManifest: fx.dataset,
+  });
+  expect(markdown).toContain('- Steps: 111');
+  expect(markdown).toContain('- Training time: 3 min 42 s');
+});
+
+test('an evaluation in another shape still reaches the card, one figure per row', async () => {
+  const evalJson = path.join(fx.root, 'other.json');
+  writeFileSync(evalJson, JSON.stringify({ fid: 41.25, lpips: { mean: 0.5125 }, note: 'text is skipped' }));
+  const { markdown } = await writeModelCard({
+    packageDir: fx.packageDir,
+    runDir: fx.runDir,
+    evalJson,
+    datasetManifest: fx.dataset,
+  });
+  expect(markdown).toContain('| fid | 41.25 |');
+  expect(markdown).toContain('| lpips.mean | 0.5125 |');
+  expect(markdown).not.toContain('text is skipped');
+});
+
+test('`peerstyle model card` writes both files and needs --run', async () => {
+  const evalJson = path.join(fx.root, 'eval.json');
+  writeFileSync(evalJson, JSON.stringify(evalDoc));
+  const write = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
+  try {
+    const code = await modelCommand([
+      'card',
+      fx.packageDir,
+      '--run',
+      fx.runDir,
+      '--eval',
+      evalJson,
+      '--dataset',
+      fx.dataset,
+      '--limit',
+      'Slow above 2048 px.',
+    ]);
+    expect(code).toBe(0);
+    await expect(modelCommand(['card', fx.packageDir])).rejects.toThrow(/--run <run-dir>/);
+  } finally {
+    write.mockRestore();
+  }
+  const card = readFileSync(path.join(fx.packageDir, MODEL_CARD_FILE), 'utf8');
+  expect(card).toContain('- Slow above 2048 px.');
+  expect(card).toContain('| tspr | 0.4321 ± 0.0567 |');
+  expect(existsSync(path.join(fx.packageDir, LOSS_PLOT_FILE))).toBe(true);
+});
+
+test('durations read as hours and minutes', () => {
+  expect(formatDuration(5400)).toBe('1 h 30 min');
+  expect(formatDuration(380)).toBe('6 min 20 s');
+  expect(formatDuration(42)).toBe('42 s');
+});
