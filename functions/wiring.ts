@@ -19,7 +19,7 @@ import {
   openSqliteDatabase,
   type SqliteDatabase,
 } from './adapters/local';
-import type { Clock, JobKind } from './core';
+import type { Clock, JobKind, JsonObject } from './core';
 import type { StylizeEngine } from './core/ports/stylize-engine';
 import type { TrainerLauncher } from './core/ports/trainer-launcher';
 import type { RuntimeConfig } from './config';
@@ -46,6 +46,8 @@ export interface RuntimeOverrides {
   trainerEnv?: NodeJS.ProcessEnv;
   /** @default the system clock */
   clock?: Clock;
+  /** How the bundled model presents itself in `models` (from its package manifest). */
+  builtInModel?: { name: string; createdAt: string; manifest: JsonObject };
 }
 
 /** Everything the local runtime is built from. */
@@ -101,7 +103,16 @@ export function createLocalRuntime(config: RuntimeConfig, overrides: RuntimeOver
     ...clock,
   });
   const styles = new SqliteStyleStore(db, clock);
-  const models = new SqliteModelRegistry(db, clock);
+  const models = new SqliteModelRegistry(db, {
+    ...clock,
+    ...(overrides.builtInModel
+      ? {
+          defaultName: overrides.builtInModel.name,
+          defaultCreatedAt: overrides.builtInModel.createdAt,
+          defaultManifest: overrides.builtInModel.manifest,
+        }
+      : {}),
+  });
   const apiKeys = new SqliteApiKeyStore(db, clock);
   const modelCache = new BlobModelCache(blobs, models, path.join(config.dataDir, 'model-cache'));
   const engine =

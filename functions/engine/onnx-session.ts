@@ -14,6 +14,7 @@
  * import in production), builds input arrays with onnxruntime's own `Float32Array`, and copies outputs
  * into the caller's realm. Loading happens on first use, so importing this file loads no native code.
  */
+import { availableParallelism } from 'node:os';
 import { runInThisContext } from 'node:vm';
 
 import type * as Ort from 'onnxruntime-node';
@@ -27,10 +28,20 @@ export interface FloatTensor {
 /** Options for {@link createSession}. */
 export interface SessionOptions {
   /**
-   * Threads one operator may use. Leave unset to let onnxruntime use every core; set it on shared
-   * machines and in Lambda, where the vCPU count is smaller than the host's.
+   * Threads one operator may use. Set it on shared machines and in Lambda, where the vCPU count is
+   * smaller than the host's. The default asks Node how many cores this process may use (which honours
+   * CPU affinity), rather than leaving the choice to onnxruntime, so that the figure is visible, logged
+   * and the same on every platform. @default os.availableParallelism()
    */
   intraOpThreads?: number;
+  /**
+   * Give memory back after every run instead of keeping it for the next one: no CPU memory arena (which
+   * otherwise holds the largest run's high-water mark for the session's lifetime) and no memory pattern
+   * (which preallocates one block for a whole run's intermediates, sized by the largest input seen).
+   * Meant for the large-image graphs, whose single runs are large and whose inputs vary in size; small
+   * repeated runs are faster with both kept. @default false
+   */
+  lowMemory?: boolean;
   /** Graph optimisation level. @default 'all' */
   optimization?: 'disabled' | 'basic' | 'extended' | 'all';
   /**
@@ -74,12 +85,17 @@ export async function createSession(model: Uint8Array | string, options: Session
   const sessionOptions: Ort.InferenceSession.SessionOptions = {
     executionProviders: ['cpu'],
     graphOptimizationLevel: options.optimization ?? 'all',
+    intraOpNumThreads: defaultIntraOpThreads(),
   };
   if (options.intraOpThreads !== undefined) {
     if (!Number.isInteger(options.intraOpThreads) || options.intraOpThreads < 1) {
       throw new OnnxSessionError(`intraOpThreads must be a whole number ≥ 1, got ${options.intraOpThreads}.`);
     }
     sessionOptions.intraOpNumThreads = options.intraOpThreads;
+  }
+  if (options.lowMemory) {
+    sessionOptions.enableCpuMemArena = false;
+    sessionOptions.enableMemPattern = false;
   }
   const requested = options.executionProvider ?? 'cpu';
   if (!(EXECUTION_PROVIDERS as readonly string[]).includes(requested)) {
@@ -130,16 +146,31 @@ async function load(
   }
 }
 
+/** The cores this process may use: the default for {@link SessionOptions.intraOpThreads}. */
+export function defaultIntraOpThreads(): number {
+  return Math.max(1, availableParallelism());
+}
+
 /**
- * Runs the model. Every graph input must be fed; every graph output is returned, copied into arrays
- * owned by the caller.
+ * Runs the model. Every graph input must be fed. The outputs named in `fetches` (every graph output when
+ * it is omitted) are returned, copied into arrays owned by the caller; onnxruntime then computes only
+ * the nodes those outputs need, so a pass that wants one output of a many-output graph neither pays for
+ * nor holds the others.
  *
- * @throws OnnxSessionError on a missing or unknown feed, a size mismatch, or a runtime failure
+ * @throws OnnxSessionError on a missing or unknown feed or fetch, a size mismatch, or a runtime failure
  */
 export async function run(
   session: OnnxSession,
   feeds: Readonly<Record<string, FloatTensor>>,
+  fetches?: readonly string[],
 ): Promise<Record<string, FloatTensor>> {
+  const wanted = fetches ?? session.outputNames;
+  const unknownFetches = wanted.filter((n) => !session.outputNames.includes(n));
+  if (unknownFetches.length > 0) {
+    throw new OnnxSessionError(
+      `Unknown outputs [${unknownFetches.join(', ')}]. Expected some of: ${session.outputNames.join(', ')}.`,
+    );
+  }
   const missing = session.inputNames.filter((n) => !(n in feeds));
   const unknown = Object.keys(feeds).filter((n) => !session.inputNames.includes(n));
   if (missing.length > 0 || unknown.length > 0) {
@@ -157,18 +188,25 @@ export async function run(
         `Feed "${name}" has dims [${dims.join(', ')}] (${size} values) but ${data.length} values.`,
       );
     }
-    const hostData = new HostFloat32Array(data.length);
-    hostData.set(data);
+    // Arrays already of onnxruntime's realm (always, outside a sandbox) are handed over as they are, views
+    // included: at 4096 px a latent is ~800 MB, and a copy per run would be as large.
+    let hostData: Float32Array;
+    if (data instanceof HostFloat32Array) {
+      hostData = data;
+    } else {
+      hostData = new HostFloat32Array(data.length);
+      hostData.set(data);
+    }
     ortFeeds[name] = new ort.Tensor('float32', hostData, [...dims]);
   }
   let results: Ort.InferenceSession.ReturnType;
   try {
-    results = await handleOf(session).run(ortFeeds);
+    results = await handleOf(session).run(ortFeeds, [...wanted]);
   } catch (error) {
     throw new OnnxSessionError(`onnxruntime failed to run the model: ${messageOf(error)}`);
   }
   const out: Record<string, FloatTensor> = {};
-  for (const name of session.outputNames) {
+  for (const name of wanted) {
     const tensor = results[name];
     if (tensor.type !== 'float32') throw new OnnxSessionError(`Output "${name}" is ${tensor.type}, expected float32.`);
     out[name] = { data: copyFloats(tensor.data as ArrayLike<number>), dims: [...tensor.dims] };

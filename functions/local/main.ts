@@ -14,6 +14,7 @@ import { createHash } from 'node:crypto';
 import { promises as fs, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { FsBlobStore } from '../adapters/local';
+import type { JsonObject } from '../core';
 import { loadConfig, type RuntimeConfig } from '../config';
 import { DEFAULT_LIMITS, type UseCaseLimits } from '../core/use-cases';
 import { createLocalRuntime, type LocalRuntime, type RuntimeOverrides } from '../wiring';
@@ -64,6 +65,32 @@ const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes)
  * files are left alone, so restarts are cheap; when anything changed, the workers' local copy of the
  * built-in package is dropped so the next job loads the new one.
  */
+/**
+ * The bundled package's name, date and a summary of its manifest, for the `models` query; undefined
+ * when the folder has no readable manifest (installBuiltInModel then reports the problem).
+ */
+async function describePackage(
+  modelDir: string,
+): Promise<{ name: string; createdAt: string; manifest: JsonObject } | undefined> {
+  try {
+    const manifest = JSON.parse(await fs.readFile(path.join(modelDir, 'manifest.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
+    const summary: JsonObject = {};
+    for (const key of ['name', 'version', 'preset', 'training', 'eval'] as const) {
+      if (manifest[key] !== undefined) summary[key] = manifest[key] as JsonObject[string];
+    }
+    return {
+      name: String(manifest.name ?? 'TSPR default'),
+      createdAt: String(manifest.createdAt ?? new Date(0).toISOString()),
+      manifest: summary,
+    };
+  } catch {
+    return undefined;
+  }
+}
+
 async function installBuiltInModel(runtime: LocalRuntime, modelDir: string): Promise<void> {
   const files = await fs.readdir(modelDir, { withFileTypes: true }).catch((error: unknown) => {
     throw new Error(
@@ -126,7 +153,9 @@ function signingSecretOf(config: RuntimeConfig): string {
 export async function startPlatform(options: PlatformOptions): Promise<Platform> {
   const { config } = options;
   const log = options.log ?? defaultLog;
-  const runtime = createLocalRuntime(config, { ...options.overrides });
+  const modelDir = options.modelDir === undefined ? BUNDLED_MODEL_DIR : options.modelDir;
+  const builtInModel = modelDir === null ? undefined : await describePackage(modelDir);
+  const runtime = createLocalRuntime(config, { ...(builtInModel ? { builtInModel } : {}), ...options.overrides });
   let server: ApiServer | undefined;
   let pool: WorkerPool | undefined;
   let watcher: DropFolderWatcher | null = null;
@@ -139,7 +168,6 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   };
 
   try {
-    const modelDir = options.modelDir === undefined ? BUNDLED_MODEL_DIR : options.modelDir;
     if (modelDir !== null) await installBuiltInModel(runtime, modelDir);
 
     const limits: UseCaseLimits = { ...DEFAULT_LIMITS, datasetFolders: await datasetFolders(config.datasetsDir) };

@@ -29,6 +29,10 @@ export interface SqliteModelRegistryOptions {
   defaultPackagePrefix?: string;
   /** Manifest summary of the bundled model. @default {} */
   defaultManifest?: JsonObject;
+  /** Display name of the bundled model. @default "TSPR default" */
+  defaultName?: string;
+  /** When the bundled model was made (ISO-8601). @default the Unix epoch */
+  defaultCreatedAt?: string;
 }
 
 interface ModelRow {
@@ -68,12 +72,12 @@ export class SqliteModelRegistry implements ModelRegistry {
     assertBlobPrefix(prefix);
     this.builtIn = {
       id: DEFAULT_MODEL_ID,
-      name: 'TSPR default',
+      name: options.defaultName ?? 'TSPR default',
       version: 1,
       owner: BUILTIN_OWNER,
       packagePrefix: prefix,
       manifest: options.defaultManifest ?? {},
-      createdAt: new Date(0).toISOString(),
+      createdAt: options.defaultCreatedAt ?? new Date(0).toISOString(),
     };
     db.exec(`
       CREATE TABLE IF NOT EXISTS models (
@@ -90,7 +94,12 @@ export class SqliteModelRegistry implements ModelRegistry {
     `);
   }
 
-  async register(model: { name: string; owner: string; packagePrefix: string; manifest: JsonObject }): Promise<ModelInfo> {
+  async register(model: {
+    name: string;
+    owner: string;
+    packagePrefix: string;
+    manifest: JsonObject;
+  }): Promise<ModelInfo> {
     if (model.name.trim().length === 0) throw new DomainError(ErrorCode.BAD_REQUEST, 'A model needs a non-empty name.');
     if (model.owner.length === 0 || model.owner === BUILTIN_OWNER) {
       throw new DomainError(ErrorCode.BAD_REQUEST, `A model owner must be non-empty and not "${BUILTIN_OWNER}".`);
@@ -116,7 +125,15 @@ export class SqliteModelRegistry implements ModelRegistry {
         .prepare(
           'INSERT INTO models (id, name, version, owner, package_prefix, manifest, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
         )
-        .run(info.id, info.name, info.version, info.owner, info.packagePrefix, JSON.stringify(info.manifest), info.createdAt);
+        .run(
+          info.id,
+          info.name,
+          info.version,
+          info.owner,
+          info.packagePrefix,
+          JSON.stringify(info.manifest),
+          info.createdAt,
+        );
       return info;
     });
   }
@@ -124,8 +141,7 @@ export class SqliteModelRegistry implements ModelRegistry {
   async get(id: string, owner: string): Promise<ModelInfo | null> {
     if (id === DEFAULT_MODEL_ID) return this.builtIn;
     const row = this.db.prepare('SELECT * FROM models WHERE id = ? AND owner = ?').get(id, owner) as
-      | ModelRow
-      | undefined;
+      ModelRow | undefined;
     return row === undefined ? null : toModel(row);
   }
 

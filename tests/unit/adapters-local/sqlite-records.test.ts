@@ -82,4 +82,13 @@ describe('SqliteModelRegistry', () => {
       ErrorCode.BAD_REQUEST,
     );
   });
+
+  test('the built-in model presents the name and date of the bundled package', async () => {
+    const models = new SqliteModelRegistry(db, {
+      defaultName: 'peerstyle-small-sample',
+      defaultCreatedAt: '2026-11-27T14:14:41.008Z',
+    });
+    const builtIn = await models.get(DEFAULT_MODEL_ID, 'anyone');
+    expect([builtIn?.name, builtIn?.createdAt]).toEqual(['peerstyle-small-sample', '2026-11-27T14:14:41.008Z']);
+  });
 });
