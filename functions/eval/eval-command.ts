@@ -12,6 +12,7 @@ import { EvalInputError, listImages } from './list-images';
 import { formatMarkdown } from './report';
 import { runEval } from './run-eval';
 import { writeReport } from './write-report';
+import { recordEval } from '../../trainer/export/package';
 
 /** The bundled model, used when --model is not given. */
 const DEFAULT_MODEL_DIR = path.join(__dirname, '..', '..', 'models', 'default');
@@ -24,6 +25,7 @@ const FLAGS: Record<string, FlagSpec> = {
   limit: { type: 'string', description: 'evaluate at most N pairs, a seeded random subset (default: all)' },
   seed: { type: 'string', description: 'seed of the pair subset (default 1)' },
   threads: { type: 'string', description: 'threads per onnxruntime operator (default: all cores)' },
+  record: { type: 'boolean', description: "write the figures into the model package's manifest" },
   help: { type: 'boolean', description: 'show this help' },
 };
 
@@ -77,6 +79,17 @@ export async function evalCommand(argv: string[]): Promise<number> {
         process.stderr.write(`[${i + 1}/${total}] ${path.basename(c)} × ${path.basename(s)}\n`),
     });
     const files = await writeReport(path.resolve(flags.out as string), result, modelDir);
+    if (flags.record) {
+      await recordEval(modelDir, {
+        pairs: result.pairs.length,
+        contents: result.contents,
+        styles: result.styles,
+        maxSide: result.maxSide,
+        seed: result.seed,
+        summary: result.summary,
+        measuredAt: new Date().toISOString(),
+      });
+    }
     process.stdout.write(
       `${formatMarkdown(result, modelDir)}\nWrote ${files.markdown}, ${files.json} and ${files.contactSheet}.\n`,
     );

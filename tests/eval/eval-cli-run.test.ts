@@ -47,6 +47,7 @@ it('stylises every pair with the model, prints the table and writes eval.md, eva
     modelDir,
     '--threads',
     '1',
+    '--record',
   ]);
   expect(r.stderr).toMatch(/\[2\/2\] photo-5\.png × painting-3\.jpg/);
   expect(r.code).toBe(0);
@@ -61,4 +62,12 @@ it('stylises every pair with the model, prints the table and writes eval.md, eva
   expect(await fs.readFile(path.join(out, 'eval.md'), 'utf8')).toContain('| peerstyle |');
   const meta = await sharp(path.join(out, 'contact-sheet.png')).metadata();
   expect({ width: meta.width, height: meta.height }).toEqual(contactSheetSize(2));
+
+  // --record put the same figures into the package's manifest, and the package still checks out.
+  const manifest = JSON.parse(await fs.readFile(path.join(modelDir, 'manifest.json'), 'utf8'));
+  expect(manifest.eval.summary).toEqual(json.summary);
+  expect(manifest.eval.pairs).toBe(2);
+  const inspect = await runCli(['model', 'inspect', modelDir]);
+  expect(inspect.code).toBe(0);
+  expect(inspect.stdout).toMatch(/check\s+ok/);
 });

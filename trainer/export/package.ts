@@ -175,3 +175,17 @@ export async function verifyPackageFiles(dir: string, manifest: ModelManifest): 
   }
   return contents;
 }
+
+/**
+ * Writes quality figures (from `peerstyle eval`) into a package's manifest. The manifest lists the
+ * other files' hashes, not its own, so the package stays valid; it is rewritten through a temporary
+ * file and a rename so that a crash never leaves half a manifest.
+ */
+export async function recordEval(dir: string, figures: Record<string, unknown>): Promise<void> {
+  const manifest = await readManifest(dir);
+  const updated = { ...manifest, eval: figures };
+  const file = path.join(dir, MANIFEST_FILE);
+  const tmp = `${file}.tmp-${process.pid}`;
+  await fs.writeFile(tmp, `${JSON.stringify(updated, null, 2)}\n`);
+  await fs.rename(tmp, file);
+}
