@@ -1,0 +1,98 @@
+/**
+ * Stage-by-stage parity of an exported package with the TF.js model it came from, on real images: the
+ * encoder's latent, the TPFR rows and the decoded image, TF.js (cpu backend, the reference forward pass
+ * of trainer/model.ts) against onnxruntime on the same weights. `peerstyle export --verify` runs it on
+ * the trained checkpoint, so parity is checked for the weights that ship, not only for random ones.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import path from 'node:path';
+import type { ModelConfig } from '../../../trainer/config';
+import { decodeImage } from '../../../trainer/data/decode-image';
+import { DECODER_IO, ENCODER_IO, GRAPH_FILES, TPFR_IO } from '../../../trainer/export/package';
+import { tpfr } from '../../../trainer/layers/tpfr';
+import { decode } from '../../../trainer/networks/decoder';
+import { encode } from '../../../trainer/networks/encoder';
+import type { ParamStore } from '../../../trainer/nn/params';
+import { closeSession, createSession, run, type FloatTensor } from '../../engine/onnx-session';
+
+/** Largest absolute difference per stage. */
+export interface ParityReport {
+  encoder: number;
+  tpfr: number;
+  decoder: number;
+}
+
+function toNchw(t: tf.Tensor4D): FloatTensor {
+  return tf.tidy(() => {
+    const [b, h, w, c] = t.shape;
+    return { data: Float32Array.from(tf.transpose(t, [0, 3, 1, 2]).dataSync() as Float32Array), dims: [b, c, h, w] };
+  });
+}
+
+function toRows(t: tf.Tensor4D): FloatTensor {
+  const [b, h, w, c] = t.shape;
+  return { data: Float32Array.from(t.dataSync() as Float32Array), dims: [b * h * w, c] };
+}
+
+function maxAbsDiff(a: Float32Array, b: Float32Array): number {
+  if (a.length !== b.length) throw new Error(`Parity check: ${a.length} values against ${b.length}.`);
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]));
+  return worst;
+}
+
+/** An image as NHWC in [-1, 1], resized to `side`×`side`. */
+async function loadImage(file: string, side: number): Promise<tf.Tensor4D> {
+  const { data, width, height } = await decodeImage(file);
+  return tf.tidy(() => {
+    const img = tf.tensor3d(Float32Array.from(data), [height, width, 3]);
+    const resized = tf.image.resizeBilinear(img, [side, side], true);
+    return tf.expandDims(tf.sub(tf.div(resized, 127.5), 1), 0) as tf.Tensor4D;
+  });
+}
+
+/**
+ * Runs both implementations on a content and a style image (resized to `side` px, a multiple of 4) and
+ * returns the largest difference at each stage; the caller holds the TF.js backend (cpu for exactness).
+ */
+export async function checkParity(
+  packageDir: string,
+  store: ParamStore,
+  cfg: ModelConfig,
+  contentFile: string,
+  styleFile: string,
+  side = 64,
+): Promise<ParityReport> {
+  const sessions = {
+    encoder: await createSession(path.join(packageDir, GRAPH_FILES.encoder), { intraOpThreads: 1 }),
+    tpfr: await createSession(path.join(packageDir, GRAPH_FILES.tpfr), { intraOpThreads: 1 }),
+    decoder: await createSession(path.join(packageDir, GRAPH_FILES.decoder), { intraOpThreads: 1 }),
+  };
+  const x = await loadImage(contentFile, side);
+  const s = await loadImage(styleFile, side);
+  try {
+    const zc = encode(store, cfg, x);
+    const zs = encode(store, cfg, s);
+    const encoded = await run(sessions.encoder, { [ENCODER_IO.image]: toNchw(x) });
+    const encoder = maxAbsDiff(encoded[ENCODER_IO.latent].data, toNchw(zc.latent).data);
+
+    const { output } = tpfr(store, cfg, zc.latent, zs.latent, { training: false });
+    const peers = toRows(zs.latent);
+    const rows = await run(sessions.tpfr, {
+      [TPFR_IO.content]: toRows(zc.latent),
+      [TPFR_IO.peers]: peers,
+      [TPFR_IO.peerLogWeight]: { data: new Float32Array(peers.dims[0]), dims: [peers.dims[0]] },
+    });
+    const tpfrDiff = maxAbsDiff(rows[TPFR_IO.output].data, output.dataSync() as Float32Array);
+
+    // The decoder is fed the TF.js rows, so its figure measures the decoder alone.
+    const image = decode(store, cfg, 'dec', output);
+    const decoded = await run(sessions.decoder, { [DECODER_IO.latent]: toNchw(output) });
+    const decoder = maxAbsDiff(decoded[DECODER_IO.image].data, toNchw(image).data);
+    tf.dispose([zc.latent, zc.middle, zs.latent, zs.middle, output, image]);
+    return { encoder, tpfr: tpfrDiff, decoder };
+  } finally {
+    tf.dispose([x, s]);
+    for (const session of Object.values(sessions)) await closeSession(session);
+  }
+}
