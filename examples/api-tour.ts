@@ -27,6 +27,8 @@ function show(title: string, body: unknown, response: unknown): void {
   console.log(`\n\`\`\`json\n${JSON.stringify(response, null, 2)}\n\`\`\`\n`);
 }
 
+// The tour reads fields of the responses it just asked for; their shapes follow from each query.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 async function gql(title: string, query: string, variables?: Record<string, unknown>): Promise<any> {
   const body = { query, ...(variables ? { variables } : {}) };
   const res = await fetch(url, {

@@ -89,7 +89,7 @@ export interface DynamoEmulator {
 
 /** Starts dynalite in memory, in-process. */
 export async function startDynamo(): Promise<DynamoEmulator> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+   
   const dynalite = require('dynalite') as (options: Record<string, number>) => Server;
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   const port = await listen(server);
@@ -143,7 +143,7 @@ export interface SqsEmulator {
 
 /** Starts local-aws-sqs in-process. */
 export async function startSqs(): Promise<SqsEmulator> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+   
   const { createSqsServer } = require('local-aws-sqs') as {
     createSqsServer: (options: { port: number; hostname: string }) => Promise<Server>;
   };
