@@ -14,7 +14,8 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 
-import { DECODER_IO, ENCODER_IO, TILED_IO, TPFR_IO } from '../../trainer/export/package';
+import { latentChannels } from '../../trainer/config';
+import { DECODER_IO, ENCODER_IO, TPFR_IO } from '../../trainer/export/package';
 import { EngineError } from './engine-error';
 import {
   DEFAULT_LIMITS,
@@ -28,14 +29,17 @@ import {
   type RgbImage,
 } from './image-io';
 import { closeModelPackage, loadModelPackage, type ModelManifest, type ModelPackage } from './model-package';
-import { run, type ExecutionProvider, type FloatTensor } from './onnx-session';
-import { runTiled } from './tiled-runner';
+import { defaultIntraOpThreads, run, type ExecutionProvider, type FloatTensor } from './onnx-session';
+import { applyGlobalStyle, runTiled } from './tiled-runner';
 
 /** Options for {@link createEngine}. */
 export interface EngineOptions {
   /** A model package folder (see `peerstyle export`). */
   modelDir: string;
-  /** Threads per onnxruntime operator; unset lets onnxruntime use every core. */
+  /**
+   * Threads per onnxruntime operator. Lower it where several engines share a machine, or in Lambda,
+   * whose vCPU count is below the host's. @default os.availableParallelism() (every core this process may use)
+   */
   intraOpThreads?: number;
   /** 'cuda' is tried first and falls back to the CPU with a notice. @default 'cpu' */
   executionProvider?: ExecutionProvider;
@@ -116,11 +120,12 @@ const packages = new Map<string, { pkg: Promise<ModelPackage>; users: number }>(
 
 /** Opens (or reuses) the package's sessions and returns an engine over them. */
 export async function createEngine(options: EngineOptions): Promise<Engine> {
-  const key = `${path.resolve(options.modelDir)}|${options.intraOpThreads ?? 'all'}|${options.executionProvider ?? 'cpu'}`;
+  const threads = options.intraOpThreads ?? defaultIntraOpThreads();
+  const key = `${path.resolve(options.modelDir)}|${threads}|${options.executionProvider ?? 'cpu'}`;
   let entry = packages.get(key);
   if (!entry) {
     const pending = loadModelPackage(options.modelDir, {
-      intraOpThreads: options.intraOpThreads,
+      intraOpThreads: threads,
       executionProvider: options.executionProvider,
     });
     entry = { pkg: pending, users: 0 };
@@ -361,7 +366,7 @@ async function encodeLatent(pkg: ModelPackage, image: RgbImage, tiling: Tiling |
       norms: encoderNorms,
       check: tiling.check,
     });
-    return (await run(pkg.tiled.global, { [TILED_IO.input]: raw }))[ENCODER_IO.latent];
+    return applyGlobalStyle(pkg.tiled.global, raw, latentChannels(pkg.manifest.config));
   }
   return (await run(pkg.sessions.encoder, { [ENCODER_IO.image]: input }))[ENCODER_IO.latent];
 }

@@ -44,7 +44,10 @@ export async function loadModelPackage(dir: string, options: SessionOptions = {}
   try {
     for (const [graph, file] of Object.entries(graphs) as [GraphName | TiledGraphName, string][]) {
       try {
-        sessions[graph] = await createSession(contents[file], options);
+        // The tiled graphs serve only large images, one large run at a time: their sessions return memory
+        // after each run rather than keep a 4096 px run's high-water mark for the life of the process.
+        const large = graph in TILED_GRAPH_FILES;
+        sessions[graph] = await createSession(contents[file], large ? { ...options, lowMemory: true } : options);
       } catch (err) {
         if (!(err instanceof OnnxSessionError)) throw err;
         throw new ModelPackageError(`${path.join(root, file)} does not load: ${err.message}`);

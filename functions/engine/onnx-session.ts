@@ -190,10 +190,8 @@ export async function run(
     }
     // Arrays already of onnxruntime's realm (always, outside a sandbox) are handed over as they are, views
     // included: at 4096 px a latent is ~800 MB, and a copy per run would be as large.
-    let hostData: Float32Array;
-    if (data instanceof HostFloat32Array) {
-      hostData = data;
-    } else {
+    let hostData: Float32Array = data;
+    if (!((data as unknown) instanceof HostFloat32Array)) {
       hostData = new HostFloat32Array(data.length);
       hostData.set(data);
     }

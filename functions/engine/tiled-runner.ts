@@ -7,8 +7,13 @@
  * pass p feeds the finished statistics of norms 0..p−1 (placeholders for the rest, whose outputs pass p
  * ignores) and accumulates per-channel sums and sums of squares of `norm{p}.pre` over each tile's
  * interior, in float64. A final pass writes each tile's interior of the output. Tiles overlap by a halo
- * of at least the network's receptive radius, so interiors match an untiled run.
+ * of at least the network's receptive radius, so interiors match an untiled run. Each pass fetches only
+ * the one output it reads, so onnxruntime runs the graph only as far as that norm's input and holds no
+ * later activations.
+ *
+ * The global-style graph then turns the raw latent into the latent ({@link applyGlobalStyle}).
  */
+import { ENCODER_IO } from '../../trainer/export/package';
 import { run, type FloatTensor, type OnnxSession } from './onnx-session';
 
 /** How to cut the input. */
@@ -69,7 +74,8 @@ export async function runTiled(session: OnnxSession, input: FloatTensor, opts: T
     let count = 0;
     for (const { interior, crop } of tiles) {
       opts.check?.();
-      const pre = (await run(session, feedsFor(crop)))[`norm${p}.pre`];
+      const name = `norm${p}.pre`;
+      const pre = (await run(session, feedsFor(crop), [name]))[name];
       const inside = scaleRect(interior, crop, pre.dims[2] / (crop.y1 - crop.y0));
       const [, , h, w] = pre.dims;
       for (let c = 0; c < channels; c++) {
@@ -98,7 +104,7 @@ export async function runTiled(session: OnnxSession, input: FloatTensor, opts: T
   let output: FloatTensor | undefined;
   for (const { interior, crop } of tiles) {
     opts.check?.();
-    const out = (await run(session, feedsFor(crop))).output;
+    const out = (await run(session, feedsFor(crop), ['output'])).output;
     const ratio = out.dims[2] / (crop.y1 - crop.y0);
     const [, channels, h, w] = out.dims;
     output ??= {
@@ -118,6 +124,43 @@ export async function runTiled(session: OnnxSession, input: FloatTensor, opts: T
   }
   if (!output) throw new Error('Cannot run a tiled graph on an empty image.');
   return output;
+}
+
+/** Channel layout of a latent: content, then global style, then local style. */
+export interface LatentLayout {
+  content: number;
+  globalStyle: number;
+  total: number;
+}
+
+/**
+ * Raw latent [1, C, h, w] → latent: the global-style channels replaced, at every position, by the
+ * vector the global-style graph computes from them. Done in place on `raw`, which is returned.
+ *
+ * The graph takes only the global-style channels and returns only the vector, so at 4096 px it sees a
+ * third of the ~800 MB latent (a view, not a copy) and returns 4·ngf numbers; the broadcast is written
+ * here. Packages exported before that form have a graph from the whole raw latent to the whole latent;
+ * those still run, whole, at the old cost.
+ */
+export async function applyGlobalStyle(
+  session: OnnxSession,
+  raw: FloatTensor,
+  layout: LatentLayout,
+): Promise<FloatTensor> {
+  const [batch, channels, h, w] = raw.dims;
+  if (batch !== 1 || channels !== layout.total) {
+    throw new Error(`Expected a raw latent [1, ${layout.total}, h, w], got [${raw.dims.join(', ')}].`);
+  }
+  if (session.outputNames.includes(ENCODER_IO.latent)) {
+    return (await run(session, { [session.inputNames[0]]: raw }))[ENCODER_IO.latent];
+  }
+  const plane = h * w;
+  const from = layout.content * plane;
+  const to = from + layout.globalStyle * plane;
+  const zGlobal: FloatTensor = { data: raw.data.subarray(from, to), dims: [1, layout.globalStyle, h, w] };
+  const vector = (await run(session, { [session.inputNames[0]]: zGlobal }))[session.outputNames[0]]; // [1, G, 1, 1]
+  for (let c = 0; c < layout.globalStyle; c++) raw.data.fill(vector.data[c], from + c * plane, from + (c + 1) * plane);
+  return raw;
 }
 
 /** The interior relative to the crop, at a layer whose pixels are `ratio` per input pixel. */

@@ -1,21 +1,31 @@
 /**
  * The tiled runner against whole-image graphs: the tiled encoder (then the global-style graph) and the
  * tiled decoder reproduce the untiled latent and image, and a halo narrower than the receptive field
- * would not, which shows the comparison can fail.
+ * would not, which shows the comparison can fail. Packages whose global-style graph is the older
+ * latent-to-latent form give the same latent, and a run that fetches one output returns just that one.
  */
 import { rmSync } from 'node:fs';
 
 import { closeModelPackage, loadModelPackage, type ModelPackage } from '../../functions/engine';
-import { run, type FloatTensor } from '../../functions/engine/onnx-session';
-import { runTiled } from '../../functions/engine/tiled-runner';
+import { closeSession, createSession, run, type FloatTensor } from '../../functions/engine/onnx-session';
+import { applyGlobalStyle, runTiled } from '../../functions/engine/tiled-runner';
+import { latentChannels, type ModelConfig } from '../../trainer/config';
+import { attr, DEFAULT_OPSET, GraphBuilder } from '../../trainer/export/graph-builder';
+import { emitLayers } from '../../trainer/export/layers-to-onnx';
+import { globalStyleLayers } from '../../trainer/networks/global-style';
+import type { NamedArray } from '../../trainer/nn/params';
 import { randomArray, maxAbsDiff } from '../export/helpers';
 import { exportTinyPackage } from './tiny-package';
 
 let dir: string;
 let pkg: ModelPackage;
+let params: Record<string, NamedArray>;
+let cfg: ModelConfig;
 
 beforeAll(async () => {
   const exported = await exportTinyPackage(13);
+  params = exported.store.toNamedArrays();
+  cfg = exported.cfg;
   exported.store.dispose();
   dir = exported.dir;
   pkg = await loadModelPackage(dir, { intraOpThreads: 1 });
@@ -25,6 +35,26 @@ afterAll(async () => {
   await closeModelPackage(pkg);
   rmSync(dir, { recursive: true, force: true });
 });
+
+/**
+ * The global-style graph as packages exported before the vector-only form hold it: the whole raw latent
+ * in, split, the vector broadcast and concatenated back, the whole latent out.
+ */
+function latentToLatentGlobal(): Uint8Array {
+  const { content, globalStyle, total } = latentChannels(cfg);
+  const g = new GraphBuilder('peerstyle-global-style');
+  const raw = g.input('input', ['batch', total, 'h', 'w']);
+  const [zContent, zGlobal, zLocal] = g.node(
+    'Split',
+    [raw, g.int64Initializer('latent.split', [3], [content, globalStyle, total - content - globalStyle])],
+    { axis: attr.int(1) },
+    { hint: 'latent', outputs: 3 },
+  );
+  const vector = emitLayers(g, params, globalStyleLayers(cfg), zGlobal, globalStyle).output;
+  const broadcast = g.op('Expand', [vector, g.op('Shape', [zGlobal])], {}, 'global.broadcast');
+  g.output(g.op('Concat', [zContent, broadcast, zLocal], { axis: attr.int(1) }), ['batch', total, 'h', 'w'], 'latent');
+  return g.toBytes({ opset: DEFAULT_OPSET });
+}
 
 function image(height: number, width: number, seed: number): FloatTensor {
   const a = randomArray([1, 3, height, width], seed, 0.5);
@@ -50,7 +80,8 @@ test('the tiled encoder and decoder match the whole-image graphs', async () => {
     align: 4,
     norms: encoderNorms,
   });
-  const latent = (await run(pkg.tiled!.global, { input: raw })).latent;
+  const layout = latentChannels(pkg.manifest.config);
+  const latent = await applyGlobalStyle(pkg.tiled!.global, raw, layout);
   expect(latent.dims).toEqual(whole.dims);
   expect(maxAbsDiff(latent.data, whole.data)).toBeLessThan(1e-4);
 
@@ -65,5 +96,42 @@ test('the tiled encoder and decoder match the whole-image graphs', async () => {
   expect(maxAbsDiff(decodedTiled.data, decodedWhole.data)).toBeLessThan(1e-4);
 
   const narrow = await runTiled(pkg.tiled!.encoderTiled, x, { tile: 24, halo: 4, align: 4, norms: encoderNorms });
-  expect(maxAbsDiff((await run(pkg.tiled!.global, { input: narrow })).latent.data, whole.data)).toBeGreaterThan(1e-3);
+  expect(maxAbsDiff((await applyGlobalStyle(pkg.tiled!.global, narrow, layout)).data, whole.data)).toBeGreaterThan(
+    1e-3,
+  );
+});
+
+test('a package with the older latent-to-latent global-style graph gives the same latent', async () => {
+  const x = image(40, 32, 5);
+  const whole = (await run(pkg.sessions.encoder, { image: x })).latent;
+  const { encoderHalo, encoderNorms } = pkg.manifest.tiling!;
+  const raw = await runTiled(pkg.tiled!.encoderTiled, x, {
+    tile: 16,
+    halo: encoderHalo,
+    align: 4,
+    norms: encoderNorms,
+  });
+  const legacy = await createSession(latentToLatentGlobal(), { intraOpThreads: 1 });
+  try {
+    const latent = await applyGlobalStyle(legacy, raw, latentChannels(cfg));
+    expect(latent.dims).toEqual(whole.dims);
+    expect(maxAbsDiff(latent.data, whole.data)).toBeLessThan(1e-4);
+  } finally {
+    await closeSession(legacy);
+  }
+});
+
+test('run() returns only the outputs it is asked for and names the valid ones for an unknown one', async () => {
+  const feeds: Record<string, FloatTensor> = { input: image(16, 16, 7) };
+  pkg.manifest.tiling!.encoderNorms.forEach((c, i) => {
+    feeds[`norm${i}.mean`] = { data: new Float32Array(c), dims: [1, c, 1, 1] };
+    feeds[`norm${i}.var`] = { data: new Float32Array(c).fill(1), dims: [1, c, 1, 1] };
+  });
+  const all = await run(pkg.tiled!.encoderTiled, feeds);
+  const one = await run(pkg.tiled!.encoderTiled, feeds, ['norm1.pre']);
+  expect(Object.keys(one)).toEqual(['norm1.pre']);
+  expect(maxAbsDiff(one['norm1.pre'].data, all['norm1.pre'].data)).toBe(0);
+  await expect(run(pkg.tiled!.encoderTiled, feeds, ['norm9.pre'])).rejects.toThrow(
+    /Unknown outputs \[norm9.pre\].*norm0.pre/,
+  );
 });

@@ -12,16 +12,19 @@
  *
  * Tiles overlap by a halo at least as wide as the network's receptive radius ({@link receptiveRadius}),
  * so a tile's interior is computed exactly as on the whole image. The global-style net runs on the
- * whole latent (a quarter of the resolution in each direction, so it fits), as its own graph.
+ * whole latent's global-style channels (a quarter of the resolution in each direction, so they fit), as
+ * its own graph that returns only the style vector: the engine writes the vector over those channels in
+ * place, so onnxruntime never holds a copy of the whole latent, nor the split, broadcast and
+ * concatenated copies a latent-to-latent graph would make (~3 GB at 4096 px).
  */
 import { latentChannels, type ModelConfig } from '../config';
 import type { Layer } from '../nn/spec';
 import { decoderLayers } from '../networks/decoder';
 import { encoderBodyLayers, encoderStemLayers } from '../networks/encoder';
 import { globalStyleLayers } from '../networks/global-style';
-import { attr, DEFAULT_OPSET, GraphBuilder } from './graph-builder';
+import { DEFAULT_OPSET, GraphBuilder } from './graph-builder';
 import { emitLayers, type ParamSource } from './layers-to-onnx';
-import { ENCODER_IO, TILED_IO } from './package';
+import { TILED_IO } from './package';
 
 /** The tiled graphs of a package and the halo each needs, in its input's pixels. */
 export interface TiledGraphs {
@@ -96,21 +99,19 @@ function tiledNetwork(
   return { bytes: g.toBytes({ opset: DEFAULT_OPSET }), norms: result.statistics.map((st) => st.channels) };
 }
 
-/** Raw latent [B, 12ngf, h, w] → latent with the global-style vector broadcast into [4ngf, 8ngf). */
+/** Name of the global-style graph's output, the style vector [B, 4ngf, 1, 1]. */
+export const GLOBAL_VECTOR_OUTPUT = 'global_style';
+
+/**
+ * The raw latent's global-style channels [B, 4ngf, h, w] (channels [4ngf, 8ngf) of the raw latent) →
+ * the global-style vector [B, 4ngf, 1, 1], which replaces those channels at every position.
+ */
 function globalToOnnx(params: ParamSource, cfg: ModelConfig): Uint8Array {
-  const { content, globalStyle, total } = latentChannels(cfg);
+  const { globalStyle } = latentChannels(cfg);
   const g = new GraphBuilder('peerstyle-global-style');
-  const raw = g.input(TILED_IO.input, ['batch', total, 'latent_height', 'latent_width']);
-  const [zContent, zGlobal, zLocal] = g.node(
-    'Split',
-    [raw, g.int64Initializer('latent.split', [3], [content, globalStyle, total - content - globalStyle])],
-    { axis: attr.int(1) },
-    { hint: 'latent', outputs: 3 },
-  ); // [B, 4ngf, h, w] each
+  const zGlobal = g.input(TILED_IO.input, ['batch', globalStyle, 'latent_height', 'latent_width']); // [B, 4ngf, h, w]
   const vector = emitLayers(g, params, globalStyleLayers(cfg), zGlobal, globalStyle).output; // [B, 4ngf, 1, 1]
-  const broadcast = g.op('Expand', [vector, g.op('Shape', [zGlobal])], {}, 'global.broadcast'); // [B, 4ngf, h, w]
-  const latent = g.op('Concat', [zContent, broadcast, zLocal], { axis: attr.int(1) }, 'latent.out');
-  g.output(latent, ['batch', total, 'latent_height', 'latent_width'], ENCODER_IO.latent);
+  g.output(vector, ['batch', globalStyle, 1, 1], GLOBAL_VECTOR_OUTPUT);
   return g.toBytes({ opset: DEFAULT_OPSET });
 }
 
