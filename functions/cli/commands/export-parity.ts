@@ -6,7 +6,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import path from 'node:path';
-import type { ModelConfig } from '../../../trainer/config';
+import { latentChannels, type ModelConfig } from '../../../trainer/config';
+import { pairwiseSquaredDistances } from '../../../trainer/layers/knn-attention';
 import { decodeImage } from '../../../trainer/data/decode-image';
 import { DECODER_IO, ENCODER_IO, GRAPH_FILES, TPFR_IO } from '../../../trainer/export/package';
 import { tpfr } from '../../../trainer/layers/tpfr';
@@ -18,8 +19,28 @@ import { closeSession, createSession, run, type FloatTensor } from '../../engine
 /** Largest absolute difference per stage. */
 export interface ParityReport {
   encoder: number;
+  /** Over the content rows whose K nearest peers are unambiguous (see `ambiguousRows`). */
   tpfr: number;
   decoder: number;
+  /**
+   * Rows whose K-th and (K+1)-th nearest distances differ by less than the rounding error of the
+   * distance itself, in either stage: which peer is the K-th there depends on the order of floating-point
+   * additions, so two correct implementations may choose differently. They are counted, not compared.
+   */
+  ambiguousRows: number;
+  rows: number;
+}
+
+/**
+ * Rows of `dist` [N, M] whose K-th and (K+1)-th smallest values are closer than the rounding error of
+ * a squared distance computed as ‖x‖² − 2x·y + ‖y‖² in float32 (taken as 1e-6 of ‖x‖² + max ‖y‖²).
+ */
+function ambiguous(dist: tf.Tensor2D, rows: tf.Tensor2D, peers: tf.Tensor2D, k: number): boolean[] {
+  if (dist.shape[1] <= k) return new Array<boolean>(dist.shape[0]).fill(false);
+  const nearest = tf.tidy(() => tf.neg(tf.topk(tf.neg(dist), k + 1).values).arraySync() as number[][]);
+  const rowNorms = tf.tidy(() => tf.sum(tf.square(rows), 1).arraySync() as number[]);
+  const peerNorm = tf.tidy(() => tf.max(tf.sum(tf.square(peers), 1)).arraySync() as number);
+  return nearest.map((d, i) => d[k] - d[k - 1] <= 1e-6 * (rowNorms[i] + peerNorm));
 }
 
 function toNchw(t: tf.Tensor4D): FloatTensor {
@@ -83,14 +104,35 @@ export async function checkParity(
       [TPFR_IO.peers]: peers,
       [TPFR_IO.peerLogWeight]: { data: new Float32Array(peers.dims[0]), dims: [peers.dims[0]] },
     });
-    const tpfrDiff = maxAbsDiff(rows[TPFR_IO.output].data, output.dataSync() as Float32Array);
+    // Which rows have an ambiguous K-th neighbour, in stage 1 (content codes) or stage 2 (the new style
+    // code against the peers' style codes)?
+    const { content: cw, total } = latentChannels(cfg);
+    const flags = tf.tidy(() => {
+      const x = tf.reshape(zc.latent, [-1, total]) as tf.Tensor2D;
+      const y = tf.reshape(zs.latent, [-1, total]) as tf.Tensor2D;
+      const out = tf.reshape(output, [-1, total]) as tf.Tensor2D;
+      const xc = tf.slice(x, [0, 0], [-1, cw]) as tf.Tensor2D;
+      const yc = tf.slice(y, [0, 0], [-1, cw]) as tf.Tensor2D;
+      const sNew = tf.slice(out, [0, cw], [-1, total - cw]) as tf.Tensor2D;
+      const ys = tf.slice(y, [0, cw], [-1, total - cw]) as tf.Tensor2D;
+      const one = ambiguous(pairwiseSquaredDistances(xc, yc), xc, yc, cfg.knn);
+      const two = ambiguous(pairwiseSquaredDistances(sNew, ys), sNew, ys, cfg.knn);
+      return one.map((a, i) => a || two[i]);
+    });
+    const reference = output.dataSync() as Float32Array;
+    const got = rows[TPFR_IO.output].data;
+    let tpfrDiff = 0;
+    for (let r = 0; r < flags.length; r++) {
+      if (flags[r]) continue;
+      for (let c = r * total; c < (r + 1) * total; c++) tpfrDiff = Math.max(tpfrDiff, Math.abs(got[c] - reference[c]));
+    }
 
     // The decoder is fed the TF.js rows, so its figure measures the decoder alone.
     const image = decode(store, cfg, 'dec', output);
     const decoded = await run(sessions.decoder, { [DECODER_IO.latent]: toNchw(output) });
     const decoder = maxAbsDiff(decoded[DECODER_IO.image].data, toNchw(image).data);
     tf.dispose([zc.latent, zc.middle, zs.latent, zs.middle, output, image]);
-    return { encoder, tpfr: tpfrDiff, decoder };
+    return { encoder, tpfr: tpfrDiff, decoder, ambiguousRows: flags.filter(Boolean).length, rows: flags.length };
   } finally {
     tf.dispose([x, s]);
     for (const session of Object.values(sessions)) await closeSession(session);
