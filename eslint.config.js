@@ -9,11 +9,26 @@ module.exports = tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    languageOptions: { globals: { require: 'readonly', module: 'writable', process: 'readonly', __dirname: 'readonly', console: 'readonly' } },
+    languageOptions: {
+      globals: {
+        require: 'readonly',
+        module: 'writable',
+        process: 'readonly',
+        __dirname: 'readonly',
+        console: 'readonly',
+      },
+    },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/no-require-imports': 'off',
-      'no-restricted-imports': ['error', { paths: [{ name: 'onnxruntime-node', message: 'Only functions/engine/onnx-session.ts imports onnxruntime-node.' }] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            { name: 'onnxruntime-node', message: 'Only functions/engine/onnx-session.ts imports onnxruntime-node.' },
+          ],
+        },
+      ],
     },
   },
   {
@@ -27,8 +42,14 @@ module.exports = tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['**/adapters/**', '**/graphql/**', '**/engine/**', '**/local/**', '**/handlers/**'], message: 'The core imports only the core.' },
-            { group: ['@aws-sdk/*', 'graphql', 'onnxruntime-node', 'better-sqlite3', 'node:fs', 'fs', 'aws-cdk-lib'], message: 'The core imports no foreign runtime.' },
+            {
+              group: ['**/adapters/**', '**/graphql/**', '**/engine/**', '**/local/**', '**/handlers/**'],
+              message: 'The core imports only the core.',
+            },
+            {
+              group: ['@aws-sdk/*', 'graphql', 'onnxruntime-node', 'better-sqlite3', 'node:fs', 'fs', 'aws-cdk-lib'],
+              message: 'The core imports no foreign runtime.',
+            },
           ],
         },
       ],

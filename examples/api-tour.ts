@@ -86,7 +86,11 @@ async function main(): Promise<void> {
 
   // Follow the job over graphql-ws until it completes.
   const events: unknown[] = [];
-  const client = createClient({ url: url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${key}` } });
+  const client = createClient({
+    url: url.replace(/^http/, 'ws'),
+    webSocketImpl: WebSocket,
+    connectionParams: { authorization: `Bearer ${key}` },
+  });
   const subscription = `subscription($id: ID!) { jobProgress(id: $id) { type job { status stage progress } } }`;
   await new Promise<void>((resolve, reject) => {
     client.subscribe(
@@ -95,7 +99,11 @@ async function main(): Promise<void> {
     );
   });
   await client.dispose();
-  show('subscription jobProgress (graphql-ws; every event until the stream completes)', { query: subscription, variables: { id: jobId } }, events);
+  show(
+    'subscription jobProgress (graphql-ws; every event until the stream completes)',
+    { query: subscription, variables: { id: jobId } },
+    events,
+  );
 
   const done = await gql(
     'job',
@@ -110,7 +118,9 @@ async function main(): Promise<void> {
     const bytes = Buffer.from(await res.arrayBuffer());
     const out = process.argv.includes('--save') ? flag('save') : '/tmp/peerstyle-tour.png';
     writeFileSync(out, bytes);
-    console.log(`GET <download url> → HTTP ${res.status}, ${res.headers.get('content-type')}, ${bytes.length} bytes (saved to ${out})\n`);
+    console.log(
+      `GET <download url> → HTTP ${res.status}, ${res.headers.get('content-type')}, ${bytes.length} bytes (saved to ${out})\n`,
+    );
   }
   await gql('jobs', `query { jobs(first: 5) { items { id kind status progress } nextCursor } }`);
   await gql('models', `query { models { id name version builtIn createdAt } }`);
@@ -133,11 +143,23 @@ async function main(): Promise<void> {
     },
   );
   const trainingId = training.data?.startTraining?.id;
-  if (trainingId) await gql('cancelJob', `mutation($id: ID!) { cancelJob(id: $id) { id status cancelRequested } }`, { id: trainingId });
+  if (trainingId)
+    await gql('cancelJob', `mutation($id: ID!) { cancelJob(id: $id) { id status cancelRequested } }`, {
+      id: trainingId,
+    });
 
-  await gql('Error: a hyperparameter out of range', `mutation($input: TrainingInput!) { startTraining(input: $input) { id } }`, {
-    input: { dataset: { folder: 'sample' }, preset: 'tiny', steps: 10, hyperparameters: [{ key: 'knn', value: '0' }] },
-  });
+  await gql(
+    'Error: a hyperparameter out of range',
+    `mutation($input: TrainingInput!) { startTraining(input: $input) { id } }`,
+    {
+      input: {
+        dataset: { folder: 'sample' },
+        preset: 'tiny',
+        steps: 10,
+        hyperparameters: [{ key: 'knn', value: '0' }],
+      },
+    },
+  );
   await gql('Error: an unknown job id', `query { job(id: "job_does_not_exist") { id } }`);
 }
 

@@ -15,7 +15,10 @@ export async function handler(event: APIGatewayProxyWebsocketEventV2): Promise<A
   // that offered none refuses it if it is. ($connect events carry the handshake headers.)
   const headers = (event as { headers?: Record<string, string | undefined> }).headers ?? {};
   const offered = Object.entries(headers).find(([name]) => name.toLowerCase() === 'sec-websocket-protocol')?.[1];
-  const accepted = offered?.split(',').map((value) => value.trim()).includes(GRAPHQL_TRANSPORT_WS_PROTOCOL);
+  const accepted = offered
+    ?.split(',')
+    .map((value) => value.trim())
+    .includes(GRAPHQL_TRANSPORT_WS_PROTOCOL);
   return accepted === true
     ? { statusCode: 200, headers: { 'Sec-WebSocket-Protocol': GRAPHQL_TRANSPORT_WS_PROTOCOL } }
     : { statusCode: 200 };

@@ -52,11 +52,9 @@ export class DropFolder extends Construct {
     // One notification for every OBJECT_CREATED kind: multipart uploads end in
     // CompleteMultipartUpload, not Put. No suffix filter: the intake function
     // checks the content itself, and rejects what is not an image.
-    props.uploadsBucket.addEventNotification(
-      s3.EventType.OBJECT_CREATED,
-      new s3n.SqsDestination(props.intakeQueue),
-      { prefix: PREFIXES.drop },
-    );
+    props.uploadsBucket.addEventNotification(s3.EventType.OBJECT_CREATED, new s3n.SqsDestination(props.intakeQueue), {
+      prefix: PREFIXES.drop,
+    });
 
     this.intakeFunction = new HandlerFunction(this, 'Intake', {
       handler: 'dropIntake',

@@ -26,16 +26,8 @@ const WRITE_ACTIONS = ['s3:PutObject', 's3:AbortMultipartUpload'];
  *
  * @param prefix a key prefix ending in `/`, or `''` for the whole bucket
  */
-export function grantObjects(
-  grantee: iam.IGrantable,
-  bucket: s3.IBucket,
-  prefix: string,
-  access: ObjectAccess,
-): void {
-  const actions = [
-    ...(access === 'write' ? [] : READ_ACTIONS),
-    ...(access === 'read' ? [] : WRITE_ACTIONS),
-  ];
+export function grantObjects(grantee: iam.IGrantable, bucket: s3.IBucket, prefix: string, access: ObjectAccess): void {
+  const actions = [...(access === 'write' ? [] : READ_ACTIONS), ...(access === 'read' ? [] : WRITE_ACTIONS)];
   const objects = bucket.arnForObjects(`${prefix}*`);
   grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({ actions, resources: [objects] }));
   acknowledgeOnPrincipal(

@@ -63,9 +63,7 @@ export class Storage extends Construct {
 
     this.accessLogsBucket = new s3.Bucket(this, 'AccessLogs', {
       ...secureDefaults(),
-      lifecycleRules: [
-        { id: 'expire-logs', expiration: Duration.days(props.accessLogRetentionDays ?? 90) },
-      ],
+      lifecycleRules: [{ id: 'expire-logs', expiration: Duration.days(props.accessLogRetentionDays ?? 90) }],
     });
     Validations.of(this.accessLogsBucket).acknowledge({
       id: 'AwsSolutions-S1',
@@ -153,12 +151,7 @@ export class Storage extends Construct {
 /** Settings every bucket shares. */
 function secureDefaults(): Pick<
   s3.BucketProps,
-  | 'blockPublicAccess'
-  | 'encryption'
-  | 'enforceSSL'
-  | 'minimumTLSVersion'
-  | 'objectOwnership'
-  | 'removalPolicy'
+  'blockPublicAccess' | 'encryption' | 'enforceSSL' | 'minimumTLSVersion' | 'objectOwnership' | 'removalPolicy'
 > {
   return {
     blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,

@@ -145,7 +145,10 @@ export class Subscriptions extends Construct {
       environment: tableEnv,
     });
     grantItems(disconnect.function, this.connectionsTable, 'dynamodb:DeleteItem');
-    grantItems(disconnect.function, this.subscriptionsTable, 'dynamodb:Query',
+    grantItems(
+      disconnect.function,
+      this.subscriptionsTable,
+      'dynamodb:Query',
       'dynamodb:DeleteItem',
       'dynamodb:BatchWriteItem',
     );
@@ -164,7 +167,13 @@ export class Subscriptions extends Construct {
     // Closing a socket (a protocol violation, a failed connection_init) forgets the connection and
     // its subscriptions here, since $disconnect is not guaranteed to follow: hence DeleteItem on the
     // connection and Query + DeleteItem on its subscriptions.
-    grantItems(message.function, this.connectionsTable, 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem');
+    grantItems(
+      message.function,
+      this.connectionsTable,
+      'dynamodb:GetItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:DeleteItem',
+    );
     grantItems(message.function, this.subscriptionsTable, 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:Query');
     grantObjects(message.function, props.resultsBucket, PREFIXES.out, 'read');
     grantItems(message.function, props.apiKeysTable, 'dynamodb:GetItem');

@@ -7,9 +7,18 @@
  * definitions) and how service errors are translated, not the services themselves.
  */
 
-import { ApiGatewayManagementApiClient, GoneException, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
+import {
+  ApiGatewayManagementApiClient,
+  GoneException,
+  PostToConnectionCommand,
+} from '@aws-sdk/client-apigatewaymanagementapi';
 import { BatchClient, ClientException, SubmitJobCommand } from '@aws-sdk/client-batch';
-import { CreateTrainingJobCommand, ResourceInUse, SageMakerClient, StopTrainingJobCommand } from '@aws-sdk/client-sagemaker';
+import {
+  CreateTrainingJobCommand,
+  ResourceInUse,
+  SageMakerClient,
+  StopTrainingJobCommand,
+} from '@aws-sdk/client-sagemaker';
 import { mockClient } from 'aws-sdk-client-mock';
 import {
   BatchStylizeLauncher,
@@ -23,11 +32,18 @@ import { PREFIXES } from '../../infra/lib/handlers';
 import { scrapeMetrics, TRAINING_METRIC_DEFINITIONS } from '../../infra/lib/training-metrics';
 import { expectDomainError } from '../contract/expect-domain-error';
 
-const throttled = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } });
+const throttled = Object.assign(new Error('Rate exceeded'), {
+  name: 'ThrottlingException',
+  $metadata: { httpStatusCode: 400 },
+});
 
 describe('BatchStylizeLauncher (Batch mocked)', () => {
   const batch = mockClient(BatchClient);
-  const launcher = new BatchStylizeLauncher({ client: new BatchClient({ region: 'us-east-1' }), jobQueue: 'gpu-queue', jobDefinition: 'stylize:3' });
+  const launcher = new BatchStylizeLauncher({
+    client: new BatchClient({ region: 'us-east-1' }),
+    jobQueue: 'gpu-queue',
+    jobDefinition: 'stylize:3',
+  });
   beforeEach(() => batch.reset());
 
   test('submits one job with the job id as its parameter', async () => {
@@ -52,7 +68,10 @@ describe('BatchStylizeLauncher (Batch mocked)', () => {
   });
 
   test('throttling is UNAVAILABLE, a refused submission INTERNAL', async () => {
-    batch.on(SubmitJobCommand).rejectsOnce(throttled).rejectsOnce(new ClientException({ message: 'no such queue', $metadata: {} }));
+    batch
+      .on(SubmitJobCommand)
+      .rejectsOnce(throttled)
+      .rejectsOnce(new ClientException({ message: 'no such queue', $metadata: {} }));
     await expectDomainError(launcher.launch('job-2'), ErrorCode.UNAVAILABLE);
     const refused = await expectDomainError(launcher.launch('job-2'), ErrorCode.INTERNAL);
     expect(refused.message).toContain('no such queue');
@@ -82,18 +101,31 @@ describe('SageMakerTrainingLauncher (SageMaker mocked)', () => {
       dataset: 'user-1/portraits',
       hyperparameters: { preset: 'small', steps: 2000, resume: true },
     });
-    expect(started).toEqual({ trainingJobName: 'peerstyle-job-7', trainingJobArn: 'arn:aws:sagemaker:us-east-1:1:training-job/x' });
+    expect(started).toEqual({
+      trainingJobName: 'peerstyle-job-7',
+      trainingJobArn: 'arn:aws:sagemaker:us-east-1:1:training-job/x',
+    });
     const input = sagemaker.commandCalls(CreateTrainingJobCommand)[0].args[0].input;
-    expect(input.AlgorithmSpecification).toMatchObject({ TrainingImage: base.trainingImage, TrainingInputMode: 'File' });
+    expect(input.AlgorithmSpecification).toMatchObject({
+      TrainingImage: base.trainingImage,
+      TrainingInputMode: 'File',
+    });
     expect(input.AlgorithmSpecification?.MetricDefinitions).toEqual(TRAINING_METRIC_DEFINITIONS);
     expect(input.HyperParameters).toEqual({ preset: 'small', steps: '2000', resume: 'true' });
     expect(input.InputDataConfig).toEqual([
       expect.objectContaining({
         ChannelName: 'training',
-        DataSource: { S3DataSource: expect.objectContaining({ S3Uri: `s3://datasets-bucket/${PREFIXES.datasets}user-1/portraits/` }) },
+        DataSource: {
+          S3DataSource: expect.objectContaining({
+            S3Uri: `s3://datasets-bucket/${PREFIXES.datasets}user-1/portraits/`,
+          }),
+        },
       }),
     ]);
-    expect(input.CheckpointConfig).toEqual({ S3Uri: `s3://models-bucket/${PREFIXES.checkpoints}job-7/`, LocalPath: '/opt/ml/checkpoints' });
+    expect(input.CheckpointConfig).toEqual({
+      S3Uri: `s3://models-bucket/${PREFIXES.checkpoints}job-7/`,
+      LocalPath: '/opt/ml/checkpoints',
+    });
     expect(input.OutputDataConfig?.S3OutputPath).toBe(`s3://models-bucket/${PREFIXES.trainingOutput}`);
     expect(input.EnableManagedSpotTraining).toBe(true);
     expect(input.StoppingCondition).toEqual({ MaxRuntimeInSeconds: 3600, MaxWaitTimeInSeconds: 7200 });
@@ -129,7 +161,10 @@ describe('SageMakerTrainingLauncher (SageMaker mocked)', () => {
     const started = await launcher.launch({ jobId: `a_b.${long}`, dataset: 'd', hyperparameters: {} });
     expect(started.trainingJobName).toMatch(/^[A-Za-z0-9](-?[A-Za-z0-9])*$/);
     expect(started.trainingJobName.length).toBeLessThanOrEqual(63);
-    await expectDomainError(launcher.launch({ jobId: 'j', dataset: '../other-user', hyperparameters: {} }), ErrorCode.BAD_REQUEST);
+    await expectDomainError(
+      launcher.launch({ jobId: 'j', dataset: '../other-user', hyperparameters: {} }),
+      ErrorCode.BAD_REQUEST,
+    );
     sagemaker.on(CreateTrainingJobCommand).rejects(new ResourceInUse({ message: 'exists', $metadata: {} }));
     await expectDomainError(launcher.launch({ jobId: 'j', dataset: 'd', hyperparameters: {} }), ErrorCode.CONFLICT);
   });
@@ -137,19 +172,30 @@ describe('SageMakerTrainingLauncher (SageMaker mocked)', () => {
 
 describe('SageMakerTrainingStopper (SageMaker mocked)', () => {
   const sageMaker = mockClient(SageMakerClient);
-  const stopper = new SageMakerTrainingStopper({ client: new SageMakerClient({ region: 'us-east-1' }), jobNamePrefix: 'peerstyle' });
+  const stopper = new SageMakerTrainingStopper({
+    client: new SageMakerClient({ region: 'us-east-1' }),
+    jobNamePrefix: 'peerstyle',
+  });
   beforeEach(() => sageMaker.reset());
   afterAll(() => sageMaker.restore());
 
   test('stops the run named as the launcher names it', async () => {
     sageMaker.on(StopTrainingJobCommand).resolves({});
     await stopper.stop('job_1');
-    expect(sageMaker.commandCalls(StopTrainingJobCommand).map((c) => c.args[0].input)).toEqual([{ TrainingJobName: 'peerstyle-job-1' }]);
+    expect(sageMaker.commandCalls(StopTrainingJobCommand).map((c) => c.args[0].input)).toEqual([
+      { TrainingJobName: 'peerstyle-job-1' },
+    ]);
   });
 
   test('a run that already ended or never started counts as stopped; throttling is UNAVAILABLE', async () => {
-    const ended = Object.assign(new Error('Training job is not in progress'), { name: 'ValidationException', $metadata: { httpStatusCode: 400 } });
-    const missing = Object.assign(new Error('Not found'), { name: 'ResourceNotFound', $metadata: { httpStatusCode: 400 } });
+    const ended = Object.assign(new Error('Training job is not in progress'), {
+      name: 'ValidationException',
+      $metadata: { httpStatusCode: 400 },
+    });
+    const missing = Object.assign(new Error('Not found'), {
+      name: 'ResourceNotFound',
+      $metadata: { httpStatusCode: 400 },
+    });
     sageMaker.on(StopTrainingJobCommand).rejectsOnce(ended).rejectsOnce(missing).rejectsOnce(throttled);
     await stopper.stop('j2');
     await stopper.stop('j3');
@@ -162,7 +208,10 @@ describe('WebSocketPublisher (API Gateway management API mocked)', () => {
   const api = mockClient(ApiGatewayManagementApiClient);
   const removed: string[] = [];
   const publisher = new WebSocketPublisher({
-    client: new ApiGatewayManagementApiClient({ region: 'us-east-1', endpoint: 'https://example.execute-api.us-east-1.amazonaws.com/prod' }),
+    client: new ApiGatewayManagementApiClient({
+      region: 'us-east-1',
+      endpoint: 'https://example.execute-api.us-east-1.amazonaws.com/prod',
+    }),
     connections: { remove: async (id) => void removed.push(id) },
   });
   beforeEach(() => {
@@ -175,13 +224,18 @@ describe('WebSocketPublisher (API Gateway management API mocked)', () => {
     expect(await publisher.publish('conn-1', { type: 'next', payload: { status: 'RUNNING' } })).toBe('sent');
     const input = api.commandCalls(PostToConnectionCommand)[0].args[0].input;
     expect(input.ConnectionId).toBe('conn-1');
-    expect(JSON.parse(new TextDecoder().decode(input.Data as Uint8Array))).toEqual({ type: 'next', payload: { status: 'RUNNING' } });
+    expect(JSON.parse(new TextDecoder().decode(input.Data as Uint8Array))).toEqual({
+      type: 'next',
+      payload: { status: 'RUNNING' },
+    });
     expect(removed).toEqual([]);
   });
 
   test('a gone connection is removed, and the others still get the message', async () => {
     api.on(PostToConnectionCommand).resolves({});
-    api.on(PostToConnectionCommand, { ConnectionId: 'stale' }).rejects(new GoneException({ message: 'gone', $metadata: {} }));
+    api
+      .on(PostToConnectionCommand, { ConnectionId: 'stale' })
+      .rejects(new GoneException({ message: 'gone', $metadata: {} }));
     expect(await publisher.publishToAll(['a', 'stale', 'b'], { type: 'complete' })).toEqual(['stale']);
     expect(removed).toEqual(['stale']);
     expect(api.commandCalls(PostToConnectionCommand)).toHaveLength(3);

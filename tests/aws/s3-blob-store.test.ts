@@ -85,7 +85,12 @@ describe('presigned POST upload targets', () => {
 });
 
 describe('keys that need URL encoding', () => {
-  const keys = ['drop/u1/my photo (1).png', 'drop/u1/ünïcødé-写真.png', 'drop/u1/a+b&c=d?.png', 'drop/u1/100%25 literal.png'];
+  const keys = [
+    'drop/u1/my photo (1).png',
+    'drop/u1/ünïcødé-写真.png',
+    'drop/u1/a+b&c=d?.png',
+    'drop/u1/100%25 literal.png',
+  ];
 
   test.each(keys)('%j round-trips through put, head, get, list and a presigned download', async (key) => {
     await store.put(key, PNG, { contentType: 'image/png' });

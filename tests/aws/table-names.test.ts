@@ -29,7 +29,9 @@ test('finished jobs get the TTL attribute when a retention is set; running ones 
     const raw = async () => (await client.send(new GetCommand({ TableName: tableName, Key: { pk: job.id } }))).Item;
     expect((await raw())?.[JOBS_TABLE_NAMES.ttlAttribute]).toBeUndefined();
     const cancelled = await store.requestCancel(job.id);
-    expect((await raw())?.[JOBS_TABLE_NAMES.ttlAttribute]).toBe(Math.floor(Date.parse(cancelled.finishedAt!) / 1000) + 86_400);
+    expect((await raw())?.[JOBS_TABLE_NAMES.ttlAttribute]).toBe(
+      Math.floor(Date.parse(cancelled.finishedAt!) / 1000) + 86_400,
+    );
   } finally {
     await dynamo.stop();
   }

@@ -15,7 +15,12 @@ import {
   DynamoStyleStore,
   hashApiKey,
 } from '../../functions/adapters/aws';
-import { openSqliteDatabase, SqliteApiKeyStore, SqliteModelRegistry, SqliteStyleStore } from '../../functions/adapters/local';
+import {
+  openSqliteDatabase,
+  SqliteApiKeyStore,
+  SqliteModelRegistry,
+  SqliteStyleStore,
+} from '../../functions/adapters/local';
 import { startDynamo, type DynamoEmulator } from '../aws/support/emulators';
 import { createRecordTables, deleteTables, describeRecordsContract, steppingClock } from './records.contract';
 

@@ -10,12 +10,7 @@
 
 import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import { DeleteQueueCommand } from '@aws-sdk/client-sqs';
-import {
-  createDynamoDbDocumentClient,
-  DynamoJobStore,
-  S3BlobStore,
-  SqsJobQueue,
-} from '../../functions/adapters/aws';
+import { createDynamoDbDocumentClient, DynamoJobStore, S3BlobStore, SqsJobQueue } from '../../functions/adapters/aws';
 import {
   JOBS_TABLE_NAMES,
   startDynamo,
@@ -75,7 +70,8 @@ describeJobQueueContract('SqsJobQueue on local-aws-sqs', async () => {
     maxAttempts,
     advance: (seconds) => new Promise((resolve) => setTimeout(resolve, seconds * 1000)),
     close: async () => {
-      for (const url of [queueUrl, deadLetterQueueUrl]) await sqs.client.send(new DeleteQueueCommand({ QueueUrl: url }));
+      for (const url of [queueUrl, deadLetterQueueUrl])
+        await sqs.client.send(new DeleteQueueCommand({ QueueUrl: url }));
     },
   };
 });

@@ -75,20 +75,28 @@ export function describeBlobStoreContract(name: string, makeStore: BlobStoreFact
       await expectDomainError(store.get('d/1'), ErrorCode.NOT_FOUND);
     });
 
-    test.each(['../x', '/etc/passwd', 'a/../../b', '%2e%2e/x', 'a\\b', 'a/./b', 'a//b', 'nul\u0000byte', '%252e%252e/x', ''])(
-      'rejects the escaping or malformed key %j everywhere with BAD_REQUEST',
-      async (key) => {
-        await expectDomainError(store.put(key, bytes('x')), ErrorCode.BAD_REQUEST);
-        await expectDomainError(store.get(key), ErrorCode.BAD_REQUEST);
-        await expectDomainError(store.head(key), ErrorCode.BAD_REQUEST);
-        await expectDomainError(store.delete(key), ErrorCode.BAD_REQUEST);
-        await expectDomainError(store.createDownloadUrl(key, 60), ErrorCode.BAD_REQUEST);
-        await expectDomainError(
-          store.createUploadTarget({ key, contentTypePrefix: 'image/', maxBytes: 10, expiresInSeconds: 60 }),
-          ErrorCode.BAD_REQUEST,
-        );
-      },
-    );
+    test.each([
+      '../x',
+      '/etc/passwd',
+      'a/../../b',
+      '%2e%2e/x',
+      'a\\b',
+      'a/./b',
+      'a//b',
+      'nul\u0000byte',
+      '%252e%252e/x',
+      '',
+    ])('rejects the escaping or malformed key %j everywhere with BAD_REQUEST', async (key) => {
+      await expectDomainError(store.put(key, bytes('x')), ErrorCode.BAD_REQUEST);
+      await expectDomainError(store.get(key), ErrorCode.BAD_REQUEST);
+      await expectDomainError(store.head(key), ErrorCode.BAD_REQUEST);
+      await expectDomainError(store.delete(key), ErrorCode.BAD_REQUEST);
+      await expectDomainError(store.createDownloadUrl(key, 60), ErrorCode.BAD_REQUEST);
+      await expectDomainError(
+        store.createUploadTarget({ key, contentTypePrefix: 'image/', maxBytes: 10, expiresInSeconds: 60 }),
+        ErrorCode.BAD_REQUEST,
+      );
+    });
 
     test('a failed streaming write leaves no object, and keeps the previous one intact', async () => {
       async function* failing(): AsyncIterable<Uint8Array> {

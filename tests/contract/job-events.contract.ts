@@ -10,7 +10,8 @@ import { createJob, transitionJob, type JobEvent, type JobEvents } from '../../f
 /** Builds fresh events and a way to dispose of them. */
 export type JobEventsFactory = () => Promise<{ events: JobEvents; close: () => Promise<void> }>;
 
-const job = (id: string, owner: string) => createJob(id, { owner, kind: 'STYLIZE', input: {} }, Date.parse('2030-01-01T00:00:00Z'));
+const job = (id: string, owner: string) =>
+  createJob(id, { owner, kind: 'STYLIZE', input: {} }, Date.parse('2030-01-01T00:00:00Z'));
 
 /** Takes the next `n` events from an iterator, failing instead of hanging if they do not arrive. */
 async function take(iterator: AsyncIterator<JobEvent>, n: number, timeoutMs = 2000): Promise<JobEvent[]> {

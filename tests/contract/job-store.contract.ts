@@ -41,7 +41,8 @@ export function describeJobStoreContract(name: string, makeStore: JobStoreFactor
       const job = await submit();
       if (status === 'QUEUED') return job;
       if (status === 'CANCELLED') return store.requestCancel(job.id);
-      if (status === 'FAILED') return store.transition(job.id, 'QUEUED', 'FAILED', { error: { code: ErrorCode.INTERNAL, message: 'x' } });
+      if (status === 'FAILED')
+        return store.transition(job.id, 'QUEUED', 'FAILED', { error: { code: ErrorCode.INTERNAL, message: 'x' } });
       await store.transition(job.id, 'QUEUED', 'RUNNING');
       if (cancelRequested) await store.requestCancel(job.id);
       if (status === 'RUNNING') return (await store.get(job.id)) as Job;
@@ -49,7 +50,12 @@ export function describeJobStoreContract(name: string, makeStore: JobStoreFactor
     }
 
     test('create makes a QUEUED job that get returns unchanged', async () => {
-      const { job, created } = await store.create({ owner: 'alice', kind: 'TRAIN', input: { steps: 10 }, maxAttempts: 2 });
+      const { job, created } = await store.create({
+        owner: 'alice',
+        kind: 'TRAIN',
+        input: { steps: 10 },
+        maxAttempts: 2,
+      });
       expect(created).toBe(true);
       expect(job).toMatchObject({
         owner: 'alice',
@@ -198,9 +204,17 @@ export function describeJobStoreContract(name: string, makeStore: JobStoreFactor
 
     test('updateProgress records progress, stage, messages and metrics; terminal jobs refuse it', async () => {
       const job = await jobIn('RUNNING');
-      await store.updateProgress(job.id, { progress: 0.25, stage: 'encoding', message: { level: 'INFO', text: 'started' } });
+      await store.updateProgress(job.id, {
+        progress: 0.25,
+        stage: 'encoding',
+        message: { level: 'INFO', text: 'started' },
+      });
       const updated = await store.updateProgress(job.id, { metrics: { step: 5, values: { content: 1.5, style: 2 } } });
-      expect(updated).toMatchObject({ progress: 0.25, stage: 'encoding', metrics: { latest: { content: 1.5, style: 2 } } });
+      expect(updated).toMatchObject({
+        progress: 0.25,
+        stage: 'encoding',
+        metrics: { latest: { content: 1.5, style: 2 } },
+      });
       expect(updated.messages.map((m) => m.text)).toEqual(['started']);
       expect(await store.get(job.id)).toEqual(updated);
       await expectDomainError(store.updateProgress(job.id, { progress: 1.5 }), ErrorCode.BAD_REQUEST);
@@ -212,7 +226,11 @@ export function describeJobStoreContract(name: string, makeStore: JobStoreFactor
     test('cancelling a queued job cancels it at once', async () => {
       const job = await submit();
       const cancelled = await store.requestCancel(job.id, 'alice');
-      expect(cancelled).toMatchObject({ status: 'CANCELLED', cancelRequested: true, error: { code: ErrorCode.CANCELLED } });
+      expect(cancelled).toMatchObject({
+        status: 'CANCELLED',
+        cancelRequested: true,
+        error: { code: ErrorCode.CANCELLED },
+      });
       expect(await store.requestCancel(job.id)).toEqual(cancelled);
     });
 

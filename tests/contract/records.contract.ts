@@ -95,7 +95,7 @@ export function describeRecordsContract(name: string, make: MakeRecordStores): v
         expect(await stores.keys.verify('not-a-key')).toBeNull();
       });
 
-      test('listing shows only the owner\'s keys, newest first, never the secret', async () => {
+      test("listing shows only the owner's keys, newest first, never the secret", async () => {
         const first = await stores.keys.create('alice', 'laptop');
         await stores.keys.create('bob', 'ci');
         const second = await stores.keys.create('alice', 'phone');
@@ -154,8 +154,14 @@ export function describeRecordsContract(name: string, make: MakeRecordStores): v
       });
 
       test('invalid names and blob keys are BAD_REQUEST', async () => {
-        await expectDomainError(stores.styles.create({ name: ' ', owner: 'alice', blobKey: 'drop/a.png' }), ErrorCode.BAD_REQUEST);
-        await expectDomainError(stores.styles.create({ name: 'x', owner: 'alice', blobKey: '../etc' }), ErrorCode.BAD_REQUEST);
+        await expectDomainError(
+          stores.styles.create({ name: ' ', owner: 'alice', blobKey: 'drop/a.png' }),
+          ErrorCode.BAD_REQUEST,
+        );
+        await expectDomainError(
+          stores.styles.create({ name: 'x', owner: 'alice', blobKey: '../etc' }),
+          ErrorCode.BAD_REQUEST,
+        );
       });
     });
 
@@ -171,10 +177,25 @@ export function describeRecordsContract(name: string, make: MakeRecordStores): v
       });
 
       test('versions count up per owner and name; models are private to their owner', async () => {
-        const a1 = await stores.models.register({ name: 'ink', owner: 'alice', packagePrefix: 'models/a/1/', manifest });
+        const a1 = await stores.models.register({
+          name: 'ink',
+          owner: 'alice',
+          packagePrefix: 'models/a/1/',
+          manifest,
+        });
         const b1 = await stores.models.register({ name: 'ink', owner: 'bob', packagePrefix: 'models/b/1/', manifest });
-        const a2 = await stores.models.register({ name: 'ink', owner: 'alice', packagePrefix: 'models/a/2/', manifest });
-        const other = await stores.models.register({ name: 'oil', owner: 'alice', packagePrefix: 'models/a/3/', manifest });
+        const a2 = await stores.models.register({
+          name: 'ink',
+          owner: 'alice',
+          packagePrefix: 'models/a/2/',
+          manifest,
+        });
+        const other = await stores.models.register({
+          name: 'oil',
+          owner: 'alice',
+          packagePrefix: 'models/a/3/',
+          manifest,
+        });
         expect([a1.version, b1.version, a2.version, other.version]).toEqual([1, 1, 2, 1]);
         expect(await stores.models.get(a2.id, 'alice')).toEqual(a2);
         expect(await stores.models.get(a2.id, 'bob')).toBeNull();
@@ -186,7 +207,9 @@ export function describeRecordsContract(name: string, make: MakeRecordStores): v
       test('pages keep the built-in model on the first page only', async () => {
         const made = [];
         for (let i = 0; i < 3; i += 1) {
-          made.push(await stores.models.register({ name: 'ink', owner: 'alice', packagePrefix: `models/a/${i}/`, manifest }));
+          made.push(
+            await stores.models.register({ name: 'ink', owner: 'alice', packagePrefix: `models/a/${i}/`, manifest }),
+          );
         }
         const ids: string[] = [];
         let cursor: string | undefined;
@@ -205,8 +228,14 @@ export function describeRecordsContract(name: string, make: MakeRecordStores): v
           stores.models.register({ name: 'x', owner: BUILTIN_OWNER, packagePrefix: 'models/x/', manifest }),
           ErrorCode.BAD_REQUEST,
         );
-        await expectDomainError(stores.models.register({ name: ' ', owner: 'alice', packagePrefix: 'models/x/', manifest }), ErrorCode.BAD_REQUEST);
-        await expectDomainError(stores.models.register({ name: 'x', owner: 'alice', packagePrefix: 'models/x', manifest }), ErrorCode.BAD_REQUEST);
+        await expectDomainError(
+          stores.models.register({ name: ' ', owner: 'alice', packagePrefix: 'models/x/', manifest }),
+          ErrorCode.BAD_REQUEST,
+        );
+        await expectDomainError(
+          stores.models.register({ name: 'x', owner: 'alice', packagePrefix: 'models/x', manifest }),
+          ErrorCode.BAD_REQUEST,
+        );
       });
     });
   });

@@ -55,9 +55,13 @@ describe('GraphBuilder', () => {
   test('an initializer whose data does not fit its dims is refused at build time', () => {
     const g = new GraphBuilder('bad');
     expect(() => g.floatInitializer('enc.pre.conv0.weight', [4, 3, 7, 7], new Float32Array(4 * 3 * 7 * 6))).toThrow(
-      new GraphBuildError('Initializer "enc.pre.conv0.weight" has dims [4, 3, 7, 7] (588 values) but 504 values were given.'),
+      new GraphBuildError(
+        'Initializer "enc.pre.conv0.weight" has dims [4, 3, 7, 7] (588 values) but 504 values were given.',
+      ),
     );
-    expect(() => g.int64Initializer('pads', [8], [0, 0, 1, 1])).toThrow(/"pads" has dims \[8\] \(8 values\) but 4 values/);
+    expect(() => g.int64Initializer('pads', [8], [0, 0, 1, 1])).toThrow(
+      /"pads" has dims \[8\] \(8 values\) but 4 values/,
+    );
     expect(() => g.floatInitializer('w', [2, -1], [1, 2])).toThrow(/invalid dims \[2, -1\]/);
   });
 
@@ -111,7 +115,9 @@ describe('onnx-session', () => {
     const g = new GraphBuilder('unknown-op');
     g.output(g.op('NoSuchOperator', [g.input('x', [1])]), [1]);
     await expect(createSession(g.toBytes())).rejects.toThrow(OnnxSessionError);
-    await expect(createSession(g.toBytes())).rejects.toThrow(/could not load the model \(\d+ bytes\): .*NoSuchOperator/);
+    await expect(createSession(g.toBytes())).rejects.toThrow(
+      /could not load the model \(\d+ bytes\): .*NoSuchOperator/,
+    );
   });
 
   test('missing or unknown feeds and size mismatches are refused before running', async () => {
@@ -137,13 +143,17 @@ describe('onnx-session', () => {
       const { y } = await run(session, { x: { data: Float32Array.from([2]), dims: [1, 1, 1, 1] } });
       await closeSession(session);
       expect(Array.from(y.data)).toEqual([3]);
-      await expect(createSession(join(dir, 'missing.onnx'))).rejects.toThrow(/could not load the model file ".*missing\.onnx"/);
+      await expect(createSession(join(dir, 'missing.onnx'))).rejects.toThrow(
+        /could not load the model file ".*missing\.onnx"/,
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   });
 
   test('a thread count below one is refused', async () => {
-    await expect(createSession(affineLeaky().toBytes(), { intraOpThreads: 0 })).rejects.toThrow('intraOpThreads must be a whole number ≥ 1, got 0.');
+    await expect(createSession(affineLeaky().toBytes(), { intraOpThreads: 0 })).rejects.toThrow(
+      'intraOpThreads must be a whole number ≥ 1, got 0.',
+    );
   });
 });

@@ -32,7 +32,14 @@ function opTypes(params: Record<string, NamedArray>, layers: Layer[], inChannels
 }
 
 describe('conv2d', () => {
-  const cases: { label: string; k: number; stride: number; padding: number; padMode: 'reflect' | 'zero'; cout: number }[] = [
+  const cases: {
+    label: string;
+    k: number;
+    stride: number;
+    padding: number;
+    padMode: 'reflect' | 'zero';
+    cout: number;
+  }[] = [
     { label: '7×7 reflect pad 3', k: 7, stride: 1, padding: 3, padMode: 'reflect', cout: 4 },
     { label: '3×3 stride 2 zero pad 1', k: 3, stride: 2, padding: 1, padMode: 'zero', cout: 5 },
     { label: '4×4 stride 2 zero pad 2 (discriminator)', k: 4, stride: 2, padding: 2, padMode: 'zero', cout: 2 },
@@ -41,9 +48,16 @@ describe('conv2d', () => {
   test.each(cases)('$label matches tf.conv2d', async ({ k, stride, padding, padMode, cout }) => {
     const x = X();
     const params = convParams('c', k, 3, cout, 11);
-    const layers: Layer[] = [{ kind: 'conv2d', name: 'c', inChannels: 3, outChannels: cout, kernel: k, stride, padding, padMode }];
+    const layers: Layer[] = [
+      { kind: 'conv2d', name: 'c', inChannels: 3, outChannels: cout, kernel: k, stride, padding, padMode },
+    ];
     const expected = tfCompute(x, (input) => {
-      const spec: [number, number][] = [[0, 0], [padding, padding], [padding, padding], [0, 0]];
+      const spec: [number, number][] = [
+        [0, 0],
+        [padding, padding],
+        [padding, padding],
+        [0, 0],
+      ];
       const padded = padMode === 'reflect' ? tf.mirrorPad(input, spec, 'reflect') : tf.pad(input, spec);
       return tf.add(tf.conv2d(padded, t4(params['c.weight']), stride, 'valid'), t1(params['c.bias']));
     });
@@ -57,11 +71,39 @@ describe('conv2d', () => {
   test('an NCHW boundary gives the same numbers, transposed', async () => {
     const x = X();
     const params = convParams('c', 3, 3, 4, 3);
-    const layers: Layer[] = [{ kind: 'conv2d', name: 'c', inChannels: 3, outChannels: 4, kernel: 3, stride: 1, padding: 1, padMode: 'reflect' }];
+    const layers: Layer[] = [
+      {
+        kind: 'conv2d',
+        name: 'c',
+        inChannels: 3,
+        outChannels: 4,
+        kernel: 3,
+        stride: 1,
+        padding: 1,
+        padMode: 'reflect',
+      },
+    ];
     const nchwInput = tfCompute(x, (input) => tf.transpose(input, [0, 3, 1, 2]));
     const expected = tfCompute(x, (input) =>
       tf.transpose(
-        tf.add(tf.conv2d(tf.mirrorPad(input, [[0, 0], [1, 1], [1, 1], [0, 0]], 'reflect'), t4(params['c.weight']), 1, 'valid'), t1(params['c.bias'])),
+        tf.add(
+          tf.conv2d(
+            tf.mirrorPad(
+              input,
+              [
+                [0, 0],
+                [1, 1],
+                [1, 1],
+                [0, 0],
+              ],
+              'reflect',
+            ),
+            t4(params['c.weight']),
+            1,
+            'valid',
+          ),
+          t1(params['c.bias']),
+        ),
         [0, 3, 1, 2],
       ),
     );
@@ -78,15 +120,21 @@ describe('convTranspose2d', () => {
     const weight = randomArray([k, k, cout, cin], 21, 0.3); // TF.js layout [k, k, out, in]
     const bias = randomArray([cout], 22, 0.5);
     const params = { 'up.weight': weight, 'up.bias': bias };
-    const layers: Layer[] = [{ kind: 'convTranspose2d', name: 'up', inChannels: cin, outChannels: cout, kernel: k, stride: s, padding: p }];
+    const layers: Layer[] = [
+      { kind: 'convTranspose2d', name: 'up', inChannels: cin, outChannels: cout, kernel: k, stride: s, padding: p },
+    ];
     const [b, h, w] = x.shape;
     const [oh, ow] = [(h - 1) * s - 2 * p + k, (w - 1) * s - 2 * p + k];
-    const viaTf = tfCompute(x, (input) => tf.add(tf.conv2dTranspose(input, t4(weight), [b, oh, ow, cout], s, p), t1(bias)));
+    const viaTf = tfCompute(x, (input) =>
+      tf.add(tf.conv2dTranspose(input, t4(weight), [b, oh, ow, cout], s, p), t1(bias)),
+    );
 
     // The definition: every input pixel scatters its kernel-weighted value to out = in·stride − padding + tap.
     const byDefinition = new Float32Array(b * oh * ow * cout);
     for (let n = 0; n < b; n++)
-      for (let y = 0; y < oh; y++) for (let xx = 0; xx < ow; xx++) for (let o = 0; o < cout; o++) byDefinition[((n * oh + y) * ow + xx) * cout + o] = bias.data[o];
+      for (let y = 0; y < oh; y++)
+        for (let xx = 0; xx < ow; xx++)
+          for (let o = 0; o < cout; o++) byDefinition[((n * oh + y) * ow + xx) * cout + o] = bias.data[o];
     for (let n = 0; n < b; n++)
       for (let iy = 0; iy < h; iy++)
         for (let ix = 0; ix < w; ix++)
@@ -129,17 +177,25 @@ describe('instanceNorm', () => {
 
   test('explicit form publishes the statistics it used', async () => {
     const x = shifted();
-    const exported = layersToOnnx({}, layers, { inChannels: 5, layout: 'nhwc', instanceNorm: 'explicit', exposeStatistics: true });
+    const exported = layersToOnnx({}, layers, {
+      inChannels: 5,
+      layout: 'nhwc',
+      instanceNorm: 'explicit',
+      exposeStatistics: true,
+    });
     expect(exported.statistics).toEqual([{ mean: 'norm0.mean', variance: 'norm0.var', channels: 5 }]);
     const outputs = await runExported({}, layers, x, { instanceNorm: 'explicit', exposeStatistics: true });
     const stats = tfCompute(x, (input) => {
       const { mean, variance } = tf.moments(input, [1, 2], true);
       return tf.concat([tf.transpose(mean, [0, 3, 1, 2]), tf.transpose(variance, [0, 3, 1, 2])], 1);
     }); // [2, 10, 1, 1]: 5 means then 5 variances per sample
-    const perSample = (n: number, offset: number): number[] => Array.from(stats.data.slice(n * 10 + offset, n * 10 + offset + 5));
+    const perSample = (n: number, offset: number): number[] =>
+      Array.from(stats.data.slice(n * 10 + offset, n * 10 + offset + 5));
     expect(outputs['norm0.mean'].dims).toEqual([2, 5, 1, 1]);
     expect(maxAbsDiff(outputs['norm0.mean'].data, [...perSample(0, 0), ...perSample(1, 0)])).toBeLessThan(TOLERANCE);
-    expect(maxAbsDiff(outputs['norm0.var'].data, [...perSample(0, 5), ...perSample(1, 5)])).toBeLessThan(TOLERANCE * 10);
+    expect(maxAbsDiff(outputs['norm0.var'].data, [...perSample(0, 5), ...perSample(1, 5)])).toBeLessThan(
+      TOLERANCE * 10,
+    );
   });
 
   test('external form normalises with the statistics it is fed, not its own', async () => {
@@ -147,10 +203,16 @@ describe('instanceNorm', () => {
     const mean = randomArray([2, 5, 1, 1], 31);
     const variance = randomArray([2, 5, 1, 1], 32);
     variance.data.forEach((v, i) => (variance.data[i] = 0.5 + v * v));
-    const { output } = await runExported({}, layers, x, { instanceNorm: 'external' }, {
-      'norm0.mean': { data: mean.data, dims: mean.shape },
-      'norm0.var': { data: variance.data, dims: variance.shape },
-    });
+    const { output } = await runExported(
+      {},
+      layers,
+      x,
+      { instanceNorm: 'external' },
+      {
+        'norm0.mean': { data: mean.data, dims: mean.shape },
+        'norm0.var': { data: variance.data, dims: variance.shape },
+      },
+    );
     const expected = tfCompute(x, (input) => {
       const m = tf.transpose(t4(mean), [0, 2, 3, 1]); // [2, 1, 1, 5]
       const v = tf.transpose(t4(variance), [0, 2, 3, 1]);
@@ -163,10 +225,16 @@ describe('instanceNorm', () => {
   test('explicit statistics fed to the external form reproduce the whole-image result', async () => {
     const x = shifted();
     const first = await runExported({}, layers, x, { instanceNorm: 'explicit', exposeStatistics: true });
-    const second = await runExported({}, layers, x, { instanceNorm: 'external' }, {
-      'norm0.mean': first['norm0.mean'],
-      'norm0.var': first['norm0.var'],
-    });
+    const second = await runExported(
+      {},
+      layers,
+      x,
+      { instanceNorm: 'external' },
+      {
+        'norm0.mean': first['norm0.mean'],
+        'norm0.var': first['norm0.var'],
+      },
+    );
     expect(maxAbsDiff(second.output.data, first.output.data)).toBeLessThan(TOLERANCE);
   });
 
@@ -180,7 +248,9 @@ describe('instanceNorm', () => {
   });
 
   test('exposing statistics without the explicit form is refused', () => {
-    expect(() => layersToOnnx({}, layers, { inChannels: 5, exposeStatistics: true })).toThrow(/exposeStatistics needs instanceNorm: 'explicit'/);
+    expect(() => layersToOnnx({}, layers, { inChannels: 5, exposeStatistics: true })).toThrow(
+      /exposeStatistics needs instanceNorm: 'explicit'/,
+    );
   });
 });
 
@@ -216,10 +286,25 @@ describe('residual', () => {
   test('a stacked ResNet block (reflect pad, conv, IN, PReLU, conv, IN, skip) matches TF.js', async () => {
     const c = 4;
     const x = randomArray([1, 8, 9, c], 41);
-    const conv = (name: string): Layer => ({ kind: 'conv2d', name, inChannels: c, outChannels: c, kernel: 3, stride: 1, padding: 1, padMode: 'reflect' });
+    const conv = (name: string): Layer => ({
+      kind: 'conv2d',
+      name,
+      inChannels: c,
+      outChannels: c,
+      kernel: 3,
+      stride: 1,
+      padding: 1,
+      padMode: 'reflect',
+    });
     const block = (i: number): Layer => ({
       kind: 'residual',
-      body: [conv(`b${i}.c1`), { kind: 'instanceNorm', eps: 1e-5 }, { kind: 'prelu', name: `b${i}.act` }, conv(`b${i}.c2`), { kind: 'instanceNorm', eps: 1e-5 }],
+      body: [
+        conv(`b${i}.c1`),
+        { kind: 'instanceNorm', eps: 1e-5 },
+        { kind: 'prelu', name: `b${i}.act` },
+        conv(`b${i}.c2`),
+        { kind: 'instanceNorm', eps: 1e-5 },
+      ],
     });
     const params: Record<string, NamedArray> = {};
     for (const i of [0, 1]) {
@@ -231,12 +316,37 @@ describe('residual', () => {
       let h: tf.Tensor4D = input;
       for (const i of [0, 1]) {
         const convTf = (t: tf.Tensor4D, name: string): tf.Tensor4D =>
-          tf.add(tf.conv2d(tf.mirrorPad(t, [[0, 0], [1, 1], [1, 1], [0, 0]], 'reflect'), t4(params[`${name}.weight`]), 1, 'valid'), t1(params[`${name}.bias`]));
+          tf.add(
+            tf.conv2d(
+              tf.mirrorPad(
+                t,
+                [
+                  [0, 0],
+                  [1, 1],
+                  [1, 1],
+                  [0, 0],
+                ],
+                'reflect',
+              ),
+              t4(params[`${name}.weight`]),
+              1,
+              'valid',
+            ),
+            t1(params[`${name}.bias`]),
+          );
         const norm = (t: tf.Tensor4D): tf.Tensor4D => {
           const { mean, variance } = tf.moments(t, [1, 2], true);
           return tf.div(tf.sub(t, mean), tf.sqrt(tf.add(variance, 1e-5)));
         };
-        const body = norm(convTf(tf.prelu<tf.Tensor4D>(norm(convTf(h, `b${i}.c1`)), tf.tensor1d(params[`b${i}.act.alpha`].data) as tf.Tensor as tf.Tensor4D), `b${i}.c2`));
+        const body = norm(
+          convTf(
+            tf.prelu<tf.Tensor4D>(
+              norm(convTf(h, `b${i}.c1`)),
+              tf.tensor1d(params[`b${i}.act.alpha`].data) as tf.Tensor as tf.Tensor4D,
+            ),
+            `b${i}.c2`,
+          ),
+        );
         h = tf.add(h, body);
       }
       return h;
@@ -250,18 +360,33 @@ describe('residual', () => {
 });
 
 describe('parameter checks', () => {
-  const layer: Layer = { kind: 'conv2d', name: 'c', inChannels: 3, outChannels: 4, kernel: 3, stride: 1, padding: 1, padMode: 'zero' };
+  const layer: Layer = {
+    kind: 'conv2d',
+    name: 'c',
+    inChannels: 3,
+    outChannels: 4,
+    kernel: 3,
+    stride: 1,
+    padding: 1,
+    padMode: 'zero',
+  };
 
   test('a missing weight is named', () => {
-    expect(() => layersToOnnx({}, [layer], { inChannels: 3 })).toThrow('Layer "c" needs parameter "c.weight", which the weights do not contain.');
+    expect(() => layersToOnnx({}, [layer], { inChannels: 3 })).toThrow(
+      'Layer "c" needs parameter "c.weight", which the weights do not contain.',
+    );
   });
 
   test('a weight of the wrong shape is named with both shapes', () => {
     const params = { ...convParams('c', 3, 3, 4, 1), 'c.weight': randomArray([3, 3, 4, 3], 2) };
-    expect(() => layersToOnnx(params, [layer], { inChannels: 3 })).toThrow('Parameter "c.weight" has shape [3, 3, 4, 3]; layer "c" needs [3, 3, 3, 4].');
+    expect(() => layersToOnnx(params, [layer], { inChannels: 3 })).toThrow(
+      'Parameter "c.weight" has shape [3, 3, 4, 3]; layer "c" needs [3, 3, 3, 4].',
+    );
   });
 
   test('a channel mismatch between layers is refused', () => {
-    expect(() => layersToOnnx(convParams('c', 3, 3, 4, 1), [layer], { inChannels: 5 })).toThrow('Layer "c" expects 3 input channels, but receives 5.');
+    expect(() => layersToOnnx(convParams('c', 3, 3, 4, 1), [layer], { inChannels: 5 })).toThrow(
+      'Layer "c" expects 3 input channels, but receives 5.',
+    );
   });
 });

@@ -33,14 +33,23 @@ function randomStore(layers: Layer[], seed: number): ParamStore {
   const values: Record<string, NamedArray> = {};
   store.names().forEach((name, i) => {
     const { shape } = store.get(name);
-    values[name] = randomArray([...shape], seed * 1000 + i, name.endsWith('.alpha') ? 0.1 : 0.2, name.endsWith('.alpha') ? 0.2 : 0);
+    values[name] = randomArray(
+      [...shape],
+      seed * 1000 + i,
+      name.endsWith('.alpha') ? 0.1 : 0.2,
+      name.endsWith('.alpha') ? 0.2 : 0,
+    );
   });
   store.load(values);
   return store;
 }
 
 const networks: { label: string; layers: () => Layer[]; input: number[] }[] = [
-  { label: 'encoder stem + body', layers: () => [...encoderStemLayers(cfg), ...encoderBodyLayers(cfg)], input: [2, side, side, 3] },
+  {
+    label: 'encoder stem + body',
+    layers: () => [...encoderStemLayers(cfg), ...encoderBodyLayers(cfg)],
+    input: [2, side, side, 3],
+  },
   { label: 'global style', layers: () => globalStyleLayers(cfg), input: [2, side / 4, side / 4, 4 * cfg.ngf] },
   { label: 'decoder', layers: () => decoderLayers(cfg, 'dec'), input: [1, side / 4, side / 4, latent] },
   { label: 'discriminator', layers: () => discriminatorLayers(cfg), input: [2, side, side, 6] },
@@ -61,16 +70,24 @@ describe.each(networks)('$label', ({ layers, input }) => {
   });
   afterAll(() => store.dispose());
 
-  test.each(['builtin', 'explicit'] as InstanceNormMode[])('onnxruntime matches applyLayers with %s instance norm', async (mode) => {
-    const { output } = await runExported(store, layers(), x, { instanceNorm: mode });
-    expect(output.dims).toEqual(expected.shape);
-    expect(maxAbsDiff(output.data, expected.data)).toBeLessThan(TOLERANCE);
-  });
+  test.each(['builtin', 'explicit'] as InstanceNormMode[])(
+    'onnxruntime matches applyLayers with %s instance norm',
+    async (mode) => {
+      const { output } = await runExported(store, layers(), x, { instanceNorm: mode });
+      expect(output.dims).toEqual(expected.shape);
+      expect(maxAbsDiff(output.data, expected.data)).toBeLessThan(TOLERANCE);
+    },
+  );
 
   test('whole-image statistics fed to the external form reproduce the output', async () => {
     const first = await runExported(store, layers(), x, { instanceNorm: 'explicit', exposeStatistics: true });
     const exported = layersToOnnx(store, layers(), { inChannels: input[3], instanceNorm: 'external' });
-    const feeds = Object.fromEntries(exported.statistics.flatMap((s) => [[s.mean, first[s.mean]], [s.variance, first[s.variance]]]));
+    const feeds = Object.fromEntries(
+      exported.statistics.flatMap((s) => [
+        [s.mean, first[s.mean]],
+        [s.variance, first[s.variance]],
+      ]),
+    );
     const second = await runExported(store, layers(), x, { instanceNorm: 'external' }, feeds);
     expect(exported.statistics).toHaveLength(countNorms(layers()));
     expect(maxAbsDiff(second.output.data, expected.data)).toBeLessThan(TOLERANCE);
@@ -79,5 +96,8 @@ describe.each(networks)('$label', ({ layers, input }) => {
 
 /** Instance norms in the layers, residual bodies included. */
 function countNorms(layers: Layer[]): number {
-  return layers.reduce((n, l) => n + (l.kind === 'instanceNorm' ? 1 : l.kind === 'residual' ? countNorms(l.body) : 0), 0);
+  return layers.reduce(
+    (n, l) => n + (l.kind === 'instanceNorm' ? 1 : l.kind === 'residual' ? countNorms(l.body) : 0),
+    0,
+  );
 }

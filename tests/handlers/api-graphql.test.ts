@@ -100,7 +100,11 @@ test('a query runs for the owner named by the authorizer context', async () => {
   const theirs = (await jobs.create({ owner: 'bob', kind: 'STYLIZE', input: {} })).job;
   const response = await invoke(
     graphqlEvent(
-      { query: 'query($a: ID!, $b: ID!) { models { id builtIn } mine: job(id: $a) { id status } theirs: job(id: $b) { id } }', variables: { a: mine.id, b: theirs.id } },
+      {
+        query:
+          'query($a: ID!, $b: ID!) { models { id builtIn } mine: job(id: $a) { id status } theirs: job(id: $b) { id } }',
+        variables: { a: mine.id, b: theirs.id },
+      },
       { owner: 'alice' },
     ),
   );
@@ -114,7 +118,10 @@ test('a query runs for the owner named by the authorizer context', async () => {
 test('a mutation changes the table; without the authorizer the bearer key identifies the owner', async () => {
   const job = (await jobs.create({ owner: 'alice', kind: 'STYLIZE', input: {} })).job;
   const response = await invoke(
-    graphqlEvent({ query: 'mutation($id: ID!) { cancelJob(id: $id) { id status } }', variables: { id: job.id } }, { bearer: aliceKey }),
+    graphqlEvent(
+      { query: 'mutation($id: ID!) { cancelJob(id: $id) { id status } }', variables: { id: job.id } },
+      { bearer: aliceKey },
+    ),
   );
   expect(response.status).toBe(200);
   expect(response.body.data.cancelJob).toEqual({ id: job.id, status: 'CANCELLED' });

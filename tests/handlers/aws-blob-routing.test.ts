@@ -38,7 +38,12 @@ test('uploads/ keys are stored in and read from the uploads bucket', async () =>
   expect(await direct.head(key)).toMatchObject({ key, size: 3 });
   expect(await blobs.head(key)).toMatchObject({ key, size: 3, contentType: 'image/png' });
   expect((await blobs.list({ prefix: 'uploads/alice/' })).items.map((item) => item.key)).toEqual([key]);
-  const target = await blobs.createUploadTarget({ key: 'uploads/alice/next', contentTypePrefix: 'image/', maxBytes: 1024, expiresInSeconds: 60 });
+  const target = await blobs.createUploadTarget({
+    key: 'uploads/alice/next',
+    contentTypePrefix: 'image/',
+    maxBytes: 1024,
+    expiresInSeconds: 60,
+  });
   expect(target.url).toContain(buckets.uploads);
 });
 

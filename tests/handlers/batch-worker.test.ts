@@ -155,12 +155,20 @@ test('the command names its flag when the job id is missing', async () => {
 
 test('a job submitted through the API reads its content and style from uploads/ in the uploads bucket', async () => {
   // The keys createUpload hands out; the worker must route them to the uploads bucket, not refuse them.
-  await uploads.put('uploads/alice/photo-a', readFileSync(path.join(FIXTURES, 'photo-1.jpg')), { contentType: 'image/jpeg' });
-  await uploads.put('uploads/alice/style-a', readFileSync(path.join(FIXTURES, 'painting-1.jpg')), { contentType: 'image/jpeg' });
+  await uploads.put('uploads/alice/photo-a', readFileSync(path.join(FIXTURES, 'photo-1.jpg')), {
+    contentType: 'image/jpeg',
+  });
+  await uploads.put('uploads/alice/style-a', readFileSync(path.join(FIXTURES, 'painting-1.jpg')), {
+    contentType: 'image/jpeg',
+  });
   const { job } = await jobs.create({
     owner: 'alice',
     kind: 'STYLIZE',
-    input: { contentKey: 'uploads/alice/photo-a', styles: [{ key: 'uploads/alice/style-a', weight: 1, styleId: null }], format: 'PNG' },
+    input: {
+      contentKey: 'uploads/alice/photo-a',
+      styles: [{ key: 'uploads/alice/style-a', weight: 1, styleId: null }],
+      format: 'PNG',
+    },
   });
 
   const run = await worker(job.id);

@@ -48,7 +48,11 @@ test('typed parsers name the variable they refuse', async () => {
 });
 
 test('client endpoints come from the SDK variable names, per service first', () => {
-  const configs = readAwsServiceConfigs({ AWS_ENDPOINT_URL: 'http://all', AWS_ENDPOINT_URL_S3: 'http://s3', AWS_REGION: 'eu-west-1' });
+  const configs = readAwsServiceConfigs({
+    AWS_ENDPOINT_URL: 'http://all',
+    AWS_ENDPOINT_URL_S3: 'http://s3',
+    AWS_REGION: 'eu-west-1',
+  });
   expect(configs.s3).toEqual({ region: 'eu-west-1', endpoint: 'http://s3' });
   expect(configs.dynamodb).toEqual({ region: 'eu-west-1', endpoint: 'http://all' });
   expect(readAwsServiceConfigs({})).toEqual({ s3: {}, dynamodb: {}, sqs: {} });
@@ -63,6 +67,10 @@ test('no other handler module reads a variable from the environment', () => {
   expect(files.filter((file) => /process\.env\s*(\.|\[)/.test(source(file)))).toEqual([]);
   // Variable names are spelled only in the reader (the stack's names arrive through ENV); comments may cite them.
   const reader = path.join('support', 'handler-env.ts');
-  expect(files.filter((file) => file !== reader && /['"`](PEERSTYLE_|AWS_ENDPOINT_URL|AWS_BATCH_JOB_ATTEMPT)/.test(source(file)))).toEqual([]);
+  expect(
+    files.filter(
+      (file) => file !== reader && /['"`](PEERSTYLE_|AWS_ENDPOINT_URL|AWS_BATCH_JOB_ATTEMPT)/.test(source(file)),
+    ),
+  ).toEqual([]);
   expect(fs.existsSync(path.join(root, 'events', 'handler-env.ts'))).toBe(false);
 });

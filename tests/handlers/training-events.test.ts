@@ -80,7 +80,9 @@ async function uploadArtifact(jobId: string, options: { manifest?: boolean } = {
 }
 
 async function keysUnder(prefix: string): Promise<string[]> {
-  return (await tables.modelsBucket.list({ prefix, limit: 100 })).items.map((item) => item.key.slice(prefix.length)).sort();
+  return (await tables.modelsBucket.list({ prefix, limit: 100 })).items
+    .map((item) => item.key.slice(prefix.length))
+    .sort();
 }
 
 test('the function and the stack agree on the detail type and the run name prefix', () => {
@@ -119,7 +121,12 @@ test('a run that starts, trains and completes takes its job to SUCCEEDED with on
     manifest: { preset: 'tiny', steps: 120, trainingJobName: `peerstyle-${job.id}` },
   });
   // The package is unpacked file by file; the raw weights stay in the artifact only.
-  expect(await keysUnder(`models/${modelId}/1/`)).toEqual(['decoder.onnx', 'encoder.onnx', 'manifest.json', 'tpfr.onnx']);
+  expect(await keysUnder(`models/${modelId}/1/`)).toEqual([
+    'decoder.onnx',
+    'encoder.onnx',
+    'manifest.json',
+    'tpfr.onnx',
+  ]);
 
   // The stylize worker resolves the trained model through the catalog and downloads its package.
   const catalog = new BucketModelCatalog(tables.modelsBucket, DEFAULT_PACKAGE_PREFIX, tables.models);

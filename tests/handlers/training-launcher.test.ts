@@ -107,16 +107,22 @@ describe('a dataset given as an upload prefix', () => {
     const job = await createTrainJob(tables.jobs, 'user-4', { dataset: { uploadPrefix: 'uploads/user-4/set-1/' } });
 
     // The first attempt stages the set and then meets a throttled SageMaker; the invocation fails.
-    sagemaker.on(CreateTrainingJobCommand).rejects(
-      Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } }),
-    );
+    sagemaker
+      .on(CreateTrainingJobCommand)
+      .rejects(
+        Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } }),
+      );
     await expect(handler({ jobId: job.id })).rejects.toThrow();
     const staged = [`datasets/${job.id}/content/a`, `datasets/${job.id}/content/b`, `datasets/${job.id}/style/s`];
     expect(await keysUnder(datasets, 'datasets/')).toEqual(staged);
 
     sagemaker.reset();
     sagemaker.on(CreateTrainingJobCommand).resolves({ TrainingJobArn: 'arn:aws:sagemaker:us-east-1:1:training-job/y' });
-    expect(await handler({ jobId: job.id })).toEqual({ status: 'launched', jobId: job.id, trainingJobName: `peerstyle-${job.id}` });
+    expect(await handler({ jobId: job.id })).toEqual({
+      status: 'launched',
+      jobId: job.id,
+      trainingJobName: `peerstyle-${job.id}`,
+    });
 
     expect(await keysUnder(datasets, 'datasets/')).toEqual(staged);
     expect(new TextDecoder().decode(await datasets.get(`datasets/${job.id}/style/s`))).toBe('style s');
@@ -131,7 +137,7 @@ describe('a dataset given as an upload prefix', () => {
     );
   });
 
-  test('outside the owner\'s own uploads is FORBIDDEN: the job fails, nothing is copied and SageMaker is not called', async () => {
+  test("outside the owner's own uploads is FORBIDDEN: the job fails, nothing is copied and SageMaker is not called", async () => {
     await uploads.put('uploads/user-5/private/content/a', bytes('not yours'));
     for (const uploadPrefix of ['uploads/user-5/private/', 'drop/', 'uploads/user-6/../user-5/private/']) {
       const job = await createTrainJob(tables.jobs, 'user-6', { dataset: { uploadPrefix } });

@@ -11,9 +11,20 @@ import { join } from 'node:path';
 
 import { randomUUID } from 'node:crypto';
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
-import { createDynamoDbDocumentClient, DynamoJobStore, DynamoModelRegistry, S3BlobStore } from '../../functions/adapters/aws';
+import {
+  createDynamoDbDocumentClient,
+  DynamoJobStore,
+  DynamoModelRegistry,
+  S3BlobStore,
+} from '../../functions/adapters/aws';
 import type { Job, JsonValue } from '../../functions/core';
-import { LOCAL_CREDENTIALS, startDynamo, startS3, type DynamoEmulator, type S3Emulator } from '../aws/support/emulators';
+import {
+  LOCAL_CREDENTIALS,
+  startDynamo,
+  startS3,
+  type DynamoEmulator,
+  type S3Emulator,
+} from '../aws/support/emulators';
 
 /** A running dynalite with the two tables and stores over them. */
 export interface TrainingTables {
@@ -82,7 +93,8 @@ export function modelArchive(options: { manifest?: boolean } = {}): Buffer {
   execFileSync('mkdir', ['-p', model]);
   if (options.manifest !== false) {
     writeFileSync(join(model, 'manifest.json'), JSON.stringify({ format: 'peerstyle-model', name: 'portraits' }));
-    for (const graph of ['encoder.onnx', 'tpfr.onnx', 'decoder.onnx']) writeFileSync(join(model, graph), `graph ${graph}`);
+    for (const graph of ['encoder.onnx', 'tpfr.onnx', 'decoder.onnx'])
+      writeFileSync(join(model, graph), `graph ${graph}`);
   }
   writeFileSync(join(model, 'weights.json'), '{"iteration":120}');
   writeFileSync(join(model, 'weights.bin'), Buffer.alloc(64));

@@ -22,7 +22,11 @@ test('the worker asks for CUDA and the engine is created with it', async () => {
   });
   await engine.stylize(request);
   const fake = (await import(FAKE)) as Fake;
-  expect(fake.created).toContainEqual({ modelDir: '/cache/tspr-default', intraOpThreads: 4, executionProvider: 'cuda' });
+  expect(fake.created).toContainEqual({
+    modelDir: '/cache/tspr-default',
+    intraOpThreads: 4,
+    executionProvider: 'cuda',
+  });
 });
 
 test('a job cancelled before inference starts is not passed to the engine', async () => {

@@ -208,7 +208,7 @@ async function openAuthorised(): Promise<string> {
   return connectionId;
 }
 
-test('the handlers use the stack\'s table key and index names', () => {
+test("the handlers use the stack's table key and index names", () => {
   expect(DYNAMO_SUBSCRIPTION_TABLES).toEqual(SUBSCRIPTION_TABLES_SCHEMA);
 });
 
@@ -259,10 +259,14 @@ test('a wrong key closes with 4403; malformed and unexpected messages close with
   expect(closedWith(4400)).toBe(true);
 });
 
-test('subscribing to another owner\'s job answers an error and stores nothing', async () => {
+test("subscribing to another owner's job answers an error and stores nothing", async () => {
   const connectionId = await openAuthorised();
   const bobs = (await jobs.create({ owner: 'bob', kind: 'STYLIZE', input: {} })).job;
-  await send(connectionId, { id: 's1', type: 'subscribe', payload: { query: JOB_PROGRESS, variables: { id: bobs.id } } });
+  await send(connectionId, {
+    id: 's1',
+    type: 'subscribe',
+    payload: { query: JOB_PROGRESS, variables: { id: bobs.id } },
+  });
   const [error] = posted(connectionId).filter((message) => message.type === 'error');
   expect(error.id).toBe('s1');
   expect((error.payload as ErrorPayload)[0].extensions.code).toBe('NOT_FOUND');
@@ -281,10 +285,22 @@ test('full exchange: snapshot, stream-driven next, complete at the terminal stat
   const connectionId = await openAuthorised();
   const job = (await jobs.create({ owner: 'alice', kind: 'STYLIZE', input: {} })).job;
 
-  await send(connectionId, { id: 'one', type: 'subscribe', payload: { query: JOB_PROGRESS, variables: { id: job.id } } });
-  await send(connectionId, { id: 'all', type: 'subscribe', payload: { query: 'subscription { myJobs { type job { id status } } }' } });
+  await send(connectionId, {
+    id: 'one',
+    type: 'subscribe',
+    payload: { query: JOB_PROGRESS, variables: { id: job.id } },
+  });
+  await send(connectionId, {
+    id: 'all',
+    type: 'subscribe',
+    payload: { query: 'subscription { myJobs { type job { id status } } }' },
+  });
   expect(posted(connectionId).slice(1)).toEqual([
-    { id: 'one', type: 'next', payload: { data: { jobProgress: { type: 'SNAPSHOT', job: { id: job.id, status: 'QUEUED', progress: 0 } } } } },
+    {
+      id: 'one',
+      type: 'next',
+      payload: { data: { jobProgress: { type: 'SNAPSHOT', job: { id: job.id, status: 'QUEUED', progress: 0 } } } },
+    },
   ]);
   const topics = (await scan(subscriptionsTable))
     .filter((item) => item.connectionId.S === connectionId)
@@ -299,8 +315,18 @@ test('full exchange: snapshot, stream-driven next, complete at the terminal stat
   const response = await publish({ Records: [streamRecord(running, queued)] } as DynamoDBStreamEvent);
   expect(response.batchItemFailures).toEqual([]);
   expect(posted(connectionId)).toEqual([
-    { id: 'one', type: 'next', payload: { data: { jobProgress: { type: 'STATUS_CHANGED', job: { id: job.id, status: 'RUNNING', progress: 0 } } } } },
-    { id: 'all', type: 'next', payload: { data: { myJobs: { type: 'STATUS_CHANGED', job: { id: job.id, status: 'RUNNING' } } } } },
+    {
+      id: 'one',
+      type: 'next',
+      payload: {
+        data: { jobProgress: { type: 'STATUS_CHANGED', job: { id: job.id, status: 'RUNNING', progress: 0 } } },
+      },
+    },
+    {
+      id: 'all',
+      type: 'next',
+      payload: { data: { myJobs: { type: 'STATUS_CHANGED', job: { id: job.id, status: 'RUNNING' } } } },
+    },
   ]);
 
   managementApi.resetHistory();
@@ -328,7 +354,11 @@ test('subscribing to a finished job sends its state and completes at once, stori
   const job = (await jobs.create({ owner: 'alice', kind: 'STYLIZE', input: {} })).job;
   await jobs.transition(job.id, 'QUEUED', 'CANCELLED');
   await send(connectionId, { id: 'x', type: 'subscribe', payload: { query: JOB_PROGRESS, variables: { id: job.id } } });
-  expect(posted(connectionId).slice(1).map((message) => message.type)).toEqual(['next', 'complete']);
+  expect(
+    posted(connectionId)
+      .slice(1)
+      .map((message) => message.type),
+  ).toEqual(['next', 'complete']);
   expect((posted(connectionId)[1].payload as JobProgressPayload).data.jobProgress.job.status).toBe('CANCELLED');
   expect((await scan(subscriptionsTable)).some((item) => item.connectionId.S === connectionId)).toBe(false);
 });
@@ -343,15 +373,17 @@ test('a gone connection is removed; a failed post reports that record in batchIt
   const before = await storedJob(job.id);
   await jobs.transition(job.id, 'QUEUED', 'RUNNING');
   const after = await storedJob(job.id);
-  expect((await publish({ Records: [streamRecord(after, before)] } as DynamoDBStreamEvent)).batchItemFailures).toEqual([]);
+  expect((await publish({ Records: [streamRecord(after, before)] } as DynamoDBStreamEvent)).batchItemFailures).toEqual(
+    [],
+  );
   expect((await scan(connectionsTable)).some((item) => item.connectionId.S === gone)).toBe(false);
   expect((await scan(subscriptionsTable)).some((item) => item.connectionId.S === gone)).toBe(false);
 
   const failing = await openAuthorised();
   await send(failing, { id: 'f', type: 'subscribe', payload: { query: 'subscription { myJobs { type } }' } });
-  managementApi.on(PostToConnectionCommand, { ConnectionId: failing }).rejects(
-    Object.assign(new Error('Internal'), { name: 'InternalServerError', $metadata: { httpStatusCode: 500 } }),
-  );
+  managementApi
+    .on(PostToConnectionCommand, { ConnectionId: failing })
+    .rejects(Object.assign(new Error('Internal'), { name: 'InternalServerError', $metadata: { httpStatusCode: 500 } }));
   const errors = jest.spyOn(console, 'error').mockImplementation(() => undefined);
   const first = streamRecord(after, before);
   const second = streamRecord(after, before);

@@ -62,7 +62,9 @@ function objectActions(roleId: string, bucketId: string): Record<string, string[
 /** The `s3:prefix` conditions under which a role may list a bucket. */
 function listablePrefixes(roleId: string, bucketId: string): string[] {
   return grantsOf(roleId)
-    .filter((g) => g.actions.includes('s3:ListBucket') && g.resource === JSON.stringify({ 'Fn::GetAtt': [bucketId, 'Arn'] }))
+    .filter(
+      (g) => g.actions.includes('s3:ListBucket') && g.resource === JSON.stringify({ 'Fn::GetAtt': [bucketId, 'Arn'] }),
+    )
     .flatMap((g) => (g.condition as { StringLike: { 's3:prefix': string[] } }).StringLike['s3:prefix'])
     .sort();
 }
@@ -72,7 +74,8 @@ function environmentOf(fn: HandlerFunction): Record<string, unknown> {
   return (resource.Properties as { Environment: { Variables: Record<string, unknown> } }).Environment.Variables;
 }
 
-const child = (scope: { node: { findChild(id: string): unknown } }, id: string) => scope.node.findChild(id) as HandlerFunction;
+const child = (scope: { node: { findChild(id: string): unknown } }, id: string) =>
+  scope.node.findChild(id) as HandlerFunction;
 
 describe('catalog table', () => {
   it('lets the GraphQL function read it and put and delete styles, with no Scan', () => {
@@ -90,11 +93,7 @@ describe('catalog table', () => {
       'models/': ['s3:AbortMultipartUpload', 's3:PutObject'],
       'training-output/': ['s3:GetObject'],
     });
-    expect(tableActions(role, ids.catalog)).toEqual([
-      'dynamodb:GetItem',
-      'dynamodb:PutItem',
-      'dynamodb:UpdateItem',
-    ]);
+    expect(tableActions(role, ids.catalog)).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
   });
 
   it('lets the stylize worker get a model record, and gives it the table name', () => {
@@ -111,8 +110,16 @@ describe('catalog table', () => {
 describe('subscriptions', () => {
   it('lets ws-message forget a closed connection and every subscription of it', () => {
     const role = logicalIdOf(child(stack.subscriptions, 'Message').role);
-    expect(tableActions(role, ids.connections)).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem']);
-    expect(tableActions(role, ids.subscriptions)).toEqual(['dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:Query']);
+    expect(tableActions(role, ids.connections)).toEqual([
+      'dynamodb:DeleteItem',
+      'dynamodb:GetItem',
+      'dynamodb:UpdateItem',
+    ]);
+    expect(tableActions(role, ids.subscriptions)).toEqual([
+      'dynamodb:DeleteItem',
+      'dynamodb:PutItem',
+      'dynamodb:Query',
+    ]);
   });
 
   it('lets both event-rendering functions read results under out/ only, and names the bucket', () => {
@@ -190,7 +197,9 @@ describe('the GraphQL function', () => {
 
 describe('stopping training runs', () => {
   it('lets the GraphQL function stop only the platform’s SageMaker runs, and names their prefix', () => {
-    const stops = grantsOf(logicalIdOf(stack.api.graphqlFunction.role)).filter((g) => g.actions.includes('sagemaker:StopTrainingJob'));
+    const stops = grantsOf(logicalIdOf(stack.api.graphqlFunction.role)).filter((g) =>
+      g.actions.includes('sagemaker:StopTrainingJob'),
+    );
     expect(stops).toHaveLength(1);
     expect(stops[0].actions).toEqual(['sagemaker:StopTrainingJob']);
     expect(stops[0].resource).toContain(':training-job/peerstyle-*');

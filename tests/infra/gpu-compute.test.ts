@@ -9,7 +9,10 @@ import { logicalIdOf, synthesizeStack, type TemplateResource } from './support/s
 
 describe('GpuCompute', () => {
   let template: Template;
-  let ids: Record<'computeEnv' | 'jobDef' | 'jobRole' | 'executionRole' | 'dispatcherFn' | 'stylizeQueue' | 'vpc', string>;
+  let ids: Record<
+    'computeEnv' | 'jobDef' | 'jobRole' | 'executionRole' | 'dispatcherFn' | 'stylizeQueue' | 'vpc',
+    string
+  >;
   let jobDefinition: Record<string, unknown>;
 
   beforeAll(() => {
@@ -101,7 +104,9 @@ describe('GpuCompute', () => {
     const subnets = Object.values(template.findResources('AWS::EC2::Subnet') as Record<string, TemplateResource>);
     expect(subnets.length).toBe(2);
     for (const subnet of subnets) expect(subnet.Properties?.MapPublicIpOnLaunch).toBe(true);
-    const endpoints = Object.values(template.findResources('AWS::EC2::VPCEndpoint') as Record<string, TemplateResource>);
+    const endpoints = Object.values(
+      template.findResources('AWS::EC2::VPCEndpoint') as Record<string, TemplateResource>,
+    );
     const services = endpoints.map((e) => JSON.stringify(e.Properties?.ServiceName));
     expect(services.some((s) => s.includes('.s3'))).toBe(true);
     expect(services.some((s) => s.includes('.dynamodb'))).toBe(true);

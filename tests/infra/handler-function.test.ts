@@ -28,14 +28,22 @@ describe('HandlerFunction', () => {
       Properties: { Runtime: Match.stringLikeRegexp('^nodejs') },
     }) as Record<string, TemplateResource>;
     const handler = synth.stack.dropFolder.intakeFunction;
-    intake = { fn: logicalIdOf(handler.function), role: logicalIdOf(handler.role), logs: logicalIdOf(handler.logGroup) };
+    intake = {
+      fn: logicalIdOf(handler.function),
+      role: logicalIdOf(handler.role),
+      logs: logicalIdOf(handler.logGroup),
+    };
   });
 
   it('creates one Node 20 ARM function per handler entry', () => {
     const ours = Object.values(functions).filter((fn) => fn.Properties?.Architectures !== undefined);
     expect(ours).toHaveLength(Object.keys(HANDLER_ENTRIES).length);
     for (const fn of ours) {
-      expect(fn.Properties).toMatchObject({ Runtime: 'nodejs20.x', Architectures: ['arm64'], Handler: 'index.handler' });
+      expect(fn.Properties).toMatchObject({
+        Runtime: 'nodejs20.x',
+        Architectures: ['arm64'],
+        Handler: 'index.handler',
+      });
     }
   });
 
@@ -49,7 +57,9 @@ describe('HandlerFunction', () => {
   it('uses a role without managed policies whose log permission covers only its own group', () => {
     const role = template.toJSON().Resources[intake.role] as TemplateResource;
     expect(role.Properties?.ManagedPolicyArns).toBeUndefined();
-    const logStatements = statementsOfRole(template, intake.role).filter((s) => s.Action.some((a) => a.startsWith('logs:')));
+    const logStatements = statementsOfRole(template, intake.role).filter((s) =>
+      s.Action.some((a) => a.startsWith('logs:')),
+    );
     expect(logStatements).toHaveLength(1);
     expect(logStatements[0].Resource).toEqual([{ 'Fn::GetAtt': [intake.logs, 'Arn'] }]);
   });

@@ -39,6 +39,8 @@ describe('cdk-nag AwsSolutions checks', () => {
     const app = new App();
     new sqs.Queue(new Stack(app, 'Bad'), 'PlainQueue');
     const { violations } = enableAwsSolutionsChecks(app).validateScope(app);
-    expect(violations.map((v) => v.ruleName)).toEqual(expect.arrayContaining(['AwsSolutions-SQS3', 'AwsSolutions-SQS4']));
+    expect(violations.map((v) => v.ruleName)).toEqual(
+      expect.arrayContaining(['AwsSolutions-SQS3', 'AwsSolutions-SQS4']),
+    );
   });
 });

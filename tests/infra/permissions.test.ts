@@ -22,7 +22,8 @@ describe('permissions', () => {
     webSocketApi = logicalIdOf(synth.stack.subscriptions.webSocketApi);
   });
 
-  const touches = (statement: PolicyStatementJson, id: string) => JSON.stringify(statement.Resource).includes(`"${id}"`);
+  const touches = (statement: PolicyStatementJson, id: string) =>
+    JSON.stringify(statement.Resource).includes(`"${id}"`);
 
   it('finds the statements it checks', () => {
     expect(statements.length).toBeGreaterThan(20);
@@ -37,7 +38,9 @@ describe('permissions', () => {
   });
 
   it('grants no service-wide wildcard action anywhere', () => {
-    const offending = statements.filter((s) => s.Action.some((action) => action === '*' || /^[a-z0-9-]+:\*$/.test(action)));
+    const offending = statements.filter((s) =>
+      s.Action.some((action) => action === '*' || /^[a-z0-9-]+:\*$/.test(action)),
+    );
     expect(offending).toEqual([]);
   });
 
@@ -47,7 +50,9 @@ describe('permissions', () => {
     );
     expect(objectStatements.length).toBeGreaterThan(0);
     for (const statement of objectStatements) {
-      expect(JSON.stringify(statement.Resource)).toMatch(/"\/(drop|uploads|rejected|styles|out|models|checkpoints|training-output|datasets)\/\*"/);
+      expect(JSON.stringify(statement.Resource)).toMatch(
+        /"\/(drop|uploads|rejected|styles|out|models|checkpoints|training-output|datasets)\/\*"/,
+      );
     }
   });
 

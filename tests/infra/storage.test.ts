@@ -89,7 +89,9 @@ describe('Storage', () => {
   it('aborts incomplete multipart uploads after a day in every data bucket', () => {
     for (const name of dataBuckets) {
       const rules = (buckets[ids[name]].Properties?.LifecycleConfiguration as { Rules: object[] }).Rules;
-      expect(rules).toContainEqual(expect.objectContaining({ AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } }));
+      expect(rules).toContainEqual(
+        expect.objectContaining({ AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } }),
+      );
     }
   });
 

@@ -8,7 +8,10 @@ import { logicalIdOf, policyStatements, synthesizeStack, type TemplateResource }
 
 describe('Subscriptions', () => {
   let template: Template;
-  let ids: Record<'api' | 'connections' | 'subscriptions' | 'publisherFn' | 'jobsTable' | 'messageRole' | 'publisherRole', string>;
+  let ids: Record<
+    'api' | 'connections' | 'subscriptions' | 'publisherFn' | 'jobsTable' | 'messageRole' | 'publisherRole',
+    string
+  >;
 
   beforeAll(() => {
     const synth = synthesizeStack();

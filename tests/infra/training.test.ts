@@ -53,9 +53,11 @@ describe('Training', () => {
   });
 
   const launcherEnv = () =>
-    ((template.toJSON().Resources[ids.launcherFn] as TemplateResource).Properties?.Environment as {
-      Variables: Record<string, unknown>;
-    }).Variables;
+    (
+      (template.toJSON().Resources[ids.launcherFn] as TemplateResource).Properties?.Environment as {
+        Variables: Record<string, unknown>;
+      }
+    ).Variables;
 
   it('hands the launcher the metric definitions, Spot settings and the trainer image', () => {
     const env = launcherEnv();

@@ -51,11 +51,30 @@ export function translateAwsError(error: unknown, what: string): DomainError {
   const name = awsErrorName(error) ?? 'Error';
   const status = awsHttpStatus(error);
   const code = (error as { code?: unknown } | null)?.code;
-  if (UNAVAILABLE_NAMES.has(name) || (typeof code === 'string' && UNAVAILABLE_NAMES.has(code)) || (status ?? 0) >= 500) {
-    return new DomainError(ErrorCode.UNAVAILABLE, `${what} failed: the service is unavailable (${name}); retry later.`, { awsError: name }, { cause: error });
+  if (
+    UNAVAILABLE_NAMES.has(name) ||
+    (typeof code === 'string' && UNAVAILABLE_NAMES.has(code)) ||
+    (status ?? 0) >= 500
+  ) {
+    return new DomainError(
+      ErrorCode.UNAVAILABLE,
+      `${what} failed: the service is unavailable (${name}); retry later.`,
+      { awsError: name },
+      { cause: error },
+    );
   }
   if (FORBIDDEN_NAMES.has(name) || status === 403) {
-    return new DomainError(ErrorCode.FORBIDDEN, `${what} was refused by AWS (${name}).`, { awsError: name }, { cause: error });
+    return new DomainError(
+      ErrorCode.FORBIDDEN,
+      `${what} was refused by AWS (${name}).`,
+      { awsError: name },
+      { cause: error },
+    );
   }
-  return new DomainError(ErrorCode.INTERNAL, `${what} failed unexpectedly (${name}).`, { awsError: name }, { cause: error });
+  return new DomainError(
+    ErrorCode.INTERNAL,
+    `${what} failed unexpectedly (${name}).`,
+    { awsError: name },
+    { cause: error },
+  );
 }

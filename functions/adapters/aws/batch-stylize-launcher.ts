@@ -67,7 +67,9 @@ export class BatchStylizeLauncher {
     } catch (error) {
       // A client error from Batch is a configuration problem (wrong queue, missing definition).
       if (awsErrorName(error) === 'ClientException') {
-        throw new DomainError(ErrorCode.INTERNAL, `Batch refused ${name}: ${(error as Error).message}`, undefined, { cause: error });
+        throw new DomainError(ErrorCode.INTERNAL, `Batch refused ${name}: ${(error as Error).message}`, undefined, {
+          cause: error,
+        });
       }
       throw translateAwsError(error, `Submitting ${name} to Batch`);
     }

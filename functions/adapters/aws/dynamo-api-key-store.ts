@@ -115,7 +115,9 @@ export class DynamoApiKeyStore implements ApiKeyStore {
   async list(owner: string): Promise<ApiKeyInfo[]> {
     const items = await this.scanOwner(owner);
     // ISO timestamps of one clock sort as strings; the id breaks ties so the order is stable.
-    items.sort((a, b) => (a.createdAt === b.createdAt ? b.id.localeCompare(a.id) : b.createdAt.localeCompare(a.createdAt)));
+    items.sort((a, b) =>
+      a.createdAt === b.createdAt ? b.id.localeCompare(a.id) : b.createdAt.localeCompare(a.createdAt),
+    );
     return items.map(toInfo);
   }
 

@@ -154,7 +154,9 @@ export class DynamoConnectionStore implements ConnectionRegistry {
   /** Deletes one subscription; deleting an unknown one is not an error (completes may repeat). */
   async removeSubscription(connectionId: string, subscriptionId: string): Promise<void> {
     await this.run('Deleting a subscription', () =>
-      this.client.send(new DeleteCommand({ TableName: this.subscriptionsTable, Key: { connectionId, subscriptionId } })),
+      this.client.send(
+        new DeleteCommand({ TableName: this.subscriptionsTable, Key: { connectionId, subscriptionId } }),
+      ),
     );
   }
 
@@ -186,7 +188,10 @@ export class DynamoConnectionStore implements ConnectionRegistry {
   }
 
   private async queryAll(
-    query: Pick<ConstructorParameters<typeof QueryCommand>[0], 'IndexName' | 'KeyConditionExpression' | 'ExpressionAttributeValues'>,
+    query: Pick<
+      ConstructorParameters<typeof QueryCommand>[0],
+      'IndexName' | 'KeyConditionExpression' | 'ExpressionAttributeValues'
+    >,
   ): Promise<SubscriptionRecord[]> {
     const items: SubscriptionRecord[] = [];
     let start: Record<string, unknown> | undefined;

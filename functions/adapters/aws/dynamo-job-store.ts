@@ -230,9 +230,13 @@ export class DynamoJobStore implements JobStore {
         );
       } catch (error) {
         if (start !== undefined && awsErrorName(error) === 'ValidationException') {
-          throw new DomainError(ErrorCode.BAD_REQUEST, 'Invalid page cursor: pass back the nextCursor of a previous page.', {
-            field: 'cursor',
-          });
+          throw new DomainError(
+            ErrorCode.BAD_REQUEST,
+            'Invalid page cursor: pass back the nextCursor of a previous page.',
+            {
+              field: 'cursor',
+            },
+          );
         }
         throw translateAwsError(error, `Listing jobs of ${owner}`);
       }
@@ -271,7 +275,15 @@ export class DynamoJobStore implements JobStore {
   }
 
   private toItem(job: Job, createdAt: string, version: number): JobItem {
-    const item: JobItem = { pk: job.id, owner: job.owner, createdAt, status: job.status, kind: job.kind, version, doc: JSON.stringify(job) };
+    const item: JobItem = {
+      pk: job.id,
+      owner: job.owner,
+      createdAt,
+      status: job.status,
+      kind: job.kind,
+      version,
+      doc: JSON.stringify(job),
+    };
     if (this.retentionSeconds !== undefined && job.finishedAt !== null) {
       item.expiresAt = Math.floor(Date.parse(job.finishedAt) / 1000) + this.retentionSeconds;
     }
@@ -280,7 +292,9 @@ export class DynamoJobStore implements JobStore {
 
   private async read<T>(pk: string): Promise<T | null> {
     try {
-      const response = await this.client.send(new GetCommand({ TableName: this.table, Key: { pk }, ConsistentRead: true }));
+      const response = await this.client.send(
+        new GetCommand({ TableName: this.table, Key: { pk }, ConsistentRead: true }),
+      );
       return (response.Item as T | undefined) ?? null;
     } catch (error) {
       throw translateAwsError(error, `Reading ${pk}`);
@@ -321,7 +335,9 @@ export class DynamoJobStore implements JobStore {
       } catch (error) {
         if (!isConditionFailure(error)) throw translateAwsError(error, `Updating job ${id}`);
         if (attempt >= MAX_WRITE_ATTEMPTS) {
-          throw new DomainError(ErrorCode.CONFLICT, `Job ${id} kept changing during the update; try again.`, { jobId: id });
+          throw new DomainError(ErrorCode.CONFLICT, `Job ${id} kept changing during the update; try again.`, {
+            jobId: id,
+          });
         }
       }
     }

@@ -75,7 +75,12 @@ export class DynamoModelRegistry implements ModelRegistry {
     };
   }
 
-  async register(model: { name: string; owner: string; packagePrefix: string; manifest: JsonObject }): Promise<ModelInfo> {
+  async register(model: {
+    name: string;
+    owner: string;
+    packagePrefix: string;
+    manifest: JsonObject;
+  }): Promise<ModelInfo> {
     if (model.name.trim().length === 0) throw new DomainError(ErrorCode.BAD_REQUEST, 'A model needs a non-empty name.');
     if (model.owner.length === 0 || model.owner === BUILTIN_OWNER) {
       throw new DomainError(ErrorCode.BAD_REQUEST, `A model owner must be non-empty and not "${BUILTIN_OWNER}".`);
@@ -133,7 +138,10 @@ export class DynamoModelRegistry implements ModelRegistry {
       throw new DomainError(ErrorCode.BAD_REQUEST, `A model owner must be non-empty and not "${BUILTIN_OWNER}".`);
     }
     if (!/^[A-Za-z0-9-]{1,64}$/.test(model.id) || model.id === DEFAULT_MODEL_ID) {
-      throw new DomainError(ErrorCode.BAD_REQUEST, `A model id must be 1-64 letters, digits or "-", got "${model.id}".`);
+      throw new DomainError(
+        ErrorCode.BAD_REQUEST,
+        `A model id must be 1-64 letters, digits or "-", got "${model.id}".`,
+      );
     }
     const existing = await this.get(model.id, model.owner);
     if (existing !== null) return existing;
@@ -163,7 +171,11 @@ export class DynamoModelRegistry implements ModelRegistry {
       manifest: model.manifest,
       createdAt: new Date(this.clock()).toISOString(),
     };
-    const item: ModelItem = { pk: ownerPartition(model.owner), sk: DYNAMO_CATALOG_TABLE.modelPrefix + model.id, ...info };
+    const item: ModelItem = {
+      pk: ownerPartition(model.owner),
+      sk: DYNAMO_CATALOG_TABLE.modelPrefix + model.id,
+      ...info,
+    };
     try {
       await this.client.send(
         new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }),

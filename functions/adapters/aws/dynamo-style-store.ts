@@ -157,9 +157,7 @@ export class DynamoStyleStore implements StyleStore {
 
   async get(id: string, owner: string): Promise<Style | null> {
     try {
-      const { Item } = await this.client.send(
-        new GetCommand({ TableName: this.tableName, Key: this.key(id, owner) }),
-      );
+      const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: this.key(id, owner) }));
       return Item === undefined ? null : toStyle(Item as StyleItem);
     } catch (error) {
       throw translateAwsError(error, 'Reading a style');
@@ -182,7 +180,11 @@ export class DynamoStyleStore implements StyleStore {
   async delete(id: string, owner: string): Promise<void> {
     try {
       await this.client.send(
-        new DeleteCommand({ TableName: this.tableName, Key: this.key(id, owner), ConditionExpression: 'attribute_exists(pk)' }),
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: this.key(id, owner),
+          ConditionExpression: 'attribute_exists(pk)',
+        }),
       );
     } catch (error) {
       if (awsErrorName(error) === 'ConditionalCheckFailedException') {

@@ -201,9 +201,13 @@ export class S3BlobStore implements BlobStore {
       );
     } catch (error) {
       if (token !== undefined && awsErrorName(error) === 'InvalidArgument') {
-        throw new DomainError(ErrorCode.BAD_REQUEST, 'Invalid page cursor: pass back the nextCursor of a previous page.', {
-          field: 'cursor',
-        });
+        throw new DomainError(
+          ErrorCode.BAD_REQUEST,
+          'Invalid page cursor: pass back the nextCursor of a previous page.',
+          {
+            field: 'cursor',
+          },
+        );
       }
       throw translateAwsError(error, `Listing "${request.prefix}"`);
     }

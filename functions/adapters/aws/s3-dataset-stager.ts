@@ -81,16 +81,24 @@ export class S3DatasetStager {
   async stage(request: StageDatasetRequest): Promise<StagedDataset> {
     const { sourcePrefix, jobId } = request;
     if (!sourcePrefix.endsWith('/') || !/^[A-Za-z0-9_-]+$/.test(jobId)) {
-      throw new DomainError(ErrorCode.BAD_REQUEST, `Cannot stage ${JSON.stringify(sourcePrefix)} for job ${JSON.stringify(jobId)}.`, {
-        field: 'dataset',
-      });
+      throw new DomainError(
+        ErrorCode.BAD_REQUEST,
+        `Cannot stage ${JSON.stringify(sourcePrefix)} for job ${JSON.stringify(jobId)}.`,
+        {
+          field: 'dataset',
+        },
+      );
     }
     assertBlobPrefix(sourcePrefix);
     const sources = await this.listWithinCaps(sourcePrefix);
     if (sources.length === 0) {
-      throw new DomainError(ErrorCode.NOT_FOUND, `dataset.uploadPrefix: no uploads under ${JSON.stringify(sourcePrefix)}.`, {
-        field: 'dataset.uploadPrefix',
-      });
+      throw new DomainError(
+        ErrorCode.NOT_FOUND,
+        `dataset.uploadPrefix: no uploads under ${JSON.stringify(sourcePrefix)}.`,
+        {
+          field: 'dataset.uploadPrefix',
+        },
+      );
     }
     const destination = `${DATASETS_PREFIX}${jobId}/`;
     let next = 0;

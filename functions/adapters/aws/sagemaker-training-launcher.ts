@@ -81,7 +81,10 @@ export interface TrainingJobStarted {
 
 /** SageMaker names: 1..63 characters, letters, digits and single hyphens, starting alphanumeric. */
 function trainingJobName(prefix: string, jobId: string): string {
-  const name = `${prefix}-${jobId}`.replace(/[^A-Za-z0-9-]/g, '-').replace(/-+/g, '-').replace(/^-+/, '');
+  const name = `${prefix}-${jobId}`
+    .replace(/[^A-Za-z0-9-]/g, '-')
+    .replace(/-+/g, '-')
+    .replace(/^-+/, '');
   return name.slice(0, 63).replace(/-+$/, '');
 }
 
@@ -115,9 +118,13 @@ export class SageMakerTrainingLauncher {
   async launch(request: TrainingJobRequest): Promise<TrainingJobStarted> {
     const dataset = request.dataset.replace(/^\/+|\/+$/g, '');
     if (dataset.length === 0 || dataset.split('/').some((part) => part === '' || part === '.' || part === '..')) {
-      throw new DomainError(ErrorCode.BAD_REQUEST, `Invalid dataset "${request.dataset}": use a folder such as "user-1/portraits".`, {
-        field: 'dataset',
-      });
+      throw new DomainError(
+        ErrorCode.BAD_REQUEST,
+        `Invalid dataset "${request.dataset}": use a folder such as "user-1/portraits".`,
+        {
+          field: 'dataset',
+        },
+      );
     }
     const { options } = this;
     const name = trainingJobName(options.jobNamePrefix ?? 'peerstyle', request.jobId);
@@ -149,7 +156,10 @@ export class SageMakerTrainingLauncher {
           ],
           OutputDataConfig: { S3OutputPath: `s3://${options.modelsBucket}/training-output/` },
           // Per platform job, not per training job: a relaunch after a failure resumes the same run.
-          CheckpointConfig: { S3Uri: `s3://${options.modelsBucket}/checkpoints/${request.jobId}/`, LocalPath: '/opt/ml/checkpoints' },
+          CheckpointConfig: {
+            S3Uri: `s3://${options.modelsBucket}/checkpoints/${request.jobId}/`,
+            LocalPath: '/opt/ml/checkpoints',
+          },
           ResourceConfig: {
             InstanceType: (options.instanceType ?? 'ml.g5.xlarge') as TrainingInstanceType,
             InstanceCount: 1,
@@ -166,10 +176,20 @@ export class SageMakerTrainingLauncher {
       return { trainingJobName: name, trainingJobArn: response.TrainingJobArn ?? '' };
     } catch (error) {
       if (awsErrorName(error) === 'ResourceInUse') {
-        throw new DomainError(ErrorCode.CONFLICT, `Training job ${name} already exists.`, { trainingJobName: name }, { cause: error });
+        throw new DomainError(
+          ErrorCode.CONFLICT,
+          `Training job ${name} already exists.`,
+          { trainingJobName: name },
+          { cause: error },
+        );
       }
       if (awsErrorName(error) === 'ResourceLimitExceeded') {
-        throw new DomainError(ErrorCode.RATE_LIMITED, `SageMaker has no capacity left for ${name}; try later.`, undefined, { cause: error });
+        throw new DomainError(
+          ErrorCode.RATE_LIMITED,
+          `SageMaker has no capacity left for ${name}; try later.`,
+          undefined,
+          { cause: error },
+        );
       }
       throw translateAwsError(error, `Creating training job ${name}`);
     }

@@ -234,13 +234,22 @@ export class SqsJobQueue implements JobQueue {
     const parts = decodeReceipt(receipt);
     try {
       await this.client.send(
-        new ChangeMessageVisibilityCommand({ QueueUrl: this.queueUrl, ReceiptHandle: parts.handle, VisibilityTimeout: lease }),
+        new ChangeMessageVisibilityCommand({
+          QueueUrl: this.queueUrl,
+          ReceiptHandle: parts.handle,
+          VisibilityTimeout: lease,
+        }),
       );
     } catch (error) {
       if (isStaleReceipt(error)) throw leaseLost(receipt, error);
       throw translateAwsError(error, 'Extending a lease');
     }
-    return { jobId: parts.jobId, receipt, attempt: parts.attempt, expiresAt: new Date(this.clock() + lease * 1000).toISOString() };
+    return {
+      jobId: parts.jobId,
+      receipt,
+      attempt: parts.attempt,
+      expiresAt: new Date(this.clock() + lease * 1000).toISOString(),
+    };
   }
 
   async ack(receipt: string): Promise<void> {
@@ -257,7 +266,9 @@ export class SqsJobQueue implements JobQueue {
 
   async receiveDeadLetters(limit: number): Promise<DeadLetter[]> {
     if (!Number.isInteger(limit) || limit < 1) {
-      throw new DomainError(ErrorCode.BAD_REQUEST, `limit must be a positive integer, got ${limit}.`, { field: 'limit' });
+      throw new DomainError(ErrorCode.BAD_REQUEST, `limit must be a positive integer, got ${limit}.`, {
+        field: 'limit',
+      });
     }
     let response;
     try {

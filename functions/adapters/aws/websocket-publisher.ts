@@ -51,7 +51,10 @@ export class WebSocketPublisher {
   async publish(connectionId: string, message: JsonValue): Promise<PublishOutcome> {
     try {
       await this.options.client.send(
-        new PostToConnectionCommand({ ConnectionId: connectionId, Data: new TextEncoder().encode(JSON.stringify(message)) }),
+        new PostToConnectionCommand({
+          ConnectionId: connectionId,
+          Data: new TextEncoder().encode(JSON.stringify(message)),
+        }),
       );
       return 'sent';
     } catch (error) {

@@ -34,7 +34,13 @@ import type {
   UploadTarget,
   UploadTargetRequest,
 } from '../../core';
-import { signDownloadUrl, signUploadPolicy, verifyDownloadUrl, verifyUploadPolicy, type UploadPolicy } from './signed-urls';
+import {
+  signDownloadUrl,
+  signUploadPolicy,
+  verifyDownloadUrl,
+  verifyUploadPolicy,
+  type UploadPolicy,
+} from './signed-urls';
 
 /** Options for `FsBlobStore`. */
 export interface FsBlobStoreOptions {
@@ -94,9 +100,13 @@ export class FsBlobStore implements BlobStore {
     assertBlobKey(key);
     const path = resolve(base, key + suffix);
     if (!path.startsWith(base + sep)) {
-      throw new DomainError(ErrorCode.BAD_REQUEST, `Invalid blob key ${JSON.stringify(key)}: it resolves outside the store.`, {
-        field: 'key',
-      });
+      throw new DomainError(
+        ErrorCode.BAD_REQUEST,
+        `Invalid blob key ${JSON.stringify(key)}: it resolves outside the store.`,
+        {
+          field: 'key',
+        },
+      );
     }
     return path;
   }

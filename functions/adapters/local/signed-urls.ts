@@ -87,11 +87,17 @@ export function verifyUploadPolicy(
   const policy = parsePolicy(encoded);
   if (policy === null) throw new DomainError(ErrorCode.FORBIDDEN, 'Upload policy is not readable.');
   if (key !== policy.key) {
-    throw new DomainError(ErrorCode.FORBIDDEN, `Upload key "${key}" is not the key the policy allows ("${policy.key}").`);
+    throw new DomainError(
+      ErrorCode.FORBIDDEN,
+      `Upload key "${key}" is not the key the policy allows ("${policy.key}").`,
+    );
   }
   assertBlobKey(policy.key);
   if (now >= Date.parse(policy.expiresAt)) {
-    throw new DomainError(ErrorCode.EXPIRED, `Upload policy expired at ${policy.expiresAt}; request a new upload target.`);
+    throw new DomainError(
+      ErrorCode.EXPIRED,
+      `Upload policy expired at ${policy.expiresAt}; request a new upload target.`,
+    );
   }
   if (!contentType.toLowerCase().startsWith(policy.contentTypePrefix.toLowerCase())) {
     throw new DomainError(
@@ -107,7 +113,10 @@ export function verifyUploadPolicy(
     });
   }
   if (byteLength < policy.minBytes) {
-    throw new DomainError(ErrorCode.BAD_REQUEST, `Upload is ${byteLength} bytes; at least ${policy.minBytes} are needed.`);
+    throw new DomainError(
+      ErrorCode.BAD_REQUEST,
+      `Upload is ${byteLength} bytes; at least ${policy.minBytes} are needed.`,
+    );
   }
   return policy;
 }
@@ -128,12 +137,7 @@ export function signDownloadUrl(baseUrl: string, key: string, expiresAt: number,
  * Checks a download URL made by `signDownloadUrl` and returns the key it grants. Throws FORBIDDEN for a
  * URL outside `baseUrl` or with a wrong signature, EXPIRED once its time has passed.
  */
-export function verifyDownloadUrl(
-  url: string,
-  baseUrl: string,
-  now: number,
-  secret: string | Uint8Array,
-): string {
+export function verifyDownloadUrl(url: string, baseUrl: string, now: number, secret: string | Uint8Array): string {
   const parsed = new URL(url, baseUrl);
   const base = new URL(baseUrl);
   const basePath = base.pathname.replace(/\/+$/, '') + '/';
@@ -152,7 +156,10 @@ export function verifyDownloadUrl(
     throw new DomainError(ErrorCode.FORBIDDEN, 'Download URL signature does not match; request a new URL.');
   }
   if (now >= Number(expires) * 1000) {
-    throw new DomainError(ErrorCode.EXPIRED, `Download URL expired at ${new Date(Number(expires) * 1000).toISOString()}.`);
+    throw new DomainError(
+      ErrorCode.EXPIRED,
+      `Download URL expired at ${new Date(Number(expires) * 1000).toISOString()}.`,
+    );
   }
   assertBlobKey(key);
   return key;

@@ -93,7 +93,9 @@ export class SqliteApiKeyStore implements ApiKeyStore {
 
   async list(owner: string): Promise<ApiKeyInfo[]> {
     const rows = this.db
-      .prepare('SELECT id, owner, label, prefix, created_at, revoked_at FROM api_keys WHERE owner = ? ORDER BY seq DESC')
+      .prepare(
+        'SELECT id, owner, label, prefix, created_at, revoked_at FROM api_keys WHERE owner = ? ORDER BY seq DESC',
+      )
       .all(owner) as KeyRow[];
     return rows.map(toInfo);
   }

@@ -98,7 +98,9 @@ export class SqliteJobQueue implements JobQueue {
       const now = this.clock();
       for (;;) {
         const row = this.db
-          .prepare('SELECT id, job_id, deliveries, visible_at FROM queue_messages WHERE visible_at <= ? ORDER BY visible_at, id LIMIT 1')
+          .prepare(
+            'SELECT id, job_id, deliveries, visible_at FROM queue_messages WHERE visible_at <= ? ORDER BY visible_at, id LIMIT 1',
+          )
           .get(now) as MessageRow | undefined;
         if (row === undefined) return null;
         if (row.deliveries >= this.maxAttempts) {
@@ -108,7 +110,9 @@ export class SqliteJobQueue implements JobQueue {
         const receipt = randomUUID();
         const expires = now + leaseSeconds * 1000;
         this.db
-          .prepare('UPDATE queue_messages SET deliveries = deliveries + 1, visible_at = ?, receipt = ?, worker_id = ? WHERE id = ?')
+          .prepare(
+            'UPDATE queue_messages SET deliveries = deliveries + 1, visible_at = ?, receipt = ?, worker_id = ? WHERE id = ?',
+          )
           .run(expires, receipt, workerId, row.id);
         return { jobId: row.job_id, receipt, attempt: row.deliveries + 1, expiresAt: new Date(expires).toISOString() };
       }
@@ -146,7 +150,9 @@ export class SqliteJobQueue implements JobQueue {
 
   async receiveDeadLetters(limit: number): Promise<DeadLetter[]> {
     if (!Number.isInteger(limit) || limit < 1) {
-      throw new DomainError(ErrorCode.BAD_REQUEST, `limit must be a positive integer, got ${limit}.`, { field: 'limit' });
+      throw new DomainError(ErrorCode.BAD_REQUEST, `limit must be a positive integer, got ${limit}.`, {
+        field: 'limit',
+      });
     }
     const rows = this.db
       .prepare('SELECT receipt, job_id, attempts, reason FROM queue_dead_letters ORDER BY dead_at, rowid LIMIT ?')

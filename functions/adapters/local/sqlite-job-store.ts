@@ -160,9 +160,7 @@ export class SqliteJobStore implements JobStore {
       }
       const next = change(job);
       if (next !== job) {
-        this.db
-          .prepare('UPDATE jobs SET status = ?, doc = ? WHERE id = ?')
-          .run(next.status, JSON.stringify(next), id);
+        this.db.prepare('UPDATE jobs SET status = ?, doc = ? WHERE id = ?').run(next.status, JSON.stringify(next), id);
       }
       return next;
     });

@@ -71,8 +71,7 @@ export class SqliteStyleStore implements StyleStore {
 
   async get(id: string, owner: string): Promise<Style | null> {
     const row = this.db.prepare('SELECT * FROM styles WHERE id = ? AND owner = ?').get(id, owner) as
-      | StyleRow
-      | undefined;
+      StyleRow | undefined;
     return row === undefined ? null : toStyle(row);
   }
 

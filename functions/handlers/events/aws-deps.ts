@@ -105,7 +105,8 @@ function metricDefinitions(raw: string): TrainingMetricDefinition[] {
 
 /** The SageMaker launcher the training launcher function uses. */
 export function trainingLauncherFromEnv(env: NodeJS.ProcessEnv = process.env): SageMakerTrainingLauncher {
-  const values = readHandlerEnv([
+  const values = readHandlerEnv(
+    [
       'trainingImageUri',
       'trainingRoleArn',
       'datasetsBucket',

@@ -92,9 +92,13 @@ export function trainingDatasetOf(job: Job): TrainingDataset {
     }
     return { uploadPrefix: dataset.uploadPrefix };
   }
-  throw new DomainError(ErrorCode.BAD_REQUEST, 'The job names no dataset: give dataset.folder or dataset.uploadPrefix.', {
-    field: 'dataset',
-  });
+  throw new DomainError(
+    ErrorCode.BAD_REQUEST,
+    'The job names no dataset: give dataset.folder or dataset.uploadPrefix.',
+    {
+      field: 'dataset',
+    },
+  );
 }
 
 /**

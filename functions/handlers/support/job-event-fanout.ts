@@ -59,7 +59,11 @@ async function deliver(subscription: SubscriptionRecord, event: JobWatchEvent): 
   const { publisher } = sockets();
   const id = subscription.subscriptionId;
   const payload = await renderEvent(documentRules(), subscription, event, eventContext(subscription.owner));
-  const outcome = await publisher.publish(subscription.connectionId, { id, type: MessageType.Next, payload } as JsonValue);
+  const outcome = await publisher.publish(subscription.connectionId, {
+    id,
+    type: MessageType.Next,
+    payload,
+  } as JsonValue);
   if (outcome === 'gone') return 0;
   if (subscription.topic === jobTopic(event.job.id) && isTerminal(event.job.status)) {
     await publisher.publish(subscription.connectionId, { id, type: MessageType.Complete });

@@ -50,9 +50,11 @@ export interface DocumentRules {
 }
 
 /** The outcome of checking a subscribe payload: the request, or errors for an `error` message. */
-export type CheckedSubscription = { ok: true; request: SubscriptionRequest } | { ok: false; errors: GraphQLFormattedError[] };
+export type CheckedSubscription =
+  { ok: true; request: SubscriptionRequest } | { ok: false; errors: GraphQLFormattedError[] };
 
-const format = (rules: DocumentRules, error: GraphQLError): GraphQLFormattedError => rules.formatError(error.toJSON(), error);
+const format = (rules: DocumentRules, error: GraphQLError): GraphQLFormattedError =>
+  rules.formatError(error.toJSON(), error);
 
 const fail = (rules: DocumentRules, message: string): CheckedSubscription => ({
   ok: false,
@@ -63,11 +65,14 @@ const fail = (rules: DocumentRules, message: string): CheckedSubscription => ({
  * Parses and validates a subscribe payload with the same limits as HTTP requests, and checks it is a
  * single subscription to `jobProgress` or `myJobs`.
  */
-export function checkSubscription(rules: DocumentRules, payload: {
-  query: string;
-  variables?: Record<string, unknown> | null;
-  operationName?: string | null;
-}): CheckedSubscription {
+export function checkSubscription(
+  rules: DocumentRules,
+  payload: {
+    query: string;
+    variables?: Record<string, unknown> | null;
+    operationName?: string | null;
+  },
+): CheckedSubscription {
   let document: DocumentNode;
   try {
     document = parse(payload.query, { maxTokens: rules.maxTokens });
@@ -86,7 +91,8 @@ export function checkSubscription(rules: DocumentRules, payload: {
         ? operations[0]
         : undefined
       : operations.find((candidate) => candidate.name?.value === payload.operationName);
-  if (operation === undefined) return fail(rules, 'Send exactly one operation, or name the one to run in operationName.');
+  if (operation === undefined)
+    return fail(rules, 'Send exactly one operation, or name the one to run in operationName.');
   if (operation.operation !== 'subscription') {
     return fail(rules, 'Only subscriptions are served over the WebSocket; send queries and mutations over HTTP.');
   }

@@ -10,7 +10,13 @@ import { systemClock } from '../../core';
 import type { ApiKeyStore, JobStore } from '../../core';
 import { DEFAULT_LIMITS, type UseCaseDeps } from '../../core/use-cases';
 import { buildSchema, createGraphQLServer, type GraphQLContext } from '../../graphql';
-import { buildApiKeyStore, buildBlobStore, buildConnectionStore, buildJobStore, buildWebSocketPublisher } from './aws-adapters';
+import {
+  buildApiKeyStore,
+  buildBlobStore,
+  buildConnectionStore,
+  buildJobStore,
+  buildWebSocketPublisher,
+} from './aws-adapters';
 import { once, readHandlerEnv } from './handler-env';
 import type { DocumentRules } from './subscription-document';
 import { StreamJobEvents } from './stream-job-events';
@@ -19,13 +25,17 @@ import { StreamJobEvents } from './stream-job-events';
 export const documentRules = once((): DocumentRules => {
   const schema = buildSchema();
   const server = createGraphQLServer({ schema });
-  return { schema, validationRules: server.validationRules, maxTokens: server.maxTokens, formatError: server.formatError };
+  return {
+    schema,
+    validationRules: server.validationRules,
+    maxTokens: server.maxTokens,
+    formatError: server.formatError,
+  };
 });
 
 /** The connections and subscriptions tables ($connect, $disconnect and the rest). */
-export const connectionStore = once(
-  (): DynamoConnectionStore =>
-    buildConnectionStore(readHandlerEnv(['connectionsTable', 'subscriptionsTable'], ['subscriptionsByTopicIndex'])),
+export const connectionStore = once((): DynamoConnectionStore =>
+  buildConnectionStore(readHandlerEnv(['connectionsTable', 'subscriptionsTable'], ['subscriptionsByTopicIndex'])),
 );
 
 /** The management API client and the poster on it. */

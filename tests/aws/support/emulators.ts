@@ -17,7 +17,12 @@ import { createInterface } from 'node:readline';
 import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { createDynamoDbClient, createS3Client, createSqsClient, DYNAMO_JOBS_TABLE } from '../../../functions/adapters/aws';
+import {
+  createDynamoDbClient,
+  createS3Client,
+  createSqsClient,
+  DYNAMO_JOBS_TABLE,
+} from '../../../functions/adapters/aws';
 
 /** The jobs table's names, as the adapter uses them (checked against the stack in table-names.test.ts). */
 export const JOBS_TABLE_NAMES = DYNAMO_JOBS_TABLE;
@@ -89,7 +94,6 @@ export interface DynamoEmulator {
 
 /** Starts dynalite in memory, in-process. */
 export async function startDynamo(): Promise<DynamoEmulator> {
-   
   const dynalite = require('dynalite') as (options: Record<string, number>) => Server;
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   const port = await listen(server);
@@ -143,7 +147,6 @@ export interface SqsEmulator {
 
 /** Starts local-aws-sqs in-process. */
 export async function startSqs(): Promise<SqsEmulator> {
-   
   const { createSqsServer } = require('local-aws-sqs') as {
     createSqsServer: (options: { port: number; hostname: string }) => Promise<Server>;
   };

@@ -40,7 +40,10 @@ describe('upload policies', () => {
   test('expired, oversize, empty and non-image uploads are refused with their own codes', async () => {
     const { fields } = await target();
     await expectDomainError(() => store.verifyUploadPolicy(fields, 'image/jpeg', 10, NOW + 60_000), ErrorCode.EXPIRED);
-    const big = await expectDomainError(() => store.verifyUploadPolicy(fields, 'image/png', 1001, NOW), ErrorCode.TOO_LARGE);
+    const big = await expectDomainError(
+      () => store.verifyUploadPolicy(fields, 'image/png', 1001, NOW),
+      ErrorCode.TOO_LARGE,
+    );
     expect(big.message).toBe('Upload is 1001 bytes; the limit is 1000.');
     await expectDomainError(() => store.verifyUploadPolicy(fields, 'image/png', 0, NOW), ErrorCode.BAD_REQUEST);
     const type = await expectDomainError(
@@ -54,11 +57,26 @@ describe('upload policies', () => {
     const { fields } = await target();
     const policy = JSON.parse(Buffer.from(fields.policy, 'base64').toString('utf8')) as { maxBytes: number };
     const widened = Buffer.from(JSON.stringify({ ...policy, maxBytes: 10 ** 9 })).toString('base64');
-    await expectDomainError(() => store.verifyUploadPolicy({ ...fields, policy: widened }, 'image/png', 5000, NOW), ErrorCode.FORBIDDEN);
-    await expectDomainError(() => store.verifyUploadPolicy({ ...fields, key: 'drop/u2/a.jpg' }, 'image/png', 5, NOW), ErrorCode.FORBIDDEN);
-    await expectDomainError(() => store.verifyUploadPolicy({ ...fields, signature: 'AAAA' }, 'image/png', 5, NOW), ErrorCode.FORBIDDEN);
-    await expectDomainError(() => store.verifyUploadPolicy({ key: fields.key }, 'image/png', 5, NOW), ErrorCode.FORBIDDEN);
-    await expectDomainError(() => verifyUploadPolicy(fields, 'image/png', 5, NOW, 'another-secret'), ErrorCode.FORBIDDEN);
+    await expectDomainError(
+      () => store.verifyUploadPolicy({ ...fields, policy: widened }, 'image/png', 5000, NOW),
+      ErrorCode.FORBIDDEN,
+    );
+    await expectDomainError(
+      () => store.verifyUploadPolicy({ ...fields, key: 'drop/u2/a.jpg' }, 'image/png', 5, NOW),
+      ErrorCode.FORBIDDEN,
+    );
+    await expectDomainError(
+      () => store.verifyUploadPolicy({ ...fields, signature: 'AAAA' }, 'image/png', 5, NOW),
+      ErrorCode.FORBIDDEN,
+    );
+    await expectDomainError(
+      () => store.verifyUploadPolicy({ key: fields.key }, 'image/png', 5, NOW),
+      ErrorCode.FORBIDDEN,
+    );
+    await expectDomainError(
+      () => verifyUploadPolicy(fields, 'image/png', 5, NOW, 'another-secret'),
+      ErrorCode.FORBIDDEN,
+    );
   });
 });
 
@@ -76,7 +94,10 @@ describe('download URLs', () => {
     await expectDomainError(() => store.verifyDownloadUrl(otherKey, NOW), ErrorCode.FORBIDDEN);
     url.searchParams.set('expires', String(Number(url.searchParams.get('expires')) + 3600));
     await expectDomainError(() => store.verifyDownloadUrl(url.toString(), NOW), ErrorCode.FORBIDDEN);
-    await expectDomainError(() => store.verifyDownloadUrl('http://127.0.0.1:4000/elsewhere/x', NOW), ErrorCode.FORBIDDEN);
+    await expectDomainError(
+      () => store.verifyDownloadUrl('http://127.0.0.1:4000/elsewhere/x', NOW),
+      ErrorCode.FORBIDDEN,
+    );
   });
 });
 

@@ -28,7 +28,11 @@ test('queued jobs and leases survive closing and reopening the file', async () =
   let now = Date.parse('2030-01-01T00:00:00Z');
   const clock = () => now;
   const first = openSqliteDatabase(file);
-  const { job } = await new SqliteJobStore(first, { clock }).create({ owner: 'alice', kind: 'TRAIN', input: { steps: 3 } });
+  const { job } = await new SqliteJobStore(first, { clock }).create({
+    owner: 'alice',
+    kind: 'TRAIN',
+    input: { steps: 3 },
+  });
   const queue = new SqliteJobQueue(first, { clock });
   await queue.enqueue(job.id);
   await queue.enqueue('second');

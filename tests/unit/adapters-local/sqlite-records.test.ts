@@ -49,7 +49,8 @@ describe('SqliteStyleStore', () => {
   test('styles are private to their owner and paginate newest first', async () => {
     const styles = new SqliteStyleStore(db);
     const made = [];
-    for (const name of ['one', 'two', 'three']) made.push(await styles.create({ name, owner: 'alice', blobKey: `styles/alice/${name}.jpg` }));
+    for (const name of ['one', 'two', 'three'])
+      made.push(await styles.create({ name, owner: 'alice', blobKey: `styles/alice/${name}.jpg` }));
     expect(await styles.get(made[0].id, 'bob')).toBeNull();
     expect((await styles.get(made[0].id, 'alice'))?.blobKey).toBe('styles/alice/one.jpg');
     const first = await styles.list('alice', { limit: 2 });
@@ -66,8 +67,18 @@ describe('SqliteStyleStore', () => {
 describe('SqliteModelRegistry', () => {
   test('versions count per owner and name; the built-in model is visible to everyone', async () => {
     const models = new SqliteModelRegistry(db, { defaultManifest: { preset: 'paper' } });
-    const v1 = await models.register({ name: 'ink', owner: 'alice', packagePrefix: 'models/alice/ink/1/', manifest: { steps: 10 } });
-    const v2 = await models.register({ name: 'ink', owner: 'alice', packagePrefix: 'models/alice/ink/2/', manifest: { steps: 20 } });
+    const v1 = await models.register({
+      name: 'ink',
+      owner: 'alice',
+      packagePrefix: 'models/alice/ink/1/',
+      manifest: { steps: 10 },
+    });
+    const v2 = await models.register({
+      name: 'ink',
+      owner: 'alice',
+      packagePrefix: 'models/alice/ink/2/',
+      manifest: { steps: 20 },
+    });
     const bobs = await models.register({ name: 'ink', owner: 'bob', packagePrefix: 'models/bob/ink/1/', manifest: {} });
     expect([v1.version, v2.version, bobs.version]).toEqual([1, 2, 1]);
     expect(await models.get(v1.id, 'bob')).toBeNull();

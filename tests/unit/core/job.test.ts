@@ -18,7 +18,8 @@ import {
 import { expectDomainError } from '../../contract/expect-domain-error';
 
 const T0 = Date.parse('2030-05-01T10:00:00Z');
-const fresh = (maxAttempts = 2): Job => createJob('j1', { owner: 'alice', kind: 'STYLIZE', input: { a: 1 }, maxAttempts }, T0);
+const fresh = (maxAttempts = 2): Job =>
+  createJob('j1', { owner: 'alice', kind: 'STYLIZE', input: { a: 1 }, maxAttempts }, T0);
 
 describe('createJob', () => {
   test('starts QUEUED with empty bookkeeping and the given time', () => {
@@ -35,7 +36,10 @@ describe('createJob', () => {
     );
     expect(kind.message).toBe('Unknown job kind "TRAINING". Expected one of: STYLIZE, TRAIN.');
     await expectDomainError(() => createJob('x', { owner: '', kind: 'TRAIN', input: null }, T0), ErrorCode.BAD_REQUEST);
-    await expectDomainError(() => createJob('x', { owner: 'a', kind: 'TRAIN', input: null, maxAttempts: 0 }, T0), ErrorCode.BAD_REQUEST);
+    await expectDomainError(
+      () => createJob('x', { owner: 'a', kind: 'TRAIN', input: null, maxAttempts: 0 }, T0),
+      ErrorCode.BAD_REQUEST,
+    );
     await expectDomainError(
       () => createJob('x', { owner: 'a', kind: 'TRAIN', input: null, idempotencyKey: 'k'.repeat(257) }, T0),
       ErrorCode.BAD_REQUEST,
