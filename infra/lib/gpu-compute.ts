@@ -9,7 +9,10 @@
  * running while idle, defeating minvCpus 0. With the dispatcher, Batch is the
  * scheduler: it starts instances only while jobs are RUNNABLE, retries jobs
  * that lost their host, and cancels jobs stuck waiting for capacity; SQS in
- * front keeps submissions durable and puts failed submissions in a DLQ.
+ * front keeps submissions durable and puts failed submissions in a DLQ. A
+ * Batch job that fails before its container records an outcome (cancelled
+ * for capacity, hosts lost, a crash) is reported by EventBridge to a function
+ * that fails the job row, so no job is left QUEUED or RUNNING for good.
  *
  * Networking: the instances sit in public subnets with public IPs and a
  * security group that admits nothing, so they reach ECR, ECS, CloudWatch and
@@ -29,6 +32,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { BatchJobEvents } from './batch-job-events';
 import { peerstyleImageAsset } from './container-images';
 import { grantItems, grantObjects } from './grants';
 import { HandlerFunction } from './handler-function';
@@ -105,6 +109,8 @@ export class GpuCompute extends Construct {
   public readonly dispatcherFunction: HandlerFunction;
   /** The worker's log group. */
   public readonly workerLogGroup: logs.LogGroup;
+  /** Fails the jobs of Batch jobs that ended without the worker finishing them. */
+  public readonly jobEvents: BatchJobEvents;
 
   constructor(scope: Construct, id: string, props: GpuComputeProps) {
     super(scope, id);
@@ -258,5 +264,11 @@ export class GpuCompute extends Construct {
         reportBatchItemFailures: true,
       }),
     );
+
+    this.jobEvents = new BatchJobEvents(this, 'JobEvents', {
+      jobQueue: this.jobQueue,
+      jobsTable: props.jobsTable,
+      logRetention,
+    });
   }
 }

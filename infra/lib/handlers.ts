@@ -21,6 +21,7 @@ export const HANDLER_ENTRIES = {
   dropIntake: 'functions/handlers/drop-intake.ts',
   trainingLauncher: 'functions/handlers/training-launcher.ts',
   trainingEvents: 'functions/handlers/training-events.ts',
+  batchEvents: 'functions/handlers/batch-events.ts',
 } as const;
 
 /** The name of one deployed handler; a key of {@link HANDLER_ENTRIES}. */
