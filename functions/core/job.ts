@@ -216,6 +216,31 @@ function illegal(job: Job, to: JobStatus, why: string): DomainError {
 }
 
 /**
+ * The compare-and-set form of `transitionJob` that job stores apply: the move happens only if the job is
+ * still in `from`; otherwise another writer got there first and the caller gets CONFLICT.
+ */
+export function transitionFrom(
+  job: Job,
+  from: JobStatus,
+  to: JobStatus,
+  now: number,
+  patch: TransitionPatch = {},
+): Job {
+  if (job.status !== from) {
+    throw new DomainError(
+      ErrorCode.CONFLICT,
+      `Job ${job.id} is ${job.status}, not ${from}; another writer changed it first.`,
+      {
+        jobId: job.id,
+        expected: from,
+        actual: job.status,
+      },
+    );
+  }
+  return transitionJob(job, to, now, patch);
+}
+
+/**
  * The one function through which a job's status changes. It rejects illegal moves with
  * ILLEGAL_TRANSITION and sets the bookkeeping that goes with each move:
  *

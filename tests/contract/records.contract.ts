@@ -7,6 +7,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { CreateTableCommand, DeleteTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { waitForActiveTable } from '../aws/support/emulators';
 import { BUILTIN_OWNER, DEFAULT_MODEL_ID, ErrorCode } from '../../functions/core';
 import type { ApiKeyStore, Clock, ModelRegistry, StyleStore } from '../../functions/core';
 import { expectDomainError } from './expect-domain-error';
@@ -66,6 +67,8 @@ export async function createRecordTables(client: DynamoDBClient): Promise<Record
       ],
     }),
   );
+  await waitForActiveTable(client, tables.apiKeys);
+  await waitForActiveTable(client, tables.catalog);
   return tables;
 }
 

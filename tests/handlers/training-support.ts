@@ -22,6 +22,7 @@ import {
   LOCAL_CREDENTIALS,
   startDynamo,
   startS3,
+  waitForActiveTable,
   type DynamoEmulator,
   type S3Emulator,
 } from '../aws/support/emulators';
@@ -58,6 +59,7 @@ export async function startTrainingTables(extraEnv: NodeJS.ProcessEnv = {}): Pro
       ],
     }),
   );
+  await waitForActiveTable(dynamo.client, catalogTable);
   const client = createDynamoDbDocumentClient(dynamo.client);
   return {
     dynamo,

@@ -32,7 +32,13 @@ import { handler as onMessage } from '../../functions/handlers/ws-message';
 import { handler as publish } from '../../functions/handlers/ws-publisher';
 import { HANDLER_ENV } from '../../functions/handlers/support/handler-env';
 import { SUBSCRIPTION_TABLES_SCHEMA } from '../../infra/lib/subscriptions';
-import { JOBS_TABLE_NAMES, LOCAL_CREDENTIALS, startDynamo, type DynamoEmulator } from '../aws/support/emulators';
+import {
+  JOBS_TABLE_NAMES,
+  LOCAL_CREDENTIALS,
+  startDynamo,
+  waitForActiveTable,
+  type DynamoEmulator,
+} from '../aws/support/emulators';
 import { createRecordTables } from '../contract/records.contract';
 
 const managementApi = mockClient(ApiGatewayManagementApiClient);
@@ -81,6 +87,8 @@ async function createSubscriptionTables(): Promise<void> {
       ],
     }),
   );
+  await waitForActiveTable(dynamo.client, connectionsTable);
+  await waitForActiveTable(dynamo.client, subscriptionsTable);
 }
 
 beforeAll(async () => {

@@ -21,7 +21,7 @@ import {
   parseOneOf,
   requestCancellation,
   systemClock,
-  transitionJob,
+  transitionFrom,
 } from '../../core';
 import type {
   Clock,
@@ -127,16 +127,7 @@ export class SqliteJobStore implements JobStore {
 
   async transition(id: string, from: JobStatus, to: JobStatus, patch: TransitionPatch = {}): Promise<Job> {
     parseOneOf('job status', from, JOB_STATUSES);
-    return this.update(id, undefined, (job) => {
-      if (job.status !== from) {
-        throw new DomainError(
-          ErrorCode.CONFLICT,
-          `Job ${id} is ${job.status}, not ${from}; another writer changed it first.`,
-          { jobId: id, expected: from, actual: job.status },
-        );
-      }
-      return transitionJob(job, to, this.clock(), patch);
-    });
+    return this.update(id, undefined, (job) => transitionFrom(job, from, to, this.clock(), patch));
   }
 
   async updateProgress(id: string, update: ProgressUpdate): Promise<Job> {

@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
-import { CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import {
   createDynamoDbClient,
@@ -83,6 +83,21 @@ function close(server: Server): Promise<void> {
   return new Promise((resolve) => server.close(() => resolve()));
 }
 
+/**
+ * Waits until a new table is ACTIVE. dynalite answers CreateTable with a CREATING table and marks it
+ * ACTIVE a moment later, asynchronously; a write that arrives first fails with ResourceNotFoundException,
+ * which on a busy machine happens often enough to make tests flaky.
+ */
+export async function waitForActiveTable(client: DynamoDBClient, name: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: name }));
+    if (Table?.TableStatus === 'ACTIVE') return;
+    if (Date.now() > deadline) throw new Error(`Table ${name} is still ${Table?.TableStatus} after 10 s.`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 /** A running dynalite and a client for it. */
 export interface DynamoEmulator {
   endpoint: string;
@@ -127,6 +142,7 @@ export async function startDynamo(): Promise<DynamoEmulator> {
           ],
         }),
       );
+      await waitForActiveTable(client, name);
       return name;
     },
     stop: async () => {
