@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { initBackend } from '../../trainer/backend';
 import { registerWasmGradientKernels } from '../../trainer/wasm-kernels';
+import { forceFilterGradPath } from '../../trainer/wasm-kernels/conv2d-backprop-filter';
 
 type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
 interface Result {
@@ -251,4 +252,66 @@ test('tf.variableGrads of a composite of all TSPR ops matches cpu on wasm', asyn
     expect(result.values.some((value) => value !== 0)).toBe(true);
     expect(maxError(result, expected[i])).toBeLessThan(1e-4);
   });
+});
+
+// Conv2DBackpropFilter has two formulations (im2col for stride 1 and ≥ 64 output channels, the
+// transposed correlation otherwise): the rule's own choice at 64 output channels, then every conv case
+// with each formulation forced, so both are exact whatever the rule picks.
+const WIDE_CASES: [Shape4, Shape4, number, Pad][] = [
+  [[1, 7, 7, 3], [3, 3, 3, 64], 1, 'same'], // odd size
+  [[2, 6, 5, 8], [3, 3, 8, 64], 1, 'valid'], // batch 2, non-square
+  [[1, 9, 9, 4], [4, 4, 4, 64], 1, PAD2], // explicit padding, even kernel
+  [[2, 5, 5, 6], [1, 1, 6, 64], 1, 'valid'], // 1×1
+  [[1, 9, 9, 4], [3, 3, 4, 64], 2, PAD1], // strided: the rule keeps the correlation
+];
+
+describe.each([
+  ['rule', undefined, WIDE_CASES],
+  ['im2col', 'im2col', [...CONV_CASES, ...WIDE_CASES]],
+  ['correlation', 'correlation', WIDE_CASES],
+] as const)('Conv2DBackpropFilter by %s matches cpu', (_, path, cases) => {
+  afterEach(() => forceFilterGradPath(undefined));
+  test.each(cases.map((c) => [label(c), c] as const))('%s', async (_name, [xShape, fShape, stride, pad]) => {
+    forceFilterGradPath(path);
+    const run = () => {
+      const x = seeded(xShape, 1);
+      const y = tf.conv2d(x as tf.Tensor4D, tf.zeros(fShape) as tf.Tensor4D, stride, pad);
+      const dy = seeded(y.shape, 2);
+      return tf
+        .engine()
+        .runKernel(
+          'Conv2DBackpropFilter',
+          { x, dy },
+          { strides: stride, pad, dataFormat: 'NHWC', filterShape: fShape },
+        ) as tf.Tensor;
+    };
+    const [expected] = await on('cpu', run);
+    const [actual] = await on('wasm', run);
+    expect(actual.shape).toEqual(fShape);
+    expect(maxError(actual, expected)).toBeLessThan(1e-4);
+  });
+});
+
+test('the im2col formulation leaks no memory on wasm', async () => {
+  await tf.setBackend('wasm');
+  forceFilterGradPath('im2col');
+  const x = seeded([1, 8, 8, 3], 5);
+  const w = seeded([3, 3, 3, 4], 6);
+  const step = (stride: number) => {
+    tf.tidy(() => {
+      tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, stride, PAD1)))([
+        x,
+        w,
+      ]);
+    });
+  };
+  step(1); // burn-in
+  step(2);
+  const tensors = tf.memory().numTensors;
+  const buffers = tf.backend().numDataIds();
+  for (let i = 0; i < 3; i++) [1, 2].forEach(step);
+  expect(tf.memory().numTensors).toBe(tensors);
+  expect(tf.backend().numDataIds()).toBe(buffers);
+  tf.dispose([x, w]);
+  forceFilterGradPath(undefined);
 });
