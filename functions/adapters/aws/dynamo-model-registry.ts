@@ -17,23 +17,21 @@ import {
   ErrorCode,
   pageLimit,
   systemClock,
+  assertRegistrable,
+  builtInModelInfo,
 } from '../../core';
-import type { Clock, JsonObject, ModelInfo, ModelRegistry, Page, PageRequest } from '../../core';
+import type { BuiltInModelOptions, Clock, JsonObject, ModelInfo, ModelRegistry, Page, PageRequest } from '../../core';
 import { translateAwsError } from './aws-errors';
 import { DYNAMO_CATALOG_TABLE, newCatalogId, ownerPartition, queryOwnerPage } from './dynamo-style-store';
 
 /** Options for `DynamoModelRegistry`. */
-export interface DynamoModelRegistryOptions {
+export interface DynamoModelRegistryOptions extends BuiltInModelOptions {
   /** A client from `createDynamoDbDocumentClient`. */
   client: DynamoDBDocumentClient;
   /** The catalog table (env PEERSTYLE_CATALOG_TABLE). */
   tableName: string;
   /** Where time comes from. @default systemClock */
   clock?: Clock;
-  /** Blob-store prefix of the bundled model package. @default "models/tspr-default/1/" */
-  defaultPackagePrefix?: string;
-  /** Manifest summary of the bundled model. @default {} */
-  defaultManifest?: JsonObject;
 }
 
 interface ModelItem extends ModelInfo {
@@ -62,17 +60,7 @@ export class DynamoModelRegistry implements ModelRegistry {
     this.client = options.client;
     this.tableName = options.tableName;
     this.clock = options.clock ?? systemClock;
-    const prefix = options.defaultPackagePrefix ?? 'models/tspr-default/1/';
-    assertBlobPrefix(prefix);
-    this.builtIn = {
-      id: DEFAULT_MODEL_ID,
-      name: 'TSPR default',
-      version: 1,
-      owner: BUILTIN_OWNER,
-      packagePrefix: prefix,
-      manifest: options.defaultManifest ?? {},
-      createdAt: new Date(0).toISOString(),
-    };
+    this.builtIn = builtInModelInfo(options);
   }
 
   async register(model: {
@@ -81,14 +69,7 @@ export class DynamoModelRegistry implements ModelRegistry {
     packagePrefix: string;
     manifest: JsonObject;
   }): Promise<ModelInfo> {
-    if (model.name.trim().length === 0) throw new DomainError(ErrorCode.BAD_REQUEST, 'A model needs a non-empty name.');
-    if (model.owner.length === 0 || model.owner === BUILTIN_OWNER) {
-      throw new DomainError(ErrorCode.BAD_REQUEST, `A model owner must be non-empty and not "${BUILTIN_OWNER}".`);
-    }
-    assertBlobPrefix(model.packagePrefix);
-    if (!model.packagePrefix.endsWith('/')) {
-      throw new DomainError(ErrorCode.BAD_REQUEST, `A package prefix must end in "/", got "${model.packagePrefix}".`);
-    }
+    assertRegistrable(model);
     try {
       const { Attributes } = await this.client.send(
         new UpdateCommand({

@@ -8,31 +8,21 @@
 
 import { randomUUID } from 'node:crypto';
 import {
-  assertBlobPrefix,
-  BUILTIN_OWNER,
   decodeCursor,
   DEFAULT_MODEL_ID,
-  DomainError,
   encodeCursor,
-  ErrorCode,
   pageLimit,
   systemClock,
+  assertRegistrable,
+  builtInModelInfo,
 } from '../../core';
-import type { Clock, JsonObject, ModelInfo, ModelRegistry, Page, PageRequest } from '../../core';
+import type { BuiltInModelOptions, Clock, JsonObject, ModelInfo, ModelRegistry, Page, PageRequest } from '../../core';
 import { inWriteTransaction, type SqliteDatabase } from './sqlite-database';
 
 /** Options for `SqliteModelRegistry`. */
-export interface SqliteModelRegistryOptions {
+export interface SqliteModelRegistryOptions extends BuiltInModelOptions {
   /** Where time comes from. @default systemClock */
   clock?: Clock;
-  /** Blob-store prefix of the bundled model package. @default "models/tspr-default/1/" */
-  defaultPackagePrefix?: string;
-  /** Manifest summary of the bundled model. @default {} */
-  defaultManifest?: JsonObject;
-  /** Display name of the bundled model. @default "TSPR default" */
-  defaultName?: string;
-  /** When the bundled model was made (ISO-8601). @default the Unix epoch */
-  defaultCreatedAt?: string;
 }
 
 interface ModelRow {
@@ -68,17 +58,7 @@ export class SqliteModelRegistry implements ModelRegistry {
     options: SqliteModelRegistryOptions = {},
   ) {
     this.clock = options.clock ?? systemClock;
-    const prefix = options.defaultPackagePrefix ?? 'models/tspr-default/1/';
-    assertBlobPrefix(prefix);
-    this.builtIn = {
-      id: DEFAULT_MODEL_ID,
-      name: options.defaultName ?? 'TSPR default',
-      version: 1,
-      owner: BUILTIN_OWNER,
-      packagePrefix: prefix,
-      manifest: options.defaultManifest ?? {},
-      createdAt: options.defaultCreatedAt ?? new Date(0).toISOString(),
-    };
+    this.builtIn = builtInModelInfo(options);
     db.exec(`
       CREATE TABLE IF NOT EXISTS models (
         seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -100,14 +80,7 @@ export class SqliteModelRegistry implements ModelRegistry {
     packagePrefix: string;
     manifest: JsonObject;
   }): Promise<ModelInfo> {
-    if (model.name.trim().length === 0) throw new DomainError(ErrorCode.BAD_REQUEST, 'A model needs a non-empty name.');
-    if (model.owner.length === 0 || model.owner === BUILTIN_OWNER) {
-      throw new DomainError(ErrorCode.BAD_REQUEST, `A model owner must be non-empty and not "${BUILTIN_OWNER}".`);
-    }
-    assertBlobPrefix(model.packagePrefix);
-    if (!model.packagePrefix.endsWith('/')) {
-      throw new DomainError(ErrorCode.BAD_REQUEST, `A package prefix must end in "/", got "${model.packagePrefix}".`);
-    }
+    assertRegistrable(model);
     return inWriteTransaction(this.db, () => {
       const { latest } = this.db
         .prepare('SELECT COALESCE(MAX(version), 0) AS latest FROM models WHERE owner = ? AND name = ?')

@@ -6,6 +6,8 @@
  * everyone, so a fresh installation can stylize before anyone trains.
  */
 
+import { assertBlobPrefix } from '../blob-key';
+import { DomainError, ErrorCode } from '../errors';
 import type { JsonObject } from '../json';
 import type { Page, PageRequest } from './page';
 
@@ -39,4 +41,43 @@ export interface ModelRegistry {
   list(owner: string, request?: PageRequest): Promise<Page<ModelInfo>>;
   /** The built-in model. */
   getDefault(): Promise<ModelInfo>;
+}
+
+/** How the bundled model presents itself; every adapter builds its record with `builtInModelInfo`. */
+export interface BuiltInModelOptions {
+  /** Blob-store prefix of the bundled model package. @default "models/tspr-default/1/" */
+  defaultPackagePrefix?: string;
+  /** Manifest summary of the bundled model. @default {} */
+  defaultManifest?: JsonObject;
+  /** Display name of the bundled model. @default "TSPR default" */
+  defaultName?: string;
+  /** When the bundled model was made (ISO-8601). @default the Unix epoch */
+  defaultCreatedAt?: string;
+}
+
+/** The built-in model's record, the same in every registry adapter. */
+export function builtInModelInfo(options: BuiltInModelOptions = {}): ModelInfo {
+  const prefix = options.defaultPackagePrefix ?? 'models/tspr-default/1/';
+  assertBlobPrefix(prefix);
+  return {
+    id: DEFAULT_MODEL_ID,
+    name: options.defaultName ?? 'TSPR default',
+    version: 1,
+    owner: BUILTIN_OWNER,
+    packagePrefix: prefix,
+    manifest: options.defaultManifest ?? {},
+    createdAt: options.defaultCreatedAt ?? new Date(0).toISOString(),
+  };
+}
+
+/** Rejects a registration every adapter must refuse: empty name, reserved owner, bad package prefix. */
+export function assertRegistrable(model: { name: string; owner: string; packagePrefix: string }): void {
+  if (model.name.trim().length === 0) throw new DomainError(ErrorCode.BAD_REQUEST, 'A model needs a non-empty name.');
+  if (model.owner.length === 0 || model.owner === BUILTIN_OWNER) {
+    throw new DomainError(ErrorCode.BAD_REQUEST, `A model owner must be non-empty and not "${BUILTIN_OWNER}".`);
+  }
+  assertBlobPrefix(model.packagePrefix);
+  if (!model.packagePrefix.endsWith('/')) {
+    throw new DomainError(ErrorCode.BAD_REQUEST, `A package prefix must end in "/", got "${model.packagePrefix}".`);
+  }
 }
