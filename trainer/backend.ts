@@ -18,6 +18,7 @@ import * as path from 'node:path';
 import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs-core';
 import { registerWasmGradientKernels } from './wasm-kernels';
+import { defaultWasmThreads, parseThreads, prepareWasmThreads, withDoubledCoreCount } from './wasm-threads';
 
 /** The engine names of the backends training can run on. */
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
@@ -42,6 +43,14 @@ export class BackendError extends Error {
 export interface BackendChoice {
   name: BackendName;
   detail: string;
+  /** Threads of the wasm backend's pool; 1 for the others (they manage their own threads). */
+  threads: number;
+}
+
+/** Options of `initBackend` beyond the backend's name. */
+export interface BackendOptions {
+  /** Threads for the wasm backend (default: PEERSTYLE_THREADS, else every logical core, at most 8). */
+  threads?: number;
 }
 
 /**
@@ -72,8 +81,9 @@ let chosenFor: BackendRequest | undefined;
  * error, never a silent fallback. Without a request the first backend that loads wins.
  * Later calls return the first result; a later call asking for a different backend is an error.
  */
-export async function initBackend(requested?: string): Promise<BackendChoice> {
+export async function initBackend(requested?: string, options: BackendOptions = {}): Promise<BackendChoice> {
   const request = parseBackendRequest(requested, process.env.PEERSTYLE_BACKEND);
+  const threads = options.threads ?? parseThreads(undefined, process.env.PEERSTYLE_THREADS) ?? defaultWasmThreads();
   if (chosen !== undefined) {
     if (request !== undefined && request !== chosenFor) {
       throw new BackendError(
@@ -83,7 +93,7 @@ export async function initBackend(requested?: string): Promise<BackendChoice> {
     return chosen;
   }
   chosenFor = request;
-  chosen = choose(request);
+  chosen = choose(request, threads);
   // A failed choice may be retried (e.g. with another request), so forget it.
   chosen.catch(() => {
     chosen = undefined;
@@ -92,14 +102,14 @@ export async function initBackend(requested?: string): Promise<BackendChoice> {
   return chosen;
 }
 
-async function choose(request: BackendRequest | undefined): Promise<BackendChoice> {
+async function choose(request: BackendRequest | undefined, threads: number): Promise<BackendChoice> {
   if (request === 'gpu' || request === 'node' || request === 'tensorflow')
     return useNative(NATIVE_PACKAGES[request], true);
-  if (request === 'wasm') return useWasm();
+  if (request === 'wasm') return useWasm(threads);
   if (request === 'cpu') return useCpu();
   const native = await useNative(NATIVE_PACKAGES.tensorflow, false).catch(() => undefined);
   if (native !== undefined) return native;
-  const wasm = await useWasm().catch(() => undefined);
+  const wasm = await useWasm(threads).catch(() => undefined);
   return wasm ?? useCpu();
 }
 
@@ -114,7 +124,7 @@ async function useNative(packages: readonly string[], explicit: boolean): Promis
       continue;
     }
     await activate('tensorflow');
-    return { name: 'tensorflow', detail: `native TensorFlow through ${pkg}` };
+    return { name: 'tensorflow', detail: `native TensorFlow through ${pkg}`, threads: 1 };
   }
   const hint = explicit
     ? ' It installs only where libtensorflow can be downloaded (e.g. the GPU image); use --backend=wasm or --backend=cpu here.'
@@ -122,21 +132,27 @@ async function useNative(packages: readonly string[], explicit: boolean): Promis
   throw new BackendError(`The native TensorFlow backend is not available. ${failures.join('; ')}.${hint}`);
 }
 
-async function useWasm(): Promise<BackendChoice> {
+async function useWasm(threads: number): Promise<BackendChoice> {
   const wasm = require('@tensorflow/tfjs-backend-wasm') as typeof import('@tensorflow/tfjs-backend-wasm');
   // Point at the binaries explicitly: bundlers and test runners can hide the package's own directory.
   wasm.setWasmPaths(
     path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + path.sep,
   );
-  await activate('wasm');
+  prepareWasmThreads(wasm, tf.env(), threads);
+  await (threads > 1 ? withDoubledCoreCount(() => activate('wasm')) : activate('wasm'));
   const kernels = registerWasmGradientKernels();
-  return { name: 'wasm', detail: `WebAssembly (XNNPACK) with training kernels ${kernels.join(', ')}` };
+  const actual = wasm.getThreadsCount();
+  return {
+    name: 'wasm',
+    detail: `WebAssembly (XNNPACK, ${actual} thread${actual === 1 ? '' : 's'}) with training kernels ${kernels.join(', ')}`,
+    threads: actual,
+  };
 }
 
 async function useCpu(): Promise<BackendChoice> {
   require('@tensorflow/tfjs-backend-cpu');
   await activate('cpu');
-  return { name: 'cpu', detail: 'plain JavaScript (slow; for tests and tiny models)' };
+  return { name: 'cpu', detail: 'plain JavaScript (slow; for tests and tiny models)', threads: 1 };
 }
 
 async function activate(name: BackendName): Promise<void> {

@@ -33,6 +33,8 @@ export interface TrainOptions {
   /** Model folder, when it is not `<outDir>/model` (SageMaker's /opt/ml/model). */
   modelDir?: string;
   backend?: string;
+  /** Threads of the wasm backend (default: PEERSTYLE_THREADS, else every logical core). */
+  threads?: number;
   /** Where metric lines go (default stdout). */
   log?: (line: string) => void;
   /** Progress bar stream (default stderr). */
@@ -91,7 +93,7 @@ export async function runTraining(opts: TrainOptions): Promise<TrainResult> {
     throw new Error(`--steps must be a positive integer, got ${opts.steps}.`);
   const index = await indexDataset(opts.dataDir, { maxCorruptFraction: cfg.maxCorruptFraction, onWarning: warn });
 
-  const backend = await initBackend(opts.backend);
+  const backend = await initBackend(opts.backend, { threads: opts.threads });
   const store = createModel(cfg, cfg.seed);
   const trainer = new TsprTrainer(cfg, store);
   let sampler: PairSampler;
@@ -106,7 +108,7 @@ export async function runTraining(opts: TrainOptions): Promise<TrainResult> {
     sampler = new PairSampler(index, cfg);
   }
   log(
-    `# backend=${backend.name} preset=${opts.preset} params=${store.count()} content=${index.content.length} ` +
+    `# backend=${backend.name} threads=${backend.threads} preset=${opts.preset} params=${store.count()} content=${index.content.length} ` +
       `style_classes=${index.styleClasses.length} crop=${cfg.cropSize}`,
   );
 

@@ -53,6 +53,11 @@ describe('peerstyle train: bad input', () => {
       /knn must be between 1 and 64, got 0\./,
     ],
     [
+      'a thread count out of range',
+      async () => ['--data', await dataset(), '--threads', '9'],
+      /--threads must be an integer from 1 to 8, got "9"\./,
+    ],
+    [
       'an unknown flag',
       async () => ['--data', await dataset(), '--stepz', '3'],
       /Unknown option --stepz\. Valid options: /,
@@ -106,12 +111,14 @@ describe('peerstyle train: runs', () => {
     await fs.rename(await dataset(), path.join(root, 'input', 'data', 'training'));
     await fs.writeFile(
       path.join(root, 'input', 'config', 'hyperparameters.json'),
-      JSON.stringify({ preset: 'tiny', steps: '4', backend: 'wasm', logEvery: '2' }),
+      JSON.stringify({ preset: 'tiny', steps: '4', backend: 'wasm', threads: '2', logEvery: '2' }),
     );
     const r = await runCli(['train', '--sagemaker', '--opt-ml', root]);
     expect(r.stderr).not.toMatch(/error/i);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^METRIC step=4 .*loss_idt=/m);
+    // The threads hyperparameter reaches the wasm backend, and its pool does not keep the process alive.
+    expect(r.stdout).toMatch(/^# backend=wasm threads=2 /m);
     expect(JSON.parse(await fs.readFile(path.join(root, 'model', 'weights.json'), 'utf8')).iteration).toBe(4);
     expect(await exists(path.join(root, 'checkpoints', 'latest'))).toBe(true);
     // The completed run leaves an ONNX package beside the weights, which SageMaker uploads as model.tar.gz.

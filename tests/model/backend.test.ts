@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as backend from '../../trainer/backend';
+import { MAX_WASM_THREADS, defaultWasmThreads, parseThreads } from '../../trainer/wasm-threads';
 
 const { initBackend, parseBackendRequest } = backend;
 
@@ -38,6 +39,22 @@ describe('parseBackendRequest', () => {
   });
 });
 
+describe('parseThreads', () => {
+  test('the flag overrides the environment variable; neither means the default', () => {
+    expect(parseThreads('1', '4')).toBe(1);
+    expect(parseThreads(undefined, '4')).toBe(4);
+    expect(parseThreads(undefined, undefined)).toBeUndefined();
+    expect(defaultWasmThreads()).toBeGreaterThanOrEqual(1);
+    expect(defaultWasmThreads()).toBeLessThanOrEqual(MAX_WASM_THREADS);
+  });
+  test('anything but an integer from 1 to 8 is an error naming its source', () => {
+    expect(() => parseThreads('0', undefined)).toThrow('--threads must be an integer from 1 to 8, got "0".');
+    expect(() => parseThreads('9', undefined)).toThrow(/--threads/);
+    expect(() => parseThreads('1.5', undefined)).toThrow(/--threads/);
+    expect(() => parseThreads(undefined, 'many')).toThrow(/PEERSTYLE_THREADS .* got "many"/);
+  });
+});
+
 describe('initBackend', () => {
   test('an unknown request is rejected before anything loads', async () => {
     await expect(initBackend('webgl')).rejects.toThrow(backend.BackendError);
@@ -67,6 +84,9 @@ describe('initBackend', () => {
       const choice = await fresh.initBackend();
       expect(choice.name).toBe('wasm');
       expect(choice.detail).toMatch(/Conv2DBackpropFilter/);
+      // Every logical core (at most 8) by default, through the threaded build.
+      expect(choice.threads).toBe(defaultWasmThreads());
+      expect(choice.detail).toContain(`${choice.threads} thread`);
       expect(tf.getBackend()).toBe('wasm');
       expect(tf.getKernel('Conv2DBackpropFilter', 'wasm')).toBeDefined();
     });

@@ -70,8 +70,29 @@ const CONV_CASES: [Shape4, Shape4, number, Pad][] = [
 const label = ([x, f, s, p]: (typeof CONV_CASES)[number]): string =>
   `x ${x} filter ${f} stride ${s} pad ${JSON.stringify(p)}`;
 
+let wasmThreads = 0;
 beforeAll(async () => {
-  await initBackend('wasm');
+  // Two threads, so every comparison below also covers the threaded build (trainer/wasm-threads.ts).
+  wasmThreads = (await initBackend('wasm', { threads: 2 })).threads;
+});
+
+test('the wasm backend runs on the two threads it was asked for', () => {
+  expect(wasmThreads).toBe(2);
+});
+
+test('a layer-sized convolution, split across the thread pool, matches cpu with its gradients', async () => {
+  const run = () => {
+    const x = seeded([1, 48, 48, 32], 8) as tf.Tensor4D;
+    const w = seeded([3, 3, 32, 32], 9) as tf.Tensor4D;
+    const dy = seeded([1, 48, 48, 32], 10);
+    const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+      tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'same'), dy)),
+    )([x, w]);
+    return [tf.conv2d(x, w, 1, 'same'), dx, dw];
+  };
+  const expected = await on('cpu', run);
+  const actual = await on('wasm', run);
+  for (let i = 0; i < expected.length; i++) expect(maxError(actual[i], expected[i])).toBeLessThan(1e-4);
 });
 
 test('registerWasmGradientKernels is idempotent and names its kernels', () => {

@@ -18,6 +18,7 @@ import {
   sageMakerLayout,
   writeFailure,
 } from '../../../trainer/sagemaker';
+import { parseThreads } from '../../../trainer/wasm-threads';
 import { parseArgs, usage, UsageError, type FlagSpec } from '../args';
 
 const FLAGS: Record<string, FlagSpec> = {
@@ -27,13 +28,17 @@ const FLAGS: Record<string, FlagSpec> = {
   steps: { type: 'string', description: 'stop after this iteration (default: the preset’s iterations)' },
   resume: { type: 'boolean', description: 'continue from the latest checkpoint in the run folder' },
   backend: { type: 'string', description: 'tensorflow (tfjs-node[-gpu]), wasm or cpu (default: best available)' },
+  threads: {
+    type: 'string',
+    description: 'threads of the wasm backend, 1-8 (default: PEERSTYLE_THREADS, else all cores)',
+  },
   sagemaker: { type: 'boolean', description: 'run under the SageMaker /opt/ml contract' },
   'opt-ml': { type: 'string', description: `root of the SageMaker layout (default ${DEFAULT_OPT_ML})` },
   help: { type: 'boolean', description: 'show this help' },
 };
 
 /** Hyperparameters with a meaning of their own; every other key is a config override. */
-const SPECIAL_HYPERPARAMETERS = new Set(['preset', 'steps', 'backend']);
+const SPECIAL_HYPERPARAMETERS = new Set(['preset', 'steps', 'backend', 'threads']);
 
 export async function trainCommand(argv: string[]): Promise<number> {
   const { flags, overrides, positionals } = parseArgs(argv, FLAGS, true);
@@ -54,6 +59,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     steps: parseSteps(flags.steps as string | undefined),
     resume: Boolean(flags.resume),
     backend: flags.backend as string | undefined,
+    threads: parseThreadsFlag(flags.threads as string | undefined),
   };
   const result = await runTraining(opts);
   return result.iteration > 0 ? 0 : 1;
@@ -64,6 +70,14 @@ function parseSteps(raw: string | undefined): number | undefined {
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 1) throw new UsageError(`--steps must be a positive integer, got "${raw}".`);
   return n;
+}
+
+function parseThreadsFlag(raw: string | undefined): number | undefined {
+  try {
+    return parseThreads(raw, process.env.PEERSTYLE_THREADS);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
 }
 
 async function trainSageMaker(flags: Record<string, unknown>, cliOverrides: Record<string, string>): Promise<number> {
@@ -85,6 +99,7 @@ async function trainSageMaker(flags: Record<string, unknown>, cliOverrides: Reco
       // SageMaker restarts a spot-interrupted job with the checkpoints restored: always resume.
       resume: true,
       backend: hyper.backend ?? (flags.backend as string | undefined),
+      threads: parseThreadsFlag(hyper.threads ?? (flags.threads as string | undefined)),
     });
     // A run stopped by SIGTERM (a Spot interruption, a stop request) resumes or ends unfinished; only a
     // run that reached its last step becomes a model.
