@@ -13,6 +13,7 @@ import { applyLayers, declareLayers, INIT_STD, PRELU_INIT } from '../../trainer/
 import { ParamStore } from '../../trainer/nn/params';
 import { countParams, layerFlops, outputShape } from '../../trainer/nn/shape';
 import { INSTANCE_NORM_EPS, type Layer } from '../../trainer/nn/spec';
+import { pad2d } from '../../trainer/layers/pad';
 
 beforeAll(async () => {
   registerCoreGradients();
@@ -75,6 +76,39 @@ describe('conv2d', () => {
       [2, 1, 2, 3, 2],
     ]);
     store.dispose();
+  });
+
+  test('reflection padding passes back the gradient of every copy of a pixel', () => {
+    // A row [a b c] padded by 1 is [b a b c b]; with column weights w, d/da = w1, d/db = w0 + w2 + w4,
+    // d/dc = w3. Two rows padded by 1 along H become [row 1, row 0, row 1, row 0]: each row twice.
+    const w = [1, 10, 100, 1000, 10000];
+    const grad = tf.grad((x: tf.Tensor) =>
+      tf.sum(tf.mul(pad2d(x as tf.Tensor4D, 1, 'reflect'), tf.tensor4d([...w, ...w, ...w, ...w], [1, 4, 5, 1]))),
+    );
+    const g = grad(tf.ones([1, 2, 3, 1])).dataSync();
+    expect(Array.from(g)).toEqual([20, 20202, 2000, 20, 20202, 2000]);
+  });
+
+  test('reflection padding has the gradient of an index-gather reflection on a larger grid', () => {
+    const reflectIndex = (n: number, p: number) =>
+      Array.from({ length: n + 2 * p }, (_, i) => Math.abs(i - p) - 2 * Math.max(0, i - p - (n - 1)));
+    const [h, w, p] = [7, 6, 3];
+    const x = tf.randomNormal([2, h, w, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
+    const weights = tf.randomNormal([2, h + 2 * p, w + 2 * p, 3], 0, 1, 'float32', 2);
+    const viaPad = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(pad2d(t as tf.Tensor4D, p, 'reflect'), weights)))(x);
+    const viaGather = tf.grad((t: tf.Tensor) =>
+      tf.sum(tf.mul(tf.gather(tf.gather(t, reflectIndex(h, p), 1), reflectIndex(w, p), 2), weights)),
+    )(x);
+    // The gather form is also the forward reference.
+    expect(
+      tf
+        .max(
+          tf.abs(tf.sub(pad2d(x, p, 'reflect'), tf.gather(tf.gather(x, reflectIndex(h, p), 1), reflectIndex(w, p), 2))),
+        )
+        .dataSync()[0],
+    ).toBe(0);
+    expect(tf.max(tf.abs(tf.sub(viaPad, viaGather))).dataSync()[0]).toBeLessThan(1e-5);
+    tf.dispose([x, weights, viaPad, viaGather]);
   });
 
   test('zero padding adds a border of zeros', () => {

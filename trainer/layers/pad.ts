@@ -31,7 +31,59 @@ export function pad2d(x: tf.Tensor4D, padding: number, mode: PadMode): tf.Tensor
     if (padding >= h || padding >= w) {
       throw new Error(`Reflection padding ${padding} needs an input larger than ${padding} px; got ${h}×${w}.`);
     }
-    return tf.mirrorPad(x, spec, 'reflect');
+    return reflectPad(x, padding);
   }
   throw new Error(`Unknown pad mode "${String(mode)}". Expected one of: reflect, zero.`);
+}
+
+/**
+ * Reflection padding with its full gradient. tfjs-core's MirrorPad gradient (4.22) only slices the
+ * centre out of dy, dropping what flowed through the mirrored border copies, so the pixels next to every
+ * edge of every reflect-padded layer would receive too little gradient; this adds those parts back.
+ */
+function reflectPad(x: tf.Tensor4D, padding: number): tf.Tensor4D {
+  const spec: [[number, number], [number, number], [number, number], [number, number]] = [
+    [0, 0],
+    [padding, padding],
+    [padding, padding],
+    [0, 0],
+  ];
+  const padded = tf.customGrad((...args) => {
+    const input = args[0] as tf.Tensor4D;
+    return {
+      value: tf.mirrorPad(input, spec, 'reflect'),
+      gradFunc: (dy: tf.Tensor) => foldReflection(foldReflection(dy as tf.Tensor4D, 1, padding), 2, padding),
+    };
+  });
+  return padded(x) as tf.Tensor4D;
+}
+
+/**
+ * The adjoint of reflection padding along one axis: [.., n + 2p, ..] → [.., n, ..]. Padded index i < p
+ * copied source index p − i, and padded index p + n + j copied source index n − 2 − j, so each border
+ * strip is reversed and added onto the source rows it came from (1..p and n−1−p..n−2).
+ */
+function foldReflection(dy: tf.Tensor4D, axis: 1 | 2, p: number): tf.Tensor4D {
+  const n = dy.shape[axis] - 2 * p;
+  const along = (start: number, size: number): tf.Tensor4D => {
+    const begin = [0, 0, 0, 0];
+    const sizes = [-1, -1, -1, -1];
+    begin[axis] = start;
+    sizes[axis] = size;
+    return tf.slice(dy, begin, sizes);
+  };
+  const placeAt = (t: tf.Tensor4D, before: number, after: number): tf.Tensor4D => {
+    const spec: [number, number][] = [
+      [0, 0],
+      [0, 0],
+      [0, 0],
+      [0, 0],
+    ];
+    spec[axis] = [before, after];
+    return tf.pad(t, spec);
+  };
+  const centre = along(p, n);
+  const first = placeAt(tf.reverse(along(0, p), axis), 1, n - 1 - p);
+  const last = placeAt(tf.reverse(along(p + n, p), axis), n - 1 - p, 1);
+  return tf.addN([centre, first, last]);
 }

@@ -44,7 +44,9 @@ export function applyGlobalStyle(store: ParamStore, cfg: ModelConfig, rawLatent:
   return tf.tidy(() => {
     const [zContent, zGlobal, zLocal] = tf.split(rawLatent, [content, globalStyle, localStyle], 3) as tf.Tensor4D[]; // [B, h, w, 4ngf] each
     const vector = applyLayers(store, globalStyleLayers(cfg), zGlobal); // [B, 1, 1, 4ngf]
-    const broadcast = tf.tile(vector, [1, h, w, 1]); // [B, h, w, 4ngf]
+    // A broadcasting add rather than tf.tile: tile's gradient adds up one slice per repetition (h·w
+    // slices), the add's is one sum over h and w.
+    const broadcast = tf.add(tf.zeros([vector.shape[0], h, w, globalStyle]), vector); // [B, h, w, 4ngf]
     return tf.concat([zContent, broadcast, zLocal], 3) as tf.Tensor4D; // [B, h, w, 12ngf]
   });
 }
