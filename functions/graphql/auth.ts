@@ -24,6 +24,11 @@ export function connectionKey(payload: unknown): string | null {
   return bearerKey(typeof record.authorization === 'string' ? record.authorization : null);
 }
 
+/** The error for a key that does not (or no longer) verify, on every transport. */
+export function unknownOrRevokedKey(): DomainError {
+  return new DomainError(ErrorCode.UNAUTHENTICATED, 'The API key is unknown or revoked.');
+}
+
 /** Verifies a presented key and returns its owner, or throws UNAUTHENTICATED. */
 export async function authenticate(keys: ApiKeyStore, key: string | null): Promise<string> {
   if (key === null) {
@@ -33,7 +38,7 @@ export async function authenticate(keys: ApiKeyStore, key: string | null): Promi
     );
   }
   const owner = await keys.verify(key);
-  if (owner === null) throw new DomainError(ErrorCode.UNAUTHENTICATED, 'The API key is unknown or revoked.');
+  if (owner === null) throw unknownOrRevokedKey();
   return owner;
 }
 

@@ -9,7 +9,8 @@
  * Connections and subscriptions live in DynamoDB with a TTL, because API
  * Gateway closes every socket after two hours and `$disconnect` is not
  * guaranteed to arrive. The publisher reads the jobs table's stream and posts
- * to the subscribed connections.
+ * to the subscribed connections whose API key still works, closing those whose
+ * key was revoked.
  */
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
@@ -44,7 +45,10 @@ export const WEBSOCKET_STAGE = 'live';
 export interface SubscriptionsProps {
   /** The jobs table; must have a stream with new and old images. */
   readonly jobsTable: dynamodb.ITable;
-  /** API key hashes, read when a client sends `connection_init`. */
+  /**
+   * API key hashes, read when a client sends `connection_init` or `subscribe`, and by the publisher
+   * before it delivers, so a revoked key loses its open connections.
+   */
   readonly apiKeysTable: dynamodb.ITable;
   /**
    * Stylized outputs under `out/`: a subscription that selects `job.result` gets a presigned
@@ -225,10 +229,12 @@ export class Subscriptions extends Construct {
       description: 'Pushes job changes from the jobs table stream to subscribed WebSockets',
       timeout: FUNCTION_TIMEOUTS.wsPublisher,
       logRetention,
-      environment: { ...tableEnv, ...callbackEnv, ...resultsEnv },
+      environment: { ...tableEnv, ...callbackEnv, ...resultsEnv, [ENV.apiKeysTable]: props.apiKeysTable.tableName },
     });
     const publisher = this.publisherFunction.function;
     grantObjects(publisher, props.resultsBucket, PREFIXES.out, 'read');
+    // Re-verify each subscriber's key (by its hash) before delivering to it.
+    grantItems(publisher, props.apiKeysTable, 'dynamodb:GetItem');
     grantItems(publisher, this.subscriptionsTable, 'dynamodb:Query', 'dynamodb:DeleteItem');
     grantItems(publisher, this.connectionsTable, 'dynamodb:DeleteItem');
     this.stage.grantManagementApiAccess(publisher);

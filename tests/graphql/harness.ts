@@ -53,6 +53,8 @@ export interface Harness {
   aliceKey: string;
   bobKey: string;
   deps: UseCaseDeps;
+  /** The server's key store, to create and revoke keys as the CLI does. */
+  apiKeys: SqliteApiKeyStore;
   events: InProcessJobEvents;
   queue: SqliteJobQueue;
   models: SqliteModelRegistry;
@@ -155,6 +157,7 @@ export async function startHarness(config: Partial<ApiServerConfig> = {}): Promi
     aliceKey,
     bobKey,
     deps,
+    apiKeys,
     events,
     queue,
     models,

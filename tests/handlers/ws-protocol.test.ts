@@ -1,6 +1,7 @@
 /**
  * The WebSocket handlers through a full graphql-ws exchange: $connect, connection_init, ping,
- * subscribe (with the ownership check), stream records from the jobs table, complete, $disconnect.
+ * subscribe (with the ownership check), stream records from the jobs table, complete, $disconnect,
+ * and what revoking the API key of an open connection does to it.
  *
  * Every table (connections, subscriptions with its topic index, keys, jobs) is real, on dynalite over
  * loopback. The API Gateway management API has no local implementation, so it alone is mocked with
@@ -15,7 +16,13 @@ import {
   GoneException,
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
-import { CreateTableCommand, GetItemCommand, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  GetItemCommand,
+  PutItemCommand,
+  ScanCommand,
+  type AttributeValue,
+} from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyWebsocketEventV2, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { randomUUID } from 'node:crypto';
@@ -25,6 +32,7 @@ import {
   DynamoApiKeyStore,
   DynamoJobStore,
   DYNAMO_SUBSCRIPTION_TABLES,
+  hashApiKey,
 } from '../../functions/adapters/aws';
 import { handler as onConnect } from '../../functions/handlers/ws-connect';
 import { handler as onDisconnect } from '../../functions/handlers/ws-disconnect';
@@ -44,6 +52,7 @@ import { createRecordTables } from '../contract/records.contract';
 const managementApi = mockClient(ApiGatewayManagementApiClient);
 let dynamo: DynamoEmulator;
 let jobs: DynamoJobStore;
+let keys: DynamoApiKeyStore;
 let jobsTable: string;
 let connectionsTable: string;
 let subscriptionsTable: string;
@@ -109,7 +118,8 @@ beforeAll(async () => {
     [HANDLER_ENV.webSocketCallbackUrl]: 'https://abc123.execute-api.us-east-1.amazonaws.com/live',
   });
   const client = createDynamoDbDocumentClient(dynamo.client);
-  aliceKey = (await new DynamoApiKeyStore({ client, tableName: records.apiKeys }).create('alice', 'browser')).key;
+  keys = new DynamoApiKeyStore({ client, tableName: records.apiKeys });
+  aliceKey = (await keys.create('alice', 'browser')).key;
   jobs = new DynamoJobStore({ client, tableName: jobsTable, ownerIndexName: JOBS_TABLE_NAMES.ownerIndex });
 });
 afterAll(async () => {
@@ -209,18 +219,24 @@ function streamRecord(
 
 const JOB_PROGRESS = 'subscription($id: ID!) { jobProgress(id: $id) { type job { id status progress } } }';
 
-async function openAuthorised(): Promise<string> {
+async function openAuthorised(key = aliceKey): Promise<string> {
   const connectionId = `conn-${randomUUID()}`;
   await onConnect(wsEvent('$connect', connectionId));
-  await send(connectionId, { type: 'connection_init', payload: { authorization: `Bearer ${aliceKey}` } });
+  await send(connectionId, { type: 'connection_init', payload: { authorization: `Bearer ${key}` } });
   return connectionId;
 }
+
+const hasRows = async (table: string, connectionId: string): Promise<boolean> =>
+  (await scan(table)).some((item) => item.connectionId.S === connectionId);
+
+const deletedConnections = (): string[] =>
+  managementApi.commandCalls(DeleteConnectionCommand).map((call) => call.args[0].input.ConnectionId as string);
 
 test("the handlers use the stack's table key and index names", () => {
   expect(DYNAMO_SUBSCRIPTION_TABLES).toEqual(SUBSCRIPTION_TABLES_SCHEMA);
 });
 
-test('$connect stores a connection row with a TTL; connection_init stores the owner, never the key', async () => {
+test('$connect stores a connection row with a TTL; connection_init stores the owner and key hash, never the key', async () => {
   const connectionId = 'conn-init';
   const before = Math.floor(Date.now() / 1000);
   await onConnect(wsEvent('$connect', connectionId));
@@ -232,6 +248,7 @@ test('$connect stores a connection row with a TTL; connection_init stores the ow
   expect(posted(connectionId)).toEqual([{ type: 'connection_ack' }]);
   const [authorised] = (await scan(connectionsTable)).filter((item) => item.connectionId.S === connectionId);
   expect(authorised.owner).toEqual({ S: 'alice' });
+  expect(authorised.keyHash).toEqual({ S: hashApiKey(aliceKey) });
   expect(JSON.stringify(await scan(connectionsTable))).not.toContain(aliceKey);
 
   await send(connectionId, { type: 'ping' });
@@ -406,4 +423,108 @@ test('records that are not jobs (idempotency claims, TTL removals) are ignored',
   const result = await publish({ Records: [streamRecord(claim), removal] } as DynamoDBStreamEvent);
   expect(result.batchItemFailures).toEqual([]);
   expect(managementApi.commandCalls(PostToConnectionCommand)).toHaveLength(0);
+});
+
+describe('a revoked API key', () => {
+  test('refuses the next subscribe with UNAUTHENTICATED, closes with 4403 and stores nothing', async () => {
+    const leaked = await keys.create('alice', 'leaked');
+    const connectionId = await openAuthorised(leaked.key);
+    expect(posted(connectionId)).toEqual([{ type: 'connection_ack' }]);
+    await keys.revoke(leaked.id, 'alice');
+
+    await send(connectionId, { id: 's1', type: 'subscribe', payload: { query: 'subscription { myJobs { type } }' } });
+    expect(posted(connectionId)[1]).toEqual({
+      id: 's1',
+      type: 'error',
+      payload: [{ message: 'The API key is unknown or revoked.', extensions: { code: 'UNAUTHENTICATED' } }],
+    });
+    expect(closedWith(4403)).toBe(true);
+    expect(deletedConnections()).toEqual([connectionId]);
+    expect(await hasRows(connectionsTable, connectionId)).toBe(false);
+    expect(await hasRows(subscriptionsTable, connectionId)).toBe(false);
+  });
+
+  test('stops deliveries to its connection and removes its rows; a connection with another key still receives', async () => {
+    const leaked = await keys.create('alice', 'leaked');
+    const revokedConnection = await openAuthorised(leaked.key);
+    const keptConnection = await openAuthorised();
+    const job = (await jobs.create({ owner: 'alice', kind: 'STYLIZE', input: {} })).job;
+    const subscribeAll = { type: 'subscribe', payload: { query: 'subscription { myJobs { type job { id } } }' } };
+    await send(revokedConnection, {
+      id: 'one',
+      type: 'subscribe',
+      payload: { query: JOB_PROGRESS, variables: { id: job.id } },
+    });
+    await send(revokedConnection, { id: 'all', ...subscribeAll });
+    await send(keptConnection, { id: 'all', ...subscribeAll });
+
+    // Before the revocation both connections receive the change.
+    const queued = await storedJob(job.id);
+    await jobs.transition(job.id, 'QUEUED', 'RUNNING');
+    const running = await storedJob(job.id);
+    managementApi.resetHistory();
+    await publish({ Records: [streamRecord(running, queued)] } as DynamoDBStreamEvent);
+    expect(posted(revokedConnection).map((message) => message.id)).toEqual(['one', 'all']);
+    expect(posted(keptConnection).map((message) => message.id)).toEqual(['all']);
+
+    await keys.revoke(leaked.id, 'alice');
+    managementApi.resetHistory();
+    const lookups = jest.spyOn(DynamoApiKeyStore.prototype, 'ownerOfKeyHash');
+    await jobs.updateProgress(job.id, { progress: 0.25, stage: 'quarter' });
+    const quarter = await storedJob(job.id);
+    await jobs.updateProgress(job.id, { progress: 0.5, stage: 'half' });
+    const half = await storedJob(job.id);
+    const response = await publish({
+      Records: [streamRecord(quarter, running), streamRecord(half, quarter)],
+    } as DynamoDBStreamEvent);
+    const lookedUp = lookups.mock.calls.map(([keyHash]) => keyHash);
+    lookups.mockRestore();
+
+    expect(response.batchItemFailures).toEqual([]);
+    expect(posted(revokedConnection)).toEqual([]);
+    expect(closedWith(4403)).toBe(true);
+    expect(deletedConnections()).toEqual([revokedConnection]);
+    expect(await hasRows(connectionsTable, revokedConnection)).toBe(false);
+    expect(await hasRows(subscriptionsTable, revokedConnection)).toBe(false);
+    expect(posted(keptConnection).map((message) => [message.id, message.type])).toEqual([
+      ['all', 'next'],
+      ['all', 'next'],
+    ]);
+    expect(await hasRows(subscriptionsTable, keptConnection)).toBe(true);
+    // One lookup per distinct key in the batch, however many records and subscriptions share it.
+    expect(lookedUp.sort()).toEqual([hashApiKey(aliceKey), hashApiKey(leaked.key)].sort());
+  });
+
+  test('a subscription stored without a key hash cannot be re-verified and is treated as revoked', async () => {
+    const connectionId = `conn-${randomUUID()}`;
+    const expiresAt = { N: String(Math.floor(Date.now() / 1000) + 600) };
+    await dynamo.client.send(
+      new PutItemCommand({
+        TableName: connectionsTable,
+        Item: { connectionId: { S: connectionId }, owner: { S: 'alice' }, connectedAt: { S: 'x' }, expiresAt },
+      }),
+    );
+    await dynamo.client.send(
+      new PutItemCommand({
+        TableName: subscriptionsTable,
+        Item: {
+          connectionId: { S: connectionId },
+          subscriptionId: { S: 'all' },
+          topic: { S: 'owner#alice' },
+          owner: { S: 'alice' },
+          query: { S: 'subscription { myJobs { type } }' },
+          expiresAt,
+        },
+      }),
+    );
+    const job = (await jobs.create({ owner: 'alice', kind: 'STYLIZE', input: {} })).job;
+    const queued = await storedJob(job.id);
+    await jobs.transition(job.id, 'QUEUED', 'RUNNING');
+    await publish({ Records: [streamRecord(await storedJob(job.id), queued)] } as DynamoDBStreamEvent);
+
+    expect(posted(connectionId)).toEqual([]);
+    expect(deletedConnections()).toContain(connectionId);
+    expect(await hasRows(connectionsTable, connectionId)).toBe(false);
+    expect(await hasRows(subscriptionsTable, connectionId)).toBe(false);
+  });
 });

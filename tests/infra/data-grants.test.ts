@@ -12,7 +12,10 @@ import { logicalIdOf, statementsOfRole, synthesizeStack, type TemplateResource }
 
 let template: Template;
 let stack: PeerstyleStack;
-let ids: Record<'catalog' | 'connections' | 'subscriptions' | 'uploads' | 'results' | 'models' | 'datasets', string>;
+let ids: Record<
+  'catalog' | 'apiKeys' | 'connections' | 'subscriptions' | 'uploads' | 'results' | 'models' | 'datasets',
+  string
+>;
 
 beforeAll(() => {
   const synth = synthesizeStack();
@@ -20,6 +23,7 @@ beforeAll(() => {
   stack = synth.stack;
   ids = {
     catalog: logicalIdOf(stack.jobs.catalogTable),
+    apiKeys: logicalIdOf(stack.jobs.apiKeysTable),
     connections: logicalIdOf(stack.subscriptions.connectionsTable),
     subscriptions: logicalIdOf(stack.subscriptions.subscriptionsTable),
     uploads: logicalIdOf(stack.storage.uploadsBucket),
@@ -120,6 +124,15 @@ describe('subscriptions', () => {
       'dynamodb:PutItem',
       'dynamodb:Query',
     ]);
+  });
+
+  it('lets the publisher look keys up by hash, to stop delivering to revoked ones, and forget their connections', () => {
+    const publisher = stack.subscriptions.publisherFunction;
+    const role = logicalIdOf(publisher.role);
+    expect(tableActions(role, ids.apiKeys)).toEqual(['dynamodb:GetItem']);
+    expect(environmentOf(publisher)[ENV.apiKeysTable]).toEqual({ Ref: ids.apiKeys });
+    expect(tableActions(role, ids.connections)).toEqual(['dynamodb:DeleteItem']);
+    expect(tableActions(role, ids.subscriptions)).toEqual(['dynamodb:DeleteItem', 'dynamodb:Query']);
   });
 
   it('lets both event-rendering functions read results under out/ only, and names the bucket', () => {

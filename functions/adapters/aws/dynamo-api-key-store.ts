@@ -101,10 +101,16 @@ export class DynamoApiKeyStore implements ApiKeyStore {
   async verify(key: string): Promise<string | null> {
     // Anything not shaped like a key is rejected before it costs a read.
     if (typeof key !== 'string' || !key.startsWith(DYNAMO_API_KEY_PREFIX)) return null;
+    return this.ownerOfKeyHash(hashApiKey(key));
+  }
+
+  /**
+   * The owner of the working key whose hash is `keyHash`, or null for an unknown or revoked one: how a
+   * WebSocket connection, which keeps only the hash of its key, is re-verified.
+   */
+  async ownerOfKeyHash(keyHash: string): Promise<string | null> {
     try {
-      const { Item } = await this.client.send(
-        new GetCommand({ TableName: this.tableName, Key: { keyHash: hashApiKey(key) } }),
-      );
+      const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { keyHash } }));
       const item = Item as KeyItem | undefined;
       return item === undefined || item.revokedAt !== undefined ? null : item.owner;
     } catch (error) {

@@ -3,12 +3,14 @@
  * API Gateway.
  *
  * Layout (see `SUBSCRIPTION_TABLES_SCHEMA` in infra/lib/subscriptions.ts): a connection row keyed by
- * `connectionId`, holding the owner once `connection_init` was accepted (never the key itself); a
- * subscription row keyed by (`connectionId`, `subscriptionId`) with its `topic` (`job#<id>` or
- * `owner#<owner>`), indexed by topic so the stream publisher finds every subscriber of a job with one
- * Query. Both rows carry `expiresAt` (epoch seconds) for DynamoDB's TTL, because API Gateway closes
- * sockets after two hours and `$disconnect` is not guaranteed to arrive. Removal uses single-item
- * deletes only, the access every function that removes rows is granted.
+ * `connectionId`, holding the owner and the SHA-256 hash of its API key once `connection_init` was
+ * accepted (never the key itself); a subscription row keyed by (`connectionId`, `subscriptionId`) with
+ * its `topic` (`job#<id>` or `owner#<owner>`) and a copy of the connection's key hash, indexed by topic
+ * so the stream publisher finds every subscriber of a job with one Query and can re-verify its key
+ * without reading the connection row. Both rows carry `expiresAt` (epoch seconds) for DynamoDB's
+ * TTL, because API Gateway closes sockets after two hours and `$disconnect` is not guaranteed to
+ * arrive. Removal uses single-item deletes only, the access every function that removes rows is
+ * granted.
  */
 
 import {
@@ -47,6 +49,8 @@ export interface ConnectionRecord {
   connectedAt: string;
   /** Set once `connection_init` carried a working key. */
   owner?: string;
+  /** The hash of that key (the keys table's partition key), set with `owner`, to re-verify it later. */
+  keyHash?: string;
   expiresAt: number;
 }
 
@@ -57,6 +61,8 @@ export interface SubscriptionRecord {
   subscriptionId: string;
   topic: string;
   owner: string;
+  /** The connection's key hash; a row without one cannot be re-verified and counts as revoked. */
+  keyHash?: string;
   query: string;
   variables?: JsonObject;
   operationName?: string;
@@ -120,19 +126,20 @@ export class DynamoConnectionStore implements ConnectionRegistry {
   }
 
   /**
-   * Marks the connection as authorised for `owner`. Returns false when the connection row is gone
-   * (the socket closed meanwhile), so no row is created for a dead socket.
+   * Marks the connection as authorised for `owner` by the key whose hash is `keyHash`. Returns false
+   * when the connection row is gone (the socket closed meanwhile), so no row is created for a dead
+   * socket.
    */
-  async authorise(connectionId: string, owner: string): Promise<boolean> {
+  async authorise(connectionId: string, owner: string, keyHash: string): Promise<boolean> {
     try {
       await this.client.send(
         new UpdateCommand({
           TableName: this.connectionsTable,
           Key: { connectionId },
-          UpdateExpression: 'SET #owner = :owner, expiresAt = :expiresAt',
+          UpdateExpression: 'SET #owner = :owner, keyHash = :keyHash, expiresAt = :expiresAt',
           ConditionExpression: 'attribute_exists(connectionId)',
           ExpressionAttributeNames: { '#owner': 'owner' },
-          ExpressionAttributeValues: { ':owner': owner, ':expiresAt': this.expiresAt() },
+          ExpressionAttributeValues: { ':owner': owner, ':keyHash': keyHash, ':expiresAt': this.expiresAt() },
         }),
       );
       return true;

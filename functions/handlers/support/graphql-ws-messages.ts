@@ -2,20 +2,22 @@
  * The graphql-ws protocol (server side) for one message arriving on API Gateway's `$default` route.
  *
  * State lives in the connection row, not in memory, because each message may reach a different
- * container: `connection_init` verifies the key from its payload and stores only the owner;
- * `subscribe` checks the document and the caller's ownership of the job before it stores anything,
- * then answers with the job's current state (and `complete` at once if the job is already finished);
- * `complete` forgets the subscription. Protocol violations close the socket (see `connection-closer`).
- * Ping and pong are answered at any time, as the protocol allows; any other message before a
- * successful `connection_init` closes with 4401.
+ * container: `connection_init` verifies the key from its payload and stores only the owner and the
+ * key's hash; `subscribe` re-verifies that hash (a revoked key is answered with UNAUTHENTICATED and the
+ * socket is closed with 4403), checks the document and the caller's ownership of the job before it
+ * stores anything, then answers with the job's current state (and `complete` at once if the job is
+ * already finished); `complete` forgets the subscription. Protocol violations close the socket (see
+ * `connection-closer`). Ping and pong are answered at any time, as the protocol allows; any other
+ * message before a successful `connection_init` closes with 4401.
  */
 
 import { CloseCode, MessageType, parseMessage, type Message } from 'graphql-ws';
-import { jobTopic, ownerTopic } from '../../adapters/aws';
+import { hashApiKey, jobTopic, ownerTopic } from '../../adapters/aws';
 import { DomainError, ErrorCode, isTerminal, type JsonObject, type JsonValue } from '../../core';
 import { getJob } from '../../core/use-cases';
-import { connectionKey } from '../../graphql';
+import { connectionKey, unknownOrRevokedKey } from '../../graphql';
 import { deleteConnection } from './connection-closer';
+import { KEY_REVOKED_REASON, keyStillWorks } from './subscriber-access';
 import { checkSubscription, renderEvent } from './subscription-document';
 import { apiKeys, connectionStore, documentRules, eventContext, jobStore, sockets } from './ws-runtime';
 
@@ -59,18 +61,27 @@ export async function handleGraphQLWsMessage(connectionId: string, body: string 
       if (connection.owner !== undefined) {
         return close(connectionId, CloseCode.TooManyInitialisationRequests, 'Too many initialisation requests');
       }
-      // The key is used here and dropped: only the owner it names is persisted.
+      // The key is used here and dropped: only the owner it names and its hash (to re-verify it on
+      // later messages) are persisted.
       const key = connectionKey(message.payload);
       const owner = key === null ? null : await apiKeys().verify(key);
-      if (owner === null) return close(connectionId, CloseCode.Forbidden, 'Forbidden');
-      if (!(await connectionStore().authorise(connectionId, owner))) {
+      if (key === null || owner === null) return close(connectionId, CloseCode.Forbidden, 'Forbidden');
+      if (!(await connectionStore().authorise(connectionId, owner, hashApiKey(key)))) {
         return close(connectionId, CloseCode.Unauthorized, 'Unknown connection');
       }
       await send(connectionId, { type: MessageType.ConnectionAck });
       return HANDLED;
     }
     case MessageType.Subscribe: {
-      await subscribe(connectionId, connection.owner as string, message.id, message.payload);
+      const owner = connection.owner as string;
+      const keyHash = connection.keyHash;
+      if (keyHash === undefined || !(await keyStillWorks(apiKeys(), keyHash, owner))) {
+        const error = unknownOrRevokedKey();
+        const formatted = documentRules().formatError({ message: error.message }, error);
+        await send(connectionId, { id: message.id, type: MessageType.Error, payload: [formatted] });
+        return close(connectionId, CloseCode.Forbidden, KEY_REVOKED_REASON);
+      }
+      await subscribe(connectionId, { owner, keyHash }, message.id, message.payload);
       return HANDLED;
     }
     case MessageType.Complete:
@@ -83,7 +94,7 @@ export async function handleGraphQLWsMessage(connectionId: string, body: string 
 
 async function subscribe(
   connectionId: string,
-  owner: string,
+  { owner, keyHash }: { owner: string; keyHash: string },
   id: string,
   payload: { query: string; variables?: Record<string, unknown> | null; operationName?: string | null },
 ): Promise<void> {
@@ -98,6 +109,8 @@ async function subscribe(
     connectionId,
     subscriptionId: id,
     owner,
+    // Copied from the connection so the publisher can re-verify the key from this row alone.
+    keyHash,
     query: request.query,
     ...(request.variables !== undefined && { variables: request.variables }),
     ...(request.operationName !== undefined && { operationName: request.operationName }),

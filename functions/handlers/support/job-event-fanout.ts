@@ -5,17 +5,21 @@
  * STATUS_CHANGED; a new cancellation request: CANCEL_REQUESTED; otherwise PROGRESS). Subscribers are
  * found by topic (the job, and its owner for `myJobs`); each receives its own document's rendering as
  * `next`, and a `jobProgress` subscriber also gets `complete` once the job is finished, after which
- * its row is deleted. A connection that has gone is removed by the poster. Records that are not job
- * items (idempotency claims, TTL deletions) are ignored.
+ * its row is deleted. A connection that has gone is removed by the poster. A subscription whose
+ * connection's API key has been revoked receives nothing: the batch's `SubscriberAccess` closes that
+ * connection and forgets its rows. Records that are not job items (idempotency claims, TTL deletions)
+ * are ignored.
  */
 
 import type { DynamoDBRecord } from 'aws-lambda';
-import { MessageType } from 'graphql-ws';
+import { CloseCode, MessageType } from 'graphql-ws';
 import { jobFromItem, jobTopic, ownerTopic, type SubscriptionRecord } from '../../adapters/aws';
 import { isTerminal, type Job, type JsonValue } from '../../core';
 import type { JobWatchEvent } from '../../core/use-cases';
+import { deleteConnection } from './connection-closer';
+import { KEY_REVOKED_REASON, SubscriberAccess } from './subscriber-access';
 import { renderEvent } from './subscription-document';
-import { connectionStore, documentRules, eventContext, sockets } from './ws-runtime';
+import { apiKeys, connectionStore, documentRules, eventContext, sockets } from './ws-runtime';
 
 type Image = NonNullable<NonNullable<DynamoDBRecord['dynamodb']>['NewImage']>;
 
@@ -37,8 +41,24 @@ export function eventFromRecord(record: DynamoDBRecord): JobWatchEvent | null {
   return { type: 'PROGRESS', job };
 }
 
-/** Sends one record's event to its subscribers; returns how many messages were posted. */
-export async function fanOutRecord(record: DynamoDBRecord): Promise<number> {
+/** Closes a connection whose key was revoked, and forgets it and its subscriptions. */
+async function closeRevoked(connectionId: string): Promise<void> {
+  await connectionStore().remove(connectionId);
+  await deleteConnection(sockets().client, connectionId);
+  // API Gateway cannot carry the close code to the client; the log keeps it.
+  console.warn(`Closed ${connectionId}: ${CloseCode.Forbidden} ${KEY_REVOKED_REASON}`);
+}
+
+/** The access check for one batch of stream records: each distinct key is verified once. */
+export function subscriberAccessForBatch(): SubscriberAccess {
+  return new SubscriberAccess(apiKeys(), closeRevoked);
+}
+
+/**
+ * Sends one record's event to the subscribers `access` admits; returns how many messages were posted.
+ * Share one `access` across a batch so each key is verified once.
+ */
+export async function fanOutRecord(record: DynamoDBRecord, access: SubscriberAccess): Promise<number> {
   const event = eventFromRecord(record);
   if (event === null) return 0;
   const store = connectionStore();
@@ -50,6 +70,7 @@ export async function fanOutRecord(record: DynamoDBRecord): Promise<number> {
   for (const subscription of [...byJob, ...byOwner]) {
     // Ownership was checked at subscribe time; this keeps a stray row from ever leaking a job.
     if (subscription.owner !== event.job.owner) continue;
+    if (!(await access.admits(subscription))) continue;
     posted += await deliver(subscription, event);
   }
   return posted;

@@ -18,6 +18,7 @@ import {
   buildWebSocketPublisher,
 } from './aws-adapters';
 import { once, readHandlerEnv } from './handler-env';
+import type { KeyHashVerifier } from './subscriber-access';
 import type { DocumentRules } from './subscription-document';
 import { StreamJobEvents } from './stream-job-events';
 
@@ -43,8 +44,8 @@ export const sockets = once((): { client: ApiGatewayManagementApiClient; publish
   buildWebSocketPublisher(readHandlerEnv(['webSocketCallbackUrl']).webSocketCallbackUrl, connectionStore()),
 );
 
-/** The keys table, for connection_init. */
-export const apiKeys = once((): ApiKeyStore => buildApiKeyStore(readHandlerEnv(['apiKeysTable'])));
+/** The keys table: connection_init verifies a key, subscribe and the publisher re-verify its hash. */
+export const apiKeys = once((): ApiKeyStore & KeyHashVerifier => buildApiKeyStore(readHandlerEnv(['apiKeysTable'])));
 
 /** The jobs table, for the ownership check and snapshot at subscribe time. */
 export const jobStore = once((): JobStore => buildJobStore(readHandlerEnv(['jobsTable'], ['jobsByOwnerIndex'])));

@@ -31,6 +31,7 @@ import {
 import { handleDownload } from './download-route';
 import { handleGraphQL } from './graphql-route';
 import { sendError, sendJson } from './http-io';
+import { DEFAULT_KEY_RECHECK_MS } from './key-recheck';
 import { DOWNLOADS_PATH, UPLOADS_PATH, type LocalBlobStore } from './local-blob-store';
 import { attachSubscriptions, type SubscriptionServer } from './subscriptions';
 import { handleUpload } from './upload-route';
@@ -61,6 +62,11 @@ export interface ApiServerConfig {
   introspection?: boolean;
   /** Largest GraphQL request body or WebSocket message, in bytes. @default 1 MiB */
   maxGraphQLBodyBytes?: number;
+  /**
+   * How often open WebSocket connections have their API key re-verified, so a revoked key loses its
+   * idle connections too, in milliseconds. @default 30000
+   */
+  keyRecheckMs?: number;
   /** Where unexpected errors go. @default console.error */
   log?: ErrorLogger;
 }
@@ -147,6 +153,8 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
         rateLimiter,
         deps,
         maxMessageBytes: maxBodyBytes,
+        keyRecheckMs: config.keyRecheckMs ?? DEFAULT_KEY_RECHECK_MS,
+        log,
       });
       return origin;
     },

@@ -1,19 +1,30 @@
 /**
  * GraphQL subscriptions over WebSocket (the graphql-ws protocol) on the server's `/graphql` path.
  *
- * The connection is authenticated once, from the `connection_init` payload; a missing or wrong key
- * closes the socket with 4403. Each subscribe message is rate limited like an HTTP request, validated
- * with the same query limits as HTTP, and every error goes through the same boundary, so a client sees
- * the same codes on either transport.
+ * The connection is authenticated from the `connection_init` payload; a missing or wrong key closes
+ * the socket with 4403. The key stays with the connection so that revoking it takes effect while the
+ * socket is open: every subscribe message verifies it again (a revoked key is answered with
+ * UNAUTHENTICATED, as over HTTP, and the socket is closed with 4403), and a timer re-verifies the keys
+ * of idle connections (see `key-recheck`). Each subscribe message is rate limited like an HTTP request,
+ * validated with the same query limits as HTTP, and every error goes through the same boundary, so a
+ * client sees the same codes on either transport.
  */
 
 import type { Server } from 'node:http';
 import { GraphQLError, parse, specifiedRules, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
-import { WebSocketServer } from 'ws';
+import { WebSocketServer, type WebSocket } from 'ws';
 import { isDomainError, type ApiKeyStore } from '../../core';
 import type { UseCaseDeps } from '../../core/use-cases';
-import { authenticate, connectionKey, type GraphQLContext, type GraphQLServer, type RateLimiter } from '../../graphql';
+import {
+  authenticate,
+  connectionKey,
+  type ErrorLogger,
+  type GraphQLContext,
+  type GraphQLServer,
+  type RateLimiter,
+} from '../../graphql';
+import { closeForRevokedKey, startKeyRecheck } from './key-recheck';
 
 /** What the WebSocket transport needs. */
 export interface SubscriptionDeps {
@@ -24,6 +35,17 @@ export interface SubscriptionDeps {
   deps: UseCaseDeps;
   /** Largest WebSocket message accepted, in bytes. */
   maxMessageBytes: number;
+  /** How often the keys of open connections are re-verified, in milliseconds. */
+  keyRecheckMs: number;
+  /** Where a failed re-verification is reported. */
+  log: ErrorLogger;
+}
+
+/** Who a connection authenticated as, from its accepted `connection_init`. */
+interface ConnectionSession {
+  /** The key as presented, kept in memory only, to verify it again later. */
+  key: string;
+  owner: string;
 }
 
 /** A running WebSocket endpoint. */
@@ -35,8 +57,8 @@ export interface SubscriptionServer {
 export function attachSubscriptions(server: Server, path: string, options: SubscriptionDeps): SubscriptionServer {
   // ws accepts 100 MiB messages by default; a GraphQL subscribe message needs a tiny fraction of that.
   const wss = new WebSocketServer({ server, path, maxPayload: options.maxMessageBytes });
-  // The owner is known from connection_init on; graphql-ws hands every callback the same ctx object.
-  const owners = new WeakMap<object, string>();
+  // Known from connection_init on; keyed by socket so the re-check timer can walk `wss.clients`.
+  const sessions = new WeakMap<WebSocket, ConnectionSession>();
   const rules = [...specifiedRules, ...options.graphql.validationRules];
   const format = (errors: readonly GraphQLError[]) =>
     errors.map((error) => options.graphql.formatError(error.toJSON(), error));
@@ -45,17 +67,31 @@ export function attachSubscriptions(server: Server, path: string, options: Subsc
       schema: options.schema,
       onConnect: async (ctx) => {
         try {
-          owners.set(ctx, await authenticate(options.apiKeys, connectionKey(ctx.connectionParams)));
+          const key = connectionKey(ctx.connectionParams);
+          const owner = await authenticate(options.apiKeys, key);
+          // authenticate refuses a missing key, so `key` is a string here.
+          sessions.set(ctx.extra.socket, { key: key as string, owner });
           return true;
         } catch (error) {
           if (isDomainError(error)) return false;
           throw error;
         }
       },
-      onSubscribe: (ctx, _id, payload) => {
-        const owner = owners.get(ctx);
-        if (owner === undefined)
+      onSubscribe: async (ctx, _id, payload) => {
+        const socket = ctx.extra.socket;
+        const session = sessions.get(socket);
+        if (session === undefined)
           return [new GraphQLError('Not authenticated.', { extensions: { code: 'UNAUTHENTICATED' } })];
+        let owner: string;
+        try {
+          owner = await authenticate(options.apiKeys, session.key);
+        } catch (error) {
+          if (!isDomainError(error)) throw error;
+          // graphql-ws queues the error message before this macrotask ends; closing on the next turn
+          // puts the close frame after it, so the client learns why before the socket goes.
+          setImmediate(() => closeForRevokedKey(socket));
+          return [new GraphQLError(error.message, { originalError: error })];
+        }
         try {
           options.rateLimiter.take(owner);
         } catch (error) {
@@ -87,8 +123,16 @@ export function attachSubscriptions(server: Server, path: string, options: Subsc
     },
     wss,
   );
+  const recheck = startKeyRecheck({
+    sockets: () => wss.clients,
+    keyOf: (socket) => sessions.get(socket)?.key,
+    apiKeys: options.apiKeys,
+    intervalMs: options.keyRecheckMs,
+    log: options.log,
+  });
   return {
     close: async () => {
+      recheck.stop();
       for (const client of wss.clients) client.terminate();
       await disposable.dispose();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
