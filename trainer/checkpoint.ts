@@ -195,16 +195,31 @@ export async function readCheckpoint(
   return { meta, arrays };
 }
 
-/** Loads the model parameters only (for export and inference). */
-export function loadParams(store: ParamStore, arrays: Record<string, NamedArray>): void {
+/**
+ * Loads the model parameters only (for export and inference). `keepInitial` names parameters the
+ * checkpoint may lack (see ParamStore.load).
+ */
+export function loadParams(
+  store: ParamStore,
+  arrays: Record<string, NamedArray>,
+  keepInitial?: (name: string) => boolean,
+): void {
   const params: Record<string, NamedArray> = {};
   for (const [key, a] of Object.entries(arrays)) if (key.startsWith('param/')) params[key.slice(6)] = a;
-  store.load(params);
+  store.load(params, keepInitial);
 }
 
-/** Restores a trainer (weights, optimisers, pool, counters) from checkpoint arrays. */
-export function restoreTrainer(trainer: TsprTrainer, meta: CheckpointMeta, arrays: Record<string, NamedArray>): void {
-  loadParams(trainer.store, arrays);
+/**
+ * Restores a trainer (weights, optimisers, pool, counters) from checkpoint arrays. Parameters the
+ * checkpoint lacks and `keepInitial` accepts start from their initial values, with fresh optimiser moments.
+ */
+export function restoreTrainer(
+  trainer: TsprTrainer,
+  meta: CheckpointMeta,
+  arrays: Record<string, NamedArray>,
+  keepInitial?: (name: string) => boolean,
+): void {
+  loadParams(trainer.store, arrays, keepInitial);
   const groups = { aux: trainer.aux, main: trainer.main, disc: trainer.disc } as const;
   for (const [group, opt] of Object.entries(groups)) {
     const moments: AdamState['moments'] = {};

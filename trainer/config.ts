@@ -27,6 +27,11 @@ export interface ModelConfig {
   contentTransfer: boolean;
   /** Standard deviation of the Gaussian noise added to the discriminator's input. */
   discriminatorNoise: number;
+  /**
+   * End each decoder with the colour head (trainer/layers/colour-head.ts), which conditions the output's
+   * colours on the exemplar's colour statistics. Off in `paper`, which reproduces the reference exactly.
+   */
+  colorHead: boolean;
 }
 
 export interface TrainConfig extends ModelConfig {
@@ -112,6 +117,7 @@ export const PRESETS: Record<PresetName, TrainConfig> = {
     decayIterations: 460_800,
     logEvery: 100,
     checkpointEvery: 2_000,
+    colorHead: false,
   },
   // Sized for two CPU cores on the wasm backend; see the README's "Choosing the small preset".
   small: {
@@ -129,6 +135,7 @@ export const PRESETS: Record<PresetName, TrainConfig> = {
     decayIterations: 6_000,
     logEvery: 20,
     checkpointEvery: 100,
+    colorHead: true,
   },
   // For tests: a step takes well under a second on the cpu backend.
   tiny: {
@@ -146,6 +153,7 @@ export const PRESETS: Record<PresetName, TrainConfig> = {
     decayIterations: 20,
     logEvery: 5,
     checkpointEvery: 10,
+    colorHead: true,
   },
 };
 

@@ -21,6 +21,7 @@ import { encode } from './networks/encoder';
 import { decode } from './networks/decoder';
 import { discriminate } from './networks/discriminator';
 import { tpfr } from './layers/tpfr';
+import { colourStats } from './layers/colour-head';
 import { splitLatent } from './model';
 import {
   contentCycleLoss,
@@ -139,10 +140,26 @@ export class TsprTrainer {
       const zA = stopGradient(zRealA);
       const zSB = stopGradient(zStyleB);
       const transferred = tpfr(store, cfg, zA, zSB, { training: true, dropoutSeed }).output;
-      const decoded = decode(store, cfg, 'dec', tf.concat([transferred, zA, zSB], 0));
+      // With the colour head, each output takes the colours of the image it should look like: the
+      // exemplar for fake_B, the reconstructed image itself for the reconstructions.
+      const colourA = colourStats(realA);
+      const colourSB = colourStats(styleB);
+      const decoded = decode(
+        store,
+        cfg,
+        'dec',
+        tf.concat([transferred, zA, zSB], 0),
+        tf.concat([colourSB, colourA, colourSB], 0),
+      );
       const [fakeB, recA, recStyleB] = splitBatch(decoded, 3);
       // Auxiliary path: the auxiliary decoder on live latents.
-      const decodedAux = decode(store, cfg, 'decAux', tf.concat([zRealA, zStyleB], 0));
+      const decodedAux = decode(
+        store,
+        cfg,
+        'decAux',
+        tf.concat([zRealA, zStyleB], 0),
+        tf.concat([colourA, colourSB], 0),
+      );
       const [recAAux, recStyleBAux] = splitBatch(decodedAux, 2);
 
       // Re-encode the outputs: [fake_B, rec_A] detached (content cycle trains the encoder only), and the

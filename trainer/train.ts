@@ -68,11 +68,12 @@ export async function runTraining(opts: TrainOptions): Promise<TrainResult> {
   // Validate everything that can be wrong before any file is written.
   let cfg = applyOverrides(presetConfig(opts.preset), opts.overrides);
   const latest = opts.resume ? await findLatestCheckpoint(checkpointDir) : null;
+  let addsColourHead = false;
   const checkpoint = latest ? await readCheckpoint(latest) : null;
   if (checkpoint) {
     const saved = checkpoint.meta.config;
     const changed = (Object.keys(saved) as (keyof TrainConfig)[]).filter(
-      (k) => !RESUMABLE_KEYS.has(k) && k in opts.overrides && saved[k] !== cfg[k],
+      (k) => !RESUMABLE_KEYS.has(k) && k !== 'colorHead' && k in opts.overrides && saved[k] !== cfg[k],
     );
     if (checkpoint.meta.preset !== opts.preset) {
       throw new Error(
@@ -86,7 +87,16 @@ export async function runTraining(opts: TrainOptions): Promise<TrainResult> {
     }
     const resumable: Partial<TrainConfig> = {};
     for (const k of RESUMABLE_KEYS) if (k in opts.overrides) Object.assign(resumable, { [k]: cfg[k] });
-    cfg = { ...saved, ...resumable };
+    // The colour head may be added to a run that lacks it (a checkpoint from before it existed, or
+    // trained with it off): its parameters start from their initial values. Removing it is refused, as it
+    // would throw trained weights away.
+    if ('colorHead' in opts.overrides) {
+      if (saved.colorHead && !cfg.colorHead)
+        throw new Error('Cannot switch colorHead off when resuming: the checkpoint has trained colour-head weights.');
+      resumable.colorHead = cfg.colorHead;
+    }
+    cfg = { ...saved, colorHead: saved.colorHead ?? false, ...resumable };
+    addsColourHead = cfg.colorHead && !saved.colorHead;
   }
   const stopAt = opts.steps ?? cfg.iterations;
   if (!Number.isInteger(stopAt) || stopAt < 1)
@@ -100,7 +110,8 @@ export async function runTraining(opts: TrainOptions): Promise<TrainResult> {
   let trainSeconds = 0;
   if (checkpoint) {
     const { meta, arrays } = checkpoint;
-    restoreTrainer(trainer, meta, arrays);
+    restoreTrainer(trainer, meta, arrays, addsColourHead ? (name) => name.includes('.colour.') : undefined);
+    if (addsColourHead) log('# added the colour head; its weights start from their initial values');
     sampler = new PairSampler(index, cfg, meta.sampler as SamplerState);
     trainSeconds = meta.trainSeconds;
     log(`# resumed from ${latest} at iteration ${trainer.iteration}`);

@@ -4,8 +4,9 @@
  * encoder halves twice), encode each to a latent, flatten the style latents into peer rows (weight-0
  * styles left out of the kNN entirely, the others tagged with log(weight)), run TPFR on chunks of content
  * rows against all peers (rows are independent in inference, so chunking bounds the N×M matrices without
- * changing the result), blend with the content's own latent by `strength`, decode, optionally restore
- * the content's colours, and resample to the requested size. Above `tileAbovePixels`, the encoder and
+ * changing the result), blend with the content's own latent by `strength`, decode (with the colour head,
+ * when the model has one: colour-head.ts), optionally restore the content's colours, and resample to the
+ * requested size. Above `tileAbovePixels`, the encoder and
  * decoder run in tiles with exact whole-image statistics (tiled-runner.ts) when the package has the
  * tiled graphs, so their full-resolution activations never exist at once.
  *
@@ -16,6 +17,7 @@ import path from 'node:path';
 
 import { latentChannels } from '../../trainer/config';
 import { DECODER_IO, ENCODER_IO, TPFR_IO } from '../../trainer/export/package';
+import { applyColourHead, blendStats, colourMoments, pooledStats } from './colour-head';
 import { EngineError } from './engine-error';
 import {
   DEFAULT_LIMITS,
@@ -262,7 +264,22 @@ async function stylizeWith(
   }
 
   report('render', 0.8);
-  let styled = toRgb(await decodeLatent(pkg, blended, tiling));
+  let decoded = await decodeLatent(pkg, blended, tiling);
+  const head = pkg.manifest.colourHead;
+  if (pkg.manifest.config.colorHead && head) {
+    // The output takes the style images' colour statistics (weighted like their peers), blended with the
+    // content's own by strength, as the decoder was trained to.
+    const styleStats = pooledStats(
+      styleImages.map((img, i) => ({ moments: colourMoments(img), weight: active[i].weight })),
+    );
+    const stats = blendStats(
+      pooledStats([{ moments: colourMoments(contentWork), weight: 1 }]),
+      styleStats,
+      opts.strength,
+    );
+    decoded = applyColourHead(decoded, stats, head);
+  }
+  let styled = toRgb(decoded);
   if (opts.preserveColor) styled = preserveColour(styled, contentWork);
   const final = await resizeRgb(styled, out.width, out.height);
   report('write', 0.95);

@@ -19,6 +19,7 @@ import {
   type Progress,
 } from '../../functions/engine';
 import type { ModelConfig } from '../../trainer/config';
+import { colourStats } from '../../trainer/layers/colour-head';
 import { decode } from '../../trainer/networks/decoder';
 import { encode } from '../../trainer/networks/encoder';
 import type { ParamStore } from '../../trainer/nn/params';
@@ -129,7 +130,8 @@ describe('options', () => {
     const input = await pixels(readFileSync(photo));
     const expected = tf.tidy(() => {
       const x = tf.sub(tf.div(tf.tensor4d(Float32Array.from(input.data), [1, 60, 80, 3]), 127.5), 1) as tf.Tensor4D;
-      const y = decode(store, cfg, 'dec', encode(store, cfg, x).latent);
+      // The reconstruction takes the content's own colour statistics.
+      const y = decode(store, cfg, 'dec', encode(store, cfg, x).latent, colourStats(x));
       return Uint8Array.from(tf.round(tf.clipByValue(tf.mul(tf.add(y, 1), 127.5), 0, 255)).dataSync());
     });
     const got = await pixels(result.image);

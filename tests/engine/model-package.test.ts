@@ -104,3 +104,21 @@ test('a manifest of another format or without required fields is refused', async
   ).toMatch(/manifest\.json is not valid JSON/);
   expect((await loadError(path.join(scratch, 'nowhere'))).message).toMatch(/manifest\.json is missing/);
 });
+
+test('a model with the colour head but missing or malformed head weights is refused', async () => {
+  const edit = (change: (m: { colourHead: Record<string, unknown> }) => void) =>
+    damagedCopy((d) => {
+      const m = JSON.parse(readFileSync(path.join(d, 'manifest.json'), 'utf8'));
+      change(m);
+      writeFileSync(path.join(d, 'manifest.json'), JSON.stringify(m));
+    });
+  const exported = JSON.parse(readFileSync(path.join(source, 'manifest.json'), 'utf8'));
+  expect(exported.config.colorHead).toBe(true);
+  expect(exported.colourHead.shiftWeight).toHaveLength(18);
+  const missing = edit((m) => delete (m as { colourHead?: unknown }).colourHead);
+  expect((await loadError(missing)).message).toMatch(/config\.colorHead on but no colourHead weights/);
+  const short = edit((m) => (m.colourHead.scaleWeight = (m.colourHead.scaleWeight as number[]).slice(1)));
+  expect((await loadError(short)).message).toMatch(/invalid colourHead\.scaleWeight/);
+  const notNumber = edit((m) => (m.colourHead.shiftBias = [0, 'x', 0]));
+  expect((await loadError(notNumber)).message).toMatch(/invalid colourHead\.shiftBias/);
+});

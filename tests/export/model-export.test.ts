@@ -21,7 +21,8 @@ import { DECODER_IO, ENCODER_IO, exportModel } from '../../trainer/export/model-
 import { GRAPH_FILES, MANIFEST_FORMAT, readManifest } from '../../trainer/export/package';
 import { TPFR_IO } from '../../trainer/export/tpfr-to-onnx';
 import { tpfr } from '../../trainer/layers/tpfr';
-import { createModel, stylize } from '../../trainer/model';
+import { createModel, styleColour, stylize } from '../../trainer/model';
+import { applyColourHead } from '../../functions/engine/colour-head';
 import { decode } from '../../trainer/networks/decoder';
 import { encode } from '../../trainer/networks/encoder';
 import type { ParamStore } from '../../trainer/nn/params';
@@ -111,15 +112,23 @@ describe('stage by stage against TF.js', () => {
     expect(got[TPFR_IO.output].dims).toEqual([70, total]);
     expect(maxAbsDiff(got[TPFR_IO.output].data, output.dataSync())).toBeLessThan(TOLERANCE);
 
-    const image = decode(store, cfg, 'dec', output);
-    const decoded = await run(sessions.decoder!, { [DECODER_IO.latent]: toNchw(output) });
-    expect(decoded[DECODER_IO.image].dims).toEqual([1, 3, 40, 28]);
-    expect(maxAbsDiff(decoded[DECODER_IO.image].data, toNchw(image).data)).toBeLessThan(TOLERANCE);
+    // The decoder graph stops before the colour head; the engine applies the head with the manifest's
+    // weights and the style's colour statistics, which must give TF.js's decode() with its head.
+    const colour = styleColour(s, 1);
+    const image = decode(store, cfg, 'dec', output, colour);
+    const raw = (await run(sessions.decoder!, { [DECODER_IO.latent]: toNchw(output) }))[DECODER_IO.image];
+    expect(raw.dims).toEqual([1, 3, 40, 28]);
+    const manifest = await readManifest(dir);
+    expect(manifest.colourHead).toBeDefined();
+    const decoded = applyColourHead(raw, Array.from(colour.dataSync()), manifest.colourHead!);
+    expect(maxAbsDiff(decoded.data, toNchw(image).data)).toBeLessThan(TOLERANCE);
+    // The head is not the identity: the graph's own output differs from the image.
+    expect(maxAbsDiff(raw.data, decoded.data)).toBeGreaterThan(0.01);
 
     // The whole chain agrees with the reference forward pass.
     const reference = stylize(store, cfg, x, s);
-    expect(maxAbsDiff(toNchw(reference).data, decoded[DECODER_IO.image].data)).toBeLessThan(TOLERANCE);
-    tf.dispose([x, s, zc.latent, zc.middle, zs.latent, zs.middle, output, image, reference]);
+    expect(maxAbsDiff(toNchw(reference).data, decoded.data)).toBeLessThan(TOLERANCE);
+    tf.dispose([x, s, zc.latent, zc.middle, zs.latent, zs.middle, output, image, reference, colour]);
   });
 
   test('a constant per-peer log-weight leaves the rows unchanged, a varying one changes them', async () => {

@@ -14,6 +14,7 @@ import { decode, declareDecoder, decoderLayers } from '../../trainer/networks/de
 import { declareDiscriminator, discriminate, discriminatorLayers } from '../../trainer/networks/discriminator';
 import { declareEncoder, encode, encoderBodyLayers, encoderStemLayers } from '../../trainer/networks/encoder';
 import { applyGlobalStyle, globalStyleLayers } from '../../trainer/networks/global-style';
+import { colourStats } from '../../trainer/layers/colour-head';
 import { applyLayers } from '../../trainer/nn/apply';
 import { ParamStore } from '../../trainer/nn/params';
 import { countParams, layerFlops, outputShape, type Shape4 } from '../../trainer/nn/shape';
@@ -32,6 +33,10 @@ function fullStore(cfg: ModelConfig): ParamStore {
   declareDiscriminator(store, cfg);
   return store;
 }
+
+/** Colour statistics of `batch` random images, for decoders with the colour head. */
+const colourOf = (batch: number, seed: number): tf.Tensor2D =>
+  colourStats(tf.randomUniform([batch, 8, 8, 3], -1, 1, 'float32', seed) as tf.Tensor4D);
 
 const encoderLayers = (cfg: ModelConfig) => [...encoderStemLayers(cfg), ...encoderBodyLayers(cfg)];
 
@@ -98,7 +103,7 @@ describe.each([
 
   test.each(['dec', 'decAux'] as const)('the %s decoder inverts the encoder resolution into a tanh image', (prefix) => {
     const latent = tf.randomUniform([batch, side / 4, side / 4, 12 * ngf], 0, 2, 'float32', 6) as tf.Tensor4D;
-    const out = decode(store, cfg, prefix, latent);
+    const out = decode(store, cfg, prefix, latent, colourOf(batch, 7));
     expect(out.shape).toEqual([batch, side, side, 3]);
     expect(outputShape(decoderLayers(cfg, prefix), latent.shape)).toEqual(out.shape);
     const [lo, hi, variance] = tf.tidy(() =>
@@ -144,13 +149,41 @@ describe('tiny preset, whole model', () => {
     const before = tf.memory().numTensors;
     tf.tidy(() => {
       const { latent } = encode(store, cfg, image);
-      const out = decode(store, cfg, 'dec', latent);
+      const out = decode(store, cfg, 'dec', latent, colourOf(1, 8));
       discriminate(store, cfg, out, image);
     });
     expect(tf.memory().numTensors).toBe(before);
     const kept = encode(store, cfg, image);
     expect(tf.memory().numTensors).toBe(before + 2); // exactly middle and latent
     tf.dispose([image, kept.middle, kept.latent]);
+    store.dispose();
+  });
+
+  test('as in the reference architecture, the decoders ignore the global style vector', () => {
+    // The merge conv is 1×1 and linear, so a spatially constant vector only adds a per-channel constant,
+    // and the instance norm right after it subtracts exactly that. Documented in the README (Model fidelity).
+    const cfg = presetConfig('tiny');
+    const store = fullStore(cfg);
+    const { content, globalStyle, localStyle } = latentChannels(cfg);
+    const zc = tf.randomUniform([1, 8, 8, content], 0, 1, 'float32', 21);
+    const zl = tf.randomUniform([1, 8, 8, localStyle], 0, 1, 'float32', 22);
+    // The global-style net emits one vector per image, broadcast over every position.
+    const globalOf = (seed: number) =>
+      tf.add(tf.zeros([1, 8, 8, globalStyle]), tf.randomUniform([1, 1, 1, globalStyle], 0, 5, 'float32', seed));
+    const latent = tf.concat([zc, globalOf(23), zl], 3) as tf.Tensor4D;
+    const swapped = tf.concat([zc, globalOf(24), zl], 3) as tf.Tensor4D;
+    const changedLocal = tf.concat(
+      [zc, globalOf(23), tf.add(zl, tf.randomUniform(zl.shape, 0, 1, 'float32', 25))],
+      3,
+    ) as tf.Tensor4D;
+    for (const prefix of ['dec', 'decAux'] as const) {
+      const a = decode(store, cfg, prefix, latent, colourOf(1, 9));
+      const diff = (t: tf.Tensor4D) =>
+        tf.max(tf.abs(tf.sub(decode(store, cfg, prefix, t, colourOf(1, 9)), a))).dataSync()[0];
+      expect(diff(swapped)).toBeLessThan(1e-5);
+      // The same comparison does see a change of the local style.
+      expect(diff(changedLocal)).toBeGreaterThan(1e-3);
+    }
     store.dispose();
   });
 
@@ -162,8 +195,8 @@ describe('tiny preset, whole model', () => {
     const objective = (): tf.Scalar =>
       tf.tidy(() => {
         const { middle, latent } = encode(store, cfg, image);
-        const main = decode(store, cfg, 'dec', latent);
-        const aux = decode(store, cfg, 'decAux', latent);
+        const main = decode(store, cfg, 'dec', latent, colourOf(1, 10));
+        const aux = decode(store, cfg, 'decAux', latent, colourOf(1, 10));
         const logits = discriminate(store, cfg, main, style);
         // Every term depends on its own parameters; the middle term reaches only the stem, which the
         // latent already depends on, and keeps the stem's output in the objective as training does.

@@ -9,6 +9,12 @@ import path from 'node:path';
 
 import { presetConfig } from '../../trainer/config';
 import { writePackage } from '../../trainer/export/package';
+import { initialColourHead } from '../../trainer/layers/colour-head';
+
+function initialHead(): { scaleWeight: number[]; shiftWeight: number[] } {
+  const { scale, shift } = initialColourHead();
+  return { scaleWeight: scale, shiftWeight: shift };
+}
 
 /** One metrics line with every loss decaying from its own start value. */
 export function metricsLine(step: number, scale = 1, at?: string): string {
@@ -53,6 +59,7 @@ export async function cardFixture(): Promise<{ root: string; packageDir: string;
       version: '1.2.3',
       preset: 'small',
       config: presetConfig('small'),
+      colourHead: { eps: 1e-5, ...initialHead(), scaleBias: [0, 0, 0], shiftBias: [0, 0, 0] },
       training: { dataset: 'sample', iterations: 111, trainSeconds: 222 },
     },
   );

@@ -5,7 +5,9 @@
  * - `encoder.onnx`: image [1, 3, H, W] in [-1, 1] → latent [1, 12ngf, H/4, W/4]: stem and body, then the
  *   global-style net's vector broadcast into channels [4ngf, 8ngf) (trainer/networks/encoder.ts).
  * - `tpfr.onnx`: content rows and peer rows → recombined rows (tpfr-to-onnx.ts).
- * - `decoder.onnx`: latent → image through the main merge + decoder with tanh.
+ * - `decoder.onnx`: latent → image through the main merge + decoder with tanh; with the colour head, the
+ *   pre-tanh output, and the head's weights go into the manifest (the engine applies it, since it needs
+ *   statistics of the whole image, which a tiled decoder never holds at once).
  * - unless `tiled: false`, the graphs for large images: `encoder-tiled.onnx`, `global.onnx` and
  *   `decoder-tiled.onnx` (tiled-graphs.ts).
  *
@@ -24,7 +26,15 @@ import { globalStyleLayers } from '../networks/global-style';
 import { readWeights } from '../weights';
 import { attr, DEFAULT_OPSET, GraphBuilder } from './graph-builder';
 import { emitLayers, layersToOnnx, type InstanceNormMode, type ParamSource } from './layers-to-onnx';
-import { DECODER_IO, ENCODER_IO, writePackage, type ModelManifest, type TrainingInfo } from './package';
+import { colourHeadWeights } from '../layers/colour-head';
+import {
+  DECODER_IO,
+  ENCODER_IO,
+  writePackage,
+  type ColourHeadParams,
+  type ModelManifest,
+  type TrainingInfo,
+} from './package';
 import { buildTiledGraphs } from './tiled-graphs';
 import { tpfrToOnnx } from './tpfr-to-onnx';
 
@@ -120,10 +130,14 @@ export async function exportModel(
   const extra = tiled
     ? { encoderTiled: tiled.encoderTiled, global: tiled.global, decoderTiled: tiled.decoderTiled }
     : {};
+  const colourHead: ColourHeadParams | undefined = model.cfg.colorHead
+    ? colourHeadWeights(namedArrays(model.params), 'dec')
+    : undefined;
   return writePackage(
     outDir,
     { ...graphs, ...extra },
     {
+      ...(colourHead ? { colourHead } : {}),
       ...(tiled
         ? {
             tiling: {
@@ -180,6 +194,13 @@ export async function readModelSource(dir: string): Promise<InMemoryModel> {
   throw new Error(
     `No weights found in ${dir}. Expected a model folder with weights.json, a run folder with model/weights.json or checkpoints/, or a checkpoint folder with state.json.`,
   );
+}
+
+function namedArrays(params: ParamSource): Readonly<Record<string, NamedArray>> {
+  const source = params as { toNamedArrays?: () => Record<string, NamedArray> };
+  return typeof source.toNamedArrays === 'function'
+    ? source.toNamedArrays()
+    : (params as Readonly<Record<string, NamedArray>>);
 }
 
 async function exists(file: string): Promise<boolean> {

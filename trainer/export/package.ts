@@ -49,6 +49,18 @@ export interface TrainingInfo {
   trainSeconds: number;
 }
 
+/**
+ * The colour head's weights (trainer/layers/colour-head.ts), applied by the engine to the decoder's
+ * pre-tanh output. Weights are row-major [6, 3] (statistic × output channel).
+ */
+export interface ColourHeadParams {
+  eps: number;
+  scaleWeight: number[];
+  scaleBias: number[];
+  shiftWeight: number[];
+  shiftBias: number[];
+}
+
 /** A package's manifest.json. */
 export interface ModelManifest {
   format: typeof MANIFEST_FORMAT;
@@ -64,6 +76,8 @@ export interface ModelManifest {
   opset: number;
   /** Present when the package holds the tiled graphs: the tile overlap each network needs, in its input's pixels. */
   tiling?: { encoderHalo: number; decoderHalo: number; encoderNorms: number[]; decoderNorms: number[] };
+  /** Present when `config.colorHead` is on: the decoders then output pre-tanh values. */
+  colourHead?: ColourHeadParams;
   createdAt: string;
   /** Every file of the package but the manifest: byte size and sha256 (hex). */
   files: Record<string, { bytes: number; sha256: string }>;
@@ -83,7 +97,7 @@ export function sha256(bytes: Uint8Array): string {
 export async function writePackage(
   dir: string,
   graphs: Record<GraphName, Uint8Array> & Partial<Record<TiledGraphName, Uint8Array>>,
-  info: Pick<ModelManifest, 'name' | 'version' | 'preset' | 'config' | 'training' | 'tiling'>,
+  info: Pick<ModelManifest, 'name' | 'version' | 'preset' | 'config' | 'training' | 'tiling' | 'colourHead'>,
 ): Promise<ModelManifest> {
   await fs.mkdir(dir, { recursive: true });
   const files: ModelManifest['files'] = {};
@@ -104,6 +118,7 @@ export async function writePackage(
     ...(info.training ? { training: info.training } : {}),
     opset: DEFAULT_OPSET,
     ...(info.tiling ? { tiling: info.tiling } : {}),
+    ...(info.colourHead ? { colourHead: info.colourHead } : {}),
     createdAt: new Date().toISOString(),
     files,
   };
@@ -144,7 +159,30 @@ export async function readManifest(dir: string): Promise<ModelManifest> {
         `${file} does not list ${graph}; a package needs ${Object.values(GRAPH_FILES).join(', ')}.`,
       );
   }
+  if (manifest.config.colorHead) checkColourHead(file, manifest.colourHead);
   return manifest;
+}
+
+function checkColourHead(file: string, head: ColourHeadParams | undefined): void {
+  if (head === undefined || head === null || typeof head !== 'object')
+    throw new ModelPackageError(`${file} has config.colorHead on but no colourHead weights.`);
+  const lengths: Record<keyof ColourHeadParams, number> = {
+    eps: 0,
+    scaleWeight: 18,
+    scaleBias: 3,
+    shiftWeight: 18,
+    shiftBias: 3,
+  };
+  for (const [key, length] of Object.entries(lengths) as [keyof ColourHeadParams, number][]) {
+    const value = head[key];
+    const ok =
+      key === 'eps'
+        ? typeof value === 'number' && value > 0 && Number.isFinite(value)
+        : Array.isArray(value) &&
+          value.length === length &&
+          value.every((v) => typeof v === 'number' && Number.isFinite(v));
+    if (!ok) throw new ModelPackageError(`${file} has an invalid colourHead.${key}.`);
+  }
 }
 
 /**

@@ -9,6 +9,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 
 import { latentChannels, type ModelConfig } from '../config';
 import { conv, convTranspose, norm, relu, resnetBlock } from '../layers/builders';
+import { applyColourHead, declareColourHead } from '../layers/colour-head';
 import { applyLayers, declareLayers } from '../nn/apply';
 import type { ParamStore } from '../nn/params';
 import type { Layer } from '../nn/spec';
@@ -18,7 +19,10 @@ export type DecoderPrefix = 'dec' | 'decAux';
 
 const DECODER_PREFIXES: readonly DecoderPrefix[] = ['dec', 'decAux'];
 
-/** Merge + decoder layers under `${prefix}.`: latent [B, H/4, W/4, 12ngf] → image [B, H, W, 3]. */
+/**
+ * Merge + decoder layers under `${prefix}.`: latent [B, H/4, W/4, 12ngf] → image [B, H, W, 3]. With the
+ * colour head the list stops before the tanh: its output is the head's pre-tanh input.
+ */
 export function decoderLayers(cfg: ModelConfig, prefix: DecoderPrefix): Layer[] {
   if (!DECODER_PREFIXES.includes(prefix)) {
     throw new Error(`Unknown decoder prefix "${String(prefix)}". Expected one of: ${DECODER_PREFIXES.join(', ')}.`);
@@ -38,22 +42,39 @@ export function decoderLayers(cfg: ModelConfig, prefix: DecoderPrefix): Layer[] 
     norm(),
     relu(),
     conv(`${prefix}.out`, ngf, 3, 7, { padding: 3, padMode: 'reflect' }), // [B, H, W, 3]
-    { kind: 'tanh' },
   );
+  if (!cfg.colorHead) layers.push({ kind: 'tanh' });
   return layers;
 }
 
 /** Declares the merge and decoder parameters under `${prefix}.`. */
 export function declareDecoder(store: ParamStore, cfg: ModelConfig, prefix: DecoderPrefix): void {
   declareLayers(store, decoderLayers(cfg, prefix));
+  if (cfg.colorHead) declareColourHead(store, prefix);
 }
 
 /**
  * Decodes a latent into an image in [-1, 1].
  *
  * @param latent - [B, h, w, 12·ngf]
+ * @param colour - [B, 6] colour statistics the outputs should take (trainer/layers/colour-head.ts);
+ *   required with the colour head, ignored without it
  * @returns [B, 4h, 4w, 3]
  */
-export function decode(store: ParamStore, cfg: ModelConfig, prefix: DecoderPrefix, latent: tf.Tensor4D): tf.Tensor4D {
-  return applyLayers(store, decoderLayers(cfg, prefix), latent);
+export function decode(
+  store: ParamStore,
+  cfg: ModelConfig,
+  prefix: DecoderPrefix,
+  latent: tf.Tensor4D,
+  colour?: tf.Tensor2D,
+): tf.Tensor4D {
+  const out = applyLayers(store, decoderLayers(cfg, prefix), latent);
+  if (!cfg.colorHead) return out;
+  if (colour === undefined || colour.shape[0] !== latent.shape[0]) {
+    out.dispose();
+    throw new Error(`The colour head needs colour statistics [${latent.shape[0]}, 6] for the decoder's batch.`);
+  }
+  const image = applyColourHead(store, prefix, out, colour);
+  out.dispose();
+  return image;
 }

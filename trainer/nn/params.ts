@@ -124,9 +124,13 @@ export class ParamStore {
     return out;
   }
 
-  /** Overwrites values from a saved map; names and shapes must match the store exactly. */
-  load(arrays: Record<string, NamedArray>): void {
-    const missing = this.names().filter((n) => !(n in arrays));
+  /**
+   * Overwrites values from a saved map; names and shapes must match the store exactly, except that
+   * parameters for which `keepInitial(name)` holds may be absent and then keep their initial values
+   * (a run that adds a part when it resumes).
+   */
+  load(arrays: Record<string, NamedArray>, keepInitial: (name: string) => boolean = () => false): void {
+    const missing = this.names().filter((n) => !(n in arrays) && !keepInitial(n));
     const extra = Object.keys(arrays).filter((n) => !this.variables.has(n));
     if (missing.length || extra.length) {
       throw new Error(
@@ -135,6 +139,7 @@ export class ParamStore {
       );
     }
     for (const [name, v] of this.variables) {
+      if (!(name in arrays)) continue;
       const { shape, data } = arrays[name];
       if (shape.join('x') !== v.shape.join('x')) {
         throw new Error(`Parameter "${name}" has shape [${shape}] in the file but [${v.shape}] in the model.`);

@@ -12,6 +12,9 @@ import { decodeImage } from '../../../trainer/data/decode-image';
 import { DECODER_IO, ENCODER_IO, GRAPH_FILES, TPFR_IO } from '../../../trainer/export/package';
 import { tpfr } from '../../../trainer/layers/tpfr';
 import { decode } from '../../../trainer/networks/decoder';
+import { colourHeadWeights } from '../../../trainer/layers/colour-head';
+import { styleColour } from '../../../trainer/model';
+import { applyColourHead } from '../../engine/colour-head';
 import { encode } from '../../../trainer/networks/encoder';
 import type { ParamStore } from '../../../trainer/nn/params';
 import { closeSession, createSession, run, type FloatTensor } from '../../engine/onnx-session';
@@ -127,10 +130,17 @@ export async function checkParity(
       for (let c = r * total; c < (r + 1) * total; c++) tpfrDiff = Math.max(tpfrDiff, Math.abs(got[c] - reference[c]));
     }
 
-    // The decoder is fed the TF.js rows, so its figure measures the decoder alone.
-    const image = decode(store, cfg, 'dec', output);
-    const decoded = await run(sessions.decoder, { [DECODER_IO.latent]: toNchw(output) });
-    const decoder = maxAbsDiff(decoded[DECODER_IO.image].data, toNchw(image).data);
+    // The decoder is fed the TF.js rows, so its figure measures the decoder alone (with the colour head
+    // the engine's head on the graph's output, against TF.js's decoder with its head).
+    const colour = styleColour(s, 1);
+    const image = decode(store, cfg, 'dec', output, colour);
+    let decoded = (await run(sessions.decoder, { [DECODER_IO.latent]: toNchw(output) }))[DECODER_IO.image];
+    if (cfg.colorHead) {
+      const stats = Array.from(colour.dataSync());
+      decoded = applyColourHead(decoded, stats, colourHeadWeights(store.toNamedArrays(), 'dec'));
+    }
+    colour.dispose();
+    const decoder = maxAbsDiff(decoded.data, toNchw(image).data);
     tf.dispose([zc.latent, zc.middle, zs.latent, zs.middle, output, image]);
     return { encoder, tpfr: tpfrDiff, decoder, ambiguousRows: flags.filter(Boolean).length, rows: flags.length };
   } finally {
