@@ -4,8 +4,14 @@
  * wasm backend's forward convolution throughput measured in the same run, so that the ratio does not
  * depend on how busy the machine is. Prints figures; never passes or fails.
  *
- *   npx tsx bench/train-throughput.ts [--preset small] [--iterations 12]
+ *   npx tsx bench/train-throughput.ts [--preset small] [--iterations 12] [--threads N] [--profile]
+ *   npx tsx bench/train-throughput.ts --sweep 1,2     # one child run per thread count, then their ratio
+ *
+ * `--profile` adds the time per iteration of each top-level kernel (the ones the training code calls;
+ * kernels that kernels call are inside their callers' time), to see where an iteration goes.
  */
+import * as tf from '@tensorflow/tfjs-core';
+import { spawnSync } from 'node:child_process';
 import { initBackend } from '../trainer/backend';
 import { presetConfig } from '../trainer/config';
 import { createModel } from '../trainer/model';
@@ -21,10 +27,58 @@ function flag(name: string, fallback: string): string {
   return i >= 0 ? process.argv[i + 1] : fallback;
 }
 
+/** Wraps every wasm kernel with a timer; returns the totals by kernel name (top-level calls only). */
+function timeKernels(): Map<string, { ms: number; calls: number }> {
+  const totals = new Map<string, { ms: number; calls: number }>();
+  let depth = 0;
+  for (const kernel of tf.getKernelsForBackend('wasm')) {
+    const inner = kernel.kernelFunc;
+    (kernel as { kernelFunc: typeof inner }).kernelFunc = (args) => {
+      depth++;
+      const started = performance.now();
+      try {
+        return inner(args);
+      } finally {
+        depth--;
+        if (depth === 0) {
+          const t = totals.get(kernel.kernelName) ?? { ms: 0, calls: 0 };
+          t.ms += performance.now() - started;
+          t.calls++;
+          totals.set(kernel.kernelName, t);
+        }
+      }
+    };
+  }
+  return totals;
+}
+
+/** Runs this benchmark once per thread count in a child process and prints the iteration rates side by side. */
+function sweep(counts: number[]): void {
+  const rates: number[] = [];
+  for (const threads of counts) {
+    const args = [...process.execArgv, __filename, '--threads', String(threads), '--preset', flag('preset', 'small')];
+    args.push('--iterations', flag('iterations', '12'));
+    const child = spawnSync(process.execPath, args, { encoding: 'utf8' });
+    const match = /^training: ([0-9.]+) it\/s/m.exec(child.stdout);
+    if (child.status !== 0 || !match) throw new Error(`The run with ${threads} threads failed:\n${child.stderr}`);
+    rates.push(Number(match[1]));
+    console.log(`threads ${threads}: ${match[1]} it/s`);
+  }
+  for (let i = 1; i < counts.length; i++) {
+    console.log(`threads ${counts[i]} vs ${counts[0]}: ${(rates[i] / rates[0]).toFixed(2)}×`);
+  }
+}
+
 async function main(): Promise<void> {
+  if (process.argv.includes('--sweep')) {
+    sweep(flag('sweep', '1,2').split(',').map(Number));
+    return;
+  }
   const preset = flag('preset', 'small');
   const iterations = Number(flag('iterations', '12'));
-  await initBackend('wasm');
+  const threadsFlag = process.argv.includes('--threads') ? Number(flag('threads', '1')) : undefined;
+  const backend = await initBackend('wasm', { threads: threadsFlag });
+  const profile = process.argv.includes('--profile') ? timeKernels() : undefined;
   const cfg = presetConfig(preset);
   const index = await indexDataset(path.join(__dirname, '..', 'datasets', 'sample'), { maxCorruptFraction: 0.1 });
   const sampler = new PairSampler(index, cfg);
@@ -34,6 +88,7 @@ async function main(): Promise<void> {
   for (let i = 0; i < iterations + 2; i++) batches.push(await sampler.next());
   trainer.step(batches[0]); // warm-up: kernel compilation, optimiser state
   trainer.step(batches[1]);
+  profile?.clear();
   const started = process.hrtime.bigint();
   for (let i = 2; i < batches.length; i++) trainer.step(batches[i]);
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
@@ -46,7 +101,7 @@ async function main(): Promise<void> {
   const convForward = median(conv.map((c) => c.forwardGflops));
 
   console.log(
-    `preset ${preset}: crop ${cfg.cropSize}, ngf ${cfg.ngf}, batch ${cfg.batchSize}, ${store.count()} parameters`,
+    `preset ${preset}: crop ${cfg.cropSize}, ngf ${cfg.ngf}, batch ${cfg.batchSize}, ${store.count()} parameters, wasm threads ${backend.threads}`,
   );
   console.log(
     `FLOPs per iteration: ${(flops.total / 1e9).toFixed(2)} G (forward ${(flops.forward / 1e9).toFixed(2)} G, TPFR ${(flops.tpfr / 1e9).toFixed(3)} G)`,
@@ -63,6 +118,13 @@ async function main(): Promise<void> {
   console.log(
     `ratio: ${((100 * achieved) / convForward).toFixed(0)}% of the wasm forward conv throughput (median ${convForward.toFixed(1)} GFLOP/s)`,
   );
+  if (profile) {
+    const rows = [...profile].sort((a, b) => b[1].ms - a[1].ms).slice(0, 15);
+    console.log('top-level kernels, ms per iteration (calls per iteration):');
+    for (const [name, t] of rows) {
+      console.log(`  ${name.padEnd(24)} ${(t.ms / iterations).toFixed(1).padStart(7)} (${t.calls / iterations})`);
+    }
+  }
   trainer.dispose();
   store.dispose();
 }

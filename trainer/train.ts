@@ -12,6 +12,8 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { applyOverrides, presetConfig, type TrainConfig } from './config';
 import { initBackend } from './backend';
+import { iterationFlops } from './flops';
+import { parseThreads } from './wasm-threads';
 import { createModel } from './model';
 import { TsprTrainer, type StepLosses } from './train-step';
 import { findLatestCheckpoint, readCheckpoint, restoreTrainer, saveCheckpoint } from './checkpoint';
@@ -103,7 +105,7 @@ export async function runTraining(opts: TrainOptions): Promise<TrainResult> {
     throw new Error(`--steps must be a positive integer, got ${opts.steps}.`);
   const index = await indexDataset(opts.dataDir, { maxCorruptFraction: cfg.maxCorruptFraction, onWarning: warn });
 
-  const backend = await initBackend(opts.backend, { threads: opts.threads });
+  const backend = await initBackend(opts.backend, { threads: opts.threads ?? defaultTrainingThreads(cfg) });
   const store = createModel(cfg, cfg.seed);
   const trainer = new TsprTrainer(cfg, store);
   let sampler: PairSampler;
@@ -210,4 +212,17 @@ export async function runTraining(opts: TrainOptions): Promise<TrainResult> {
     trainer.dispose();
     store.dispose();
   }
+}
+
+/**
+ * Below this many FLOPs per iteration the wasm thread pool costs more than it gives: waking the
+ * workers for each of an iteration's thousands of small kernels outweighs splitting them (`tiny` ran
+ * 4× slower on two threads than on one, `small`, at 41 GFLOP, 1.14× faster; bench/train-throughput.ts --sweep).
+ */
+const THREADED_MIN_FLOPS = 5e9;
+
+/** Threads when neither --threads nor PEERSTYLE_THREADS says: one for small models, else the default. */
+function defaultTrainingThreads(cfg: TrainConfig): number | undefined {
+  if (parseThreads(undefined, process.env.PEERSTYLE_THREADS) !== undefined) return undefined;
+  return iterationFlops(cfg).total < THREADED_MIN_FLOPS ? 1 : undefined;
 }

@@ -100,6 +100,8 @@ describe('peerstyle train: runs', () => {
     expect(Date.now() - sent).toBeLessThan(30_000);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/# stopped at iteration \d+/);
+    // tiny is far below the size where the wasm thread pool pays off, so it trains on one thread.
+    expect(r.stdout).toMatch(/^# backend=wasm threads=1 /m);
     const latest = (await fs.readFile(path.join(out, 'checkpoints', 'latest'), 'utf8')).trim();
     expect(await exists(path.join(out, 'checkpoints', latest, 'tensors.bin'))).toBe(true);
   });
