@@ -57,13 +57,19 @@ export function blendStats(a: number[], b: number[], t: number): number[] {
 
 /**
  * The head on a decoder output [1, 3, H, W] (pre-tanh): each channel normalised over H×W, scaled and
- * shifted by the affine maps of `stats`, then tanh. Returns a new tensor in [-1, 1].
+ * shifted by the affine maps of `stats`, then tanh. Returns a tensor in [-1, 1]: a new one, or with
+ * `inPlace` the input's own buffer overwritten (a 4096 px output is 200 MB; the engine needs no copy).
  */
-export function applyColourHead(preTanh: FloatTensor, stats: number[], head: ColourHeadParams): FloatTensor {
+export function applyColourHead(
+  preTanh: FloatTensor,
+  stats: number[],
+  head: ColourHeadParams,
+  inPlace = false,
+): FloatTensor {
   const [batch, channels, height, width] = preTanh.dims;
   if (batch !== 1 || channels !== 3) throw new Error(`The colour head takes [1, 3, H, W], got [${preTanh.dims}].`);
   const plane = height * width;
-  const out = new Float32Array(preTanh.data.length);
+  const out = inPlace ? preTanh.data : new Float32Array(preTanh.data.length);
   for (let c = 0; c < 3; c++) {
     let scale = head.scaleBias[c];
     let shift = head.shiftBias[c];

@@ -277,7 +277,7 @@ async function stylizeWith(
       styleStats,
       opts.strength,
     );
-    decoded = applyColourHead(decoded, stats, head);
+    decoded = applyColourHead(decoded, stats, head, true);
   }
   let styled = toRgb(decoded);
   if (opts.preserveColor) styled = preserveColour(styled, contentWork);
