@@ -100,7 +100,7 @@ test('registerWasmGradientKernels is idempotent and names its kernels', () => {
   const kernel = tf.getKernel('Conv2DBackpropFilter', 'wasm');
   expect(registerWasmGradientKernels()).toEqual(first);
   expect(tf.getKernel('Conv2DBackpropFilter', 'wasm')).toBe(kernel);
-  expect(first).toEqual(['BatchMatMul', 'Conv2DBackpropFilter', 'Conv2DBackpropInput']);
+  expect(first).toEqual(['BatchMatMul', 'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'Identity']);
 });
 
 // [a shape, b shape, transposeA, transposeB]: the attention's products and their gradients.
@@ -161,6 +161,33 @@ describe.each(CONV_CASES)('conv kernels match cpu', (...conv) => {
     expect(actual.shape).toEqual(xShape);
     expect(maxError(actual, expected)).toBeLessThan(1e-4);
   });
+});
+
+test('Identity shares its input buffer on wasm; each reference frees on its own', async () => {
+  await tf.setBackend('wasm');
+  const x = seeded([64, 64], 11);
+  const dataIds = tf.backend().numDataIds();
+  const copy = tf.clone(x);
+  // A clone is a new tensor over the same data: no new buffer.
+  expect(tf.backend().numDataIds()).toBe(dataIds);
+  const expected = Array.from(x.dataSync());
+  x.dispose();
+  expect(Array.from(copy.dataSync())).toEqual(expected);
+  // A gradient through clone (whose backward saves and clones) is still exact.
+  const w = seeded([8], 12);
+  const g = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.clone(t), tf.clone(t))))(w);
+  const twice = tf.mul(w, 2);
+  expect(
+    maxError(
+      { shape: g.shape, values: g.dataSync() as Float32Array },
+      { shape: w.shape, values: twice.dataSync() as Float32Array },
+    ),
+  ).toBeLessThan(1e-6);
+  tf.dispose([w, g, twice]);
+  // The shared buffer goes with its last reference.
+  expect(tf.backend().numDataIds()).toBe(dataIds);
+  copy.dispose();
+  expect(tf.backend().numDataIds()).toBe(dataIds - 1);
 });
 
 test('the kernels leak no memory on wasm', async () => {

@@ -7,7 +7,8 @@
  * and comparisons, tf.customGrad) and recording each kernel reported missing; the wasm-kernels test
  * repeats that check. Only Conv2DBackpropFilter is missing; Conv2DBackpropInput exists but is replaced
  * because it is a direct loop about ten times slower than the XNNPACK forward convolution, and
- * BatchMatMul is wrapped because its transposed-operand path is 10-60 times slower than the plain one.
+ * BatchMatMul is wrapped because its transposed-operand path is 10-60 times slower than the plain one;
+ * Identity shares its input's buffer instead of copying it.
  *
  * This is the public surface of the folder: the backend module calls `registerWasmGradientKernels`.
  */
@@ -15,11 +16,13 @@ import { getKernel, registerKernel, unregisterKernel, type KernelConfig } from '
 import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter';
 import { conv2dBackpropInputConfig } from './conv2d-backprop-input';
 import { batchMatMulConfig } from './batch-matmul';
+import { identityConfig } from './identity';
 
 const WASM = 'wasm';
 
-/** The backend's own BatchMatMul, kept before it is replaced: the replacement delegates to it. */
+/** The backend's own BatchMatMul and Identity, kept before they are replaced: the replacements delegate to them. */
 let originalBatchMatMul: KernelConfig['kernelFunc'] | undefined;
+let originalIdentity: KernelConfig['kernelFunc'] | undefined;
 
 /** The kernels, in registration order, each built for the wasm backend. */
 function wasmKernelConfigs(): KernelConfig[] {
@@ -29,6 +32,12 @@ function wasmKernelConfigs(): KernelConfig[] {
       throw new Error('The wasm backend has no BatchMatMul kernel; import @tensorflow/tfjs-backend-wasm first.');
     originalBatchMatMul = shipped.kernelFunc;
   }
+  if (!originalIdentity) {
+    const shipped = getKernel('Identity', WASM);
+    if (!shipped)
+      throw new Error('The wasm backend has no Identity kernel; import @tensorflow/tfjs-backend-wasm first.');
+    originalIdentity = shipped.kernelFunc;
+  }
   return [
     // Every matMul with a transposed operand: TPFR distances (a·bᵀ) and the gradient of every matMul.
     // Replaced for speed: the shipped kernel is 10-60× slower on transposed operands.
@@ -37,6 +46,8 @@ function wasmKernelConfigs(): KernelConfig[] {
     conv2dBackpropFilterConfig(WASM),
     // Gradient of tf.conv2d w.r.t. its input, and the forward pass of tf.conv2dTranspose. Replaced for speed.
     conv2dBackpropInputConfig(WASM),
+    // Every tensor saved for the backward pass is cloned through it. Replaced to share instead of copy.
+    identityConfig(WASM, originalIdentity),
   ];
 }
 
