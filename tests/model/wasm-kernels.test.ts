@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { initBackend } from '../../trainer/backend';
 import { registerWasmGradientKernels } from '../../trainer/wasm-kernels';
-import { forceFilterGradPath } from '../../trainer/wasm-kernels/conv2d-backprop-filter';
+import { forceFilterGradPath, useIm2col } from '../../trainer/wasm-kernels/conv2d-backprop-filter';
 
 type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
 interface Result {
@@ -338,6 +338,15 @@ describe.each([
     expect(actual.shape).toEqual(fShape);
     expect(maxError(actual, expected)).toBeLessThan(1e-4);
   });
+});
+
+test('the filter-gradient rule: im2col for wide stride-1 layers on one thread, the correlation otherwise', () => {
+  const info = (channels: number, stride: number) =>
+    tf.backend_util.computeConv2DInfo([4, 34, 34, 64], [3, 3, 64, channels], stride, 1, 'valid');
+  expect(useIm2col(info(64, 1), 1)).toBe(true);
+  expect(useIm2col(info(32, 1), 1)).toBe(false);
+  expect(useIm2col(info(64, 2), 1)).toBe(false);
+  expect(useIm2col(info(64, 1), 2)).toBe(false);
 });
 
 test('the im2col formulation leaks no memory on wasm', async () => {
