@@ -23,7 +23,7 @@ import { createEngine } from '../functions/engine';
 import { initBackend } from '../trainer/backend';
 import { latentChannels, type ModelConfig } from '../trainer/config';
 import { tpfr } from '../trainer/layers/tpfr';
-import { createModel } from '../trainer/model';
+import { createModel, styleColour } from '../trainer/model';
 import { decode } from '../trainer/networks/decoder';
 import { encode } from '../trainer/networks/encoder';
 import type { ParamStore } from '../trainer/nn/params';
@@ -85,7 +85,14 @@ function stylizeOnTf(store: ParamStore, cfg: ModelConfig, content: tf.Tensor4D, 
   const tpfrTime = seconds(t1);
   const t2 = performance.now();
   const image = tf.tidy(() =>
-    tf.cast(tf.clipByValue(tf.round(tf.mul(tf.add(decode(store, cfg, 'dec', recombined), 1), 127.5)), 0, 255), 'int32'),
+    tf.cast(
+      tf.clipByValue(
+        tf.round(tf.mul(tf.add(decode(store, cfg, 'dec', recombined, styleColour(style, 1)), 1), 127.5)),
+        0,
+        255,
+      ),
+      'int32',
+    ),
   );
   const pixels = Uint8Array.from(image.dataSync());
   const decodeTime = seconds(t2);
