@@ -217,7 +217,7 @@ export async function runTraining(opts: TrainOptions): Promise<TrainResult> {
 /**
  * Below this many FLOPs per iteration the wasm thread pool costs more than it gives: waking the
  * workers for each of an iteration's thousands of small kernels outweighs splitting them (`tiny` ran
- * 4× slower on two threads than on one, `small`, at 41 GFLOP, 1.14× faster; bench/train-throughput.ts --sweep).
+ * 4× slower on two threads than on one, `small`, at 41 GFLOP, 1.3× faster; bench/train-throughput.ts --sweep).
  */
 const THREADED_MIN_FLOPS = 5e9;
 
