@@ -74,6 +74,10 @@ export interface Progress {
   fraction: number;
 }
 
+/** What the TPFR layer's second stage does to the content codes (see StylizeRequest.structure). */
+export const STRUCTURE_MODES = ['keep', 'transfer'] as const;
+export type StructureMode = (typeof STRUCTURE_MODES)[number];
+
 /** A stylisation request. */
 export interface StylizeRequest {
   content: Buffer | string;
@@ -82,6 +86,12 @@ export interface StylizeRequest {
   strength?: number;
   /** Keep the content's colours (chroma) and take only the luminance from the stylised image. @default false */
   preserveColor?: boolean;
+  /**
+   * 'keep' runs TSPR's first stage only: the content keeps its own content codes and takes the recombined
+   * style codes (the paper's single-stage variant). 'transfer' runs both stages, so the content codes are
+   * recombined from the style's too. @default the model package's `defaults.structure`, else 'transfer'
+   */
+  structure?: StructureMode;
   /** Long side of the output in pixels. @default the content's own size */
   size?: number;
   /**
@@ -244,6 +254,9 @@ async function stylizeWith(
   // latent, recombined, and written back (blended by strength) over the same positions, which no later
   // chunk reads: the latent is transformed in place, with no whole-size row-major copies beside it.
   const blended = contentLatent;
+  // With structure 'keep', the content channels of the latent stay the content's own (stage 1 only).
+  const structure = opts.structure ?? pkg.manifest.defaults?.structure ?? 'transfer';
+  const firstChannel = structure === 'keep' ? latentChannels(pkg.manifest.config).content : 0;
   if (opts.strength > 0) {
     const [, , h, w] = contentLatent.dims;
     const n = h * w;
@@ -258,7 +271,16 @@ async function stylizeWith(
         [TPFR_IO.peers]: peerRows,
         [TPFR_IO.peerLogWeight]: logWeight,
       });
-      scatterRows(result[TPFR_IO.output].data, contentLatent.data, n, channels, start, end, opts.strength);
+      scatterRows(
+        result[TPFR_IO.output].data,
+        contentLatent.data,
+        n,
+        channels,
+        start,
+        end,
+        opts.strength,
+        firstChannel,
+      );
       report('transfer', 0.3 + (0.5 * end) / n);
     }
   }
@@ -291,6 +313,7 @@ async function stylizeWith(
 interface ValidOptions {
   strength: number;
   preserveColor: boolean;
+  structure?: StructureMode;
   size?: number;
   styleSize?: number;
   format: OutputFormat;
@@ -327,9 +350,12 @@ function validate(r: StylizeRequest, limits: ImageLimits): ValidOptions {
     return { image: s.image, weight };
   });
   if (!styles.some((s) => s.weight > 0)) bad('At least one style needs a weight above 0.');
+  if (r.structure !== undefined && !(STRUCTURE_MODES as readonly string[]).includes(r.structure))
+    bad(`Unknown structure "${String(r.structure)}". Expected one of: ${STRUCTURE_MODES.join(', ')}.`);
   return {
     strength,
     preserveColor: r.preserveColor ?? false,
+    structure: r.structure,
     size: r.size,
     styleSize: r.styleSize,
     format: format as OutputFormat,
@@ -442,8 +468,9 @@ function gatherRows(latent: Float32Array, n: number, c: number, start: number, e
 }
 
 /**
- * Writes rows [end − start, C] back over positions [start, end) of the latent, as (1 − t)·old + t·new;
- * t = 1 stores the rows exactly.
+ * Writes channels [firstChannel, C) of rows [end − start, C] back over positions [start, end) of the
+ * latent, as (1 − t)·old + t·new; t = 1 stores the rows exactly. Channels before firstChannel keep
+ * their old values.
  */
 function scatterRows(
   rows: Float32Array,
@@ -453,8 +480,9 @@ function scatterRows(
   start: number,
   end: number,
   t: number,
+  firstChannel: number,
 ): void {
-  for (let ch = 0; ch < c; ch++) {
+  for (let ch = firstChannel; ch < c; ch++) {
     const plane = ch * n;
     for (let p = start; p < end; p++) {
       const value = rows[(p - start) * c + ch];

@@ -4,7 +4,9 @@
  */
 export {
   createEngine,
+  STRUCTURE_MODES,
   stylizeFile,
+  type StructureMode,
   type Engine,
   type EngineOptions,
   type Progress,

@@ -147,6 +147,22 @@ test('stylize reports a bad input with its code and writes nothing', async () =>
   ]);
   expect(usage.code).toBe(2);
   expect(usage.stderr).toMatch(/Give one --weight per --style: 1 styles, 2 weights\./);
+  const structure = await runCli([
+    'stylize',
+    '--model',
+    model,
+    '--content',
+    path.join(FIXTURES, 'photo-1.jpg'),
+    '--style',
+    path.join(FIXTURES, 'painting-1.jpg'),
+    '--structure',
+    'both',
+    '--out',
+    out,
+  ]);
+  expect(structure.code).toBe(1);
+  expect(structure.stderr).toMatch(/Unknown structure "both"\. Expected one of: keep, transfer\. \(BAD_OPTION\)/);
+  expect(readdirSync(work)).not.toContain('never.png');
 });
 
 test('the batch form stylises every content × style pair with a progress bar', async () => {

@@ -3,7 +3,7 @@
  * determinism, the strength-0 reconstruction against the TF.js reference, multi-style weights, chunked
  * TPFR, colour preservation, progress and cancellation, and one error code per kind of bad input.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -18,7 +18,8 @@ import {
   type EngineErrorCode,
   type Progress,
 } from '../../functions/engine';
-import type { ModelConfig } from '../../trainer/config';
+import { latentChannels, type ModelConfig } from '../../trainer/config';
+import { tpfr } from '../../trainer/layers/tpfr';
 import { colourStats } from '../../trainer/layers/colour-head';
 import { decode } from '../../trainer/networks/decoder';
 import { encode } from '../../trainer/networks/encoder';
@@ -193,7 +194,59 @@ describe('options', () => {
     expect(meanGap(chroma(plain.data), target)).toBeGreaterThan(meanGap(chroma(kept.data), target) + 4);
   });
 
+  test('structure keep decodes the content’s own structure codes with the recombined style codes (TF.js)', async () => {
+    const kept = await pixels(
+      (await engine.stylize({ content: photo, styles: [{ image: painting }], structure: 'keep' })).image,
+    );
+    const transferred = await pixels(
+      (await engine.stylize({ content: photo, styles: [{ image: painting }], structure: 'transfer' })).image,
+    );
+    const byDefault = await pixels((await engine.stylize({ content: photo, styles: [{ image: painting }] })).image);
+    // This package names no default, so both stages run.
+    expect(maxDiff(byDefault.data, transferred.data)).toBe(0);
+    const content = await pixels(readFileSync(photo));
+    const style = await pixels(readFileSync(painting));
+    const expected = tf.tidy(() => {
+      const image = (p: { data: Uint8Array | Buffer; width: number; height: number }) =>
+        tf.sub(tf.div(tf.tensor4d(Float32Array.from(p.data), [1, p.height, p.width, 3]), 127.5), 1) as tf.Tensor4D;
+      const x = image(content);
+      const s = image(style);
+      const zc = encode(store, cfg, x).latent;
+      const zs = encode(store, cfg, s).latent;
+      const out = tpfr(store, cfg, zc, zs, { training: false }).output;
+      const own = latentChannels(cfg).content;
+      const mixed = tf.concat(
+        [tf.slice(zc, [0, 0, 0, 0], [-1, -1, -1, own]), tf.slice(out, [0, 0, 0, own], [-1, -1, -1, -1])],
+        3,
+      );
+      const y = decode(store, cfg, 'dec', mixed as tf.Tensor4D, colourStats(s));
+      return Uint8Array.from(tf.round(tf.clipByValue(tf.mul(tf.add(y, 1), 127.5), 0, 255)).dataSync());
+    });
+    expect(maxDiff(kept.data, expected)).toBeLessThanOrEqual(1);
+    expect(maxDiff(kept.data, transferred.data)).toBeGreaterThan(8);
+  });
+
+  test('a package’s defaults.structure applies when the request does not say', async () => {
+    const copy = mkdtempSync(path.join(tmpdir(), 'peerstyle-defaults-'));
+    for (const file of readdirSync(dir)) writeFileSync(path.join(copy, file), readFileSync(path.join(dir, file)));
+    const manifest = JSON.parse(readFileSync(path.join(copy, 'manifest.json'), 'utf8'));
+    writeFileSync(path.join(copy, 'manifest.json'), JSON.stringify({ ...manifest, defaults: { structure: 'keep' } }));
+    const other = await createEngine({ modelDir: copy, intraOpThreads: 1 });
+    try {
+      const request = { content: photo, styles: [{ image: painting }] };
+      const byDefault = await other.stylize(request);
+      const kept = await engine.stylize({ ...request, structure: 'keep' });
+      expect(Buffer.compare(byDefault.image, kept.image)).toBe(0);
+      const transferred = await other.stylize({ ...request, structure: 'transfer' });
+      expect(Buffer.compare(transferred.image, (await engine.stylize(request)).image)).toBe(0);
+    } finally {
+      await other.close();
+      rmSync(copy, { recursive: true, force: true });
+    }
+  });
+
   test.each([
+    [{ structure: 'both' }, /Unknown structure "both"\. Expected one of: keep, transfer/],
     [{ strength: 1.5 }, /strength must be between 0 and 1/],
     [{ format: 'gif' }, /Expected one of: png, jpeg, webp/],
     [{ quality: 0 }, /quality must be/],

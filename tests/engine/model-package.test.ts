@@ -122,3 +122,13 @@ test('a model with the colour head but missing or malformed head weights is refu
   const notNumber = edit((m) => (m.colourHead.shiftBias = [0, 'x', 0]));
   expect((await loadError(notNumber)).message).toMatch(/invalid colourHead\.shiftBias/);
 });
+
+test('an unknown defaults.structure is refused, naming the manifest', async () => {
+  const dir = damagedCopy((d) => {
+    const m = JSON.parse(readFileSync(path.join(d, 'manifest.json'), 'utf8'));
+    writeFileSync(path.join(d, 'manifest.json'), JSON.stringify({ ...m, defaults: { structure: 'both' } }));
+  });
+  expect((await loadError(dir)).message).toMatch(
+    /manifest\.json has defaults\.structure "both"; expected keep or transfer/,
+  );
+});

@@ -175,6 +175,25 @@ test('stylize options are range-checked with the valid range in the message', as
   expect((await deps.queue.stats()).visible).toBe(0);
 });
 
+test('the structure option reaches the job input; an unknown value is refused by the schema', async () => {
+  const key = 'uploads/alice/photo-structure';
+  await deps.blobs.put(key, fixture('photo-1.jpg'), { contentType: 'image/jpeg' });
+  const ok = await run(`mutation($input: StylizeInput!) { stylize(input: $input) { id } }`, {
+    input: { content: key, styles: [{ uploadKey: key }], options: { structure: 'KEEP' } },
+  });
+  const id = (ok.data as any).stylize.id;
+  expect((await deps.jobs.get(id, 'alice'))?.input).toMatchObject({ structure: 'KEEP' });
+  const unset = await run(`mutation($input: StylizeInput!) { stylize(input: $input) { id } }`, {
+    input: { content: key, styles: [{ uploadKey: key }] },
+  });
+  expect((await deps.jobs.get((unset.data as any).stylize.id, 'alice'))?.input).not.toHaveProperty('structure');
+  const wrong = await run(`mutation($input: StylizeInput!) { stylize(input: $input) { id } }`, {
+    input: { content: key, styles: [{ uploadKey: key }], options: { structure: 'HALF' } },
+  });
+  expect(wrong.errors?.[0].extensions?.code).toBe('BAD_REQUEST');
+  expect(wrong.errors?.[0].message).toMatch(/HALF/);
+});
+
 test('an unexpected failure is masked as INTERNAL and logged; a domain error keeps its code', async () => {
   const broken: JobStore = {
     ...deps.jobs,

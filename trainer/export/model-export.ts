@@ -111,6 +111,8 @@ export interface ExportModelOptions extends GraphOptions {
   name?: string;
   /** @default '0.1.0' */
   version?: string;
+  /** Inference defaults written into the manifest (ModelManifest.defaults). */
+  defaults?: ModelManifest['defaults'];
 }
 
 /**
@@ -138,6 +140,7 @@ export async function exportModel(
     { ...graphs, ...extra },
     {
       ...(colourHead ? { colourHead } : {}),
+      ...(options.defaults ? { defaults: options.defaults } : {}),
       ...(tiled
         ? {
             tiling: {

@@ -78,6 +78,8 @@ export interface ModelManifest {
   tiling?: { encoderHalo: number; decoderHalo: number; encoderNorms: number[]; decoderNorms: number[] };
   /** Present when `config.colorHead` is on: the decoders then output pre-tanh values. */
   colourHead?: ColourHeadParams;
+  /** Inference settings this model is best used with, when a request does not say (see the engine). */
+  defaults?: { structure?: 'keep' | 'transfer' };
   createdAt: string;
   /** Every file of the package but the manifest: byte size and sha256 (hex). */
   files: Record<string, { bytes: number; sha256: string }>;
@@ -97,7 +99,7 @@ export function sha256(bytes: Uint8Array): string {
 export async function writePackage(
   dir: string,
   graphs: Record<GraphName, Uint8Array> & Partial<Record<TiledGraphName, Uint8Array>>,
-  info: Pick<ModelManifest, 'name' | 'version' | 'preset' | 'config' | 'training' | 'tiling' | 'colourHead'>,
+  info: Pick<ModelManifest, 'name' | 'version' | 'preset' | 'config' | 'training' | 'tiling' | 'colourHead' | 'defaults'>,
 ): Promise<ModelManifest> {
   await fs.mkdir(dir, { recursive: true });
   const files: ModelManifest['files'] = {};
@@ -119,6 +121,7 @@ export async function writePackage(
     opset: DEFAULT_OPSET,
     ...(info.tiling ? { tiling: info.tiling } : {}),
     ...(info.colourHead ? { colourHead: info.colourHead } : {}),
+    ...(info.defaults ? { defaults: info.defaults } : {}),
     createdAt: new Date().toISOString(),
     files,
   };
@@ -160,6 +163,9 @@ export async function readManifest(dir: string): Promise<ModelManifest> {
       );
   }
   if (manifest.config.colorHead) checkColourHead(file, manifest.colourHead);
+  const structure = manifest.defaults?.structure;
+  if (structure !== undefined && structure !== 'keep' && structure !== 'transfer')
+    throw new ModelPackageError(`${file} has defaults.structure "${String(structure)}"; expected keep or transfer.`);
   return manifest;
 }
 

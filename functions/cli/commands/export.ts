@@ -18,6 +18,10 @@ const FLAGS: Record<string, FlagSpec> = {
   out: { type: 'string', description: 'folder to write the model package to' },
   name: { type: 'string', description: 'model name in the manifest (default peerstyle-tspr)' },
   version: { type: 'string', description: 'model version in the manifest (default 0.1.0)' },
+  'structure-default': {
+    type: 'string',
+    description: 'keep or transfer: the structure mode stylize uses when a request does not say',
+  },
   verify: { type: 'boolean', description: 'compare TF.js and onnxruntime stage by stage on two sample images' },
   help: { type: 'boolean', description: 'show this help' },
 };
@@ -31,10 +35,14 @@ export async function exportCommand(argv: string[]): Promise<number> {
   if (positionals.length) throw new UsageError(`Unexpected argument "${positionals[0]}".`);
   if (typeof flags.checkpoint !== 'string') throw new UsageError('--checkpoint <dir> is required.');
   if (typeof flags.out !== 'string') throw new UsageError('--out <dir> is required.');
+  const structure = flags['structure-default'] as string | undefined;
+  if (structure !== undefined && structure !== 'keep' && structure !== 'transfer')
+    throw new UsageError(`--structure-default must be keep or transfer, got "${structure}".`);
   const outDir = path.resolve(flags.out);
   const manifest = await exportModel(path.resolve(flags.checkpoint), outDir, {
     name: flags.name as string | undefined,
     version: flags.version as string | undefined,
+    ...(structure ? { defaults: { structure } } : {}),
   });
   const bytes = Object.values(manifest.files).reduce((n, f) => n + f.bytes, 0);
   process.stdout.write(

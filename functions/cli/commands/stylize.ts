@@ -17,6 +17,7 @@ import {
   type Engine,
   type OutputFormat,
   type StylizeRequest,
+  type StructureMode,
 } from '../../engine';
 import { parseArgs, usage, UsageError, type FlagSpec } from '../args';
 
@@ -33,6 +34,11 @@ const FLAGS: Record<string, FlagSpec> = {
   'out-dir': { type: 'string', description: 'batch: folder for <content>__<style>.<format>' },
   strength: { type: 'string', description: '0..1, 0 reconstructs the content (default 1)' },
   'preserve-color': { type: 'boolean', description: 'keep the content’s colours' },
+  structure: {
+    type: 'string',
+    description:
+      'keep (the content keeps its own structure codes) or transfer (both TPFR stages); default: the model’s',
+  },
   size: { type: 'string', description: 'long side of the output in px (default: the content’s)' },
   'style-size': { type: 'string', description: 'long side the styles are resampled to' },
   model: { type: 'string', description: 'model package folder (default models/default)' },
@@ -69,6 +75,7 @@ export async function stylizeCommand(argv: string[]): Promise<number> {
   const common = {
     strength: number(flags.strength, '--strength'),
     preserveColor: Boolean(flags['preserve-color']),
+    structure: flags.structure as StructureMode | undefined,
     size: integer(flags.size, '--size'),
     styleSize: integer(flags['style-size'], '--style-size'),
     quality: integer(flags.quality, '--quality'),

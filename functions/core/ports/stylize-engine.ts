@@ -31,6 +31,8 @@ export interface StylizeRequest {
   strength?: number;
   /** Keep the content's colours and transfer only texture. @default false */
   preserveColor?: boolean;
+  /** 'keep': TSPR's first stage only, the content keeps its structure; 'transfer': both stages. @default the model's */
+  structure?: 'keep' | 'transfer';
   /** Longest side of the content, in pixels, before stylization. */
   size?: number;
   /** Longest side of each style image, in pixels. */

@@ -16,6 +16,8 @@ import { requireOwnImage } from './uploads';
 
 /** Output formats a stylize job can write. */
 export const IMAGE_FORMATS = ['JPEG', 'PNG', 'WEBP'] as const;
+/** The API's structure modes (the engine's 'keep' and 'transfer', in GraphQL's upper case). */
+export const STRUCTURE_MODES = ['KEEP', 'TRANSFER'] as const;
 /** Output formats a stylize job can write. */
 export type ImageFormat = (typeof IMAGE_FORMATS)[number];
 
@@ -40,6 +42,7 @@ export interface StylizeRequest {
   options?: {
     strength?: number | null;
     preserveColor?: boolean | null;
+    structure?: string | null;
     size?: number | null;
     styleSize?: number | null;
     format?: string | null;
@@ -56,6 +59,7 @@ export interface StylizeJobInput {
   modelId: string;
   strength: number;
   preserveColor: boolean;
+  // `structure` ('KEEP' or 'TRANSFER') is present only when the request chose one; otherwise the model's default applies.
   size: number;
   styleSize: number;
   format: ImageFormat;
@@ -135,6 +139,9 @@ export async function submitStylizeJob(
     modelId: model.id,
     strength,
     preserveColor: options.preserveColor ?? false,
+    ...(options.structure != null
+      ? { structure: parseOneOf('options.structure', options.structure, STRUCTURE_MODES) }
+      : {}),
     size,
     styleSize: sizeOption('options.styleSize', options.styleSize, size),
     format: parseOneOf('options.format', options.format ?? 'JPEG', IMAGE_FORMATS),

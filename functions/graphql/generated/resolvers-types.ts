@@ -191,11 +191,18 @@ export type StyleRef = {
   weight?: InputMaybe<Scalars['Float']['input']>;
 };
 
+/** How much of the content's structure a stylization keeps. */
+export type StructureMode =
+  | 'KEEP'
+  | 'TRANSFER';
+
 export type StylizeOptions = {
   /** How strongly to apply the style, 0..1. Default 1. */
   strength?: InputMaybe<Scalars['Float']['input']>;
   /** Keep the content image's colours. Default false. */
   preserveColor?: InputMaybe<Scalars['Boolean']['input']>;
+  /** KEEP: the content keeps its own structure and takes only the style's recombined style codes (TSPR's first stage). TRANSFER: both stages, the structure codes too are recombined from the style's. Default: the model's own recommendation. */
+  structure?: InputMaybe<StructureMode>;
   /** Longest side of the output in pixels. Default 512. */
   size?: InputMaybe<Scalars['Int']['input']>;
   /** Longest side the style images are resized to. Default: size. */
@@ -431,6 +438,7 @@ export type ResolversTypes = {
   TrainingPreset: TrainingPreset;
   StyleRef: StyleRef;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
+  StructureMode: StructureMode;
   StylizeOptions: StylizeOptions;
   StylizeInput: StylizeInput;
   DatasetInput: DatasetInput;

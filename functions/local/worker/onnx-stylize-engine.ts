@@ -30,6 +30,7 @@ interface LoadedEngine {
     styles: { image: Buffer; weight: number }[];
     strength?: number;
     preserveColor?: boolean;
+    structure?: 'keep' | 'transfer';
     size?: number;
     styleSize?: number;
     format?: string;
@@ -96,6 +97,7 @@ export class OnnxStylizeEngine implements StylizeEngine {
         styles: request.styles.map((style) => ({ image: Buffer.from(style.image), weight: style.weight ?? 1 })),
         ...(request.strength !== undefined ? { strength: request.strength } : {}),
         ...(request.preserveColor !== undefined ? { preserveColor: request.preserveColor } : {}),
+        ...(request.structure !== undefined ? { structure: request.structure } : {}),
         ...(request.size !== undefined ? { size: request.size } : {}),
         ...(request.styleSize !== undefined ? { styleSize: request.styleSize } : {}),
         format: request.format ?? 'png',

@@ -26,6 +26,7 @@ export interface StylizeJobInput {
   modelId?: string;
   strength?: number;
   preserveColor?: boolean;
+  structure?: 'keep' | 'transfer';
   size?: number;
   styleSize?: number;
   format?: StylizeFormat;
@@ -66,6 +67,11 @@ export function parseStylizeInput(input: JsonValue): StylizeJobInput {
   if (typeof input.modelId === 'string') parsed.modelId = input.modelId;
   if (typeof input.strength === 'number') parsed.strength = input.strength;
   if (typeof input.preserveColor === 'boolean') parsed.preserveColor = input.preserveColor;
+  // Stored in GraphQL's upper case ("KEEP"), like the format.
+  if (input.structure !== undefined) {
+    const structure = typeof input.structure === 'string' ? input.structure.toLowerCase() : input.structure;
+    parsed.structure = parseOneOf('structure', structure, ['keep', 'transfer'] as const);
+  }
   if (typeof input.size === 'number') parsed.size = input.size;
   if (typeof input.styleSize === 'number') parsed.styleSize = input.styleSize;
   // The API stores formats in GraphQL's upper case ("PNG"); the engine speaks lower case.
@@ -108,7 +114,7 @@ export function createStylizeExecutor(deps: {
       }
       request.model = { id: model.id, packagePrefix: model.packagePrefix };
     }
-    for (const key of ['strength', 'preserveColor', 'size', 'styleSize'] as const) {
+    for (const key of ['strength', 'preserveColor', 'structure', 'size', 'styleSize'] as const) {
       if (input[key] !== undefined) Object.assign(request, { [key]: input[key] });
     }
 
