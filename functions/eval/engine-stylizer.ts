@@ -12,6 +12,7 @@ interface Engine {
   stylize(request: {
     content: Buffer | string;
     styles: { image: Buffer | string; weight: number }[];
+    structure?: 'keep' | 'transfer';
     format: 'png';
   }): Promise<{ image: Buffer; width: number; height: number }>;
   close?(): Promise<void> | void;
@@ -27,6 +28,8 @@ export interface EngineStylizerOptions {
   modelDir: string;
   /** Threads per onnxruntime operator. @default onnxruntime's choice (every core) */
   intraOpThreads?: number;
+  /** The engine's structure mode. @default the model package's default */
+  structure?: 'keep' | 'transfer';
 }
 
 /** A stylizer backed by the engine, and the way to release the engine's model. */
@@ -71,6 +74,7 @@ export function createEngineStylizer(options: EngineStylizerOptions): EngineStyl
       ).stylize({
         content: contentFile,
         styles: [{ image: styleFile, weight: 1 }],
+        ...(options.structure ? { structure: options.structure } : {}),
         format: 'png',
       });
       return decodeImageBytes(result.image);

@@ -25,6 +25,7 @@ const FLAGS: Record<string, FlagSpec> = {
   limit: { type: 'string', description: 'evaluate at most N pairs, a seeded random subset (default: all)' },
   seed: { type: 'string', description: 'seed of the pair subset (default 1)' },
   threads: { type: 'string', description: 'threads per onnxruntime operator (default: all cores)' },
+  structure: { type: 'string', description: 'keep or transfer (default: the model’s own default)' },
   record: { type: 'boolean', description: "write the figures into the model package's manifest" },
   help: { type: 'boolean', description: 'show this help' },
 };
@@ -52,6 +53,9 @@ export async function evalCommand(argv: string[]): Promise<number> {
   const limit = positiveInteger('limit', flags.limit as string | undefined);
   const seed = positiveInteger('seed', flags.seed as string | undefined, true);
   const threads = positiveInteger('threads', flags.threads as string | undefined);
+  const structure = flags.structure as string | undefined;
+  if (structure !== undefined && structure !== 'keep' && structure !== 'transfer')
+    throw new UsageError(`--structure must be keep or transfer, got "${structure}".`);
 
   let contentFiles: string[];
   let styleFiles: string[];
@@ -67,7 +71,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
     throw new UsageError(`--model folder ${modelDir} does not exist.`);
   }
 
-  const engine = createEngineStylizer({ modelDir, intraOpThreads: threads });
+  const engine = createEngineStylizer({ modelDir, intraOpThreads: threads, structure });
   try {
     const result = await runEval({
       contentFiles,
@@ -86,6 +90,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
         styles: result.styles,
         maxSide: result.maxSide,
         seed: result.seed,
+        ...(structure ? { structure } : {}),
         summary: result.summary,
         measuredAt: new Date().toISOString(),
       });

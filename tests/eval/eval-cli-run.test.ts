@@ -70,4 +70,27 @@ it('stylises every pair with the model, prints the table and writes eval.md, eva
   const inspect = await runCli(['model', 'inspect', modelDir]);
   expect(inspect.code).toBe(0);
   expect(inspect.stdout).toMatch(/check\s+ok/);
+
+  // The structure mode reaches the engine (other figures) and the recorded figures name it.
+  const keptOut = path.join(path.dirname(out), 'kept');
+  const kept = await runCli([
+    'eval',
+    '--content',
+    contentDir,
+    '--style',
+    styleDir,
+    '--out',
+    keptOut,
+    '--model',
+    modelDir,
+    '--threads',
+    '1',
+    '--structure',
+    'keep',
+    '--record',
+  ]);
+  expect(kept.code).toBe(0);
+  const keptJson = JSON.parse(await fs.readFile(path.join(keptOut, 'eval.json'), 'utf8')) as EvalJson;
+  expect(keptJson.summary.peerstyle.ssimLuma.mean).not.toBe(json.summary.peerstyle.ssimLuma.mean);
+  expect(JSON.parse(await fs.readFile(path.join(modelDir, 'manifest.json'), 'utf8')).eval.structure).toBe('keep');
 });

@@ -30,6 +30,11 @@ describe('peerstyle eval: bad input', () => {
       /--limit must be a positive integer, got "0"\./,
     ],
     ['no --out', ['--content', FIXTURES, '--style', style], /--out <dir> is required\./],
+    [
+      'an unknown structure',
+      ['--content', FIXTURES, '--style', style, '--out', '/tmp/x', '--structure', 'both'],
+      /--structure must be keep or transfer, got "both"\./,
+    ],
   ];
 
   it.each(cases)('%s gives one clear error and exit code 2', async (_name, args, message) => {
@@ -44,7 +49,7 @@ describe('peerstyle eval: bad input', () => {
   it('lists its options with --help', async () => {
     const r = await runCli(['eval', '--help']);
     expect(r.code).toBe(0);
-    for (const flag of ['--content', '--style', '--out', '--model', '--limit', '--seed'])
+    for (const flag of ['--content', '--style', '--out', '--model', '--limit', '--seed', '--structure'])
       expect(r.stdout).toContain(flag);
   });
 });
