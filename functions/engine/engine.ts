@@ -16,7 +16,9 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 
 import { latentChannels } from '../../trainer/config';
-import { DECODER_IO, ENCODER_IO, TPFR_IO } from '../../trainer/export/package';
+import { DECODER_IO, ENCODER_IO, STRUCTURE_MODES, TPFR_IO, type StructureMode } from '../../trainer/export/package';
+
+export { STRUCTURE_MODES, type StructureMode };
 import { applyColourHead, blendStats, colourMoments, pooledStats } from './colour-head';
 import { EngineError } from './engine-error';
 import {
@@ -73,10 +75,6 @@ export interface Progress {
   stage: 'read' | 'encode' | 'transfer' | 'render' | 'write';
   fraction: number;
 }
-
-/** What the TPFR layer's second stage does to the content codes (see StylizeRequest.structure). */
-export const STRUCTURE_MODES = ['keep', 'transfer'] as const;
-export type StructureMode = (typeof STRUCTURE_MODES)[number];
 
 /** A stylisation request. */
 export interface StylizeRequest {

@@ -12,7 +12,7 @@ import { EvalInputError, listImages } from './list-images';
 import { formatMarkdown } from './report';
 import { runEval } from './run-eval';
 import { writeReport } from './write-report';
-import { recordEval } from '../../trainer/export/package';
+import { recordEval, STRUCTURE_MODES, type StructureMode } from '../../trainer/export/package';
 
 /** The bundled model, used when --model is not given. */
 const DEFAULT_MODEL_DIR = path.join(__dirname, '..', '..', 'models', 'default');
@@ -54,7 +54,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
   const seed = positiveInteger('seed', flags.seed as string | undefined, true);
   const threads = positiveInteger('threads', flags.threads as string | undefined);
   const structure = flags.structure as string | undefined;
-  if (structure !== undefined && structure !== 'keep' && structure !== 'transfer')
+  if (structure !== undefined && !(STRUCTURE_MODES as readonly string[]).includes(structure))
     throw new UsageError(`--structure must be keep or transfer, got "${structure}".`);
 
   let contentFiles: string[];
@@ -71,7 +71,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
     throw new UsageError(`--model folder ${modelDir} does not exist.`);
   }
 
-  const engine = createEngineStylizer({ modelDir, intraOpThreads: threads, structure });
+  const engine = createEngineStylizer({ modelDir, intraOpThreads: threads, structure: structure as StructureMode });
   try {
     const result = await runEval({
       contentFiles,

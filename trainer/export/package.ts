@@ -61,6 +61,10 @@ export interface ColourHeadParams {
   shiftBias: number[];
 }
 
+/** What TPFR's second stage does to the content's structure codes (the engine's `structure` option). */
+export const STRUCTURE_MODES = ['keep', 'transfer'] as const;
+export type StructureMode = (typeof STRUCTURE_MODES)[number];
+
 /** A package's manifest.json. */
 export interface ModelManifest {
   format: typeof MANIFEST_FORMAT;
@@ -79,7 +83,7 @@ export interface ModelManifest {
   /** Present when `config.colorHead` is on: the decoders then output pre-tanh values. */
   colourHead?: ColourHeadParams;
   /** Inference settings this model is best used with, when a request does not say (see the engine). */
-  defaults?: { structure?: 'keep' | 'transfer' };
+  defaults?: { structure?: StructureMode };
   createdAt: string;
   /** Every file of the package but the manifest: byte size and sha256 (hex). */
   files: Record<string, { bytes: number; sha256: string }>;
@@ -99,7 +103,10 @@ export function sha256(bytes: Uint8Array): string {
 export async function writePackage(
   dir: string,
   graphs: Record<GraphName, Uint8Array> & Partial<Record<TiledGraphName, Uint8Array>>,
-  info: Pick<ModelManifest, 'name' | 'version' | 'preset' | 'config' | 'training' | 'tiling' | 'colourHead' | 'defaults'>,
+  info: Pick<
+    ModelManifest,
+    'name' | 'version' | 'preset' | 'config' | 'training' | 'tiling' | 'colourHead' | 'defaults'
+  >,
 ): Promise<ModelManifest> {
   await fs.mkdir(dir, { recursive: true });
   const files: ModelManifest['files'] = {};
@@ -164,7 +171,7 @@ export async function readManifest(dir: string): Promise<ModelManifest> {
   }
   if (manifest.config.colorHead) checkColourHead(file, manifest.colourHead);
   const structure = manifest.defaults?.structure;
-  if (structure !== undefined && structure !== 'keep' && structure !== 'transfer')
+  if (structure !== undefined && !(STRUCTURE_MODES as readonly string[]).includes(structure))
     throw new ModelPackageError(`${file} has defaults.structure "${String(structure)}"; expected keep or transfer.`);
   return manifest;
 }

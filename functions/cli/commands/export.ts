@@ -8,6 +8,7 @@ import path from 'node:path';
 
 import { initBackend } from '../../../trainer/backend';
 import { exportModel, readModelSource } from '../../../trainer/export/model-export';
+import { STRUCTURE_MODES, type StructureMode } from '../../../trainer/export/package';
 import { createModel } from '../../../trainer/model';
 import { checkParity } from './export-parity';
 import type { NamedArray } from '../../../trainer/nn/params';
@@ -36,13 +37,13 @@ export async function exportCommand(argv: string[]): Promise<number> {
   if (typeof flags.checkpoint !== 'string') throw new UsageError('--checkpoint <dir> is required.');
   if (typeof flags.out !== 'string') throw new UsageError('--out <dir> is required.');
   const structure = flags['structure-default'] as string | undefined;
-  if (structure !== undefined && structure !== 'keep' && structure !== 'transfer')
+  if (structure !== undefined && !(STRUCTURE_MODES as readonly string[]).includes(structure))
     throw new UsageError(`--structure-default must be keep or transfer, got "${structure}".`);
   const outDir = path.resolve(flags.out);
   const manifest = await exportModel(path.resolve(flags.checkpoint), outDir, {
     name: flags.name as string | undefined,
     version: flags.version as string | undefined,
-    ...(structure ? { defaults: { structure } } : {}),
+    ...(structure ? { defaults: { structure: structure as StructureMode } } : {}),
   });
   const bytes = Object.values(manifest.files).reduce((n, f) => n + f.bytes, 0);
   process.stdout.write(
