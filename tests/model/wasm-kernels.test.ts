@@ -67,6 +67,26 @@ const CONV_CASES: [Shape4, Shape4, number, Pad][] = [
   [[2, 11, 11, 2], [3, 3, 2, 3], 2, 'valid'],
 ];
 
+/** Conv2DBackpropFilter on wasm against cpu for one convolution's shapes. */
+async function expectFilterGradientMatchesCpu(xShape: Shape4, fShape: Shape4, stride: number, pad: Pad): Promise<void> {
+  const run = () => {
+    const x = seeded(xShape, 1);
+    const y = tf.conv2d(x as tf.Tensor4D, tf.zeros(fShape) as tf.Tensor4D, stride, pad);
+    const dy = seeded(y.shape, 2);
+    return tf
+      .engine()
+      .runKernel(
+        'Conv2DBackpropFilter',
+        { x, dy },
+        { strides: stride, pad, dataFormat: 'NHWC', filterShape: fShape },
+      ) as tf.Tensor;
+  };
+  const [expected] = await on('cpu', run);
+  const [actual] = await on('wasm', run);
+  expect(actual.shape).toEqual(fShape);
+  expect(maxError(actual, expected)).toBeLessThan(1e-4);
+}
+
 const label = ([x, f, s, p]: (typeof CONV_CASES)[number]): string =>
   `x ${x} filter ${f} stride ${s} pad ${JSON.stringify(p)}`;
 
@@ -125,22 +145,7 @@ test.each(MATMUL_CASES)(
 describe.each(CONV_CASES)('conv kernels match cpu', (...conv) => {
   const [xShape, fShape, stride, pad] = conv;
   test(`Conv2DBackpropFilter, ${label(conv)}`, async () => {
-    const run = () => {
-      const x = seeded(xShape, 1);
-      const y = tf.conv2d(x as tf.Tensor4D, tf.zeros(fShape) as tf.Tensor4D, stride, pad);
-      const dy = seeded(y.shape, 2);
-      return tf
-        .engine()
-        .runKernel(
-          'Conv2DBackpropFilter',
-          { x, dy },
-          { strides: stride, pad, dataFormat: 'NHWC', filterShape: fShape },
-        ) as tf.Tensor;
-    };
-    const [expected] = await on('cpu', run);
-    const [actual] = await on('wasm', run);
-    expect(actual.shape).toEqual(fShape);
-    expect(maxError(actual, expected)).toBeLessThan(1e-4);
+    await expectFilterGradientMatchesCpu(xShape, fShape, stride, pad);
   });
 
   test(`Conv2DBackpropInput, ${label(conv)}`, async () => {
@@ -321,22 +326,7 @@ describe.each([
   afterEach(() => forceFilterGradPath(undefined));
   test.each(cases.map((c) => [label(c), c] as const))('%s', async (_name, [xShape, fShape, stride, pad]) => {
     forceFilterGradPath(path);
-    const run = () => {
-      const x = seeded(xShape, 1);
-      const y = tf.conv2d(x as tf.Tensor4D, tf.zeros(fShape) as tf.Tensor4D, stride, pad);
-      const dy = seeded(y.shape, 2);
-      return tf
-        .engine()
-        .runKernel(
-          'Conv2DBackpropFilter',
-          { x, dy },
-          { strides: stride, pad, dataFormat: 'NHWC', filterShape: fShape },
-        ) as tf.Tensor;
-    };
-    const [expected] = await on('cpu', run);
-    const [actual] = await on('wasm', run);
-    expect(actual.shape).toEqual(fShape);
-    expect(maxError(actual, expected)).toBeLessThan(1e-4);
+    await expectFilterGradientMatchesCpu(xShape, fShape, stride, pad);
   });
 });
 
