@@ -34,6 +34,19 @@ export interface ModelConfig {
   colorHead: boolean;
 }
 
+/** The config keys that shape the trained network (the rest only steer training, e.g. dropout, noise). */
+export const ARCHITECTURE_KEYS = [
+  'ngf',
+  'ndf',
+  'encoderBlocks',
+  'decoderBlocks',
+  'globalStyleConvs',
+  'knn',
+  'styleTransfer',
+  'contentTransfer',
+  'colorHead',
+] as const satisfies readonly (keyof ModelConfig)[];
+
 export interface TrainConfig extends ModelConfig {
   /** Side of the square training crops, in pixels (must be a multiple of 4). */
   cropSize: number;

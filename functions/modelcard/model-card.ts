@@ -115,6 +115,7 @@ export function formatModelCard(inputs: CardInputs): string {
     '## Training',
     '',
     `- Steps: ${steps === undefined ? 'unknown' : steps}`,
+    ...averagedLine(m.training?.averagedIterations),
     `- Training time: ${seconds === undefined ? 'unknown' : formatDuration(seconds)}` +
       (weights?.trainSeconds !== undefined ? ' (from the run’s weights.json)' : ''),
     ...trainingFromMetrics(records),
@@ -247,6 +248,13 @@ function format(v: number): string {
   if (!Number.isFinite(v)) return String(v);
   if (v !== 0 && (Math.abs(v) < 1e-3 || Math.abs(v) >= 1e6)) return v.toExponential(3);
   return Number(v.toPrecision(4)).toString();
+}
+
+/** The weights' origin when they are the mean of several checkpoints (`peerstyle export` with several). */
+function averagedLine(iterations: readonly number[] | undefined): string[] {
+  if (!iterations || iterations.length < 2) return [];
+  const list = iterations.map((n) => n.toLocaleString('en-US')).join(', ');
+  return [`- Weights: the mean of ${iterations.length} checkpoints of the run, at iterations ${list}`];
 }
 
 /** 5400 → "1 h 30 min"; short spans keep their seconds. */

@@ -91,6 +91,21 @@ test('the manifest’s training figures are used when the run kept no weights.js
   });
   expect(markdown).toContain('- Steps: 111');
   expect(markdown).toContain('- Training time: 3 min 42 s');
+  expect(markdown).not.toContain('- Weights:');
+});
+
+test('a package of averaged checkpoints says which iterations went in', async () => {
+  rmSync(path.join(fx.runDir, 'model'), { recursive: true });
+  const manifestFile = path.join(fx.packageDir, 'manifest.json');
+  const manifest = JSON.parse(readFileSync(manifestFile, 'utf8'));
+  manifest.training.averagedIterations = [90, 1100, 111];
+  writeFileSync(manifestFile, JSON.stringify(manifest));
+  const { markdown } = await writeModelCard({
+    packageDir: fx.packageDir,
+    runDir: fx.runDir,
+    datasetManifest: fx.dataset,
+  });
+  expect(markdown).toContain('- Weights: the mean of 3 checkpoints of the run, at iterations 90, 1,100, 111');
 });
 
 test('an evaluation in another shape still reaches the card, one figure per row', async () => {

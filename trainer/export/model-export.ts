@@ -105,6 +105,9 @@ export interface InMemoryModel {
   training?: TrainingInfo;
 }
 
+/** A model read from disk: its parameters are plain arrays. */
+export type LoadedModel = Omit<InMemoryModel, 'params'> & { params: Readonly<Record<string, NamedArray>> };
+
 /** Options for {@link exportModel}. */
 export interface ExportModelOptions extends GraphOptions {
   /** @default 'peerstyle-tspr' */
@@ -164,7 +167,7 @@ export async function exportModel(
  * Reads weights from `<dir>/weights.json`, `<dir>/model/weights.json`, a checkpoint's `state.json`, or
  * the latest checkpoint of a run folder (`<dir>/checkpoints/latest`) that has not finished yet.
  */
-export async function readModelSource(dir: string): Promise<InMemoryModel> {
+export async function readModelSource(dir: string): Promise<LoadedModel> {
   const candidates = [dir, path.join(dir, 'model')];
   for (const candidate of candidates) {
     if (await exists(path.join(candidate, 'weights.json'))) {

@@ -47,6 +47,8 @@ export interface TrainingInfo {
   dataset: string;
   iterations: number;
   trainSeconds: number;
+  /** Present when the weights are the mean of several checkpoints (average-weights.ts): their iterations. */
+  averagedIterations?: number[];
 }
 
 /**

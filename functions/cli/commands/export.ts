@@ -3,19 +3,23 @@
  * a checkpoint folder) into a model package the engine can load: encoder.onnx, tpfr.onnx, decoder.onnx
  * and manifest.json. With `--verify`, TF.js and onnxruntime are then compared stage by stage on two
  * real images with the exported weights, and the command fails when they differ by more than 1e-4.
+ * Several `--checkpoint`s of one run export the mean of their weights (trainer/export/average-weights.ts).
  */
 import path from 'node:path';
 
 import { initBackend } from '../../../trainer/backend';
-import { exportModel, readModelSource } from '../../../trainer/export/model-export';
+import { averageModels } from '../../../trainer/export/average-weights';
+import { exportModel, readModelSource, type LoadedModel } from '../../../trainer/export/model-export';
 import { STRUCTURE_MODES, type StructureMode } from '../../../trainer/export/package';
 import { createModel } from '../../../trainer/model';
 import { checkParity } from './export-parity';
-import type { NamedArray } from '../../../trainer/nn/params';
 import { parseArgs, usage, UsageError, type FlagSpec } from '../args';
 
 const FLAGS: Record<string, FlagSpec> = {
-  checkpoint: { type: 'string', description: 'run folder, its model/ folder, or a checkpoint folder' },
+  checkpoint: {
+    type: 'list',
+    description: 'run folder, its model/ folder, or a checkpoint folder; repeat to export the mean of several',
+  },
   out: { type: 'string', description: 'folder to write the model package to' },
   name: { type: 'string', description: 'model name in the manifest (default peerstyle-tspr)' },
   version: { type: 'string', description: 'model version in the manifest (default 0.1.0)' },
@@ -34,13 +38,15 @@ export async function exportCommand(argv: string[]): Promise<number> {
     return 0;
   }
   if (positionals.length) throw new UsageError(`Unexpected argument "${positionals[0]}".`);
-  if (typeof flags.checkpoint !== 'string') throw new UsageError('--checkpoint <dir> is required.');
+  const sources = (flags.checkpoint as string[] | undefined) ?? [];
+  if (sources.length === 0) throw new UsageError('--checkpoint <dir> is required.');
   if (typeof flags.out !== 'string') throw new UsageError('--out <dir> is required.');
   const structure = flags['structure-default'] as string | undefined;
   if (structure !== undefined && !(STRUCTURE_MODES as readonly string[]).includes(structure))
     throw new UsageError(`--structure-default must be keep or transfer, got "${structure}".`);
   const outDir = path.resolve(flags.out);
-  const manifest = await exportModel(path.resolve(flags.checkpoint), outDir, {
+  const model = averageModels(await Promise.all(sources.map((s) => readModelSource(path.resolve(s)))));
+  const manifest = await exportModel(model, outDir, {
     name: flags.name as string | undefined,
     version: flags.version as string | undefined,
     ...(structure ? { defaults: { structure: structure as StructureMode } } : {}),
@@ -48,22 +54,26 @@ export async function exportCommand(argv: string[]): Promise<number> {
   const bytes = Object.values(manifest.files).reduce((n, f) => n + f.bytes, 0);
   process.stdout.write(
     `Exported ${manifest.name} ${manifest.version} (preset ${manifest.preset}, ngf ${manifest.config.ngf}) to ${outDir}: ` +
-      `${Object.keys(manifest.files).join(', ')}, ${(bytes / 1e6).toFixed(2)} MB.\n`,
+      `${Object.keys(manifest.files).join(', ')}, ${(bytes / 1e6).toFixed(2)} MB` +
+      (sources.length > 1 ? `, the mean of ${sources.length} checkpoints (iterations ${averaged(model)})` : '') +
+      '.\n',
   );
-  return flags.verify ? verify(path.resolve(flags.checkpoint), outDir) : 0;
+  return flags.verify ? verify(model, outDir) : 0;
 }
 
 /** Largest difference tolerated between TF.js and onnxruntime at any stage. */
 const PARITY_TOLERANCE = 1e-4;
 const SAMPLE = path.join(__dirname, '..', '..', '..', 'datasets', 'sample');
 
-async function verify(source: string, outDir: string): Promise<number> {
+function averaged(model: LoadedModel): string {
+  return (model.training?.averagedIterations ?? []).map((n) => n.toLocaleString('en-US')).join(', ');
+}
+
+async function verify(model: LoadedModel, outDir: string): Promise<number> {
   await initBackend('cpu');
-  const model = await readModelSource(source);
   const store = createModel(model.cfg, 0);
   try {
-    // A source read from disk holds plain arrays; an in-memory store is never passed here.
-    store.load(model.params as Record<string, NamedArray>);
+    store.load(model.params);
     const report = await checkParity(
       outDir,
       store,

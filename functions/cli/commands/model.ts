@@ -42,7 +42,8 @@ export async function modelCommand(argv: string[]): Promise<number> {
       `model     ${m.name} ${m.version}`,
       `preset    ${m.preset} (ngf ${m.config.ngf}, knn ${m.config.knn})`,
       `input     RGB in [${m.input.range.join(', ')}], ${m.input.layout}, sides a multiple of ${m.input.sizeMultiple}`,
-      `training  ${m.training ? `${m.training.iterations} iterations on ${m.training.dataset}` : 'unknown'}`,
+      `training  ${m.training ? `${m.training.iterations} iterations on ${m.training.dataset}` : 'unknown'}` +
+        (m.training?.averagedIterations ? ` (mean of checkpoints ${m.training.averagedIterations.join(', ')})` : ''),
       `eval      ${m.eval ? JSON.stringify(m.eval) : 'not measured'}`,
       `opset     ${m.opset}`,
       ...Object.entries(m.files).map(
