@@ -10,6 +10,7 @@ import { parseArgs, usage, UsageError, type FlagSpec } from '../cli/args';
 import { createEngineStylizer } from './engine-stylizer';
 import { EvalInputError, listImages } from './list-images';
 import { formatMarkdown } from './report';
+import { checkTargets, meansOf } from './targets';
 import { runEval } from './run-eval';
 import { writeReport } from './write-report';
 import { recordEval, STRUCTURE_MODES, type StructureMode } from '../../trainer/export/package';
@@ -92,6 +93,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
         seed: result.seed,
         ...(structure ? { structure } : {}),
         summary: result.summary,
+        targets: checkTargets(meansOf(result.summary)),
         measuredAt: new Date().toISOString(),
       });
     }

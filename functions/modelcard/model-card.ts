@@ -211,6 +211,7 @@ function evaluationSection(evaluation: unknown): string[] {
     pairs?: number;
     summary?: Record<string, Record<string, { mean: number; std: number }>>;
     metrics?: { key: string; label: string }[];
+    targets?: { metric: string; bound: string; value: number; limit: number; direction: string; met: boolean }[];
   };
   if (doc.summary && typeof doc.summary === 'object') {
     const methods = Object.keys(doc.summary);
@@ -228,11 +229,31 @@ function evaluationSection(evaluation: unknown): string[] {
         return `| ${method} | ${cells.join(' | ')} |`;
       }),
       '',
+      ...targetLines(doc.targets, label),
     ];
   }
   const rows = numericLeaves(evaluation, '');
   if (rows.length === 0) return ['The evaluation file holds no figures.', ''];
   return ['| figure | value |', '|---|---:|', ...rows.map(([k, v]) => `| ${k} | ${format(v)} |`), ''];
+}
+
+/** The targets `peerstyle eval` checked (functions/eval/targets.ts), one line each. */
+function targetLines(
+  targets:
+    { metric: string; bound: string; value: number; limit: number; direction: string; met: boolean }[] | undefined,
+  label: (key: string) => string,
+): string[] {
+  if (!Array.isArray(targets) || targets.length === 0) return [];
+  return [
+    `Targets: ${targets.filter((t) => t.met).length} of ${targets.length} met.`,
+    '',
+    ...targets.map(
+      (t) =>
+        `- ${label(t.metric)} ${format(t.value)} ${t.direction === 'atLeast' ? '≥' : '<'} ${format(t.limit)} ` +
+        `(${t.bound}): ${t.met ? 'met' : 'not met'}`,
+    ),
+    '',
+  ];
 }
 
 function numericLeaves(value: unknown, prefix: string): [string, number][] {

@@ -108,6 +108,24 @@ test('a package of averaged checkpoints says which iterations went in', async ()
   expect(markdown).toContain('- Weights: the mean of 3 checkpoints of the run, at iterations 90, 1,100, 111');
 });
 
+test('the targets an evaluation checked are listed under its table', async () => {
+  const evalJson = path.join(fx.root, 'eval.json');
+  const targets = [
+    { metric: 'ssimLuma', bound: 'halfway', value: 0.4321, limit: 0.5, direction: 'atLeast', met: false },
+    { metric: 'gramDistance', bound: 'Reinhard', value: 0.1234, limit: 0.3456, direction: 'below', met: true },
+  ];
+  writeFileSync(evalJson, JSON.stringify({ ...evalDoc, targets }));
+  const { markdown } = await writeModelCard({
+    packageDir: fx.packageDir,
+    runDir: fx.runDir,
+    evalJson,
+    datasetManifest: fx.dataset,
+  });
+  expect(markdown).toContain(
+    'Targets: 1 of 2 met.\n\n- SSIM luma 0.4321 ≥ 0.5 (halfway): not met\n- Gram distance 0.1234 < 0.3456 (Reinhard): met',
+  );
+});
+
 test('an evaluation in another shape still reaches the card, one figure per row', async () => {
   const evalJson = path.join(fx.root, 'other.json');
   writeFileSync(evalJson, JSON.stringify({ fid: 41.25, lpips: { mean: 0.5125 }, note: 'text is skipped' }));

@@ -1,0 +1,86 @@
+/**
+ * The quality targets (functions/eval/targets.ts), the per-style breakdown (per-style.ts) and how the
+ * report shows them, on hand-made figures whose answers are known.
+ */
+import type { MetricValues } from '../../functions/eval/pair-metrics';
+import { summarise } from '../../functions/eval/pair-metrics';
+import { perStyle } from '../../functions/eval/per-style';
+import { formatMarkdown, toJson } from '../../functions/eval/report';
+import { METHODS, type EvalResult, type Method, type PairResult } from '../../functions/eval/run-eval';
+import { checkTargets, type MethodMeans } from '../../functions/eval/targets';
+
+function values(ssimLuma: number, gramDistance: number, colourSwd: number): MetricValues {
+  return { ssimLuma, ssimEdges: ssimLuma, gramDistance, colourSwd };
+}
+
+function means(peerstyle: MetricValues): MethodMeans {
+  return { style: values(0.2, 0, 0), reinhard: values(0.8, 0.3, 10), peerstyle };
+}
+
+describe('checkTargets', () => {
+  it('meets all three when SSIM reaches halfway and both distances stay under Reinhard’s', () => {
+    const checks = checkTargets(means(values(0.5, 0.29, 9.99)));
+    expect(checks.map((c) => [c.metric, c.met])).toEqual([
+      ['ssimLuma', true],
+      ['gramDistance', true],
+      ['colourSwd', true],
+    ]);
+    expect(checks[0].limit).toBeCloseTo(0.5, 12);
+  });
+
+  it('fails each one on its own side of its bound, and counts a tie with Reinhard as not below', () => {
+    const checks = checkTargets(means(values(0.499, 0.3, 10.5)));
+    expect(checks.map((c) => c.met)).toEqual([false, false, false]);
+    expect(checks.map((c) => c.limit)).toEqual([expect.closeTo(0.5, 12), 0.3, 10]);
+  });
+});
+
+function pair(style: string, peerstyle: MetricValues): PairResult {
+  return {
+    content: 'c.jpg',
+    style,
+    metrics: { content: values(1, 0.5, 40), style: values(0.2, 0, 0), reinhard: values(0.8, 0.3, 10), peerstyle },
+  };
+}
+
+/** Two styles: "flat.png" fails its colour target badly, "oil.jpg" meets everything. */
+const pairs = [
+  pair('oil.jpg', values(0.6, 0.2, 8)),
+  pair('flat.png', values(0.6, 0.2, 60)),
+  pair('oil.jpg', values(0.5, 0.1, 6)),
+];
+
+describe('perStyle', () => {
+  it('averages each style’s pairs and checks the targets on them, in name order', () => {
+    const rows = perStyle(pairs);
+    expect(rows.map((r) => [r.style, r.pairs])).toEqual([
+      ['flat.png', 1],
+      ['oil.jpg', 2],
+    ]);
+    expect(rows[1].means.peerstyle).toEqual(values(0.55, expect.closeTo(0.15, 12), 7));
+    expect(rows[0].targets.map((t) => t.met)).toEqual([true, true, false]);
+    expect(rows[1].targets.map((t) => t.met)).toEqual([true, true, true]);
+  });
+});
+
+describe('the report', () => {
+  const summary = {} as EvalResult['summary'];
+  for (const method of METHODS) summary[method] = summarise(pairs.map((p) => p.metrics[method as Method]));
+  const result: EvalResult = { pairs, summary, contents: 1, styles: 2, maxSide: 64, seed: 1, sheet: [] };
+
+  it('shows the overall targets and the per-style rows in the markdown', () => {
+    const md = formatMarkdown(result);
+    // Overall colour SWD: (8 + 60 + 6) / 3 = 24.67, over Reinhard's 10.
+    expect(md).toContain('Targets: 2 of 3 met.');
+    expect(md).toContain('| colour SWD ↓ < Reinhard | 24.67 | 10.00 | not met |');
+    expect(md).toContain('| SSIM luma ↑ ≥ halfway from the style image to Reinhard | 0.567 | 0.500 | met |');
+    expect(md).toContain('| flat.png | 1 | 0.600 (0.500) | 0.200 (0.300) | 60.00 (10.00) | 2 of 3 |');
+    expect(md).toContain('| oil.jpg | 2 | 0.550 (0.500) | 0.150 (0.300) | 7.00 (10.00) | 3 of 3 |');
+  });
+
+  it('carries the same checks in eval.json', () => {
+    const json = toJson(result);
+    expect(json.targets.map((t) => t.met)).toEqual([true, true, false]);
+    expect(json.perStyle.map((r) => r.style)).toEqual(['flat.png', 'oil.jpg']);
+  });
+});
