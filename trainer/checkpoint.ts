@@ -83,6 +83,11 @@ export interface SaveOptions {
   sampler: unknown;
   trainSeconds: number;
   dataset?: string;
+  /**
+   * Besides the last two, keep every checkpoint whose iteration is a multiple of this (0: none), so that a
+   * run leaves checkpoints to average (`peerstyle export` with several `--checkpoint`s).
+   */
+  keepEvery?: number;
 }
 
 /** Writes a checkpoint atomically and prunes older ones; returns its folder. */
@@ -131,7 +136,7 @@ export async function saveCheckpoint(opts: SaveOptions): Promise<string> {
   await fs.rename(tmp, final);
   await writeDurably(path.join(dir, `.latest.tmp-${process.pid}`), Buffer.from(name + '\n'));
   await fs.rename(path.join(dir, `.latest.tmp-${process.pid}`), path.join(dir, 'latest'));
-  await prune(dir, name);
+  await prune(dir, name, opts.keepEvery ?? 0);
   return final;
 }
 
@@ -145,9 +150,13 @@ async function writeDurably(file: string, data: Buffer): Promise<void> {
   }
 }
 
-async function prune(dir: string, keepName: string): Promise<void> {
+async function prune(dir: string, keepName: string, keepEvery: number): Promise<void> {
   const names = (await fs.readdir(dir)).filter((n) => /^ckpt-\d+$/.test(n)).sort();
-  const old = names.filter((n) => n !== keepName).slice(0, Math.max(0, names.length - KEEP));
+  const milestone = (n: string) => keepEvery > 0 && Number(n.slice('ckpt-'.length)) % keepEvery === 0;
+  const old = names
+    .filter((n) => n !== keepName)
+    .slice(0, Math.max(0, names.length - KEEP))
+    .filter((n) => !milestone(n));
   for (const n of old) await fs.rm(path.join(dir, n), { recursive: true, force: true });
   // Temporary folders of crashed writers.
   for (const n of await fs.readdir(dir)) {

@@ -37,6 +37,8 @@ export interface TrainOptions {
   backend?: string;
   /** Threads of the wasm backend (default: PEERSTYLE_THREADS, else every logical core). */
   threads?: number;
+  /** Also keep every checkpoint whose iteration is a multiple of this (default 0: the last two only). */
+  keepEvery?: number;
   /** Where metric lines go (default stdout). */
   log?: (line: string) => void;
   /** Progress bar stream (default stderr). */
@@ -154,6 +156,7 @@ export async function runTraining(opts: TrainOptions): Promise<TrainResult> {
       trainer,
       sampler: sampler.state(),
       trainSeconds,
+      keepEvery: opts.keepEvery,
     });
   };
 

@@ -58,6 +58,11 @@ describe('peerstyle train: bad input', () => {
       /--threads must be an integer from 1 to 8, got "9"\./,
     ],
     [
+      'a keep-every that is not a positive integer',
+      async () => ['--data', await dataset(), '--keep-every', '2.5'],
+      /--keep-every must be a positive integer, got "2\.5"\./,
+    ],
+    [
       'an unknown flag',
       async () => ['--data', await dataset(), '--stepz', '3'],
       /Unknown option --stepz\. Valid options: /,
@@ -113,7 +118,15 @@ describe('peerstyle train: runs', () => {
     await fs.rename(await dataset(), path.join(root, 'input', 'data', 'training'));
     await fs.writeFile(
       path.join(root, 'input', 'config', 'hyperparameters.json'),
-      JSON.stringify({ preset: 'tiny', steps: '4', backend: 'wasm', threads: '2', logEvery: '2' }),
+      JSON.stringify({
+        preset: 'tiny',
+        steps: '4',
+        backend: 'wasm',
+        threads: '2',
+        logEvery: '2',
+        checkpointEvery: '1',
+        'keep-every': '2',
+      }),
     );
     const r = await runCli(['train', '--sagemaker', '--opt-ml', root]);
     expect(r.stderr).not.toMatch(/error/i);
@@ -123,6 +136,9 @@ describe('peerstyle train: runs', () => {
     expect(r.stdout).toMatch(/^# backend=wasm threads=2 /m);
     expect(JSON.parse(await fs.readFile(path.join(root, 'model', 'weights.json'), 'utf8')).iteration).toBe(4);
     expect(await exists(path.join(root, 'checkpoints', 'latest'))).toBe(true);
+    // keep-every 2 keeps checkpoint 2 besides the last two; checkpoint 1 is pruned.
+    const kept = (await fs.readdir(path.join(root, 'checkpoints'))).filter((n) => n.startsWith('ckpt-')).sort();
+    expect(kept).toEqual(['ckpt-00000002', 'ckpt-00000003', 'ckpt-00000004']);
     // The completed run leaves an ONNX package beside the weights, which SageMaker uploads as model.tar.gz.
     const manifest = JSON.parse(await fs.readFile(path.join(root, 'model', 'manifest.json'), 'utf8'));
     expect(manifest.preset).toBe('tiny');

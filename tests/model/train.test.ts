@@ -129,6 +129,17 @@ describe('tiny training run', () => {
     ]);
   });
 
+  it('keeps the last two checkpoints, and with keepEvery also each multiple of it', async () => {
+    const overrides = { iterations: '8', decayIterations: '4', checkpointEvery: '2', logEvery: '4' };
+    const checkpoints = async (keepEvery?: number): Promise<string[]> => {
+      const out = await fs.mkdtemp(path.join(os.tmpdir(), 'peerstyle-keep-'));
+      await runTraining({ ...quiet, preset: 'tiny', overrides, dataDir: data, outDir: out, resume: false, keepEvery });
+      return (await fs.readdir(path.join(out, 'checkpoints'))).filter((n) => n.startsWith('ckpt-')).sort();
+    };
+    expect(await checkpoints()).toEqual(['ckpt-00000006', 'ckpt-00000008']);
+    expect(await checkpoints(4)).toEqual(['ckpt-00000004', 'ckpt-00000006', 'ckpt-00000008']);
+  });
+
   it('adds the colour head to a run that lacks it when resuming, and refuses to remove it', async () => {
     const out = await fs.mkdtemp(path.join(os.tmpdir(), 'peerstyle-run-head-'));
     const base = { iterations: '6', decayIterations: '3', checkpointEvery: '100', logEvery: '100' };

@@ -32,13 +32,17 @@ const FLAGS: Record<string, FlagSpec> = {
     type: 'string',
     description: 'threads of the wasm backend, 1-8 (default: PEERSTYLE_THREADS, else all cores)',
   },
+  'keep-every': {
+    type: 'string',
+    description: 'also keep each checkpoint whose iteration is a multiple of N, to average later (default: last two)',
+  },
   sagemaker: { type: 'boolean', description: 'run under the SageMaker /opt/ml contract' },
   'opt-ml': { type: 'string', description: `root of the SageMaker layout (default ${DEFAULT_OPT_ML})` },
   help: { type: 'boolean', description: 'show this help' },
 };
 
 /** Hyperparameters with a meaning of their own; every other key is a config override. */
-const SPECIAL_HYPERPARAMETERS = new Set(['preset', 'steps', 'backend', 'threads']);
+const SPECIAL_HYPERPARAMETERS = new Set(['preset', 'steps', 'backend', 'threads', 'keep-every']);
 
 export async function trainCommand(argv: string[]): Promise<number> {
   const { flags, overrides, positionals } = parseArgs(argv, FLAGS, true);
@@ -56,19 +60,20 @@ export async function trainCommand(argv: string[]): Promise<number> {
     overrides,
     dataDir: path.resolve(flags.data),
     outDir: path.resolve(flags.out),
-    steps: parseSteps(flags.steps as string | undefined),
+    steps: positiveIntegerFlag('steps', flags.steps as string | undefined),
     resume: Boolean(flags.resume),
     backend: flags.backend as string | undefined,
     threads: parseThreadsFlag(flags.threads as string | undefined),
+    keepEvery: positiveIntegerFlag('keep-every', flags['keep-every'] as string | undefined),
   };
   const result = await runTraining(opts);
   return result.iteration > 0 ? 0 : 1;
 }
 
-function parseSteps(raw: string | undefined): number | undefined {
+function positiveIntegerFlag(flag: string, raw: string | undefined): number | undefined {
   if (raw === undefined) return undefined;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--steps must be a positive integer, got "${raw}".`);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${flag} must be a positive integer, got "${raw}".`);
   return n;
 }
 
@@ -95,11 +100,12 @@ async function trainSageMaker(flags: Record<string, unknown>, cliOverrides: Reco
       outDir: path.join(root, 'output', 'data'),
       checkpointDir: layout.checkpointDir,
       modelDir: layout.modelDir,
-      steps: parseSteps(hyper.steps ?? (flags.steps as string | undefined)),
+      steps: positiveIntegerFlag('steps', hyper.steps ?? (flags.steps as string | undefined)),
       // SageMaker restarts a spot-interrupted job with the checkpoints restored: always resume.
       resume: true,
       backend: hyper.backend ?? (flags.backend as string | undefined),
       threads: parseThreadsFlag(hyper.threads ?? (flags.threads as string | undefined)),
+      keepEvery: positiveIntegerFlag('keep-every', hyper['keep-every'] ?? (flags['keep-every'] as string | undefined)),
     });
     // A run stopped by SIGTERM (a Spot interruption, a stop request) resumes or ends unfinished; only a
     // run that reached its last step becomes a model.
