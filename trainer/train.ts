@@ -156,6 +156,7 @@ export async function runTraining(opts: TrainOptions): Promise<TrainResult> {
       trainer,
       sampler: sampler.state(),
       trainSeconds,
+      dataset: opts.dataDir,
       keepEvery: opts.keepEvery,
     });
   };

@@ -134,7 +134,11 @@ describe('tiny training run', () => {
     const checkpoints = async (keepEvery?: number): Promise<string[]> => {
       const out = await fs.mkdtemp(path.join(os.tmpdir(), 'peerstyle-keep-'));
       await runTraining({ ...quiet, preset: 'tiny', overrides, dataDir: data, outDir: out, resume: false, keepEvery });
-      return (await fs.readdir(path.join(out, 'checkpoints'))).filter((n) => n.startsWith('ckpt-')).sort();
+      const names = (await fs.readdir(path.join(out, 'checkpoints'))).filter((n) => n.startsWith('ckpt-')).sort();
+      // Each checkpoint names the data it trained on, so a package exported from one can say it.
+      const state = JSON.parse(await fs.readFile(path.join(out, 'checkpoints', names[0], 'state.json'), 'utf8'));
+      expect(state.dataset).toBe(data);
+      return names;
     };
     expect(await checkpoints()).toEqual(['ckpt-00000006', 'ckpt-00000008']);
     expect(await checkpoints(4)).toEqual(['ckpt-00000004', 'ckpt-00000006', 'ckpt-00000008']);
