@@ -247,11 +247,15 @@ function targetLines(
   return [
     `Targets: ${targets.filter((t) => t.met).length} of ${targets.length} met.`,
     '',
-    ...targets.map(
-      (t) =>
-        `- ${label(t.metric)} ${format(t.value)} ${t.direction === 'atLeast' ? '≥' : '<'} ${format(t.limit)} ` +
-        `(${t.bound}): ${t.met ? 'met' : 'not met'}`,
-    ),
+    ...targets.map((t) => {
+      // A close call needs more digits than the table's four, or "12.27 < 12.27" reads as an error.
+      const digits = format(t.value) === format(t.limit) ? 6 : 4;
+      const show = (v: number) => (digits === 4 ? format(v) : Number(v.toPrecision(digits)).toString());
+      return (
+        `- ${label(t.metric)} ${show(t.value)} ${t.direction === 'atLeast' ? '≥' : '<'} ${show(t.limit)} ` +
+        `(${t.bound}): ${t.met ? 'met' : 'not met'}`
+      );
+    }),
     '',
   ];
 }
