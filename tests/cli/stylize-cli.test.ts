@@ -112,12 +112,14 @@ test('stylize writes one image of the content’s size with two weighted styles'
   expect(result.stdout).toContain('60×80 jpeg');
 });
 
+/** `peerstyle stylize` with the test model and the given arguments. */
+function stylizeWithModel(args: string[]): ReturnType<typeof runCli> {
+  return runCli(['stylize', '--model', model, ...args]);
+}
+
 test('stylize reports a bad input with its code and writes nothing', async () => {
   const out = path.join(work, 'never.png');
-  const result = await runCli([
-    'stylize',
-    '--model',
-    model,
+  const result = await stylizeWithModel([
     '--content',
     path.join(FIXTURES, 'truncated.jpg'),
     '--style',
@@ -130,10 +132,7 @@ test('stylize reports a bad input with its code and writes nothing', async () =>
     /^peerstyle stylize: The content image .*truncated\.jpg is damaged or truncated.*\(TRUNCATED\)\n$/,
   );
   expect(readdirSync(work)).not.toContain('never.png');
-  const usage = await runCli([
-    'stylize',
-    '--model',
-    model,
+  const usage = await stylizeWithModel([
     '--content',
     'a.jpg',
     '--style',
@@ -147,10 +146,7 @@ test('stylize reports a bad input with its code and writes nothing', async () =>
   ]);
   expect(usage.code).toBe(2);
   expect(usage.stderr).toMatch(/Give one --weight per --style: 1 styles, 2 weights\./);
-  const structure = await runCli([
-    'stylize',
-    '--model',
-    model,
+  const structure = await stylizeWithModel([
     '--content',
     path.join(FIXTURES, 'photo-1.jpg'),
     '--style',

@@ -33,9 +33,9 @@ afterAll(async () => {
   await fs.rm(modelDir, { recursive: true, force: true });
 });
 
-it('stylises every pair with the model, prints the table and writes eval.md, eval.json and the sheet', async () => {
-  const out = path.join(await fs.mkdtemp(path.join(os.tmpdir(), 'peerstyle-eval-out-')), 'report');
-  const r = await runCli([
+/** `peerstyle eval --record` of the test folders with the test model, on one thread. */
+function evalAndRecord(out: string, extra: string[] = []): ReturnType<typeof runCli> {
+  return runCli([
     'eval',
     '--content',
     contentDir,
@@ -47,8 +47,14 @@ it('stylises every pair with the model, prints the table and writes eval.md, eva
     modelDir,
     '--threads',
     '1',
+    ...extra,
     '--record',
   ]);
+}
+
+it('stylises every pair with the model, prints the table and writes eval.md, eval.json and the sheet', async () => {
+  const out = path.join(await fs.mkdtemp(path.join(os.tmpdir(), 'peerstyle-eval-out-')), 'report');
+  const r = await evalAndRecord(out);
   expect(r.stderr).toMatch(/\[2\/2\] photo-5\.png × painting-3\.jpg/);
   expect(r.code).toBe(0);
   expect(r.stdout).toMatch(/^\| peerstyle \| [0-9.]+ ± [0-9.]+ \|/m);
@@ -73,22 +79,7 @@ it('stylises every pair with the model, prints the table and writes eval.md, eva
 
   // The structure mode reaches the engine (other figures) and the recorded figures name it.
   const keptOut = path.join(path.dirname(out), 'kept');
-  const kept = await runCli([
-    'eval',
-    '--content',
-    contentDir,
-    '--style',
-    styleDir,
-    '--out',
-    keptOut,
-    '--model',
-    modelDir,
-    '--threads',
-    '1',
-    '--structure',
-    'keep',
-    '--record',
-  ]);
+  const kept = await evalAndRecord(keptOut, ['--structure', 'keep']);
   expect(kept.code).toBe(0);
   const keptJson = JSON.parse(await fs.readFile(path.join(keptOut, 'eval.json'), 'utf8')) as EvalJson;
   expect(keptJson.summary.peerstyle.ssimLuma.mean).not.toBe(json.summary.peerstyle.ssimLuma.mean);
