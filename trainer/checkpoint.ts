@@ -12,7 +12,7 @@
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import type { TrainConfig } from './config';
+import { withLegacyTrainDefaults, type TrainConfig } from './config';
 import type { NamedArray, ParamStore } from './nn/params';
 import type { TsprTrainer, TrainerState } from './train-step';
 import type { AdamState } from './optim/adam';
@@ -191,6 +191,7 @@ export async function readCheckpoint(
   if (meta.format !== CHECKPOINT_FORMAT) {
     throw new CheckpointError(`${folder} is not a Peerstyle checkpoint (format "${String(meta.format)}").`);
   }
+  meta.config = withLegacyTrainDefaults(meta.config);
   const bin = await fs.readFile(path.join(folder, 'tensors.bin'));
   const digest = createHash('sha256').update(bin).digest('hex');
   if (digest !== meta.sha256)

@@ -32,6 +32,41 @@ export interface ModelConfig {
    * colours on the exemplar's colour statistics. Off in `paper`, which reproduces the reference exactly.
    */
   colorHead: boolean;
+  /**
+   * How each decoder doubles its resolution (twice): 'transpose' is the reference's 4×4 stride-2
+   * transposed convolution; 'nearest' is its `create_decoder_model_upsample` variant, nearest-neighbour
+   * upsampling then a 5×5 convolution, which cannot leave the checkerboard a stride-2 transposed
+   * convolution leaves where its kernel footprints overlap unevenly (Odena et al., "Deconvolution and
+   * checkerboard artifacts", 2016).
+   */
+  upsample: UpsampleMode;
+  /**
+   * Give each decoder output the mean colour of the image it should look like: the output after tanh
+   * has its own per-channel mean over H×W replaced by the exemplar's. The encoder cannot see an image's
+   * mean colour (the instance norm after its first convolution removes a constant offset), so this is
+   * the one fact the decoder must be told; unlike `colorHead` it leaves the decoder's contrast and local
+   * colours alone and has no weights. Exclusive with `colorHead`.
+   */
+  colorMean: boolean;
+}
+
+/** The decoder's upsampling modes (see {@link ModelConfig.upsample}). */
+export const UPSAMPLE_MODES = ['transpose', 'nearest'] as const;
+export type UpsampleMode = (typeof UPSAMPLE_MODES)[number];
+
+/**
+ * Values for keys added after models were first saved, for configs read from older checkpoints and
+ * manifests: they describe the network those models were trained with.
+ */
+export const LEGACY_MODEL_DEFAULTS = {
+  colorHead: false,
+  upsample: 'transpose',
+  colorMean: false,
+} as const satisfies Partial<ModelConfig>;
+
+/** A saved model config with the keys it predates filled in from {@link LEGACY_MODEL_DEFAULTS}. */
+export function withLegacyDefaults<T extends Partial<ModelConfig>>(saved: T): T {
+  return { ...LEGACY_MODEL_DEFAULTS, ...saved };
 }
 
 /** The config keys that shape the trained network (the rest only steer training, e.g. dropout, noise). */
@@ -45,6 +80,8 @@ export const ARCHITECTURE_KEYS = [
   'styleTransfer',
   'contentTransfer',
   'colorHead',
+  'upsample',
+  'colorMean',
 ] as const satisfies readonly (keyof ModelConfig)[];
 
 export interface TrainConfig extends ModelConfig {
@@ -75,6 +112,12 @@ export interface TrainConfig extends ModelConfig {
   lambdaTransfer: number;
   /** Weight of the generator's adversarial loss. */
   lambdaAdversarial: number;
+  /**
+   * Weight of the texture loss on fake_B: the distance between Gram matrices of a fixed random-weight
+   * conv net's features of fake_B and of the style exemplar (trainer/texture-loss.ts). 0 in `paper`,
+   * which has only the reference's losses.
+   */
+  lambdaTexture: number;
   /** Margin of the metric loss's hinge on the mean negative distance. */
   metricMargin: number;
   /** Size of the discriminator's history buffer of (real, fake, style) triplets. */
@@ -87,6 +130,12 @@ export interface TrainConfig extends ModelConfig {
   checkpointEvery: number;
   /** Fraction of unreadable images tolerated in a dataset before training refuses to start. */
   maxCorruptFraction: number;
+}
+
+/** {@link withLegacyDefaults} for a training config: training keys added later are off in older runs. */
+export function withLegacyTrainDefaults(saved: TrainConfig): TrainConfig {
+  const legacy: Pick<TrainConfig, 'lambdaTexture'> = { lambdaTexture: 0 };
+  return { ...legacy, ...withLegacyDefaults(saved) };
 }
 
 export const PRESET_NAMES = ['paper', 'small', 'tiny'] as const;
@@ -107,6 +156,7 @@ const shared = {
   lambdaIdt: 25,
   lambdaTransfer: 1,
   lambdaAdversarial: 1,
+  lambdaTexture: 0,
   metricMargin: 1.0,
   poolSize: 50,
   seed: 1,
@@ -131,6 +181,8 @@ export const PRESETS: Record<PresetName, TrainConfig> = {
     logEvery: 100,
     checkpointEvery: 2_000,
     colorHead: false,
+    upsample: 'transpose',
+    colorMean: false,
   },
   // Sized for two CPU cores on the wasm backend; see the README's "Choosing the small preset".
   small: {
@@ -144,11 +196,18 @@ export const PRESETS: Record<PresetName, TrainConfig> = {
     cropSize: 128,
     loadSize: 143,
     batchSize: 1,
-    iterations: 12_000,
-    decayIterations: 6_000,
+    iterations: 30_000,
+    decayIterations: 10_000,
     logEvery: 20,
     checkpointEvery: 100,
-    colorHead: true,
+    // Peerstyle's changes to the reference (README, "Model fidelity"): nearest-neighbour upsampling,
+    // the exemplar's mean colour, the first TPFR stage only (the structure the engine keeps by
+    // default), and a texture loss that gives fake_B a direct style signal.
+    colorHead: false,
+    upsample: 'nearest',
+    colorMean: true,
+    contentTransfer: false,
+    lambdaTexture: 1,
   },
   // For tests: a step takes well under a second on the cpu backend.
   tiny: {
@@ -166,7 +225,10 @@ export const PRESETS: Record<PresetName, TrainConfig> = {
     decayIterations: 20,
     logEvery: 5,
     checkpointEvery: 10,
-    colorHead: true,
+    colorHead: false,
+    upsample: 'nearest',
+    colorMean: true,
+    lambdaTexture: 1,
   },
 };
 
@@ -195,6 +257,7 @@ const BOUNDS: Partial<Record<keyof TrainConfig, [number, number]>> = {
   lambdaIdt: [0, 1000],
   lambdaTransfer: [0, 1000],
   lambdaAdversarial: [0, 1000],
+  lambdaTexture: [0, 1000],
   metricMargin: [0, 100],
   poolSize: [0, 10_000],
   seed: [0, 2 ** 31 - 1],
@@ -220,6 +283,11 @@ const INTEGER_KEYS = new Set<keyof TrainConfig>([
   'logEvery',
   'checkpointEvery',
 ]);
+
+/** Keys whose value is one of a fixed set of words. */
+const STRING_CHOICES: Partial<Record<keyof TrainConfig, readonly string[]>> = {
+  upsample: UPSAMPLE_MODES,
+};
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -251,6 +319,12 @@ export function applyOverrides(base: TrainConfig, overrides: Record<string, stri
       continue;
     }
     const current = base[key];
+    const choices = STRING_CHOICES[key];
+    if (choices !== undefined) {
+      if (!choices.includes(raw)) problems.push(`${key} must be one of: ${choices.join(', ')}; got "${raw}".`);
+      else (config as unknown as Record<string, unknown>)[key] = raw;
+      continue;
+    }
     if (typeof current === 'boolean') {
       if (raw !== 'true' && raw !== 'false') problems.push(`${key} must be true or false, got "${raw}".`);
       else (config as unknown as Record<string, unknown>)[key] = raw === 'true';
@@ -281,6 +355,14 @@ export function validateConfig(config: TrainConfig): string[] {
     problems.push(
       `loadSize must be at least cropSize/0.9 (${Math.ceil(config.cropSize / 0.9)}), got ${config.loadSize}.`,
     );
+  }
+  for (const [key, choices] of Object.entries(STRING_CHOICES) as [keyof TrainConfig, readonly string[]][]) {
+    if (!choices.includes(String(config[key]))) {
+      problems.push(`${key} must be one of: ${choices.join(', ')}; got "${String(config[key])}".`);
+    }
+  }
+  if (config.colorHead && config.colorMean) {
+    problems.push('colorHead and colorMean are exclusive: both set the output colours; turn one off.');
   }
   if (config.decayIterations > config.iterations) {
     problems.push(`decayIterations (${config.decayIterations}) cannot exceed iterations (${config.iterations}).`);

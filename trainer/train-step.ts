@@ -35,6 +35,7 @@ import {
 import { Adam, learningRateAt } from './optim/adam';
 import { ImagePool, type Triplet } from './image-pool';
 import { Mulberry32 } from './rng';
+import { TextureLoss } from './texture-loss';
 
 /** One batch of training images, NHWC in [-1, 1] (trainer/data's TrainingBatch has this shape). */
 export interface ImageBatch {
@@ -55,6 +56,8 @@ export interface StepLosses {
   loss_adv_g: number;
   loss_idt: number;
   loss_transf: number;
+  /** The texture loss on fake_B (trainer/texture-loss.ts); 0 when lambdaTexture is 0. */
+  loss_texture: number;
   loss_d: number;
   loss_aux: number;
   loss_main: number;
@@ -82,6 +85,8 @@ export class TsprTrainer {
   readonly pool: ImagePool;
   iteration = 0;
   private readonly rng: Mulberry32;
+  /** The fixed random net of the texture loss, built only when the loss is weighted. */
+  private readonly texture: TextureLoss | null;
 
   constructor(
     readonly cfg: TrainConfig,
@@ -93,6 +98,7 @@ export class TsprTrainer {
     this.disc = new Adam(store, OPTIMISER_GROUPS.discriminator, settings);
     this.pool = new ImagePool(cfg.poolSize, cfg.seed ^ 0x5eed);
     this.rng = new Mulberry32(cfg.seed ^ 0x7a11);
+    this.texture = cfg.lambdaTexture > 0 ? new TextureLoss() : null;
   }
 
   learningRate(): number {
@@ -225,10 +231,12 @@ export class TsprTrainer {
         eFakeFrozen.style,
         stopGradient(codeStyleB.style),
       );
+      const lTexture = this.texture ? this.texture.loss(fakeB, styleB) : tf.scalar(0);
       const lossMain = tf.addN([
         tf.mul(lAdv, cfg.lambdaAdversarial),
         tf.mul(lIdt, cfg.lambdaIdt),
         tf.mul(lTransf, cfg.lambdaTransfer),
+        tf.mul(lTexture, cfg.lambdaTexture),
       ]) as tf.Scalar;
 
       Object.assign(kept, {
@@ -239,6 +247,7 @@ export class TsprTrainer {
         loss_adv_g: tf.keep(lAdv),
         loss_idt: tf.keep(lIdt),
         loss_transf: tf.keep(lTransf),
+        loss_texture: tf.keep(lTexture),
         loss_aux: tf.keep(lossAux),
         loss_main: tf.keep(lossMain),
         fakeB: tf.keep(fakeB),
@@ -292,6 +301,7 @@ export class TsprTrainer {
       'loss_adv_g',
       'loss_idt',
       'loss_transf',
+      'loss_texture',
       'loss_aux',
       'loss_main',
     ] as const) {
@@ -310,5 +320,6 @@ export class TsprTrainer {
     this.aux.dispose();
     this.main.dispose();
     this.disc.dispose();
+    this.texture?.dispose();
   }
 }

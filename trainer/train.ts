@@ -99,7 +99,7 @@ export async function runTraining(opts: TrainOptions): Promise<TrainResult> {
         throw new Error('Cannot switch colorHead off when resuming: the checkpoint has trained colour-head weights.');
       resumable.colorHead = cfg.colorHead;
     }
-    cfg = { ...saved, colorHead: saved.colorHead ?? false, ...resumable };
+    cfg = { ...saved, ...resumable };
     addsColourHead = cfg.colorHead && !saved.colorHead;
   }
   const stopAt = opts.steps ?? cfg.iterations;

@@ -92,3 +92,22 @@ export function applyColourHead(
   }
   return { data: out, dims: preTanh.dims };
 }
+
+/**
+ * The `colorMean` step on a decoder output [1, 3, H, W] in [-1, 1]: each channel's mean over H×W is
+ * replaced by the first three entries of `stats` (trainer/layers/colour-head.ts: withMeanColour is the
+ * training twin). Overwrites the input's buffer, like the head with `inPlace`.
+ */
+export function withMeanColour(image: FloatTensor, stats: number[]): FloatTensor {
+  const [batch, channels, height, width] = image.dims;
+  if (batch !== 1 || channels !== 3) throw new Error(`colorMean takes [1, 3, H, W], got [${image.dims}].`);
+  const plane = height * width;
+  for (let c = 0; c < 3; c++) {
+    const base = c * plane;
+    let sum = 0; // float64
+    for (let p = 0; p < plane; p++) sum += image.data[base + p];
+    const shift = stats[c] - sum / plane;
+    for (let p = 0; p < plane; p++) image.data[base + p] += shift;
+  }
+  return image;
+}

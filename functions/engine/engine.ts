@@ -19,7 +19,7 @@ import { latentChannels } from '../../trainer/config';
 import { DECODER_IO, ENCODER_IO, STRUCTURE_MODES, TPFR_IO, type StructureMode } from '../../trainer/export/package';
 
 export { STRUCTURE_MODES, type StructureMode };
-import { applyColourHead, blendStats, colourMoments, pooledStats } from './colour-head';
+import { applyColourHead, blendStats, colourMoments, pooledStats, withMeanColour } from './colour-head';
 import { EngineError } from './engine-error';
 import {
   DEFAULT_LIMITS,
@@ -286,7 +286,8 @@ async function stylizeWith(
   report('render', 0.8);
   let decoded = await decodeLatent(pkg, blended, tiling);
   const head = pkg.manifest.colourHead;
-  if (pkg.manifest.config.colorHead && head) {
+  const { colorHead, colorMean } = pkg.manifest.config;
+  if ((colorHead && head) || colorMean) {
     // The output takes the style images' colour statistics (weighted like their peers), blended with the
     // content's own by strength, as the decoder was trained to.
     const styleStats = pooledStats(
@@ -297,7 +298,7 @@ async function stylizeWith(
       styleStats,
       opts.strength,
     );
-    decoded = applyColourHead(decoded, stats, head, true);
+    decoded = colorMean ? withMeanColour(decoded, stats) : applyColourHead(decoded, stats, head!, true);
   }
   let styled = toRgb(decoded);
   if (opts.preserveColor) styled = preserveColour(styled, contentWork);

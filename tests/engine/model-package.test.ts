@@ -13,7 +13,8 @@ let source: string;
 let scratch: string;
 
 beforeAll(async () => {
-  const exported = await exportTinyPackage(3);
+  // With the colour head (and the decoder it was made with), so the head's manifest checks are exercised.
+  const exported = await exportTinyPackage(3, { colorHead: true, colorMean: false, upsample: 'transpose' });
   exported.store.dispose();
   source = exported.dir;
   scratch = mkdtempSync(path.join(tmpdir(), 'peerstyle-pkg-'));

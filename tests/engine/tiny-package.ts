@@ -19,10 +19,13 @@ import { randomiseStore } from '../export/random-model';
 export const FIXTURES = path.join(__dirname, '..', 'fixtures', 'images');
 
 /** Exports a random tiny model to a new temporary folder; the caller removes `dir` and disposes `store`. */
-export async function exportTinyPackage(seed = 7): Promise<{ dir: string; store: ParamStore; cfg: ModelConfig }> {
+export async function exportTinyPackage(
+  seed = 7,
+  overrides: Partial<ModelConfig> = {},
+): Promise<{ dir: string; store: ParamStore; cfg: ModelConfig }> {
   await tf.setBackend('cpu');
   await tf.ready();
-  const cfg = presetConfig('tiny');
+  const cfg = { ...presetConfig('tiny'), ...overrides };
   const store = createModel(cfg, seed);
   randomiseStore(store, seed);
   const dir = mkdtempSync(path.join(tmpdir(), 'peerstyle-model-'));

@@ -60,8 +60,8 @@ it('refuses nothing to average, another preset, another architecture and another
   expect(() => averageModels([base, { ...randomModel(6, 20), preset: 'small' }])).toThrow(
     'Model 2 has preset "small", model 1 has "tiny".',
   );
-  expect(() => averageModels([base, randomModel(7, 20, { ...tiny, colorHead: false })])).toThrow(
-    'Model 2 differs from model 1 in colorHead (false vs true).',
+  expect(() => averageModels([base, randomModel(7, 20, { ...tiny, colorMean: false })])).toThrow(
+    'Model 2 differs from model 1 in colorMean (false vs true).',
   );
   expect(() => averageModels([base, randomModel(8, 20, { ...tiny, knn: tiny.knn + 1 })])).toThrow(
     /differs from model 1 in knn/,

@@ -8,6 +8,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { layersToOnnx } from '../../trainer/export/layers-to-onnx';
 import { decodeModel } from '../../trainer/export/onnx-proto';
 import type { NamedArray } from '../../trainer/nn/params';
+import { registerCoreGradients } from '../../trainer/backend';
+import { upsampleNearest } from '../../trainer/nn/apply';
 import type { Layer } from '../../trainer/nn/spec';
 import { maxAbsDiff, randomArray, runExported, tfCompute, TOLERANCE, useCpuBackend } from './helpers';
 
@@ -279,6 +281,42 @@ describe('activations and reductions', () => {
     const expected = tfCompute(x(), (input) => tf.mean(input, [1, 2], true));
     expect(output.dims).toEqual([2, 1, 1, 3]);
     expect(maxAbsDiff(output.data, expected.data)).toBeLessThan(TOLERANCE);
+  });
+});
+
+describe('upsampleNearest', () => {
+  test('×2 copies each pixel into a 2×2 block in onnxruntime, the project forward pass and tf.image', async () => {
+    const x = randomArray([2, 3, 5, 4], 17);
+    const layers: Layer[] = [{ kind: 'upsampleNearest', factor: 2 }];
+    const [b, h, w, c] = x.shape;
+    // The definition: out[n, y, x, ch] = in[n, ⌊y/2⌋, ⌊x/2⌋, ch].
+    const byDefinition = new Float32Array(b * 2 * h * 2 * w * c);
+    for (let n = 0; n < b; n++)
+      for (let y = 0; y < 2 * h; y++)
+        for (let xx = 0; xx < 2 * w; xx++)
+          for (let ch = 0; ch < c; ch++)
+            byDefinition[((n * 2 * h + y) * 2 * w + xx) * c + ch] =
+              x.data[((n * h + Math.floor(y / 2)) * w + Math.floor(xx / 2)) * c + ch];
+    const viaTfImage = tfCompute(x, (input) => tf.image.resizeNearestNeighbor(input, [2 * h, 2 * w]));
+    const viaForward = tfCompute(x, (input) => upsampleNearest(input, 2));
+    const { output } = await runExported({}, layers, x);
+    expect(output.dims).toEqual([b, 2 * h, 2 * w, c]);
+    expect(maxAbsDiff(viaTfImage.data, byDefinition)).toBe(0);
+    expect(maxAbsDiff(viaForward.data, byDefinition)).toBe(0);
+    expect(maxAbsDiff(output.data, byDefinition)).toBe(0);
+    expect(opTypes({}, layers, c)).toContain('Resize');
+  });
+
+  test("the forward pass's gradient sums each 2×2 block", () => {
+    registerCoreGradients();
+    const x = tf.tensor4d([1, 2, 3, 4], [1, 2, 2, 1]);
+    const upstream = tf.tensor4d(
+      Array.from({ length: 16 }, (_, i) => i),
+      [1, 4, 4, 1],
+    );
+    const grad = tf.grad((input: tf.Tensor) => tf.sum(tf.mul(upsampleNearest(input as tf.Tensor4D, 2), upstream)))(x);
+    // Block (0,0) holds upstream 0, 1, 4, 5 → 10; (0,1): 2, 3, 6, 7 → 18; (1,0): 8, 9, 12, 13 → 42; (1,1): 10, 11, 14, 15 → 50.
+    expect(Array.from(grad.dataSync())).toEqual([10, 18, 42, 50]);
   });
 });
 

@@ -22,7 +22,7 @@ import { GRAPH_FILES, MANIFEST_FORMAT, readManifest } from '../../trainer/export
 import { TPFR_IO } from '../../trainer/export/tpfr-to-onnx';
 import { tpfr } from '../../trainer/layers/tpfr';
 import { createModel, styleColour, stylize } from '../../trainer/model';
-import { applyColourHead } from '../../functions/engine/colour-head';
+import { applyColourHead, withMeanColour } from '../../functions/engine/colour-head';
 import { decode } from '../../trainer/networks/decoder';
 import { encode } from '../../trainer/networks/encoder';
 import type { ParamStore } from '../../trainer/nn/params';
@@ -82,11 +82,11 @@ test('the manifest describes the package and checksums every graph', async () =>
   }
 });
 
-describe('stage by stage against TF.js', () => {
-  // A non-square content image and a square style image, so that rows N ≠ peers M.
-  const contentArr = randomArray([1, 40, 28, 3], 21, 0.5);
-  const styleArr = randomArray([1, 32, 32, 3], 22, 0.5);
+// A non-square content image and a square style image, so that rows N ≠ peers M.
+const contentArr = randomArray([1, 40, 28, 3], 21, 0.5);
+const styleArr = randomArray([1, 32, 32, 3], 22, 0.5);
 
+describe('stage by stage against TF.js', () => {
   test('the encoder gives the latent of encode()', async () => {
     const x = tf.tensor4d(contentArr.data, [1, 40, 28, 3]);
     const expected = encode(store, cfg, x);
@@ -112,17 +112,16 @@ describe('stage by stage against TF.js', () => {
     expect(got[TPFR_IO.output].dims).toEqual([70, total]);
     expect(maxAbsDiff(got[TPFR_IO.output].data, output.dataSync())).toBeLessThan(TOLERANCE);
 
-    // The decoder graph stops before the colour head; the engine applies the head with the manifest's
-    // weights and the style's colour statistics, which must give TF.js's decode() with its head.
+    // With colorMean the engine replaces the graph output's mean colour with the style's, which must
+    // give TF.js's decode() with the same statistics.
+    expect(cfg.colorMean).toBe(true);
     const colour = styleColour(s, 1);
     const image = decode(store, cfg, 'dec', output, colour);
     const raw = (await run(sessions.decoder!, { [DECODER_IO.latent]: toNchw(output) }))[DECODER_IO.image];
     expect(raw.dims).toEqual([1, 3, 40, 28]);
-    const manifest = await readManifest(dir);
-    expect(manifest.colourHead).toBeDefined();
-    const decoded = applyColourHead(raw, Array.from(colour.dataSync()), manifest.colourHead!);
+    const decoded = withMeanColour({ data: Float32Array.from(raw.data), dims: raw.dims }, [...colour.dataSync()]);
     expect(maxAbsDiff(decoded.data, toNchw(image).data)).toBeLessThan(TOLERANCE);
-    // The head is not the identity: the graph's own output differs from the image.
+    // The step is not the identity: the graph's own output differs from the image.
     expect(maxAbsDiff(raw.data, decoded.data)).toBeGreaterThan(0.01);
 
     // The whole chain agrees with the reference forward pass.
@@ -145,5 +144,42 @@ describe('stage by stage against TF.js', () => {
     const skewed = (await feed((i) => (i % 2 === 0 ? 0 : -3)))[TPFR_IO.output].data;
     expect(maxAbsDiff(base, shifted)).toBeLessThan(1e-5);
     expect(maxAbsDiff(base, skewed)).toBeGreaterThan(1e-3);
+  });
+});
+
+describe('a package with the colour head (upsample transpose, as models before colorMean)', () => {
+  test('the engine-side head on the decoder graph gives TF.js decode() with its head', async () => {
+    const headCfg = { ...cfg, colorHead: true, colorMean: false, upsample: 'transpose' as const };
+    const headDir = mkdtempSync(path.join(tmpdir(), 'peerstyle-export-head-'));
+    const headStore = createModel(headCfg, 6);
+    randomiseStore(headStore, 12);
+    try {
+      await exportModel(
+        {
+          params: headStore,
+          cfg: headCfg,
+          preset: 'tiny',
+          training: { dataset: 'random', iterations: 0, trainSeconds: 0 },
+        },
+        headDir,
+        { name: 'parity-head' },
+      );
+      const manifest = await readManifest(headDir);
+      expect(manifest.colourHead).toBeDefined();
+      const decoder = await createSession(path.join(headDir, GRAPH_FILES.decoder), { intraOpThreads: 1 });
+      const latent = tf.tensor4d(randomArray([1, 6, 5, total], 41, 0.5).data, [1, 6, 5, total]);
+      const s = tf.tensor4d(styleArr.data, [1, 32, 32, 3]);
+      const colour = styleColour(s, 1);
+      const image = decode(headStore, headCfg, 'dec', latent, colour);
+      const raw = (await run(decoder, { [DECODER_IO.latent]: toNchw(latent) }))[DECODER_IO.image];
+      await closeSession(decoder);
+      const decoded = applyColourHead(raw, Array.from(colour.dataSync()), manifest.colourHead!);
+      expect(maxAbsDiff(decoded.data, toNchw(image).data)).toBeLessThan(TOLERANCE);
+      expect(maxAbsDiff(raw.data, decoded.data)).toBeGreaterThan(0.01);
+      tf.dispose([latent, s, colour, image]);
+    } finally {
+      headStore.dispose();
+      rmSync(headDir, { recursive: true, force: true });
+    }
   });
 });

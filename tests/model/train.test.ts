@@ -146,7 +146,8 @@ describe('tiny training run', () => {
 
   it('adds the colour head to a run that lacks it when resuming, and refuses to remove it', async () => {
     const out = await fs.mkdtemp(path.join(os.tmpdir(), 'peerstyle-run-head-'));
-    const base = { iterations: '6', decayIterations: '3', checkpointEvery: '100', logEvery: '100' };
+    // colorMean off: it and the colour head are exclusive.
+    const base = { iterations: '6', decayIterations: '3', checkpointEvery: '100', logEvery: '100', colorMean: 'false' };
     await runTraining({
       ...quiet,
       preset: 'tiny',

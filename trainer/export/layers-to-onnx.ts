@@ -257,6 +257,25 @@ class LayerEmitter {
           value: g.op('ReduceMean', [x], { axes: attr.ints(SPATIAL_AXES), keepdims: attr.int(1) }, 'spatial_mean'),
           channels,
         };
+      case 'upsampleNearest': {
+        // Resize with integer scales, 'asymmetric' coordinates and 'floor' rounding copies each pixel into
+        // a factor × factor block, as the TF.js broadcast and PyTorch's nn.Upsample(mode='nearest') do.
+        const f = layer.factor;
+        const scales = g.floatInitializer(`upsample${f}.scales`, [4], [1, 1, f, f]);
+        return {
+          value: g.op(
+            'Resize',
+            [x, '', scales],
+            {
+              mode: attr.string('nearest'),
+              coordinate_transformation_mode: attr.string('asymmetric'),
+              nearest_mode: attr.string('floor'),
+            },
+            'upsample',
+          ),
+          channels,
+        };
+      }
       default: {
         const unknown: never = layer;
         throw new Error(`Cannot export layer kind "${(unknown as { kind: string }).kind}".`);

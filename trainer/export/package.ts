@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 
-import type { ModelConfig } from '../config';
+import { withLegacyDefaults, type ModelConfig } from '../config';
 import { DEFAULT_OPSET } from './graph-builder';
 
 export const MANIFEST_FORMAT = 'peerstyle-model/1';
@@ -171,6 +171,7 @@ export async function readManifest(dir: string): Promise<ModelManifest> {
         `${file} does not list ${graph}; a package needs ${Object.values(GRAPH_FILES).join(', ')}.`,
       );
   }
+  manifest.config = withLegacyDefaults(manifest.config);
   if (manifest.config.colorHead) checkColourHead(file, manifest.colourHead);
   const structure = manifest.defaults?.structure;
   if (structure !== undefined && !(STRUCTURE_MODES as readonly string[]).includes(structure))

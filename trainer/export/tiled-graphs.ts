@@ -55,7 +55,8 @@ export function buildTiledGraphs(params: ParamSource, cfg: ModelConfig): TiledGr
 /**
  * How far, in input pixels, an output value can see: the half-width of the receptive field. Each k×k
  * conv adds (k − 1)/2 of its input's pixels; a stride-s conv makes later pixels s input pixels wide; a
- * transposed conv with stride s makes them 1/s as wide (its reach is rounded up).
+ * transposed conv with stride s, or an upsampling by s, makes them 1/s as wide (a transposed conv's
+ * reach is rounded up).
  */
 export function receptiveRadius(layers: readonly Layer[]): number {
   let radius = 0;
@@ -68,6 +69,8 @@ export function receptiveRadius(layers: readonly Layer[]): number {
       } else if (layer.kind === 'convTranspose2d') {
         radius += Math.ceil((layer.kernel - 1) / 2 / layer.stride) * pixel;
         pixel /= layer.stride;
+      } else if (layer.kind === 'upsampleNearest') {
+        pixel /= layer.factor;
       } else if (layer.kind === 'residual') {
         walk(layer.body);
       }

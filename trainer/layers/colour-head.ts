@@ -100,6 +100,21 @@ export function applyColourHead(
   });
 }
 
+/**
+ * The `colorMean` output step: an image [B, H, W, 3] in [-1, 1] with each channel's mean over H×W
+ * replaced by the mean in `stats` [B, 6] (its first three entries). The result can step slightly outside
+ * [-1, 1] where the shift pushes a saturated pixel; the engine clamps when it writes bytes, and the
+ * losses see the true values. The engine's copy is functions/engine/colour-head.ts: withMeanColour.
+ */
+export function withMeanColour(image: tf.Tensor4D, stats: tf.Tensor2D): tf.Tensor4D {
+  return tf.tidy(() => {
+    const [b] = image.shape;
+    const own = tf.mean(image, [1, 2], true); // [B, 1, 1, 3]
+    const target = tf.reshape(tf.slice(stats, [0, 0], [b, 3]), [b, 1, 1, 3]);
+    return tf.add(image, tf.sub(target, own)) as tf.Tensor4D;
+  });
+}
+
 /** The head's weights as plain numbers, for the model package (trainer/export/package.ts). */
 export function colourHeadWeights(
   arrays: Readonly<Record<string, NamedArray>>,

@@ -9,7 +9,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 
 import { latentChannels, type ModelConfig } from '../config';
 import { conv, convTranspose, norm, relu, resnetBlock } from '../layers/builders';
-import { applyColourHead, declareColourHead } from '../layers/colour-head';
+import { applyColourHead, declareColourHead, withMeanColour } from '../layers/colour-head';
 import { applyLayers, declareLayers } from '../nn/apply';
 import type { ParamStore } from '../nn/params';
 import type { Layer } from '../nn/spec';
@@ -35,16 +35,31 @@ export function decoderLayers(cfg: ModelConfig, prefix: DecoderPrefix): Layer[] 
   ];
   for (let i = 0; i < cfg.decoderBlocks; i++) layers.push(resnetBlock(`${prefix}.block${i}`, 4 * ngf));
   layers.push(
-    convTranspose(`${prefix}.up1`, 4 * ngf, 2 * ngf, 4, 2, 1), // [B, H/2, W/2, 2ngf]
+    ...upLayers(cfg, `${prefix}.up1`, 4 * ngf, 2 * ngf), // [B, H/2, W/2, 2ngf]
     norm(),
     relu(),
-    convTranspose(`${prefix}.up2`, 2 * ngf, ngf, 4, 2, 1), // [B, H, W, ngf]
+    ...upLayers(cfg, `${prefix}.up2`, 2 * ngf, ngf), // [B, H, W, ngf]
     norm(),
     relu(),
     conv(`${prefix}.out`, ngf, 3, 7, { padding: 3, padMode: 'reflect' }), // [B, H, W, 3]
   );
   if (!cfg.colorHead) layers.push({ kind: 'tanh' });
   return layers;
+}
+
+/**
+ * One doubling of the resolution: the reference's 4×4 stride-2 transposed conv, or (upsample 'nearest',
+ * its create_decoder_model_upsample) a nearest-neighbour ×2 then a 5×5 conv. The reference pads that
+ * conv with zeros; here it pads by reflection like every other stride-1 conv of the decoder, so the
+ * border rows see no artificial dark frame (a zero frame is one source of edge seams).
+ */
+function upLayers(cfg: ModelConfig, name: string, inChannels: number, outChannels: number): Layer[] {
+  const mode = cfg.upsample ?? 'transpose';
+  if (mode === 'transpose') return [convTranspose(name, inChannels, outChannels, 4, 2, 1)];
+  return [
+    { kind: 'upsampleNearest', factor: 2 },
+    conv(name, inChannels, outChannels, 5, { padding: 2, padMode: 'reflect' }),
+  ];
 }
 
 /** Declares the merge and decoder parameters under `${prefix}.`. */
@@ -58,7 +73,7 @@ export function declareDecoder(store: ParamStore, cfg: ModelConfig, prefix: Deco
  *
  * @param latent - [B, h, w, 12·ngf]
  * @param colour - [B, 6] colour statistics the outputs should take (trainer/layers/colour-head.ts);
- *   required with the colour head, ignored without it
+ *   required with the colour head or colorMean, ignored without them
  * @returns [B, 4h, 4w, 3]
  */
 export function decode(
@@ -69,6 +84,15 @@ export function decode(
   colour?: tf.Tensor2D,
 ): tf.Tensor4D {
   const out = applyLayers(store, decoderLayers(cfg, prefix), latent);
+  if (cfg.colorMean) {
+    if (colour === undefined || colour.shape[0] !== latent.shape[0]) {
+      out.dispose();
+      throw new Error(`colorMean needs colour statistics [${latent.shape[0]}, 6] for the decoder's batch.`);
+    }
+    const image = withMeanColour(out, colour);
+    out.dispose();
+    return image;
+  }
   if (!cfg.colorHead) return out;
   if (colour === undefined || colour.shape[0] !== latent.shape[0]) {
     out.dispose();

@@ -51,6 +51,7 @@ export function declareLayers(store: ParamStore, layers: Layer[]): void {
       case 'leakyRelu':
       case 'tanh':
       case 'spatialMean':
+      case 'upsampleNearest':
         break;
       default:
         throw unknownKind(layer);
@@ -108,9 +109,24 @@ function applyLayer(store: ParamStore, layer: Layer, x: tf.Tensor4D): tf.Tensor4
       return tf.add(x, applyLayers(store, layer.body, x));
     case 'spatialMean':
       return tf.mean(x, [1, 2], true);
+    case 'upsampleNearest':
+      return upsampleNearest(x, layer.factor);
     default:
       throw unknownKind(layer);
   }
+}
+
+/**
+ * Nearest-neighbour upsampling written as a broadcast product: [B, H, 1, W, 1, C] × ones[1, 1, f, 1, f, 1].
+ * Its gradient is a sum over the broadcast axes, which every backend has fast; tf.image's
+ * resizeNearestNeighbor has no gradient kernel on wasm.
+ */
+export function upsampleNearest(x: tf.Tensor4D, factor: number): tf.Tensor4D {
+  return tf.tidy(() => {
+    const [b, h, w, c] = x.shape;
+    const blocks = tf.mul(tf.reshape(x, [b, h, 1, w, 1, c]), tf.ones([1, 1, factor, 1, factor, 1]));
+    return tf.reshape(blocks, [b, h * factor, w * factor, c]) as tf.Tensor4D;
+  });
 }
 
 function checkChannels(name: string, expected: number, x: tf.Tensor4D): void {

@@ -44,6 +44,8 @@ function layerOutput(layer: Layer, [b, h, w, c]: Shape4): Shape4 {
     }
     case 'spatialMean':
       return [b, 1, 1, c];
+    case 'upsampleNearest':
+      return [b, h * layer.factor, w * layer.factor, c];
     case 'instanceNorm':
       if (h * w < 2) throw new Error(`Instance norm needs more than one spatial element per channel, got ${h}×${w}.`);
       return [b, h, w, c];
@@ -107,6 +109,6 @@ export function unknownKind(layer: never): Error {
   const kind = (layer as { kind?: unknown }).kind;
   return new Error(
     `Unknown layer kind "${String(kind)}". Expected one of: conv2d, convTranspose2d, instanceNorm, relu, ` +
-      'leakyRelu, prelu, tanh, residual, spatialMean.',
+      'leakyRelu, prelu, tanh, residual, spatialMean, upsampleNearest.',
   );
 }

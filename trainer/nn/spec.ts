@@ -42,7 +42,12 @@ export type Layer =
   /** x + body(x), with no activation after the sum. */
   | { kind: 'residual'; body: Layer[] }
   /** Mean over H and W, keeping them as size 1: [B, H, W, C] → [B, 1, 1, C]. */
-  | { kind: 'spatialMean' };
+  | { kind: 'spatialMean' }
+  /**
+   * Nearest-neighbour upsampling by an integer factor: each pixel becomes a factor × factor block
+   * ([B, H, W, C] → [B, fH, fW, C]; PyTorch's nn.Upsample(mode='nearest'), ONNX Resize nearest/floor).
+   */
+  | { kind: 'upsampleNearest'; factor: number };
 
 /** PyTorch's InstanceNorm2d default. */
 export const INSTANCE_NORM_EPS = 1e-5;

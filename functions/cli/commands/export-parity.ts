@@ -14,7 +14,7 @@ import { tpfr } from '../../../trainer/layers/tpfr';
 import { decode } from '../../../trainer/networks/decoder';
 import { colourHeadWeights } from '../../../trainer/layers/colour-head';
 import { styleColour } from '../../../trainer/model';
-import { applyColourHead } from '../../engine/colour-head';
+import { applyColourHead, withMeanColour } from '../../engine/colour-head';
 import { encode } from '../../../trainer/networks/encoder';
 import type { ParamStore } from '../../../trainer/nn/params';
 import { closeSession, createSession, run, type FloatTensor } from '../../engine/onnx-session';
@@ -138,6 +138,8 @@ export async function checkParity(
     if (cfg.colorHead) {
       const stats = Array.from(colour.dataSync());
       decoded = applyColourHead(decoded, stats, colourHeadWeights(store.toNamedArrays(), 'dec'));
+    } else if (cfg.colorMean) {
+      decoded = withMeanColour(decoded, Array.from(colour.dataSync()));
     }
     colour.dispose();
     const decoder = maxAbsDiff(decoded.data, toNchw(image).data);
