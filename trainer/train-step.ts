@@ -177,21 +177,23 @@ export class TsprTrainer {
       const cRec = splitLatent(cfg, eRec);
       const cRecAAux = splitLatent(cfg, eRecAAux);
       const cRecSBAux = splitLatent(cfg, eRecSBAux);
+      // The reference detaches the real images' codes in the metric loss (only style_A's and style_B's
+      // encodings learn from it) and every target of the latent cycle (only the re-encodings learn).
       const styleCodes = {
-        realA: splitLatent(cfg, zRealA).style,
+        realA: stopGradient(codeRealA.style),
         styleA: splitLatent(cfg, zStyleA).style,
-        realB: splitLatent(cfg, zRealB).style,
+        realB: stopGradient(splitLatent(cfg, zRealB).style),
         styleB: codeStyleB.style,
       };
 
       const lZCont = contentCycleLoss(cFake.content, cRec.content, stopGradient(codeRealA.content));
       const lMetric = metricLoss(styleCodes, cfg.metricMargin);
       const lCycleAux = latentCycleLoss([
-        [cRecAAux.content, codeRealA.content],
-        [cRecAAux.style, codeRealA.style],
-        [cRecSBAux.style, codeStyleB.style],
-        [midRecAAux, midRealA],
-        [midRecSBAux, midStyleB],
+        [cRecAAux.content, stopGradient(codeRealA.content)],
+        [cRecAAux.style, stopGradient(codeRealA.style)],
+        [cRecSBAux.style, stopGradient(codeStyleB.style)],
+        [midRecAAux, stopGradient(midRealA)],
+        [midRecSBAux, stopGradient(midStyleB)],
       ]);
       const lIdtAux = reconstructionLoss([
         [recAAux, realA],

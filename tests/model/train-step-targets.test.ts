@@ -1,0 +1,147 @@
+/**
+ * The auxiliary step's gradient follows the reference's detaching (models/gan_aux_model.py,
+ * backward_G_aux): the metric loss compares style_A's and style_B's codes with detached codes of real_A
+ * and real_B, and the latent cycle compares the re-encodings with detached encodings of the inputs. The
+ * encoder's gradient in a training step, with every auxiliary weight but one set to zero, must equal the
+ * gradient of that one term written out with those targets detached.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '../../trainer/backend';
+import { applyOverrides, presetConfig, type TrainConfig } from '../../trainer/config';
+import { colourStats } from '../../trainer/layers/colour-head';
+import { latentCycleLoss, metricLoss, stopGradient } from '../../trainer/losses';
+import { createModel, splitLatent } from '../../trainer/model';
+import { decode } from '../../trainer/networks/decoder';
+import { encode } from '../../trainer/networks/encoder';
+import type { ParamStore } from '../../trainer/nn/params';
+import { TsprTrainer, type ImageBatch } from '../../trainer/train-step';
+import { Mulberry32 } from '../../trainer/rng';
+
+const SIZE = 32;
+
+/** A seeded random image in [-1, 1], [1, SIZE, SIZE, 3] flattened (built without the engine). */
+function image(seed: number): Float32Array {
+  const rng = new Mulberry32(seed);
+  return Float32Array.from({ length: SIZE * SIZE * 3 }, () => rng.next() * 2 - 1);
+}
+
+/** The encoder gradients the trainer hands to its auxiliary optimiser in one step. */
+function stepEncoderGrads(cfg: TrainConfig, store: ParamStore, batch: ImageBatch): Record<string, Float32Array> {
+  const trainer = new TsprTrainer(cfg, store);
+  const captured: Record<string, Float32Array> = {};
+  const apply = trainer.aux.apply.bind(trainer.aux);
+  trainer.aux.apply = (grads, lr) => {
+    for (const [name, g] of Object.entries(grads)) {
+      if (name.startsWith('enc.')) captured[name] = Float32Array.from(g.dataSync() as Float32Array);
+    }
+    apply(grads, lr);
+  };
+  trainer.step(batch);
+  trainer.dispose();
+  return captured;
+}
+
+function expectClose(actual: Record<string, Float32Array>, expected: Record<string, Float32Array>): void {
+  expect(Object.keys(actual).sort()).toEqual(Object.keys(expected).sort());
+  let worst = 0;
+  let scale = 0;
+  for (const name of Object.keys(expected)) {
+    for (let i = 0; i < expected[name].length; i++) {
+      worst = Math.max(worst, Math.abs(actual[name][i] - expected[name][i]));
+      scale = Math.max(scale, Math.abs(expected[name][i]));
+    }
+  }
+  expect(scale).toBeGreaterThan(0);
+  expect(worst).toBeLessThan(1e-4 * scale);
+}
+
+describe('auxiliary step targets', () => {
+  const batch: ImageBatch = {
+    batchSize: 1,
+    size: SIZE,
+    realA: image(1),
+    styleA: image(2),
+    realB: image(3),
+    styleB: image(4),
+  };
+  const t = (a: Float32Array) => tf.tensor4d(a, [1, SIZE, SIZE, 3]);
+  const only = (term: 'lambdaStyle' | 'lambdaCycleAux'): TrainConfig =>
+    applyOverrides(presetConfig('tiny'), {
+      lambdaContent: '0',
+      lambdaStyle: '0',
+      lambdaCycleAux: '0',
+      lambdaIdtAux: '0',
+      [term]: '1',
+      // A margin the negatives cannot reach keeps the hinge, and with it the negative pairs, active.
+      metricMargin: '100',
+    });
+
+  beforeAll(async () => {
+    await initBackend('wasm', { threads: 1 });
+  });
+
+  it('passes the metric loss gradient through style_A and style_B only', () => {
+    const cfg = only('lambdaStyle');
+    const expectedStore = createModel(cfg, 5);
+    const { grads } = tf.variableGrads(
+      () => {
+        const code = (x: Float32Array) => splitLatent(cfg, encode(expectedStore, cfg, t(x)).latent).style;
+        return metricLoss(
+          {
+            realA: stopGradient(code(batch.realA)),
+            styleA: code(batch.styleA),
+            realB: stopGradient(code(batch.realB)),
+            styleB: code(batch.styleB),
+          },
+          cfg.metricMargin,
+        );
+      },
+      expectedStore.trainable(['enc.']),
+    );
+    const expected: Record<string, Float32Array> = {};
+    for (const [name, g] of Object.entries(grads)) {
+      expected[name.slice(0, name.lastIndexOf('@'))] = Float32Array.from(g.dataSync() as Float32Array);
+    }
+    tf.dispose(Object.values(grads));
+    expectedStore.dispose();
+
+    const store = createModel(cfg, 5);
+    expectClose(stepEncoderGrads(cfg, store, batch), expected);
+    store.dispose();
+  });
+
+  it('passes the latent cycle gradient through the re-encodings only', () => {
+    const cfg = only('lambdaCycleAux');
+    const expectedStore = createModel(cfg, 6);
+    const { grads } = tf.variableGrads(
+      () => {
+        const s = expectedStore;
+        const realA = t(batch.realA);
+        const styleB = t(batch.styleB);
+        const encA = encode(s, cfg, realA);
+        const encSB = encode(s, cfg, styleB);
+        const reA = encode(s, cfg, decode(s, cfg, 'decAux', encA.latent, colourStats(realA)));
+        const reSB = encode(s, cfg, decode(s, cfg, 'decAux', encSB.latent, colourStats(styleB)));
+        const [a, sb, ra, rsb] = [encA, encSB, reA, reSB].map((e) => splitLatent(cfg, e.latent));
+        return latentCycleLoss([
+          [ra.content, stopGradient(a.content)],
+          [ra.style, stopGradient(a.style)],
+          [rsb.style, stopGradient(sb.style)],
+          [reA.middle, stopGradient(encA.middle)],
+          [reSB.middle, stopGradient(encSB.middle)],
+        ]);
+      },
+      expectedStore.trainable(['enc.']),
+    );
+    const expected: Record<string, Float32Array> = {};
+    for (const [name, g] of Object.entries(grads)) {
+      expected[name.slice(0, name.lastIndexOf('@'))] = Float32Array.from(g.dataSync() as Float32Array);
+    }
+    tf.dispose(Object.values(grads));
+    expectedStore.dispose();
+
+    const store = createModel(cfg, 6);
+    expectClose(stepEncoderGrads(cfg, store, batch), expected);
+    store.dispose();
+  });
+});
