@@ -4,16 +4,19 @@
  * wasm backend's forward convolution throughput measured in the same run, so that the ratio does not
  * depend on how busy the machine is. Prints figures; never passes or fails.
  *
- *   npx tsx bench/train-throughput.ts [--preset small] [--iterations 12] [--threads N] [--profile]
+ *   npx tsx bench/train-throughput.ts [--preset small] [--iterations 12] [--threads N] [--profile] [--key=value …]
  *   npx tsx bench/train-throughput.ts --sweep 1,2     # one child run per thread count, then their ratio
  *
+ * `--key=value` overrides a preset key with the trainer's own parser (trainer/config.ts `applyOverrides`),
+ * e.g. `--ngf=16 --cropSize=128`, so that one architecture can be measured even after a preset changes.
  * `--profile` adds the time per iteration of each top-level kernel (the ones the training code calls;
- * kernels that kernels call are inside their callers' time), to see where an iteration goes.
+ * kernels that kernels call are inside their callers' time), to see where an iteration goes. Besides
+ * wall time the run reports the process's CPU time per iteration, which a busy machine distorts less.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { spawnSync } from 'node:child_process';
 import { initBackend } from '../trainer/backend';
-import { presetConfig } from '../trainer/config';
+import { applyOverrides, presetConfig } from '../trainer/config';
 import { createModel } from '../trainer/model';
 import { TsprTrainer } from '../trainer/train-step';
 import { indexDataset } from '../trainer/data/dataset-index';
@@ -25,6 +28,16 @@ import path from 'node:path';
 function flag(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? process.argv[i + 1] : fallback;
+}
+
+/** The `--key=value` arguments, as the trainer takes them (keys are checked by `applyOverrides`). */
+function configOverrides(argv: string[]): Record<string, string> {
+  const overrides: Record<string, string> = {};
+  for (const arg of argv) {
+    const match = /^--([^=]+)=(.*)$/.exec(arg);
+    if (match) overrides[match[1]] = match[2];
+  }
+  return overrides;
 }
 
 /** Wraps every wasm kernel with a timer; returns the totals by kernel name (top-level calls only). */
@@ -58,6 +71,7 @@ function sweep(counts: number[]): void {
   for (const threads of counts) {
     const args = [...process.execArgv, __filename, '--threads', String(threads), '--preset', flag('preset', 'small')];
     args.push('--iterations', flag('iterations', '12'));
+    args.push(...Object.entries(configOverrides(process.argv.slice(2))).map(([k, v]) => `--${k}=${v}`));
     const child = spawnSync(process.execPath, args, { encoding: 'utf8' });
     const match = /^training: ([0-9.]+) it\/s/m.exec(child.stdout);
     if (child.status !== 0 || !match) throw new Error(`The run with ${threads} threads failed:\n${child.stderr}`);
@@ -79,7 +93,8 @@ async function main(): Promise<void> {
   const threadsFlag = process.argv.includes('--threads') ? Number(flag('threads', '1')) : undefined;
   const backend = await initBackend('wasm', { threads: threadsFlag });
   const profile = process.argv.includes('--profile') ? timeKernels() : undefined;
-  const cfg = presetConfig(preset);
+  const overrides = configOverrides(process.argv.slice(2));
+  const cfg = applyOverrides(presetConfig(preset), overrides);
   const index = await indexDataset(path.join(__dirname, '..', 'datasets', 'sample'), { maxCorruptFraction: 0.1 });
   const sampler = new PairSampler(index, cfg);
   const store = createModel(cfg, cfg.seed);
@@ -90,8 +105,11 @@ async function main(): Promise<void> {
   trainer.step(batches[1]);
   profile?.clear();
   const started = process.hrtime.bigint();
+  const cpuStarted = process.cpuUsage();
   for (let i = 2; i < batches.length; i++) trainer.step(batches[i]);
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const cpu = process.cpuUsage(cpuStarted);
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
   const itPerS = iterations / seconds;
   const flops = iterationFlops(cfg);
   const achieved = (flops.total * itPerS) / 1e9;
@@ -100,8 +118,9 @@ async function main(): Promise<void> {
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const convForward = median(conv.map((c) => c.forwardGflops));
 
+  const overridden = Object.entries(overrides).map(([k, v]) => ` ${k}=${v}`);
   console.log(
-    `preset ${preset}: crop ${cfg.cropSize}, ngf ${cfg.ngf}, batch ${cfg.batchSize}, ${store.count()} parameters, wasm threads ${backend.threads}`,
+    `preset ${preset}${overridden.length > 0 ? ` with${overridden.join(',')}` : ''}: crop ${cfg.cropSize}, ngf ${cfg.ngf}, batch ${cfg.batchSize}, ${store.count()} parameters, wasm threads ${backend.threads}`,
   );
   console.log(
     `FLOPs per iteration: ${(flops.total / 1e9).toFixed(2)} G (forward ${(flops.forward / 1e9).toFixed(2)} G, TPFR ${(flops.tpfr / 1e9).toFixed(3)} G)`,
@@ -109,6 +128,7 @@ async function main(): Promise<void> {
   console.log(
     `training: ${itPerS.toFixed(3)} it/s over ${iterations} iterations (${(seconds / iterations).toFixed(2)} s/it)`,
   );
+  console.log(`cpu time: ${(cpuSeconds / iterations).toFixed(2)} s/it (all threads of this process)`);
   console.log(`achieved: ${achieved.toFixed(1)} GFLOP/s`);
   for (const c of conv) {
     console.log(

@@ -18,6 +18,7 @@ import * as path from 'node:path';
 import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs-core';
 import { registerWasmGradientKernels } from './wasm-kernels';
+import { registerFusedKernels } from './kernels';
 import { defaultWasmThreads, parseThreads, prepareWasmThreads, withDoubledCoreCount } from './wasm-threads';
 
 /** The engine names of the backends training can run on. */
@@ -141,6 +142,7 @@ async function useWasm(threads: number): Promise<BackendChoice> {
   prepareWasmThreads(wasm, tf.env(), threads);
   await (threads > 1 ? withDoubledCoreCount(() => activate('wasm')) : activate('wasm'));
   const kernels = registerWasmGradientKernels();
+  registerFusedKernels('wasm');
   const actual = wasm.getThreadsCount();
   return {
     name: 'wasm',
@@ -152,6 +154,7 @@ async function useWasm(threads: number): Promise<BackendChoice> {
 async function useCpu(): Promise<BackendChoice> {
   require('@tensorflow/tfjs-backend-cpu');
   await activate('cpu');
+  registerFusedKernels('cpu');
   return { name: 'cpu', detail: 'plain JavaScript (slow; for tests and tiny models)', threads: 1 };
 }
 

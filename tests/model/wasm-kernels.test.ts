@@ -8,6 +8,8 @@ import '@tensorflow/tfjs-backend-cpu';
 import { initBackend } from '../../trainer/backend';
 import { registerWasmGradientKernels } from '../../trainer/wasm-kernels';
 import { forceFilterGradPath, useIm2col } from '../../trainer/wasm-kernels/conv2d-backprop-filter';
+import { forceInputGradSpread } from '../../trainer/wasm-kernels/conv2d-backprop-input';
+import { convTranspose2dTorch } from '../../trainer/layers/conv';
 
 type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
 interface Result {
@@ -120,7 +122,7 @@ test('registerWasmGradientKernels is idempotent and names its kernels', () => {
   const kernel = tf.getKernel('Conv2DBackpropFilter', 'wasm');
   expect(registerWasmGradientKernels()).toEqual(first);
   expect(tf.getKernel('Conv2DBackpropFilter', 'wasm')).toBe(kernel);
-  expect(first).toEqual(['BatchMatMul', 'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'Identity']);
+  expect(first).toEqual(['BatchMatMul', 'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'Identity', 'Slice', 'SplitV']);
 });
 
 // [a shape, b shape, transposeA, transposeB]: the attention's products and their gradients.
@@ -166,6 +168,62 @@ describe.each(CONV_CASES)('conv kernels match cpu', (...conv) => {
     expect(actual.shape).toEqual(xShape);
     expect(maxError(actual, expected)).toBeLessThan(1e-4);
   });
+});
+
+// Strided input gradients run as s² phase convolutions; these shapes reach every phase geometry: odd and
+// even sizes, 'same'/'valid'/explicit padding, kernels 1 (a phase without taps: the spread path), 3, 4
+// and 7, stride 3, and the decoder's transposed convs.
+const PHASE_CASES: [Shape4, Shape4, number, Pad][] = [
+  [[2, 11, 11, 3], [4, 4, 3, 5], 2, PAD2], // discriminator conv0/conv1, odd
+  [[1, 12, 9, 4], [4, 4, 4, 3], 2, PAD1],
+  [[1, 7, 7, 2], [1, 1, 2, 3], 2, 'valid'], // a phase with no taps
+  [[2, 10, 11, 3], [3, 3, 3, 4], 3, 'same'],
+  [[1, 13, 13, 2], [7, 7, 2, 3], 2, PAD2],
+  [[1, 8, 8, 2], [5, 5, 2, 3], 3, 'valid'],
+];
+
+describe.each([
+  ['phases', false],
+  ['spread', true],
+] as const)('strided Conv2DBackpropInput by %s matches cpu', (_, spread) => {
+  afterEach(() => forceInputGradSpread(false));
+  test.each(PHASE_CASES.map((c) => [label(c), c] as const))('%s', async (_name, [xShape, fShape, stride, pad]) => {
+    forceInputGradSpread(spread);
+    const run = () => {
+      const y = tf.conv2d(tf.zeros(xShape) as tf.Tensor4D, tf.zeros(fShape) as tf.Tensor4D, stride, pad);
+      const dy = seeded(y.shape, 13);
+      const filter = seeded(fShape, 14);
+      return tf
+        .engine()
+        .runKernel(
+          'Conv2DBackpropInput',
+          { dy, filter },
+          { inputShape: xShape, strides: stride, pad, dataFormat: 'NHWC' },
+        ) as tf.Tensor;
+    };
+    const [expected] = await on('cpu', run);
+    const [actual] = await on('wasm', run);
+    expect(maxError(actual, expected)).toBeLessThan(1e-4);
+  });
+});
+
+test.each([
+  [[2, 5, 5, 4], 4, 2, 1], // the decoder's upsampling, odd input
+  [[1, 8, 6, 3], 4, 2, 1],
+  [[1, 4, 4, 2], 3, 2, 0],
+])('convTranspose2dTorch of %j (k %i, s %i, p %i) and its gradients match cpu', async (xShape, k, s, p) => {
+  const run = () => {
+    const x = seeded(xShape, 15) as tf.Tensor4D;
+    const w = seeded([k, k, 3, xShape[3]], 16) as tf.Tensor4D;
+    const bias = seeded([3], 17) as tf.Tensor1D;
+    const f = (a: tf.Tensor, b: tf.Tensor) => convTranspose2dTorch(a as tf.Tensor4D, b as tf.Tensor4D, bias, s, p);
+    const y = f(x, w);
+    const dy = seeded(y.shape, 18);
+    return [y, ...tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(f(a, b), dy)))([x, w])];
+  };
+  const expected = await on('cpu', run);
+  const actual = await on('wasm', run);
+  for (let i = 0; i < expected.length; i++) expect(maxError(actual[i], expected[i])).toBeLessThan(1e-4);
 });
 
 test('Identity shares its input buffer on wasm; each reference frees on its own', async () => {

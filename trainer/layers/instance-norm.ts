@@ -9,6 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
+import { fusedInstanceNorm } from '../kernels';
 import { INSTANCE_NORM_EPS } from '../nn/spec';
 
 /**
@@ -25,6 +26,9 @@ export function instanceNorm(x: tf.Tensor4D, eps: number = INSTANCE_NORM_EPS): t
       `Instance norm needs more than one spatial element per channel, got ${h}×${w}; use a larger input.`,
     );
   }
+  // One kernel forward and one backward on cpu and wasm (trainer/kernels); the composite elsewhere.
+  const fused = fusedInstanceNorm(x, eps);
+  if (fused !== undefined) return fused;
   return tf.tidy(() => {
     // tf.moments divides by N (biased), which is what InstanceNorm2d does too.
     const { mean, variance } = tf.moments(x, [1, 2], true); // [B, 1, 1, C] each

@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
+import { fusedReflectPadGrad } from '../kernels';
 import type { PadMode } from '../nn/spec';
 
 /**
@@ -52,7 +53,9 @@ function reflectPad(x: tf.Tensor4D, padding: number): tf.Tensor4D {
     const input = args[0] as tf.Tensor4D;
     return {
       value: tf.mirrorPad(input, spec, 'reflect'),
-      gradFunc: (dy: tf.Tensor) => foldReflection(foldReflection(dy as tf.Tensor4D, 1, padding), 2, padding),
+      gradFunc: (dy: tf.Tensor) =>
+        fusedReflectPadGrad(dy as tf.Tensor4D, padding) ??
+        foldReflection(foldReflection(dy as tf.Tensor4D, 1, padding), 2, padding),
     };
   });
   return padded(x) as tf.Tensor4D;

@@ -7,10 +7,13 @@
  * than its XNNPACK forward convolution, which made it the slowest part of a training step.
  *
  * The input gradient is a full correlation of the output gradient with the spatially flipped filter
- * whose in/out channels are swapped. For stride s > 1 the output gradient is first spread onto an
- * s-times finer grid with zeros in between (a reshape and a zero pad), so the work becomes one stride-1
- * forward convolution. That spends s² times the necessary multiplications on zeros, which still beats
- * the direct loop by a wide margin at s = 2, the only stride the model uses.
+ * whose in/out channels are swapped: one stride-1 forward convolution for stride 1. For stride s > 1,
+ * input pixel u (per axis) only receives taps a ≡ u + pad (mod s), so the input splits into s² phases,
+ * each a stride-1 correlation of the unspread output gradient with the sub-filter of its taps; the
+ * phases are then interleaved into the result. The earlier formulation spread dy onto the s-times finer
+ * grid with zeros between samples and ran one convolution over it, spending s² times the necessary
+ * multiplications on zeros (4× at stride 2, the model's only stride: the decoder's upsampling and the
+ * gradients of every downsampling conv); it remains the path where a phase would be empty.
  */
 import {
   backend_util,
@@ -22,6 +25,133 @@ import {
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
 import { callKernel, disposeIntermediate } from './call-kernel';
+
+/** The wasm backend's methods the phase path uses (BackendWasm has them). */
+interface WasmLike {
+  makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
+  typedArrayFromHeap(info: TensorInfo): Float32Array;
+}
+
+type Run = (name: string, ins: Record<string, TensorInfo>, at: object) => TensorInfo;
+
+/** One phase along one axis: which taps feed it and which output-gradient window it reads. */
+interface AxisPhase {
+  /** Residue ρ: the phase holds input positions u with (u + pad) mod s = ρ. */
+  rho: number;
+  /** Taps ρ, ρ + s, …: T of them. */
+  taps: number;
+  /** First input position of the phase (ρ + s·q0 − pad) and how many there are. */
+  first: number;
+  count: number;
+  /** q0: the output-gradient index paired with the phase's first position and its last tap. */
+  q0: number;
+}
+
+/** The s phases of an axis of `size` input positions, kernel k, stride s, leading padding pad. */
+function axisPhases(size: number, k: number, s: number, pad: number): AxisPhase[] {
+  const phases: AxisPhase[] = [];
+  for (let rho = 0; rho < s; rho++) {
+    const taps = Math.ceil((k - rho) / s);
+    const q0 = Math.ceil((pad - rho) / s);
+    const q1 = Math.floor((size - 1 + pad - rho) / s);
+    phases.push({ rho, taps, first: rho + s * q0 - pad, count: q1 - q0 + 1, q0 });
+  }
+  return phases;
+}
+
+/**
+ * dx by s² phase convolutions (see the module comment), or undefined when a phase has no taps or
+ * would need negative padding (padding ≥ kernel); the caller then takes the spread path.
+ */
+function phasePath(
+  run: Run,
+  backend: WasmLike & KernelBackend,
+  dy: TensorInfo,
+  filter: TensorInfo,
+  inputShape: [number, number, number, number],
+  info: backend_util.Conv2DInfo,
+): TensorInfo | undefined {
+  const [n, h, w, cin] = inputShape;
+  const [, ho, wo, cout] = dy.shape;
+  const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
+  const rows = axisPhases(h, kh, sh, info.padInfo.top);
+  const cols = axisPhases(w, kw, sw, info.padInfo.left);
+  const usable = (p: AxisPhase) => p.count <= 0 || (p.taps > 0 && p.taps - 1 - p.q0 >= 0);
+  if (!rows.every(usable) || !cols.every(usable)) return undefined;
+
+  const parts: { row: AxisPhase; col: AxisPhase; out: TensorInfo }[] = [];
+  for (const row of rows) {
+    for (const col of cols) {
+      if (row.count <= 0 || col.count <= 0) continue;
+      // Sub-filter g[t, u, co, ci] = W[ρh + s·(Th − 1 − t), ρw + s·(Tw − 1 − u), ci, co]: flipped, channels swapped.
+      const sub = backend.makeOutput([row.taps, col.taps, cout, cin], 'float32');
+      const g = backend.typedArrayFromHeap(sub);
+      const wv = backend.typedArrayFromHeap(filter);
+      for (let t = 0; t < row.taps; t++) {
+        for (let u = 0; u < col.taps; u++) {
+          const a = row.rho + sh * (row.taps - 1 - t);
+          const b = col.rho + sw * (col.taps - 1 - u);
+          const dst = (t * col.taps + u) * cout * cin;
+          const src = (a * kw + b) * cin * cout;
+          for (let ci = 0; ci < cin; ci++) {
+            for (let co = 0; co < cout; co++) g[dst + co * cin + ci] = wv[src + ci * cout + co];
+          }
+        }
+      }
+      // Output o of the phase conv reads dy[q0 + o − (T − 1) + t]; pad dy so that index lines up.
+      const top = row.taps - 1 - row.q0;
+      const left = col.taps - 1 - col.q0;
+      const bottom = Math.max(0, row.count + row.taps - 1 - top - ho);
+      const right = Math.max(0, col.count + col.taps - 1 - left - wo);
+      const out = run(
+        'Conv2D',
+        { x: dy, filter: sub },
+        {
+          strides: [1, 1],
+          dilations: [1, 1],
+          pad: [
+            [0, 0],
+            [top, bottom],
+            [left, right],
+            [0, 0],
+          ],
+          dataFormat: 'NHWC',
+        },
+      ); // [N, ≥count_h, ≥count_w, Cin]
+      disposeIntermediate(backend, sub);
+      parts.push({ row, col, out });
+    }
+  }
+
+  // Interleave: phase pixel (i, j) goes to input pixel (first_h + s·i, first_w + s·j).
+  const dx = backend.makeOutput([n, h, w, cin], 'float32');
+  const dxv = backend.typedArrayFromHeap(dx);
+  if (parts.length < sh * sw) dxv.fill(0); // a phase with no positions leaves nothing to write
+  for (const { row, col, out } of parts) {
+    const pv = backend.typedArrayFromHeap(out);
+    const [, ph, pw] = out.shape;
+    for (let b = 0; b < n; b++) {
+      for (let i = 0; i < row.count; i++) {
+        const dstRow = (b * h + row.first + sh * i) * w;
+        const srcRow = (b * ph + i) * pw;
+        for (let j = 0; j < col.count; j++) {
+          const dst = (dstRow + col.first + sw * j) * cin;
+          const src = (srcRow + j) * cin;
+          for (let c = 0; c < cin; c++) dxv[dst + c] = pv[src + c];
+        }
+      }
+    }
+    disposeIntermediate(backend, out);
+  }
+  return dx;
+}
+
+let forcedPath: 'spread' | undefined;
+
+/** Forces the spread formulation for strided convolutions (undefined restores the phases), for tests and benchmarks. */
+export function forceInputGradSpread(on: boolean): void {
+  forcedPath = on ? 'spread' : undefined;
+}
 
 /** Builds the kernel config for `backendName` (the backend must have Conv2D, Reverse, Transpose, Reshape, PadV2 and Slice). */
 export function conv2dBackpropInputConfig(backendName: string): KernelConfig {
@@ -43,8 +173,11 @@ export function conv2dBackpropInputConfig(backendName: string): KernelConfig {
         dimRoundingMode,
       );
       const kb = backend as KernelBackend;
-      const run = (name: string, ins: Record<string, TensorInfo>, at: object): TensorInfo =>
-        callKernel(backendName, kb, name, ins, at as NamedAttrMap);
+      const run: Run = (name, ins, at) => callKernel(backendName, kb, name, ins, at as NamedAttrMap);
+      if ((info.strideHeight > 1 || info.strideWidth > 1) && forcedPath !== 'spread' && 'typedArrayFromHeap' in kb) {
+        const dx = phasePath(run, kb as KernelBackend & WasmLike, dy, filter, inputShape, info);
+        if (dx !== undefined) return dx;
+      }
       const [n, h, w, cin] = inputShape;
       const [, ho, wo, cout] = dy.shape;
       const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;

@@ -8,7 +8,8 @@
  * repeats that check. Only Conv2DBackpropFilter is missing; Conv2DBackpropInput exists but is replaced
  * because it is a direct loop about ten times slower than the XNNPACK forward convolution, and
  * BatchMatMul is wrapped because its transposed-operand path is 10-60 times slower than the plain one;
- * Identity shares its input's buffer instead of copying it.
+ * Identity shares its input's buffer instead of copying it; Slice and SplitV copy whole contiguous runs
+ * instead of one innermost row at a time.
  *
  * This is the public surface of the folder: the backend module calls `registerWasmGradientKernels`.
  */
@@ -17,37 +18,40 @@ import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter';
 import { conv2dBackpropInputConfig } from './conv2d-backprop-input';
 import { batchMatMulConfig } from './batch-matmul';
 import { identityConfig } from './identity';
+import { sliceConfig, splitVConfig } from './slice';
 
 const WASM = 'wasm';
 
-/** The backend's own BatchMatMul and Identity, kept before they are replaced: the replacements delegate to them. */
-let originalBatchMatMul: KernelConfig['kernelFunc'] | undefined;
-let originalIdentity: KernelConfig['kernelFunc'] | undefined;
+/** The backend's own kernels, kept before they are replaced: the replacements delegate to them. */
+const originals = new Map<string, KernelConfig['kernelFunc']>();
+
+function original(name: string): KernelConfig['kernelFunc'] {
+  let kernel = originals.get(name);
+  if (!kernel) {
+    const shipped = getKernel(name, WASM);
+    if (!shipped)
+      throw new Error(`The wasm backend has no ${name} kernel; import @tensorflow/tfjs-backend-wasm first.`);
+    kernel = shipped.kernelFunc;
+    originals.set(name, kernel);
+  }
+  return kernel;
+}
 
 /** The kernels, in registration order, each built for the wasm backend. */
 function wasmKernelConfigs(): KernelConfig[] {
-  if (!originalBatchMatMul) {
-    const shipped = getKernel('BatchMatMul', WASM);
-    if (!shipped)
-      throw new Error('The wasm backend has no BatchMatMul kernel; import @tensorflow/tfjs-backend-wasm first.');
-    originalBatchMatMul = shipped.kernelFunc;
-  }
-  if (!originalIdentity) {
-    const shipped = getKernel('Identity', WASM);
-    if (!shipped)
-      throw new Error('The wasm backend has no Identity kernel; import @tensorflow/tfjs-backend-wasm first.');
-    originalIdentity = shipped.kernelFunc;
-  }
   return [
     // Every matMul with a transposed operand: TPFR distances (a·bᵀ) and the gradient of every matMul.
     // Replaced for speed: the shipped kernel is 10-60× slower on transposed operands.
-    batchMatMulConfig(WASM, originalBatchMatMul),
+    batchMatMulConfig(WASM, original('BatchMatMul')),
     // Gradient of tf.conv2d w.r.t. the filter, and of tf.conv2dTranspose w.r.t. its filter. Missing on wasm.
     conv2dBackpropFilterConfig(WASM),
     // Gradient of tf.conv2d w.r.t. its input, and the forward pass of tf.conv2dTranspose. Replaced for speed.
     conv2dBackpropInputConfig(WASM),
     // Every tensor saved for the backward pass is cloned through it. Replaced to share instead of copy.
-    identityConfig(WASM, originalIdentity),
+    identityConfig(WASM, original('Identity')),
+    // Reflection-pad gradients, latent and batch splits. Replaced for speed: the shipped ones copy row by row.
+    sliceConfig(WASM, original('Slice')),
+    splitVConfig(WASM, original('SplitV')),
   ];
 }
 
