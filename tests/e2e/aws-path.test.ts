@@ -46,7 +46,14 @@ import { createDynamoDbDocumentClient, DynamoApiKeyStore } from '../../functions
 import { ENV } from '../../infra/lib/handlers';
 import { TRAINING_STATE_CHANGE } from '../../infra/lib/training';
 import { BATCH_JOB_STATE_CHANGE } from '../../functions/handlers/batch-events';
-import { startDynamo, startS3, startSqs, type DynamoEmulator, type S3Emulator, type SqsEmulator } from '../aws/support/emulators';
+import {
+  startDynamo,
+  startS3,
+  startSqs,
+  type DynamoEmulator,
+  type S3Emulator,
+  type SqsEmulator,
+} from '../aws/support/emulators';
 import { imageEntrypoint, startLocalStack, type LocalStack } from './local-stack';
 import { logicalIdOf } from '../infra/support/synth';
 
@@ -70,7 +77,10 @@ const containerLogs: string[] = [];
 /** Runs a container entry point as a local process; resolves with its exit code. */
 function runContainer(command: string[], env: Record<string, string>): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command[0], command.slice(1), { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command[0], command.slice(1), {
+      env: { PATH: process.env.PATH ?? '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));
@@ -96,11 +106,14 @@ async function runBatchJob(input: SubmitJobCommandInput): Promise<void> {
     part.startsWith('Ref::') ? String(parameters[part.slice(5)]) : part,
   );
   const env = Object.fromEntries((container.Environment ?? []).map((e: any) => [e.Name, e.Value]));
-  const code = await runContainer([...imageEntrypoint('stylize-worker'), ...command, '--model-cache', path.join(work, 'models')], {
-    ...local.baseEnv,
-    ...env,
-    AWS_BATCH_JOB_ATTEMPT: '1',
-  });
+  const code = await runContainer(
+    [...imageEntrypoint('stylize-worker'), ...command, '--model-cache', path.join(work, 'models')],
+    {
+      ...local.baseEnv,
+      ...env,
+      AWS_BATCH_JOB_ATTEMPT: '1',
+    },
+  );
   local.invokeLater(local.ruleTarget('aws.batch'), {
     id: randomUUID(),
     source: 'aws.batch',
@@ -192,7 +205,8 @@ beforeAll(async () => {
   });
   management.on(PostToConnectionCommand).resolves({});
   management.on(DeleteConnectionCommand).resolves({});
-}, 60_000);
+  // Synthesizing the stack loads aws-cdk-lib, which is most of this; it takes longer on a busy machine.
+}, 180_000);
 
 afterAll(async () => {
   await local?.stop();
@@ -274,7 +288,10 @@ async function subscribe(jobId: string): Promise<() => any[]> {
   });
   await local.invoke(local.route('ws', '$connect').handler, event('$connect'));
   const message = local.route('ws', '$default').handler;
-  await local.invoke(message, event('$default', { type: 'connection_init', payload: { authorization: `Bearer ${apiKey}` } }));
+  await local.invoke(
+    message,
+    event('$default', { type: 'connection_init', payload: { authorization: `Bearer ${apiKey}` } }),
+  );
   await local.invoke(
     message,
     event('$default', {
@@ -293,7 +310,8 @@ async function subscribe(jobId: string): Promise<() => any[]> {
       .map((call) => JSON.parse(new TextDecoder().decode(call.args[0].input.Data as Uint8Array)));
 }
 
-const JOB = 'query($id: ID!) { job(id: $id) { id kind status stage error { code message } result { modelId downloads { url } } } }';
+const JOB =
+  'query($id: ID!) { job(id: $id) { id kind status stage error { code message } result { modelId downloads { url } } } }';
 
 /** Polls the job through the API until it is terminal. */
 async function settled(id: string, timeoutMs: number): Promise<any> {
@@ -320,18 +338,22 @@ let contentKey: string;
 let styleKey: string;
 
 test('a training job on uploaded images goes from the mutation to the launcher, SageMaker, the state-change handler and a registered model', async () => {
-  for (const name of ['astronaut.jpg', 'chelsea.jpg']) contentKey = await upload(sample('content', name), 'aws-set/content');
+  for (const name of ['astronaut.jpg', 'chelsea.jpg'])
+    contentKey = await upload(sample('content', name), 'aws-set/content');
   for (const name of ['starry-night.jpg', 'brick.jpg']) styleKey = await upload(sample('style', name), 'aws-set/style');
 
-  const { startTraining } = await gql('mutation($input: TrainingInput!) { startTraining(input: $input) { id kind status } }', {
-    input: {
-      dataset: { uploadPrefix: 'uploads/alice/aws-set/' },
-      preset: 'tiny',
-      steps: 3,
-      hyperparameters: [{ key: 'logEvery', value: '1' }],
-      modelName: 'aws-uploads',
+  const { startTraining } = await gql(
+    'mutation($input: TrainingInput!) { startTraining(input: $input) { id kind status } }',
+    {
+      input: {
+        dataset: { uploadPrefix: 'uploads/alice/aws-set/' },
+        preset: 'tiny',
+        steps: 3,
+        hyperparameters: [{ key: 'logEvery', value: '1' }],
+        modelName: 'aws-uploads',
+      },
     },
-  });
+  );
   expect(startTraining).toMatchObject({ kind: 'TRAIN', status: 'QUEUED' });
   const received = await subscribe(startTraining.id);
 
@@ -361,10 +383,13 @@ test('a training job on uploaded images goes from the mutation to the launcher, 
   const { models } = await gql('query { models { id name builtIn } }');
   expect(models).toContainEqual({ id: trainedModelId, name: 'aws-uploads', builtIn: false });
 
-  // The jobs table's stream reached the socket through the publisher: running, then done.
+  // The jobs table's stream reached the socket through the publisher. The run may already have
+  // started when the client subscribed (the launcher is invoked with the mutation), so the snapshot
+  // is QUEUED or RUNNING; the end is the stream's SUCCEEDED.
   const events = progressOf(received());
-  expect(events[0]).toBe('SNAPSHOT QUEUED');
-  expect(events).toEqual(expect.arrayContaining(['STATUS_CHANGED RUNNING', 'STATUS_CHANGED SUCCEEDED']));
+  expect(events[0]).toMatch(/^SNAPSHOT (QUEUED|RUNNING)$/);
+  expect(events.slice(1)).toContain('STATUS_CHANGED SUCCEEDED');
+  expect(events[events.length - 1]).toBe('STATUS_CHANGED SUCCEEDED');
   expect(received().some((m) => m.type === 'complete' && m.id === 'progress')).toBe(true);
   expect(local.backgroundErrors).toEqual([]);
 }, 200_000);

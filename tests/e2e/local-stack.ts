@@ -204,8 +204,12 @@ export async function startLocalStack(servers: {
     if (resource.Type !== 'AWS::SQS::Queue') continue;
     // Created without their redrive policies: the flows here never dead-letter a message, and
     // local-aws-sqs moves a message to its dead-letter queue on a visibility reset.
-    const { QueueUrl } = await servers.sqs.client.send(new CreateQueueCommand({ QueueName: `q-${id}-${randomUUID().slice(0, 8)}` }));
-    const arn = await servers.sqs.client.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
+    const { QueueUrl } = await servers.sqs.client.send(
+      new CreateQueueCommand({ QueueName: `q-${id}-${randomUUID().slice(0, 8)}` }),
+    );
+    const arn = await servers.sqs.client.send(
+      new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }),
+    );
     refs[id] = QueueUrl!;
     atts[`${id}.Arn`] = arn.Attributes!.QueueArn!;
   }
@@ -232,7 +236,8 @@ export async function startLocalStack(servers: {
   let chain: Promise<unknown> = Promise.resolve();
   const backgroundErrors: unknown[] = [];
   const run = async (handler: HandlerName, event: unknown): Promise<unknown> => {
-    for (const key of Object.keys(process.env)) if (key.startsWith('PEERSTYLE_') || key.startsWith('AWS_')) delete process.env[key];
+    for (const key of Object.keys(process.env))
+      if (key.startsWith('PEERSTYLE_') || key.startsWith('AWS_')) delete process.env[key];
     Object.assign(process.env, baseEnv, envOf(handler));
     try {
       let module = modules.get(handler);
@@ -251,7 +256,10 @@ export async function startLocalStack(servers: {
     chain = result.catch(() => undefined);
     return result as Promise<T>;
   };
+  let stopped = false;
   const invokeLater = (handler: HandlerName, event: unknown): void => {
+    // After `stop`, nothing is left to deliver to: the test's servers are going away.
+    if (stopped) return;
     invoke(handler, event).catch((error: unknown) => backgroundErrors.push(error));
   };
 
@@ -301,7 +309,9 @@ export async function startLocalStack(servers: {
       const failed = new Set((response?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
       for (const m of Messages)
         if (!failed.has(m.MessageId!))
-          await servers.sqs.client.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle! }));
+          await servers.sqs.client.send(
+            new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle! }),
+          );
     }
   });
 
@@ -316,7 +326,8 @@ export async function startLocalStack(servers: {
     );
     if (found === undefined) throw new Error(`No ${api} route ${routeKey}`);
     const integration = resources[referencedIds(found.Properties.Target)[0]];
-    const authorizerId = found.Properties.AuthorizerId === undefined ? [] : referencedIds(found.Properties.AuthorizerId);
+    const authorizerId =
+      found.Properties.AuthorizerId === undefined ? [] : referencedIds(found.Properties.AuthorizerId);
     return {
       handler: functionIn(integration.Properties.IntegrationUri),
       authorizer: authorizerId.length === 0 ? null : functionIn(resources[authorizerId[0]].Properties.AuthorizerUri),
@@ -359,7 +370,11 @@ export async function startLocalStack(servers: {
     stop: async () => {
       polling = false;
       await Promise.all(pollers);
-      await chain;
+      stopped = true;
+      for (let current = chain; ; current = chain) {
+        await current;
+        if (current === chain) break;
+      }
       await streamProxy.stop();
     },
   };
@@ -394,14 +409,19 @@ async function startStreamProxy(dynamo: DynamoEmulator, streamed: ReadonlySet<st
   let sequence = 0;
   const proxy: StreamProxy = { endpoint: '', onRecord: () => undefined, stop: async () => undefined };
 
-  const forward = (req: http.IncomingMessage, body: Buffer): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> =>
+  const forward = (
+    req: http.IncomingMessage,
+    body: Buffer,
+  ): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> =>
     new Promise((resolve, reject) => {
       const out = http.request(
         { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers },
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => resolve({ status: res.statusCode ?? 500, headers: res.headers, body: Buffer.concat(chunks) }));
+          res.on('end', () =>
+            resolve({ status: res.statusCode ?? 500, headers: res.headers, body: Buffer.concat(chunks) }),
+          );
         },
       );
       out.on('error', reject);
@@ -421,14 +441,17 @@ async function startStreamProxy(dynamo: DynamoEmulator, streamed: ReadonlySet<st
         request = {};
       }
       const table = request.TableName as string | undefined;
-      const isWrite = ['PutItem', 'UpdateItem', 'DeleteItem'].includes(operation) && table !== undefined && streamed.has(table);
+      const isWrite =
+        ['PutItem', 'UpdateItem', 'DeleteItem'].includes(operation) && table !== undefined && streamed.has(table);
       const handle = async (): Promise<void> => {
         const answer = await forward(req, body);
         res.writeHead(answer.status, answer.headers);
         res.end(answer.body);
         if (!isWrite || answer.status !== 200) return;
         const key = (request.Key ?? { pk: request.Item?.pk }) as Record<string, AttributeValue>;
-        const { Item } = await dynamo.client.send(new GetItemCommand({ TableName: table, Key: key, ConsistentRead: true }));
+        const { Item } = await dynamo.client.send(
+          new GetItemCommand({ TableName: table, Key: key, ConsistentRead: true }),
+        );
         const id = JSON.stringify(key);
         const old = images.get(id);
         if (Item === undefined) images.delete(id);

@@ -47,7 +47,11 @@ describe('training on uploaded images, over HTTP and WebSocket', () => {
     dir = mkdtempSync(path.join(tmpdir(), 'peerstyle-train-e2e-'));
     model = await modelPackage();
     const config = loadConfig(['--port', '0', '--data-dir', path.join(dir, 'data'), '--drop-dir=off'], {}, dir);
-    platform = await startPlatform({ config, modelDir: model.dir, log: { info: () => undefined, error: () => undefined } });
+    platform = await startPlatform({
+      config,
+      modelDir: model.dir,
+      log: { info: () => undefined, error: () => undefined },
+    });
     key = platform.createdApiKey!;
     ws = createClient({
       url: platform.graphqlUrl.replace(/^http/, 'ws'),

@@ -47,7 +47,10 @@ export class LambdaTrainingStarter implements JobStarter {
   async start(job: Job): Promise<void> {
     if (job.kind !== 'TRAIN') {
       // A wiring mistake: the launcher would mark any other job FAILED.
-      throw new DomainError(ErrorCode.INTERNAL, `The training launcher starts TRAIN jobs only; job ${job.id} is ${job.kind}.`);
+      throw new DomainError(
+        ErrorCode.INTERNAL,
+        `The training launcher starts TRAIN jobs only; job ${job.id} is ${job.kind}.`,
+      );
     }
     let response;
     try {

@@ -62,10 +62,7 @@ function howToFill(group: string, folder: 'content' | 'style'): string {
  * `datasetFileName`) against the layout the trainer reads. BAD_REQUEST names what is missing and how
  * to add it; `skipped` (files that are not JPEG, PNG or WebP) is mentioned when it explains the gap.
  */
-export function checkDatasetLayout(
-  files: readonly string[],
-  context: { prefix: string; skipped: number },
-): void {
+export function checkDatasetLayout(files: readonly string[], context: { prefix: string; skipped: number }): void {
   const group = uploadGroupOf(context.prefix);
   const content = files.filter((f) => f.startsWith('content/') && f.split('/').length === 2).length;
   // As the trainer reads style/: class folders one level deep when there are any, else one class per image.

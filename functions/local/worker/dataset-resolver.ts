@@ -77,9 +77,13 @@ export function createDatasetResolver(deps: {
       cursor = page.nextCursor;
     } while (cursor !== undefined);
     if (written.length === 0 && skipped === 0) {
-      throw new DomainError(ErrorCode.NOT_FOUND, `dataset.uploadPrefix: no uploads under ${JSON.stringify(dataset.uploadPrefix)}.`, {
-        field: 'dataset.uploadPrefix',
-      });
+      throw new DomainError(
+        ErrorCode.NOT_FOUND,
+        `dataset.uploadPrefix: no uploads under ${JSON.stringify(dataset.uploadPrefix)}.`,
+        {
+          field: 'dataset.uploadPrefix',
+        },
+      );
     }
     checkDatasetLayout(written, { prefix: dataset.uploadPrefix, skipped });
     await fs.writeFile(path.join(dir, COMPLETE), '');
