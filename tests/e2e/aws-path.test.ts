@@ -358,6 +358,7 @@ test('a training job on uploaded images goes from the mutation to the launcher, 
   const received = await subscribe(startTraining.id);
 
   // The GraphQL function invoked the function the stack named, and put nothing on the stylize queue.
+  expect(lambda.commandCalls(InvokeCommand)).toHaveLength(1);
   const [invoked] = lambda.commandCalls(InvokeCommand);
   expect(invoked.args[0].input.FunctionName).toBe(local.envOf('graphql')[ENV.trainingLauncherFunction]);
   expect(local.handlerNamed(invoked.args[0].input.FunctionName!)).toBe('trainingLauncher');
