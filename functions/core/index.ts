@@ -13,6 +13,7 @@ export * from './ports/page';
 export * from './ports/blob-store';
 export * from './ports/job-store';
 export * from './ports/job-queue';
+export * from './ports/job-starter';
 export * from './ports/job-events';
 export * from './ports/api-key-store';
 export * from './ports/style-store';

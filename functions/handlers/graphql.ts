@@ -33,7 +33,7 @@ async function ownerFromBearer(keys: ApiKeyStore, header: string | undefined): P
 
 const runtime = once(() => {
   const settings = readHandlerEnv(
-    ['jobsTable', 'apiKeysTable', 'catalogTable', 'stylizeQueueUrl'],
+    ['jobsTable', 'apiKeysTable', 'catalogTable', 'stylizeQueueUrl', 'trainingLauncherFunction'],
     ['jobsByOwnerIndex', 'uploadsBucket', 'resultsBucket', 'datasetsBucket', 'trainingJobPrefix'],
   );
   const server = createGraphQLServer({ schema: buildSchema() });

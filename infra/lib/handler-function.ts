@@ -60,6 +60,8 @@ export interface HandlerFunctionProps {
  * that starts with nothing but permission to write to that log group.
  */
 export class HandlerFunction extends Construct {
+  /** Which entry of HANDLER_ENTRIES the function runs. */
+  public readonly handler: HandlerName;
   /** The function; pass it to grants and event sources. */
   public readonly function: NodejsFunction;
   /** The function's execution role. */
@@ -69,6 +71,7 @@ export class HandlerFunction extends Construct {
 
   constructor(scope: Construct, id: string, props: HandlerFunctionProps) {
     super(scope, id);
+    this.handler = props.handler;
     const sourceRoot: string = this.node.tryGetContext(SOURCE_ROOT_CONTEXT) ?? REPOSITORY_ROOT;
 
     this.logGroup = new logs.LogGroup(this, 'Logs', {

@@ -41,13 +41,19 @@ export async function gql(
   return { status: response.status, data: body.data, ...(body.errors ? { errors: body.errors } : {}) };
 }
 
-/** createUpload, then the presigned POST a browser would send; returns the upload key. */
-export async function upload(origin: string, key: string, bytes: Buffer, contentType = 'image/jpeg'): Promise<string> {
+/** createUpload (into `group`, when given), then the presigned POST a browser would send; returns the upload key. */
+export async function upload(
+  origin: string,
+  key: string,
+  bytes: Buffer,
+  contentType = 'image/jpeg',
+  group?: string,
+): Promise<string> {
   const { data, errors } = await gql(
     origin,
     key,
-    'mutation($t: String!, $n: Int!) { createUpload(contentType: $t, byteSize: $n) { url key fields { name value } } }',
-    { t: contentType, n: bytes.length },
+    'mutation($t: String!, $n: Int!, $g: String) { createUpload(contentType: $t, byteSize: $n, group: $g) { url key fields { name value } } }',
+    { t: contentType, n: bytes.length, g: group ?? null },
   );
   if (errors) throw new Error(JSON.stringify(errors));
   const target = data.createUpload as { url: string; key: string; fields: { name: string; value: string }[] };

@@ -354,6 +354,14 @@ describe('bad requests', () => {
     const key = await h.upload(h.aliceKey, fixture('painting-1.jpg'), 'image/jpeg', 'set-1/style');
     expect(key).toMatch(/^uploads\/alice\/set-1\/style\//);
     const TRAIN = `mutation($p: String!) { startTraining(input: { dataset: { uploadPrefix: $p }, preset: tiny, steps: 5 }) { id } }`;
+    // A set needs content/ and two style images; what is missing is named with the group to upload to.
+    const noContent = await h.gql(h.aliceKey, TRAIN, { p: 'uploads/alice/set-1/' });
+    expect(codeOf(noContent.body)).toBe('BAD_REQUEST');
+    expect(noContent.body.errors?.[0].message).toMatch(/no content image under content\/.*group: "set-1\/content"/);
+    await h.upload(h.aliceKey, fixture('photo-1.jpg'), 'image/jpeg', 'set-1/content');
+    const oneStyle = await h.gql(h.aliceKey, TRAIN, { p: 'uploads/alice/set-1/' });
+    expect(oneStyle.body.errors?.[0].message).toMatch(/1 style image under style\/; training needs at least 2/);
+    await h.upload(h.aliceKey, fixture('painting-2.jpg'), 'image/jpeg', 'set-1/style');
     const ok = await h.gql(h.aliceKey, TRAIN, { p: 'uploads/alice/set-1/' });
     expect(ok.body.errors).toBeUndefined();
     expect((await h.deps.jobs.get(ok.body.data!.startTraining.id))?.input).toMatchObject({

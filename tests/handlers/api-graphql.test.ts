@@ -36,6 +36,7 @@ beforeAll(async () => {
     // Never called by these operations; an unroutable address makes an accidental call fail loudly.
     [HANDLER_ENV.stylizeQueueUrl]: 'http://127.0.0.1:9/000000000000/stylize',
     [HANDLER_ENV.trainingJobPrefix]: 'peerstyle-',
+    [HANDLER_ENV.trainingLauncherFunction]: 'peerstyle-training-launcher',
   });
   const client = createDynamoDbDocumentClient(dynamo.client);
   const keys = new DynamoApiKeyStore({ client, tableName: tables.apiKeys });

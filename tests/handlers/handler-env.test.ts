@@ -55,7 +55,7 @@ test('client endpoints come from the SDK variable names, per service first', () 
   });
   expect(configs.s3).toEqual({ region: 'eu-west-1', endpoint: 'http://s3' });
   expect(configs.dynamodb).toEqual({ region: 'eu-west-1', endpoint: 'http://all' });
-  expect(readAwsServiceConfigs({})).toEqual({ s3: {}, dynamodb: {}, sqs: {} });
+  expect(readAwsServiceConfigs({})).toEqual({ s3: {}, dynamodb: {}, sqs: {}, lambda: {} });
 });
 
 test('no other handler module reads a variable from the environment', () => {

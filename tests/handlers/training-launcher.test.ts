@@ -96,12 +96,21 @@ async function keysUnder(store: S3BlobStore, prefix: string): Promise<string[]> 
 }
 
 const bytes = (text: string) => new TextEncoder().encode(text);
+/** The first bytes of each format, which is all the stager reads of an upload; the rest is filler. */
+const JPEG = Uint8Array.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3, 4]);
+const PNG = Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 5]);
+const WEBP = Uint8Array.from([0x52, 0x49, 0x46, 0x46, 9, 0, 0, 0, 0x57, 0x45, 0x42, 0x50, 6]);
+const GIF = Uint8Array.from([0x47, 0x49, 0x46, 0x38, 0x39, 0x61, 7]);
 
 describe('a dataset given as an upload prefix', () => {
   test('is copied to datasets/<jobId>/ with its layout, then trained on; a retried launch copies onto the same keys', async () => {
-    await uploads.put('uploads/user-4/set-1/content/a', bytes('content a'));
-    await uploads.put('uploads/user-4/set-1/content/b', bytes('content b'));
-    await uploads.put('uploads/user-4/set-1/style/s', bytes('style s'));
+    // Uploads have no extension; the copies are named after the format their bytes show.
+    await uploads.put('uploads/user-4/set-1/content/a', JPEG);
+    await uploads.put('uploads/user-4/set-1/content/b', PNG);
+    await uploads.put('uploads/user-4/set-1/style/s', WEBP);
+    await uploads.put('uploads/user-4/set-1/style/t.jpg', JPEG);
+    // Not an image: left out, and counted.
+    await uploads.put('uploads/user-4/set-1/style/notes', bytes('not an image'));
     // Beside the set, in the same owner's uploads: not part of it, so not copied.
     await uploads.put('uploads/user-4/set-10/content/x', bytes('other set'));
     const job = await createTrainJob(tables.jobs, 'user-4', { dataset: { uploadPrefix: 'uploads/user-4/set-1/' } });
@@ -113,7 +122,12 @@ describe('a dataset given as an upload prefix', () => {
         Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } }),
       );
     await expect(handler({ jobId: job.id })).rejects.toThrow();
-    const staged = [`datasets/${job.id}/content/a`, `datasets/${job.id}/content/b`, `datasets/${job.id}/style/s`];
+    const staged = [
+      `datasets/${job.id}/content/a.jpg`,
+      `datasets/${job.id}/content/b.png`,
+      `datasets/${job.id}/style/s.webp`,
+      `datasets/${job.id}/style/t.jpg`,
+    ];
     expect(await keysUnder(datasets, 'datasets/')).toEqual(staged);
 
     sagemaker.reset();
@@ -125,7 +139,7 @@ describe('a dataset given as an upload prefix', () => {
     });
 
     expect(await keysUnder(datasets, 'datasets/')).toEqual(staged);
-    expect(new TextDecoder().decode(await datasets.get(`datasets/${job.id}/style/s`))).toBe('style s');
+    expect(Buffer.from(await datasets.get(`datasets/${job.id}/style/s.webp`))).toEqual(Buffer.from(WEBP));
     const [call] = sagemaker.commandCalls(CreateTrainingJobCommand);
     expect(call.args[0].input.InputDataConfig?.[0].DataSource?.S3DataSource?.S3Uri).toBe(
       `s3://datasets-bucket/datasets/${job.id}/`,
@@ -133,7 +147,7 @@ describe('a dataset given as an upload prefix', () => {
     const stored = await tables.jobs.get(job.id);
     expect(stored).toMatchObject({ status: 'QUEUED', stage: 'launched' });
     expect(stored!.messages.map((m) => m.text)).toContain(
-      `Copied 3 files (25 bytes) from uploads/user-4/set-1/ to datasets/${job.id}/.`,
+      `Copied 4 images (${2 * JPEG.length + PNG.length + WEBP.length} bytes) from uploads/user-4/set-1/ to datasets/${job.id}/; left out 1 files that are not JPEG, PNG or WebP images.`,
     );
   });
 
@@ -145,6 +159,21 @@ describe('a dataset given as an upload prefix', () => {
       expect(await tables.jobs.get(job.id)).toMatchObject({ status: 'FAILED', error: { code: 'FORBIDDEN' } });
       expect(await keysUnder(datasets, `datasets/${job.id}/`)).toEqual([]);
     }
+    expect(sagemaker.commandCalls(CreateTrainingJobCommand)).toHaveLength(0);
+  });
+
+  test('without two style images among its uploads fails the job with BAD_REQUEST naming the group, and copies nothing', async () => {
+    await uploads.put('uploads/user-9/set/content/a', JPEG);
+    await uploads.put('uploads/user-9/set/style/s', JPEG);
+    await uploads.put('uploads/user-9/set/style/gif', GIF);
+    const job = await createTrainJob(tables.jobs, 'user-9', { dataset: { uploadPrefix: 'uploads/user-9/set/' } });
+    expect((await handler({ jobId: job.id })).status).toBe('failed');
+    const failed = await tables.jobs.get(job.id);
+    expect(failed).toMatchObject({ status: 'FAILED', error: { code: 'BAD_REQUEST' } });
+    expect(failed!.error!.message).toMatch(
+      /has 1 style image under style\/.*group: "set\/style"\)\. 1 upload was left out because it is not a JPEG, PNG or WebP image\./,
+    );
+    expect(await keysUnder(datasets, `datasets/${job.id}/`)).toEqual([]);
     expect(sagemaker.commandCalls(CreateTrainingJobCommand)).toHaveLength(0);
   });
 

@@ -29,6 +29,7 @@ const UNAVAILABLE_NAMES = new Set([
   'Throttling',
   'ProvisionedThroughputExceededException',
   'RequestLimitExceeded',
+  'TooManyRequestsException',
   'SlowDown',
   'ServiceUnavailable',
   'InternalServerError',

@@ -14,6 +14,7 @@ export * from './dynamo-job-store';
 export * from './sqs-job-queue';
 export * from './batch-stylize-launcher';
 export * from './sagemaker-training-launcher';
+export * from './lambda-training-starter';
 export * from './s3-dataset-stager';
 export * from './websocket-publisher';
 export * from './dynamo-api-key-store';

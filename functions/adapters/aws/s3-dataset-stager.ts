@@ -8,13 +8,21 @@
  * `datasets/<jobId>/`, keeping the layout below the source prefix (`content/…`, `style/…`), which is
  * the layout the trainer reads.
  *
+ * Uploads are stored under server-made keys without an extension, and the trainer reads images by
+ * extension, so each object's first bytes are read (a ranged GET of 16 bytes) and the copy is named
+ * after the format they show (`content/<uuid>.jpg`); objects that are not JPEG, PNG or WebP are not
+ * copied. A set without the layout the trainer needs is refused with BAD_REQUEST before anything is
+ * copied (`checkDatasetLayout`), so the job fails at once with a message that says which upload group
+ * to fill.
+ *
  * The whole listing is checked against the object-count and byte caps before anything is copied, so
  * an oversized set leaves nothing behind. Destination keys depend only on the job id and the source
  * keys, so a retried launch copies onto the same keys and ends in the same state.
  */
 
-import { CopyObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { CopyObjectCommand, GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { assertBlobPrefix, DomainError, ErrorCode } from '../../core';
+import { checkDatasetLayout, datasetFileName, detectImageType, SIGNATURE_BYTES } from '../../core/use-cases';
 import { translateAwsError } from './aws-errors';
 
 /** Options for `S3DatasetStager`. */
@@ -45,8 +53,10 @@ export interface StageDatasetRequest {
 export interface StagedDataset {
   /** The folder under `datasets/` the training channel should read. */
   folder: string;
-  /** Objects copied. */
+  /** Objects copied (images only). */
   objects: number;
+  /** Objects left out because they are not JPEG, PNG or WebP images. */
+  skipped: number;
   /** Bytes copied. */
   bytes: number;
 }
@@ -101,15 +111,50 @@ export class S3DatasetStager {
       );
     }
     const destination = `${DATASETS_PREFIX}${jobId}/`;
+    const names = await this.inParallel(sources, async ({ key }) =>
+      datasetFileName(key.slice(sourcePrefix.length), detectImageType(await this.firstBytes(key))),
+    );
+    const images = sources.flatMap((source, index) => {
+      const name = names[index];
+      return name === null ? [] : [{ ...source, name }];
+    });
+    checkDatasetLayout(
+      images.map((image) => image.name),
+      { prefix: sourcePrefix, skipped: sources.length - images.length },
+    );
+    await this.inParallel(images, ({ key, name }) => this.copy(key, `${destination}${name}`));
+    return {
+      folder: jobId,
+      objects: images.length,
+      skipped: sources.length - images.length,
+      bytes: images.reduce((sum, s) => sum + s.size, 0),
+    };
+  }
+
+  /** Runs `task` over `items`, `concurrency` at a time; results in the items' order. */
+  private async inParallel<T, R>(items: readonly T[], task: (item: T) => Promise<R>): Promise<R[]> {
+    const results = new Array<R>(items.length);
     let next = 0;
     const worker = async (): Promise<void> => {
-      while (next < sources.length) {
-        const { key } = sources[next++];
-        await this.copy(key, `${destination}${key.slice(sourcePrefix.length)}`);
+      while (next < items.length) {
+        const index = next++;
+        results[index] = await task(items[index] as T);
       }
     };
-    await Promise.all(Array.from({ length: Math.min(this.concurrency, sources.length) }, worker));
-    return { folder: jobId, objects: sources.length, bytes: sources.reduce((sum, s) => sum + s.size, 0) };
+    await Promise.all(Array.from({ length: Math.min(this.concurrency, items.length) }, worker));
+    return results;
+  }
+
+  /** The first bytes of an upload, enough to tell its format. */
+  private async firstBytes(key: string): Promise<Uint8Array> {
+    try {
+      const response = await this.client.send(
+        new GetObjectCommand({ Bucket: this.uploadsBucket, Key: key, Range: `bytes=0-${SIGNATURE_BYTES - 1}` }),
+      );
+      return (await response.Body?.transformToByteArray()) ?? new Uint8Array();
+    } catch (error) {
+      throw translateAwsError(error, `Reading ${key}`);
+    }
   }
 
   /** Lists the source set, stopping at the first object past a cap. */

@@ -51,7 +51,10 @@ export async function trainCommand(argv: string[]): Promise<number> {
     return 0;
   }
   if (positionals.length) throw new UsageError(`Unexpected argument "${positionals[0]}".`);
-  if (flags.sagemaker) return trainSageMaker(flags, overrides);
+  // SageMaker starts the trainer image as `docker run <image> train`, with no flag of ours; the image
+  // sets PEERSTYLE_OPT_ML, so there `train` without --data runs under the SageMaker contract.
+  const inTrainerImage = process.env.PEERSTYLE_OPT_ML !== undefined && flags.data === undefined;
+  if (flags.sagemaker || inTrainerImage) return trainSageMaker(flags, overrides);
 
   if (typeof flags.data !== 'string') throw new UsageError('--data <dir> is required.');
   if (typeof flags.out !== 'string') throw new UsageError('--out <dir> is required.');

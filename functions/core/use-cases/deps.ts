@@ -9,7 +9,9 @@
 import type { BlobStore } from '../ports/blob-store';
 import type { Clock } from '../ports/clock';
 import type { JobEvents } from '../ports/job-events';
+import type { JobKind } from '../job';
 import type { JobQueue } from '../ports/job-queue';
+import type { JobStarter } from '../ports/job-starter';
 import type { JobStore } from '../ports/job-store';
 import type { ModelRegistry } from '../ports/model-registry';
 import type { StyleStore } from '../ports/style-store';
@@ -41,7 +43,13 @@ export const DEFAULT_LIMITS: UseCaseLimits = {
 export interface UseCaseDeps {
   blobs: BlobStore;
   jobs: JobStore;
+  /** Where new jobs wait for a worker, unless `starters` names another runner for their kind. */
   queue: JobQueue;
+  /**
+   * Runners of the job kinds that do not go through `queue` (on AWS, TRAIN: the training launcher).
+   * @default none: every kind is enqueued
+   */
+  starters?: Partial<Record<JobKind, JobStarter>>;
   events: JobEvents;
   styles: StyleStore;
   models: ModelRegistry;

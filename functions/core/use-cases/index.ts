@@ -16,3 +16,4 @@ export * from './catalog';
 export * from './watch-jobs';
 export * from './job-result';
 export * from './image-signature';
+export * from './training-dataset';

@@ -3,8 +3,9 @@
  *
  * Hyperparameters go through the trainer's own `applyOverrides`, the same check the `peerstyle train`
  * command applies, so the API accepts exactly the keys and bounds the trainer does and reports every
- * problem at once. The dataset is either a prefix of the owner's own uploads (which must hold at least
- * one file) or a folder the operator offers by name; a client can name nothing else.
+ * problem at once. The dataset is either a prefix of the owner's own uploads (which must hold a
+ * `content/` group with at least one file and a `style/` group with at least two) or a folder the
+ * operator offers by name; a client can name nothing else.
  */
 
 import { applyOverrides, ConfigError, PRESET_NAMES, presetConfig, type PresetName } from '../../../trainer/config';
@@ -13,6 +14,7 @@ import type { Job } from '../job';
 import { assertBlobPrefix } from '../blob-key';
 import type { UseCaseDeps } from './deps';
 import { enqueueJob } from './enqueue-job';
+import { checkDatasetLayout, MIN_STYLE_IMAGES } from './training-dataset';
 import { uploadPrefixFor } from './uploads';
 
 /** Most hyperparameters one request may set. */
@@ -73,12 +75,20 @@ async function resolveDataset(
       field: 'dataset.uploadPrefix',
     });
   }
+  // A quick look at the layout, so that a set bound to fail is refused now rather than once its job
+  // runs; the runner checks every file's format when it copies the set (`checkDatasetLayout` again).
+  const files: string[] = [];
+  for (const folder of ['content', 'style'] as const) {
+    const found = await deps.blobs.list({ prefix: `${prefix}${folder}/`, limit: MIN_STYLE_IMAGES });
+    found.items.forEach((_, index) => files.push(`${folder}/${index}`));
+  }
+  checkDatasetLayout(files, { prefix, skipped: 0 });
   return { uploadPrefix: prefix };
 }
 
 /** Validates `request` and queues a TRAIN job owned by `owner`. */
 export async function startTraining(
-  deps: Pick<UseCaseDeps, 'blobs' | 'limits' | 'jobs' | 'queue' | 'events'>,
+  deps: Pick<UseCaseDeps, 'blobs' | 'limits' | 'jobs' | 'queue' | 'starters' | 'events'>,
   owner: string,
   request: TrainingRequest,
 ): Promise<Job> {

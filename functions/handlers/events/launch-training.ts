@@ -166,7 +166,9 @@ export async function launchTraining(
       stage: 'staged',
       message: {
         level: 'INFO',
-        text: `Copied ${staged.objects} files (${staged.bytes} bytes) from ${dataset.uploadPrefix} to datasets/${staged.folder}/.`,
+        text: `Copied ${staged.objects} images (${staged.bytes} bytes) from ${dataset.uploadPrefix} to datasets/${staged.folder}/${
+          staged.skipped > 0 ? `; left out ${staged.skipped} files that are not JPEG, PNG or WebP images` : ''
+        }.`,
       },
     });
   }

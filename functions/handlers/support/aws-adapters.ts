@@ -7,6 +7,7 @@
 
 import {
   createDynamoDbDocumentClient,
+  createLambdaClient,
   createS3Client,
   createSageMakerClient,
   createSqsClient,
@@ -16,6 +17,7 @@ import {
   DynamoJobStore,
   DynamoModelRegistry,
   DynamoStyleStore,
+  LambdaTrainingStarter,
   S3BlobStore,
   SageMakerTrainingStopper,
   SqsJobQueue,
@@ -71,11 +73,15 @@ export function buildBlobStore(
 
 /** Settings the GraphQL function needs. */
 export type GraphQLSettings = HandlerSettings<
-  'jobsTable' | 'apiKeysTable' | 'catalogTable' | 'stylizeQueueUrl',
+  'jobsTable' | 'apiKeysTable' | 'catalogTable' | 'stylizeQueueUrl' | 'trainingLauncherFunction',
   'jobsByOwnerIndex' | 'uploadsBucket' | 'resultsBucket' | 'datasetsBucket' | 'trainingJobPrefix'
 >;
 
-/** Everything the use cases need, on AWS. */
+/**
+ * Everything the use cases need, on AWS. Each job kind goes to its own runner, as the stack wires
+ * them: STYLIZE jobs onto the stylize queue (drained by the dispatcher into AWS Batch, whose worker
+ * runs stylize jobs only), TRAIN jobs to the training launcher function (which starts SageMaker).
+ */
 export function buildUseCaseDeps(settings: GraphQLSettings): UseCaseDeps {
   const client = documentClient();
   // Cancelling a RUNNING training must reach SageMaker, which never reads the jobs table; the stack
@@ -99,6 +105,12 @@ export function buildUseCaseDeps(settings: GraphQLSettings): UseCaseDeps {
       // Enqueue only: SQS's redrive policy fills the dead-letter queue, which this function never reads.
       queueUrl: settings.stylizeQueueUrl,
     }),
+    starters: {
+      TRAIN: new LambdaTrainingStarter({
+        client: createLambdaClient(clientConfigs().lambda),
+        functionName: settings.trainingLauncherFunction,
+      }),
+    },
     events,
     styles: new DynamoStyleStore({ client, tableName: settings.catalogTable }),
     models: new DynamoModelRegistry({ client, tableName: settings.catalogTable }),

@@ -30,6 +30,7 @@ export interface AwsServiceConfigs {
   s3: AwsClientConfig;
   dynamodb: AwsClientConfig;
   sqs: AwsClientConfig;
+  lambda: AwsClientConfig;
 }
 
 function valueOf(env: NodeJS.ProcessEnv, name: HandlerSetting): string | undefined {
@@ -105,7 +106,7 @@ export function readAwsServiceConfigs(env: NodeJS.ProcessEnv = process.env): Aws
     const url = env[`AWS_ENDPOINT_URL_${service}`] ?? env.AWS_ENDPOINT_URL;
     return url !== undefined && url !== '' ? { ...common, endpoint: url } : common;
   };
-  return { s3: endpoint('S3'), dynamodb: endpoint('DYNAMODB'), sqs: endpoint('SQS') };
+  return { s3: endpoint('S3'), dynamodb: endpoint('DYNAMODB'), sqs: endpoint('SQS'), lambda: endpoint('LAMBDA') };
 }
 
 /** Batch's attempt number for this container (AWS_BATCH_JOB_ATTEMPT); 1 when not under Batch. */

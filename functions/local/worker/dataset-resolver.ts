@@ -2,14 +2,19 @@
  * Turning a training job's dataset reference into a folder on this machine. A dataset is either a
  * folder the operator offers by name (a sub-folder of the configured datasets folder) or a prefix of
  * the owner's uploads, which is downloaded into the job's own folder, keeping the layout under the
- * prefix (`<prefix>content/a.jpg` → `content/a.jpg`). A finished download is marked complete, so a
- * retried job reuses it and an interrupted one starts over.
+ * prefix (`<prefix>content/<uuid>` → `content/<uuid>.jpg`). Uploads have no extension, and the
+ * trainer reads images by extension, so each file is named after the format its bytes show; files
+ * that are not JPEG, PNG or WebP are left out, and a set that cannot train is refused before the
+ * trainer starts (see `core/use-cases/training-dataset.ts`). A finished download is marked complete,
+ * so a retried job reuses it and an interrupted one starts over. Messages name the dataset as the
+ * client does, never a folder on this machine.
  */
 
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { DomainError, ErrorCode } from '../../core';
 import type { BlobStore } from '../../core';
+import { checkDatasetLayout, datasetFileName, detectImageType, SIGNATURE_BYTES } from '../../core/use-cases';
 
 /** A training job's dataset, as the API stores it. */
 export type DatasetRef = { folder: string } | { uploadPrefix: string };
@@ -34,7 +39,9 @@ export function createDatasetResolver(deps: {
       const dir = path.join(deps.datasetsDir, dataset.folder);
       const stat = await fs.stat(dir).catch(() => null);
       if (stat === null || !stat.isDirectory()) {
-        throw new DomainError(ErrorCode.NOT_FOUND, `No dataset folder "${dataset.folder}" in ${deps.datasetsDir}.`);
+        throw new DomainError(ErrorCode.NOT_FOUND, `No dataset folder "${dataset.folder}" on this server.`, {
+          field: 'dataset.folder',
+        });
       }
       return dir;
     }
@@ -48,18 +55,37 @@ export function createDatasetResolver(deps: {
       return dir;
     await fs.rm(dir, { recursive: true, force: true });
     let cursor: string | undefined;
-    let count = 0;
+    const written: string[] = [];
+    let skipped = 0;
     do {
       const page = await deps.blobs.list({ prefix: dataset.uploadPrefix, limit: 100, ...(cursor ? { cursor } : {}) });
       for (const info of page.items) {
-        const file = path.join(dir, ...info.key.slice(dataset.uploadPrefix.length).split('/'));
+        const bytes = await deps.blobs.get(info.key);
+        const name = datasetFileName(
+          info.key.slice(dataset.uploadPrefix.length),
+          detectImageType(bytes.subarray(0, SIGNATURE_BYTES)),
+        );
+        if (name === null) {
+          skipped += 1;
+          continue;
+        }
+        const file = path.join(dir, ...name.split('/'));
         await fs.mkdir(path.dirname(file), { recursive: true });
-        await fs.writeFile(file, await deps.blobs.get(info.key));
-        count += 1;
+        await fs.writeFile(file, bytes);
+        written.push(name);
       }
       cursor = page.nextCursor;
     } while (cursor !== undefined);
-    if (count === 0) throw new DomainError(ErrorCode.NOT_FOUND, `No uploads under ${dataset.uploadPrefix}.`);
+    if (written.length === 0 && skipped === 0) {
+      throw new DomainError(
+        ErrorCode.NOT_FOUND,
+        `dataset.uploadPrefix: no uploads under ${JSON.stringify(dataset.uploadPrefix)}.`,
+        {
+          field: 'dataset.uploadPrefix',
+        },
+      );
+    }
+    checkDatasetLayout(written, { prefix: dataset.uploadPrefix, skipped });
     await fs.writeFile(path.join(dir, COMPLETE), '');
     return dir;
   };

@@ -51,6 +51,15 @@ function lastError(stderr: string): string {
   return lines.slice(-3).join(' ');
 }
 
+/**
+ * The trainer's message as the job's owner may see it: the job folder on this machine is replaced by
+ * names the owner knows (`dataset/content` rather than `/home/…/training/<id>/input/data/training/content`).
+ */
+export function withoutServerPaths(message: string, root: string): string {
+  const channel = path.join(sageMakerLayout(root).dataDir, 'training');
+  return message.split(channel).join('dataset').split(root).join('job folder');
+}
+
 async function exists(file: string): Promise<boolean> {
   return fs.access(file).then(
     () => true,
@@ -121,7 +130,8 @@ export class ProcessTrainerLauncher implements TrainerLauncher {
     }
     const failure = (await fs.readFile(layout.failureFile, 'utf8').catch(() => '')).trim();
     const how = exit.signal !== null ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
-    throw new DomainError(ErrorCode.INTERNAL, `Training ${how}: ${failure || lastError(stderr) || 'no reason given'}`, {
+    const reason = withoutServerPaths(failure || lastError(stderr) || 'no reason given', root);
+    throw new DomainError(ErrorCode.INTERNAL, `Training ${how}: ${reason}`, {
       jobId: launch.jobId,
       exitCode: exit.code,
       signal: exit.signal,
