@@ -13,6 +13,8 @@ interface Engine {
     content: Buffer | string;
     styles: { image: Buffer | string; weight: number }[];
     structure?: 'keep' | 'transfer';
+    strength?: number;
+    size?: number;
     format: 'png';
   }): Promise<{ image: Buffer; width: number; height: number }>;
   close?(): Promise<void> | void;
@@ -67,7 +69,7 @@ export function createEngineStylizer(options: EngineStylizerOptions): EngineStyl
     return createEngine({ modelDir: options.modelDir, intraOpThreads: options.intraOpThreads });
   };
   return {
-    async stylize(contentFile, styleFile) {
+    async stylize(contentFile, styleFile, render = {}) {
       engine ??= start();
       const result = await (
         await engine
@@ -75,6 +77,8 @@ export function createEngineStylizer(options: EngineStylizerOptions): EngineStyl
         content: contentFile,
         styles: [{ image: styleFile, weight: 1 }],
         ...(options.structure ? { structure: options.structure } : {}),
+        ...(render.strength !== undefined ? { strength: render.strength } : {}),
+        ...(render.size !== undefined ? { size: render.size } : {}),
         format: 'png',
       });
       return decodeImageBytes(result.image);

@@ -15,6 +15,9 @@ import { runEval } from './run-eval';
 import { writeReport } from './write-report';
 import { recordEval, STRUCTURE_MODES, type StructureMode } from '../../trainer/export/package';
 
+/** The engine's smallest working side (functions/engine): --size below it is refused up front. */
+const MIN_SIZE = 16;
+
 /** The bundled model, used when --model is not given. */
 const DEFAULT_MODEL_DIR = path.join(__dirname, '..', '..', 'models', 'default');
 
@@ -27,6 +30,11 @@ const FLAGS: Record<string, FlagSpec> = {
   seed: { type: 'string', description: 'seed of the pair subset (default 1)' },
   threads: { type: 'string', description: 'threads per onnxruntime operator (default: all cores)' },
   structure: { type: 'string', description: 'keep or transfer (default: the model’s own default)' },
+  size: {
+    type: 'string',
+    description:
+      'long side in px the contents are scored and the outputs rendered at (default: each content’s own size; large images are slow to score)',
+  },
   record: { type: 'boolean', description: "write the figures into the model package's manifest" },
   help: { type: 'boolean', description: 'show this help' },
 };
@@ -54,6 +62,9 @@ export async function evalCommand(argv: string[]): Promise<number> {
   const limit = positiveInteger('limit', flags.limit as string | undefined);
   const seed = positiveInteger('seed', flags.seed as string | undefined, true);
   const threads = positiveInteger('threads', flags.threads as string | undefined);
+  const size = positiveInteger('size', flags.size as string | undefined);
+  if (size !== undefined && size < MIN_SIZE)
+    throw new UsageError(`--size must be at least ${MIN_SIZE} px, got ${size}.`);
   const structure = flags.structure as string | undefined;
   if (structure !== undefined && !(STRUCTURE_MODES as readonly string[]).includes(structure))
     throw new UsageError(`--structure must be keep or transfer, got "${structure}".`);
@@ -80,6 +91,8 @@ export async function evalCommand(argv: string[]): Promise<number> {
       stylizer: engine.stylize,
       limit,
       seed,
+      size,
+      onReconstruction: (i, total, c) => process.stderr.write(`[strength 0: ${i + 1}/${total}] ${path.basename(c)}\n`),
       onPair: (i, total, c, s) =>
         process.stderr.write(`[${i + 1}/${total}] ${path.basename(c)} × ${path.basename(s)}\n`),
     });
@@ -89,11 +102,12 @@ export async function evalCommand(argv: string[]): Promise<number> {
         pairs: result.pairs.length,
         contents: result.contents,
         styles: result.styles,
-        maxSide: result.maxSide,
+        size: result.size ?? null,
         seed: result.seed,
         ...(structure ? { structure } : {}),
         summary: result.summary,
         targets: checkTargets(meansOf(result.summary)),
+        fidelity: result.fidelity,
         measuredAt: new Date().toISOString(),
       });
     }

@@ -11,6 +11,7 @@ export {
   type Method,
   type PairResult,
   type Stylizer,
+  type StylizeOptions,
 } from './run-eval';
 export {
   METRICS,
@@ -33,4 +34,14 @@ export { srgbToLab, labToSrgb, imageToLab } from './lab';
 export { slicedWasserstein, slicedWassersteinAlong, randomDirections } from './sliced-wasserstein';
 export { createTextureNet, gramMatrices, gramDistance } from './texture-net';
 export { reinhardTransfer, reinhardLab, labMoments } from './reinhard';
-export { loadImage, type RgbImage } from './rgb-image';
+export { loadImage, loadImageAt, type RgbImage } from './rgb-image';
+export { fft, fft2d, powerSpectrum2d, isPowerOfTwo } from './fft';
+export { gridScore, peakProminence, peakProminences, gridSpectrum, gridCropSide, GRID_PEAKS } from './grid-score';
+export { psnrLuma, psnrRgb, psnrFromMse, capPsnr, PSNR_CAP_DB } from './psnr';
+export {
+  summariseFidelity,
+  FIDELITY_TARGETS,
+  type FidelitySummary,
+  type FidelityTarget,
+  type ReconstructionResult,
+} from './fidelity';

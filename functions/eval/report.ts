@@ -3,7 +3,9 @@
  * JSON document that model cards and the model manifest take their figures from. Both carry the same
  * numbers; the JSON keeps them unrounded and adds the per-pair values and the metric definitions.
  */
+import type { CountedSummary, FidelitySummary, FidelityTarget } from './fidelity';
 import { METRICS, type MetricKey } from './pair-metrics';
+import { PSNR_CAP_DB } from './psnr';
 import { perStyle, type StyleBreakdown } from './per-style';
 import { METHODS, type EvalResult } from './run-eval';
 import { checkTargets, meansOf, type TargetCheck } from './targets';
@@ -24,7 +26,10 @@ export function formatMarkdown(result: EvalResult, modelDir?: string): string {
   });
   const what =
     `${result.pairs.length} pairs drawn from ${result.contents} content and ${result.styles} style images, ` +
-    `long side ≤ ${result.maxSide} px, mean ± standard deviation over pairs` +
+    (result.size === undefined
+      ? 'each content scored at its own size'
+      : `contents scored at a long side of ${result.size} px`) +
+    ', mean ± standard deviation over pairs' +
     (modelDir ? `; model ${modelDir}` : '') +
     '.';
   const definitions = METRICS.map((m) => `- **${m.label}**: ${m.description}.`);
@@ -53,6 +58,7 @@ export function formatMarkdown(result: EvalResult, modelDir?: string): string {
     '',
     ...definitions,
     '',
+    ...fidelitySection(result.fidelity, result.pairs.length),
     '## Per style image',
     '',
     'Peerstyle’s mean over each style image’s pairs, with the bound of each target in brackets.',
@@ -89,7 +95,8 @@ export interface EvalJson {
   pairs: number;
   contents: number;
   styles: number;
-  maxSide: number;
+  /** The long side contents were scored at; null: each at its own size. */
+  size: number | null;
   seed: number;
   model?: string;
   metrics: { key: MetricKey; label: string; description: string }[];
@@ -97,7 +104,11 @@ export interface EvalJson {
   /** The targets checked on the summary's means (targets.ts). */
   targets: TargetCheck[];
   perStyle: StyleBreakdown[];
+  /** Reconstruction PSNR (capped) and grid scores, summarised, with their targets. */
+  fidelity: FidelitySummary;
   perPair: EvalResult['pairs'];
+  /** The strength-0 reconstruction of each content image. */
+  perContent: EvalResult['reconstructions'];
 }
 
 /** The evaluation as a JSON-ready object. */
@@ -106,13 +117,65 @@ export function toJson(result: EvalResult, modelDir?: string): EvalJson {
     pairs: result.pairs.length,
     contents: result.contents,
     styles: result.styles,
-    maxSide: result.maxSide,
+    size: result.size ?? null,
     seed: result.seed,
     ...(modelDir ? { model: modelDir } : {}),
     metrics: METRICS.map((m) => ({ key: m.key, label: m.label, description: m.description })),
     summary: result.summary,
     targets: checkTargets(meansOf(result.summary)),
     perStyle: perStyle(result.pairs),
+    fidelity: result.fidelity,
     perPair: result.pairs,
+    perContent: result.reconstructions,
   };
+}
+
+/** What the fidelity figures are called in tables and target lines. */
+const FIDELITY_LABELS: Record<FidelityTarget['figure'] | 'psnrRgb', string> = {
+  psnrLuma: 'PSNR luma (dB) ↑',
+  psnrRgb: 'PSNR RGB (dB) ↑',
+  gridScore: 'grid score ↓',
+};
+
+/** `mean ± std` with `digits` decimals, or a dash when there was nothing to average. */
+function counted(s: CountedSummary, digits: number): string {
+  return s.n ? `${s.mean.toFixed(digits)} ± ${s.std.toFixed(digits)}` : '–';
+}
+
+/** The fidelity section of eval.md: the table next to the content baseline, the targets, the definitions. */
+export function fidelitySection(f: FidelitySummary, pairs: number): string[] {
+  const r = f.reconstruction;
+  const targetLine = (t: FidelityTarget): string =>
+    `- ${FIDELITY_LABELS[t.figure].replace(/ [↑↓]$/, '')} of ${t.of === 'reconstruction' ? 'the reconstructions' : 'the Peerstyle outputs'}: ` +
+    `${Number.isNaN(t.value) ? '–' : t.value.toFixed(t.figure === 'psnrLuma' ? 2 : 3)} ` +
+    `${t.direction === 'atLeast' ? '≥' : '≤'} ${t.limit}: ${t.met ? 'met' : 'not met'}`;
+  return [
+    '## Rendering fidelity',
+    '',
+    `Reconstruction: each of the ${r.contents} content images once at strength 0 (encoder and decoder only, ` +
+      `the content’s own colour statistics), against itself. Grid score: over the ${pairs} pairs; ` +
+      '1 means no more checkerboard at the 2- and 4-pixel periods than the content has.',
+    '',
+    `| figure | content | reinhard | peerstyle | reconstruction (strength 0) |`,
+    '|---|---:|---:|---:|---:|',
+    `| ${FIDELITY_LABELS.psnrLuma} | ∞ | – | – | ${counted(r.psnrLuma, 2)} |`,
+    `| ${FIDELITY_LABELS.psnrRgb} | ∞ | – | – | ${counted(r.psnrRgb, 2)} |`,
+    `| ${FIDELITY_LABELS.gridScore} | 1 | ${counted(f.gridScore.reinhard, 3)} | ${counted(f.gridScore.peerstyle, 3)} | ` +
+      `${counted(r.gridScore, 3)} |`,
+    '',
+    `Fidelity targets: ${f.targets.filter((t) => t.met).length} of ${f.targets.length} met.`,
+    '',
+    ...f.targets.map(targetLine),
+    ...(f.notes.length ? ['', ...f.notes.map((n) => `Note: ${n}`)] : []),
+    '',
+    `- **PSNR luma / RGB**: 10·log10(255² / MSE) of the reconstruction against the content, on Rec. 601 luma ` +
+      `or over all R, G and B values; mean ± standard deviation over contents, each value capped at ` +
+      `${PSNR_CAP_DB} dB (an exact reconstruction would be ∞, as the content against itself is).`,
+    '- **grid score**: peak prominence of the output ÷ that of its content, on luma. Peak prominence: ' +
+      'the largest centred power-of-two square crop (≥ 32 px), mean removed, 2-D Hann window, power ' +
+      'spectrum; at (N/2, 0), (0, N/2), (N/2, N/2), (N/4, 0), (0, N/4), (N/4, N/4), (N/4, N/2) and ' +
+      '(N/2, N/4) cycles per image, the power ÷ the median power of the 7×7 neighbourhood without the ' +
+      'peak; the mean of the eight. Reinhard only recolours, so its score should be about 1.',
+    '',
+  ];
 }

@@ -58,6 +58,26 @@ export async function fitInside(image: RgbImage, maxSide: number): Promise<RgbIm
   return resizeRgb(image, width, height);
 }
 
+/**
+ * Resizes `image` so that its long side is exactly `longSide`, up or down, aspect kept; with the
+ * engine's rounding (functions/engine `size`), so that an output asked for at `longSide` has this size.
+ */
+export async function resizeLongSide(image: RgbImage, longSide: number): Promise<RgbImage> {
+  const scale = longSide / Math.max(image.width, image.height);
+  const width = Math.max(1, Math.round(image.width * scale));
+  const height = Math.max(1, Math.round(image.height * scale));
+  return resizeRgb(image, width, height);
+}
+
+/**
+ * Decodes an image file at the size it is scored at: its long side set to `longSide` when given,
+ * otherwise its own size.
+ */
+export async function loadImageAt(file: string, longSide: number | undefined): Promise<RgbImage> {
+  const image = await decodeImage(file);
+  return longSide === undefined ? image : resizeLongSide(image, longSide);
+}
+
 /** Decodes an image file and brings its long side down to `maxSide` (default {@link METRIC_MAX_SIDE}). */
 export async function loadImage(file: string, maxSide: number = METRIC_MAX_SIDE): Promise<RgbImage> {
   return fitInside(await decodeImage(file), maxSide);

@@ -6,12 +6,22 @@
  * - `content`: the content image unchanged (all content, no style);
  * - `style`: the style image resized to the content's size (all style, no content);
  * - `reinhard`: the content recoloured with the style's Lab statistics (colour only, no texture);
- * - `peerstyle`: the stylizer's output, resized to the content's size.
+ * - `peerstyle`: the stylizer's output, asked for at the content's scoring size (resized to it only
+ *   when the stylizer returns another size).
+ *
+ * Beside them, the rendering-fidelity figures (fidelity.ts): each content image is stylised once more
+ * at strength 0 and compared with itself (PSNR), and the grid score (grid-score.ts) of every
+ * Peerstyle and Reinhard output and of every reconstruction is taken against its content. Contents and
+ * outputs are scored at one size, without resampling the output, since any resampling would smear the
+ * very 2- and 4-pixel patterns the grid score looks for.
  *
  * The stylizer is a plain function of two file paths, so this module knows nothing about the engine
  * and is tested with stylizers defined in the tests.
  */
 import path from 'node:path';
+import { summariseFidelity, type FidelitySummary, type ReconstructionResult } from './fidelity';
+import { gridScore, peakProminence, GRID_MIN_SIDE } from './grid-score';
+import { luminance } from './luminance';
 import {
   contentReference,
   type ContentReference,
@@ -24,12 +34,25 @@ import {
   type StyleReference,
 } from './pair-metrics';
 import { reinhardTransfer } from './reinhard';
-import { loadImage, METRIC_MAX_SIDE, resizeRgb, type RgbImage } from './rgb-image';
+import { capPsnr, psnrLuma, psnrRgb } from './psnr';
+import { loadImage, loadImageAt, METRIC_MAX_SIDE, resizeRgb, type RgbImage } from './rgb-image';
 import { seededRandom } from './seeded-random';
 import { createTextureNet, gramMatrices } from './texture-net';
 
-/** Stylises one content file with one style file. The output may have any size. */
-export type Stylizer = (contentFile: string, styleFile: string) => Promise<RgbImage>;
+/** How a {@link Stylizer} is asked to render. */
+export interface StylizeOptions {
+  /** 0 = the content's reconstruction, 1 = the full transfer. @default the stylizer's own (1 for the engine) */
+  strength?: number;
+  /** Long side of the output in pixels. @default the content's own size */
+  size?: number;
+}
+
+/**
+ * Stylises one content file with one style file. The output should have the size asked for (the
+ * content's own when `size` is not given); one of another size is resized to it, at a cost to the grid
+ * score's meaning, and counted in the run's notes.
+ */
+export type Stylizer = (contentFile: string, styleFile: string, options?: StylizeOptions) => Promise<RgbImage>;
 
 /** The rows of the result table, in order. */
 export const METHODS = ['content', 'style', 'reinhard', 'peerstyle'] as const;
@@ -48,12 +71,18 @@ export interface EvalOptions {
   limit?: number;
   /** Seed of the pair subset (the metrics' own random quantities are fixed). @default 1 */
   seed?: number;
-  /** Long side the images are brought down to for the metrics. @default METRIC_MAX_SIDE (256) */
-  maxSide?: number;
+  /**
+   * Long side, in pixels, the contents are scored at and the outputs are rendered at (up or down).
+   * Style images are read at a long side of at most this. @default each content's own size, and style
+   * images at most METRIC_MAX_SIDE (256)
+   */
+  size?: number;
   /** Pairs whose images are kept for the contact sheet. @default 8 */
   sheetPairs?: number;
   /** Called before each pair, for progress reports. */
   onPair?: (index: number, total: number, contentFile: string, styleFile: string) => void;
+  /** Called before each strength-0 reconstruction, for progress reports. */
+  onReconstruction?: (index: number, total: number, contentFile: string) => void;
 }
 
 /** The figures of one pair. */
@@ -61,6 +90,8 @@ export interface PairResult {
   content: string;
   style: string;
   metrics: Record<Method, MetricValues>;
+  /** Grid scores against the content (grid-score.ts); null when the image is too small or flat to score. */
+  gridScore: { reinhard: number | null; peerstyle: number | null };
 }
 
 /** The images of one contact-sheet row, all at metric size. */
@@ -75,9 +106,14 @@ export interface EvalResult {
   pairs: PairResult[];
   /** Mean and standard deviation over pairs, per method and metric. */
   summary: Record<Method, Record<MetricKey, MetricSummary>>;
+  /** Rendering fidelity: reconstruction PSNR and grid scores, summarised, with their targets. */
+  fidelity: FidelitySummary;
+  /** One per content image of the run, in run order. */
+  reconstructions: ReconstructionResult[];
   contents: number;
   styles: number;
-  maxSide: number;
+  /** The long side contents were scored at; undefined: each at its own size. */
+  size: number | undefined;
   seed: number;
   sheet: SheetRow[];
 }
@@ -111,10 +147,12 @@ function sheetIndices(total: number, count: number): Set<number> {
 
 /** Runs the evaluation; see the file header. */
 export async function runEval(options: EvalOptions): Promise<EvalResult> {
-  const maxSide = options.maxSide ?? METRIC_MAX_SIDE;
+  const size = options.size;
+  const styleSide = size ?? METRIC_MAX_SIDE;
   const seed = options.seed ?? 1;
   const { contentFiles, styleFiles } = options;
   const pairs = selectPairs(contentFiles.length, styleFiles.length, options.limit, seed);
+  const contentCount = new Set(pairs.map(([c]) => c)).size;
   const keepForSheet = sheetIndices(pairs.length, options.sheetPairs ?? 8);
   const net = createTextureNet();
   // A content image is the content baseline of every pair it is in, and a style image already at the
@@ -133,7 +171,7 @@ export async function runEval(options: EvalOptions): Promise<EvalResult> {
   const styleAt = async (s: number): Promise<{ image: RgbImage; ref: StyleReference }> => {
     let entry = styleCache.get(s);
     if (!entry) {
-      const image = await loadImage(styleFiles[s], maxSide);
+      const image = await loadImage(styleFiles[s], styleSide);
       entry = { image, ref: styleReference(net, image) };
       gramCache.set(image, entry.ref.grams);
       styleCache.set(s, entry);
@@ -141,15 +179,45 @@ export async function runEval(options: EvalOptions): Promise<EvalResult> {
     return entry;
   };
 
+  // Outputs that came back at another size than asked, and images too small for the grid score.
+  let resized = 0;
+  const tooSmall = new Set<string>();
+  const flat = new Set<string>();
+  const toContentSize = async (output: RgbImage, content: RgbImage): Promise<RgbImage> => {
+    if (output.width === content.width && output.height === content.height) return output;
+    resized++;
+    return resizeRgb(output, content.width, content.height);
+  };
+  const gridOf = (image: RgbImage, prominence: number | undefined): number | null =>
+    gridScore(luminance(image), prominence) ?? null;
+
   const results: PairResult[] = [];
+  const reconstructions: ReconstructionResult[] = [];
   const sheet: SheetRow[] = [];
-  let current: { index: number; image: RgbImage; ref: ContentReference } | undefined;
+  let current: { index: number; image: RgbImage; ref: ContentReference; prominence?: number } | undefined;
   for (const [i, [c, s]] of pairs.entries()) {
-    options.onPair?.(i, pairs.length, contentFiles[c], styleFiles[s]);
     if (current?.index !== c) {
-      const image = await loadImage(contentFiles[c], maxSide);
-      current = { index: c, image, ref: contentReference(image) };
+      const image = await loadImageAt(contentFiles[c], size);
+      const ref = contentReference(image);
+      const name = path.basename(contentFiles[c]);
+      const prominence = peakProminence(ref.luma);
+      if (prominence === undefined) tooSmall.add(name);
+      else if (!(prominence > 0 && Number.isFinite(prominence))) flat.add(name);
+      current = { index: c, image, ref, prominence };
+      // Each content once, at strength 0, with the first style it is paired with (the engine needs one;
+      // at strength 0 it should not matter which).
+      options.onReconstruction?.(reconstructions.length, contentCount, contentFiles[c]);
+      const rendered = await options.stylizer(contentFiles[c], styleFiles[s], { strength: 0, size });
+      const recon = await toContentSize(rendered, image);
+      reconstructions.push({
+        content: name,
+        style: path.basename(styleFiles[s]),
+        psnrLuma: capPsnr(psnrLuma(recon, image)),
+        psnrRgb: capPsnr(psnrRgb(recon, image)),
+        gridScore: gridOf(recon, prominence),
+      });
     }
+    options.onPair?.(i, pairs.length, contentFiles[c], styleFiles[s]);
     const content = current;
     const style = await styleAt(s);
     const { width, height } = content.image;
@@ -157,24 +225,48 @@ export async function runEval(options: EvalOptions): Promise<EvalResult> {
       content: content.image,
       style: await resizeRgb(style.image, width, height),
       reinhard: reinhardTransfer(content.image, style.image),
-      peerstyle: await resizeRgb(await options.stylizer(contentFiles[c], styleFiles[s]), width, height),
+      peerstyle: await toContentSize(await options.stylizer(contentFiles[c], styleFiles[s], { size }), content.image),
     };
     const metrics = {} as Record<Method, MetricValues>;
     for (const method of METHODS)
       metrics[method] = measurePair(net, images[method], content.ref, style.ref, gramsOf(images[method]));
+    const gridScores = {
+      reinhard: gridOf(images.reinhard, content.prominence),
+      peerstyle: gridOf(images.peerstyle, content.prominence),
+    };
     const names = { content: path.basename(contentFiles[c]), style: path.basename(styleFiles[s]) };
-    results.push({ ...names, metrics });
+    results.push({ ...names, metrics, gridScore: gridScores });
     if (keepForSheet.has(i)) sheet.push({ ...names, images });
   }
 
+  const notes: string[] = [];
+  if (tooSmall.size) {
+    notes.push(
+      `No grid score for ${tooSmall.size} content image(s) under ${GRID_MIN_SIDE} px on the short side ` +
+        `(${[...tooSmall].join(', ')}) nor for their outputs.`,
+    );
+  }
+  if (flat.size) notes.push(`No grid score for the flat content image(s) ${[...flat].join(', ')} nor their outputs.`);
+  if (resized) {
+    notes.push(
+      `${resized} output(s) came back at another size than asked and were resized to their content's: ` +
+        'resampling smears the patterns the grid score measures.',
+    );
+  }
   const summary = {} as EvalResult['summary'];
   for (const method of METHODS) summary[method] = summarise(results.map((r) => r.metrics[method]));
   return {
     pairs: results,
     summary,
-    contents: new Set(pairs.map(([c]) => c)).size,
+    fidelity: summariseFidelity(
+      reconstructions,
+      results.map((r) => r.gridScore),
+      notes,
+    ),
+    reconstructions,
+    contents: contentCount,
     styles: new Set(pairs.map(([, s]) => s)).size,
-    maxSide,
+    size,
     seed,
     sheet,
   };

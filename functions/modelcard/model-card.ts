@@ -212,6 +212,7 @@ function evaluationSection(evaluation: unknown): string[] {
     summary?: Record<string, Record<string, { mean: number; std: number }>>;
     metrics?: { key: string; label: string }[];
     targets?: { metric: string; bound: string; value: number; limit: number; direction: string; met: boolean }[];
+    fidelity?: unknown;
   };
   if (doc.summary && typeof doc.summary === 'object') {
     const methods = Object.keys(doc.summary);
@@ -230,6 +231,7 @@ function evaluationSection(evaluation: unknown): string[] {
       }),
       '',
       ...targetLines(doc.targets, label),
+      ...fidelityLines(doc.fidelity),
     ];
   }
   const rows = numericLeaves(evaluation, '');
@@ -256,6 +258,59 @@ function targetLines(
         `(${t.bound}): ${t.met ? 'met' : 'not met'}`
       );
     }),
+    '',
+  ];
+}
+
+/** A mean ± std as eval.json holds it; NaN became null there when nothing was averaged. */
+interface JsonSummary {
+  mean: number | null;
+  std: number | null;
+  n?: number;
+}
+
+/**
+ * The rendering-fidelity figures of `peerstyle eval` (functions/eval/fidelity.ts): the strength-0
+ * reconstruction's PSNR and the grid scores, next to the content baseline, and their targets.
+ */
+function fidelityLines(fidelity: unknown): string[] {
+  const f = fidelity as
+    | {
+        reconstruction?: { contents?: number; psnrLuma?: JsonSummary; psnrRgb?: JsonSummary; gridScore?: JsonSummary };
+        gridScore?: { reinhard?: JsonSummary; peerstyle?: JsonSummary };
+        targets?: {
+          figure: string;
+          of: string;
+          value: number | null;
+          limit: number;
+          direction: string;
+          met: boolean;
+        }[];
+      }
+    | undefined;
+  if (!f?.reconstruction || !f.gridScore) return [];
+  const cell = (s: JsonSummary | undefined): string =>
+    typeof s?.mean === 'number' && typeof s.std === 'number' ? `${format(s.mean)} ± ${format(s.std)}` : '–';
+  const r = f.reconstruction;
+  const names: Record<string, string> = { psnrLuma: 'PSNR luma (dB)', gridScore: 'grid score' };
+  return [
+    `Rendering fidelity: the reconstruction at strength 0 (${r.contents ?? '?'} content images, each once) and ` +
+      'the grid score (checkerboard at the 2- and 4-pixel periods, relative to the content: 1 = none added).',
+    '',
+    '| figure | content | reinhard | peerstyle | reconstruction |',
+    '|---|---:|---:|---:|---:|',
+    `| PSNR luma (dB) ↑ | ∞ | – | – | ${cell(r.psnrLuma)} |`,
+    `| PSNR RGB (dB) ↑ | ∞ | – | – | ${cell(r.psnrRgb)} |`,
+    `| grid score ↓ | 1 | ${cell(f.gridScore.reinhard)} | ${cell(f.gridScore.peerstyle)} | ${cell(r.gridScore)} |`,
+    '',
+    ...(Array.isArray(f.targets)
+      ? f.targets.map(
+          (t) =>
+            `- ${names[t.figure] ?? t.figure} of the ${t.of === 'reconstruction' ? 'reconstructions' : 'Peerstyle outputs'} ` +
+            `${typeof t.value === 'number' ? format(t.value) : '–'} ${t.direction === 'atLeast' ? '≥' : '≤'} ${t.limit}: ` +
+            `${t.met ? 'met' : 'not met'}`,
+        )
+      : []),
     '',
   ];
 }

@@ -1,7 +1,8 @@
 /**
  * `peerstyle eval` end to end: the real command, the real engine and a real exported model package
  * (random tiny weights, so the figures say nothing about quality, only that every part is wired), on
- * two photos and one painting. The command must print the table and write the three files.
+ * two photos and one painting. The command must print the table and write the three files, with the
+ * rendering-fidelity figures (strength-0 reconstruction PSNR, grid scores) in each of them.
  */
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
@@ -65,7 +66,36 @@ it('stylises every pair with the model, prints the table and writes eval.md, eva
   // A random model does not return its input: its figures differ from the content baseline's.
   expect(json.summary.peerstyle.ssimLuma.mean).toBeLessThan(1);
   expect(json.summary.content.ssimLuma.mean).toBe(1);
-  expect(await fs.readFile(path.join(out, 'eval.md'), 'utf8')).toContain('| peerstyle |');
+  const md = await fs.readFile(path.join(out, 'eval.md'), 'utf8');
+  expect(md).toContain('| peerstyle |');
+  expect(r.stderr).toMatch(/\[strength 0: 2\/2\] photo-5\.png/);
+
+  // The fidelity figures: each content reconstructed once; 80 × 60 images give a 32 px grid crop.
+  const { fidelity } = json;
+  expect(fidelity.reconstruction.contents).toBe(2);
+  expect(json.perContent.map((c) => c.content)).toEqual(['photo-1.jpg', 'photo-5.png']);
+  for (const c of json.perContent) {
+    // A random decoder does not give the content back, but it draws something of its size.
+    expect(c.psnrLuma).toBeGreaterThan(0);
+    expect(c.psnrLuma).toBeLessThan(100);
+    expect(c.psnrRgb).toBeGreaterThan(0);
+    expect(c.gridScore).toBeGreaterThan(0);
+  }
+  expect(fidelity.reconstruction.psnrLuma.n).toBe(2);
+  expect(fidelity.gridScore.peerstyle.n).toBe(2);
+  expect(fidelity.gridScore.reinhard.n).toBe(2);
+  expect(fidelity.notes).toEqual([]); // the engine returned every output at the size asked for
+  expect(fidelity.targets.map((t) => t.figure)).toEqual(['psnrLuma', 'gridScore']);
+  const psnr = fidelity.reconstruction.psnrLuma;
+  expect(md).toContain(`| PSNR luma (dB) ↑ | ∞ | – | – | ${psnr.mean.toFixed(2)} ± ${psnr.std.toFixed(2)} |`);
+  const grid = fidelity.gridScore.peerstyle;
+  expect(md).toMatch(
+    new RegExp(
+      `^\\| grid score ↓ \\| 1 \\| [0-9.]+ ± [0-9.]+ \\| ${grid.mean.toFixed(3)} ± ${grid.std.toFixed(3)} \\|`,
+      'm',
+    ),
+  );
+  expect(md).toMatch(/^Fidelity targets: [0-2] of 2 met\.$/m);
   const meta = await sharp(path.join(out, 'contact-sheet.png')).metadata();
   expect({ width: meta.width, height: meta.height }).toEqual(contactSheetSize(2));
 
@@ -73,6 +103,8 @@ it('stylises every pair with the model, prints the table and writes eval.md, eva
   const manifest = JSON.parse(await fs.readFile(path.join(modelDir, 'manifest.json'), 'utf8'));
   expect(manifest.eval.summary).toEqual(json.summary);
   expect(manifest.eval.pairs).toBe(2);
+  expect(manifest.eval.fidelity).toEqual(json.fidelity);
+  expect(manifest.eval.size).toBeNull();
   const inspect = await runCli(['model', 'inspect', modelDir]);
   expect(inspect.code).toBe(0);
   expect(inspect.stdout).toMatch(/check\s+ok/);

@@ -35,6 +35,16 @@ describe('peerstyle eval: bad input', () => {
       ['--content', FIXTURES, '--style', style, '--out', '/tmp/x', '--structure', 'both'],
       /--structure must be keep or transfer, got "both"\./,
     ],
+    [
+      'a size below the engine’s 16 px',
+      ['--content', FIXTURES, '--style', style, '--out', '/tmp/x', '--size', '8'],
+      /--size must be at least 16 px, got 8\./,
+    ],
+    [
+      'a size that is not a whole number',
+      ['--content', FIXTURES, '--style', style, '--out', '/tmp/x', '--size', '256px'],
+      /--size must be a positive integer, got "256px"\./,
+    ],
   ];
 
   it.each(cases)('%s gives one clear error and exit code 2', async (_name, args, message) => {
@@ -49,7 +59,7 @@ describe('peerstyle eval: bad input', () => {
   it('lists its options with --help', async () => {
     const r = await runCli(['eval', '--help']);
     expect(r.code).toBe(0);
-    for (const flag of ['--content', '--style', '--out', '--model', '--limit', '--seed', '--structure'])
+    for (const flag of ['--content', '--style', '--out', '--model', '--limit', '--seed', '--structure', '--size'])
       expect(r.stdout).toContain(flag);
   });
 });

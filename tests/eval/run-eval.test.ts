@@ -1,15 +1,25 @@
 /**
  * The evaluation pipeline end to end on real images, with stylizers defined here (the engine has its
  * own tests): an identity stylizer must score exactly like the content baseline, a colour shift must
- * move the colour figures, and the report files must hold the same figures and a viewable sheet.
+ * move the colour figures, a stylizer that paints a checkerboard must fail the grid score, each content
+ * must be reconstructed once at strength 0, and the report files must hold the same figures and a
+ * viewable sheet.
  */
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { contactSheetSize, SHEET_CELL, SHEET_GAP, SHEET_HEADER } from '../../functions/eval/contact-sheet';
-import { loadImage } from '../../functions/eval/rgb-image';
-import { METHODS, runEval, selectPairs, type EvalResult, type Stylizer } from '../../functions/eval/run-eval';
+import { PSNR_CAP_DB } from '../../functions/eval/psnr';
+import { loadImage, loadImageAt } from '../../functions/eval/rgb-image';
+import {
+  METHODS,
+  runEval,
+  selectPairs,
+  type EvalResult,
+  type Stylizer,
+  type StylizeOptions,
+} from '../../functions/eval/run-eval';
 import type { EvalJson } from '../../functions/eval/report';
 import { writeReport } from '../../functions/eval/write-report';
 import { FIXTURES } from './images';
@@ -18,11 +28,27 @@ const SIDE = 48; // small, to keep the texture network fast; the metrics need at
 const contentFiles = ['photo-1.jpg', 'photo-3.jpg'].map((f) => path.join(FIXTURES, f));
 const styleFiles = ['painting-1.jpg', 'painting-2.jpg'].map((f) => path.join(FIXTURES, f));
 
-/**
- * Returns the content as it is, at its full 80 × 60 pixels: the pipeline brings it to metric size with
- * the same resize as the content itself, so the two must then be identical.
- */
-const identity: Stylizer = async (contentFile) => loadImage(contentFile, 10_000);
+/** Returns the content as it is, at the size asked for, and remembers how it was asked. */
+const calls: { content: string; options?: StylizeOptions }[] = [];
+const identity: Stylizer = async (contentFile, _styleFile, options) => {
+  calls.push({ content: path.basename(contentFile), options });
+  return loadImageAt(contentFile, options?.size);
+};
+
+/** Returns the content at its full 80 × 60 pixels, whatever size was asked: the pipeline resizes it. */
+const fullSize: Stylizer = async (contentFile) => loadImage(contentFile, 10_000);
+
+/** The content with a ±3-level 2-pixel checkerboard, at strength > 0 only. */
+const checkered: Stylizer = async (contentFile, _styleFile, options) => {
+  const image = await loadImageAt(contentFile, options?.size);
+  if (options?.strength === 0) return image;
+  const data = image.data.map((v, i) => {
+    const p = Math.floor(i / 3);
+    const sign = ((p % image.width) + Math.floor(p / image.width)) % 2 ? 3 : -3;
+    return Math.min(255, Math.max(0, v + sign));
+  });
+  return { ...image, data };
+};
 
 /** Adds 40 to the red channel (clipped): a pure colour change that keeps most of the structure. */
 const redShift: Stylizer = async (contentFile) => {
@@ -34,7 +60,7 @@ const redShift: Stylizer = async (contentFile) => {
 describe('runEval', () => {
   let identityRun: EvalResult;
   beforeAll(async () => {
-    identityRun = await runEval({ contentFiles, styleFiles, stylizer: identity, maxSide: SIDE });
+    identityRun = await runEval({ contentFiles, styleFiles, stylizer: identity, size: SIDE });
   });
 
   it('measures every pair with every method', () => {
@@ -48,7 +74,6 @@ describe('runEval', () => {
   });
 
   it('scores an identity stylizer exactly like the content baseline', async () => {
-    expect((await identity(contentFiles[0], styleFiles[0])).width).toBe(80); // larger than metric size
     expect(identityRun.summary.peerstyle).toEqual(identityRun.summary.content);
     expect(identityRun.summary.content.ssimLuma).toEqual({ mean: 1, std: 0 });
     expect(identityRun.summary.content.ssimEdges).toEqual({ mean: 1, std: 0 });
@@ -64,8 +89,68 @@ describe('runEval', () => {
     expect(style.gramDistance.mean).toBeLessThan(content.gramDistance.mean);
   });
 
+  it('asks for each content once at strength 0 and for every pair at the scoring size', () => {
+    const reconstructionCalls = calls.filter((c) => c.options?.strength === 0);
+    expect(reconstructionCalls.map((c) => c.content)).toEqual(['photo-1.jpg', 'photo-3.jpg']);
+    expect(calls).toHaveLength(2 + 4);
+    for (const c of calls) expect(c.options?.size).toBe(SIDE);
+    expect(identityRun.reconstructions.map((r) => [r.content, r.style])).toEqual([
+      ['photo-1.jpg', 'painting-1.jpg'],
+      ['photo-3.jpg', 'painting-1.jpg'],
+    ]);
+  });
+
+  it('gives an exact reconstruction the capped PSNR, and outputs without a grid a score of 1', () => {
+    const { fidelity } = identityRun;
+    expect(fidelity.reconstruction.contents).toBe(2);
+    expect(fidelity.reconstruction.psnrLuma).toEqual({ mean: PSNR_CAP_DB, std: 0, n: 2 });
+    expect(fidelity.reconstruction.psnrRgb).toEqual({ mean: PSNR_CAP_DB, std: 0, n: 2 });
+    expect(fidelity.reconstruction.gridScore).toEqual({ mean: 1, std: 0, n: 2 });
+    expect(fidelity.gridScore.peerstyle).toEqual({ mean: 1, std: 0, n: 4 });
+    // Reinhard only recolours: about 1 (the sanity check the report shows).
+    expect(fidelity.gridScore.reinhard.mean).toBeGreaterThan(0.5);
+    expect(fidelity.gridScore.reinhard.mean).toBeLessThan(2);
+    expect(fidelity.targets.map((t) => [t.figure, t.met])).toEqual([
+      ['psnrLuma', true],
+      ['gridScore', true],
+    ]);
+    expect(fidelity.notes).toEqual([]);
+  });
+
+  it('fails the grid target for a stylizer that paints a checkerboard', async () => {
+    const run = await runEval({ contentFiles, styleFiles: styleFiles.slice(0, 1), stylizer: checkered, size: SIDE });
+    expect(run.fidelity.gridScore.peerstyle.mean).toBeGreaterThan(10);
+    expect(run.fidelity.reconstruction.gridScore.mean).toBe(1);
+    expect(run.fidelity.targets[1]).toMatchObject({ figure: 'gridScore', met: false });
+    expect(run.pairs[0].gridScore.peerstyle).toBeGreaterThan(10);
+  });
+
+  it('resizes an output of another size, and says so in the notes', async () => {
+    const run = await runEval({
+      contentFiles: contentFiles.slice(0, 1),
+      styleFiles: styleFiles.slice(0, 1),
+      stylizer: fullSize,
+      size: SIDE,
+    });
+    expect(run.summary.peerstyle).toEqual(run.summary.content); // the same resize as the content's
+    expect(run.fidelity.notes).toEqual([expect.stringMatching(/^2 output\(s\) came back at another size/)]);
+  });
+
+  it('skips the grid score of contents under 32 px, with a note', async () => {
+    const run = await runEval({
+      contentFiles: contentFiles.slice(0, 1),
+      styleFiles: styleFiles.slice(0, 1),
+      stylizer: identity,
+      size: 24,
+    });
+    expect(run.fidelity.gridScore.peerstyle).toMatchObject({ n: 0 });
+    expect(run.pairs[0].gridScore).toEqual({ reinhard: null, peerstyle: null });
+    expect(run.fidelity.notes[0]).toMatch(/No grid score for 1 content image\(s\) under 32 px .*photo-1\.jpg/);
+    expect(run.fidelity.reconstruction.psnrLuma.n).toBe(1);
+  });
+
   it('moves the colour figures, not the edges much, for a colour-shifting stylizer', async () => {
-    const run = await runEval({ contentFiles, styleFiles, stylizer: redShift, maxSide: SIDE });
+    const run = await runEval({ contentFiles, styleFiles, stylizer: redShift, size: SIDE });
     const { content, peerstyle } = run.summary;
     expect(peerstyle.colourSwd.mean).not.toBeCloseTo(content.colourSwd.mean, 1);
     expect(peerstyle.ssimLuma.mean).toBeLessThan(1);

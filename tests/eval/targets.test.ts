@@ -1,7 +1,8 @@
 /**
- * The quality targets (functions/eval/targets.ts), the per-style breakdown (per-style.ts) and how the
- * report shows them, on hand-made figures whose answers are known.
+ * The quality targets (functions/eval/targets.ts), the per-style breakdown (per-style.ts), the fidelity
+ * targets (fidelity.ts) and how the report shows them, on hand-made figures whose answers are known.
  */
+import { summariseFidelity } from '../../functions/eval/fidelity';
 import type { MetricValues } from '../../functions/eval/pair-metrics';
 import { summarise } from '../../functions/eval/pair-metrics';
 import { perStyle } from '../../functions/eval/per-style';
@@ -40,6 +41,7 @@ function pair(style: string, peerstyle: MetricValues): PairResult {
     content: 'c.jpg',
     style,
     metrics: { content: values(1, 0.5, 40), style: values(0.2, 0, 0), reinhard: values(0.8, 0.3, 10), peerstyle },
+    gridScore: { reinhard: 1, peerstyle: 3 },
   };
 }
 
@@ -66,7 +68,21 @@ describe('perStyle', () => {
 describe('the report', () => {
   const summary = {} as EvalResult['summary'];
   for (const method of METHODS) summary[method] = summarise(pairs.map((p) => p.metrics[method as Method]));
-  const result: EvalResult = { pairs, summary, contents: 1, styles: 2, maxSide: 64, seed: 1, sheet: [] };
+  const reconstructions = [{ content: 'c.jpg', style: 'oil.jpg', psnrLuma: 27.5, psnrRgb: 25.25, gridScore: 1.5 }];
+  const result: EvalResult = {
+    pairs,
+    summary,
+    fidelity: summariseFidelity(
+      reconstructions,
+      pairs.map((p) => p.gridScore),
+    ),
+    reconstructions,
+    contents: 1,
+    styles: 2,
+    size: 64,
+    seed: 1,
+    sheet: [],
+  };
 
   it('shows the overall targets and the per-style rows in the markdown', () => {
     const md = formatMarkdown(result);
@@ -78,9 +94,24 @@ describe('the report', () => {
     expect(md).toContain('| oil.jpg | 2 | 0.550 (0.500) | 0.150 (0.300) | 7.00 (10.00) | 3 of 3 |');
   });
 
+  it('shows the fidelity figures next to the content baseline, with their targets', () => {
+    const md = formatMarkdown(result);
+    expect(md).toContain('contents scored at a long side of 64 px');
+    expect(md).toContain('| PSNR luma (dB) ↑ | ∞ | – | – | 27.50 ± 0.00 |');
+    expect(md).toContain('| grid score ↓ | 1 | 1.000 ± 0.000 | 3.000 ± 0.000 | 1.500 ± 0.000 |');
+    expect(md).toContain('Fidelity targets: 1 of 2 met.');
+    expect(md).toContain('- PSNR luma (dB) of the reconstructions: 27.50 ≥ 26: met');
+    expect(md).toContain('- grid score of the Peerstyle outputs: 3.000 ≤ 2: not met');
+  });
+
   it('carries the same checks in eval.json', () => {
     const json = toJson(result);
     expect(json.targets.map((t) => t.met)).toEqual([true, true, false]);
     expect(json.perStyle.map((r) => r.style)).toEqual(['flat.png', 'oil.jpg']);
+    expect(json.fidelity.targets.map((t) => [t.figure, t.met])).toEqual([
+      ['psnrLuma', true],
+      ['gridScore', false],
+    ]);
+    expect(json.perContent).toEqual(reconstructions);
   });
 });

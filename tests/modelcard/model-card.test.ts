@@ -175,3 +175,33 @@ test('durations read as hours and minutes', () => {
   expect(formatDuration(380)).toBe('6 min 20 s');
   expect(formatDuration(42)).toBe('42 s');
 });
+
+test('the rendering-fidelity figures of an evaluation are shown next to the content baseline', async () => {
+  const evalJson = path.join(fx.root, 'eval.json');
+  const fidelity = {
+    reconstruction: {
+      contents: 6,
+      psnrLuma: { mean: 27.512, std: 1.25, n: 6 },
+      psnrRgb: { mean: 25.1, std: 1.5, n: 6 },
+      gridScore: { mean: 1.8, std: 0.4, n: 6 },
+    },
+    // NaN means were written as null: nothing to average.
+    gridScore: { reinhard: { mean: null, std: null, n: 0 }, peerstyle: { mean: 3.25, std: 1.1, n: 6 } },
+    notes: [],
+    targets: [
+      { figure: 'psnrLuma', of: 'reconstruction', value: 27.512, limit: 26, direction: 'atLeast', met: true },
+      { figure: 'gridScore', of: 'peerstyle', value: 3.25, limit: 2, direction: 'atMost', met: false },
+    ],
+  };
+  writeFileSync(evalJson, JSON.stringify({ ...evalDoc, fidelity }));
+  const { markdown } = await writeModelCard({
+    packageDir: fx.packageDir,
+    runDir: fx.runDir,
+    evalJson,
+    datasetManifest: fx.dataset,
+  });
+  expect(markdown).toContain('| PSNR luma (dB) ↑ | ∞ | – | – | 27.51 ± 1.25 |');
+  expect(markdown).toContain('| grid score ↓ | 1 | – | 3.25 ± 1.1 | 1.8 ± 0.4 |');
+  expect(markdown).toContain('- PSNR luma (dB) of the reconstructions 27.51 ≥ 26: met');
+  expect(markdown).toContain('- grid score of the Peerstyle outputs 3.25 ≤ 2: not met');
+});
