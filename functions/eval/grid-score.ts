@@ -11,13 +11,13 @@
  * 2. Subtract the crop's mean and multiply by the 2-D Hann window w(x)·w(y), w(n) = ½ − ½ cos(2πn/N)
  *    (the periodic form: a tone on an exact frequency then leaks into its 8 adjacent bins only).
  * 3. Take the power spectrum |X(u, v)|² (fft.ts; u, v in cycles per image, 0 = DC).
- * 4. At each of the eight peaks of periods 2 and 4 — (N/2, 0), (0, N/2), (N/2, N/2), (N/4, 0),
- *    (0, N/4), (N/4, N/4), (N/4, N/2), (N/2, N/4); their conjugate-symmetric copies (−u, −v) carry the
- *    same power for a real image — the prominence is the power at the peak divided by the median power
- *    of the 7×7 neighbourhood around it, the peak itself excluded (48 bins, indices wrapped around the
- *    spectrum's edges). The other diagonal of period 4, (N/4, 3N/4) = (N/4, −N/4), is not a copy of
- *    (N/4, N/4) and is not among the eight: this is the definition the targets were set on.
- * 5. The image's peak prominence is the mean of the eight prominences.
+ * 4. At each of the nine peaks of periods 2 and 4 — (N/2, 0), (0, N/2), (N/2, N/2), (N/4, 0),
+ *    (0, N/4), (N/4, N/4), (N/4, −N/4) = (N/4, 3N/4), (N/4, N/2), (N/2, N/4); their conjugate-symmetric
+ *    copies (−u, −v) carry the same power for a real image — the prominence is the power at the peak
+ *    divided by the median power of the 7×7 neighbourhood around it, the peak itself excluded (48 bins,
+ *    indices wrapped around the spectrum's edges). The two diagonals of period 4 are not copies of each
+ *    other, and a transposed convolution's checkerboard can sit on either, so both count.
+ * 5. The image's peak prominence is the mean of the nine prominences.
  *
  * The grid score of an output is its peak prominence divided by that of its content image (same size,
  * same crop): about 1 when the output has no more of a grid than the content, far above 1 when it does.
@@ -32,7 +32,7 @@ export const GRID_MIN_SIDE = 32;
 /** Side of the neighbourhood whose median is a peak's background. */
 const NEIGHBOURHOOD = 7;
 
-/** The eight peaks, as fractions of N: [u, v] = horizontal and vertical cycles per image ÷ N. */
+/** The nine peaks, as fractions of N: [u, v] = horizontal and vertical cycles per image ÷ N. */
 export const GRID_PEAKS: readonly (readonly [number, number])[] = [
   [1 / 2, 0],
   [0, 1 / 2],
@@ -42,6 +42,7 @@ export const GRID_PEAKS: readonly (readonly [number, number])[] = [
   [1 / 4, 1 / 4],
   [1 / 4, 1 / 2],
   [1 / 2, 1 / 4],
+  [1 / 4, 3 / 4],
 ];
 
 /** The side of the grid score's crop for a `width × height` image, or undefined when below 32 px. */
@@ -87,7 +88,7 @@ export function gridSpectrum(grey: GreyImage): { power: Float64Array; side: numb
 }
 
 /**
- * The prominence of each of the eight {@link GRID_PEAKS} in a power spectrum of side `n`: power at the
+ * The prominence of each of the nine {@link GRID_PEAKS} in a power spectrum of side `n`: power at the
  * peak ÷ median power of its 7×7 neighbourhood without it, wrapping around the edges.
  */
 export function peakProminences(power: Float64Array, n: number): number[] {

@@ -175,7 +175,7 @@ export function fidelitySection(f: FidelitySummary, pairs: number): string[] {
       'the largest centred power-of-two square crop (≥ 32 px), mean removed, 2-D Hann window, power ' +
       'spectrum; at (N/2, 0), (0, N/2), (N/2, N/2), (N/4, 0), (0, N/4), (N/4, N/4), (N/4, N/2) and ' +
       '(N/2, N/4) cycles per image, the power ÷ the median power of the 7×7 neighbourhood without the ' +
-      'peak; the mean of the eight. Reinhard only recolours, so its score should be about 1.',
+      'peak; the mean of the nine. Reinhard only recolours, so its score should be about 1.',
     '',
   ];
 }
