@@ -5,7 +5,7 @@
  * creates no new key and still lists the job.
  */
 
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
@@ -96,6 +96,20 @@ describe('peerstyle serve', () => {
     expect(download.status).toBe(200);
     const result = await sharp(Buffer.from(await download.arrayBuffer())).metadata();
     expect([result.width, result.height]).toEqual([source.width, source.height]);
+
+    // The bundled model is listed as its manifest names it.
+    const manifest = JSON.parse(readFileSync(path.join(model.dir, 'manifest.json'), 'utf8'));
+    const models = await gql(origin, key!, '{ models { id name version packageVersion builtIn createdAt } }');
+    expect(models.data.models).toEqual([
+      {
+        id: 'tspr-default',
+        name: manifest.name,
+        version: 1,
+        packageVersion: manifest.version,
+        builtIn: true,
+        createdAt: manifest.createdAt,
+      },
+    ]);
 
     running.child.kill('SIGTERM');
     const stopped = await running.done;
