@@ -80,12 +80,21 @@ describe('image error codes', () => {
       {},
       dir,
     );
-    platform = await startPlatform({ config, modelDir: model.dir, log: { info: () => undefined, error: () => undefined } });
+    platform = await startPlatform({
+      config,
+      modelDir: model.dir,
+      log: { info: () => undefined, error: () => undefined },
+    });
     key = platform.createdApiKey!;
     const style = await upload(image('painting-1.jpg'), 'image/jpeg');
-    const saved = await gql(platform.origin, key, 'mutation($k: String!) { registerStyle(name: "s", uploadKey: $k) { id } }', {
-      k: style.key,
-    });
+    const saved = await gql(
+      platform.origin,
+      key,
+      'mutation($k: String!) { registerStyle(name: "s", uploadKey: $k) { id } }',
+      {
+        k: style.key,
+      },
+    );
     styleId = saved.data.registerStyle.id;
   }, 60_000);
 
@@ -126,7 +135,7 @@ describe('image error codes', () => {
     );
     if (submitted.errors) return submitted.errors[0].extensions?.code;
     const id = submitted.data.stylize.id as string;
-    for (const started = Date.now(); Date.now() - started < 30_000; ) {
+    for (const started = Date.now(); Date.now() - started < 30_000;) {
       const { data } = await gql(platform.origin, key, 'query($id: ID!) { job(id: $id) { status error { code } } }', {
         id,
       });
@@ -143,7 +152,7 @@ describe('image error codes', () => {
     mkdirSync(folder, { recursive: true });
     writeFileSync(path.join(folder, name), bytes);
     const reason = path.join(dropDir, 'rejected', styleId, `${name}.reason.txt`);
-    for (const started = Date.now(); Date.now() - started < 30_000; ) {
+    for (const started = Date.now(); Date.now() - started < 30_000;) {
       if (existsSync(reason)) return readFileSync(reason, 'utf8').split(':')[0];
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
