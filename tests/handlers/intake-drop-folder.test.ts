@@ -183,7 +183,9 @@ test('unknown styles, non-images and misplaced files are copied to rejected/ wit
   expect(await reason('rejected/starry/notes.jpg')).toMatch(
     /^INVALID_IMAGE: The file is not an image; expected one of: image\/jpeg, image\/png, image\/webp/,
   );
-  expect(await reason('rejected/starry/anim.gif')).toMatch(/^UNSUPPORTED_FORMAT: The file is image\/gif; expected one of/);
+  expect(await reason('rejected/starry/anim.gif')).toMatch(
+    /^UNSUPPORTED_FORMAT: The file is image\/gif; expected one of/,
+  );
   expect(await reason('rejected/loose.jpg')).toMatch(/drop\/<style-id>\/<image>/);
 });
 

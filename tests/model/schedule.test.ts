@@ -95,6 +95,8 @@ describe('a tiny run with more steps than the preset’s iterations', () => {
     expect(lr.every(([, rate]) => rate >= 0)).toBe(true);
     expect(lr.at(-1)).toEqual([44, 0]);
     expect(lr.find(([step]) => step === 40)![1]).toBeGreaterThan(0);
-    expect(lines).toContain('# schedule: lr 0.0004 until iteration 22, then linear decay to 0 at iteration 44; stopping at 44');
+    expect(lines).toContain(
+      '# schedule: lr 0.0004 until iteration 22, then linear decay to 0 at iteration 44; stopping at 44',
+    );
   }, 60_000);
 });

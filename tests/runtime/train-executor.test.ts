@@ -225,7 +225,9 @@ describe('training jobs', () => {
       30_000,
     );
     const seconds = (Date.now() - asked) / 1000;
-    const stoppedAt = Number((await fs.readFile(path.join(h.outcomes[0].checkpointDir, 'latest'), 'utf8')).trim().slice(5));
+    const stoppedAt = Number(
+      (await fs.readFile(path.join(h.outcomes[0].checkpointDir, 'latest'), 'utf8')).trim().slice(5),
+    );
     // The iteration running when the request came, and at most one more that had started while the
     // metric line of the one before was on its way: not the dozens a 20 s heartbeat allowed.
     expect(stoppedAt - seen).toBeLessThanOrEqual(2);

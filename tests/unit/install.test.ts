@@ -72,7 +72,10 @@ describe('installing', () => {
         const node = Array.isArray(entry.engines) ? undefined : entry.engines?.node;
         return node !== undefined && !admits(node, NODE_20);
       })
-      .map(([name, entry]) => `${name.replace(/^.*node_modules\//, '')}@${entry.version} (node ${JSON.stringify(entry.engines)})`);
+      .map(
+        ([name, entry]) =>
+          `${name.replace(/^.*node_modules\//, '')}@${entry.version} (node ${JSON.stringify(entry.engines)})`,
+      );
     expect(refusing).toEqual([]);
   });
 

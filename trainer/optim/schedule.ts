@@ -47,8 +47,10 @@ export function planRun(
   steps: number | undefined,
   explicit: { iterations?: boolean; decayIterations?: boolean } = {},
 ): RunPlan {
-  if (steps === undefined) return { iterations: cfg.iterations, decayIterations: cfg.decayIterations, stopAt: cfg.iterations };
-  if (!Number.isInteger(steps) || steps < 1) throw new RunLengthError(`steps must be a positive integer, got ${steps}.`);
+  if (steps === undefined)
+    return { iterations: cfg.iterations, decayIterations: cfg.decayIterations, stopAt: cfg.iterations };
+  if (!Number.isInteger(steps) || steps < 1)
+    throw new RunLengthError(`steps must be a positive integer, got ${steps}.`);
   if (explicit.iterations) {
     if (steps > cfg.iterations) {
       throw new RunLengthError(
@@ -62,9 +64,7 @@ export function planRun(
     ? cfg.decayIterations
     : Math.round((cfg.decayIterations * steps) / cfg.iterations);
   if (decayIterations > steps) {
-    throw new RunLengthError(
-      `decayIterations (${decayIterations}) cannot exceed the run's ${steps} steps.`,
-    );
+    throw new RunLengthError(`decayIterations (${decayIterations}) cannot exceed the run's ${steps} steps.`);
   }
   return { iterations: steps, decayIterations, stopAt: steps };
 }

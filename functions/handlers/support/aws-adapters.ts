@@ -104,7 +104,11 @@ export function buildUseCaseDeps(settings: GraphQLSettings): UseCaseDeps {
     events,
     styles: new DynamoStyleStore({ client, tableName: settings.catalogTable }),
     // The built-in model is listed with its bundled manifest's name, version and date.
-    models: new DynamoModelRegistry({ client, tableName: settings.catalogTable, ...builtInModelOptions(BUNDLED_MANIFEST) }),
+    models: new DynamoModelRegistry({
+      client,
+      tableName: settings.catalogTable,
+      ...builtInModelOptions(BUNDLED_MANIFEST),
+    }),
     clock: systemClock,
     limits: DEFAULT_LIMITS,
   };
