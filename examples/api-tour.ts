@@ -55,7 +55,9 @@ async function upload(file: string, contentType: string, group?: string): Promis
   for (const { name, value } of target.fields) form.append(name, value);
   form.append('file', new Blob([bytes], { type: contentType }), file.split('/').pop());
   const posted = await fetch(target.url, { method: 'POST', body: form });
-  console.log(`POST ${target.url} (multipart form: the fields above, then the file) → HTTP ${posted.status}\n`);
+  console.log(
+    `POST ${target.url} (multipart form: the fields above, then the image in a field named "file") → HTTP ${posted.status}\n`,
+  );
   return target.key;
 }
 
@@ -77,7 +79,7 @@ async function main(): Promise<void> {
       input: {
         content: contentKey,
         styles: [{ styleId, weight: 1 }],
-        options: { strength: 1, size: 256, format: 'PNG' },
+        options: { strength: 1, format: 'PNG' },
         idempotencyKey: 'tour-1',
       },
     },
@@ -123,7 +125,7 @@ async function main(): Promise<void> {
     );
   }
   await gql('jobs', `query { jobs(first: 5) { items { id kind status progress } nextCursor } }`);
-  await gql('models', `query { models { id name version builtIn createdAt } }`);
+  await gql('models', `query { models { id name version packageVersion builtIn createdAt } }`);
 
   const datasetContent = await upload(flag('content'), 'image/jpeg', 'tour-set/content');
   void datasetContent;

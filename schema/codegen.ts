@@ -1,8 +1,9 @@
 /**
  * Generates `functions/graphql/generated/resolvers-types.ts` from `schema/schema.graphql`.
  *
- * It calls `@graphql-codegen/core` directly rather than the codegen CLI, whose terminal UI needs a
- * newer Node than the one the project supports; the plugins and their output are the same. Run it with
+ * It calls `@graphql-codegen/core` directly rather than the codegen CLI, which is not installed: the
+ * CLI's terminal UI and schema loaders need Node 22 (17 EBADENGINE warnings on every install on Node 20),
+ * and this script needs neither; the plugins and their output are the same. Run it with
  * `npx tsx schema/codegen.ts`; `--check` exits 1 when the committed file (or the file named by
  * `--against <path>`) differs from a fresh one. A test runs the check, so the types cannot drift from
  * the contract. (The test spawns this script because the plugins load ESM-only packages that jest's

@@ -16,6 +16,7 @@ import { iterationFlops } from './flops';
 import { parseThreads } from './wasm-threads';
 import { createModel } from './model';
 import { TsprTrainer, type StepLosses } from './train-step';
+import { planRun } from './optim/schedule';
 import { findLatestCheckpoint, readCheckpoint, restoreTrainer, saveCheckpoint } from './checkpoint';
 import { indexDataset } from './data/dataset-index';
 import { PairSampler, type SamplerState } from './data/pair-sampler';
@@ -27,7 +28,11 @@ export interface TrainOptions {
   overrides: Record<string, string>;
   dataDir: string;
   outDir: string;
-  /** Stop after this iteration (default: the config's `iterations`). The LR schedule is unaffected. */
+  /**
+   * The run's length: the schedule follows it (optim/schedule.ts), so the learning rate reaches 0 at
+   * `steps`. With an explicit `iterations` override it only stops the run early on that schedule.
+   * @default the config's `iterations`
+   */
   steps?: number;
   resume: boolean;
   /** Checkpoint folder, when it is not `<outDir>/checkpoints` (SageMaker's /opt/ml/checkpoints). */
@@ -102,9 +107,12 @@ export async function runTraining(opts: TrainOptions): Promise<TrainResult> {
     cfg = { ...saved, ...resumable };
     addsColourHead = cfg.colorHead && !saved.colorHead;
   }
-  const stopAt = opts.steps ?? cfg.iterations;
-  if (!Number.isInteger(stopAt) || stopAt < 1)
-    throw new Error(`--steps must be a positive integer, got ${opts.steps}.`);
+  const plan = planRun(cfg, opts.steps, {
+    iterations: 'iterations' in opts.overrides,
+    decayIterations: 'decayIterations' in opts.overrides,
+  });
+  cfg = { ...cfg, iterations: plan.iterations, decayIterations: plan.decayIterations };
+  const stopAt = plan.stopAt;
   const index = await indexDataset(opts.dataDir, { maxCorruptFraction: cfg.maxCorruptFraction, onWarning: warn });
 
   const backend = await initBackend(opts.backend, { threads: opts.threads ?? defaultTrainingThreads(cfg) });
@@ -125,6 +133,10 @@ export async function runTraining(opts: TrainOptions): Promise<TrainResult> {
   log(
     `# backend=${backend.name} threads=${backend.threads} preset=${opts.preset} params=${store.count()} content=${index.content.length} ` +
       `style_classes=${index.styleClasses.length} crop=${cfg.cropSize}`,
+  );
+  log(
+    `# schedule: lr ${cfg.learningRate} until iteration ${cfg.iterations - cfg.decayIterations}, ` +
+      `then linear decay to 0 at iteration ${cfg.iterations}; stopping at ${stopAt}`,
   );
 
   let stopRequested = false;
@@ -163,6 +175,11 @@ export async function runTraining(opts: TrainOptions): Promise<TrainResult> {
 
   try {
     while (trainer.iteration < stopAt && !stopRequested) {
+      // A step is synchronous, and SIGTERM's handler runs only when the event loop turns. The sampler's
+      // sharp calls turn it today; one setImmediate per step (microseconds) makes sure of it, so a stop
+      // request is seen before another iteration starts, whatever the data pipeline does.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      if (stopRequested) break;
       const batch = await sampler.next();
       const losses = trainer.step(batch);
       first ??= losses;

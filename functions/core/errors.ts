@@ -21,6 +21,10 @@ export enum ErrorCode {
   CONFLICT = 'CONFLICT',
   /** The bytes are not a decodable image. */
   INVALID_IMAGE = 'INVALID_IMAGE',
+  /** The image's header reads, but its pixel data is damaged or cut short. */
+  TRUNCATED = 'TRUNCATED',
+  /** The file has no bytes at all. */
+  EMPTY = 'EMPTY',
   /** The payload exceeds a size or dimension limit. */
   TOO_LARGE = 'TOO_LARGE',
   /** The content type or file format is not accepted. */

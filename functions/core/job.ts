@@ -381,3 +381,11 @@ export function requestCancellation(job: Job, now: number): Job {
   const flagged: Job = { ...job, cancelRequested: true, updatedAt: iso(now) };
   return job.status === 'QUEUED' ? transitionJob(flagged, 'CANCELLED', now) : flagged;
 }
+
+/**
+ * Progress as clients see it: four decimals. Stages add fractions (0.1 + 0.2), and 0.30000000000000004
+ * is noise that reached every client before; progress is rounded when it is recorded and when it is read.
+ */
+export function roundProgress(progress: number): number {
+  return Math.round(progress * 10_000) / 10_000;
+}

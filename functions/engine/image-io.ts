@@ -60,7 +60,10 @@ export async function readImage(
   if (bytes.byteLength === 0) throw new EngineError('EMPTY', `The ${label} is empty (0 bytes).`);
   let meta: Metadata;
   try {
-    meta = await sharp(bytes).metadata();
+    // sharp's own pixel limit (268 MP) is switched off for the header read: it throws while reading the
+    // header, which made a 30000×30000 bomb "not an image". Nothing is decoded here; the limits below
+    // refuse it as TOO_LARGE, and the decode further down only ever sees images within them.
+    meta = await sharp(bytes, { limitInputPixels: false }).metadata();
   } catch (err) {
     throw new EngineError('INVALID_IMAGE', `The ${label} is not an image. Expected JPEG, PNG or WebP.`, { cause: err });
   }

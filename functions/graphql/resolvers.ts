@@ -14,13 +14,14 @@ import {
   listModels,
   listStyles,
   registerStyle,
+  signedDownload,
   startTraining,
   submitStylizeJob,
   watchJob,
   watchMyJobs,
   type JobWatchEvent,
 } from '../core/use-cases';
-import { BUILTIN_OWNER } from '../core';
+import { BUILTIN_OWNER, roundProgress } from '../core';
 import type { Resolvers } from './generated/resolvers-types';
 
 const nullableConnection = <T>(page: {
@@ -63,11 +64,18 @@ export const resolvers: Resolvers = {
       resolve: (event: JobWatchEvent) => event,
     },
   },
+  Style: {
+    image: (style, _args, { deps }) => signedDownload(deps, style.blobKey),
+  },
   Model: {
     builtIn: (model) => model.owner === BUILTIN_OWNER,
     manifest: (model) => JSON.stringify(model.manifest),
+    packageVersion: (model) =>
+      typeof model.manifest.packageVersion === 'string' ? model.manifest.packageVersion : null,
   },
   Job: {
+    // Also rounds what was stored before reports were rounded.
+    progress: (job) => roundProgress(job.progress),
     metrics: (job) =>
       Object.entries(job.metrics.latest).map(([name, value]) => {
         // The step of a metric's latest value is that of the newest sample that recorded it.

@@ -8,7 +8,7 @@
  */
 
 import { handlers, startServerAndCreateLambdaHandler } from '@as-integrations/aws-lambda';
-import type { APIGatewayProxyEventV2WithLambdaAuthorizer } from 'aws-lambda';
+import type { APIGatewayProxyEventV2WithLambdaAuthorizer, APIGatewayProxyResultV2, Context } from 'aws-lambda';
 import { GraphQLError } from 'graphql';
 import { isDomainError, type ApiKeyStore } from '../core';
 import { authenticate, bearerKey, buildSchema, createGraphQLServer, type GraphQLContext } from '../graphql';
@@ -56,5 +56,11 @@ const runtime = once(() => {
   return lambda;
 });
 
-/** The Lambda entry point. */
-export const handler: ReturnType<typeof runtime> = (event, context, callback) => runtime()(event, context, callback);
+/**
+ * The Lambda entry point: async, with (event, context) only. The nodejs24.x runtime runs promise-returning
+ * handlers and refuses callback-style ones (three parameters), so the integration's handler, which is
+ * async itself, is called here with a callback that is never used.
+ */
+export async function handler(event: GraphQLEvent, context: Context): Promise<APIGatewayProxyResultV2> {
+  return (await runtime()(event, context, () => undefined)) as APIGatewayProxyResultV2;
+}

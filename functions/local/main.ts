@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import { promises as fs, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { FsBlobStore } from '../adapters/local';
-import type { JsonObject } from '../core';
+import { builtInModelInfo, builtInModelOptions, type JsonObject } from '../core';
 import { loadConfig, type RuntimeConfig } from '../config';
 import { DEFAULT_LIMITS, type UseCaseLimits } from '../core/use-cases';
 import { createLocalRuntime, type LocalRuntime, type RuntimeOverrides } from '../wiring';
@@ -77,15 +77,8 @@ async function describePackage(
       string,
       unknown
     >;
-    const summary: JsonObject = {};
-    for (const key of ['name', 'version', 'preset', 'training', 'eval'] as const) {
-      if (manifest[key] !== undefined) summary[key] = manifest[key] as JsonObject[string];
-    }
-    return {
-      name: String(manifest.name ?? 'TSPR default'),
-      createdAt: String(manifest.createdAt ?? new Date(0).toISOString()),
-      manifest: summary,
-    };
+    const info = builtInModelInfo(builtInModelOptions(manifest));
+    return { name: info.name, createdAt: info.createdAt, manifest: info.manifest };
   } catch {
     return undefined;
   }

@@ -3,8 +3,9 @@
  * front of a Lambda running Apollo Server, guarded by a Lambda authorizer that
  * checks bearer API keys.
  *
- * The GraphQL function uses @as-integrations/aws-lambda 4.0.1 on the Node.js
- * 20 runtime; 4.1.0 requires Node 22, which the project does not yet target.
+ * The GraphQL function runs @as-integrations/aws-lambda 4.0.1 on the Node.js
+ * 24 runtime (4.1.0 would require Node 22 of the local runtime too, which still
+ * supports Node 20).
  * Subscriptions are not served here (HTTP has no server push); see
  * Subscriptions.
  */

@@ -1,14 +1,14 @@
 /**
  * One Lambda function running one of the handlers in functions/handlers/.
  *
- * Every function in the platform is built the same way: Node.js 20 on ARM,
+ * Every function in the platform is built the same way: Node.js 24 on ARM,
  * bundled by the local esbuild (no Docker needed), its own log group with a
  * retention period, and its own role that may write only to that log group.
  * Building them here keeps those choices in one place and lets each task's
  * construct grant exactly the data access its handler needs.
  */
 import * as path from 'node:path';
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -98,9 +98,11 @@ export class HandlerFunction extends Construct {
       depsLockFilePath: path.join(sourceRoot, 'package-lock.json'),
       handler: 'handler',
       description: props.description,
-      // Node 20 matches the project's engines range; it is also why the GraphQL
-      // handler uses @as-integrations/aws-lambda 4.0.1 (4.1.0 needs Node 22).
-      runtime: lambda.Runtime.NODEJS_20_X,
+      // Node.js 24, the newest Lambda runtime aws-cdk-lib offers (supported into
+      // 2028). Node 20 reached its end of life on 2026-04-30 and Lambda deprecated
+      // it. The sources stay compatible with Node 20, which the local runtime
+      // still supports (engines); every handler is async, as nodejs24.x requires.
+      runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       timeout: props.timeout ?? Duration.seconds(10),
       memorySize: props.memorySize ?? 512,
@@ -109,7 +111,7 @@ export class HandlerFunction extends Construct {
       logGroup: this.logGroup,
       bundling: {
         format: OutputFormat.CJS,
-        target: 'node20',
+        target: 'node24',
         minify: true,
         sourceMap: true,
         // Bundle the AWS SDK rather than use the runtime's copy, so the
@@ -117,13 +119,5 @@ export class HandlerFunction extends Construct {
         externalModules: [],
       },
     });
-
-    // Node.js 20 reached Lambda's deprecation on 2026-04-30; new functions can
-    // be created until 2027-02-01. The move to Node 22 is one change: this
-    // runtime, the engines range and @as-integrations/aws-lambda 4.1.
-    const runtimeReason =
-      'Node.js 20 is pinned on purpose: it is the runtime the project targets (engines ">=20.9 <23") and the one @as-integrations/aws-lambda 4.0.1 is used for; moving to Node 22 is a deliberate upgrade of runtime, engines and integration together, due before Lambda stops creating Node 20 functions on 2027-02-01.';
-    Validations.of(this.function).acknowledge({ id: 'AwsSolutions-L1', reason: runtimeReason });
-    Validations.of(this.function).acknowledge({ id: 'CloudFormation-Validate::W2531', reason: runtimeReason });
   }
 }

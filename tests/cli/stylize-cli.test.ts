@@ -161,6 +161,39 @@ test('stylize reports a bad input with its code and writes nothing', async () =>
   expect(readdirSync(work)).not.toContain('never.png');
 });
 
+test('stylize takes the format from the output’s extension and refuses one it cannot write', async () => {
+  const args = (out: string, ...extra: string[]) => [
+    '--threads',
+    '1',
+    '--content',
+    path.join(FIXTURES, 'photo-1.jpg'),
+    '--style',
+    path.join(FIXTURES, 'painting-1.jpg'),
+    '--size',
+    '32',
+    '--out',
+    path.join(work, out),
+    ...extra,
+  ];
+  const gif = await stylizeWithModel(args('x.gif'));
+  expect(gif.code).toBe(1);
+  expect(gif.stderr).toBe(
+    'peerstyle stylize: --out x.gif: peerstyle writes no .gif files. Use one of: .png, .jpg, .jpeg, .webp. (BAD_OPTION)\n',
+  );
+  const clash = await stylizeWithModel(args('y.png', '--format', 'jpeg'));
+  expect(clash.code).toBe(1);
+  expect(clash.stderr).toBe(
+    'peerstyle stylize: --out y.png is a png name but --format is jpeg. Drop --format, or name the file y.jpg. (BAD_OPTION)\n',
+  );
+  expect(readdirSync(work).filter((f) => /^[xy]\./.test(f))).toEqual([]);
+  const webp = await stylizeWithModel(args('z.WEBP'));
+  expect(webp.code).toBe(0);
+  expect((await sharp(path.join(work, 'z.WEBP')).metadata()).format).toBe('webp');
+  const agreed = await stylizeWithModel(args('w.jpeg', '--format', 'jpeg'));
+  expect(agreed.code).toBe(0);
+  expect((await sharp(path.join(work, 'w.jpeg')).metadata()).format).toBe('jpeg');
+});
+
 test('the batch form stylises every content × style pair with a progress bar', async () => {
   const contents = path.join(work, 'contents');
   const styles = path.join(work, 'styles');

@@ -5,7 +5,7 @@
  * creates no new key and still lists the job.
  */
 
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
@@ -77,10 +77,10 @@ describe('peerstyle serve', () => {
     const contentKey = await upload(origin, key!, content);
     const styleKey = await upload(origin, key!, image('painting-1.jpg'));
     const source = await sharp(content).metadata();
-    // The output's longest side is `size`; the content's own longest side keeps its dimensions.
-    const size = Math.max(source.width!, source.height!);
+    // Without `size` the output has the content's own size, as from `peerstyle stylize` (80×60 here;
+    // the API used to upsample it to 512 px).
     const submitted = await gql(origin, key!, 'mutation($i: StylizeInput!) { stylize(input: $i) { id status } }', {
-      i: { content: contentKey, styles: [{ uploadKey: styleKey }], options: { size } },
+      i: { content: contentKey, styles: [{ uploadKey: styleKey }] },
     });
     expect(submitted.errors).toBeUndefined();
     const jobId = submitted.data.stylize.id as string;
@@ -96,6 +96,20 @@ describe('peerstyle serve', () => {
     expect(download.status).toBe(200);
     const result = await sharp(Buffer.from(await download.arrayBuffer())).metadata();
     expect([result.width, result.height]).toEqual([source.width, source.height]);
+
+    // The bundled model is listed as its manifest names it.
+    const manifest = JSON.parse(readFileSync(path.join(model.dir, 'manifest.json'), 'utf8'));
+    const models = await gql(origin, key!, '{ models { id name version packageVersion builtIn createdAt } }');
+    expect(models.data.models).toEqual([
+      {
+        id: 'tspr-default',
+        name: manifest.name,
+        version: 1,
+        packageVersion: manifest.version,
+        builtIn: true,
+        createdAt: manifest.createdAt,
+      },
+    ]);
 
     running.child.kill('SIGTERM');
     const stopped = await running.done;

@@ -350,6 +350,19 @@ describe('bad requests', () => {
     expect(ok.body.data?.startTraining).toMatchObject({ kind: 'TRAIN', status: 'QUEUED' });
   });
 
+  test('steps past an explicit iterations is refused with the reason; steps alone sets the run length', async () => {
+    const TRAIN = `mutation($input: TrainingInput!) { startTraining(input: $input) { id } }`;
+    const base = { dataset: { folder: 'sample' }, preset: 'tiny' };
+    // tiny's schedule is 40 iterations; 70 steps on it would train 30 iterations at a learning rate ≤ 0.
+    const past = await h.gql(h.aliceKey, TRAIN, {
+      input: { ...base, steps: 70, hyperparameters: [{ key: 'iterations', value: '40' }] },
+    });
+    expect(codeOf(past.body)).toBe('BAD_REQUEST');
+    expect(past.body.errors?.[0].message).toMatch(/^steps: steps \(70\) exceeds iterations \(40\)/);
+    const longer = await h.gql(h.aliceKey, TRAIN, { input: { ...base, steps: 70 } });
+    expect(longer.body.errors).toBeUndefined();
+  });
+
   test('training on an uploaded dataset prefix', async () => {
     const key = await h.upload(h.aliceKey, fixture('painting-1.jpg'), 'image/jpeg', 'set-1/style');
     expect(key).toMatch(/^uploads\/alice\/set-1\/style\//);

@@ -6,6 +6,8 @@
  * implementation, so its client is replaced with aws-sdk-client-mock to observe StopTrainingJob.
  */
 
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { SageMakerClient, StopTrainingJobCommand } from '@aws-sdk/client-sagemaker';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -86,7 +88,7 @@ interface GraphQLBody {
 
 async function invoke(event: APIGatewayProxyEventV2): Promise<{ status: number; body: GraphQLBody }> {
   const { handler } = await import('../../functions/handlers/graphql');
-  const result = (await handler(event as never, {} as Context, () => undefined)) as APIGatewayProxyStructuredResultV2;
+  const result = (await handler(event as never, {} as Context)) as APIGatewayProxyStructuredResultV2;
   return { status: result.statusCode ?? 0, body: JSON.parse(result.body ?? 'null') as GraphQLBody };
 }
 
@@ -114,6 +116,26 @@ test('a query runs for the owner named by the authorizer context', async () => {
   expect(response.body.data.models).toEqual([{ id: DEFAULT_MODEL_ID, builtIn: true }]);
   expect(response.body.data.mine).toEqual({ id: mine.id, status: 'QUEUED' });
   expect(response.body.data.theirs).toBeNull();
+});
+
+test('the built-in model is listed with its bundled manifest’s name, version and date', async () => {
+  const manifest = JSON.parse(
+    readFileSync(path.join(__dirname, '..', '..', 'models', 'default', 'manifest.json'), 'utf8'),
+  ) as { name: string; version: string; createdAt: string };
+  const response = await invoke(
+    graphqlEvent({ query: '{ models { id name version packageVersion builtIn createdAt } }' }, { owner: 'alice' }),
+  );
+  expect(response.body.errors).toBeUndefined();
+  expect(response.body.data.models).toEqual([
+    {
+      id: DEFAULT_MODEL_ID,
+      name: manifest.name,
+      version: 1,
+      packageVersion: manifest.version,
+      builtIn: true,
+      createdAt: manifest.createdAt,
+    },
+  ]);
 });
 
 test('a mutation changes the table; without the authorizer the bearer key identifies the owner', async () => {

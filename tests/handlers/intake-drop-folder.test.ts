@@ -181,9 +181,11 @@ test('unknown styles, non-images and misplaced files are copied to rejected/ wit
   );
   expect(Buffer.from(await blobs.get('rejected/starry/notes.jpg')).equals(text)).toBe(true);
   expect(await reason('rejected/starry/notes.jpg')).toMatch(
-    /not an image; expected one of: image\/jpeg, image\/png, image\/webp/,
+    /^INVALID_IMAGE: The file is not an image; expected one of: image\/jpeg, image\/png, image\/webp/,
   );
-  expect(await reason('rejected/starry/anim.gif')).toMatch(/The file is image\/gif; expected one of/);
+  expect(await reason('rejected/starry/anim.gif')).toMatch(
+    /^UNSUPPORTED_FORMAT: The file is image\/gif; expected one of/,
+  );
   expect(await reason('rejected/loose.jpg')).toMatch(/drop\/<style-id>\/<image>/);
 });
 
@@ -221,10 +223,11 @@ describe('inspecting a dropped image', () => {
     });
     const small = { maxBytes: 1_000_000, maxLongSide: 64, maxPixels: 10_000 };
     const refused = await inspectDroppedImage(blobs, 'drop/starry/pic.webp', small);
-    expect(refused).toEqual({ ok: false, reason: expect.stringContaining('80×60 pixels') });
+    expect(refused).toEqual({ ok: false, code: 'TOO_LARGE', reason: expect.stringContaining('80×60 pixels') });
     const tooBig = await inspectDroppedImage(blobs, 'drop/starry/pic.webp', { ...small, maxBytes: 100 });
     expect(tooBig).toEqual({
       ok: false,
+      code: 'TOO_LARGE',
       reason: expect.stringMatching(/^The file is \d+ bytes; .* at most 100 bytes\.$/),
     });
     expect(await inspectDroppedImage(blobs, 'drop/starry/absent.jpg')).toEqual({ ok: 'gone' });

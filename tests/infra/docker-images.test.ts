@@ -42,8 +42,8 @@ describe('GPU image assets', () => {
 describe('stylize-worker Dockerfile', () => {
   const text = instructions('stylize-worker');
 
-  it('runs Node 20 on a CUDA 12 runtime base', () => {
-    expect(text).toMatch(/^FROM node:20[-.\w]* AS node$/m);
+  it('runs Node 22 on a CUDA 12 runtime base', () => {
+    expect(text).toMatch(/^FROM node:22[-.\w]* AS node$/m);
     expect(text).toMatch(/^FROM nvidia\/cuda:12\.[\d.]+-cudnn-runtime-/m);
   });
 
@@ -58,7 +58,8 @@ describe('stylize-worker Dockerfile', () => {
 describe('trainer Dockerfile', () => {
   const text = instructions('trainer');
 
-  it('uses the CUDA 11.2 + cuDNN 8 base that libtensorflow 2.9 expects', () => {
+  it('runs Node 22 on the CUDA 11.2 + cuDNN 8 base that libtensorflow 2.9 expects', () => {
+    expect(text).toMatch(/^FROM node:22[-.\w]* AS node$/m);
     expect(text).toMatch(/^FROM nvidia\/cuda:11\.2\.\d+-cudnn8-runtime-/m);
   });
 

@@ -1,5 +1,5 @@
 /**
- * GraphqlApi: an HTTP API whose /graphql routes run Apollo Server on Node 20
+ * GraphqlApi: an HTTP API whose /graphql routes run Apollo Server on Node 24
  * behind a Lambda authorizer, with CORS for the configured origins,
  * throttling and access logs.
  */
@@ -73,15 +73,15 @@ describe('GraphqlApi', () => {
     });
   });
 
-  it('runs the GraphQL handler on the Node.js 20 runtime within the 29 s integration limit', () => {
+  it('runs the GraphQL handler on the Node.js 24 runtime within the 29 s integration limit', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
-      Runtime: 'nodejs20.x',
+      Runtime: 'nodejs24.x',
       Handler: 'index.handler',
       Timeout: 29,
       Environment: { Variables: Match.objectLike({ PEERSTYLE_JOBS_TABLE: Match.anyValue() }) },
     });
     const fn = template.toJSON().Resources[ids.graphqlFn] as TemplateResource;
-    expect(fn.Properties?.Runtime).toBe('nodejs20.x');
+    expect(fn.Properties?.Runtime).toBe('nodejs24.x');
   });
 
   it('lets the authorizer only read items of the API-key table', () => {

@@ -93,8 +93,12 @@ describe('drop folder', () => {
 
     const reason = (rel: string): Promise<string> =>
       fs.readFile(path.join(root, 'rejected', `${rel}.reason.txt`), 'utf8');
-    expect(await reason(`${styleId}/notes.jpg`)).toMatch(/not a readable image.*expected one of: jpeg, png, webp/);
-    expect(await reason(`${styleId}/huge.jpg`)).toMatch(new RegExp(`${hugeSize} bytes; .* at most 13000 bytes`));
+    expect(await reason(`${styleId}/notes.jpg`)).toBe(
+      'INVALID_IMAGE: The dropped image is not an image. Expected JPEG, PNG or WebP.\n',
+    );
+    expect(await reason(`${styleId}/huge.jpg`)).toMatch(
+      new RegExp(`^TOO_LARGE: The file is ${hugeSize} bytes; .* at most 13000 bytes`),
+    );
     expect(await reason('no-such-style/photo.jpg')).toContain(
       `Unknown style id "no-such-style". Expected one of: ${styleId}.`,
     );

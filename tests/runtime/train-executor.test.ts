@@ -6,6 +6,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import type { JobEvent } from '../../functions/core';
+import { cancelJob } from '../../functions/core/use-cases/jobs';
 import type { TrainerLauncher, TrainingOutcome } from '../../functions/core/ports/trainer-launcher';
 import { createTrainExecutor, type TrainedModel } from '../../functions/local/worker/train-executor';
 import { Worker } from '../../functions/local/worker/worker';
@@ -43,7 +44,7 @@ interface Harness {
   outcomes: TrainingOutcome[];
 }
 
-async function harness(name: string): Promise<Harness> {
+async function harness(name: string, timing: { leaseSeconds?: number; heartbeatMs?: number } = {}): Promise<Harness> {
   const rt = openRuntime(
     await tempDir(name),
     { engine: new InvertTestEngine(), trainerEnv: { PEERSTYLE_BACKEND: 'wasm' } },
@@ -73,6 +74,7 @@ async function harness(name: string): Promise<Harness> {
     leaseSeconds: 30,
     heartbeatMs: 100,
     idlePollMs: 50,
+    ...timing,
   });
   worker.start();
   return { rt, worker, trained, outcomes };
@@ -202,6 +204,36 @@ describe('training jobs', () => {
     expect(h.trained).toHaveLength(0);
     const latest = (await fs.readFile(path.join(h.outcomes[0].checkpointDir, 'latest'), 'utf8')).trim();
     await expect(fs.access(path.join(h.outcomes[0].checkpointDir, latest, 'tensors.bin'))).resolves.toBeUndefined();
+  });
+
+  it('stops a training run within an iteration of the cancel mutation, without waiting for a heartbeat', async () => {
+    // The server's own timing: a 60 s lease, heartbeats every 20 s.
+    h = await harness('train-cancel-fast', { leaseSeconds: 60, heartbeatMs: undefined });
+    const { rt } = h;
+    const id = await submitTraining(rt, 100_000, { logEvery: '1', checkpointEvery: '100000' });
+    const running = await waitFor(
+      () => jobStatus(rt, id),
+      (j) => j.metrics.history.length >= 2,
+      60_000,
+    );
+    const seen = running.metrics.history[running.metrics.history.length - 1].step;
+    const asked = Date.now();
+    await cancelJob({ jobs: rt.jobs, events: rt.events }, 'alice', id);
+    const done = await waitFor(
+      () => jobStatus(rt, id),
+      (j) => j.status === 'CANCELLED',
+      30_000,
+    );
+    const seconds = (Date.now() - asked) / 1000;
+    const stoppedAt = Number(
+      (await fs.readFile(path.join(h.outcomes[0].checkpointDir, 'latest'), 'utf8')).trim().slice(5),
+    );
+    // The iteration running when the request came, and at most one more that had started while the
+    // metric line of the one before was on its way: not the dozens a 20 s heartbeat allowed.
+    expect(stoppedAt - seen).toBeLessThanOrEqual(2);
+    expect(seconds).toBeLessThan(5);
+    expect(done.error?.code).toBe('CANCELLED');
+    expect(h.outcomes[0]).toMatchObject({ status: 'STOPPED', lastStep: stoppedAt }); // exit 0 after its checkpoint
   });
 
   it('fails the job with the trainer’s reason from output/failure', async () => {

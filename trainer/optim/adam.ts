@@ -108,9 +108,11 @@ export class Adam {
 
 /**
  * The reference's schedule: constant for `iterations − decayIterations` iterations, then linear decay
- * (`1 − max(0, t + 1 − constant) / (decay + 1)`, as its per-epoch rule, applied per iteration).
+ * (`1 − max(0, t + 1 − constant) / (decay + 1)`, as its per-epoch rule, applied per iteration). It is 0
+ * from `iterations` on and never below: the reference's rule alone goes negative past its end, and a
+ * negative rate turns every Adam step uphill.
  */
 export function learningRateAt(iteration: number, base: number, iterations: number, decayIterations: number): number {
   const constant = iterations - decayIterations;
-  return base * (1 - Math.max(0, iteration + 1 - constant) / (decayIterations + 1));
+  return base * Math.max(0, 1 - Math.max(0, iteration + 1 - constant) / (decayIterations + 1));
 }

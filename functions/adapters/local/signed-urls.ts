@@ -62,8 +62,8 @@ function parsePolicy(encoded: string): UploadPolicy | null {
 /**
  * Checks an upload against its signed policy and returns the key to store it under. Throws
  * FORBIDDEN for a missing, tampered or mismatched policy, EXPIRED after its expiry, UNSUPPORTED_FORMAT
- * for a content type outside the allowed prefix, TOO_LARGE above the size limit and BAD_REQUEST below
- * it (an empty file). `now` is milliseconds since the epoch.
+ * for a content type outside the allowed prefix, TOO_LARGE above the size limit, EMPTY for a file of no
+ * bytes and BAD_REQUEST below the policy's minimum. `now` is milliseconds since the epoch.
  */
 export function verifyUploadPolicy(
   fields: Record<string, string | undefined>,
@@ -112,6 +112,7 @@ export function verifyUploadPolicy(
       maxBytes: policy.maxBytes,
     });
   }
+  if (byteLength === 0) throw new DomainError(ErrorCode.EMPTY, 'The uploaded file is empty (0 bytes).');
   if (byteLength < policy.minBytes) {
     throw new DomainError(
       ErrorCode.BAD_REQUEST,

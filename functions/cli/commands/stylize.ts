@@ -122,6 +122,7 @@ async function runSingle(
     throw new UsageError(`Give one --weight per --style: ${styles.length} styles, ${weights.length} weights.`);
   }
   const out = path.resolve(flags.out);
+  const outFormat = outputFormat(out, format);
   const engine = await openEngine(engineOptions);
   const result = await stylizeFile(
     engine,
@@ -129,7 +130,7 @@ async function runSingle(
       ...common,
       content: path.resolve(flags.content),
       styles: styles.map((s, i) => ({ image: path.resolve(s), weight: weights[i] ?? 1 })),
-      format: format ?? FORMAT_OF_EXTENSION[path.extname(out).toLowerCase()] ?? 'png',
+      format: outFormat,
     },
     out,
   );
@@ -176,6 +177,31 @@ async function runBatch(
   process.stderr.write('\n');
   process.stdout.write(`Wrote ${total - failed} of ${total} images to ${outDir}.\n`);
   return failed === 0 ? 0 : 1;
+}
+
+/**
+ * The format of `--out`: its extension's, which an explicit `--format` must agree with; `--format` (else
+ * png) for a name without an extension. An extension of a format the engine does not write (`.gif`) is
+ * refused before anything runs, rather than writing PNG bytes under that name.
+ */
+export function outputFormat(out: string, format: OutputFormat | undefined): OutputFormat {
+  const extension = path.extname(out).toLowerCase();
+  if (extension === '') return format ?? 'png';
+  const implied = FORMAT_OF_EXTENSION[extension];
+  const known = Object.keys(FORMAT_OF_EXTENSION).join(', ');
+  if (implied === undefined) {
+    throw new EngineError(
+      'BAD_OPTION',
+      `--out ${path.basename(out)}: peerstyle writes no ${extension} files. Use one of: ${known}.`,
+    );
+  }
+  if (format !== undefined && format !== implied) {
+    throw new EngineError(
+      'BAD_OPTION',
+      `--out ${path.basename(out)} is a ${implied} name but --format is ${format}. Drop --format, or name the file ${path.basename(out, path.extname(out))}${format === 'jpeg' ? '.jpg' : `.${format}`}.`,
+    );
+  }
+  return implied;
 }
 
 /** Opens the engine and says on stderr when the requested device was not available. */

@@ -70,6 +70,26 @@ export function builtInModelInfo(options: BuiltInModelOptions = {}): ModelInfo {
   };
 }
 
+/**
+ * The bundled model's presentation, read from its package manifest: the manifest's name, its creation
+ * time, and a summary for listings whose `packageVersion` is the manifest's own version ("0.3.0"; the
+ * registry's `version` counts registrations of a name and is 1 for the built-in model). Every runtime
+ * that lists the built-in model (the local server, the GraphQL Lambda) builds it here, so they agree.
+ */
+export function builtInModelOptions(manifest: Readonly<Record<string, unknown>>): BuiltInModelOptions {
+  const summary: JsonObject = {};
+  for (const key of ['name', 'version', 'preset', 'training', 'eval'] as const) {
+    if (manifest[key] !== undefined) summary[key] = manifest[key] as JsonObject[string];
+  }
+  if (typeof manifest.version === 'string') summary.packageVersion = manifest.version;
+  const created = typeof manifest.createdAt === 'string' ? Date.parse(manifest.createdAt) : NaN;
+  return {
+    ...(typeof manifest.name === 'string' && manifest.name.trim() !== '' ? { defaultName: manifest.name } : {}),
+    ...(Number.isFinite(created) ? { defaultCreatedAt: new Date(created).toISOString() } : {}),
+    defaultManifest: summary,
+  };
+}
+
 /** Rejects a registration every adapter must refuse: empty name, reserved owner, bad package prefix. */
 export function assertRegistrable(model: { name: string; owner: string; packagePrefix: string }): void {
   if (model.name.trim().length === 0) throw new DomainError(ErrorCode.BAD_REQUEST, 'A model needs a non-empty name.');

@@ -44,6 +44,9 @@ export async function createUpload(
     );
   }
   const max = deps.limits.maxUploadBytes;
+  if (input.byteSize === 0) {
+    throw new DomainError(ErrorCode.EMPTY, 'byteSize is 0: an empty file is not an image.', { field: 'byteSize' });
+  }
   if (!Number.isInteger(input.byteSize) || input.byteSize < 1) {
     throw new DomainError(ErrorCode.BAD_REQUEST, `byteSize must be a positive integer, got ${input.byteSize}.`, {
       field: 'byteSize',

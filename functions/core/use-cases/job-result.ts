@@ -30,6 +30,18 @@ function outputKeys(result: Record<string, unknown>): string[] {
   return keys;
 }
 
+/** A fresh signed link to one stored blob the caller may read (a result, a saved style's image). */
+export async function signedDownload(
+  deps: Pick<UseCaseDeps, 'blobs' | 'clock' | 'limits'>,
+  key: string,
+): Promise<ResultDownload> {
+  const ttl = deps.limits.downloadTtlSeconds;
+  return {
+    url: await deps.blobs.createDownloadUrl(key, ttl),
+    expiresAt: new Date(deps.clock() + ttl * 1000).toISOString(),
+  };
+}
+
 /** The job's result with download URLs, or null while it has none. */
 export async function describeJobResult(
   deps: Pick<UseCaseDeps, 'blobs' | 'clock' | 'limits'>,

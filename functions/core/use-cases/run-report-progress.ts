@@ -4,12 +4,13 @@
  * straggling worker learns to stop.
  */
 
-import type { Job, ProgressUpdate } from '../job';
+import { roundProgress, type Job, type ProgressUpdate } from '../job';
 import type { RunDeps } from './run-deps';
 
 /** Records a progress report and publishes a PROGRESS event carrying the updated job. */
 export async function reportProgress(deps: RunDeps, jobId: string, update: ProgressUpdate): Promise<Job> {
-  const job = await deps.jobs.updateProgress(jobId, update);
+  const rounded = update.progress === undefined ? update : { ...update, progress: roundProgress(update.progress) };
+  const job = await deps.jobs.updateProgress(jobId, rounded);
   await deps.events.publish({ type: 'PROGRESS', job });
   return job;
 }

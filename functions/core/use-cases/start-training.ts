@@ -8,7 +8,15 @@
  * operator offers by name; a client can name nothing else.
  */
 
-import { applyOverrides, ConfigError, PRESET_NAMES, presetConfig, type PresetName } from '../../../trainer/config';
+import {
+  applyOverrides,
+  ConfigError,
+  PRESET_NAMES,
+  presetConfig,
+  type PresetName,
+  type TrainConfig,
+} from '../../../trainer/config';
+import { planRun, RunLengthError } from '../../../trainer/optim/schedule';
 import { DomainError, ErrorCode, parseOneOf } from '../errors';
 import type { Job } from '../job';
 import { assertBlobPrefix } from '../blob-key';
@@ -105,10 +113,22 @@ export async function startTraining(
       throw bad('hyperparameters', `"${key}" is given twice.`);
     hyperparameters[key] = value;
   }
+  let config: TrainConfig;
   try {
-    applyOverrides(presetConfig(preset), hyperparameters);
+    config = applyOverrides(presetConfig(preset), hyperparameters);
   } catch (error) {
     if (error instanceof ConfigError) throw bad('hyperparameters', error.message.split('\n').join(' '));
+    throw error;
+  }
+  // The trainer makes the schedule follow `steps` (trainer/optim/schedule.ts); the same rule refuses a
+  // request it cannot follow here, while the caller waits, instead of in a failed job.
+  try {
+    planRun(config, request.steps, {
+      iterations: 'iterations' in hyperparameters,
+      decayIterations: 'decayIterations' in hyperparameters,
+    });
+  } catch (error) {
+    if (error instanceof RunLengthError) throw bad('steps', error.message);
     throw error;
   }
   const dataset = await resolveDataset(deps, owner, request.dataset);

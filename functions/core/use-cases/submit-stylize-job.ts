@@ -25,8 +25,6 @@ export type ImageFormat = (typeof IMAGE_FORMATS)[number];
 export const MAX_STYLES = 4;
 /** Smallest and largest output or style size, in pixels on the longest side. */
 export const SIZE_RANGE = [64, 2048] as const;
-/** Output size when the caller does not choose one. */
-export const DEFAULT_SIZE = 512;
 
 /** One style to mix: a saved style or an upload. */
 export interface StyleRefInput {
@@ -60,8 +58,8 @@ export interface StylizeJobInput {
   strength: number;
   preserveColor: boolean;
   // `structure` ('KEEP' or 'TRANSFER') is present only when the request chose one; otherwise the model's default applies.
-  size: number;
-  styleSize: number;
+  // `size` and `styleSize` likewise: without `size` the output has the content's own size (as the CLI's
+  // does), and without `styleSize` the engine resamples the styles to the output's long side, at most 512 px.
   format: ImageFormat;
 }
 
@@ -69,8 +67,8 @@ function bad(field: string, message: string): DomainError {
   return new DomainError(ErrorCode.BAD_REQUEST, `${field}: ${message}`, { field });
 }
 
-function sizeOption(field: string, value: number | null | undefined, fallback: number): number {
-  if (value === undefined || value === null) return fallback;
+function sizeOption(field: string, value: number | null | undefined): number | undefined {
+  if (value === undefined || value === null) return undefined;
   const [lo, hi] = SIZE_RANGE;
   if (!Number.isInteger(value) || value < lo || value > hi)
     throw bad(field, `must be an integer in ${lo}..${hi}, got ${value}.`);
@@ -125,7 +123,8 @@ export async function submitStylizeJob(
   const strength = options.strength ?? 1;
   if (!Number.isFinite(strength) || strength < 0 || strength > 1)
     throw bad('options.strength', `must be in 0..1, got ${strength}.`);
-  const size = sizeOption('options.size', options.size, DEFAULT_SIZE);
+  const size = sizeOption('options.size', options.size);
+  const styleSize = sizeOption('options.styleSize', options.styleSize);
   const modelId = request.modelId ?? DEFAULT_MODEL_ID;
   const model = await deps.models.get(modelId, owner);
   if (model === null) {
@@ -142,8 +141,8 @@ export async function submitStylizeJob(
     ...(options.structure != null
       ? { structure: parseOneOf('options.structure', options.structure, STRUCTURE_MODES) }
       : {}),
-    size,
-    styleSize: sizeOption('options.styleSize', options.styleSize, size),
+    ...(size !== undefined ? { size } : {}),
+    ...(styleSize !== undefined ? { styleSize } : {}),
     format: parseOneOf('options.format', options.format ?? 'JPEG', IMAGE_FORMATS),
   };
   return enqueueJob(deps, {

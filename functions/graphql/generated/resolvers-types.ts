@@ -140,6 +140,8 @@ export type Style = {
   __typename?: 'Style';
   id: Scalars['ID']['output'];
   name: Scalars['String']['output'];
+  /** A signed link to the style image, for previews. */
+  image: Download;
   createdAt: Scalars['String']['output'];
 };
 
@@ -152,8 +154,12 @@ export type StyleConnection = {
 export type Model = {
   __typename?: 'Model';
   id: Scalars['ID']['output'];
+  /** The name in the package's manifest (the built-in model's), or the name given to startTraining. */
   name: Scalars['String']['output'];
+  /** Counts the owner's registrations of this name: 1, 2, 3, … (1 for the built-in model). */
   version: Scalars['Int']['output'];
+  /** The model package's own version, from its manifest (e.g. 0.3.0); null when it has none. */
+  packageVersion: Maybe<Scalars['String']['output']>;
   /** True for the model that ships with the platform. */
   builtIn: Scalars['Boolean']['output'];
   /** Preset, image size and training steps, as JSON text. */
@@ -203,9 +209,9 @@ export type StylizeOptions = {
   preserveColor?: InputMaybe<Scalars['Boolean']['input']>;
   /** KEEP: the content keeps its own structure and takes only the style's recombined style codes (TSPR's first stage). TRANSFER: both stages, the structure codes too are recombined from the style's. Default: the model's own recommendation. */
   structure?: InputMaybe<StructureMode>;
-  /** Longest side of the output in pixels. Default 512. */
+  /** Longest side of the output in pixels, 64..2048. Default: the content image's own size. */
   size?: InputMaybe<Scalars['Int']['input']>;
-  /** Longest side the style images are resized to. Default: size. */
+  /** Longest side the style images are resized to, 64..2048. Default: the output's long side, at most 512. */
   styleSize?: InputMaybe<Scalars['Int']['input']>;
   /** Default JPEG. */
   format?: InputMaybe<ImageFormat>;
@@ -528,6 +534,7 @@ export type UploadTargetResolvers<ContextType = GraphQLContext, ParentType exten
 export type StyleResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Style'] = ResolversParentTypes['Style']> = {
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  image?: Resolver<ResolversTypes['Download'], ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
@@ -540,6 +547,7 @@ export type ModelResolvers<ContextType = GraphQLContext, ParentType extends Reso
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  packageVersion?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   builtIn?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   manifest?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;

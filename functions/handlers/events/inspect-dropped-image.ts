@@ -42,10 +42,16 @@ export const WHOLE_READ_BYTES = 256 * 1024;
 /** How much of a large object the header read takes. */
 export const HEADER_BYTES = 64 * 1024;
 
+/**
+ * Why an object is refused, with the code the engine gives the same bytes (so a dropped file, an API job
+ * and `peerstyle stylize` agree). TRUNCATED pixel data is found only by decoding, which the worker does.
+ */
+export type DropImageCode = 'EMPTY' | 'INVALID_IMAGE' | 'UNSUPPORTED_FORMAT' | 'TOO_LARGE';
+
 /** The verdict on one object. */
 export type ImageInspection =
   | { ok: true; contentType: DetectedImageType; size: number; width: number; height: number }
-  | { ok: false; reason: string }
+  | { ok: false; code: DropImageCode; reason: string }
   | { ok: 'gone' };
 
 async function readPrefix(blobs: BlobStore, key: string, limit: number): Promise<Uint8Array> {
@@ -68,10 +74,11 @@ export async function inspectDroppedImage(
 ): Promise<ImageInspection> {
   const info = await blobs.head(key);
   if (info === null) return { ok: 'gone' };
-  if (info.size === 0) return { ok: false, reason: 'The file is empty.' };
+  if (info.size === 0) return { ok: false, code: 'EMPTY', reason: 'The file is empty.' };
   if (info.size > limits.maxBytes) {
     return {
       ok: false,
+      code: 'TOO_LARGE',
       reason: `The file is ${info.size} bytes; the drop folder accepts at most ${limits.maxBytes} bytes.`,
     };
   }
@@ -80,7 +87,11 @@ export async function inspectDroppedImage(
   const contentType = detectImageType(bytes);
   if (contentType === null || !DROP_CONTENT_TYPES.includes(contentType)) {
     const found = contentType === null ? 'not an image' : `${contentType}`;
-    return { ok: false, reason: `The file is ${found}; expected one of: ${DROP_CONTENT_TYPES.join(', ')}.` };
+    return {
+      ok: false,
+      code: contentType === null ? 'INVALID_IMAGE' : 'UNSUPPORTED_FORMAT',
+      reason: `The file is ${found}; expected one of: ${DROP_CONTENT_TYPES.join(', ')}.`,
+    };
   }
   const type = contentType as 'image/jpeg' | 'image/png' | 'image/webp';
   let size: ImageSize | null = readImageSize(bytes, type);
@@ -91,6 +102,7 @@ export async function inspectDroppedImage(
   if (size === null) {
     return {
       ok: false,
+      code: 'INVALID_IMAGE',
       reason: `The file starts like ${contentType} but its header cannot be read; it may be damaged.`,
     };
   }
@@ -98,6 +110,7 @@ export async function inspectDroppedImage(
   if (Math.max(width, height) > limits.maxLongSide || width * height > limits.maxPixels) {
     return {
       ok: false,
+      code: 'TOO_LARGE',
       reason: `The image is ${width}×${height} pixels; the drop folder accepts at most ${limits.maxLongSide} pixels on the longest side and ${limits.maxPixels} pixels in all.`,
     };
   }

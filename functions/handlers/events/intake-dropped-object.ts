@@ -89,7 +89,8 @@ export async function intakeDroppedObject(deps: IntakeDeps, object: S3ObjectRef)
   }
   const inspection = await inspectDroppedImage(blobs, object.key, deps.limits ?? DEFAULT_DROP_LIMITS);
   if (inspection.ok === 'gone') return { action: 'ignored', reason: `${object.key} was deleted before it was read` };
-  if (!inspection.ok) return reject(blobs, object.key, inspection.reason);
+  // "CODE: reason", as the local drop folder writes it.
+  if (!inspection.ok) return reject(blobs, object.key, `${inspection.code}: ${inspection.reason}`);
 
   const { job, created } = await deps.jobs.create({
     owner: deps.owner ?? DROP_OWNER,

@@ -24,7 +24,9 @@ import {
   WebSocketPublisher,
 } from '../../adapters/aws';
 import type { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
-import { systemClock } from '../../core';
+import { builtInModelOptions, systemClock } from '../../core';
+// Bundled into the function by esbuild: the built-in model's manifest as this revision ships it.
+import BUNDLED_MANIFEST from '../../../models/default/manifest.json';
 import type { JobStore } from '../../core';
 import { DEFAULT_LIMITS, type UseCaseDeps } from '../../core/use-cases';
 import { stopTrainingOnCancel } from '../../core/use-cases/cancel-job';
@@ -113,7 +115,12 @@ export function buildUseCaseDeps(settings: GraphQLSettings): UseCaseDeps {
     },
     events,
     styles: new DynamoStyleStore({ client, tableName: settings.catalogTable }),
-    models: new DynamoModelRegistry({ client, tableName: settings.catalogTable }),
+    // The built-in model is listed with its bundled manifest's name, version and date.
+    models: new DynamoModelRegistry({
+      client,
+      tableName: settings.catalogTable,
+      ...builtInModelOptions(BUNDLED_MANIFEST),
+    }),
     clock: systemClock,
     limits: DEFAULT_LIMITS,
   };

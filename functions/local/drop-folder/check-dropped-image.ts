@@ -1,28 +1,35 @@
 /**
  * Deciding whether a dropped file is worth a stylize job, before any job is queued: small enough, and
- * an image sharp can decode in a format the engine reads. Checking the bytes, not the file name,
- * catches a text file renamed to .jpg as well as a truncated upload.
+ * an image the engine can decode. The check is the engine's own image reader (header limits, then a
+ * strict decode), so a dropped file is refused with the code `peerstyle stylize` and a failed API job
+ * give the same bytes (EMPTY, INVALID_IMAGE, UNSUPPORTED_FORMAT, TOO_LARGE, TRUNCATED). Checking the
+ * bytes, not the file name, catches a text file renamed to .jpg as well as a truncated upload.
  */
 
-import sharp from 'sharp';
+import { EngineError } from '../../engine/engine-error';
+import { readImage } from '../../engine/image-io';
 
-/** Formats the engine reads. */
-export const DROP_FORMATS = ['jpeg', 'png', 'webp'] as const;
+/** Why a dropped file was refused: an image error code and its message. */
+export interface DropRefusal {
+  code: 'EMPTY' | 'INVALID_IMAGE' | 'UNSUPPORTED_FORMAT' | 'TOO_LARGE' | 'TRUNCATED';
+  message: string;
+}
 
 /** Returns why `bytes` cannot be stylized, or null when they can. */
-export async function whyNotAnImage(bytes: Uint8Array, maxBytes: number): Promise<string | null> {
+export async function whyNotAnImage(bytes: Uint8Array, maxBytes: number): Promise<DropRefusal | null> {
   if (bytes.byteLength > maxBytes) {
-    return `The file is ${bytes.byteLength} bytes; the drop folder accepts at most ${maxBytes} bytes.`;
+    return {
+      code: 'TOO_LARGE',
+      message: `The file is ${bytes.byteLength} bytes; the drop folder accepts at most ${maxBytes} bytes.`,
+    };
   }
   try {
-    const meta = await sharp(bytes).metadata();
-    if (meta.format === undefined || !(DROP_FORMATS as readonly string[]).includes(meta.format)) {
-      return `The file is ${meta.format ?? 'of an unknown format'}; expected one of: ${DROP_FORMATS.join(', ')}.`;
-    }
-    // Decoding the pixels (not just the header) catches files cut off in the middle.
-    await sharp(bytes).stats();
+    await readImage(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), 'dropped');
     return null;
   } catch (error) {
-    return `The file is not a readable image (${error instanceof Error ? error.message : String(error)}); expected one of: ${DROP_FORMATS.join(', ')}.`;
+    if (error instanceof EngineError && error.code !== 'CANCELLED' && error.code !== 'BAD_OPTION') {
+      return { code: error.code, message: error.message };
+    }
+    throw error;
   }
 }

@@ -169,7 +169,8 @@ export class DropFolderWatcher {
     }
     const bytes = await fs.readFile(path.join(this.dropDir, rel));
     const why = await whyNotAnImage(bytes, this.maxBytes);
-    if (why !== null) return this.reject(entry, why);
+    // The same "CODE: message" line as a job that fails later (deliverFinished).
+    if (why !== null) return this.reject(entry, `${why.code}: ${why.message}`);
 
     const contentKey = `drop/${this.owner}/${randomUUID()}${path.extname(name).toLowerCase()}`;
     await this.options.blobs.put(contentKey, bytes);

@@ -20,6 +20,8 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   [ErrorCode.TOO_LARGE]: 413,
   [ErrorCode.UNSUPPORTED_FORMAT]: 415,
   [ErrorCode.INVALID_IMAGE]: 422,
+  [ErrorCode.TRUNCATED]: 422,
+  [ErrorCode.EMPTY]: 422,
   [ErrorCode.RATE_LIMITED]: 429,
   [ErrorCode.RETRIES_EXHAUSTED]: 500,
   [ErrorCode.INTERNAL]: 500,

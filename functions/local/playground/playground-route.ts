@@ -1,7 +1,8 @@
 /**
- * Serves the playground: a static page at `/` and its script and stylesheet under `/playground/`. The
- * page is plain HTML with a module script and talks to the API like any other client (GraphQL over
- * HTTP, graphql-ws, presigned uploads, signed downloads), so it needs no build step and no server state.
+ * Serves the playground: a static page at `/`, its script, stylesheet and icon under `/playground/`, and
+ * `/favicon.ico`. The page is plain HTML with a module script and talks to the API like any other client
+ * (GraphQL over HTTP, graphql-ws, presigned uploads, signed downloads), so it needs no build step and no
+ * server state.
  */
 
 import { promises as fs } from 'node:fs';
@@ -16,6 +17,9 @@ const ASSETS: Readonly<Record<string, { file: string; type: string }>> = {
   [PLAYGROUND_PATH]: { file: 'index.html', type: 'text/html; charset=utf-8' },
   '/playground/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
   '/playground/style.css': { file: 'style.css', type: 'text/css; charset=utf-8' },
+  '/playground/icon.svg': { file: 'icon.svg', type: 'image/svg+xml' },
+  // Browsers ask for it whatever the page links; a 32 px PNG in an ICO container (icon.svg, rendered).
+  '/favicon.ico': { file: 'favicon.ico', type: 'image/x-icon' },
 };
 
 /**

@@ -39,11 +39,14 @@ interface LoadedEngine {
   }): Promise<{ image: Buffer; width: number; height: number; format: string }>;
 }
 
-/** The engine's error codes, in the platform's vocabulary. */
+/**
+ * The engine's error codes, in the platform's vocabulary: an image error keeps its own code, so one input
+ * gets the same code from the CLI, the API and the drop folder.
+ */
 const ENGINE_CODES: Readonly<Record<string, ErrorCode>> = {
   INVALID_IMAGE: ErrorCode.INVALID_IMAGE,
-  EMPTY: ErrorCode.INVALID_IMAGE,
-  TRUNCATED: ErrorCode.INVALID_IMAGE,
+  EMPTY: ErrorCode.EMPTY,
+  TRUNCATED: ErrorCode.TRUNCATED,
   UNSUPPORTED_FORMAT: ErrorCode.UNSUPPORTED_FORMAT,
   TOO_LARGE: ErrorCode.TOO_LARGE,
   CANCELLED: ErrorCode.CANCELLED,
@@ -55,7 +58,6 @@ function translate(error: unknown): unknown {
   if (error instanceof DomainError || !(error instanceof Error)) return error;
   const engineCode = (error as { code?: unknown }).code as string;
   const code = ENGINE_CODES[engineCode];
-  // The engine's own code rides along in the details: INVALID_IMAGE alone does not say "truncated".
   return code === undefined ? error : new DomainError(code, error.message, { engineCode }, { cause: error });
 }
 

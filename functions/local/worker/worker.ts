@@ -3,8 +3,9 @@
  *
  * It receives a lease, claims the job (which also retries a job whose previous worker died), runs the
  * executor for the job's kind while heartbeating the lease, then records the outcome and acknowledges
- * the lease. Heartbeats do double duty: each one also re-reads the job, so a cancel request reaches a
- * running job within one heartbeat and aborts its signal. A heartbeat that finds the lease gone aborts
+ * the lease. A cancel request reaches a running job through its CANCEL_REQUESTED event, at once, when the
+ * worker shares the job events with the API (`npm start`); heartbeats also re-read the job, so a worker
+ * in another process sees the request within one heartbeat. A heartbeat that finds the lease gone aborts
  * the run without recording anything, because another worker may already be running the next attempt.
  * Each pass also fails dead-lettered jobs, so jobs whose workers kept dying end FAILED.
  */
@@ -120,6 +121,14 @@ export class Worker {
     };
     const onShutdown = (): void => abort('shutdown');
     this.stopping.signal.addEventListener('abort', onShutdown);
+    // The cancel mutation publishes CANCEL_REQUESTED after it sets the flag; waiting for the next
+    // heartbeat instead (a third of the lease: 20 s by default) let a training run go on for seconds.
+    const cancels = deps.events.subscribe({ jobId: job.id });
+    void (async () => {
+      for await (const event of cancels) {
+        if (event.type === 'CANCEL_REQUESTED' && event.job.cancelRequested) return abort('cancel');
+      }
+    })().catch((error: unknown) => deps.onError?.(error));
     const beat = setInterval(() => {
       void this.heartbeat(lease, job.id).then((reason) => {
         if (reason !== undefined) abort(reason);
@@ -140,6 +149,7 @@ export class Worker {
       outcome = stopReason === 'cancel' ? { status: 'CANCELLED' } : { status: 'FAILED', error: toJobError(error) };
     } finally {
       clearInterval(beat);
+      cancels.unsubscribe();
       this.stopping.signal.removeEventListener('abort', onShutdown);
     }
 

@@ -45,7 +45,8 @@ describe('upload policies', () => {
       ErrorCode.TOO_LARGE,
     );
     expect(big.message).toBe('Upload is 1001 bytes; the limit is 1000.');
-    await expectDomainError(() => store.verifyUploadPolicy(fields, 'image/png', 0, NOW), ErrorCode.BAD_REQUEST);
+    // An empty file has the image code the engine and the drop folder give it.
+    await expectDomainError(() => store.verifyUploadPolicy(fields, 'image/png', 0, NOW), ErrorCode.EMPTY);
     const type = await expectDomainError(
       () => store.verifyUploadPolicy(fields, 'text/html', 10, NOW),
       ErrorCode.UNSUPPORTED_FORMAT,
