@@ -117,6 +117,22 @@ export interface NewJob {
   maxAttempts?: number;
 }
 
+/** Statuses that count against an owner's quota of active jobs. */
+export const ACTIVE_STATUSES: readonly JobStatus[] = ['QUEUED', 'RUNNING'];
+
+/**
+ * The error for a submission past an owner's cap, naming the limit. `training` says which cap: all
+ * active jobs, or active training jobs.
+ */
+export function quotaExceeded(limit: number, training: boolean): DomainError {
+  const what = training ? 'queued or running training jobs' : 'queued or running jobs';
+  return new DomainError(
+    ErrorCode.QUOTA_EXCEEDED,
+    `QUOTA_EXCEEDED: at most ${limit} ${what} per owner; wait for some to finish or cancel them.`,
+    { limit, training },
+  );
+}
+
 /** True for SUCCEEDED, FAILED and CANCELLED. */
 export function isTerminal(status: JobStatus): boolean {
   return TERMINAL_STATUSES.includes(status);

@@ -170,7 +170,12 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   try {
     if (modelDir !== null) await installBuiltInModel(runtime, modelDir);
 
-    const limits: UseCaseLimits = { ...DEFAULT_LIMITS, datasetFolders: await datasetFolders(config.datasetsDir) };
+    const limits: UseCaseLimits = {
+      ...DEFAULT_LIMITS,
+      datasetFolders: await datasetFolders(config.datasetsDir),
+      maxActiveJobsPerOwner: config.maxActiveJobsPerOwner,
+      maxActiveTrainingJobsPerOwner: config.maxActiveTrainingJobsPerOwner,
+    };
     const playground = createPlaygroundRoute();
     server = createApiServer({
       ports: runtime,

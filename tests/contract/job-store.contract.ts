@@ -91,6 +91,31 @@ export function describeJobStoreContract(name: string, makeStore: JobStoreFactor
       expect((await store.list('alice')).items).toHaveLength(1);
     });
 
+    test('a quota caps QUEUED and RUNNING jobs per owner, and training jobs separately', async () => {
+      const quota = { maxActive: 3, maxActiveTraining: 1 };
+      const make = (owner: string, kind: 'STYLIZE' | 'TRAIN' = 'STYLIZE', idempotencyKey?: string) =>
+        store.create({ owner, kind, input: {}, ...(idempotencyKey !== undefined ? { idempotencyKey } : {}) }, quota);
+      const first = (await make('alice', 'STYLIZE', 'k-first')).job;
+      const second = (await make('alice')).job;
+      await make('alice', 'TRAIN');
+      const full = await expectDomainError(make('alice'), ErrorCode.QUOTA_EXCEEDED);
+      expect(full.message).toBe(
+        'QUOTA_EXCEEDED: at most 3 queued or running jobs per owner; wait for some to finish or cancel them.',
+      );
+      expect(full.details).toMatchObject({ limit: 3 });
+      // A retried key still answers with its job at the cap; another owner is not affected.
+      expect((await make('alice', 'STYLIZE', 'k-first')).job.id).toBe(first.id);
+      expect((await make('bob')).created).toBe(true);
+      // RUNNING still counts; a finished or cancelled job frees its place.
+      await store.transition(first.id, 'QUEUED', 'RUNNING');
+      await expectDomainError(make('alice'), ErrorCode.QUOTA_EXCEEDED);
+      await store.transition(first.id, 'RUNNING', 'SUCCEEDED', { result: {} });
+      await store.requestCancel(second.id);
+      expect((await make('alice')).created).toBe(true);
+      const training = await expectDomainError(make('alice', 'TRAIN'), ErrorCode.QUOTA_EXCEEDED);
+      expect(training.message).toContain('at most 1 queued or running training jobs per owner');
+    });
+
     test('idempotency keys are per owner', async () => {
       const a = await submit('alice', { idempotencyKey: 'shared' });
       const b = await submit('bob', { idempotencyKey: 'shared' });

@@ -9,6 +9,7 @@
 
 import { randomUUID } from 'node:crypto';
 import {
+  ACTIVE_STATUSES,
   applyProgress,
   createJob,
   DomainError,
@@ -21,12 +22,14 @@ import {
   parseOneOf,
   requestCancellation,
   systemClock,
+  quotaExceeded,
   transitionFrom,
 } from '../../core';
 import type {
   Clock,
   CreateJobResult,
   Job,
+  JobQuota,
   JobStatus,
   JobStore,
   ListJobsRequest,
@@ -72,12 +75,16 @@ export class SqliteJobStore implements JobStore {
       CREATE UNIQUE INDEX IF NOT EXISTS jobs_idempotency ON jobs (owner, idempotency_key)
         WHERE idempotency_key IS NOT NULL;
       CREATE INDEX IF NOT EXISTS jobs_owner_seq ON jobs (owner, seq);
+      CREATE INDEX IF NOT EXISTS jobs_owner_status ON jobs (owner, status, kind);
     `);
   }
 
-  async create(request: NewJob): Promise<CreateJobResult> {
+  async create(request: NewJob, quota?: JobQuota): Promise<CreateJobResult> {
     const job = createJob(randomUUID(), request, this.clock());
     return inWriteTransaction(this.db, () => {
+      const existing = this.byIdempotencyKey(job);
+      if (existing !== null) return { job: existing, created: false };
+      if (quota !== undefined) this.checkQuota(job, quota);
       // The unique index decides races between connections; ON CONFLICT turns the loser into a lookup.
       const inserted = this.db
         .prepare(
@@ -86,11 +93,31 @@ export class SqliteJobStore implements JobStore {
         )
         .run(job.id, job.owner, job.kind, job.status, job.idempotencyKey, JSON.stringify(job));
       if (inserted.changes === 1) return { job, created: true };
-      const row = this.db
-        .prepare('SELECT seq, doc FROM jobs WHERE owner = ? AND idempotency_key = ?')
-        .get(job.owner, job.idempotencyKey) as JobRow;
-      return { job: JSON.parse(row.doc) as Job, created: false };
+      return { job: this.byIdempotencyKey(job) as Job, created: false };
     });
+  }
+
+  private byIdempotencyKey(job: Job): Job | null {
+    if (job.idempotencyKey === null) return null;
+    const row = this.db
+      .prepare('SELECT seq, doc FROM jobs WHERE owner = ? AND idempotency_key = ?')
+      .get(job.owner, job.idempotencyKey) as JobRow | undefined;
+    return row === undefined ? null : (JSON.parse(row.doc) as Job);
+  }
+
+  /** Runs inside the create transaction, so the count and the insert see the same rows. */
+  private checkQuota(job: Job, quota: JobQuota): void {
+    const active = ACTIVE_STATUSES.map(() => '?').join(', ');
+    const count = (extra: string, ...params: string[]): number =>
+      (
+        this.db
+          .prepare(`SELECT COUNT(*) AS n FROM jobs WHERE owner = ? AND status IN (${active})${extra}`)
+          .get(job.owner, ...ACTIVE_STATUSES, ...params) as { n: number }
+      ).n;
+    if (count('') >= quota.maxActive) throw quotaExceeded(quota.maxActive, false);
+    if (job.kind === 'TRAIN' && count(' AND kind = ?', 'TRAIN') >= quota.maxActiveTraining) {
+      throw quotaExceeded(quota.maxActiveTraining, true);
+    }
   }
 
   async get(id: string, owner?: string): Promise<Job | null> {

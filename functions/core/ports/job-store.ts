@@ -15,6 +15,18 @@ export interface CreateJobResult {
   created: boolean;
 }
 
+/**
+ * Per-owner caps `create` enforces atomically with the insert (a SQLite transaction, a conditional
+ * counter update in DynamoDB), so concurrent submissions cannot overshoot them. A repeated idempotency
+ * key returns its job even when the owner is at the cap.
+ */
+export interface JobQuota {
+  /** Most QUEUED or RUNNING jobs per owner. */
+  maxActive: number;
+  /** Most QUEUED or RUNNING TRAIN jobs per owner. */
+  maxActiveTraining: number;
+}
+
 /** Filters for listing an owner's jobs. */
 export interface ListJobsRequest extends PageRequest {
   status?: JobStatus;
@@ -26,8 +38,9 @@ export interface JobStore {
   /**
    * Creates a QUEUED job. When the owner already has a job with the same idempotency key, returns that
    * job with `created: false` instead, however many callers race; no second job is ever made.
+   * With `quota`, a new job that would take the owner past it is refused with QUOTA_EXCEEDED.
    */
-  create(request: NewJob): Promise<CreateJobResult>;
+  create(request: NewJob, quota?: JobQuota): Promise<CreateJobResult>;
   /**
    * Reads a job. With `owner`, a job belonging to someone else reads as absent, so callers cannot probe
    * for other users' job ids.

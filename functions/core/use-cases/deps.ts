@@ -26,6 +26,13 @@ export interface UseCaseLimits {
   maxTrainingSteps: number;
   /** Dataset folders the server offers for training, by name. */
   datasetFolders: readonly string[];
+  /** Most QUEUED or RUNNING jobs one owner may hold; more is QUOTA_EXCEEDED. */
+  maxActiveJobsPerOwner: number;
+  /**
+   * Most QUEUED or RUNNING training jobs one owner may hold (on AWS, each becomes at most one SageMaker
+   * run, so this also bounds an owner's concurrent SageMaker training jobs).
+   */
+  maxActiveTrainingJobsPerOwner: number;
 }
 
 /** Conservative defaults, for tests and for the composition root to start from. */
@@ -35,6 +42,8 @@ export const DEFAULT_LIMITS: UseCaseLimits = {
   downloadTtlSeconds: 60 * 60,
   maxTrainingSteps: 200_000,
   datasetFolders: [],
+  maxActiveJobsPerOwner: 50,
+  maxActiveTrainingJobsPerOwner: 2,
 };
 
 /** Everything a use case may use. */

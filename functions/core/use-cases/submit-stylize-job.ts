@@ -115,7 +115,7 @@ async function resolveStyles(
 
 /** Validates `request` and queues a STYLIZE job owned by `owner`. */
 export async function submitStylizeJob(
-  deps: Pick<UseCaseDeps, 'blobs' | 'styles' | 'models' | 'jobs' | 'queue' | 'events'>,
+  deps: Pick<UseCaseDeps, 'blobs' | 'styles' | 'models' | 'jobs' | 'queue' | 'events' | 'limits'>,
   owner: string,
   request: StylizeRequest,
 ): Promise<Job> {

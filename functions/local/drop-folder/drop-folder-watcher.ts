@@ -186,7 +186,7 @@ export class DropFolderWatcher {
         source: `drop/${rel}`,
       },
     });
-    if (created) await this.options.queue.enqueue(job.id);
+    if (created) await this.options.queue.enqueue(job.id, { owner: job.owner });
     this.options.ledger.record({ ...entry, jobId: job.id });
   }
 
