@@ -72,18 +72,43 @@ export function describeJobStoreContract(name: string, makeStore: JobStoreFactor
       expect(await store.get(job.id)).toEqual(job);
     });
 
-    test('the same idempotency key returns the existing job', async () => {
-      const first = await store.create({ owner: 'alice', kind: 'STYLIZE', input: { n: 1 }, idempotencyKey: 'k1' });
-      const again = await store.create({ owner: 'alice', kind: 'STYLIZE', input: { n: 2 }, idempotencyKey: 'k1' });
+    test('the same idempotency key with the same request returns the existing job', async () => {
+      const first = await store.create({
+        owner: 'alice',
+        kind: 'STYLIZE',
+        input: { n: 1, opts: { a: 1, b: 2 } },
+        idempotencyKey: 'k1',
+      });
+      // Key order does not matter: the request is compared in a normalised form.
+      const again = await store.create({
+        owner: 'alice',
+        kind: 'STYLIZE',
+        input: { opts: { b: 2, a: 1 }, n: 1 },
+        idempotencyKey: 'k1',
+      });
       expect(again.created).toBe(false);
       expect(again.job.id).toBe(first.job.id);
-      expect(again.job.input).toEqual({ n: 1 });
+    });
+
+    test('the same idempotency key with another request or kind is IDEMPOTENCY_CONFLICT', async () => {
+      const first = await store.create({ owner: 'alice', kind: 'STYLIZE', input: { n: 1 }, idempotencyKey: 'k1' });
+      const other = await expectDomainError(
+        store.create({ owner: 'alice', kind: 'STYLIZE', input: { n: 2 }, idempotencyKey: 'k1' }),
+        ErrorCode.IDEMPOTENCY_CONFLICT,
+      );
+      expect(other.message).toMatch(/^IDEMPOTENCY_CONFLICT: idempotency key "k1" was already used/);
+      expect(other.details).toMatchObject({ jobId: first.job.id, kind: 'STYLIZE' });
+      await expectDomainError(
+        store.create({ owner: 'alice', kind: 'TRAIN', input: { n: 1 }, idempotencyKey: 'k1' }),
+        ErrorCode.IDEMPOTENCY_CONFLICT,
+      );
+      expect((await store.list('alice')).items).toHaveLength(1);
     });
 
     test('concurrent creates with one key make exactly one job', async () => {
       const results = await Promise.all(
-        Array.from({ length: 12 }, (_, i) =>
-          store.create({ owner: 'alice', kind: 'STYLIZE', input: { i }, idempotencyKey: 'race' }),
+        Array.from({ length: 12 }, () =>
+          store.create({ owner: 'alice', kind: 'STYLIZE', input: { n: 1 }, idempotencyKey: 'race' }),
         ),
       );
       expect(new Set(results.map((r) => r.job.id)).size).toBe(1);

@@ -35,6 +35,7 @@ import {
 import {
   ACTIVE_STATUSES,
   applyProgress,
+  assertSameRequest,
   createJob,
   decodeCursor,
   DomainError,
@@ -171,7 +172,7 @@ export class DynamoJobStore implements JobStore {
     const idemKey = `idem#${job.owner}#${job.idempotencyKey}`;
     // A repeated key returns its job even when the owner is at the cap.
     const earlier = await this.read<IdempotencyItem>(idemKey);
-    if (earlier !== null) return { job: await this.completeCreation(earlier), created: false };
+    if (earlier !== null) return { job: assertSameRequest(await this.completeCreation(earlier), job), created: false };
     if (quota !== undefined) await this.takeQuota(job, quota);
     try {
       const claim: IdempotencyItem = { pk: idemKey, jobId: job.id, snapshot: JSON.stringify(item) };
@@ -183,7 +184,7 @@ export class DynamoJobStore implements JobStore {
       if (!isConditionFailure(error)) throw translateAwsError(error, 'Creating a job');
       const existing = await this.read<IdempotencyItem>(idemKey);
       if (existing === null) throw translateAwsError(error, 'Creating a job');
-      return { job: await this.completeCreation(existing), created: false };
+      return { job: assertSameRequest(await this.completeCreation(existing), job), created: false };
     }
     await this.putJobIfAbsent(item);
     return { job, created: true };

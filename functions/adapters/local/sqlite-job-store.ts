@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import {
   ACTIVE_STATUSES,
   applyProgress,
+  assertSameRequest,
   createJob,
   DomainError,
   ErrorCode,
@@ -83,7 +84,7 @@ export class SqliteJobStore implements JobStore {
     const job = createJob(randomUUID(), request, this.clock());
     return inWriteTransaction(this.db, () => {
       const existing = this.byIdempotencyKey(job);
-      if (existing !== null) return { job: existing, created: false };
+      if (existing !== null) return { job: assertSameRequest(existing, job), created: false };
       if (quota !== undefined) this.checkQuota(job, quota);
       // The unique index decides races between connections; ON CONFLICT turns the loser into a lookup.
       const inserted = this.db
@@ -93,7 +94,7 @@ export class SqliteJobStore implements JobStore {
         )
         .run(job.id, job.owner, job.kind, job.status, job.idempotencyKey, JSON.stringify(job));
       if (inserted.changes === 1) return { job, created: true };
-      return { job: this.byIdempotencyKey(job) as Job, created: false };
+      return { job: assertSameRequest(this.byIdempotencyKey(job) as Job, job), created: false };
     });
   }
 
