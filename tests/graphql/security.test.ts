@@ -390,6 +390,30 @@ describe('query size', () => {
   });
 });
 
+test('"bob smith" and "h-7e50351d7a4c51161920af1a3526e79e" do not share an upload area', async () => {
+  const h2 = await startHarness();
+  try {
+    const spaced = (await h2.apiKeys.create('bob smith', 'test')).key;
+    const forger = (await h2.apiKeys.create('h-7e50351d7a4c51161920af1a3526e79e', 'test')).key;
+    const content = await h2.upload(spaced, fixture('photo-1.jpg'), 'image/jpeg', 'set-1');
+    const stolen = await h2.gql(
+      forger,
+      `mutation($c: String!) { stylize(input: { content: $c, styles: [{ uploadKey: $c }] }) { id } }`,
+      { c: content },
+    );
+    expect(stolen.body.errors?.[0].extensions?.code).toBe('NOT_FOUND');
+    const prefix = content.slice(0, content.lastIndexOf('/') + 1);
+    const training = await h2.gql(
+      forger,
+      `mutation($p: String!) { startTraining(input: { dataset: { uploadPrefix: $p }, preset: tiny, steps: 10 }) { id } }`,
+      { p: prefix },
+    );
+    expect(training.body.errors?.[0].extensions?.code).toBe('NOT_FOUND');
+  } finally {
+    await h2.close();
+  }
+});
+
 describe('rate limiting', () => {
   test('every job-creating field costs a token: 15 aliased stylize fields use 15', async () => {
     const limited = await startHarness({ requestsPerMinute: 20 });
