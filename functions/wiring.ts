@@ -163,6 +163,7 @@ export function createLocalRuntime(config: RuntimeConfig, overrides: RuntimeOver
             owner: config.dropOwner,
             maxBytes: config.dropMaxBytes,
             pollMs: config.dropPollMs,
+            maxAttempts: config.maxAttempts,
             ...options,
           }),
     workerOptions: () => ({ jobs, queue, events, executors, leaseSeconds: config.leaseSeconds }),

@@ -175,6 +175,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       datasetFolders: await datasetFolders(config.datasetsDir),
       maxActiveJobsPerOwner: config.maxActiveJobsPerOwner,
       maxActiveTrainingJobsPerOwner: config.maxActiveTrainingJobsPerOwner,
+      maxAttempts: config.maxAttempts,
     };
     const playground = createPlaygroundRoute();
     server = createApiServer({

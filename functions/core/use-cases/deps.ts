@@ -6,6 +6,7 @@
  * those and nothing else.
  */
 
+import { DEFAULT_MAX_ATTEMPTS } from '../job';
 import type { BlobStore } from '../ports/blob-store';
 import type { Clock } from '../ports/clock';
 import type { JobEvents } from '../ports/job-events';
@@ -33,6 +34,8 @@ export interface UseCaseLimits {
    * run, so this also bounds an owner's concurrent SageMaker training jobs).
    */
   maxActiveTrainingJobsPerOwner: number;
+  /** Starts a new job is allowed before it fails with RETRIES_EXHAUSTED (the queue's delivery limit). */
+  maxAttempts: number;
 }
 
 /** Conservative defaults, for tests and for the composition root to start from. */
@@ -44,6 +47,7 @@ export const DEFAULT_LIMITS: UseCaseLimits = {
   datasetFolders: [],
   maxActiveJobsPerOwner: 50,
   maxActiveTrainingJobsPerOwner: 2,
+  maxAttempts: DEFAULT_MAX_ATTEMPTS,
 };
 
 /** Everything a use case may use. */

@@ -14,7 +14,8 @@ export async function enqueueJob(
   deps: Pick<UseCaseDeps, 'jobs' | 'queue' | 'events' | 'limits'>,
   request: NewJob,
 ): Promise<Job> {
-  const { job, created } = await deps.jobs.create(request, {
+  // The record's attempt budget is the operator's (--max-attempts), the same the queue delivers.
+  const { job, created } = await deps.jobs.create({ maxAttempts: deps.limits.maxAttempts, ...request }, {
     maxActive: deps.limits.maxActiveJobsPerOwner,
     maxActiveTraining: deps.limits.maxActiveTrainingJobsPerOwner,
   });

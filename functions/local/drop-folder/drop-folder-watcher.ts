@@ -36,6 +36,8 @@ export interface DropFolderWatcherOptions {
   maxBytes?: number;
   /** Interval between polls. @default 1000 */
   pollMs?: number;
+  /** Starts each job is allowed (the queue's delivery limit). @default DEFAULT_MAX_ATTEMPTS */
+  maxAttempts?: number;
   /** Called with errors a poll survives, for logging. */
   onError?: (error: unknown) => void;
 }
@@ -179,6 +181,7 @@ export class DropFolderWatcher {
       owner: this.owner,
       kind: 'STYLIZE',
       idempotencyKey,
+      ...(this.options.maxAttempts !== undefined ? { maxAttempts: this.options.maxAttempts } : {}),
       input: {
         contentKey,
         styles: [{ key: style.blobKey, weight: 1, styleId: style.id }],
