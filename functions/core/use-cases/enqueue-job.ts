@@ -15,10 +15,13 @@ export async function enqueueJob(
   request: NewJob,
 ): Promise<Job> {
   // The record's attempt budget is the operator's (--max-attempts), the same the queue delivers.
-  const { job, created } = await deps.jobs.create({ maxAttempts: deps.limits.maxAttempts, ...request }, {
-    maxActive: deps.limits.maxActiveJobsPerOwner,
-    maxActiveTraining: deps.limits.maxActiveTrainingJobsPerOwner,
-  });
+  const { job, created } = await deps.jobs.create(
+    { maxAttempts: deps.limits.maxAttempts, ...request },
+    {
+      maxActive: deps.limits.maxActiveJobsPerOwner,
+      maxActiveTraining: deps.limits.maxActiveTrainingJobsPerOwner,
+    },
+  );
   if (!created) return job;
   // The owner lets the queue take turns between owners instead of serving one owner's backlog first.
   await deps.queue.enqueue(job.id, { owner: job.owner });
