@@ -92,8 +92,9 @@ export function createLocalRuntime(config: RuntimeConfig, overrides: RuntimeOver
   mkdirSync(config.dataDir, { recursive: true });
   const clock = overrides.clock ? { clock: overrides.clock } : {};
   const db = openSqliteDatabase(path.join(config.dataDir, 'peerstyle.sqlite'));
-  const jobs = new SqliteJobStore(db, clock);
   const queue = new SqliteJobQueue(db, { maxAttempts: config.maxAttempts, ...clock });
+  // One transaction writes a new job and its queue message (issue 12, item 18).
+  const jobs = new SqliteJobStore(db, { ...clock, queue });
   const events = new InProcessJobEvents();
   const blobs = new FsBlobStore({
     root: path.join(config.dataDir, 'blobs'),

@@ -101,6 +101,14 @@ export class SqliteJobQueue implements JobQueue {
   }
 
   async enqueue(jobId: string, options: { delaySeconds?: number; owner?: string } = {}): Promise<void> {
+    this.enqueueNow(jobId, options);
+  }
+
+  /**
+   * `enqueue`, synchronously, so that a store sharing this connection can run it inside its own
+   * transaction (see `SqliteJobStoreOptions.queue`): the job row and its message commit together.
+   */
+  enqueueNow(jobId: string, options: { delaySeconds?: number; owner?: string } = {}): void {
     const delay = checkSeconds('delaySeconds', options.delaySeconds ?? 0, 0);
     this.db
       .prepare('INSERT INTO queue_messages (job_id, visible_at, owner) VALUES (?, ?, ?)')

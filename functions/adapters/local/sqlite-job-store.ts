@@ -40,11 +40,18 @@ import type {
   TransitionPatch,
 } from '../../core';
 import { inWriteTransaction, type SqliteDatabase } from './sqlite-database';
+import type { SqliteJobQueue } from './sqlite-job-queue';
 
 /** Options for `SqliteJobStore`. */
 export interface SqliteJobStoreOptions {
   /** Where time comes from. @default systemClock */
   clock?: Clock;
+  /**
+   * The queue on the same database connection. When given, `create` puts each new job on it in the
+   * same transaction as the job row (and says so with `enqueued: true`), so a crash between the two
+   * writes cannot leave a QUEUED job that is never delivered. @default none: the caller enqueues
+   */
+  queue?: Pick<SqliteJobQueue, 'enqueueNow'>;
 }
 
 interface JobRow {
@@ -57,12 +64,14 @@ const isSeqCursor = (value: unknown): value is number => Number.isInteger(value)
 /** Job records in SQLite. */
 export class SqliteJobStore implements JobStore {
   private readonly clock: Clock;
+  private readonly queue: Pick<SqliteJobQueue, 'enqueueNow'> | undefined;
 
   constructor(
     private readonly db: SqliteDatabase,
     options: SqliteJobStoreOptions = {},
   ) {
     this.clock = options.clock ?? systemClock;
+    this.queue = options.queue;
     db.exec(`
       CREATE TABLE IF NOT EXISTS jobs (
         seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -93,7 +102,11 @@ export class SqliteJobStore implements JobStore {
            ON CONFLICT (owner, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING`,
         )
         .run(job.id, job.owner, job.kind, job.status, job.idempotencyKey, JSON.stringify(job));
-      if (inserted.changes === 1) return { job, created: true };
+      if (inserted.changes === 1) {
+        if (this.queue === undefined) return { job, created: true };
+        this.queue.enqueueNow(job.id, { owner: job.owner });
+        return { job, created: true, enqueued: true };
+      }
       return { job: assertSameRequest(this.byIdempotencyKey(job) as Job, job), created: false };
     });
   }

@@ -13,6 +13,12 @@ import type { Page, PageRequest } from './page';
 export interface CreateJobResult {
   job: Job;
   created: boolean;
+  /**
+   * True when the store also put the new job on the queue in the same transaction (the SQLite store
+   * built with its queue), so no crash can leave it QUEUED but never delivered; the caller must then
+   * not enqueue it again. Absent or false: the caller enqueues it.
+   */
+  enqueued?: boolean;
 }
 
 /**

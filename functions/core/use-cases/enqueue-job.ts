@@ -15,7 +15,7 @@ export async function enqueueJob(
   request: NewJob,
 ): Promise<Job> {
   // The record's attempt budget is the operator's (--max-attempts), the same the queue delivers.
-  const { job, created } = await deps.jobs.create(
+  const { job, created, enqueued } = await deps.jobs.create(
     { maxAttempts: deps.limits.maxAttempts, ...request },
     {
       maxActive: deps.limits.maxActiveJobsPerOwner,
@@ -24,7 +24,7 @@ export async function enqueueJob(
   );
   if (!created) return job;
   // The owner lets the queue take turns between owners instead of serving one owner's backlog first.
-  await deps.queue.enqueue(job.id, { owner: job.owner });
+  if (enqueued !== true) await deps.queue.enqueue(job.id, { owner: job.owner });
   await deps.events.publish({ type: 'CREATED', job });
   return job;
 }

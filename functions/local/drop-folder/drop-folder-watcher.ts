@@ -177,7 +177,7 @@ export class DropFolderWatcher {
     await this.options.blobs.put(contentKey, bytes);
     // The same file (path, size, time) always maps to the same job, even if the ledger write was lost.
     const idempotencyKey = `drop:${createHash('sha256').update(`${rel}\0${size}\0${mtimeMs}`).digest('hex')}`;
-    const { job, created } = await this.options.jobs.create({
+    const { job, created, enqueued } = await this.options.jobs.create({
       owner: this.owner,
       kind: 'STYLIZE',
       idempotencyKey,
@@ -189,7 +189,7 @@ export class DropFolderWatcher {
         source: `drop/${rel}`,
       },
     });
-    if (created) await this.options.queue.enqueue(job.id, { owner: job.owner });
+    if (created && enqueued !== true) await this.options.queue.enqueue(job.id, { owner: job.owner });
     this.options.ledger.record({ ...entry, jobId: job.id });
   }
 
