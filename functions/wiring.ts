@@ -89,7 +89,9 @@ function signingSecret(config: RuntimeConfig): string {
 
 /** Builds the local runtime's ports and executors from `config`. */
 export function createLocalRuntime(config: RuntimeConfig, overrides: RuntimeOverrides = {}): LocalRuntime {
-  mkdirSync(config.dataDir, { recursive: true });
+  // A new data folder is owner-only; an existing one keeps its mode (it may be a folder the user chose),
+  // while the database file and the blob folders inside are tightened by their adapters.
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const clock = overrides.clock ? { clock: overrides.clock } : {};
   const db = openSqliteDatabase(path.join(config.dataDir, 'peerstyle.sqlite'));
   const queue = new SqliteJobQueue(db, { maxAttempts: config.maxAttempts, ...clock });
