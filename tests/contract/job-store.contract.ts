@@ -139,6 +139,13 @@ export function describeJobStoreContract(name: string, makeStore: JobStoreFactor
       expect((await make('alice')).created).toBe(true);
       const training = await expectDomainError(make('alice', 'TRAIN'), ErrorCode.QUOTA_EXCEEDED);
       expect(training.message).toContain('at most 1 queued or running training jobs per owner');
+      // A job made without a quota (the drop-folder intake) frees no place when it ends.
+      await make('carol');
+      await make('carol');
+      await make('carol', 'TRAIN');
+      const uncounted = (await store.create({ owner: 'carol', kind: 'STYLIZE', input: {} })).job;
+      await store.requestCancel(uncounted.id);
+      await expectDomainError(make('carol'), ErrorCode.QUOTA_EXCEEDED);
     });
 
     test('idempotency keys are per owner', async () => {

@@ -101,6 +101,8 @@ export interface JobItem {
   version: number;
   /** TTL, in epoch seconds; absent while the job runs or when no retention is set. */
   expiresAt?: number;
+  /** 1 when creating the job raised the owner's active-jobs counter, so leaving QUEUED/RUNNING lowers it. */
+  counted?: number;
   doc: string;
 }
 
@@ -164,6 +166,7 @@ export class DynamoJobStore implements JobStore {
   async create(request: NewJob, quota?: JobQuota): Promise<CreateJobResult> {
     const job = createJob(randomUUID(), request, this.clock());
     const item = this.toItem(job, this.sortKey(job.createdAt), 0);
+    if (quota !== undefined) item.counted = 1;
     if (job.idempotencyKey === null) {
       if (quota !== undefined) await this.takeQuota(job, quota);
       await this.putJobIfAbsent(item);
@@ -390,14 +393,18 @@ export class DynamoJobStore implements JobStore {
         await this.client.send(
           new PutCommand({
             TableName: this.table,
-            Item: this.toItem(next, item.createdAt, item.version + 1),
+            Item: {
+              ...this.toItem(next, item.createdAt, item.version + 1),
+              ...(item.counted !== undefined ? { counted: item.counted } : {}),
+            },
             ConditionExpression: '#status = :status AND #version = :version',
             ExpressionAttributeNames: { '#status': 'status', '#version': 'version' },
             ExpressionAttributeValues: { ':status': item.status, ':version': item.version },
           }),
         );
-        // Only the one write that moved the job out of QUEUED/RUNNING succeeds its condition.
-        if (ACTIVE_STATUSES.includes(job.status) && !ACTIVE_STATUSES.includes(next.status)) {
+        // Only the one write that moved the job out of QUEUED/RUNNING succeeds its condition; jobs made
+        // without a quota (the drop-folder intake) were never counted and must not lower the counter.
+        if (item.counted === 1 && ACTIVE_STATUSES.includes(job.status) && !ACTIVE_STATUSES.includes(next.status)) {
           await this.releaseQuota(next);
         }
         return next;
