@@ -26,6 +26,10 @@ export interface RuntimeConfig {
   leaseSeconds: number;
   /** Starts allowed per job before it fails with RETRIES_EXHAUSTED. @default 3 */
   maxAttempts: number;
+  /** Most queued or running jobs per owner; more is QUOTA_EXCEEDED. @default 50 */
+  maxActiveJobsPerOwner: number;
+  /** Most queued or running training jobs per owner. @default 2 */
+  maxActiveTrainingJobsPerOwner: number;
   /** Threads per inference in the stylize engine. @default 1 */
   intraOpThreads: number;
   /** Whether the GraphQL schema may be introspected. @default true unless NODE_ENV is "production" */
@@ -65,6 +69,8 @@ const SETTINGS = {
   workers: { flag: 'workers', env: 'PEERSTYLE_WORKERS' },
   leaseSeconds: { flag: 'lease-seconds', env: 'PEERSTYLE_LEASE_SECONDS' },
   maxAttempts: { flag: 'max-attempts', env: 'PEERSTYLE_MAX_ATTEMPTS' },
+  maxActiveJobsPerOwner: { flag: 'max-active-jobs', env: 'PEERSTYLE_MAX_ACTIVE_JOBS' },
+  maxActiveTrainingJobsPerOwner: { flag: 'max-active-training', env: 'PEERSTYLE_MAX_ACTIVE_TRAINING' },
   intraOpThreads: { flag: 'intra-op-threads', env: 'PEERSTYLE_INTRA_OP_THREADS' },
   introspection: { flag: 'introspection', env: 'PEERSTYLE_INTROSPECTION' },
   datasetsDir: { flag: 'datasets-dir', env: 'PEERSTYLE_DATASETS_DIR' },
@@ -174,6 +180,8 @@ export function loadConfig(
     workers: integer('workers', 1, 0, 64),
     leaseSeconds: integer('leaseSeconds', 60, 1, 12 * 60 * 60),
     maxAttempts: integer('maxAttempts', 3, 1, 20),
+    maxActiveJobsPerOwner: integer('maxActiveJobsPerOwner', 50, 1, 100_000),
+    maxActiveTrainingJobsPerOwner: integer('maxActiveTrainingJobsPerOwner', 2, 1, 1000),
     intraOpThreads: integer('intraOpThreads', 1, 1, 256),
     introspection,
     datasetsDir: path.resolve(cwd, text('datasetsDir', 'datasets')),

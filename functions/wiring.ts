@@ -89,11 +89,14 @@ function signingSecret(config: RuntimeConfig): string {
 
 /** Builds the local runtime's ports and executors from `config`. */
 export function createLocalRuntime(config: RuntimeConfig, overrides: RuntimeOverrides = {}): LocalRuntime {
-  mkdirSync(config.dataDir, { recursive: true });
+  // A new data folder is owner-only; an existing one keeps its mode (it may be a folder the user chose),
+  // while the database file and the blob folders inside are tightened by their adapters.
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const clock = overrides.clock ? { clock: overrides.clock } : {};
   const db = openSqliteDatabase(path.join(config.dataDir, 'peerstyle.sqlite'));
-  const jobs = new SqliteJobStore(db, clock);
   const queue = new SqliteJobQueue(db, { maxAttempts: config.maxAttempts, ...clock });
+  // One transaction writes a new job and its queue message (issue 12, item 18).
+  const jobs = new SqliteJobStore(db, { ...clock, queue });
   const events = new InProcessJobEvents();
   const blobs = new FsBlobStore({
     root: path.join(config.dataDir, 'blobs'),
@@ -163,6 +166,7 @@ export function createLocalRuntime(config: RuntimeConfig, overrides: RuntimeOver
             owner: config.dropOwner,
             maxBytes: config.dropMaxBytes,
             pollMs: config.dropPollMs,
+            maxAttempts: config.maxAttempts,
             ...options,
           }),
     workerOptions: () => ({ jobs, queue, events, executors, leaseSeconds: config.leaseSeconds }),

@@ -29,8 +29,12 @@ export enum ErrorCode {
   TOO_LARGE = 'TOO_LARGE',
   /** The content type or file format is not accepted. */
   UNSUPPORTED_FORMAT = 'UNSUPPORTED_FORMAT',
-  /** The caller sent too many requests or holds too many running jobs. */
+  /** The caller sent too many requests (or job-creating fields) in the time window. */
   RATE_LIMITED = 'RATE_LIMITED',
+  /** The owner already holds as many queued or running jobs (or training runs) as allowed. */
+  QUOTA_EXCEEDED = 'QUOTA_EXCEEDED',
+  /** An idempotency key was reused with a different request or job kind. */
+  IDEMPOTENCY_CONFLICT = 'IDEMPOTENCY_CONFLICT',
   /** A signed URL, upload policy or lease has run out of time. */
   EXPIRED = 'EXPIRED',
   /** A job status change that the state machine forbids. */

@@ -8,6 +8,7 @@
  * each helper takes the current time and returns a new job.
  */
 
+import { createHash } from 'node:crypto';
 import { DomainError, ErrorCode, parseOneOf } from './errors';
 import type { JsonValue } from './json';
 
@@ -115,6 +116,60 @@ export interface NewJob {
   idempotencyKey?: string;
   /** @default DEFAULT_MAX_ATTEMPTS */
   maxAttempts?: number;
+}
+
+/** Canonical JSON: object keys sorted at every level, so equal values always serialise alike. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/**
+ * The SHA-256 of a job request (its kind and its input, which the use cases have already normalised:
+ * defaults applied, styles resolved), independent of key order. Two submissions with one idempotency
+ * key are the same request exactly when their hashes match.
+ */
+export function requestHash(request: Pick<NewJob, 'kind' | 'input'>): string {
+  return createHash('sha256')
+    .update(canonicalJson({ kind: request.kind, input: request.input }), 'utf8')
+    .digest('hex');
+}
+
+/**
+ * Checks that a repeated idempotency key comes with the request that created `existing`; otherwise
+ * IDEMPOTENCY_CONFLICT, since silently answering with another request's job would be wrong. Stores call
+ * this on every path that returns an existing job for a key.
+ */
+export function assertSameRequest(existing: Job, request: Pick<NewJob, 'kind' | 'input'>): Job {
+  if (requestHash(existing) === requestHash(request)) return existing;
+  throw new DomainError(
+    ErrorCode.IDEMPOTENCY_CONFLICT,
+    `IDEMPOTENCY_CONFLICT: idempotency key ${JSON.stringify(existing.idempotencyKey)} was already used for a ` +
+      `different request (a ${existing.kind} job with other inputs); send a new key for a new request.`,
+    { field: 'idempotencyKey', jobId: existing.id, kind: existing.kind },
+  );
+}
+
+/** Statuses that count against an owner's quota of active jobs. */
+export const ACTIVE_STATUSES: readonly JobStatus[] = ['QUEUED', 'RUNNING'];
+
+/**
+ * The error for a submission past an owner's cap, naming the limit. `training` says which cap: all
+ * active jobs, or active training jobs.
+ */
+export function quotaExceeded(limit: number, training: boolean): DomainError {
+  const what = training ? 'queued or running training jobs' : 'queued or running jobs';
+  return new DomainError(
+    ErrorCode.QUOTA_EXCEEDED,
+    `QUOTA_EXCEEDED: at most ${limit} ${what} per owner; wait for some to finish or cancel them.`,
+    { limit, training },
+  );
 }
 
 /** True for SUCCEEDED, FAILED and CANCELLED. */

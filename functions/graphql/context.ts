@@ -12,4 +12,9 @@ export interface GraphQLContext {
   /** The authenticated owner every operation acts for. */
   owner: string;
   deps: UseCaseDeps;
+  /**
+   * Takes one rate-limit token for a job-creating field, or throws RATE_LIMITED (see `jobCharger`).
+   * Absent where the transport does its own throttling (AWS: API Gateway).
+   */
+  chargeJob?: () => void;
 }

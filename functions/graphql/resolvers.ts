@@ -50,8 +50,15 @@ export const resolvers: Resolvers = {
       return { ...upload, fields: Object.entries(upload.fields).map(([name, value]) => ({ name, value })) };
     },
     registerStyle: (_parent, args, { deps, owner }) => registerStyle(deps, owner, args),
-    stylize: (_parent, { input }, { deps, owner }) => submitStylizeJob(deps, owner, input),
-    startTraining: (_parent, { input }, { deps, owner }) => startTraining(deps, owner, input),
+    // Every job-creating field is charged to the rate limit, not just the request that carries it.
+    stylize: (_parent, { input }, { deps, owner, chargeJob }) => {
+      chargeJob?.();
+      return submitStylizeJob(deps, owner, input);
+    },
+    startTraining: (_parent, { input }, { deps, owner, chargeJob }) => {
+      chargeJob?.();
+      return startTraining(deps, owner, input);
+    },
     cancelJob: (_parent, { id }, { deps, owner }) => cancelJob(deps, owner, id),
   },
   Subscription: {

@@ -163,7 +163,13 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   try {
     if (modelDir !== null) await installBuiltInModel(runtime, modelDir);
 
-    const limits: UseCaseLimits = { ...DEFAULT_LIMITS, datasetFolders: await datasetFolders(config.datasetsDir) };
+    const limits: UseCaseLimits = {
+      ...DEFAULT_LIMITS,
+      datasetFolders: await datasetFolders(config.datasetsDir),
+      maxActiveJobsPerOwner: config.maxActiveJobsPerOwner,
+      maxActiveTrainingJobsPerOwner: config.maxActiveTrainingJobsPerOwner,
+      maxAttempts: config.maxAttempts,
+    };
     const playground = createPlaygroundRoute();
     server = createApiServer({
       ports: runtime,

@@ -72,23 +72,80 @@ export function describeJobStoreContract(name: string, makeStore: JobStoreFactor
       expect(await store.get(job.id)).toEqual(job);
     });
 
-    test('the same idempotency key returns the existing job', async () => {
-      const first = await store.create({ owner: 'alice', kind: 'STYLIZE', input: { n: 1 }, idempotencyKey: 'k1' });
-      const again = await store.create({ owner: 'alice', kind: 'STYLIZE', input: { n: 2 }, idempotencyKey: 'k1' });
+    test('the same idempotency key with the same request returns the existing job', async () => {
+      const first = await store.create({
+        owner: 'alice',
+        kind: 'STYLIZE',
+        input: { n: 1, opts: { a: 1, b: 2 } },
+        idempotencyKey: 'k1',
+      });
+      // Key order does not matter: the request is compared in a normalised form.
+      const again = await store.create({
+        owner: 'alice',
+        kind: 'STYLIZE',
+        input: { opts: { b: 2, a: 1 }, n: 1 },
+        idempotencyKey: 'k1',
+      });
       expect(again.created).toBe(false);
       expect(again.job.id).toBe(first.job.id);
-      expect(again.job.input).toEqual({ n: 1 });
+    });
+
+    test('the same idempotency key with another request or kind is IDEMPOTENCY_CONFLICT', async () => {
+      const first = await store.create({ owner: 'alice', kind: 'STYLIZE', input: { n: 1 }, idempotencyKey: 'k1' });
+      const other = await expectDomainError(
+        store.create({ owner: 'alice', kind: 'STYLIZE', input: { n: 2 }, idempotencyKey: 'k1' }),
+        ErrorCode.IDEMPOTENCY_CONFLICT,
+      );
+      expect(other.message).toMatch(/^IDEMPOTENCY_CONFLICT: idempotency key "k1" was already used/);
+      expect(other.details).toMatchObject({ jobId: first.job.id, kind: 'STYLIZE' });
+      await expectDomainError(
+        store.create({ owner: 'alice', kind: 'TRAIN', input: { n: 1 }, idempotencyKey: 'k1' }),
+        ErrorCode.IDEMPOTENCY_CONFLICT,
+      );
+      expect((await store.list('alice')).items).toHaveLength(1);
     });
 
     test('concurrent creates with one key make exactly one job', async () => {
       const results = await Promise.all(
-        Array.from({ length: 12 }, (_, i) =>
-          store.create({ owner: 'alice', kind: 'STYLIZE', input: { i }, idempotencyKey: 'race' }),
+        Array.from({ length: 12 }, () =>
+          store.create({ owner: 'alice', kind: 'STYLIZE', input: { n: 1 }, idempotencyKey: 'race' }),
         ),
       );
       expect(new Set(results.map((r) => r.job.id)).size).toBe(1);
       expect(results.filter((r) => r.created)).toHaveLength(1);
       expect((await store.list('alice')).items).toHaveLength(1);
+    });
+
+    test('a quota caps QUEUED and RUNNING jobs per owner, and training jobs separately', async () => {
+      const quota = { maxActive: 3, maxActiveTraining: 1 };
+      const make = (owner: string, kind: 'STYLIZE' | 'TRAIN' = 'STYLIZE', idempotencyKey?: string) =>
+        store.create({ owner, kind, input: {}, ...(idempotencyKey !== undefined ? { idempotencyKey } : {}) }, quota);
+      const first = (await make('alice', 'STYLIZE', 'k-first')).job;
+      const second = (await make('alice')).job;
+      await make('alice', 'TRAIN');
+      const full = await expectDomainError(make('alice'), ErrorCode.QUOTA_EXCEEDED);
+      expect(full.message).toBe(
+        'QUOTA_EXCEEDED: at most 3 queued or running jobs per owner; wait for some to finish or cancel them.',
+      );
+      expect(full.details).toMatchObject({ limit: 3 });
+      // A retried key still answers with its job at the cap; another owner is not affected.
+      expect((await make('alice', 'STYLIZE', 'k-first')).job.id).toBe(first.id);
+      expect((await make('bob')).created).toBe(true);
+      // RUNNING still counts; a finished or cancelled job frees its place.
+      await store.transition(first.id, 'QUEUED', 'RUNNING');
+      await expectDomainError(make('alice'), ErrorCode.QUOTA_EXCEEDED);
+      await store.transition(first.id, 'RUNNING', 'SUCCEEDED', { result: {} });
+      await store.requestCancel(second.id);
+      expect((await make('alice')).created).toBe(true);
+      const training = await expectDomainError(make('alice', 'TRAIN'), ErrorCode.QUOTA_EXCEEDED);
+      expect(training.message).toContain('at most 1 queued or running training jobs per owner');
+      // A job made without a quota (the drop-folder intake) frees no place when it ends.
+      await make('carol');
+      await make('carol');
+      await make('carol', 'TRAIN');
+      const uncounted = (await store.create({ owner: 'carol', kind: 'STYLIZE', input: {} })).job;
+      await store.requestCancel(uncounted.id);
+      await expectDomainError(make('carol'), ErrorCode.QUOTA_EXCEEDED);
     });
 
     test('idempotency keys are per owner', async () => {

@@ -140,6 +140,26 @@ test('the same idempotency key returns the same job and queues it once', async (
   expect((await h.queue.stats()).visible).toBe(2);
 });
 
+test('a reused idempotency key with another size, or for startTraining, is IDEMPOTENCY_CONFLICT', async () => {
+  const content = await h.upload(h.aliceKey, fixture('photo-1.jpg'));
+  const first = await submit(h.aliceKey, content, content, 'reuse-1');
+  expect(first.body.errors).toBeUndefined();
+  const resized = await h.gql(h.aliceKey, STYLIZE, {
+    input: { content, styles: [{ uploadKey: content, weight: 1 }], options: { size: 512 }, idempotencyKey: 'reuse-1' },
+  });
+  expect(resized.body.errors?.[0]).toMatchObject({
+    message: expect.stringMatching(/^IDEMPOTENCY_CONFLICT: idempotency key "reuse-1" was already used/),
+    extensions: { code: 'IDEMPOTENCY_CONFLICT' },
+  });
+  const training = await h.gql(
+    h.aliceKey,
+    `mutation($input: TrainingInput!) { startTraining(input: $input) { id kind } }`,
+    { input: { dataset: { folder: 'sample' }, preset: 'tiny', steps: 10, idempotencyKey: 'reuse-1' } },
+  );
+  expect(training.body.errors?.[0].extensions?.code).toBe('IDEMPOTENCY_CONFLICT');
+  expect((await h.queue.stats()).visible).toBe(1);
+});
+
 test('cancelling a queued job cancels it at once; a running one is flagged; a finished one is CONFLICT', async () => {
   const content = await h.upload(h.aliceKey, fixture('photo-1.jpg'));
   const CANCEL = `mutation($id: ID!) { cancelJob(id: $id) { status cancelRequested error { code } } }`;

@@ -89,7 +89,7 @@ test('createUpload returns the presigned-POST form in order, under the owner pre
 
 test('an owner id that is not a plain word cannot shape the upload path', async () => {
   const result = await run(`mutation { createUpload(contentType: "image/png", byteSize: 10) { key } }`, {}, '../admin');
-  expect((result.data as any).createUpload.key).toMatch(/^uploads\/h-[0-9a-f]{32}\/[0-9a-f-]{36}$/);
+  expect((result.data as any).createUpload.key).toMatch(/^uploads\/h-[0-9a-f]{64}\/[0-9a-f-]{36}$/);
 });
 
 test('a job shows its metrics, history, messages and a training result', async () => {

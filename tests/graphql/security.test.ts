@@ -411,7 +411,71 @@ describe('query size', () => {
   });
 });
 
+test('"bob smith" and "h-7e50351d7a4c51161920af1a3526e79e" do not share an upload area', async () => {
+  const h2 = await startHarness();
+  try {
+    const spaced = (await h2.apiKeys.create('bob smith', 'test')).key;
+    const forger = (await h2.apiKeys.create('h-7e50351d7a4c51161920af1a3526e79e', 'test')).key;
+    const content = await h2.upload(spaced, fixture('photo-1.jpg'), 'image/jpeg', 'set-1');
+    const stolen = await h2.gql(
+      forger,
+      `mutation($c: String!) { stylize(input: { content: $c, styles: [{ uploadKey: $c }] }) { id } }`,
+      { c: content },
+    );
+    expect(stolen.body.errors?.[0].extensions?.code).toBe('NOT_FOUND');
+    const prefix = content.slice(0, content.lastIndexOf('/') + 1);
+    const training = await h2.gql(
+      forger,
+      `mutation($p: String!) { startTraining(input: { dataset: { uploadPrefix: $p }, preset: tiny, steps: 10 }) { id } }`,
+      { p: prefix },
+    );
+    expect(training.body.errors?.[0].extensions?.code).toBe('NOT_FOUND');
+  } finally {
+    await h2.close();
+  }
+});
+
 describe('rate limiting', () => {
+  test('every job-creating field costs a token: 15 aliased stylize fields use 15', async () => {
+    const limited = await startHarness({ requestsPerMinute: 20 });
+    try {
+      // Two createUpload requests: 2 tokens.
+      const content = await limited.upload(limited.aliceKey, fixture('photo-1.jpg'));
+      const style = await limited.upload(limited.aliceKey, fixture('painting-1.jpg'));
+      const fields = Array.from(
+        { length: 15 },
+        (_, i) => `s${i}: stylize(input: { content: "${content}", styles: [{ uploadKey: "${style}" }] }) { id }`,
+      );
+      const many = await limited.gql(limited.aliceKey, `mutation { ${fields.join(' ')} }`);
+      expect(many.body.errors).toBeUndefined();
+      expect(Object.keys(many.body.data ?? {})).toHaveLength(15);
+      // 2 + 15 tokens are gone: three more requests fit in the budget of 20, the fourth does not.
+      for (let i = 0; i < 3; i += 1)
+        expect((await limited.gql(limited.aliceKey, '{ models { id } }')).status).toBe(200);
+      const refused = await limited.gql(limited.aliceKey, '{ models { id } }');
+      expect(refused.status).toBe(429);
+      expect((await limited.gql(limited.bobKey, '{ models { id } }')).status).toBe(200);
+    } finally {
+      await limited.close();
+    }
+  });
+
+  test('a job-creating field past the budget is refused with RATE_LIMITED', async () => {
+    const limited = await startHarness({ requestsPerMinute: 4 });
+    try {
+      const content = await limited.upload(limited.aliceKey, fixture('photo-1.jpg'));
+      const style = await limited.upload(limited.aliceKey, fixture('painting-1.jpg'));
+      const fields = Array.from(
+        { length: 3 },
+        (_, i) => `s${i}: stylize(input: { content: "${content}", styles: [{ uploadKey: "${style}" }] }) { id }`,
+      );
+      const many = await limited.gql(limited.aliceKey, `mutation { ${fields.join(' ')} }`);
+      expect(many.body.errors?.[0]).toMatchObject({ path: ['s2'], extensions: { code: 'RATE_LIMITED' } });
+    } finally {
+      await limited.close();
+    }
+  });
+
   test('requests over the per-minute budget are 429 RATE_LIMITED, per key', async () => {
     const limited = await startHarness({ requestsPerMinute: 3 });
     try {

@@ -12,6 +12,8 @@ describe('loadConfig', () => {
       publicUrl: 'http://127.0.0.1:4000',
       workers: 1,
       leaseSeconds: 60,
+      maxActiveJobsPerOwner: 50,
+      maxActiveTrainingJobsPerOwner: 2,
       maxAttempts: 3,
       intraOpThreads: 1,
       introspection: true,
@@ -56,7 +58,7 @@ describe('loadConfig', () => {
     expect(problems).toHaveLength(5);
     expect(problems).toEqual(
       expect.arrayContaining([
-        'Unknown flag --porrt. Expected one of: --data-dir, --port, --host, --public-url, --workers, --lease-seconds, --max-attempts, --intra-op-threads, --introspection, --datasets-dir, --drop-dir, --drop-owner, --drop-max-bytes, --drop-poll-ms, --signing-secret.',
+        'Unknown flag --porrt. Expected one of: --data-dir, --port, --host, --public-url, --workers, --lease-seconds, --max-attempts, --max-active-jobs, --max-active-training, --intra-op-threads, --introspection, --datasets-dir, --drop-dir, --drop-owner, --drop-max-bytes, --drop-poll-ms, --signing-secret.',
         '--workers must be an integer in 0..64, got "-1".',
         '--max-attempts must be an integer in 1..20, got "two".',
         'PEERSTYLE_LEASE_SECONDS must be an integer in 1..43200, got "0".',

@@ -7,7 +7,12 @@
  *   retention is configured), and `doc`, the whole job as JSON text, so that it reads back exactly as
  *   written and the stream publisher decodes it with the same function (`jobFromItem`);
  * - an idempotency item: `pk` = `idem#<owner>#<key>`, holding the id and a snapshot of the job it
- *   created. It has no `owner`/`createdAt`, so the owner index never shows it.
+ *   created. It has no `owner`/`createdAt`, so the owner index never shows it;
+ * - an active-jobs counter: `pk` = `active#<owner>`, with `jobs` and `training`, the owner's QUEUED or
+ *   RUNNING jobs (and TRAIN jobs among them). `create` with a quota raises it by a conditional update
+ *   (`jobs < :max`) before writing the job, and the write that moves a job out of QUEUED/RUNNING lowers
+ *   it; the counter, not a query, enforces the cap, so concurrent Lambdas cannot overshoot it. A crash
+ *   between the two writes can leave the counter one too high (never too low).
  *
  * Writes are single-item conditional puts, not transactions (the protocol server used in tests has
  * no TransactWriteItems, and none is needed): creation claims the idempotency item with
@@ -20,9 +25,17 @@
  */
 
 import { randomUUID } from 'node:crypto';
-import { GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import {
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
+import {
+  ACTIVE_STATUSES,
   applyProgress,
+  assertSameRequest,
   createJob,
   decodeCursor,
   DomainError,
@@ -33,6 +46,7 @@ import {
   pageLimit,
   parseOneOf,
   requestCancellation,
+  quotaExceeded,
   systemClock,
   transitionFrom,
 } from '../../core';
@@ -40,6 +54,7 @@ import type {
   Clock,
   CreateJobResult,
   Job,
+  JobQuota,
   JobStatus,
   JobStore,
   ListJobsRequest,
@@ -86,6 +101,8 @@ export interface JobItem {
   version: number;
   /** TTL, in epoch seconds; absent while the job runs or when no retention is set. */
   expiresAt?: number;
+  /** 1 when creating the job raised the owner's active-jobs counter, so leaving QUEUED/RUNNING lowers it. */
+  counted?: number;
   doc: string;
 }
 
@@ -146,32 +163,92 @@ export class DynamoJobStore implements JobStore {
     return `${createdAt}#${String(this.stampCounter).padStart(6, '0')}`;
   }
 
-  async create(request: NewJob): Promise<CreateJobResult> {
+  async create(request: NewJob, quota?: JobQuota): Promise<CreateJobResult> {
     const job = createJob(randomUUID(), request, this.clock());
     const item = this.toItem(job, this.sortKey(job.createdAt), 0);
+    if (quota !== undefined) item.counted = 1;
     if (job.idempotencyKey === null) {
+      if (quota !== undefined) await this.takeQuota(job, quota);
       await this.putJobIfAbsent(item);
       return { job, created: true };
     }
     const idemKey = `idem#${job.owner}#${job.idempotencyKey}`;
+    // A repeated key returns its job even when the owner is at the cap.
+    const earlier = await this.read<IdempotencyItem>(idemKey);
+    if (earlier !== null) return { job: assertSameRequest(await this.completeCreation(earlier), job), created: false };
+    if (quota !== undefined) await this.takeQuota(job, quota);
     try {
       const claim: IdempotencyItem = { pk: idemKey, jobId: job.id, snapshot: JSON.stringify(item) };
       await this.client.send(
         new PutCommand({ TableName: this.table, Item: claim, ConditionExpression: 'attribute_not_exists(pk)' }),
       );
     } catch (error) {
+      if (quota !== undefined) await this.releaseQuota(job);
       if (!isConditionFailure(error)) throw translateAwsError(error, 'Creating a job');
       const existing = await this.read<IdempotencyItem>(idemKey);
       if (existing === null) throw translateAwsError(error, 'Creating a job');
-      // The claimant may still be writing, or may have died after claiming: writing its snapshot
-      // (a no-op when the job exists) guarantees the job exists exactly once.
-      await this.putJobIfAbsent(JSON.parse(existing.snapshot) as JobItem);
-      const found = await this.get(existing.jobId);
-      if (found === null) throw new DomainError(ErrorCode.INTERNAL, `Job ${existing.jobId} vanished after creation.`);
-      return { job: found, created: false };
+      return { job: assertSameRequest(await this.completeCreation(existing), job), created: false };
     }
     await this.putJobIfAbsent(item);
     return { job, created: true };
+  }
+
+  /**
+   * The claimant may still be writing, or may have died after claiming: writing its snapshot (a no-op
+   * when the job exists) guarantees the job exists exactly once.
+   */
+  private async completeCreation(claim: IdempotencyItem): Promise<Job> {
+    await this.putJobIfAbsent(JSON.parse(claim.snapshot) as JobItem);
+    const found = await this.get(claim.jobId);
+    if (found === null) throw new DomainError(ErrorCode.INTERNAL, `Job ${claim.jobId} vanished after creation.`);
+    return found;
+  }
+
+  /** Raises the owner's active-jobs counter, on condition that it stays within `quota`. */
+  private async takeQuota(job: Job, quota: JobQuota): Promise<void> {
+    const training = job.kind === 'TRAIN';
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: `active#${job.owner}` },
+          UpdateExpression: training ? 'ADD jobs :one, training :one' : 'ADD jobs :one',
+          ConditionExpression: training
+            ? '(attribute_not_exists(jobs) OR jobs < :max) AND (attribute_not_exists(training) OR training < :maxTraining)'
+            : 'attribute_not_exists(jobs) OR jobs < :max',
+          ExpressionAttributeValues: {
+            ':one': 1,
+            ':max': quota.maxActive,
+            ...(training ? { ':maxTraining': quota.maxActiveTraining } : {}),
+          },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw translateAwsError(error, 'Counting active jobs');
+      // Say which cap was hit: the training cap only when the overall count is still below its own.
+      const counter = await this.read<{ jobs?: number }>(`active#${job.owner}`);
+      const overall = (counter?.jobs ?? 0) >= quota.maxActive;
+      throw quotaExceeded(overall ? quota.maxActive : quota.maxActiveTraining, !overall);
+    }
+  }
+
+  /** Lowers the owner's active-jobs counter for a job that left QUEUED/RUNNING (or was never made). */
+  private async releaseQuota(job: Pick<Job, 'owner' | 'kind'>): Promise<void> {
+    const training = job.kind === 'TRAIN';
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: `active#${job.owner}` },
+          UpdateExpression: training ? 'ADD jobs :minus, training :minus' : 'ADD jobs :minus',
+          // Jobs created before the counter existed were never counted: never go below zero.
+          ConditionExpression: training ? 'jobs > :zero AND training > :zero' : 'jobs > :zero',
+          ExpressionAttributeValues: { ':minus': -1, ':zero': 0 },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw translateAwsError(error, 'Counting active jobs');
+    }
   }
 
   async get(id: string, owner?: string): Promise<Job | null> {
@@ -316,12 +393,20 @@ export class DynamoJobStore implements JobStore {
         await this.client.send(
           new PutCommand({
             TableName: this.table,
-            Item: this.toItem(next, item.createdAt, item.version + 1),
+            Item: {
+              ...this.toItem(next, item.createdAt, item.version + 1),
+              ...(item.counted !== undefined ? { counted: item.counted } : {}),
+            },
             ConditionExpression: '#status = :status AND #version = :version',
             ExpressionAttributeNames: { '#status': 'status', '#version': 'version' },
             ExpressionAttributeValues: { ':status': item.status, ':version': item.version },
           }),
         );
+        // Only the one write that moved the job out of QUEUED/RUNNING succeeds its condition; jobs made
+        // without a quota (the drop-folder intake) were never counted and must not lower the counter.
+        if (item.counted === 1 && ACTIVE_STATUSES.includes(job.status) && !ACTIVE_STATUSES.includes(next.status)) {
+          await this.releaseQuota(next);
+        }
         return next;
       } catch (error) {
         if (!isConditionFailure(error)) throw translateAwsError(error, `Updating job ${id}`);

@@ -10,7 +10,7 @@
  */
 
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import {
@@ -91,7 +91,11 @@ export class FsBlobStore implements BlobStore {
     this.objectsDir = join(root, 'objects');
     this.metaDir = join(root, 'meta');
     this.tmpDir = join(root, 'tmp');
-    for (const dir of [this.objectsDir, this.metaDir, this.tmpDir]) mkdirSync(dir, { recursive: true });
+    // Owner-only (0700), also for folders an older version made 0755: blobs are other users' images.
+    for (const dir of [root, this.objectsDir, this.metaDir, this.tmpDir]) {
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      chmodSync(dir, 0o700);
+    }
     this.clock = options.clock ?? systemClock;
   }
 

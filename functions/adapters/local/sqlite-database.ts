@@ -6,6 +6,7 @@
  * creates its own tables, so this module knows nothing about their schemas.
  */
 
+import { chmodSync, closeSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 
 /** An open better-sqlite3 connection. */
@@ -19,6 +20,12 @@ export interface OpenSqliteOptions {
 
 /** Opens (creating if needed) the database file at `file`, in WAL mode. */
 export function openSqliteDatabase(file: string, options: OpenSqliteOptions = {}): SqliteDatabase {
+  if (file !== ':memory:') {
+    // Owner-only (0600), also for a file an older version made 0644: it holds key hashes and every
+    // owner's jobs. SQLite gives the -wal and -shm files the database file's permissions.
+    closeSync(openSync(file, 'a', 0o600));
+    chmodSync(file, 0o600);
+  }
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
   // NORMAL is durable across application crashes in WAL mode; only a power cut can lose the last commits.

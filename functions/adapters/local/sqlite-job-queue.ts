@@ -7,6 +7,11 @@
  * handle useless. A message already delivered `maxAttempts` times moves to the dead-letter table
  * instead of being delivered again. Times come from an injectable clock so tests can expire leases
  * without sleeping.
+ *
+ * Receiving is fair between owners: each message carries its job's owner, `queue_owner_turns` records
+ * when each owner was last served (a counter, not a clock), and `receive` takes the oldest receivable
+ * message of the owner served longest ago. Owner A's 200 queued jobs then alternate with owner B's one
+ * instead of running first. Messages enqueued without an owner (older data folders) form one group.
  */
 
 import { randomUUID } from 'node:crypto';
@@ -27,6 +32,7 @@ interface MessageRow {
   job_id: string;
   deliveries: number;
   visible_at: number;
+  owner: string;
 }
 
 /** Longest lease or delay accepted, matching SQS's 12-hour visibility limit. */
@@ -75,6 +81,10 @@ export class SqliteJobQueue implements JobQueue {
         worker_id TEXT
       );
       CREATE INDEX IF NOT EXISTS queue_messages_visible ON queue_messages (visible_at, id);
+      CREATE TABLE IF NOT EXISTS queue_owner_turns (
+        owner TEXT PRIMARY KEY,
+        turn INTEGER NOT NULL
+      );
       CREATE TABLE IF NOT EXISTS queue_dead_letters (
         receipt TEXT PRIMARY KEY,
         job_id TEXT NOT NULL,
@@ -83,13 +93,26 @@ export class SqliteJobQueue implements JobQueue {
         dead_at INTEGER NOT NULL
       );
     `);
+    // Data folders made before fair scheduling have no owner column; their messages join the '' group.
+    const columns = db.prepare('PRAGMA table_info(queue_messages)').all() as { name: string }[];
+    if (!columns.some((column) => column.name === 'owner')) {
+      db.exec(`ALTER TABLE queue_messages ADD COLUMN owner TEXT NOT NULL DEFAULT ''`);
+    }
   }
 
-  async enqueue(jobId: string, options: { delaySeconds?: number } = {}): Promise<void> {
+  async enqueue(jobId: string, options: { delaySeconds?: number; owner?: string } = {}): Promise<void> {
+    this.enqueueNow(jobId, options);
+  }
+
+  /**
+   * `enqueue`, synchronously, so that a store sharing this connection can run it inside its own
+   * transaction (see `SqliteJobStoreOptions.queue`): the job row and its message commit together.
+   */
+  enqueueNow(jobId: string, options: { delaySeconds?: number; owner?: string } = {}): void {
     const delay = checkSeconds('delaySeconds', options.delaySeconds ?? 0, 0);
     this.db
-      .prepare('INSERT INTO queue_messages (job_id, visible_at) VALUES (?, ?)')
-      .run(jobId, this.clock() + delay * 1000);
+      .prepare('INSERT INTO queue_messages (job_id, visible_at, owner) VALUES (?, ?, ?)')
+      .run(jobId, this.clock() + delay * 1000, options.owner ?? '');
   }
 
   async receive(workerId: string, leaseSeconds: number): Promise<Lease | null> {
@@ -97,9 +120,13 @@ export class SqliteJobQueue implements JobQueue {
     return inWriteTransaction(this.db, () => {
       const now = this.clock();
       for (;;) {
+        // Round-robin over owners: the owner whose last turn is oldest (never served: turn 0) goes first,
+        // then that owner's oldest receivable message.
         const row = this.db
           .prepare(
-            'SELECT id, job_id, deliveries, visible_at FROM queue_messages WHERE visible_at <= ? ORDER BY visible_at, id LIMIT 1',
+            `SELECT m.id, m.job_id, m.deliveries, m.visible_at, m.owner FROM queue_messages m
+             LEFT JOIN queue_owner_turns t ON t.owner = m.owner
+             WHERE m.visible_at <= ? ORDER BY COALESCE(t.turn, 0), m.visible_at, m.id LIMIT 1`,
           )
           .get(now) as MessageRow | undefined;
         if (row === undefined) return null;
@@ -107,6 +134,13 @@ export class SqliteJobQueue implements JobQueue {
           this.deadLetter(row, now);
           continue;
         }
+        this.db
+          .prepare(
+            `INSERT INTO queue_owner_turns (owner, turn)
+             VALUES (?, (SELECT COALESCE(MAX(turn), 0) + 1 FROM queue_owner_turns))
+             ON CONFLICT (owner) DO UPDATE SET turn = excluded.turn`,
+          )
+          .run(row.owner);
         const receipt = randomUUID();
         const expires = now + leaseSeconds * 1000;
         this.db

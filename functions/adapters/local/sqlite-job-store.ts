@@ -9,7 +9,9 @@
 
 import { randomUUID } from 'node:crypto';
 import {
+  ACTIVE_STATUSES,
   applyProgress,
+  assertSameRequest,
   createJob,
   DomainError,
   ErrorCode,
@@ -21,12 +23,14 @@ import {
   parseOneOf,
   requestCancellation,
   systemClock,
+  quotaExceeded,
   transitionFrom,
 } from '../../core';
 import type {
   Clock,
   CreateJobResult,
   Job,
+  JobQuota,
   JobStatus,
   JobStore,
   ListJobsRequest,
@@ -36,11 +40,18 @@ import type {
   TransitionPatch,
 } from '../../core';
 import { inWriteTransaction, type SqliteDatabase } from './sqlite-database';
+import type { SqliteJobQueue } from './sqlite-job-queue';
 
 /** Options for `SqliteJobStore`. */
 export interface SqliteJobStoreOptions {
   /** Where time comes from. @default systemClock */
   clock?: Clock;
+  /**
+   * The queue on the same database connection. When given, `create` puts each new job on it in the
+   * same transaction as the job row (and says so with `enqueued: true`), so a crash between the two
+   * writes cannot leave a QUEUED job that is never delivered. @default none: the caller enqueues
+   */
+  queue?: Pick<SqliteJobQueue, 'enqueueNow'>;
 }
 
 interface JobRow {
@@ -53,12 +64,14 @@ const isSeqCursor = (value: unknown): value is number => Number.isInteger(value)
 /** Job records in SQLite. */
 export class SqliteJobStore implements JobStore {
   private readonly clock: Clock;
+  private readonly queue: Pick<SqliteJobQueue, 'enqueueNow'> | undefined;
 
   constructor(
     private readonly db: SqliteDatabase,
     options: SqliteJobStoreOptions = {},
   ) {
     this.clock = options.clock ?? systemClock;
+    this.queue = options.queue;
     db.exec(`
       CREATE TABLE IF NOT EXISTS jobs (
         seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -72,12 +85,16 @@ export class SqliteJobStore implements JobStore {
       CREATE UNIQUE INDEX IF NOT EXISTS jobs_idempotency ON jobs (owner, idempotency_key)
         WHERE idempotency_key IS NOT NULL;
       CREATE INDEX IF NOT EXISTS jobs_owner_seq ON jobs (owner, seq);
+      CREATE INDEX IF NOT EXISTS jobs_owner_status ON jobs (owner, status, kind);
     `);
   }
 
-  async create(request: NewJob): Promise<CreateJobResult> {
+  async create(request: NewJob, quota?: JobQuota): Promise<CreateJobResult> {
     const job = createJob(randomUUID(), request, this.clock());
     return inWriteTransaction(this.db, () => {
+      const existing = this.byIdempotencyKey(job);
+      if (existing !== null) return { job: assertSameRequest(existing, job), created: false };
+      if (quota !== undefined) this.checkQuota(job, quota);
       // The unique index decides races between connections; ON CONFLICT turns the loser into a lookup.
       const inserted = this.db
         .prepare(
@@ -85,12 +102,36 @@ export class SqliteJobStore implements JobStore {
            ON CONFLICT (owner, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING`,
         )
         .run(job.id, job.owner, job.kind, job.status, job.idempotencyKey, JSON.stringify(job));
-      if (inserted.changes === 1) return { job, created: true };
-      const row = this.db
-        .prepare('SELECT seq, doc FROM jobs WHERE owner = ? AND idempotency_key = ?')
-        .get(job.owner, job.idempotencyKey) as JobRow;
-      return { job: JSON.parse(row.doc) as Job, created: false };
+      if (inserted.changes === 1) {
+        if (this.queue === undefined) return { job, created: true };
+        this.queue.enqueueNow(job.id, { owner: job.owner });
+        return { job, created: true, enqueued: true };
+      }
+      return { job: assertSameRequest(this.byIdempotencyKey(job) as Job, job), created: false };
     });
+  }
+
+  private byIdempotencyKey(job: Job): Job | null {
+    if (job.idempotencyKey === null) return null;
+    const row = this.db
+      .prepare('SELECT seq, doc FROM jobs WHERE owner = ? AND idempotency_key = ?')
+      .get(job.owner, job.idempotencyKey) as JobRow | undefined;
+    return row === undefined ? null : (JSON.parse(row.doc) as Job);
+  }
+
+  /** Runs inside the create transaction, so the count and the insert see the same rows. */
+  private checkQuota(job: Job, quota: JobQuota): void {
+    const active = ACTIVE_STATUSES.map(() => '?').join(', ');
+    const count = (extra: string, ...params: string[]): number =>
+      (
+        this.db
+          .prepare(`SELECT COUNT(*) AS n FROM jobs WHERE owner = ? AND status IN (${active})${extra}`)
+          .get(job.owner, ...ACTIVE_STATUSES, ...params) as { n: number }
+      ).n;
+    if (count('') >= quota.maxActive) throw quotaExceeded(quota.maxActive, false);
+    if (job.kind === 'TRAIN' && count(' AND kind = ?', 'TRAIN') >= quota.maxActiveTraining) {
+      throw quotaExceeded(quota.maxActiveTraining, true);
+    }
   }
 
   async get(id: string, owner?: string): Promise<Job | null> {

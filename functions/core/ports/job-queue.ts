@@ -42,11 +42,16 @@ export interface QueueStats {
 
 /** At-least-once delivery of job ids with leases. */
 export interface JobQueue {
-  /** Adds a job; it becomes receivable after `delaySeconds` (default 0). */
-  enqueue(jobId: string, options?: { delaySeconds?: number }): Promise<void>;
   /**
-   * Leases the oldest receivable job for `leaseSeconds`, or returns null when there is none. Jobs that
-   * have used up their deliveries are dead-lettered on the way.
+   * Adds a job; it becomes receivable after `delaySeconds` (default 0). `owner` names the job's
+   * scheduling group: a queue that can takes turns between owners (see `receive`).
+   */
+  enqueue(jobId: string, options?: { delaySeconds?: number; owner?: string }): Promise<void>;
+  /**
+   * Leases a receivable job for `leaseSeconds`, or returns null when there is none. A fair queue (the
+   * SQLite one) serves owners round-robin: the next job is the oldest of the owner served longest ago,
+   * so one owner's backlog cannot hold up another's single job; SQS serves roughly oldest first. Jobs
+   * that have used up their deliveries are dead-lettered on the way.
    */
   receive(workerId: string, leaseSeconds: number): Promise<Lease | null>;
   /** Extends a held lease to `leaseSeconds` from now; EXPIRED when the lease is no longer held. */

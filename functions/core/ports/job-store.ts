@@ -13,6 +13,24 @@ import type { Page, PageRequest } from './page';
 export interface CreateJobResult {
   job: Job;
   created: boolean;
+  /**
+   * True when the store also put the new job on the queue in the same transaction (the SQLite store
+   * built with its queue), so no crash can leave it QUEUED but never delivered; the caller must then
+   * not enqueue it again. Absent or false: the caller enqueues it.
+   */
+  enqueued?: boolean;
+}
+
+/**
+ * Per-owner caps `create` enforces atomically with the insert (a SQLite transaction, a conditional
+ * counter update in DynamoDB), so concurrent submissions cannot overshoot them. A repeated idempotency
+ * key returns its job even when the owner is at the cap.
+ */
+export interface JobQuota {
+  /** Most QUEUED or RUNNING jobs per owner. */
+  maxActive: number;
+  /** Most QUEUED or RUNNING TRAIN jobs per owner. */
+  maxActiveTraining: number;
 }
 
 /** Filters for listing an owner's jobs. */
@@ -26,8 +44,9 @@ export interface JobStore {
   /**
    * Creates a QUEUED job. When the owner already has a job with the same idempotency key, returns that
    * job with `created: false` instead, however many callers race; no second job is ever made.
+   * With `quota`, a new job that would take the owner past it is refused with QUOTA_EXCEEDED.
    */
-  create(request: NewJob): Promise<CreateJobResult>;
+  create(request: NewJob, quota?: JobQuota): Promise<CreateJobResult>;
   /**
    * Reads a job. With `owner`, a job belonging to someone else reads as absent, so callers cannot probe
    * for other users' job ids.

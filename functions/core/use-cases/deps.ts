@@ -6,6 +6,7 @@
  * those and nothing else.
  */
 
+import { DEFAULT_MAX_ATTEMPTS } from '../job';
 import type { BlobStore } from '../ports/blob-store';
 import type { Clock } from '../ports/clock';
 import type { JobEvents } from '../ports/job-events';
@@ -28,6 +29,15 @@ export interface UseCaseLimits {
   maxTrainingSteps: number;
   /** Dataset folders the server offers for training, by name. */
   datasetFolders: readonly string[];
+  /** Most QUEUED or RUNNING jobs one owner may hold; more is QUOTA_EXCEEDED. */
+  maxActiveJobsPerOwner: number;
+  /**
+   * Most QUEUED or RUNNING training jobs one owner may hold (on AWS, each becomes at most one SageMaker
+   * run, so this also bounds an owner's concurrent SageMaker training jobs).
+   */
+  maxActiveTrainingJobsPerOwner: number;
+  /** Starts a new job is allowed before it fails with RETRIES_EXHAUSTED (the queue's delivery limit). */
+  maxAttempts: number;
 }
 
 /** Conservative defaults, for tests and for the composition root to start from. */
@@ -37,6 +47,9 @@ export const DEFAULT_LIMITS: UseCaseLimits = {
   downloadTtlSeconds: 60 * 60,
   maxTrainingSteps: 200_000,
   datasetFolders: [],
+  maxActiveJobsPerOwner: 50,
+  maxActiveTrainingJobsPerOwner: 2,
+  maxAttempts: DEFAULT_MAX_ATTEMPTS,
 };
 
 /** Everything a use case may use. */

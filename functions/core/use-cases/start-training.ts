@@ -23,7 +23,7 @@ import { assertBlobPrefix } from '../blob-key';
 import type { UseCaseDeps } from './deps';
 import { enqueueJob } from './enqueue-job';
 import { checkDatasetLayout, MIN_STYLE_IMAGES } from './training-dataset';
-import { uploadPrefixFor } from './uploads';
+import { refuseLegacyArea, uploadPrefixFor } from './uploads';
 
 /** Most hyperparameters one request may set. */
 export const MAX_HYPERPARAMETERS = 50;
@@ -70,6 +70,7 @@ async function resolveDataset(
   } catch (error) {
     throw error instanceof DomainError ? bad('dataset.uploadPrefix', error.message) : error;
   }
+  refuseLegacyArea(prefix, 'dataset.uploadPrefix');
   if (!prefix.endsWith('/') || !prefix.startsWith(uploadPrefixFor(owner))) {
     throw new DomainError(
       ErrorCode.NOT_FOUND,

@@ -113,7 +113,7 @@ async function resolveStyles(
 
 /** Validates `request` and queues a STYLIZE job owned by `owner`. */
 export async function submitStylizeJob(
-  deps: Pick<UseCaseDeps, 'blobs' | 'styles' | 'models' | 'jobs' | 'queue' | 'starters' | 'events'>,
+  deps: Pick<UseCaseDeps, 'blobs' | 'styles' | 'models' | 'jobs' | 'queue' | 'starters' | 'events' | 'limits'>,
   owner: string,
   request: StylizeRequest,
 ): Promise<Job> {

@@ -16,13 +16,35 @@ export const UPLOADS_ROOT = 'uploads';
 
 const SAFE_SEGMENT = /^[A-Za-z0-9_-]{1,64}$/;
 
+/** The form of the hashed segments before issue 12: `h-` and 32 hex digits (a valid owner name). */
+const LEGACY_HASHED_SEGMENT = /^h-[0-9a-f]{32}$/;
+
 /**
- * The key segment for an owner: the owner id itself when it is a plain word, otherwise a hash of it,
- * so that no owner id (with "/", "%" or "..") can shape the path.
+ * The key segment for an owner, injective in the owner id: a plain word that does not begin with
+ * "h-" is used as it is (so existing data folders of plain-named owners keep their uploads);
+ * everything else, including every name beginning with "h-", becomes `h-` and the full SHA-256 of the
+ * name. No name can forge another's segment: plain segments never begin with "h-", and hashed ones
+ * collide only if SHA-256 does. (Before, "bob smith" mapped to `h-<32 hex>`, itself a plain name.)
  */
 export function ownerSegment(owner: string): string {
-  if (SAFE_SEGMENT.test(owner)) return owner;
-  return `h-${createHash('sha256').update(owner, 'utf8').digest('hex').slice(0, 32)}`;
+  if (SAFE_SEGMENT.test(owner) && !owner.startsWith('h-')) return owner;
+  return `h-${createHash('sha256').update(owner, 'utf8').digest('hex')}`;
+}
+
+/**
+ * Refuses, with a message that says why, a key or prefix in the short-hash area the old encoding
+ * made; such uploads are not migrated, since that area may be shared by two owners.
+ */
+export function refuseLegacyArea(keyOrPrefix: string, field: string): void {
+  const segment = keyOrPrefix.split('/')[1] ?? '';
+  if (keyOrPrefix.startsWith(`${UPLOADS_ROOT}/`) && LEGACY_HASHED_SEGMENT.test(segment)) {
+    throw new DomainError(
+      ErrorCode.NOT_FOUND,
+      `${field}: ${JSON.stringify(keyOrPrefix)} is in an upload area of the old short-hash form (${UPLOADS_ROOT}/h-<32 hex>/), ` +
+        'which two owners could share and is no longer served; upload the file again.',
+      { field, legacyOwnerArea: true },
+    );
+  }
 }
 
 /** The prefix, ending in "/", under which `owner`'s uploads are stored. */
@@ -53,6 +75,7 @@ export function assertOwnUploadKey(owner: string, key: string, field: string): v
     }
     throw error;
   }
+  refuseLegacyArea(key, field);
   if (!key.startsWith(uploadPrefixFor(owner))) {
     throw new DomainError(ErrorCode.NOT_FOUND, `${field}: no upload with key ${JSON.stringify(key)}.`, { field });
   }

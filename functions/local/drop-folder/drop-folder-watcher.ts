@@ -36,6 +36,8 @@ export interface DropFolderWatcherOptions {
   maxBytes?: number;
   /** Interval between polls. @default 1000 */
   pollMs?: number;
+  /** Starts each job is allowed (the queue's delivery limit). @default DEFAULT_MAX_ATTEMPTS */
+  maxAttempts?: number;
   /** Called with errors a poll survives, for logging. */
   onError?: (error: unknown) => void;
 }
@@ -176,10 +178,11 @@ export class DropFolderWatcher {
     await this.options.blobs.put(contentKey, bytes);
     // The same file (path, size, time) always maps to the same job, even if the ledger write was lost.
     const idempotencyKey = `drop:${createHash('sha256').update(`${rel}\0${size}\0${mtimeMs}`).digest('hex')}`;
-    const { job, created } = await this.options.jobs.create({
+    const { job, created, enqueued } = await this.options.jobs.create({
       owner: this.owner,
       kind: 'STYLIZE',
       idempotencyKey,
+      ...(this.options.maxAttempts !== undefined ? { maxAttempts: this.options.maxAttempts } : {}),
       input: {
         contentKey,
         styles: [{ key: style.blobKey, weight: 1, styleId: style.id }],
@@ -187,7 +190,7 @@ export class DropFolderWatcher {
         source: `drop/${rel}`,
       },
     });
-    if (created) await this.options.queue.enqueue(job.id);
+    if (created && enqueued !== true) await this.options.queue.enqueue(job.id, { owner: job.owner });
     this.options.ledger.record({ ...entry, jobId: job.id });
   }
 

@@ -10,7 +10,7 @@ import { HeaderMap } from '@apollo/server';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DomainError, ErrorCode, isDomainError } from '../../core';
 import type { UseCaseDeps } from '../../core/use-cases';
-import { authenticate, bearerKey, type GraphQLServer, type RateLimiter } from '../../graphql';
+import { authenticate, bearerKey, jobCharger, type GraphQLServer, type RateLimiter } from '../../graphql';
 import type { ApiKeyStore } from '../../core';
 import { HTTP_STATUS, readBody, sendJson } from './http-io';
 
@@ -70,7 +70,7 @@ export async function handleGraphQL(
   const url = new URL(request.url ?? '/', 'http://localhost');
   const result = await route.graphql.apollo.executeHTTPGraphQLRequest({
     httpGraphQLRequest: { method: request.method ?? 'GET', headers: headerMap(request), search: url.search, body },
-    context: async () => ({ owner, deps: route.deps }),
+    context: async () => ({ owner, deps: route.deps, chargeJob: jobCharger(route.rateLimiter, owner) }),
   });
   for (const [name, value] of result.headers) response.setHeader(name, value);
   response.statusCode = result.status ?? 200;

@@ -19,6 +19,7 @@ import type { UseCaseDeps } from '../../core/use-cases';
 import {
   authenticate,
   connectionKey,
+  jobCharger,
   type ErrorLogger,
   type GraphQLContext,
   type GraphQLServer,
@@ -114,7 +115,11 @@ export function attachSubscriptions(server: Server, path: string, options: Subsc
           document,
           operationName: payload.operationName ?? null,
           variableValues: payload.variables ?? null,
-          contextValue: { owner, deps: options.deps } satisfies GraphQLContext,
+          contextValue: {
+            owner,
+            deps: options.deps,
+            chargeJob: jobCharger(options.rateLimiter, owner),
+          } satisfies GraphQLContext,
         };
       },
       onError: (_ctx, _id, _payload, errors) => format(errors),

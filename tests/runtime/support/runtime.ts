@@ -33,7 +33,7 @@ export async function submitStylize(
   const style = await fs.readFile(path.join(IMAGES, 'painting-1.jpg'));
   await rt.blobs.put(`uploads/${owner}/content.jpg`, content);
   await rt.blobs.put(`uploads/${owner}/style.jpg`, style);
-  const { job } = await rt.jobs.create({
+  const { job, enqueued } = await rt.jobs.create({
     owner,
     kind: 'STYLIZE',
     // The shape submitStylizeJob stores.
@@ -49,7 +49,8 @@ export async function submitStylize(
     },
     ...(options.maxAttempts !== undefined ? { maxAttempts: options.maxAttempts } : {}),
   });
-  await rt.queue.enqueue(job.id);
+  // The runtime's store queues a new job in its own transaction; enqueue only if it did not.
+  if (enqueued !== true) await rt.queue.enqueue(job.id);
   return job;
 }
 

@@ -90,3 +90,33 @@ test('dead letters survive a restart until acknowledged', async () => {
   expect(dead.map((d) => [d.jobId, d.attempts])).toEqual([['poison', 1]]);
   reopened.close();
 });
+
+test("the queue takes turns between owners: 200 jobs of one owner do not hold up another owner's one", async () => {
+  const db = openSqliteDatabase(file);
+  let now = Date.parse('2030-01-01T00:00:00Z');
+  const queue = new SqliteJobQueue(db, { clock: () => now });
+  for (let i = 0; i < 200; i += 1) {
+    await queue.enqueue(`a-${i}`, { owner: 'alice' });
+    now += 1;
+  }
+  await queue.enqueue('b-0', { owner: 'bob' });
+  const claimed: string[] = [];
+  for (let i = 0; i < 4; i += 1) claimed.push((await queue.receive('w', 60))?.jobId ?? 'none');
+  // Round-robin: alice's oldest, then bob's only job, then alice again in her order.
+  expect(claimed).toEqual(['a-0', 'b-0', 'a-1', 'a-2']);
+  db.close();
+});
+
+test('fair turns survive a reopen, and messages from an older file without owners are still served', async () => {
+  const old = openSqliteDatabase(file);
+  old.exec(`CREATE TABLE queue_messages (id INTEGER PRIMARY KEY AUTOINCREMENT, job_id TEXT NOT NULL,
+    visible_at INTEGER NOT NULL, deliveries INTEGER NOT NULL DEFAULT 0, receipt TEXT UNIQUE, worker_id TEXT)`);
+  old.prepare('INSERT INTO queue_messages (job_id, visible_at) VALUES (?, 0)').run('legacy');
+  old.close();
+  const db = openSqliteDatabase(file);
+  const queue = new SqliteJobQueue(db);
+  await queue.enqueue('new', { owner: 'carol' });
+  const ids = [(await queue.receive('w', 60))?.jobId, (await queue.receive('w', 60))?.jobId].sort();
+  expect(ids).toEqual(['legacy', 'new']);
+  db.close();
+});
