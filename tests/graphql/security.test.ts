@@ -363,6 +363,17 @@ describe('bad requests', () => {
     expect(longer.body.errors).toBeUndefined();
   });
 
+  afterEach(async () => {
+    // Each owner may have 2 training jobs queued or running: cancel the ones a test left queued, so the
+    // next test starts with the whole quota.
+    const CANCEL = `mutation($id: ID!) { cancelJob(id: $id) { id } }`;
+    const listed = await h.gql(h.aliceKey, `query { jobs(first: 100) { items { id kind status } } }`);
+    const items = (listed.body.data as { jobs: { items: { id: string; kind: string; status: string }[] } }).jobs.items;
+    for (const job of items.filter((j) => j.kind === 'TRAIN' && j.status === 'QUEUED')) {
+      await h.gql(h.aliceKey, CANCEL, { id: job.id });
+    }
+  });
+
   test('training on an uploaded dataset prefix', async () => {
     const key = await h.upload(h.aliceKey, fixture('painting-1.jpg'), 'image/jpeg', 'set-1/style');
     expect(key).toMatch(/^uploads\/alice\/set-1\/style\//);
