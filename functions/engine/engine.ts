@@ -34,7 +34,7 @@ import {
 } from './image-io';
 import { closeModelPackage, loadModelPackage, type ModelManifest, type ModelPackage } from './model-package';
 import { defaultIntraOpThreads, run, type ExecutionProvider, type FloatTensor } from './onnx-session';
-import { applyGlobalStyle, runTiled } from './tiled-runner';
+import { applyGlobalStyle, runStaged } from './tiled-runner';
 
 /** Options for {@link createEngine}. */
 export interface EngineOptions {
@@ -398,33 +398,23 @@ function tilingFor(pkg: ModelPackage, options: EngineOptions, check: () => void)
 
 /** Image → latent [1, 12ngf, H/4, W/4], whole or in tiles. */
 async function encodeLatent(pkg: ModelPackage, image: RgbImage, tiling: Tiling | undefined): Promise<FloatTensor> {
-  const input = toNchw(image);
-  if (tiling && pkg.tiled && pkg.manifest.tiling && image.width * image.height > tiling.abovePixels) {
-    const { encoderHalo, encoderNorms } = pkg.manifest.tiling;
-    const raw = await runTiled(pkg.tiled.encoderTiled, input, {
+  if (tiling && pkg.tiled && pkg.staged && image.width * image.height > tiling.abovePixels) {
+    // The input is not held here, so the runner can release it once the first stage's result is kept.
+    const raw = await runStaged(pkg.staged.encoder, toNchw(image), {
       tile: tiling.size,
-      halo: encoderHalo,
       align: 4,
-      norms: encoderNorms,
       check: tiling.check,
     });
     return applyGlobalStyle(pkg.tiled.global, raw, latentChannels(pkg.manifest.config));
   }
-  return (await run(pkg.sessions.encoder, { [ENCODER_IO.image]: input }))[ENCODER_IO.latent];
+  return (await run(pkg.sessions.encoder, { [ENCODER_IO.image]: toNchw(image) }))[ENCODER_IO.latent];
 }
 
 /** Latent → image [1, 3, H, W] in [-1, 1], whole or in tiles. */
 async function decodeLatent(pkg: ModelPackage, latent: FloatTensor, tiling: Tiling | undefined): Promise<FloatTensor> {
   const pixels = latent.dims[2] * latent.dims[3] * 16;
-  if (tiling && pkg.tiled && pkg.manifest.tiling && pixels > tiling.abovePixels) {
-    const { decoderHalo, decoderNorms } = pkg.manifest.tiling;
-    return runTiled(pkg.tiled.decoderTiled, latent, {
-      tile: tiling.size / 4,
-      halo: decoderHalo,
-      align: 1,
-      norms: decoderNorms,
-      check: tiling.check,
-    });
+  if (tiling && pkg.staged && pixels > tiling.abovePixels) {
+    return runStaged(pkg.staged.decoder, latent, { tile: tiling.size / 4, align: 1, check: tiling.check });
   }
   return (await run(pkg.sessions.decoder, { [DECODER_IO.latent]: latent }))[DECODER_IO.image];
 }
