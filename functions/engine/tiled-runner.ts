@@ -140,7 +140,12 @@ export async function runTiled(session: OnnxSession, input: FloatTensor, opts: T
  */
 export interface StagedGraph {
   readonly stages: GraphStages;
-  session(from: number, to: number, outputs: readonly string[]): Promise<{ session: OnnxSession; inputs: string[] }>;
+  session(
+    from: number,
+    to: number,
+    outputs: readonly string[],
+    sums?: string,
+  ): Promise<{ session: OnnxSession; inputs: string[] }>;
   close(): Promise<void>;
 }
 
@@ -150,11 +155,11 @@ export function stagedGraph(bytes: Uint8Array, norms: number, options: SessionOp
   const sessions = new Map<string, Promise<{ session: OnnxSession; inputs: string[] }>>();
   return {
     stages,
-    session(from, to, outputs) {
-      const key = `${from}:${to}:${outputs.join(',')}`;
+    session(from, to, outputs, sums) {
+      const key = `${from}:${to}:${outputs.join(',')}:${sums ?? ''}`;
       let entry = sessions.get(key);
       if (!entry) {
-        const built = stages.build(from, to, outputs);
+        const built = stages.build(from, to, outputs, sums);
         entry = createSession(built.bytes, { ...options, lowMemory: true }).then((session) => ({
           session,
           inputs: built.inputs,
@@ -221,11 +226,14 @@ export async function runStaged(graph: StagedGraph, input: FloatTensor, opts: St
   let output: FloatTensor | undefined;
   const last = stages.length - 1;
   for (let p = 0; p <= last; p++) {
-    const target = stages[p].target;
+    // A norm's input is published as an Identity of a value the next stage reads: fetch that value once.
+    const target = p < last ? graph.stages.source(stages[p].target) : stages[p].target;
     const keep = p < last && stateBytes(carried[p]) <= keepBytes;
     const fresh = keep ? carried[p].filter((v) => !state.has(v)) : [];
-    const outputs = [...new Set([target, ...fresh])];
-    const { session, inputs } = await graph.session(keptCut + 1, p, outputs);
+    // The statistics' sums come from onnxruntime; the target itself is fetched only when it is kept.
+    const outputs = p < last ? fresh : [target];
+    const sums = p < last ? target : undefined;
+    const { session, inputs } = await graph.session(keptCut + 1, p, outputs, sums);
     let reach = 0;
     for (let s = keptCut + 1; s <= p; s++) reach += stages[s].reach;
     const halo = Math.ceil(reach / opts.align - 1e-9) * opts.align;
@@ -243,20 +251,32 @@ export async function runStaged(graph: StagedGraph, input: FloatTensor, opts: St
         x1: Math.min(width, interior.x1 + halo),
       };
       const feeds: Record<string, FloatTensor> = {};
+      if (sums !== undefined) {
+        const w = scaleRect(interior, crop, scale.get(target) ?? 1);
+        feeds[`${sums}.window`] = { data: Float32Array.of(w.y0, w.x0, w.y1, w.x1), dims: [4] };
+      }
       for (const name of inputs) {
+        if (name === `${sums}.window`) continue;
         const value = state.get(name) ?? statistics.get(name);
         if (!value) throw new Error(`No value for "${name}" before stage ${p}.`);
         feeds[name] = statistics.has(name) ? value : cropTensor(value, scaleRect(crop, ORIGIN, scale.get(name) ?? 1));
       }
-      const results = await run(session, feeds, outputs);
+      const fetches = sums === undefined ? outputs : [...outputs, `${sums}.sum`, `${sums}.squares`];
+      const results = await run(session, feeds, fetches);
+      if (sums !== undefined) {
+        const s = results[`${sums}.sum`].data;
+        const s2 = results[`${sums}.squares`].data;
+        for (let c = 0; c < channelsOfTarget; c++) {
+          sum[c] += s[c];
+          squares[c] += s2[c];
+        }
+        const inside = scaleRect(interior, crop, scale.get(target) ?? 1);
+        count += (inside.y1 - inside.y0) * (inside.x1 - inside.x0);
+      }
       for (const name of outputs) {
         const out = results[name];
         const ratio = scale.get(name) ?? 1;
         const inside = scaleRect(interior, crop, ratio);
-        if (name === target && p < last) {
-          accumulate(out, inside, sum, squares);
-          count += (inside.y1 - inside.y0) * (inside.x1 - inside.x0);
-        }
         if (name === target && p === last) {
           output ??= emptyLike(out.dims[1], height * ratio, width * ratio);
           pasteInterior(out, inside, output, scaleRect(interior, whole, ratio));
@@ -274,7 +294,7 @@ export async function runStaged(graph: StagedGraph, input: FloatTensor, opts: St
         mean[c] = sum[c] / count;
         variance[c] = Math.max(0, squares[c] / count - (sum[c] / count) ** 2);
       }
-      const prefix = target.replace(/\.pre$/, '');
+      const prefix = stages[p].target.replace(/\.pre$/, '');
       statistics.set(`${prefix}.mean`, { data: mean, dims: [1, channelsOfTarget, 1, 1] });
       statistics.set(`${prefix}.var`, { data: variance, dims: [1, channelsOfTarget, 1, 1] });
     }
@@ -293,25 +313,6 @@ const ORIGIN: Rect = { y0: 0, y1: 0, x0: 0, x1: 0 };
 
 function emptyLike(channels: number, height: number, width: number): FloatTensor {
   return { data: new Float32Array(channels * height * width), dims: [1, channels, height, width] };
-}
-
-/** Adds the per-channel sums and sums of squares of `t` over `inside`, in float64. */
-function accumulate(t: FloatTensor, inside: Rect, sum: Float64Array, squares: Float64Array): void {
-  const [, channels, h, w] = t.dims;
-  for (let c = 0; c < channels; c++) {
-    let s = 0;
-    let s2 = 0;
-    for (let y = inside.y0; y < inside.y1; y++) {
-      const row = (c * h + y) * w;
-      for (let x = inside.x0; x < inside.x1; x++) {
-        const v = t.data[row + x];
-        s += v;
-        s2 += v * v;
-      }
-    }
-    sum[c] += s;
-    squares[c] += s2;
-  }
 }
 
 /** Copies `inside` of the tile output `from` to `target` of the whole-image tensor `to`. */

@@ -156,6 +156,17 @@ describe('runStaged: the tiled graphs cut into stages at their norms', () => {
     expect(maxAbsDiff(decoded.data, decodedWhole.data)).toBeLessThan(1e-4);
   });
 
+  test('larger tiles (statistics summed in float32 by onnxruntime per tile) stay within 1e-4', async () => {
+    const x = image(200, 136, 21);
+    const whole = (await run(pkg.sessions.encoder, { image: x })).latent;
+    const raw = await runStaged(pkg.staged!.encoder, image(200, 136, 21), { tile: 96, align: 4 });
+    const latent = await applyGlobalStyle(pkg.tiled!.global, raw, latentChannels(cfg));
+    expect(maxAbsDiff(latent.data, whole.data)).toBeLessThan(1e-4);
+    const decoded = await runStaged(pkg.staged!.decoder, whole, { tile: 24, align: 1 });
+    const decodedWhole = (await run(pkg.sessions.decoder, { latent: whole })).image;
+    expect(maxAbsDiff(decoded.data, decodedWhole.data)).toBeLessThan(1e-4);
+  });
+
   test('each stage reaches only a few pixels, and the states carry residual inputs across their blocks', () => {
     const { stages, carried } = pkg.staged!.encoder.stages;
     expect(stages.map((s) => s.target)).toEqual([

@@ -18,10 +18,12 @@
 import {
   decodeModel,
   encodeModel,
+  AttributeType,
   DataType,
   type GraphMessage,
   type ModelMessage,
   type NodeMessage,
+  type TensorMessage,
 } from './onnx-proto';
 import { TILED_IO } from './package';
 
@@ -44,12 +46,16 @@ export interface GraphStages {
   carried: string[][];
   /** Statistics inputs (`norm{i}.mean` / `.var`) each stage reads. */
   statistics: string[][];
+  /** A target that is an Identity of another value: the value itself, so it is fetched once. */
+  source(target: string): string;
   /**
-   * An ONNX model for stages `from..to` that returns `outputs` (values computed there, or their
-   * target). Its inputs are the carried values it reads (named as in the full graph) and the
-   * statistics it reads.
+   * An ONNX model for stages `from..to` that returns `outputs` (values computed there). Its inputs are
+   * the carried values it reads (named as in the full graph) and the statistics it reads. With
+   * `sums`, it also returns `sums.sum` and `sums.squares` [C]: the per-channel sums of that output and
+   * of its squares over the window given by the input `sums.window` [y0, x0, y1, x1] (float, in that
+   * output's pixels), so that statistics are summed in onnxruntime rather than in JavaScript.
    */
-  build(from: number, to: number, outputs: readonly string[]): { bytes: Uint8Array; inputs: string[] };
+  build(from: number, to: number, outputs: readonly string[], sums?: string): { bytes: Uint8Array; inputs: string[] };
 }
 
 /** Cuts `bytes`, a tiled graph with `norms` norms, into `norms + 1` stages. */
@@ -131,10 +137,20 @@ export function splitTiledGraph(bytes: Uint8Array, norms: number): GraphStages {
       .sort(),
   );
 
-  const build = (from: number, to: number, outputs: readonly string[]): { bytes: Uint8Array; inputs: string[] } => {
+  const source = (target: string): string => {
+    const node = nodes[producer.get(target) ?? -1];
+    return node?.opType === 'Identity' && node.input?.[0] ? node.input[0] : target;
+  };
+
+  const build = (
+    from: number,
+    to: number,
+    outputs: readonly string[],
+    sums?: string,
+  ): { bytes: Uint8Array; inputs: string[] } => {
     // Only the nodes the outputs need, among stages from..to.
     const keep = new Set<number>();
-    const stack = [...outputs];
+    const stack = [...outputs, ...(sums === undefined ? [] : [sums])];
     while (stack.length > 0) {
       const index = producer.get(stack.pop() as string);
       if (index === undefined || keep.has(index) || stageOf[index] < from || stageOf[index] > to) continue;
@@ -149,26 +165,65 @@ export function splitTiledGraph(bytes: Uint8Array, norms: number): GraphStages {
       if (!produced.has(o)) throw new Error(`Stages ${from}..${to} do not compute "${o}".`);
     }
     const usedInitializers = new Set(read.filter((v) => initializers.has(v)));
-    const valueInfo = (name: string): NonNullable<GraphMessage['input']>[number] => ({
-      name,
-      type: {
-        tensorType: {
-          elemType: DataType.FLOAT,
-          shape: { dim: ['n', 'c', 'h', 'w'].map((d) => ({ dimParam: `${name}.${d}` })) },
+    const extraNodes: NodeMessage[] = [];
+    const extraInitializers: TensorMessage[] = [];
+    const extraInputs: string[] = [];
+    const extraOutputs: string[] = [];
+    if (sums !== undefined) {
+      // window [4] float → int64 starts [y0, x0] and ends [y1, x1] of a Slice over axes 2, 3.
+      const int64 = (name: string, values: number[]): string => {
+        extraInitializers.push({ name, dataType: DataType.INT64, dims: [values.length], int64Data: values });
+        return name;
+      };
+      const node = (
+        opType: string,
+        input: string[],
+        output: string,
+        attribute: NodeMessage['attribute'] = [],
+      ): string => {
+        extraNodes.push({ opType, input, output: [output], name: output, attribute });
+        return output;
+      };
+      const window = `${sums}.window`;
+      extraInputs.push(window);
+      const bounds = node('Cast', [window], `${sums}.bounds`, [
+        { name: 'to', type: AttributeType.INT, i: DataType.INT64 },
+      ]);
+      const starts = node('Slice', [bounds, int64(`${sums}.k0`, [0]), int64(`${sums}.k2`, [2])], `${sums}.starts`);
+      const ends = node('Slice', [bounds, `${sums}.k2`, int64(`${sums}.k4`, [4])], `${sums}.ends`);
+      const inside = node('Slice', [sums, starts, ends, int64(`${sums}.hw`, [2, 3])], `${sums}.inside`);
+      const axes = int64(`${sums}.axes`, [0, 2, 3]);
+      const keep0 = [{ name: 'keepdims', type: AttributeType.INT, i: 0 }];
+      extraOutputs.push(node('ReduceSum', [inside, axes], `${sums}.sum`, keep0));
+      const squared = node('Mul', [inside, inside], `${sums}.squared`);
+      extraOutputs.push(node('ReduceSum', [squared, axes], `${sums}.squares`, keep0));
+    }
+    const valueInfo = (name: string): NonNullable<GraphMessage['input']>[number] => {
+      const rank = extraInputs.includes(name) || extraOutputs.includes(name) ? ['n'] : ['n', 'c', 'h', 'w'];
+      return {
+        name,
+        type: {
+          tensorType: {
+            elemType: DataType.FLOAT,
+            shape: { dim: rank.map((d) => ({ dimParam: `${name}.${d}` })) },
+          },
         },
-      },
-    });
+      };
+    };
     const part: ModelMessage = {
       ...model,
       graph: {
         name: `${graph.name ?? 'tiled'}-stages-${from}-${to}`,
-        node: kept,
-        initializer: (graph.initializer ?? []).filter((t) => usedInitializers.has(t.name as string)),
-        input: inputs.map(valueInfo),
-        output: outputs.map(valueInfo),
+        node: [...kept, ...extraNodes],
+        initializer: [
+          ...(graph.initializer ?? []).filter((t) => usedInitializers.has(t.name as string)),
+          ...extraInitializers,
+        ],
+        input: [...inputs, ...extraInputs].map(valueInfo),
+        output: [...outputs, ...extraOutputs].map(valueInfo),
       },
     };
-    return { bytes: encodeModel(part), inputs };
+    return { bytes: encodeModel(part), inputs: [...inputs, ...extraInputs] };
   };
 
   return {
@@ -177,6 +232,7 @@ export function splitTiledGraph(bytes: Uint8Array, norms: number): GraphStages {
     channels,
     carried,
     statistics,
+    source,
     build,
   };
 }
