@@ -34,7 +34,7 @@ import {
 } from './image-io';
 import { closeModelPackage, loadModelPackage, type ModelManifest, type ModelPackage } from './model-package';
 import { defaultIntraOpThreads, run, type ExecutionProvider, type FloatTensor } from './onnx-session';
-import { applyGlobalStyle, runTiled } from './tiled-runner';
+import { applyGlobalStyle, runStaged } from './tiled-runner';
 
 /** Options for {@link createEngine}. */
 export interface EngineOptions {
@@ -70,11 +70,27 @@ export interface StyleInput {
   weight?: number;
 }
 
-/** Progress of one request: the current stage and the fraction of the whole request done. */
+/**
+ * Progress of one request: the current stage and the fraction of the whole request done. The stage
+ * 'preview' (only when the request asks for one) carries a small rendering, before the full image.
+ */
 export interface Progress {
-  stage: 'read' | 'encode' | 'transfer' | 'render' | 'write';
+  stage: 'read' | 'encode' | 'preview' | 'transfer' | 'render' | 'write';
   fraction: number;
+  /** With stage 'preview': the small rendering, encoded. */
+  preview?: Preview;
 }
+
+/** An early, small rendering of the result. */
+export interface Preview {
+  image: Buffer;
+  width: number;
+  height: number;
+  format: 'jpeg';
+}
+
+/** The preview's long side when a request asks for one with `preview: true`. */
+export const DEFAULT_PREVIEW_SIDE = 512;
 
 /** A stylisation request. */
 export interface StylizeRequest {
@@ -101,6 +117,13 @@ export interface StylizeRequest {
   format?: OutputFormat;
   /** 1..100, for jpeg and webp. */
   quality?: number;
+  /**
+   * Deliver a small rendering first, as a 'preview' progress event: `true` for a long side of
+   * {@link DEFAULT_PREVIEW_SIDE} px, or the long side in px. Larger outputs render it untiled before the
+   * full-size work (seconds even at 4096 px); outputs no larger than it get the result itself as the
+   * preview, just before it is written. @default no preview
+   */
+  preview?: boolean | number;
   signal?: AbortSignal;
   onProgress?: (progress: Progress) => void;
 }
@@ -200,7 +223,6 @@ async function stylizeWith(
   request: StylizeRequest,
 ): Promise<StylizeResult> {
   const opts = validate(request, limits);
-  const chunkRows = engineOptions.tpfrChunkRows;
   const check = (): void => {
     if (request.signal?.aborted) throw new EngineError('CANCELLED', 'The stylisation was cancelled.');
   };
@@ -229,17 +251,19 @@ async function stylizeWith(
   }
 
   report('encode', 0.1);
-  const contentLatent = await encodeLatent(pkg, contentWork, tiling);
+  // The styles first: their peers serve the preview as well as the full image.
   let peers: Float32Array[] = [];
   const logWeights: number[] = [];
   for (const [i, img] of styleImages.entries()) {
     const rows = toRows(await encodeLatent(pkg, img, tiling));
     peers.push(rows.data);
     for (let r = 0; r < rows.dims[0]; r++) logWeights.push(Math.log(active[i].weight));
-    report('encode', 0.1 + (0.2 * (i + 1)) / styleImages.length);
+    report('encode', 0.1 + (0.1 * (i + 1)) / styleImages.length);
   }
-  const channels = contentLatent.dims[1];
-  const peerRows: FloatTensor = { data: concat(peers), dims: [logWeights.length, channels] };
+  const peerRows: FloatTensor = {
+    data: concat(peers),
+    dims: [logWeights.length, latentChannels(pkg.manifest.config).total],
+  };
   peers = [];
   if (peerRows.dims[0] < pkg.manifest.config.knn) {
     throw new EngineError(
@@ -247,66 +271,112 @@ async function stylizeWith(
       `The style images give ${peerRows.dims[0]} positions; the model needs at least ${pkg.manifest.config.knn}. Use a larger --style-size.`,
     );
   }
-
-  // TPFR works on rows [h·w, C]; the latent is [1, C, h, w]. Each chunk's rows are gathered from the
-  // latent, recombined, and written back (blended by strength) over the same positions, which no later
-  // chunk reads: the latent is transformed in place, with no whole-size row-major copies beside it.
-  const blended = contentLatent;
   // With structure 'keep', the content channels of the latent stay the content's own (stage 1 only).
   const structure = opts.structure ?? pkg.manifest.defaults?.structure ?? 'transfer';
-  const firstChannel = structure === 'keep' ? latentChannels(pkg.manifest.config).content : 0;
-  if (opts.strength > 0) {
-    const [, , h, w] = contentLatent.dims;
-    const n = h * w;
-    const chunk = Math.max(1, chunkRows ?? Math.floor(TPFR_MATRIX_ENTRIES / peerRows.dims[0]));
-    const logWeight: FloatTensor = { data: Float32Array.from(logWeights), dims: [logWeights.length] };
-    const rows = new Float32Array(Math.min(chunk, n) * channels);
-    for (let start = 0; start < n; start += chunk) {
-      const end = Math.min(n, start + chunk);
-      gatherRows(contentLatent.data, n, channels, start, end, rows);
-      const result = await run(pkg.sessions.tpfr, {
-        [TPFR_IO.content]: { data: rows.subarray(0, (end - start) * channels), dims: [end - start, channels] },
-        [TPFR_IO.peers]: peerRows,
-        [TPFR_IO.peerLogWeight]: logWeight,
-      });
-      scatterRows(
-        result[TPFR_IO.output].data,
-        contentLatent.data,
-        n,
-        channels,
-        start,
-        end,
-        opts.strength,
-        firstChannel,
-      );
-      report('transfer', 0.3 + (0.5 * end) / n);
-    }
-  }
-
-  report('render', 0.8);
-  let decoded = await decodeLatent(pkg, blended, tiling);
+  const transfer: Transfer = {
+    peerRows,
+    logWeight: { data: Float32Array.from(logWeights), dims: [logWeights.length] },
+    strength: opts.strength,
+    firstChannel: structure === 'keep' ? latentChannels(pkg.manifest.config).content : 0,
+    chunkRows: engineOptions.tpfrChunkRows,
+  };
   const head = pkg.manifest.colourHead;
   const { colorHead, colorMean } = pkg.manifest.config;
-  if ((colorHead && head) || colorMean) {
-    // The output takes the style images' colour statistics (weighted like their peers), blended with the
-    // content's own by strength, as the decoder was trained to.
-    const styleStats = pooledStats(
-      styleImages.map((img, i) => ({ moments: colourMoments(img), weight: active[i].weight })),
-    );
-    const stats = blendStats(
-      pooledStats([{ moments: colourMoments(contentWork), weight: 1 }]),
-      styleStats,
-      opts.strength,
-    );
-    decoded = colorMean ? withMeanColour(decoded, stats) : applyColourHead(decoded, stats, head!, true);
+  // The output takes the style images' colour statistics (weighted like their peers), blended with the
+  // content's own by strength, as the decoder was trained to.
+  const colourStats =
+    (colorHead && head) || colorMean
+      ? blendStats(
+          pooledStats([{ moments: colourMoments(contentWork), weight: 1 }]),
+          pooledStats(styleImages.map((img, i) => ({ moments: colourMoments(img), weight: active[i].weight }))),
+          opts.strength,
+        )
+      : undefined;
+  const render = async (latent: FloatTensor, contentRgb: RgbImage): Promise<RgbImage> => {
+    let decoded = await decodeLatent(pkg, latent, tiling);
+    if (colourStats) {
+      decoded = colorMean ? withMeanColour(decoded, colourStats) : applyColourHead(decoded, colourStats, head!, true);
+    }
+    const styled = toRgb(decoded);
+    return opts.preserveColor ? preserveColour(styled, contentRgb) : styled;
+  };
+
+  const previewSide = opts.preview;
+  const previewOf = async (rgb: RgbImage): Promise<void> => {
+    const image = await encodeImage(rgb, 'jpeg', PREVIEW_QUALITY);
+    check();
+    request.onProgress?.({
+      stage: 'preview',
+      fraction: 0.2,
+      preview: { image, width: rgb.width, height: rgb.height, format: 'jpeg' },
+    });
+  };
+  if (previewSide !== undefined && Math.max(work.width, work.height) > previewSide) {
+    // A small rendering first, untiled and with the same peers: seconds, whatever the content's size.
+    const small = scaleToLongSide(out.width, out.height, previewSide);
+    const smallWork = workingSize(small.width, small.height);
+    const smallContent = await resizeRgb(contentWork, smallWork.width, smallWork.height);
+    const latent = await encodeLatent(pkg, smallContent, undefined);
+    await transferLatent(pkg, latent, transfer);
+    await previewOf(await resizeRgb(await render(latent, smallContent), small.width, small.height));
   }
-  let styled = toRgb(decoded);
-  if (opts.preserveColor) styled = preserveColour(styled, contentWork);
-  const final = await resizeRgb(styled, out.width, out.height);
+
+  const contentLatent = await encodeLatent(pkg, contentWork, tiling);
+  report('encode', 0.3);
+  // TPFR works on rows [h·w, C]; the latent is [1, C, h, w]: transformed in place, chunk by chunk.
+  await transferLatent(pkg, contentLatent, transfer, (done) => report('transfer', 0.3 + 0.5 * done));
+
+  report('render', 0.8);
+  const final = await resizeRgb(await render(contentLatent, contentWork), out.width, out.height);
+  if (previewSide !== undefined && Math.max(work.width, work.height) <= previewSide) {
+    // Small enough to render at once: the preview is the result itself, announced just before it.
+    await previewOf(final);
+  }
   report('write', 0.95);
   const image = await encodeImage(final, opts.format, opts.quality);
   report('write', 1);
   return { image, width: final.width, height: final.height, format: opts.format };
+}
+
+/** JPEG quality of previews: small enough for a progress event (tens of kB at 512 px). */
+const PREVIEW_QUALITY = 80;
+
+/** What TPFR needs besides the content: the style peers and how to blend. */
+interface Transfer {
+  peerRows: FloatTensor;
+  logWeight: FloatTensor;
+  strength: number;
+  firstChannel: number;
+  chunkRows?: number;
+}
+
+/**
+ * Recombines the content latent [1, C, h, w] in place: each chunk's rows are gathered from the latent,
+ * run through TPFR against every peer, and written back (blended by strength) over the same positions,
+ * which no later chunk reads, so no whole-size row-major copy exists beside the latent.
+ */
+async function transferLatent(
+  pkg: ModelPackage,
+  latent: FloatTensor,
+  t: Transfer,
+  onChunk?: (fractionDone: number) => void,
+): Promise<void> {
+  if (t.strength <= 0) return;
+  const [, channels, h, w] = latent.dims;
+  const n = h * w;
+  const chunk = Math.max(1, t.chunkRows ?? Math.floor(TPFR_MATRIX_ENTRIES / t.peerRows.dims[0]));
+  const rows = new Float32Array(Math.min(chunk, n) * channels);
+  for (let start = 0; start < n; start += chunk) {
+    const end = Math.min(n, start + chunk);
+    gatherRows(latent.data, n, channels, start, end, rows);
+    const result = await run(pkg.sessions.tpfr, {
+      [TPFR_IO.content]: { data: rows.subarray(0, (end - start) * channels), dims: [end - start, channels] },
+      [TPFR_IO.peers]: t.peerRows,
+      [TPFR_IO.peerLogWeight]: t.logWeight,
+    });
+    scatterRows(result[TPFR_IO.output].data, latent.data, n, channels, start, end, t.strength, t.firstChannel);
+    onChunk?.(end / n);
+  }
 }
 
 interface ValidOptions {
@@ -317,6 +387,7 @@ interface ValidOptions {
   styleSize?: number;
   format: OutputFormat;
   quality?: number;
+  preview?: number;
   styles: { image: Buffer | string; weight: number }[];
 }
 
@@ -341,6 +412,10 @@ function validate(r: StylizeRequest, limits: ImageLimits): ValidOptions {
       bad(`${name} must be a whole number of pixels from ${MIN_SIDE} to ${limits.maxLongSide}, got ${value}.`);
     }
   }
+  const preview = r.preview === true ? DEFAULT_PREVIEW_SIDE : r.preview === false ? undefined : r.preview;
+  if (preview !== undefined && !(Number.isInteger(preview) && preview >= MIN_SIDE && preview <= limits.maxLongSide)) {
+    bad(`preview must be true or a whole number of pixels from ${MIN_SIDE} to ${limits.maxLongSide}, got ${preview}.`);
+  }
   if (!Array.isArray(r.styles) || r.styles.length === 0) bad('At least one style image is needed.');
   const styles = r.styles.map((s, i) => {
     const weight = s.weight ?? 1;
@@ -359,6 +434,7 @@ function validate(r: StylizeRequest, limits: ImageLimits): ValidOptions {
     styleSize: r.styleSize,
     format: format as OutputFormat,
     quality: r.quality,
+    preview,
     styles,
   };
 }
@@ -398,33 +474,23 @@ function tilingFor(pkg: ModelPackage, options: EngineOptions, check: () => void)
 
 /** Image → latent [1, 12ngf, H/4, W/4], whole or in tiles. */
 async function encodeLatent(pkg: ModelPackage, image: RgbImage, tiling: Tiling | undefined): Promise<FloatTensor> {
-  const input = toNchw(image);
-  if (tiling && pkg.tiled && pkg.manifest.tiling && image.width * image.height > tiling.abovePixels) {
-    const { encoderHalo, encoderNorms } = pkg.manifest.tiling;
-    const raw = await runTiled(pkg.tiled.encoderTiled, input, {
+  if (tiling && pkg.tiled && pkg.staged && image.width * image.height > tiling.abovePixels) {
+    // The input is not held here, so the runner can release it once the first stage's result is kept.
+    const raw = await runStaged(pkg.staged.encoder, toNchw(image), {
       tile: tiling.size,
-      halo: encoderHalo,
       align: 4,
-      norms: encoderNorms,
       check: tiling.check,
     });
     return applyGlobalStyle(pkg.tiled.global, raw, latentChannels(pkg.manifest.config));
   }
-  return (await run(pkg.sessions.encoder, { [ENCODER_IO.image]: input }))[ENCODER_IO.latent];
+  return (await run(pkg.sessions.encoder, { [ENCODER_IO.image]: toNchw(image) }))[ENCODER_IO.latent];
 }
 
 /** Latent → image [1, 3, H, W] in [-1, 1], whole or in tiles. */
 async function decodeLatent(pkg: ModelPackage, latent: FloatTensor, tiling: Tiling | undefined): Promise<FloatTensor> {
   const pixels = latent.dims[2] * latent.dims[3] * 16;
-  if (tiling && pkg.tiled && pkg.manifest.tiling && pixels > tiling.abovePixels) {
-    const { decoderHalo, decoderNorms } = pkg.manifest.tiling;
-    return runTiled(pkg.tiled.decoderTiled, latent, {
-      tile: tiling.size / 4,
-      halo: decoderHalo,
-      align: 1,
-      norms: decoderNorms,
-      check: tiling.check,
-    });
+  if (tiling && pkg.staged && pixels > tiling.abovePixels) {
+    return runStaged(pkg.staged.decoder, latent, { tile: tiling.size / 4, align: 1, check: tiling.check });
   }
   return (await run(pkg.sessions.decoder, { [DECODER_IO.latent]: latent }))[DECODER_IO.image];
 }

@@ -4,11 +4,13 @@
  */
 export {
   createEngine,
+  DEFAULT_PREVIEW_SIDE,
   STRUCTURE_MODES,
   stylizeFile,
   type StructureMode,
   type Engine,
   type EngineOptions,
+  type Preview,
   type Progress,
   type StyleInput,
   type StylizeRequest,

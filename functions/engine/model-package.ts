@@ -17,6 +17,7 @@ import {
   type ModelManifest,
 } from '../../trainer/export/package';
 import { closeSession, createSession, OnnxSessionError, type OnnxSession, type SessionOptions } from './onnx-session';
+import { stagedGraph, type StagedGraph } from './tiled-runner';
 
 export { ModelPackageError, type ModelManifest };
 
@@ -27,6 +28,11 @@ export interface ModelPackage {
   sessions: Record<GraphName, OnnxSession>;
   /** The graphs for large images, when the package holds them (see trainer/export/tiled-graphs.ts). */
   tiled?: Record<TiledGraphName, OnnxSession>;
+  /**
+   * The tiled encoder and decoder cut into stages at their norms, for large images in linear time
+   * (tiled-runner.ts `runStaged`); their sessions open on first use.
+   */
+  staged?: { encoder: StagedGraph; decoder: StagedGraph };
 }
 
 /**
@@ -58,15 +64,25 @@ export async function loadModelPackage(dir: string, options: SessionOptions = {}
     throw err;
   }
   const all = sessions as Record<GraphName | TiledGraphName, OnnxSession>;
+  const tiling = manifest.tiling;
+  const staged =
+    tiled && tiling
+      ? {
+          encoder: stagedGraph(contents[TILED_GRAPH_FILES.encoderTiled], tiling.encoderNorms.length, options),
+          decoder: stagedGraph(contents[TILED_GRAPH_FILES.decoderTiled], tiling.decoderNorms.length, options),
+        }
+      : undefined;
   return {
     dir: root,
     manifest,
     sessions: { encoder: all.encoder, tpfr: all.tpfr, decoder: all.decoder },
     ...(tiled ? { tiled: { encoderTiled: all.encoderTiled, global: all.global, decoderTiled: all.decoderTiled } } : {}),
+    ...(staged ? { staged } : {}),
   };
 }
 
 /** Releases a package's sessions. */
 export async function closeModelPackage(pkg: ModelPackage): Promise<void> {
   await Promise.all([...Object.values(pkg.sessions), ...Object.values(pkg.tiled ?? {})].map((s) => closeSession(s)));
+  await Promise.all([pkg.staged?.encoder.close(), pkg.staged?.decoder.close()]);
 }

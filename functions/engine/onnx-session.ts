@@ -207,8 +207,10 @@ export async function run(
   for (const name of wanted) {
     const tensor = results[name];
     if (tensor.type !== 'float32') throw new OnnxSessionError(`Output "${name}" is ${tensor.type}, expected float32.`);
-    out[name] = { data: copyFloats(tensor.data as ArrayLike<number>), dims: [...tensor.dims] };
-    tensor.dispose();
+    // The addon's output arrays are ordinary JavaScript arrays of the main realm: kept as they are there
+    // (an output can be hundreds of MB), copied only into a sandbox's realm.
+    const data = tensor.data as Float32Array;
+    out[name] = { data: data instanceof Float32Array ? data : copyFloats(data), dims: [...tensor.dims] };
   }
   return out;
 }

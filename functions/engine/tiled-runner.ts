@@ -13,8 +13,16 @@
  *
  * The global-style graph then turns the raw latent into the latent ({@link applyGlobalStyle}).
  */
-import { ENCODER_IO } from '../../trainer/export/package';
-import { run, type FloatTensor, type OnnxSession } from './onnx-session';
+import { splitTiledGraph, type GraphStages } from '../../trainer/export/graph-stages';
+import { ENCODER_IO, TILED_IO } from '../../trainer/export/package';
+import {
+  closeSession,
+  createSession,
+  run,
+  type FloatTensor,
+  type OnnxSession,
+  type SessionOptions,
+} from './onnx-session';
 
 /** How to cut the input. */
 export interface TileOptions {
@@ -124,6 +132,202 @@ export async function runTiled(session: OnnxSession, input: FloatTensor, opts: T
   }
   if (!output) throw new Error('Cannot run a tiled graph on an empty image.');
   return output;
+}
+
+/**
+ * A tiled graph cut into stages at its norms (trainer/export/graph-stages.ts), with a session per run of
+ * stages, created on first use and kept until {@link StagedGraph.close}.
+ */
+export interface StagedGraph {
+  readonly stages: GraphStages;
+  session(
+    from: number,
+    to: number,
+    outputs: readonly string[],
+    sums?: string,
+  ): Promise<{ session: OnnxSession; inputs: string[] }>;
+  close(): Promise<void>;
+}
+
+/** Cuts a tiled graph's bytes into stages; no session is created until one is asked for. */
+export function stagedGraph(bytes: Uint8Array, norms: number, options: SessionOptions = {}): StagedGraph {
+  const stages = splitTiledGraph(bytes, norms);
+  const sessions = new Map<string, Promise<{ session: OnnxSession; inputs: string[] }>>();
+  return {
+    stages,
+    session(from, to, outputs, sums) {
+      const key = `${from}:${to}:${outputs.join(',')}:${sums ?? ''}`;
+      let entry = sessions.get(key);
+      if (!entry) {
+        const built = stages.build(from, to, outputs, sums);
+        entry = createSession(built.bytes, { ...options, lowMemory: true }).then((session) => ({
+          session,
+          inputs: built.inputs,
+        }));
+        entry.catch(() => sessions.delete(key));
+        sessions.set(key, entry);
+      }
+      return entry;
+    },
+    async close() {
+      const open = await Promise.allSettled(sessions.values());
+      sessions.clear();
+      await Promise.all(open.flatMap((s) => (s.status === 'fulfilled' ? [closeSession(s.value.session)] : [])));
+    },
+  };
+}
+
+/** How {@link runStaged} cuts the input. */
+export interface StagedOptions {
+  /** Interior side of a tile, in input pixels (a multiple of `align`). */
+  tile: number;
+  /** Tile corners and halos stay on multiples of this, so strided convs see the whole image's grid. */
+  align: number;
+  /**
+   * The largest state (all values a cut passes on, over the whole image) kept between stages. A larger
+   * state is not kept: the next pass recomputes it from the last kept one. @default 640 MiB
+   */
+  keepBytes?: number;
+  /** Called between tiles; throws to stop (cancellation). */
+  check?: () => void;
+}
+
+/**
+ * Runs a staged graph on `input` [1, C, H, W] with exact whole-image instance-norm statistics, in
+ * time linear in the pixels: pass p runs stages k+1..p over every tile, where k is the last cut whose
+ * state was kept, accumulating norm p's statistics (float64, over each tile's interior) and, when the
+ * state after cut p is small enough (`keepBytes`), writing that state's interiors into whole-image
+ * arrays for the next pass. So each stage normally runs once per tile, from the previous stage's
+ * result, with a halo of only its own reach (a few pixels) instead of the whole network's; a state too
+ * large to keep (a full-resolution activation at 4096 px) costs a recomputation of the stages since
+ * the last kept one instead of its memory. The final pass writes `output` whole.
+ *
+ * The caller should hold no other reference to `input` when memory matters: it is released once the
+ * first state is kept.
+ */
+export async function runStaged(graph: StagedGraph, input: FloatTensor, opts: StagedOptions): Promise<FloatTensor> {
+  const { stages, carried, scale, channels } = graph.stages;
+  const [, , height, width] = input.dims;
+  if (opts.tile % opts.align !== 0) throw new Error(`Tile (${opts.tile}) must be a multiple of ${opts.align}.`);
+  const keepBytes = opts.keepBytes ?? 640 * 1024 * 1024;
+  const tiles: Rect[] = [];
+  for (let y0 = 0; y0 < height; y0 += opts.tile) {
+    for (let x0 = 0; x0 < width; x0 += opts.tile) {
+      tiles.push({ y0, y1: Math.min(height, y0 + opts.tile), x0, x1: Math.min(width, x0 + opts.tile) });
+    }
+  }
+  const whole: Rect = { y0: 0, y1: height, x0: 0, x1: width };
+  const stateBytes = (values: readonly string[]): number =>
+    values.reduce((n, v) => n + 4 * (channels.get(v) ?? 0) * height * width * (scale.get(v) ?? 1) ** 2, 0);
+  const statistics = new Map<string, FloatTensor>();
+  let state = new Map<string, FloatTensor>([[TILED_IO.input, input]]);
+  input = EMPTY; // the state holds it now, and lets go of it once a later state is kept
+  let keptCut = -1;
+  let output: FloatTensor | undefined;
+  const last = stages.length - 1;
+  for (let p = 0; p <= last; p++) {
+    // A norm's input is published as an Identity of a value the next stage reads: fetch that value once.
+    const target = p < last ? graph.stages.source(stages[p].target) : stages[p].target;
+    const keep = p < last && stateBytes(carried[p]) <= keepBytes;
+    const fresh = keep ? carried[p].filter((v) => !state.has(v)) : [];
+    // The statistics' sums come from onnxruntime; the target itself is fetched only when it is kept.
+    const outputs = p < last ? fresh : [target];
+    const sums = p < last ? target : undefined;
+    const { session, inputs } = await graph.session(keptCut + 1, p, outputs, sums);
+    let reach = 0;
+    for (let s = keptCut + 1; s <= p; s++) reach += stages[s].reach;
+    const halo = Math.ceil(reach / opts.align - 1e-9) * opts.align;
+    const next = new Map<string, FloatTensor>();
+    const channelsOfTarget = channels.get(target) ?? 0;
+    const sum = new Float64Array(channelsOfTarget);
+    const squares = new Float64Array(channelsOfTarget);
+    let count = 0;
+    for (const interior of tiles) {
+      opts.check?.();
+      const crop = {
+        y0: Math.max(0, interior.y0 - halo),
+        y1: Math.min(height, interior.y1 + halo),
+        x0: Math.max(0, interior.x0 - halo),
+        x1: Math.min(width, interior.x1 + halo),
+      };
+      const feeds: Record<string, FloatTensor> = {};
+      if (sums !== undefined) {
+        const w = scaleRect(interior, crop, scale.get(target) ?? 1);
+        feeds[`${sums}.window`] = { data: Float32Array.of(w.y0, w.x0, w.y1, w.x1), dims: [4] };
+      }
+      for (const name of inputs) {
+        if (name === `${sums}.window`) continue;
+        const value = state.get(name) ?? statistics.get(name);
+        if (!value) throw new Error(`No value for "${name}" before stage ${p}.`);
+        feeds[name] = statistics.has(name) ? value : cropTensor(value, scaleRect(crop, ORIGIN, scale.get(name) ?? 1));
+      }
+      const fetches = sums === undefined ? outputs : [...outputs, `${sums}.sum`, `${sums}.squares`];
+      const results = await run(session, feeds, fetches);
+      if (sums !== undefined) {
+        const s = results[`${sums}.sum`].data;
+        const s2 = results[`${sums}.squares`].data;
+        for (let c = 0; c < channelsOfTarget; c++) {
+          sum[c] += s[c];
+          squares[c] += s2[c];
+        }
+        const inside = scaleRect(interior, crop, scale.get(target) ?? 1);
+        count += (inside.y1 - inside.y0) * (inside.x1 - inside.x0);
+      }
+      for (const name of outputs) {
+        const out = results[name];
+        const ratio = scale.get(name) ?? 1;
+        const inside = scaleRect(interior, crop, ratio);
+        if (name === target && p === last) {
+          output ??= emptyLike(out.dims[1], height * ratio, width * ratio);
+          pasteInterior(out, inside, output, scaleRect(interior, whole, ratio));
+        } else if (keep && fresh.includes(name)) {
+          let into = next.get(name);
+          if (!into) next.set(name, (into = emptyLike(out.dims[1], height * ratio, width * ratio)));
+          pasteInterior(out, inside, into, scaleRect(interior, whole, ratio));
+        }
+      }
+    }
+    if (p < last) {
+      const mean = new Float32Array(channelsOfTarget);
+      const variance = new Float32Array(channelsOfTarget);
+      for (let c = 0; c < channelsOfTarget; c++) {
+        mean[c] = sum[c] / count;
+        variance[c] = Math.max(0, squares[c] / count - (sum[c] / count) ** 2);
+      }
+      const prefix = stages[p].target.replace(/\.pre$/, '');
+      statistics.set(`${prefix}.mean`, { data: mean, dims: [1, channelsOfTarget, 1, 1] });
+      statistics.set(`${prefix}.var`, { data: variance, dims: [1, channelsOfTarget, 1, 1] });
+    }
+    if (keep) {
+      for (const v of carried[p]) if (!next.has(v)) next.set(v, state.get(v) as FloatTensor);
+      state = next; // the previous state's arrays are released here
+      keptCut = p;
+    }
+  }
+  if (!output) throw new Error('Cannot run a tiled graph on an empty image.');
+  return output;
+}
+
+const EMPTY: FloatTensor = { data: new Float32Array(0), dims: [0] };
+const ORIGIN: Rect = { y0: 0, y1: 0, x0: 0, x1: 0 };
+
+function emptyLike(channels: number, height: number, width: number): FloatTensor {
+  return { data: new Float32Array(channels * height * width), dims: [1, channels, height, width] };
+}
+
+/** Copies `inside` of the tile output `from` to `target` of the whole-image tensor `to`. */
+function pasteInterior(from: FloatTensor, inside: Rect, to: FloatTensor, target: Rect): void {
+  const [, channels, h, w] = from.dims;
+  const [, , outH, outW] = to.dims;
+  for (let c = 0; c < channels; c++) {
+    for (let y = inside.y0; y < inside.y1; y++) {
+      const at = (c * h + y) * w;
+      to.data.set(
+        from.data.subarray(at + inside.x0, at + inside.x1),
+        (c * outH + target.y0 + y - inside.y0) * outW + target.x0,
+      );
+    }
+  }
 }
 
 /** Channel layout of a latent: content, then global style, then local style. */

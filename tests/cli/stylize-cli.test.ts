@@ -112,6 +112,37 @@ test('stylize writes one image of the content’s size with two weighted styles'
   expect(result.stdout).toContain('60×80 jpeg');
 });
 
+test('stylize --preview writes a 512 px JPEG rendering before the full image', async () => {
+  const out = path.join(work, 'large.png');
+  const preview = path.join(work, 'preview.jpg');
+  const result = await runCli([
+    'stylize',
+    '--model',
+    model,
+    '--threads',
+    '1',
+    '--content',
+    path.join(FIXTURES, 'exif-orientation-6.jpg'),
+    '--style',
+    path.join(FIXTURES, 'painting-1.jpg'),
+    '--size',
+    '640',
+    '--out',
+    out,
+    '--preview',
+    preview,
+  ]);
+  expect(result.stderr).toBe('');
+  expect(result.code).toBe(0);
+  const small = await sharp(preview).metadata();
+  expect([small.format, small.width, small.height]).toEqual(['jpeg', 384, 512]);
+  const full = await sharp(out).metadata();
+  expect([full.format, full.width, full.height]).toEqual(['png', 480, 640]);
+  // The preview is announced (and on disk) before the full image.
+  expect(result.stdout.indexOf('Wrote preview')).toBeGreaterThanOrEqual(0);
+  expect(result.stdout.indexOf('Wrote preview')).toBeLessThan(result.stdout.indexOf(`Wrote ${out}`));
+});
+
 /** `peerstyle stylize` with the test model and the given arguments. */
 function stylizeWithModel(args: string[]): ReturnType<typeof runCli> {
   return runCli(['stylize', '--model', model, ...args]);

@@ -377,3 +377,56 @@ describe('large images in tiles', () => {
     await tiled.close();
   });
 });
+
+describe('preview', () => {
+  test('a preview event carries a small JPEG before the full image is rendered', async () => {
+    const events: Progress[] = [];
+    const result = await engine.stylize({
+      content: photo,
+      styles: [{ image: painting }],
+      styleSize: 64,
+      size: 160,
+      preview: 48,
+      onProgress: (p) => events.push(p),
+    });
+    const at = events.findIndex((p) => p.stage === 'preview');
+    expect(at).toBeGreaterThanOrEqual(0);
+    // Before the content's full-size transfer and render.
+    expect(events.findIndex((p) => p.stage === 'transfer' || p.stage === 'render')).toBeGreaterThan(at);
+    const preview = events[at].preview!;
+    const meta = await sharp(preview.image).metadata();
+    expect([meta.format, meta.width, meta.height]).toEqual(['jpeg', 48, 36]);
+    expect([preview.width, preview.height]).toEqual([48, 36]);
+    expect([result.width, result.height]).toEqual([160, 120]);
+    // The preview is the same picture, smaller: close to the full result scaled down.
+    const full = await sharp(result.image).resize(48, 36).raw().toBuffer();
+    const small = await sharp(preview.image).raw().toBuffer();
+    const meanDiff = full.reduce((s, v, i) => s + Math.abs(v - small[i]), 0) / full.length;
+    expect(meanDiff).toBeLessThan(40);
+  });
+
+  test('a request no larger than the preview gets the result itself as its preview, and none unasked', async () => {
+    const events: Progress[] = [];
+    const result = await engine.stylize({
+      content: photo,
+      styles: [{ image: painting }],
+      styleSize: 64,
+      preview: true,
+      onProgress: (p) => events.push(p),
+    });
+    const previews = events.filter((p) => p.stage === 'preview');
+    expect(previews).toHaveLength(1);
+    expect([previews[0].preview!.width, previews[0].preview!.height]).toEqual([result.width, result.height]);
+    const none: Progress[] = [];
+    await engine.stylize({
+      content: photo,
+      styles: [{ image: painting }],
+      styleSize: 64,
+      onProgress: (p) => none.push(p),
+    });
+    expect(none.some((p) => p.stage === 'preview')).toBe(false);
+    expect(await codeOf(engine.stylize({ content: photo, styles: [{ image: painting }], preview: 3 }))).toBe(
+      'BAD_OPTION',
+    );
+  });
+});

@@ -8,7 +8,7 @@ import { rmSync } from 'node:fs';
 
 import { closeModelPackage, loadModelPackage, type ModelPackage } from '../../functions/engine';
 import { closeSession, createSession, run, type FloatTensor } from '../../functions/engine/onnx-session';
-import { applyGlobalStyle, runTiled } from '../../functions/engine/tiled-runner';
+import { applyGlobalStyle, runStaged, runTiled } from '../../functions/engine/tiled-runner';
 import { latentChannels, type ModelConfig } from '../../trainer/config';
 import { attr, DEFAULT_OPSET, GraphBuilder } from '../../trainer/export/graph-builder';
 import { emitLayers } from '../../trainer/export/layers-to-onnx';
@@ -134,4 +134,66 @@ test('run() returns only the outputs it is asked for and names the valid ones fo
   await expect(run(pkg.tiled!.encoderTiled, feeds, ['norm9.pre'])).rejects.toThrow(
     /Unknown outputs \[norm9.pre\].*norm0.pre/,
   );
+});
+
+describe('runStaged: the tiled graphs cut into stages at their norms', () => {
+  const budgets = [
+    ['every state kept', undefined],
+    ['no state kept (each pass recomputes from the input)', 0],
+  ] as const;
+
+  test.each(budgets)('encoder and decoder equal the whole-image graphs, %s', async (_, keepBytes) => {
+    const x = image(72, 56, 3);
+    const whole = (await run(pkg.sessions.encoder, { image: x })).latent;
+    const raw = await runStaged(pkg.staged!.encoder, image(72, 56, 3), { tile: 24, align: 4, keepBytes });
+    const latent = await applyGlobalStyle(pkg.tiled!.global, raw, latentChannels(cfg));
+    expect(latent.dims).toEqual(whole.dims);
+    expect(maxAbsDiff(latent.data, whole.data)).toBeLessThan(1e-4);
+
+    const decodedWhole = (await run(pkg.sessions.decoder, { latent: whole })).image;
+    const decoded = await runStaged(pkg.staged!.decoder, whole, { tile: 5, align: 1, keepBytes });
+    expect(decoded.dims).toEqual([1, 3, 72, 56]);
+    expect(maxAbsDiff(decoded.data, decodedWhole.data)).toBeLessThan(1e-4);
+  });
+
+  test('larger tiles (statistics summed in float32 by onnxruntime per tile) stay within 1e-4', async () => {
+    const x = image(200, 136, 21);
+    const whole = (await run(pkg.sessions.encoder, { image: x })).latent;
+    const raw = await runStaged(pkg.staged!.encoder, image(200, 136, 21), { tile: 96, align: 4 });
+    const latent = await applyGlobalStyle(pkg.tiled!.global, raw, latentChannels(cfg));
+    expect(maxAbsDiff(latent.data, whole.data)).toBeLessThan(1e-4);
+    const decoded = await runStaged(pkg.staged!.decoder, whole, { tile: 24, align: 1 });
+    const decodedWhole = (await run(pkg.sessions.decoder, { latent: whole })).image;
+    expect(maxAbsDiff(decoded.data, decodedWhole.data)).toBeLessThan(1e-4);
+  });
+
+  test('each stage reaches only a few pixels, and the states carry residual inputs across their blocks', () => {
+    const { stages, carried } = pkg.staged!.encoder.stages;
+    expect(stages.map((s) => s.target)).toEqual([
+      ...pkg.manifest.tiling!.encoderNorms.map((_, i) => `norm${i}.pre`),
+      'output',
+    ]);
+    // 7×7 conv at full resolution: 3 px; 3×3 stride-2 convs at 1 and 1/2: 1 and 2 px; 3×3 at 1/4: 4 px.
+    expect(stages.slice(0, 4).map((s) => s.reach)).toEqual([3, 1, 2, 4]);
+    // Inside the first residual block, its input is carried beside the norm's input; after the stem
+    // only the norm's input is.
+    expect(carried[2]).toHaveLength(1);
+    expect(carried[3]).toHaveLength(2);
+  });
+
+  test('a package with nearest upsampling and colorMean also matches', async () => {
+    const exported = await exportTinyPackage(17, { upsample: 'nearest', colorHead: false, colorMean: true });
+    exported.store.dispose();
+    const nearest = await loadModelPackage(exported.dir, { intraOpThreads: 1 });
+    try {
+      const x = image(48, 40, 9);
+      const whole = (await run(nearest.sessions.encoder, { image: x })).latent;
+      const decodedWhole = (await run(nearest.sessions.decoder, { latent: whole })).image;
+      const decoded = await runStaged(nearest.staged!.decoder, whole, { tile: 4, align: 1 });
+      expect(maxAbsDiff(decoded.data, decodedWhole.data)).toBeLessThan(1e-4);
+    } finally {
+      await closeModelPackage(nearest);
+      rmSync(exported.dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -47,6 +47,10 @@ const FLAGS: Record<string, FlagSpec> = {
     description: `output format: ${OUTPUT_FORMATS.join(', ')} (default: from --out, else png)`,
   },
   quality: { type: 'string', description: '1..100 for jpeg and webp' },
+  preview: {
+    type: 'string',
+    description: 'also write a small JPEG rendering (long side 512 px) to this file as soon as it exists',
+  },
   threads: { type: 'string', description: 'onnxruntime threads per operator (default: all cores)' },
   device: {
     type: 'string',
@@ -123,7 +127,9 @@ async function runSingle(
   }
   const out = path.resolve(flags.out);
   const outFormat = outputFormat(out, format);
+  const previewFile = typeof flags.preview === 'string' ? path.resolve(flags.preview) : undefined;
   const engine = await openEngine(engineOptions);
+  let previewWritten: Promise<void> = Promise.resolve();
   const result = await stylizeFile(
     engine,
     {
@@ -131,11 +137,28 @@ async function runSingle(
       content: path.resolve(flags.content),
       styles: styles.map((s, i) => ({ image: path.resolve(s), weight: weights[i] ?? 1 })),
       format: outFormat,
+      ...(previewFile && {
+        preview: true,
+        onProgress: ({ preview }) => {
+          if (!preview) return;
+          previewWritten = writeAtomically(previewFile, preview.image).then(() => {
+            process.stdout.write(`Wrote preview ${previewFile} (${preview.width}×${preview.height} jpeg).\n`);
+          });
+        },
+      }),
     },
     out,
   );
+  await previewWritten;
   process.stdout.write(`Wrote ${out} (${result.width}×${result.height} ${result.format}).\n`);
   return 0;
+}
+
+/** Writes through a temporary file in the same folder, so a viewer never sees half a file. */
+async function writeAtomically(file: string, bytes: Buffer): Promise<void> {
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.tmp-${process.pid}`);
+  await fs.writeFile(tmp, bytes);
+  await fs.rename(tmp, file);
 }
 
 async function runBatch(
@@ -143,6 +166,7 @@ async function runBatch(
   common: Common & { format: OutputFormat },
   engineOptions: EngineOptions,
 ): Promise<number> {
+  if (flags.preview !== undefined) throw new UsageError('--preview is for a single image; drop it in the batch form.');
   for (const name of ['content-dir', 'style-dir', 'out-dir']) {
     if (typeof flags[name] !== 'string')
       throw new UsageError(`The batch form needs --content-dir, --style-dir and --out-dir; --${name} is missing.`);
