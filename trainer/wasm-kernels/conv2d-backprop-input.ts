@@ -34,6 +34,33 @@ interface WasmLike {
 
 type Run = (name: string, ins: Record<string, TensorInfo>, at: object) => TensorInfo;
 
+/** A stride-1 NHWC convolution with explicit (possibly uneven) zero padding on each side. */
+function paddedConv(
+  run: Run,
+  x: TensorInfo,
+  filter: TensorInfo,
+  top: number,
+  bottom: number,
+  left: number,
+  right: number,
+): TensorInfo {
+  return run(
+    'Conv2D',
+    { x, filter },
+    {
+      strides: [1, 1],
+      dilations: [1, 1],
+      pad: [
+        [0, 0],
+        [top, bottom],
+        [left, right],
+        [0, 0],
+      ],
+      dataFormat: 'NHWC',
+    },
+  );
+}
+
 /** One phase along one axis: which taps feed it and which output-gradient window it reads. */
 interface AxisPhase {
   /** Residue ρ: the phase holds input positions u with (u + pad) mod s = ρ. */
@@ -103,21 +130,7 @@ function phasePath(
       const left = col.taps - 1 - col.q0;
       const bottom = Math.max(0, row.count + row.taps - 1 - top - ho);
       const right = Math.max(0, col.count + col.taps - 1 - left - wo);
-      const out = run(
-        'Conv2D',
-        { x: dy, filter: sub },
-        {
-          strides: [1, 1],
-          dilations: [1, 1],
-          pad: [
-            [0, 0],
-            [top, bottom],
-            [left, right],
-            [0, 0],
-          ],
-          dataFormat: 'NHWC',
-        },
-      ); // [N, ≥count_h, ≥count_w, Cin]
+      const out = paddedConv(run, dy, sub, top, bottom, left, right); // [N, ≥count_h, ≥count_w, Cin]
       disposeIntermediate(backend, sub);
       parts.push({ row, col, out });
     }
@@ -222,21 +235,7 @@ export function conv2dBackpropInputConfig(backendName: string): KernelConfig {
           `Conv2DBackpropInput on ${backendName} does not support padding larger than the filter (pad ${JSON.stringify(pad)}).`,
         );
       }
-      const full = run(
-        'Conv2D',
-        { x: spread, filter: backFilter },
-        {
-          strides: [1, 1],
-          dilations: [1, 1],
-          pad: [
-            [0, 0],
-            [top, bottom],
-            [left, right],
-            [0, 0],
-          ],
-          dataFormat: 'NHWC',
-        },
-      ); // [N, ≥H, ≥W, Cin]
+      const full = paddedConv(run, spread, backFilter, top, bottom, left, right); // [N, ≥H, ≥W, Cin]
       if (spread !== dy) disposeIntermediate(kb, spread);
       disposeIntermediate(kb, backFilter);
 
