@@ -8,7 +8,7 @@ import { METRICS, type MetricKey } from './pair-metrics';
 import { PSNR_CAP_DB } from './psnr';
 import { perStyle, type StyleBreakdown } from './per-style';
 import { METHODS, type EvalResult } from './run-eval';
-import { checkTargets, meansOf, type TargetCheck } from './targets';
+import { checkTargets, meansOf, relationSymbol, type TargetCheck } from './targets';
 
 /** Decimals shown per metric: SSIM and Gram distance live in [0, 1], the colour distance in Lab units. */
 const DECIMALS: Record<MetricKey, number> = { ssimLuma: 3, ssimEdges: 3, gramDistance: 3, colourSwd: 2 };
@@ -52,7 +52,7 @@ export function formatMarkdown(result: EvalResult, modelDir?: string): string {
     '|---|---:|---:|---|',
     ...targets.map(
       (t) =>
-        `| ${label(t.metric)} ${t.direction === 'atLeast' ? '≥' : '<'} ${t.bound} | ${fixed(t.metric, t.value)} | ` +
+        `| ${label(t.metric)} ${relationSymbol(t.direction)} ${t.bound} | ${fixed(t.metric, t.value)} | ` +
         `${fixed(t.metric, t.limit)} | ${t.met ? 'met' : 'not met'} |`,
     ),
     '',

@@ -16,6 +16,7 @@ import path from 'node:path';
 
 import { readManifest, type ModelManifest } from '../../trainer/export/package';
 import { LOSS_SERIES, parseMetrics, plotLossCurves, type MetricRecord } from './loss-plot';
+import { relationSymbol } from '../eval/targets';
 
 /** The card's file name inside the package. */
 export const MODEL_CARD_FILE = 'MODEL_CARD.md';
@@ -254,7 +255,7 @@ function targetLines(
       const digits = format(t.value) === format(t.limit) ? 6 : 4;
       const show = (v: number) => (digits === 4 ? format(v) : Number(v.toPrecision(digits)).toString());
       return (
-        `- ${label(t.metric)} ${show(t.value)} ${t.direction === 'atLeast' ? '≥' : '<'} ${show(t.limit)} ` +
+        `- ${label(t.metric)} ${show(t.value)} ${relationSymbol(t.direction)} ${show(t.limit)} ` +
         `(${t.bound}): ${t.met ? 'met' : 'not met'}`
       );
     }),

@@ -19,20 +19,26 @@ function means(peerstyle: MetricValues): MethodMeans {
 }
 
 describe('checkTargets', () => {
-  it('meets all three when SSIM reaches halfway and both distances stay under Reinhard’s', () => {
-    const checks = checkTargets(means(values(0.5, 0.29, 9.99)));
+  it('meets all three when SSIM reaches halfway, Gram is at most 0.85 × Reinhard’s and SWD under it', () => {
+    const checks = checkTargets(means(values(0.5, 0.255, 9.99)));
     expect(checks.map((c) => [c.metric, c.met])).toEqual([
       ['ssimLuma', true],
       ['gramDistance', true],
       ['colourSwd', true],
     ]);
     expect(checks[0].limit).toBeCloseTo(0.5, 12);
+    expect(checks[1].limit).toBeCloseTo(0.255, 12);
+  });
+
+  it('refuses a Gram distance under Reinhard’s but above 0.85 × it: a recolouring must not pass as texture', () => {
+    const checks = checkTargets(means(values(0.5, 0.26, 9.99)));
+    expect(checks[1]).toMatchObject({ metric: 'gramDistance', bound: '0.85 × Reinhard', direction: 'atMost', met: false });
   });
 
   it('fails each one on its own side of its bound, and counts a tie with Reinhard as not below', () => {
     const checks = checkTargets(means(values(0.499, 0.3, 10.5)));
     expect(checks.map((c) => c.met)).toEqual([false, false, false]);
-    expect(checks.map((c) => c.limit)).toEqual([expect.closeTo(0.5, 12), 0.3, 10]);
+    expect(checks.map((c) => c.limit)).toEqual([expect.closeTo(0.5, 12), expect.closeTo(0.255, 12), 10]);
   });
 });
 
@@ -90,8 +96,8 @@ describe('the report', () => {
     expect(md).toContain('Targets: 2 of 3 met.');
     expect(md).toContain('| colour SWD ↓ < Reinhard | 24.67 | 10.00 | not met |');
     expect(md).toContain('| SSIM luma ↑ ≥ halfway from the style image to Reinhard | 0.567 | 0.500 | met |');
-    expect(md).toContain('| flat.png | 1 | 0.600 (0.500) | 0.200 (0.300) | 60.00 (10.00) | 2 of 3 |');
-    expect(md).toContain('| oil.jpg | 2 | 0.550 (0.500) | 0.150 (0.300) | 7.00 (10.00) | 3 of 3 |');
+    expect(md).toContain('| flat.png | 1 | 0.600 (0.500) | 0.200 (0.255) | 60.00 (10.00) | 2 of 3 |');
+    expect(md).toContain('| oil.jpg | 2 | 0.550 (0.500) | 0.150 (0.255) | 7.00 (10.00) | 3 of 3 |');
   });
 
   it('shows the fidelity figures next to the content baseline, with their targets', () => {

@@ -112,7 +112,7 @@ test('the targets an evaluation checked are listed under its table', async () =>
   const evalJson = path.join(fx.root, 'eval.json');
   const targets = [
     { metric: 'ssimLuma', bound: 'halfway', value: 0.4321, limit: 0.5, direction: 'atLeast', met: false },
-    { metric: 'gramDistance', bound: 'Reinhard', value: 0.1234, limit: 0.3456, direction: 'below', met: true },
+    { metric: 'gramDistance', bound: '0.85 × Reinhard', value: 0.1234, limit: 0.3456, direction: 'atMost', met: true },
     { metric: 'colourSwd', bound: 'Reinhard', value: 12.268421, limit: 12.272445, direction: 'below', met: true },
   ];
   writeFileSync(evalJson, JSON.stringify({ ...evalDoc, targets }));
@@ -123,7 +123,7 @@ test('the targets an evaluation checked are listed under its table', async () =>
     datasetManifest: fx.dataset,
   });
   expect(markdown).toContain(
-    'Targets: 2 of 3 met.\n\n- SSIM luma 0.4321 ≥ 0.5 (halfway): not met\n- Gram distance 0.1234 < 0.3456 (Reinhard): met\n' +
+    'Targets: 2 of 3 met.\n\n- SSIM luma 0.4321 ≥ 0.5 (halfway): not met\n- Gram distance 0.1234 ≤ 0.3456 (0.85 × Reinhard): met\n' +
       '- colourSwd 12.2684 < 12.2724 (Reinhard): met',
   );
 });
