@@ -32,10 +32,17 @@ export interface ModelCardOptions {
   packageDir: string;
   /** The training run folder (holds metrics.jsonl and model/weights.json). */
   runDir: string;
-  /** An eval.json from `peerstyle eval`; without it the card says the model is not evaluated. */
-  evalJson?: string;
-  /** The dataset manifest listing each training image and its licence. @default datasets/sample/manifest.json */
-  datasetManifest?: string;
+  /**
+   * eval.json files from `peerstyle eval`, each with the name of the images it measured ("held-out
+   * split", "training images"; '' for a single unnamed one); without any the card says so.
+   */
+  evaluations?: readonly { label: string; file: string }[];
+  /**
+   * The dataset manifests listing each image and its licence. An entry whose `split` is "heldout" was
+   * never trained on (it picked checkpoints and gave the figures) and is listed apart.
+   * @default [datasets/sample/manifest.json]
+   */
+  datasetManifests?: readonly string[];
   /** Known limits, one sentence each; without them the section holds a placeholder to fill in. */
   knownLimits?: readonly string[];
 }
@@ -53,6 +60,19 @@ interface DatasetEntry {
   licence: string;
   source?: string;
   debianPackage?: string;
+  split?: string;
+}
+
+/** One dataset manifest, read. */
+interface DatasetManifest {
+  file: string;
+  entries: DatasetEntry[];
+}
+
+/** One evaluation document with the name of the images it was measured on. */
+export interface LabelledEvaluation {
+  label: string;
+  evaluation: unknown;
 }
 
 /** The fields of model/weights.json the card uses. */
@@ -70,17 +90,20 @@ export async function writeModelCard(options: ModelCardOptions): Promise<ModelCa
   const plotPath = path.join(options.packageDir, LOSS_PLOT_FILE);
   await plotLossCurves(metricsFile, plotPath, { title: `${manifest.name} ${manifest.version}: training losses` });
   const weights = await readWeightsSummary(options.runDir);
-  const dataset = await readDataset(options.datasetManifest ?? DEFAULT_DATASET_MANIFEST);
-  const evaluation = options.evalJson
-    ? (JSON.parse(await readText(options.evalJson, 'the evaluation')) as unknown)
-    : undefined;
+  const manifestFiles = options.datasetManifests?.length ? options.datasetManifests : [DEFAULT_DATASET_MANIFEST];
+  const datasets = await Promise.all(manifestFiles.map(async (file) => ({ file, entries: await readDataset(file) })));
+  const evaluations = await Promise.all(
+    (options.evaluations ?? []).map(async ({ label, file }) => ({
+      label,
+      evaluation: JSON.parse(await readText(file, 'the evaluation')) as unknown,
+    })),
+  );
   const markdown = formatModelCard({
     manifest,
     records,
     weights,
-    dataset,
-    datasetFile: options.datasetManifest ?? DEFAULT_DATASET_MANIFEST,
-    evaluation,
+    datasets,
+    evaluations,
     knownLimits: options.knownLimits ?? [],
   });
   const cardPath = path.join(options.packageDir, MODEL_CARD_FILE);
@@ -93,9 +116,8 @@ export interface CardInputs {
   manifest: ModelManifest;
   records: readonly MetricRecord[];
   weights?: WeightsSummary;
-  dataset: readonly DatasetEntry[];
-  datasetFile: string;
-  evaluation?: unknown;
+  datasets: readonly DatasetManifest[];
+  evaluations: readonly LabelledEvaluation[];
   knownLimits: readonly string[];
 }
 
@@ -112,7 +134,7 @@ export function formatModelCard(inputs: CardInputs): string {
     '',
     '## Training data and licences',
     '',
-    ...dataSection(inputs.dataset, inputs.datasetFile),
+    ...dataSection(inputs.datasets),
     '## Training',
     '',
     `- Steps: ${steps === undefined ? 'unknown' : steps}`,
@@ -128,7 +150,7 @@ export function formatModelCard(inputs: CardInputs): string {
     ...finalLosses(records),
     '## Evaluation',
     '',
-    ...evaluationSection(inputs.evaluation),
+    ...evaluationsSection(inputs.evaluations),
     '## Known limits',
     '',
     ...(inputs.knownLimits.length > 0
@@ -139,28 +161,58 @@ export function formatModelCard(inputs: CardInputs): string {
   return lines.join('\n');
 }
 
-function dataSection(dataset: readonly DatasetEntry[], file: string): string[] {
-  const byLicence = new Map<string, DatasetEntry[]>();
-  for (const e of dataset) byLicence.set(e.licence, [...(byLicence.get(e.licence) ?? []), e]);
-  const licences = [...byLicence.entries()].sort((a, b) => b[1].length - a[1].length || a[0].localeCompare(b[0]));
-  const folders = new Map<string, number>();
-  for (const e of dataset) {
-    const folder = e.file.includes('/') ? e.file.slice(0, e.file.indexOf('/')) : '.';
-    folders.set(folder, (folders.get(folder) ?? 0) + 1);
-  }
+function dataSection(datasets: readonly DatasetManifest[]): string[] {
+  const all = datasets.flatMap((d) => d.entries.map((e) => ({ ...e, file: `${manifestName(d.file)}/${e.file}` })));
+  const trained = all.filter((e) => e.split !== 'heldout');
+  const heldOut = all.filter((e) => e.split === 'heldout');
+  const listed = datasets.map((d) => `\`${manifestName(d.file)}/${path.basename(d.file)}\``).join(' and ');
   return [
-    `${dataset.length} images (${[...folders.entries()].map(([f, n]) => `${n} in ${f}/`).join(', ')}), listed in \`${path.basename(path.dirname(file))}/${path.basename(file)}\`.`,
+    `Trained on ${trained.length} images (${folderCounts(trained)}), listed in ${listed}.`,
+    ...(heldOut.length
+      ? [
+          '',
+          `Held out: ${heldOut.length} images (${folderCounts(heldOut)}), whole photos and whole style images never ` +
+            'trained on; checkpoints were chosen and the figures below measured on them.',
+        ]
+      : []),
+    '',
+    ...licenceTables('Training images', trained),
+    ...(heldOut.length ? licenceTables('Held-out images', heldOut) : []),
+  ];
+}
+
+/** "datasets/wide/manifest.json" → "wide": the name a manifest's images are listed under. */
+function manifestName(file: string): string {
+  return path.basename(path.dirname(file));
+}
+
+/** "12 in wide/content/, 3 in sample/style/": counts per folder, the file name dropped. */
+function folderCounts(entries: readonly DatasetEntry[]): string {
+  const folders = new Map<string, number>();
+  for (const e of entries) {
+    const parts = e.file.split('/');
+    // The split folder ("train/", "heldout/") says nothing the sentence does not; the role folder does.
+    const folder = parts.filter((p, i) => i < parts.length - 1 && p !== 'train' && p !== 'heldout').join('/');
+    folders.set(folder || '.', (folders.get(folder || '.') ?? 0) + 1);
+  }
+  return [...folders.entries()].map(([f, n]) => `${n} in ${f}/`).join(', ');
+}
+
+function licenceTables(title: string, entries: readonly DatasetEntry[]): string[] {
+  const byLicence = new Map<string, DatasetEntry[]>();
+  for (const e of entries) byLicence.set(e.licence, [...(byLicence.get(e.licence) ?? []), e]);
+  const licences = [...byLicence.entries()].sort((a, b) => b[1].length - a[1].length || a[0].localeCompare(b[0]));
+  return [
+    `### ${title}`,
     '',
     '| licence | images |',
     '|---|---:|',
-    ...licences.map(([licence, entries]) => `| ${licence} | ${entries.length} |`),
+    ...licences.map(([licence, group]) => `| ${licence} | ${group.length} |`),
     '',
-    '### Attribution',
-    '',
-    ...licences.flatMap(([licence, entries]) => [
+    ...licences.flatMap(([licence, group]) => [
       `**${licence}**`,
       '',
-      ...entries.map(
+      ...group.map(
         (e) =>
           `- \`${e.file}\`` +
           (e.source ? ` from ${e.source}` : '') +
@@ -204,10 +256,19 @@ function finalLosses(records: readonly MetricRecord[]): string[] {
  * The evaluation table: methods × metrics (mean ± std) for a `peerstyle eval` document, or one row per
  * numeric value for any other JSON object, so that figures from elsewhere still reach the card.
  */
-function evaluationSection(evaluation: unknown): string[] {
-  if (evaluation === undefined) {
+function evaluationsSection(evaluations: readonly LabelledEvaluation[]): string[] {
+  if (evaluations.length === 0) {
     return ['Not measured. Run `peerstyle eval` and pass its eval.json with `--eval`.', ''];
   }
+  if (evaluations.length === 1 && evaluations[0].label === '') return evaluationSection(evaluations[0].evaluation);
+  return evaluations.flatMap(({ label, evaluation }) => [
+    `### ${label || 'Evaluation'}`,
+    '',
+    ...evaluationSection(evaluation),
+  ]);
+}
+
+function evaluationSection(evaluation: unknown): string[] {
   const doc = evaluation as {
     pairs?: number;
     summary?: Record<string, Record<string, { mean: number; std: number }>>;
@@ -365,7 +426,13 @@ async function readDataset(file: string): Promise<DatasetEntry[]> {
   if (!Array.isArray(parsed)) throw new Error(`${file} should hold a JSON array of images.`);
   return parsed.map((e: Partial<DatasetEntry>, i) => {
     if (typeof e.file !== 'string') throw new Error(`${file}: entry ${i + 1} has no "file".`);
-    return { file: e.file, licence: e.licence ?? 'unknown', source: e.source, debianPackage: e.debianPackage };
+    return {
+      file: e.file,
+      licence: e.licence ?? 'unknown',
+      source: e.source,
+      debianPackage: e.debianPackage,
+      split: typeof e.split === 'string' ? e.split : undefined,
+    };
   });
 }
 

@@ -3,7 +3,7 @@
  * the run, licence counts and attribution from the dataset manifest, the evaluation table, the known
  * limits), the loss plot beside it, and the `peerstyle model card` command that wraps it.
  */
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 import sharp from 'sharp';
@@ -37,8 +37,8 @@ test('the card holds the data, training, plot, evaluation and limits it was give
   const result = await writeModelCard({
     packageDir: fx.packageDir,
     runDir: fx.runDir,
-    evalJson,
-    datasetManifest: fx.dataset,
+    evaluations: [{ label: '', file: evalJson }],
+    datasetManifests: [fx.dataset],
     knownLimits: ['Faces lose detail above 1024 px.', 'Trained on 5 images only.'],
   });
   expect(result.cardPath).toBe(path.join(fx.packageDir, MODEL_CARD_FILE));
@@ -46,10 +46,12 @@ test('the card holds the data, training, plot, evaluation and limits it was give
   expect(card).toBe(result.markdown);
   expect(card).toContain('# Model card: card-test 1.2.3');
   // Licences counted per licence, most common first, with every image attributed.
-  expect(card).toContain('5 images (2 in content/, 3 in style/)');
+  const listedAs = path.basename(fx.root);
+  expect(card).toContain(`Trained on 5 images (2 in ${listedAs}/content/, 3 in ${listedAs}/style/)`);
+  expect(card).not.toContain('Held out');
   expect(card).toMatch(/\| CC0-1\.0 \| 3 \|\n\| CC-BY-SA-4\.0 \| 1 \|\n\| public domain \| 1 \|/);
   for (const f of ['a', 'b', 'c', 'd', 'e']) expect(card).toContain(`/usr/share/${f}.png`);
-  expect(card).toContain('`style/e.jpg` from /usr/share/e.png (Debian package pkg-d)');
+  expect(card).toContain(`\`${listedAs}/style/e.jpg\` from /usr/share/e.png (Debian package pkg-d)`);
   // Steps and time come from the run's weights.json (400, 5400 s), not the manifest's copy (111, 222 s).
   expect(card).toContain('- Steps: 400');
   expect(card).toContain('- Training time: 1 h 30 min');
@@ -75,7 +77,7 @@ test('without an evaluation or limits the card says so instead of inventing figu
   const { markdown } = await writeModelCard({
     packageDir: fx.packageDir,
     runDir: fx.runDir,
-    datasetManifest: fx.dataset,
+    datasetManifests: [fx.dataset],
   });
   expect(markdown).toContain('Not measured. Run `peerstyle eval`');
   expect(markdown).toContain('_None recorded yet.');
@@ -87,7 +89,7 @@ test('the manifest’s training figures are used when the run kept no weights.js
   const { markdown } = await writeModelCard({
     packageDir: fx.packageDir,
     runDir: fx.runDir,
-    datasetManifest: fx.dataset,
+    datasetManifests: [fx.dataset],
   });
   expect(markdown).toContain('- Steps: 111');
   expect(markdown).toContain('- Training time: 3 min 42 s');
@@ -103,7 +105,7 @@ test('a package of averaged checkpoints says which iterations went in', async ()
   const { markdown } = await writeModelCard({
     packageDir: fx.packageDir,
     runDir: fx.runDir,
-    datasetManifest: fx.dataset,
+    datasetManifests: [fx.dataset],
   });
   expect(markdown).toContain('- Weights: the mean of 3 checkpoints of the run, at iterations 90, 1,100, 111');
 });
@@ -119,8 +121,8 @@ test('the targets an evaluation checked are listed under its table', async () =>
   const { markdown } = await writeModelCard({
     packageDir: fx.packageDir,
     runDir: fx.runDir,
-    evalJson,
-    datasetManifest: fx.dataset,
+    evaluations: [{ label: '', file: evalJson }],
+    datasetManifests: [fx.dataset],
   });
   expect(markdown).toContain(
     'Targets: 2 of 3 met.\n\n- SSIM luma 0.4321 ≥ 0.5 (halfway): not met\n- Gram distance 0.1234 ≤ 0.3456 (0.85 × Reinhard): met\n' +
@@ -134,8 +136,8 @@ test('an evaluation in another shape still reaches the card, one figure per row'
   const { markdown } = await writeModelCard({
     packageDir: fx.packageDir,
     runDir: fx.runDir,
-    evalJson,
-    datasetManifest: fx.dataset,
+    evaluations: [{ label: '', file: evalJson }],
+    datasetManifests: [fx.dataset],
   });
   expect(markdown).toContain('| fid | 41.25 |');
   expect(markdown).toContain('| lpips.mean | 0.5125 |');
@@ -170,6 +172,59 @@ test('`peerstyle model card` writes both files and needs --run', async () => {
   expect(existsSync(path.join(fx.packageDir, LOSS_PLOT_FILE))).toBe(true);
 });
 
+test('held-out images are listed apart from the training images, and each evaluation under its name', async () => {
+  const wide = path.join(fx.root, 'wide');
+  mkdirSync(wide);
+  const entry = (file: string, split: string) => ({ file, split, licence: 'CC0-1.0', source: `/usr/share/${file}` });
+  writeFileSync(
+    path.join(wide, 'manifest.json'),
+    JSON.stringify([
+      entry('train/content/p.jpg', 'train'),
+      entry('train/style/q.jpg', 'train'),
+      entry('heldout/content/r.jpg', 'heldout'),
+      entry('heldout/style/s.jpg', 'heldout'),
+      entry('heldout/style/t.jpg', 'heldout'),
+    ]),
+  );
+  const heldOutEval = path.join(fx.root, 'heldout.json');
+  const trainEval = path.join(fx.root, 'train.json');
+  writeFileSync(heldOutEval, JSON.stringify({ ...evalDoc, pairs: 7 }));
+  writeFileSync(trainEval, JSON.stringify({ ...evalDoc, pairs: 9 }));
+  const write = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
+  try {
+    const code = await modelCommand([
+      'card',
+      fx.packageDir,
+      '--run',
+      fx.runDir,
+      '--dataset',
+      fx.dataset,
+      '--dataset',
+      path.join(wide, 'manifest.json'),
+      '--eval',
+      `held-out split=${heldOutEval}`,
+      '--eval',
+      `training images=${trainEval}`,
+    ]);
+    expect(code).toBe(0);
+  } finally {
+    write.mockRestore();
+  }
+  const card = readFileSync(path.join(fx.packageDir, MODEL_CARD_FILE), 'utf8');
+  const listedAs = path.basename(fx.root);
+  // 5 from the fixture's manifest and 2 from the training split of the wide one.
+  expect(card).toContain(
+    `Trained on 7 images (2 in ${listedAs}/content/, 3 in ${listedAs}/style/, 1 in wide/content/, 1 in wide/style/)`,
+  );
+  expect(card).toContain('Held out: 3 images (1 in wide/content/, 2 in wide/style/)');
+  const heldOutList = card.slice(card.indexOf('### Held-out images'));
+  expect(heldOutList).toContain('`wide/heldout/style/t.jpg` from /usr/share/heldout/style/t.jpg');
+  expect(card.slice(0, card.indexOf('### Held-out images'))).not.toContain('heldout/');
+  expect(card).toMatch(/### held-out split\n\nMean ± standard deviation over 7 content × style pairs\./);
+  expect(card).toMatch(/### training images\n\nMean ± standard deviation over 9 content × style pairs\./);
+  expect(card.indexOf('### held-out split')).toBeLessThan(card.indexOf('### training images'));
+});
+
 test('durations read as hours and minutes', () => {
   expect(formatDuration(5400)).toBe('1 h 30 min');
   expect(formatDuration(380)).toBe('6 min 20 s');
@@ -197,8 +252,8 @@ test('the rendering-fidelity figures of an evaluation are shown next to the cont
   const { markdown } = await writeModelCard({
     packageDir: fx.packageDir,
     runDir: fx.runDir,
-    evalJson,
-    datasetManifest: fx.dataset,
+    evaluations: [{ label: '', file: evalJson }],
+    datasetManifests: [fx.dataset],
   });
   expect(markdown).toContain('| PSNR luma (dB) ↑ | ∞ | – | – | 27.51 ± 1.25 |');
   expect(markdown).toContain('| grid score ↓ | 1 | – | 3.25 ± 1.1 | 1.8 ± 0.4 |');

@@ -15,13 +15,20 @@ import { parseArgs, usage, UsageError, type FlagSpec } from '../args';
 const FLAGS: Record<string, FlagSpec> = {
   help: { type: 'boolean', description: 'show this help' },
   run: { type: 'string', description: 'card: the training run folder (metrics.jsonl, model/weights.json)' },
-  eval: { type: 'string', description: 'card: an eval.json from peerstyle eval' },
-  dataset: { type: 'string', description: 'card: the dataset manifest (default datasets/sample/manifest.json)' },
+  eval: {
+    type: 'list',
+    description: 'card: an eval.json from peerstyle eval, as <file> or "<images it measured>=<file>" (repeatable)',
+  },
+  dataset: {
+    type: 'list',
+    description: 'card: a dataset manifest; held-out entries are listed apart (repeatable; default datasets/sample)',
+  },
   limit: { type: 'list', description: 'card: a known limit of the model (repeatable)' },
 };
 
 const ACTIONS = ['inspect', 'card'] as const;
-const USAGE = 'model inspect <dir> | model card <dir> --run <run-dir> [--eval <eval.json>] [--limit <text>]';
+const USAGE =
+  'model inspect <dir> | model card <dir> --run <run-dir> [--eval [<label>=]<eval.json> …] [--dataset <manifest> …] [--limit <text>]';
 
 export async function modelCommand(argv: string[]): Promise<number> {
   const { flags, positionals } = parseArgs(argv, FLAGS);
@@ -73,10 +80,19 @@ async function cardCommand(
   const result = await writeModelCard({
     packageDir: path.resolve(dir),
     runDir: path.resolve(flags.run),
-    evalJson: typeof flags.eval === 'string' ? path.resolve(flags.eval) : undefined,
-    datasetManifest: typeof flags.dataset === 'string' ? path.resolve(flags.dataset) : undefined,
+    evaluations: (Array.isArray(flags.eval) ? flags.eval : []).map(labelledFile),
+    datasetManifests: (Array.isArray(flags.dataset) ? flags.dataset : []).map((f) => path.resolve(f)),
     knownLimits: Array.isArray(flags.limit) ? flags.limit : [],
   });
   process.stdout.write(`wrote ${result.cardPath}\nwrote ${result.plotPath}\n`);
   return 0;
+}
+
+/** "held-out split=out/eval.json" → a label and a path; a bare path has no label. */
+function labelledFile(value: string): { label: string; file: string } {
+  const eq = value.indexOf('=');
+  // A path may itself hold "=": only text before the first "=" without a slash is a label.
+  if (eq > 0 && !value.slice(0, eq).includes('/'))
+    return { label: value.slice(0, eq), file: path.resolve(value.slice(eq + 1)) };
+  return { label: '', file: path.resolve(value) };
 }
