@@ -5,6 +5,7 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { crc32 } from 'node:zlib';
 import sharp from 'sharp';
 import { DomainError, ErrorCode } from '../../functions/core';
 import type { DropFolderWatcher } from '../../functions/local/drop-folder/drop-folder-watcher';
@@ -57,6 +58,30 @@ async function jobCount(rt: LocalRuntime): Promise<number> {
   return (await rt.jobs.list('local', { limit: 100 })).items.length;
 }
 
+const reasonOf = (root: string, rel: string): Promise<string> =>
+  fs.readFile(path.join(root, 'rejected', `${rel}.reason.txt`), 'utf8');
+
+/** Bytes this process has read from files so far (`rchar` in Linux's per-process I/O accounting). */
+async function bytesReadSoFar(): Promise<number> {
+  const io = await fs.readFile('/proc/self/io', 'utf8');
+  return Number(/^rchar: (\d+)$/m.exec(io)?.[1] ?? NaN);
+}
+
+/** The first 33 bytes of a PNG: signature and an IHDR chunk declaring `width × height` RGB pixels. */
+function pngHeader(width: number, height: number): Buffer {
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 8; // bit depth
+  ihdr[9] = 2; // RGB
+  const body = Buffer.concat([Buffer.from('IHDR', 'ascii'), ihdr]);
+  const length = Buffer.alloc(4);
+  length.writeUInt32BE(13);
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(crc32(body));
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), length, body, crc]);
+}
+
 describe('drop folder', () => {
   it('turns a dropped image into out/<style>/<name>.png, and never reacts to its own outputs', async () => {
     const { rt, drop, root, styleId } = await setup();
@@ -94,7 +119,7 @@ describe('drop folder', () => {
     const reason = (rel: string): Promise<string> =>
       fs.readFile(path.join(root, 'rejected', `${rel}.reason.txt`), 'utf8');
     expect(await reason(`${styleId}/notes.jpg`)).toBe(
-      'INVALID_IMAGE: The dropped image is not an image. Expected JPEG, PNG or WebP.\n',
+      'INVALID_IMAGE: The file is not an image; expected one of: image/jpeg, image/png, image/webp.\n',
     );
     expect(await reason(`${styleId}/huge.jpg`)).toMatch(
       new RegExp(`^TOO_LARGE: The file is ${hugeSize} bytes; .* at most 13000 bytes`),
@@ -177,5 +202,37 @@ describe('drop folder', () => {
     );
     expect(await exists(path.join(root, 'rejected', styleId, 'big.jpg'))).toBe(true);
     expect(await exists(path.join(root, 'out', styleId, 'big.png'))).toBe(false);
+  });
+});
+
+describe('drop folder intake', () => {
+  it('refuses a file over the limit from its size alone, without reading it', async () => {
+    const { rt, drop, root, styleId } = await setup();
+    const file = path.join(root, 'drop', styleId, 'sparse.png');
+    await fs.writeFile(file, pngHeader(64, 64));
+    await fs.truncate(file, 1024 ** 3); // 1 GiB of holes: no disk used
+    cleanups.push(() => fs.rm(path.join(root, 'rejected', styleId, 'sparse.png'), { force: true }));
+    const before = await bytesReadSoFar();
+    await drop.scan();
+    await drop.scan();
+    expect(await bytesReadSoFar()).toBeLessThan(before + 4 * 1024 * 1024);
+    expect(await reasonOf(root, `${styleId}/sparse.png`)).toBe(
+      `TOO_LARGE: The file is ${1024 ** 3} bytes; the drop folder accepts at most 13000 bytes.\n`,
+    );
+    expect(await exists(file)).toBe(false);
+    expect(await jobCount(rt)).toBe(0);
+  });
+
+  it('refuses a pixel bomb from its header before any decoding', async () => {
+    const { rt, drop, root, styleId } = await setup();
+    // 33 bytes that claim 16000×16000 pixels (768 MB of RGB once decoded).
+    await fs.writeFile(path.join(root, 'drop', styleId, 'bomb.png'), pngHeader(16000, 16000));
+    await drop.scan();
+    await drop.scan();
+    // The header check's words, not the decoder's: the engine was never given the bytes.
+    expect(await reasonOf(root, `${styleId}/bomb.png`)).toBe(
+      'TOO_LARGE: The image is 16000×16000 pixels; the drop folder accepts at most 4096 pixels on the longest side and 16777216 pixels in all.\n',
+    );
+    expect(await jobCount(rt)).toBe(0);
   });
 });

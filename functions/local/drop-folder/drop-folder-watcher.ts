@@ -9,16 +9,22 @@
  * The folder is polled; an `fs.watch` on drop/ only makes the next poll come sooner, because watch
  * events are unreliable across platforms and network mounts. A file is taken only once its size and
  * modification time are the same in two consecutive polls, so a copy in progress is never read half
- * way. Every file taken is recorded in the ledger (path, size, time), so a restart neither repeats
- * work nor forgets jobs still running. Only drop/ is scanned, and results go to out/ and rejected/
- * beside it, so the watcher can never react to what it wrote itself.
+ * way. A file is then checked in the order that costs least: its style folder, its size (from the
+ * stat), its format and dimensions (from its first bytes, by `inspectDroppedImage`, the check the AWS
+ * intake runs too), and only then is it read whole and decoded.
+ *
+ * Every file taken is recorded in the ledger (path, size, time), so a restart neither repeats work nor
+ * forgets jobs still running. Only drop/ is scanned, and results go to out/ and rejected/ beside it, so
+ * the watcher can never react to what it wrote itself.
  */
 
 import { createHash, randomUUID } from 'node:crypto';
 import { promises as fs, watch, type FSWatcher } from 'node:fs';
 import path from 'node:path';
 import type { BlobStore, JobQueue, JobStore, StyleStore } from '../../core';
+import { DEFAULT_DROP_LIMITS, inspectDroppedImage, type DropImageLimits } from '../../core/use-cases';
 import { whyNotAnImage } from './check-dropped-image';
+import { fileImageSource } from './file-image-source';
 import type { DropEntry, SqliteDropLedger } from './sqlite-drop-ledger';
 
 /** Options for `DropFolderWatcher`. */
@@ -50,7 +56,7 @@ interface Observation {
 /** Watches a drop folder and turns new images into stylize jobs. */
 export class DropFolderWatcher {
   private readonly owner: string;
-  private readonly maxBytes: number;
+  private readonly limits: DropImageLimits;
   private readonly pollMs: number;
   /** Files not yet taken, as last seen; a file is taken when a poll sees it unchanged. */
   private readonly observed = new Map<string, Observation>();
@@ -61,7 +67,7 @@ export class DropFolderWatcher {
 
   constructor(private readonly options: DropFolderWatcherOptions) {
     this.owner = options.owner ?? 'local';
-    this.maxBytes = options.maxBytes ?? 20 * 1024 * 1024;
+    this.limits = { ...DEFAULT_DROP_LIMITS, maxBytes: options.maxBytes ?? DEFAULT_DROP_LIMITS.maxBytes };
     this.pollMs = options.pollMs ?? 1000;
   }
 
@@ -169,9 +175,14 @@ export class DropFolderWatcher {
         `Unknown style id "${styleId}". Expected one of: ${known.length > 0 ? known.join(', ') : '(no styles saved yet)'}.`,
       );
     }
-    const bytes = await fs.readFile(path.join(this.dropDir, rel));
-    const why = await whyNotAnImage(bytes, this.maxBytes);
-    // The same "CODE: message" line as a job that fails later (deliverFinished).
+    // Size from the stat, then format and dimensions from the first bytes; nothing is decoded yet.
+    const source = fileImageSource(path.join(this.dropDir, rel));
+    const inspection = await inspectDroppedImage(source, this.limits);
+    if (inspection.ok === 'gone') return;
+    // The same "CODE: message" line as a job that fails later (deliverFinished) and as the AWS intake.
+    if (!inspection.ok) return this.reject(entry, `${inspection.code}: ${inspection.reason}`);
+    const bytes = await source.readStart(inspection.size);
+    const why = await whyNotAnImage(bytes);
     if (why !== null) return this.reject(entry, `${why.code}: ${why.message}`);
 
     const contentKey = `drop/${this.owner}/${randomUUID()}${path.extname(name).toLowerCase()}`;
