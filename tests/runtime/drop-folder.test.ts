@@ -235,4 +235,54 @@ describe('drop folder intake', () => {
     );
     expect(await jobCount(rt)).toBe(0);
   });
+
+  it('rejects a file over 2 GiB with a reason instead of failing at every poll', async () => {
+    const errors: unknown[] = [];
+    const { rt, root, styleId } = await setup();
+    const drop = rt.dropFolder({ onError: (error) => errors.push(error) })!;
+    const file = path.join(root, 'drop', styleId, 'giant.jpg');
+    await fs.writeFile(file, await fs.readFile(path.join(IMAGES, 'photo-1.jpg')));
+    await fs.truncate(file, 2 * 1024 ** 3 + 1);
+    cleanups.push(() => fs.rm(path.join(root, 'rejected', styleId, 'giant.jpg'), { force: true }));
+    for (let i = 0; i < 4; i += 1) await drop.scan();
+    expect(errors).toEqual([]);
+    expect(await reasonOf(root, `${styleId}/giant.jpg`)).toMatch(/^TOO_LARGE: The file is 2147483649 bytes; /);
+    expect(await exists(file)).toBe(false);
+  });
+
+  it('takes images whose extension holds a control character or a backslash', async () => {
+    const errors: unknown[] = [];
+    const { rt, root, styleId } = await setup();
+    const drop = rt.dropFolder({ onError: (error) => errors.push(error) })!;
+    startWorker(rt);
+    const names = ['tab.j\tpg', 'slash.j\\pg'];
+    for (const name of names)
+      await fs.copyFile(path.join(IMAGES, 'photo-1.jpg'), path.join(root, 'drop', styleId, name));
+    await drop.scan();
+    await drop.scan();
+    expect(errors).toEqual([]);
+    expect(await jobCount(rt)).toBe(2);
+    await waitFor(
+      async () => {
+        await drop.scan();
+        return (await fs.readdir(path.join(root, 'out', styleId)).catch(() => [])).sort();
+      },
+      (files) => files.length === 2,
+    );
+    expect((await fs.readdir(path.join(root, 'out', styleId))).sort()).toEqual(['slash.png', 'tab.png']);
+  });
+
+  it('rejects a file it keeps failing to take, after three polls, with the error as the reason', async () => {
+    const errors: unknown[] = [];
+    const { rt, root, styleId } = await setup();
+    const drop = rt.dropFolder({ onError: (error) => errors.push(error) })!;
+    // An object at "drop/local" makes every key below it unwritable: a fault that no retry clears.
+    await rt.blobs.put('drop/local', Buffer.from('in the way'));
+    await fs.copyFile(path.join(IMAGES, 'photo-1.jpg'), path.join(root, 'drop', styleId, 'stuck.jpg'));
+    for (let i = 0; i < 6; i += 1) await drop.scan();
+    expect(errors).toHaveLength(3);
+    expect(await reasonOf(root, `${styleId}/stuck.jpg`)).toMatch(/^INTERNAL: .*Cannot store "drop\/local\//);
+    expect(await exists(path.join(root, 'drop', styleId, 'stuck.jpg'))).toBe(false);
+    expect(await jobCount(rt)).toBe(0);
+  });
 });

@@ -11,11 +11,14 @@
  * modification time are the same in two consecutive polls, so a copy in progress is never read half
  * way. A file is then checked in the order that costs least: its style folder, its size (from the
  * stat), its format and dimensions (from its first bytes, by `inspectDroppedImage`, the check the AWS
- * intake runs too), and only then is it read whole and decoded.
+ * intake runs too), and only then is it read whole and decoded. Every file ends in out/ or in
+ * rejected/ with a reason: a file that cannot be taken for any other reason is tried on three polls
+ * and then rejected with the error.
  *
  * Every file taken is recorded in the ledger (path, size, time), so a restart neither repeats work nor
  * forgets jobs still running. Only drop/ is scanned, and results go to out/ and rejected/ beside it, so
- * the watcher can never react to what it wrote itself.
+ * the watcher can never react to what it wrote itself. Hidden files (a leading ".") are left alone:
+ * copy tools write their temporary files that way.
  */
 
 import { createHash, randomUUID } from 'node:crypto';
@@ -26,6 +29,9 @@ import { DEFAULT_DROP_LIMITS, inspectDroppedImage, type DropImageLimits } from '
 import { whyNotAnImage } from './check-dropped-image';
 import { fileImageSource } from './file-image-source';
 import type { DropEntry, SqliteDropLedger } from './sqlite-drop-ledger';
+
+/** Polls on which taking one file may fail before it is rejected with the error. */
+export const MAX_TAKE_TRIES = 3;
 
 /** Options for `DropFolderWatcher`. */
 export interface DropFolderWatcherOptions {
@@ -51,7 +57,11 @@ export interface DropFolderWatcherOptions {
 interface Observation {
   size: number;
   mtimeMs: number;
+  /** Polls on which taking this version of the file failed. */
+  failures: number;
 }
+
+const EXTENSIONS = { 'image/jpeg': '.jpg', 'image/png': '.png', 'image/webp': '.webp' } as const;
 
 /** Watches a drop folder and turns new images into stylize jobs. */
 export class DropFolderWatcher {
@@ -133,23 +143,38 @@ export class DropFolderWatcher {
       const stat = await fs.stat(path.join(this.dropDir, rel)).catch(() => null);
       if (stat === null || !stat.isFile()) continue;
       if (this.options.ledger.has(rel, stat.size, stat.mtimeMs)) continue;
-      const before = this.observed.get(rel);
-      this.observed.set(rel, { size: stat.size, mtimeMs: stat.mtimeMs });
-      if (before === undefined || before.size !== stat.size || before.mtimeMs !== stat.mtimeMs) continue; // still changing
-      this.observed.delete(rel);
+      const seen = this.observed.get(rel);
+      if (seen === undefined || seen.size !== stat.size || seen.mtimeMs !== stat.mtimeMs) {
+        this.observed.set(rel, { size: stat.size, mtimeMs: stat.mtimeMs, failures: 0 });
+        continue; // new, or still changing
+      }
       try {
         await this.take(rel, stat.size, stat.mtimeMs);
+        this.observed.delete(rel);
       } catch (error) {
         this.options.onError?.(error);
+        await this.failedToTake(rel, seen, error);
       }
     }
     for (const rel of this.observed.keys()) if (!present.has(rel)) this.observed.delete(rel);
   }
 
-  /** Files under drop/, one style folder deep, skipping hidden and temporary files. */
+  /** Counts a failure to take a file; the last allowed one rejects the file with the error. */
+  private async failedToTake(rel: string, seen: Observation, error: unknown): Promise<void> {
+    seen.failures += 1;
+    if (seen.failures < MAX_TAKE_TRIES) return; // tried again on the next poll
+    this.observed.delete(rel);
+    const message = error instanceof Error ? error.message : String(error);
+    const entry: DropEntry = { path: rel, size: seen.size, mtimeMs: seen.mtimeMs, state: 'PENDING', jobId: null };
+    await this.reject(entry, `INTERNAL: The drop folder could not take this file: ${message}`).catch(
+      (rejectError: unknown) => this.options.onError?.(rejectError),
+    );
+  }
+
+  /** Files under drop/, one style folder deep, skipping hidden (temporary) files. */
   private async listDropped(): Promise<string[]> {
     const found: string[] = [];
-    const visible = (name: string): boolean => !name.startsWith('.') && !name.endsWith('.reason.txt');
+    const visible = (name: string): boolean => !name.startsWith('.');
     for (const entry of await fs.readdir(this.dropDir, { withFileTypes: true })) {
       if (!visible(entry.name)) continue;
       if (entry.isFile()) found.push(entry.name);
@@ -166,7 +191,7 @@ export class DropFolderWatcher {
     if (parts.length !== 2) {
       return this.reject(entry, 'Images go in a folder named after a style id: drop/<style-id>/<image>.');
     }
-    const [styleId, name] = parts;
+    const [styleId] = parts;
     const style = await this.options.styles.get(styleId, this.owner);
     if (style === null) {
       const known = (await this.options.styles.list(this.owner, { limit: 100 })).items.map((s) => s.id);
@@ -185,7 +210,8 @@ export class DropFolderWatcher {
     const why = await whyNotAnImage(bytes);
     if (why !== null) return this.reject(entry, `${why.code}: ${why.message}`);
 
-    const contentKey = `drop/${this.owner}/${randomUUID()}${path.extname(name).toLowerCase()}`;
+    // The extension comes from the bytes, not the name, which may hold anything a file name can.
+    const contentKey = `drop/${this.owner}/${randomUUID()}${EXTENSIONS[inspection.contentType]}`;
     await this.options.blobs.put(contentKey, bytes);
     // The same file (path, size, time) always maps to the same job, even if the ledger write was lost.
     const idempotencyKey = `drop:${createHash('sha256').update(`${rel}\0${size}\0${mtimeMs}`).digest('hex')}`;
