@@ -90,7 +90,7 @@ describe('drop folder', () => {
     await drop.start();
     cleanups.push(() => drop.stop());
 
-    const out = path.join(root, 'out', styleId, 'holiday.png');
+    const out = path.join(root, 'out', styleId, 'holiday.jpg.png');
     await waitFor(() => exists(out), Boolean, 20_000);
     const meta = await sharp(out).metadata();
     const source = await sharp(path.join(IMAGES, 'photo-2.jpg')).metadata();
@@ -101,7 +101,7 @@ describe('drop folder', () => {
     for (let i = 0; i < 3; i += 1) await drop.scan();
     expect(await jobCount(rt)).toBe(1);
     expect((await rt.jobs.list('local')).items[0].status).toBe('SUCCEEDED');
-    expect(await fs.readdir(path.join(root, 'out', styleId))).toEqual(['holiday.png']);
+    expect(await fs.readdir(path.join(root, 'out', styleId))).toEqual(['holiday.jpg.png']);
   });
 
   it('moves a non-image, an oversized image and an unknown style to rejected/ with a reason', async () => {
@@ -174,7 +174,7 @@ describe('drop folder', () => {
       (s) => s === 'SUCCEEDED',
     );
     await second.drop.scan();
-    expect(await exists(path.join(root, 'out', styleId, 'a.png'))).toBe(true);
+    expect(await exists(path.join(root, 'out', styleId, 'a.jpg.png'))).toBe(true);
 
     // Replacing the file with different bytes makes it a new file.
     await fs.copyFile(path.join(IMAGES, 'photo-1.jpg'), path.join(root, 'drop', styleId, 'a.jpg'));
@@ -201,7 +201,7 @@ describe('drop folder', () => {
       'TOO_LARGE: The image has too many pixels.\n',
     );
     expect(await exists(path.join(root, 'rejected', styleId, 'big.jpg'))).toBe(true);
-    expect(await exists(path.join(root, 'out', styleId, 'big.png'))).toBe(false);
+    expect(await exists(path.join(root, 'out', styleId, 'big.jpg.png'))).toBe(false);
   });
 });
 
@@ -269,7 +269,7 @@ describe('drop folder intake', () => {
       },
       (files) => files.length === 2,
     );
-    expect((await fs.readdir(path.join(root, 'out', styleId))).sort()).toEqual(['slash.png', 'tab.png']);
+    expect((await fs.readdir(path.join(root, 'out', styleId))).sort()).toEqual(names.map((n) => `${n}.png`).sort());
   });
 
   it('rejects a file it keeps failing to take, after three polls, with the error as the reason', async () => {
@@ -284,5 +284,29 @@ describe('drop folder intake', () => {
     expect(await reasonOf(root, `${styleId}/stuck.jpg`)).toMatch(/^INTERNAL: .*Cannot store "drop\/local\//);
     expect(await exists(path.join(root, 'drop', styleId, 'stuck.jpg'))).toBe(false);
     expect(await jobCount(rt)).toBe(0);
+  });
+
+  it('gives two files with the same stem two outputs', async () => {
+    const { rt, drop, root, styleId } = await setup();
+    startWorker(rt);
+    await fs.copyFile(path.join(IMAGES, 'photo-1.jpg'), path.join(root, 'drop', styleId, 'dup.jpg'));
+    await fs.copyFile(path.join(IMAGES, 'grey.png'), path.join(root, 'drop', styleId, 'dup.png'));
+    await drop.scan();
+    await drop.scan();
+    await waitFor(
+      async () => {
+        await drop.scan();
+        return fs.readdir(path.join(root, 'out', styleId)).catch(() => []);
+      },
+      (files) => files.length === 2,
+    );
+    for (const [out, source] of [
+      ['dup.jpg.png', 'photo-1.jpg'],
+      ['dup.png.png', 'grey.png'],
+    ]) {
+      const meta = await sharp(path.join(root, 'out', styleId, out)).metadata();
+      const expected = await sharp(path.join(IMAGES, source)).metadata();
+      expect([meta.width, meta.height]).toEqual([expected.width, expected.height]);
+    }
   });
 });

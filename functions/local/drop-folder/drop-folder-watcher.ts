@@ -2,9 +2,10 @@
  * `DropFolderWatcher`: turns images dropped into a folder into stylize jobs, and their results back into
  * files.
  *
- *     <root>/drop/<style-id>/<name>      put an image here
- *     <root>/out/<style-id>/<name>.png   the stylized result appears here
- *     <root>/rejected/<style-id>/<name>  files that could not be used, with <name>.reason.txt
+ *     <root>/drop/<style-id>/<name>        put an image here
+ *     <root>/out/<style-id>/<name>.png     the stylized result appears here ("dup.jpg" → "dup.jpg.png",
+ *                                          so "dup.jpg" and "dup.png" never share an output)
+ *     <root>/rejected/<style-id>/<name>    files that could not be used, with <name>.reason.txt
  *
  * The folder is polled; an `fs.watch` on drop/ only makes the next poll come sooner, because watch
  * events are unreliable across platforms and network mounts. A file is taken only once its size and
@@ -250,11 +251,12 @@ export class DropFolderWatcher {
       if (job.status === 'SUCCEEDED') {
         const result = job.result as { outputKey?: unknown } | null;
         if (typeof result?.outputKey !== 'string') throw new Error(`Job ${job.id} succeeded without an outputKey.`);
-        const parsed = path.posix.parse(entry.path);
-        const target = path.join(this.outDir, parsed.dir, `${parsed.name}.png`);
+        // The whole source name plus ".png": unique per source, so "dup.jpg" and "dup.png" never collide.
+        const name = `${path.posix.basename(entry.path)}.png`;
+        const target = path.join(this.outDir, path.posix.dirname(entry.path), name);
         await fs.mkdir(path.dirname(target), { recursive: true });
         // Written beside the target and renamed, so a reader of out/ never sees half a PNG.
-        const partial = path.join(path.dirname(target), `.${parsed.name}.${randomUUID()}.partial`);
+        const partial = path.join(path.dirname(target), `.${name}.${randomUUID()}.partial`);
         await fs.writeFile(partial, await this.options.blobs.get(result.outputKey));
         await fs.rename(partial, target);
         this.options.ledger.settle(entry, 'DELIVERED');
