@@ -26,10 +26,17 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function setup(dataDir?: string, styleId?: string, engine = new InvertTestEngine()): Promise<Setup> {
+async function setup(
+  dataDir?: string,
+  styleId?: string,
+  engine = new InvertTestEngine(),
+  flags: string[] = [],
+): Promise<Setup> {
   const data = dataDir ?? (await tempDir('drop'));
   const root = path.join(data, 'dropbox');
-  const rt = openRuntime(data, { engine }, [`--drop-dir=${root}`, '--drop-max-bytes=13000', '--drop-poll-ms=100']);
+  // No settle period unless a test asks: two polls that see the same file are enough here.
+  const args = [`--drop-dir=${root}`, '--drop-max-bytes=13000', '--drop-poll-ms=100', '--drop-settle-ms=0', ...flags];
+  const rt = openRuntime(data, { engine }, args);
   cleanups.push(async () => rt.close());
   let id = styleId;
   if (id === undefined) {
@@ -57,6 +64,8 @@ const exists = (file: string): Promise<boolean> =>
 async function jobCount(rt: LocalRuntime): Promise<number> {
   return (await rt.jobs.list('local', { limit: 100 })).items.length;
 }
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 const reasonOf = (root: string, rel: string): Promise<string> =>
   fs.readFile(path.join(root, 'rejected', `${rel}.reason.txt`), 'utf8');
@@ -308,5 +317,49 @@ describe('drop folder intake', () => {
       const expected = await sharp(path.join(IMAGES, source)).metadata();
       expect([meta.width, meta.height]).toEqual([expected.width, expected.height]);
     }
+  });
+
+  it('does not take a copy that pauses for longer than a poll, while the settle period lasts', async () => {
+    const { rt, drop, root, styleId } = await setup(undefined, undefined, undefined, ['--drop-settle-ms=1000']);
+    const bytes = await fs.readFile(path.join(IMAGES, 'photo-3.jpg'));
+    const file = path.join(root, 'drop', styleId, 'paused.jpg');
+    const handle = await fs.open(file, 'w');
+    await handle.write(bytes.subarray(0, bytes.length >> 1));
+    await drop.scan();
+    await sleep(150); // longer than the 100 ms poll, shorter than the settle period
+    await drop.scan();
+    await drop.scan();
+    expect(await jobCount(rt)).toBe(0);
+    await handle.write(bytes.subarray(bytes.length >> 1));
+    await handle.close();
+    await drop.scan();
+    await sleep(1100);
+    await drop.scan();
+    expect(await jobCount(rt)).toBe(1);
+    expect(await exists(path.join(root, 'rejected', styleId, 'paused.jpg'))).toBe(false);
+  });
+
+  it('takes back a rejected file that is still being written, and takes it once it settles', async () => {
+    const { rt, drop, root, styleId } = await setup(undefined, undefined, undefined, ['--drop-settle-ms=200']);
+    const bytes = await fs.readFile(path.join(IMAGES, 'photo-3.jpg'));
+    const file = path.join(root, 'drop', styleId, 'stalled.jpg');
+    const handle = await fs.open(file, 'w');
+    await handle.write(bytes.subarray(0, bytes.length >> 1));
+    await drop.scan();
+    await sleep(250); // a stall longer than the settle period: the half file is taken, and refused
+    await drop.scan();
+    expect(await reasonOf(root, `${styleId}/stalled.jpg`)).toMatch(/^TRUNCATED: /);
+    // The writer still holds the file, now under rejected/, and finishes it there.
+    await handle.write(bytes.subarray(bytes.length >> 1));
+    await handle.close();
+    await drop.scan();
+    expect(await exists(file)).toBe(true);
+    expect(await exists(path.join(root, 'rejected', styleId, 'stalled.jpg'))).toBe(false);
+    expect(await exists(path.join(root, 'rejected', styleId, 'stalled.jpg.reason.txt'))).toBe(false);
+    await sleep(250);
+    await drop.scan();
+    await drop.scan();
+    expect(await jobCount(rt)).toBe(1);
+    expect(await fs.readFile(file)).toEqual(bytes);
   });
 });

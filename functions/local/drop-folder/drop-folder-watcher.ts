@@ -9,12 +9,15 @@
  *
  * The folder is polled; an `fs.watch` on drop/ only makes the next poll come sooner, because watch
  * events are unreliable across platforms and network mounts. A file is taken only once its size and
- * modification time are the same in two consecutive polls, so a copy in progress is never read half
- * way. A file is then checked in the order that costs least: its style folder, its size (from the
- * stat), its format and dimensions (from its first bytes, by `inspectDroppedImage`, the check the AWS
- * intake runs too), and only then is it read whole and decoded. Every file ends in out/ or in
- * rejected/ with a reason: a file that cannot be taken for any other reason is tried on three polls
- * and then rejected with the error.
+ * modification time have stayed the same for the settle period and across two polls, so a copy in
+ * progress, even one that pauses, is not read half way. A file is then checked in the order that costs
+ * least: its style folder, its size (from the stat), its format and dimensions (from its first bytes,
+ * by `inspectDroppedImage`, the check the AWS intake runs too), and only then is it read whole and
+ * decoded. Every file ends in out/ or in rejected/ with a reason: a file that cannot be taken for any
+ * other reason is tried on three polls and then rejected with the error.
+ *
+ * A file refused while a writer still had it open (a copy stalled for longer than the settle period)
+ * keeps changing under rejected/; such a file is moved back to drop/ and taken again once it settles.
  *
  * Every file taken is recorded in the ledger (path, size, time), so a restart neither repeats work nor
  * forgets jobs still running. Only drop/ is scanned, and results go to out/ and rejected/ beside it, so
@@ -33,6 +36,8 @@ import type { DropEntry, SqliteDropLedger } from './sqlite-drop-ledger';
 
 /** Polls on which taking one file may fail before it is rejected with the error. */
 export const MAX_TAKE_TRIES = 3;
+/** How long a rejected file is watched for changes that show a writer still had it open. */
+export const REJECTED_WATCH_MS = 10 * 60 * 1000;
 
 /** Options for `DropFolderWatcher`. */
 export interface DropFolderWatcherOptions {
@@ -49,6 +54,8 @@ export interface DropFolderWatcherOptions {
   maxBytes?: number;
   /** Interval between polls. @default 1000 */
   pollMs?: number;
+  /** How long a file must stay unchanged before it is taken, in milliseconds. @default 2000 */
+  settleMs?: number;
   /** Starts each job is allowed (the queue's delivery limit). @default DEFAULT_MAX_ATTEMPTS */
   maxAttempts?: number;
   /** Called with errors a poll survives, for logging. */
@@ -58,8 +65,17 @@ export interface DropFolderWatcherOptions {
 interface Observation {
   size: number;
   mtimeMs: number;
+  /** When a poll first saw the file with this size and time. */
+  since: number;
   /** Polls on which taking this version of the file failed. */
   failures: number;
+}
+
+/** A file just moved to rejected/, as it was when it was judged. */
+interface Rejection {
+  size: number;
+  mtimeMs: number;
+  until: number;
 }
 
 const EXTENSIONS = { 'image/jpeg': '.jpg', 'image/png': '.png', 'image/webp': '.webp' } as const;
@@ -69,8 +85,11 @@ export class DropFolderWatcher {
   private readonly owner: string;
   private readonly limits: DropImageLimits;
   private readonly pollMs: number;
-  /** Files not yet taken, as last seen; a file is taken when a poll sees it unchanged. */
+  private readonly settleMs: number;
+  /** Files not yet taken, as last seen; a file is taken once it has stayed so for the settle period. */
   private readonly observed = new Map<string, Observation>();
+  /** Files recently moved to rejected/, by path, watched for a writer that still holds them. */
+  private readonly rejections = new Map<string, Rejection>();
   private timer: NodeJS.Timeout | undefined;
   private watcher: FSWatcher | undefined;
   private scanning: Promise<void> | undefined;
@@ -80,6 +99,7 @@ export class DropFolderWatcher {
     this.owner = options.owner ?? 'local';
     this.limits = { ...DEFAULT_DROP_LIMITS, maxBytes: options.maxBytes ?? DEFAULT_DROP_LIMITS.maxBytes };
     this.pollMs = options.pollMs ?? 1000;
+    this.settleMs = options.settleMs ?? 2000;
   }
 
   /** The folder users drop images into. */
@@ -138,17 +158,20 @@ export class DropFolderWatcher {
   private async scanOnce(): Promise<void> {
     for (const dir of [this.dropDir, this.outDir, this.rejectedDir]) await fs.mkdir(dir, { recursive: true });
     await this.deliverFinished();
+    await this.returnStillWritten();
     const present = new Set<string>();
     for (const rel of await this.listDropped()) {
       present.add(rel);
       const stat = await fs.stat(path.join(this.dropDir, rel)).catch(() => null);
       if (stat === null || !stat.isFile()) continue;
       if (this.options.ledger.has(rel, stat.size, stat.mtimeMs)) continue;
+      const now = Date.now();
       const seen = this.observed.get(rel);
       if (seen === undefined || seen.size !== stat.size || seen.mtimeMs !== stat.mtimeMs) {
-        this.observed.set(rel, { size: stat.size, mtimeMs: stat.mtimeMs, failures: 0 });
+        this.observed.set(rel, { size: stat.size, mtimeMs: stat.mtimeMs, since: now, failures: 0 });
         continue; // new, or still changing
       }
+      if (now - seen.since < this.settleMs) continue;
       try {
         await this.take(rel, stat.size, stat.mtimeMs);
         this.observed.delete(rel);
@@ -186,6 +209,12 @@ export class DropFolderWatcher {
     return found.sort();
   }
 
+  /** Whether the dropped file is no longer the one judged (changed, replaced or removed). */
+  private async changedSince(entry: DropEntry): Promise<boolean> {
+    const stat = await fs.stat(path.join(this.dropDir, entry.path)).catch(() => null);
+    return stat === null || stat.size !== entry.size || stat.mtimeMs !== entry.mtimeMs;
+  }
+
   private async take(rel: string, size: number, mtimeMs: number): Promise<void> {
     const entry: DropEntry = { path: rel, size, mtimeMs, state: 'PENDING', jobId: null };
     const parts = rel.split('/');
@@ -208,6 +237,7 @@ export class DropFolderWatcher {
     // The same "CODE: message" line as a job that fails later (deliverFinished) and as the AWS intake.
     if (!inspection.ok) return this.reject(entry, `${inspection.code}: ${inspection.reason}`);
     const bytes = await source.readStart(inspection.size);
+    if (await this.changedSince(entry)) return; // a writer came back: the next polls wait for it to settle
     const why = await whyNotAnImage(bytes);
     if (why !== null) return this.reject(entry, `${why.code}: ${why.message}`);
 
@@ -232,12 +262,43 @@ export class DropFolderWatcher {
     this.options.ledger.record({ ...entry, jobId: job.id });
   }
 
+  /** Moves a file to rejected/ with its reason, unless it changed since it was judged. */
   private async reject(entry: DropEntry, reason: string): Promise<void> {
+    if (await this.changedSince(entry)) return; // judged on bytes that are no longer there
     const target = path.join(this.rejectedDir, entry.path);
     await fs.mkdir(path.dirname(target), { recursive: true });
     await fs.rename(path.join(this.dropDir, entry.path), target);
     await fs.writeFile(`${target}.reason.txt`, `${reason}\n`);
     this.options.ledger.record({ ...entry, state: 'REJECTED' });
+    this.rejections.set(entry.path, {
+      size: entry.size,
+      mtimeMs: entry.mtimeMs,
+      until: Date.now() + REJECTED_WATCH_MS,
+    });
+  }
+
+  /**
+   * Moves back to drop/ each recently rejected file that changed after it was judged: a writer still
+   * had it open (a moved file keeps its open handles), so it was refused on bytes that were not all
+   * there yet. Back in drop/, it is taken once it settles.
+   */
+  private async returnStillWritten(): Promise<void> {
+    const now = Date.now();
+    for (const [rel, judged] of this.rejections) {
+      const rejected = path.join(this.rejectedDir, rel);
+      const stat = await fs.stat(rejected).catch(() => null);
+      if (stat === null || now > judged.until) {
+        this.rejections.delete(rel);
+        continue;
+      }
+      if (stat.size === judged.size && stat.mtimeMs === judged.mtimeMs) continue;
+      this.rejections.delete(rel);
+      const back = path.join(this.dropDir, rel);
+      // A new file of the same name has been dropped meanwhile: that one wins, the rejection stands.
+      if ((await fs.stat(back).catch(() => null)) !== null) continue;
+      await fs.rename(rejected, back);
+      await fs.rm(`${rejected}.reason.txt`, { force: true });
+    }
   }
 
   /** Writes results of finished jobs to out/, and failures to rejected/. */
