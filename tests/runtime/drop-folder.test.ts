@@ -1,7 +1,9 @@
 /**
  * The drop folder on a real folder and a real SQLite file: images dropped under drop/<style-id>/ come
  * back stylized in out/, unusable files go to rejected/ with a reason, partial files wait, restarts do
- * not repeat work, and the watcher's own outputs never become jobs.
+ * not repeat work, and the watcher's own outputs never become jobs. Then the intake's edges: files
+ * far over the limit and pixel bombs refused before they are read or decoded, files that used to fail
+ * at every poll, outputs of files sharing a stem, and copies that pause.
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
