@@ -44,6 +44,11 @@ export interface RuntimeConfig {
   dropMaxBytes: number;
   /** Interval between drop-folder scans, in milliseconds. @default 1000 */
   dropPollMs: number;
+  /**
+   * How long a dropped file's size and modification time must stay the same before it is taken, in
+   * milliseconds; it is also seen unchanged by at least two polls. @default 2000
+   */
+  dropSettleMs: number;
   /** Secret for signed URLs; null makes the composition root create and keep one in the data folder. */
   signingSecret: string | null;
 }
@@ -78,6 +83,7 @@ const SETTINGS = {
   dropOwner: { flag: 'drop-owner', env: 'PEERSTYLE_DROP_OWNER' },
   dropMaxBytes: { flag: 'drop-max-bytes', env: 'PEERSTYLE_DROP_MAX_BYTES' },
   dropPollMs: { flag: 'drop-poll-ms', env: 'PEERSTYLE_DROP_POLL_MS' },
+  dropSettleMs: { flag: 'drop-settle-ms', env: 'PEERSTYLE_DROP_SETTLE_MS' },
   signingSecret: { flag: 'signing-secret', env: 'PEERSTYLE_SIGNING_SECRET' },
 } as const satisfies Record<keyof RuntimeConfig, Setting>;
 
@@ -189,6 +195,7 @@ export function loadConfig(
     dropOwner: text('dropOwner', 'local'),
     dropMaxBytes: integer('dropMaxBytes', 20 * 1024 * 1024, 1, 2 ** 31),
     dropPollMs: integer('dropPollMs', 1000, 50, 60 * 60 * 1000),
+    dropSettleMs: integer('dropSettleMs', 2000, 0, 60 * 60 * 1000),
     signingSecret: source('signingSecret')?.value ?? null,
   };
   if (config.signingSecret !== null && config.signingSecret.length < 16) {

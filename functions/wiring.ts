@@ -166,6 +166,7 @@ export function createLocalRuntime(config: RuntimeConfig, overrides: RuntimeOver
             owner: config.dropOwner,
             maxBytes: config.dropMaxBytes,
             pollMs: config.dropPollMs,
+            settleMs: config.dropSettleMs,
             maxAttempts: config.maxAttempts,
             ...options,
           }),

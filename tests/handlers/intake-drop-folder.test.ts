@@ -15,7 +15,8 @@ import { createDynamoDbDocumentClient, DynamoJobStore, S3BlobStore, SqsJobQueue 
 import type { BlobStore } from '../../functions/core';
 import { handler, intakeRecord } from '../../functions/handlers/drop-intake';
 import { intakeDepsFromEnv } from '../../functions/handlers/events/aws-deps';
-import { HEADER_BYTES, inspectDroppedImage } from '../../functions/handlers/events/inspect-dropped-image';
+import { HEADER_BYTES, inspectDroppedImage } from '../../functions/core/use-cases';
+import { blobImageSource } from '../../functions/handlers/events/blob-image-source';
 import { DROP_OWNER, dropIdempotencyKey } from '../../functions/handlers/events/intake-dropped-object';
 import { processSqsBatch } from '../../functions/handlers/events/sqs-batch';
 import { BlobStyleLookup } from '../../functions/handlers/events/style-lookup';
@@ -212,25 +213,28 @@ describe('inspecting a dropped image', () => {
     await blobs.put('drop/starry/rotated.jpg', fixture('exif-orientation-6.jpg'));
     await blobs.put('drop/starry/pic.webp', fixture('painting-4.webp'));
     // Stored dimensions: the EXIF rotation changes neither the longest side nor the pixel count.
-    expect(await inspectDroppedImage(blobs, 'drop/starry/rotated.jpg')).toMatchObject({
+    expect(await inspectDroppedImage(blobImageSource(blobs, 'drop/starry/rotated.jpg'))).toMatchObject({
       ok: true,
       width: 80,
       height: 60,
     });
-    expect(await inspectDroppedImage(blobs, 'drop/starry/pic.webp')).toMatchObject({
+    expect(await inspectDroppedImage(blobImageSource(blobs, 'drop/starry/pic.webp'))).toMatchObject({
       ok: true,
       contentType: 'image/webp',
     });
     const small = { maxBytes: 1_000_000, maxLongSide: 64, maxPixels: 10_000 };
-    const refused = await inspectDroppedImage(blobs, 'drop/starry/pic.webp', small);
+    const refused = await inspectDroppedImage(blobImageSource(blobs, 'drop/starry/pic.webp'), small);
     expect(refused).toEqual({ ok: false, code: 'TOO_LARGE', reason: expect.stringContaining('80×60 pixels') });
-    const tooBig = await inspectDroppedImage(blobs, 'drop/starry/pic.webp', { ...small, maxBytes: 100 });
+    const tooBig = await inspectDroppedImage(blobImageSource(blobs, 'drop/starry/pic.webp'), {
+      ...small,
+      maxBytes: 100,
+    });
     expect(tooBig).toEqual({
       ok: false,
       code: 'TOO_LARGE',
       reason: expect.stringMatching(/^The file is \d+ bytes; .* at most 100 bytes\.$/),
     });
-    expect(await inspectDroppedImage(blobs, 'drop/starry/absent.jpg')).toEqual({ ok: 'gone' });
+    expect(await inspectDroppedImage(blobImageSource(blobs, 'drop/starry/absent.jpg'))).toEqual({ ok: 'gone' });
   });
 
   test('a large image is judged from its first bytes, without downloading the rest', async () => {
@@ -257,7 +261,7 @@ describe('inspecting a dropped image', () => {
         }
       })();
     };
-    expect(await inspectDroppedImage(counting, 'drop/starry/large.png')).toMatchObject({
+    expect(await inspectDroppedImage(blobImageSource(counting, 'drop/starry/large.png'))).toMatchObject({
       ok: true,
       width: 600,
       height: 500,

@@ -7,7 +7,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
-import { readImageSize } from '../../functions/handlers/events/image-header';
+import { readImageSize } from '../../functions/core/use-cases';
 import { detectImageType } from '../../functions/core/use-cases';
 
 const FIXTURES = path.join(__dirname, '..', 'fixtures', 'images');

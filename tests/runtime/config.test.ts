@@ -22,6 +22,7 @@ describe('loadConfig', () => {
       dropOwner: 'local',
       dropMaxBytes: 20 * 1024 * 1024,
       dropPollMs: 1000,
+      dropSettleMs: 2000,
       signingSecret: null,
     });
   });
@@ -58,7 +59,7 @@ describe('loadConfig', () => {
     expect(problems).toHaveLength(5);
     expect(problems).toEqual(
       expect.arrayContaining([
-        'Unknown flag --porrt. Expected one of: --data-dir, --port, --host, --public-url, --workers, --lease-seconds, --max-attempts, --max-active-jobs, --max-active-training, --intra-op-threads, --introspection, --datasets-dir, --drop-dir, --drop-owner, --drop-max-bytes, --drop-poll-ms, --signing-secret.',
+        'Unknown flag --porrt. Expected one of: --data-dir, --port, --host, --public-url, --workers, --lease-seconds, --max-attempts, --max-active-jobs, --max-active-training, --intra-op-threads, --introspection, --datasets-dir, --drop-dir, --drop-owner, --drop-max-bytes, --drop-poll-ms, --drop-settle-ms, --signing-secret.',
         '--workers must be an integer in 0..64, got "-1".',
         '--max-attempts must be an integer in 1..20, got "two".',
         'PEERSTYLE_LEASE_SECONDS must be an integer in 1..43200, got "0".',

@@ -17,3 +17,5 @@ export * from './watch-jobs';
 export * from './job-result';
 export * from './image-signature';
 export * from './training-dataset';
+export * from './image-header';
+export * from './inspect-dropped-image';

@@ -11,7 +11,8 @@
 
 import { createHash } from 'node:crypto';
 import type { BlobStore, JobQueue, JobStore } from '../../core';
-import { inspectDroppedImage, DEFAULT_DROP_LIMITS, type DropImageLimits } from './inspect-dropped-image';
+import { inspectDroppedImage, DEFAULT_DROP_LIMITS, type DropImageLimits } from '../../core/use-cases';
+import { blobImageSource } from './blob-image-source';
 import type { S3ObjectRef } from './s3-notification';
 import type { StyleLookup } from './style-lookup';
 
@@ -87,7 +88,7 @@ export async function intakeDroppedObject(deps: IntakeDeps, object: S3ObjectRef)
       `Unknown style id "${styleId}". Expected one of: ${known.length > 0 ? known.join(', ') : '(no styles yet)'}.`,
     );
   }
-  const inspection = await inspectDroppedImage(blobs, object.key, deps.limits ?? DEFAULT_DROP_LIMITS);
+  const inspection = await inspectDroppedImage(blobImageSource(blobs, object.key), deps.limits ?? DEFAULT_DROP_LIMITS);
   if (inspection.ok === 'gone') return { action: 'ignored', reason: `${object.key} was deleted before it was read` };
   // "CODE: reason", as the local drop folder writes it.
   if (!inspection.ok) return reject(blobs, object.key, `${inspection.code}: ${inspection.reason}`);

@@ -1,9 +1,9 @@
 /**
- * Deciding whether a dropped file is worth a stylize job, before any job is queued: small enough, and
- * an image the engine can decode. The check is the engine's own image reader (header limits, then a
- * strict decode), so a dropped file is refused with the code `peerstyle stylize` and a failed API job
- * give the same bytes (EMPTY, INVALID_IMAGE, UNSUPPORTED_FORMAT, TOO_LARGE, TRUNCATED). Checking the
- * bytes, not the file name, catches a text file renamed to .jpg as well as a truncated upload.
+ * Decoding a dropped file that passed `inspectDroppedImage` (size, format and dimensions, all read
+ * without decoding), before any job is queued. The decode is the engine's own image reader, so a file
+ * whose header is fine but whose pixels are not (a truncated upload) is refused with the code
+ * `peerstyle stylize` and a failed API job give the same bytes (TRUNCATED, or EMPTY, INVALID_IMAGE,
+ * UNSUPPORTED_FORMAT, TOO_LARGE from the engine's own header check).
  */
 
 import { EngineError } from '../../engine/engine-error';
@@ -15,14 +15,8 @@ export interface DropRefusal {
   message: string;
 }
 
-/** Returns why `bytes` cannot be stylized, or null when they can. */
-export async function whyNotAnImage(bytes: Uint8Array, maxBytes: number): Promise<DropRefusal | null> {
-  if (bytes.byteLength > maxBytes) {
-    return {
-      code: 'TOO_LARGE',
-      message: `The file is ${bytes.byteLength} bytes; the drop folder accepts at most ${maxBytes} bytes.`,
-    };
-  }
+/** Returns why `bytes` cannot be stylized, or null when they can. Call only on inspected bytes. */
+export async function whyNotAnImage(bytes: Uint8Array): Promise<DropRefusal | null> {
   try {
     await readImage(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), 'dropped');
     return null;

@@ -2,24 +2,42 @@
  * `DropFolderWatcher`: turns images dropped into a folder into stylize jobs, and their results back into
  * files.
  *
- *     <root>/drop/<style-id>/<name>      put an image here
- *     <root>/out/<style-id>/<name>.png   the stylized result appears here
- *     <root>/rejected/<style-id>/<name>  files that could not be used, with <name>.reason.txt
+ *     <root>/drop/<style-id>/<name>        put an image here
+ *     <root>/out/<style-id>/<name>.png     the stylized result appears here ("dup.jpg" → "dup.jpg.png",
+ *                                          so "dup.jpg" and "dup.png" never share an output)
+ *     <root>/rejected/<style-id>/<name>    files that could not be used, with <name>.reason.txt
  *
  * The folder is polled; an `fs.watch` on drop/ only makes the next poll come sooner, because watch
  * events are unreliable across platforms and network mounts. A file is taken only once its size and
- * modification time are the same in two consecutive polls, so a copy in progress is never read half
- * way. Every file taken is recorded in the ledger (path, size, time), so a restart neither repeats
- * work nor forgets jobs still running. Only drop/ is scanned, and results go to out/ and rejected/
- * beside it, so the watcher can never react to what it wrote itself.
+ * modification time have stayed the same for the settle period and across two polls, so a copy in
+ * progress, even one that pauses, is not read half way. A file is then checked in the order that costs
+ * least: its style folder, its size (from the stat), its format and dimensions (from its first bytes,
+ * by `inspectDroppedImage`, the check the AWS intake runs too), and only then is it read whole and
+ * decoded. Every file ends in out/ or in rejected/ with a reason: a file that cannot be taken for any
+ * other reason is tried on three polls and then rejected with the error.
+ *
+ * A file refused while a writer still had it open (a copy stalled for longer than the settle period)
+ * keeps changing under rejected/; such a file is moved back to drop/ and taken again once it settles.
+ *
+ * Every file taken is recorded in the ledger (path, size, time), so a restart neither repeats work nor
+ * forgets jobs still running. Only drop/ is scanned, and results go to out/ and rejected/ beside it, so
+ * the watcher can never react to what it wrote itself. Hidden files (a leading ".") are left alone:
+ * copy tools write their temporary files that way.
  */
 
 import { createHash, randomUUID } from 'node:crypto';
 import { promises as fs, watch, type FSWatcher } from 'node:fs';
 import path from 'node:path';
 import type { BlobStore, JobQueue, JobStore, StyleStore } from '../../core';
+import { DEFAULT_DROP_LIMITS, inspectDroppedImage, type DropImageLimits } from '../../core/use-cases';
 import { whyNotAnImage } from './check-dropped-image';
+import { fileImageSource } from './file-image-source';
 import type { DropEntry, SqliteDropLedger } from './sqlite-drop-ledger';
+
+/** Polls on which taking one file may fail before it is rejected with the error. */
+export const MAX_TAKE_TRIES = 3;
+/** How long a rejected file is watched for changes that show a writer still had it open. */
+export const REJECTED_WATCH_MS = 10 * 60 * 1000;
 
 /** Options for `DropFolderWatcher`. */
 export interface DropFolderWatcherOptions {
@@ -36,6 +54,8 @@ export interface DropFolderWatcherOptions {
   maxBytes?: number;
   /** Interval between polls. @default 1000 */
   pollMs?: number;
+  /** How long a file must stay unchanged before it is taken, in milliseconds. @default 2000 */
+  settleMs?: number;
   /** Starts each job is allowed (the queue's delivery limit). @default DEFAULT_MAX_ATTEMPTS */
   maxAttempts?: number;
   /** Called with errors a poll survives, for logging. */
@@ -45,15 +65,31 @@ export interface DropFolderWatcherOptions {
 interface Observation {
   size: number;
   mtimeMs: number;
+  /** When a poll first saw the file with this size and time. */
+  since: number;
+  /** Polls on which taking this version of the file failed. */
+  failures: number;
 }
+
+/** A file just moved to rejected/, as it was when it was judged. */
+interface Rejection {
+  size: number;
+  mtimeMs: number;
+  until: number;
+}
+
+const EXTENSIONS = { 'image/jpeg': '.jpg', 'image/png': '.png', 'image/webp': '.webp' } as const;
 
 /** Watches a drop folder and turns new images into stylize jobs. */
 export class DropFolderWatcher {
   private readonly owner: string;
-  private readonly maxBytes: number;
+  private readonly limits: DropImageLimits;
   private readonly pollMs: number;
-  /** Files not yet taken, as last seen; a file is taken when a poll sees it unchanged. */
+  private readonly settleMs: number;
+  /** Files not yet taken, as last seen; a file is taken once it has stayed so for the settle period. */
   private readonly observed = new Map<string, Observation>();
+  /** Files recently moved to rejected/, by path, watched for a writer that still holds them. */
+  private readonly rejections = new Map<string, Rejection>();
   private timer: NodeJS.Timeout | undefined;
   private watcher: FSWatcher | undefined;
   private scanning: Promise<void> | undefined;
@@ -61,8 +97,9 @@ export class DropFolderWatcher {
 
   constructor(private readonly options: DropFolderWatcherOptions) {
     this.owner = options.owner ?? 'local';
-    this.maxBytes = options.maxBytes ?? 20 * 1024 * 1024;
+    this.limits = { ...DEFAULT_DROP_LIMITS, maxBytes: options.maxBytes ?? DEFAULT_DROP_LIMITS.maxBytes };
     this.pollMs = options.pollMs ?? 1000;
+    this.settleMs = options.settleMs ?? 2000;
   }
 
   /** The folder users drop images into. */
@@ -121,29 +158,47 @@ export class DropFolderWatcher {
   private async scanOnce(): Promise<void> {
     for (const dir of [this.dropDir, this.outDir, this.rejectedDir]) await fs.mkdir(dir, { recursive: true });
     await this.deliverFinished();
+    await this.returnStillWritten();
     const present = new Set<string>();
     for (const rel of await this.listDropped()) {
       present.add(rel);
       const stat = await fs.stat(path.join(this.dropDir, rel)).catch(() => null);
       if (stat === null || !stat.isFile()) continue;
       if (this.options.ledger.has(rel, stat.size, stat.mtimeMs)) continue;
-      const before = this.observed.get(rel);
-      this.observed.set(rel, { size: stat.size, mtimeMs: stat.mtimeMs });
-      if (before === undefined || before.size !== stat.size || before.mtimeMs !== stat.mtimeMs) continue; // still changing
-      this.observed.delete(rel);
+      const now = Date.now();
+      const seen = this.observed.get(rel);
+      if (seen === undefined || seen.size !== stat.size || seen.mtimeMs !== stat.mtimeMs) {
+        this.observed.set(rel, { size: stat.size, mtimeMs: stat.mtimeMs, since: now, failures: 0 });
+        continue; // new, or still changing
+      }
+      if (now - seen.since < this.settleMs) continue;
       try {
         await this.take(rel, stat.size, stat.mtimeMs);
+        this.observed.delete(rel);
       } catch (error) {
         this.options.onError?.(error);
+        await this.failedToTake(rel, seen, error);
       }
     }
     for (const rel of this.observed.keys()) if (!present.has(rel)) this.observed.delete(rel);
   }
 
-  /** Files under drop/, one style folder deep, skipping hidden and temporary files. */
+  /** Counts a failure to take a file; the last allowed one rejects the file with the error. */
+  private async failedToTake(rel: string, seen: Observation, error: unknown): Promise<void> {
+    seen.failures += 1;
+    if (seen.failures < MAX_TAKE_TRIES) return; // tried again on the next poll
+    this.observed.delete(rel);
+    const message = error instanceof Error ? error.message : String(error);
+    const entry: DropEntry = { path: rel, size: seen.size, mtimeMs: seen.mtimeMs, state: 'PENDING', jobId: null };
+    await this.reject(entry, `INTERNAL: The drop folder could not take this file: ${message}`).catch(
+      (rejectError: unknown) => this.options.onError?.(rejectError),
+    );
+  }
+
+  /** Files under drop/, one style folder deep, skipping hidden (temporary) files. */
   private async listDropped(): Promise<string[]> {
     const found: string[] = [];
-    const visible = (name: string): boolean => !name.startsWith('.') && !name.endsWith('.reason.txt');
+    const visible = (name: string): boolean => !name.startsWith('.');
     for (const entry of await fs.readdir(this.dropDir, { withFileTypes: true })) {
       if (!visible(entry.name)) continue;
       if (entry.isFile()) found.push(entry.name);
@@ -154,13 +209,19 @@ export class DropFolderWatcher {
     return found.sort();
   }
 
+  /** Whether the dropped file is no longer the one judged (changed, replaced or removed). */
+  private async changedSince(entry: DropEntry): Promise<boolean> {
+    const stat = await fs.stat(path.join(this.dropDir, entry.path)).catch(() => null);
+    return stat === null || stat.size !== entry.size || stat.mtimeMs !== entry.mtimeMs;
+  }
+
   private async take(rel: string, size: number, mtimeMs: number): Promise<void> {
     const entry: DropEntry = { path: rel, size, mtimeMs, state: 'PENDING', jobId: null };
     const parts = rel.split('/');
     if (parts.length !== 2) {
       return this.reject(entry, 'Images go in a folder named after a style id: drop/<style-id>/<image>.');
     }
-    const [styleId, name] = parts;
+    const [styleId] = parts;
     const style = await this.options.styles.get(styleId, this.owner);
     if (style === null) {
       const known = (await this.options.styles.list(this.owner, { limit: 100 })).items.map((s) => s.id);
@@ -169,12 +230,19 @@ export class DropFolderWatcher {
         `Unknown style id "${styleId}". Expected one of: ${known.length > 0 ? known.join(', ') : '(no styles saved yet)'}.`,
       );
     }
-    const bytes = await fs.readFile(path.join(this.dropDir, rel));
-    const why = await whyNotAnImage(bytes, this.maxBytes);
-    // The same "CODE: message" line as a job that fails later (deliverFinished).
+    // Size from the stat, then format and dimensions from the first bytes; nothing is decoded yet.
+    const source = fileImageSource(path.join(this.dropDir, rel));
+    const inspection = await inspectDroppedImage(source, this.limits);
+    if (inspection.ok === 'gone') return;
+    // The same "CODE: message" line as a job that fails later (deliverFinished) and as the AWS intake.
+    if (!inspection.ok) return this.reject(entry, `${inspection.code}: ${inspection.reason}`);
+    const bytes = await source.readStart(inspection.size);
+    if (await this.changedSince(entry)) return; // a writer came back: the next polls wait for it to settle
+    const why = await whyNotAnImage(bytes);
     if (why !== null) return this.reject(entry, `${why.code}: ${why.message}`);
 
-    const contentKey = `drop/${this.owner}/${randomUUID()}${path.extname(name).toLowerCase()}`;
+    // The extension comes from the bytes, not the name, which may hold anything a file name can.
+    const contentKey = `drop/${this.owner}/${randomUUID()}${EXTENSIONS[inspection.contentType]}`;
     await this.options.blobs.put(contentKey, bytes);
     // The same file (path, size, time) always maps to the same job, even if the ledger write was lost.
     const idempotencyKey = `drop:${createHash('sha256').update(`${rel}\0${size}\0${mtimeMs}`).digest('hex')}`;
@@ -194,12 +262,43 @@ export class DropFolderWatcher {
     this.options.ledger.record({ ...entry, jobId: job.id });
   }
 
+  /** Moves a file to rejected/ with its reason, unless it changed since it was judged. */
   private async reject(entry: DropEntry, reason: string): Promise<void> {
+    if (await this.changedSince(entry)) return; // judged on bytes that are no longer there
     const target = path.join(this.rejectedDir, entry.path);
     await fs.mkdir(path.dirname(target), { recursive: true });
     await fs.rename(path.join(this.dropDir, entry.path), target);
     await fs.writeFile(`${target}.reason.txt`, `${reason}\n`);
     this.options.ledger.record({ ...entry, state: 'REJECTED' });
+    this.rejections.set(entry.path, {
+      size: entry.size,
+      mtimeMs: entry.mtimeMs,
+      until: Date.now() + REJECTED_WATCH_MS,
+    });
+  }
+
+  /**
+   * Moves back to drop/ each recently rejected file that changed after it was judged: a writer still
+   * had it open (a moved file keeps its open handles), so it was refused on bytes that were not all
+   * there yet. Back in drop/, it is taken once it settles.
+   */
+  private async returnStillWritten(): Promise<void> {
+    const now = Date.now();
+    for (const [rel, judged] of this.rejections) {
+      const rejected = path.join(this.rejectedDir, rel);
+      const stat = await fs.stat(rejected).catch(() => null);
+      if (stat === null || now > judged.until) {
+        this.rejections.delete(rel);
+        continue;
+      }
+      if (stat.size === judged.size && stat.mtimeMs === judged.mtimeMs) continue;
+      this.rejections.delete(rel);
+      const back = path.join(this.dropDir, rel);
+      // A new file of the same name has been dropped meanwhile: that one wins, the rejection stands.
+      if ((await fs.stat(back).catch(() => null)) !== null) continue;
+      await fs.rename(rejected, back);
+      await fs.rm(`${rejected}.reason.txt`, { force: true });
+    }
   }
 
   /** Writes results of finished jobs to out/, and failures to rejected/. */
@@ -213,11 +312,12 @@ export class DropFolderWatcher {
       if (job.status === 'SUCCEEDED') {
         const result = job.result as { outputKey?: unknown } | null;
         if (typeof result?.outputKey !== 'string') throw new Error(`Job ${job.id} succeeded without an outputKey.`);
-        const parsed = path.posix.parse(entry.path);
-        const target = path.join(this.outDir, parsed.dir, `${parsed.name}.png`);
+        // The whole source name plus ".png": unique per source, so "dup.jpg" and "dup.png" never collide.
+        const name = `${path.posix.basename(entry.path)}.png`;
+        const target = path.join(this.outDir, path.posix.dirname(entry.path), name);
         await fs.mkdir(path.dirname(target), { recursive: true });
         // Written beside the target and renamed, so a reader of out/ never sees half a PNG.
-        const partial = path.join(path.dirname(target), `.${parsed.name}.${randomUUID()}.partial`);
+        const partial = path.join(path.dirname(target), `.${name}.${randomUUID()}.partial`);
         await fs.writeFile(partial, await this.options.blobs.get(result.outputKey));
         await fs.rename(partial, target);
         this.options.ledger.settle(entry, 'DELIVERED');

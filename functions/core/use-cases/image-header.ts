@@ -1,9 +1,9 @@
 /**
  * Pixel dimensions of a JPEG, PNG or WebP from the first bytes of the file, in plain TypeScript.
  *
- * The intake function needs only the header, and it runs as an esbuild bundle on Lambda, where a
- * native image library's platform binary is not part of the bundle; reading the few header fields
- * directly needs nothing but the bytes. Dimensions are as stored: an EXIF rotation swaps width and
+ * The drop-folder intake (local and on AWS) needs only the header, and on AWS it runs as an esbuild
+ * bundle on Lambda, where a native image library's platform binary is not part of the bundle; reading
+ * the few header fields directly needs nothing but the bytes, and decodes no pixel. Dimensions are as stored: an EXIF rotation swaps width and
  * height but changes neither the longest side nor the pixel count, which is all the limits look at.
  */
 
