@@ -16,9 +16,12 @@
  * other seed, widths and first kernel), so the evaluation's Gram distance is not the very quantity
  * training minimised.
  *
- * The loss, per layer: the mean squared difference of the centred Gram matrices (channel covariances)
- * plus that of the channel means, each divided by the exemplar's own mean square so that every layer
- * weighs about the same whatever its scale; averaged over the three layers.
+ * The loss, per layer and image: ‖Go − Gs‖ / (‖Go‖ + ‖Gs‖) of the centred Gram matrices (channel
+ * covariances), plus the same of the channel means, Frobenius norms; averaged over the three layers and
+ * the batch. Each term lies in [0, 1] whatever the scale of the features: a squared error divided by the
+ * exemplar's own magnitude was tried first and is unbounded where the exemplar is nearly flat (values of
+ * 20 and more on plain backdrops and line drawings), which swamped the reconstruction loss and kept the
+ * decoder from learning to reconstruct at all.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Mulberry32 } from './rng';
@@ -33,7 +36,7 @@ const LAYERS = [
 ] as const;
 
 /** Guards the normalisation against an exemplar with (near-)constant features. */
-const EPS = 1e-8;
+const EPS = 1e-12;
 
 /** A fixed random-weight conv net and the loss built on it; {@link dispose} releases its filters. */
 export class TextureLoss {
@@ -72,7 +75,7 @@ export class TextureLoss {
       const terms = this.features(outputs).map((f, i) => {
         const own = statistics(f);
         const ref = target[i];
-        return tf.add(relativeError(own.gram, ref.gram), relativeError(own.mean, ref.mean));
+        return tf.add(boundedDistance(own.gram, ref.gram), boundedDistance(own.mean, ref.mean));
       });
       return tf.div(tf.addN(terms), terms.length) as tf.Scalar;
     });
@@ -93,9 +96,10 @@ function statistics(features: tf.Tensor4D): { mean: tf.Tensor; gram: tf.Tensor }
   return { mean, gram };
 }
 
-/** mean((a − b)²) / (mean(b²) + ε): a squared error relative to the target's own magnitude. */
-function relativeError(a: tf.Tensor, b: tf.Tensor): tf.Scalar {
-  return tf.div(tf.mean(tf.squaredDifference(a, b)), tf.add(tf.mean(tf.square(b)), EPS)) as tf.Scalar;
+/** ‖a − b‖ / (‖a‖ + ‖b‖ + ε) per batch element (the first axis), averaged: 0 when equal, at most 1. */
+function boundedDistance(a: tf.Tensor, b: tf.Tensor): tf.Scalar {
+  const norm = (t: tf.Tensor) => tf.sqrt(tf.add(tf.sum(tf.square(tf.reshape(t, [t.shape[0], -1])), 1), EPS));
+  return tf.mean(tf.div(norm(tf.sub(a, b)), tf.add(tf.add(norm(a), norm(b)), EPS))) as tf.Scalar;
 }
 
 /** A standard normal draw (Box–Muller) from a uniform generator. */
