@@ -22,6 +22,7 @@ import type { Job } from '../job';
 import { assertBlobPrefix } from '../blob-key';
 import type { UseCaseDeps } from './deps';
 import { enqueueJob } from './enqueue-job';
+import { parseModelName } from './model-name';
 import { checkDatasetLayout, MIN_STYLE_IMAGES } from './training-dataset';
 import { refuseLegacyArea, uploadPrefixFor } from './uploads';
 
@@ -132,9 +133,8 @@ export async function startTraining(
     if (error instanceof RunLengthError) throw bad('steps', error.message);
     throw error;
   }
+  const modelName = parseModelName(request.modelName ?? `tspr-${preset}`);
   const dataset = await resolveDataset(deps, owner, request.dataset);
-  const modelName = (request.modelName ?? `tspr-${preset}`).trim();
-  if (modelName.length === 0 || modelName.length > 100) throw bad('modelName', 'must be 1..100 characters.');
   const input: TrainingJobInput = { dataset, preset, steps: request.steps, hyperparameters, modelName };
   return enqueueJob(deps, {
     owner,
