@@ -32,7 +32,7 @@ export interface RuntimeConfig {
   maxActiveTrainingJobsPerOwner: number;
   /** Threads per inference in the stylize engine. @default 1 */
   intraOpThreads: number;
-  /** Whether the GraphQL schema may be introspected. @default true unless NODE_ENV is "production" */
+  /** Whether the GraphQL schema may be introspected (over HTTP). @default false */
   introspection: boolean;
   /** Folder whose sub-folders are the datasets offered for training by name. @default "<cwd>/datasets" */
   datasetsDir: string;
@@ -159,7 +159,7 @@ export function loadConfig(
   if (!/^https?:\/\/[^/]+/.test(publicUrl))
     problems.push(`The public URL must start with http:// or https://, got "${publicUrl}".`);
 
-  let introspection = env.NODE_ENV !== 'production';
+  let introspection = false;
   const intro = source('introspection');
   if (intro !== undefined) {
     const v = intro.value.trim().toLowerCase();

@@ -16,7 +16,7 @@ describe('loadConfig', () => {
       maxActiveTrainingJobsPerOwner: 2,
       maxAttempts: 3,
       intraOpThreads: 1,
-      introspection: true,
+      introspection: false,
       datasetsDir: path.resolve('/srv/app/datasets'),
       dropDir: path.resolve('/srv/app/.peerstyle/data/dropbox'),
       dropOwner: 'local',
@@ -40,6 +40,7 @@ describe('loadConfig', () => {
     expect(config.introspection).toBe(true);
     expect(config.dropDir).toBeNull();
     expect(loadConfig([], { NODE_ENV: 'production' }).introspection).toBe(false);
+    expect(loadConfig([], { NODE_ENV: 'development' }).introspection).toBe(false);
     expect(loadConfig(['--no-introspection'], {}).introspection).toBe(false);
   });
 
