@@ -30,6 +30,10 @@ export interface RuntimeConfig {
   maxActiveJobsPerOwner: number;
   /** Most queued or running training jobs per owner. @default 2 */
   maxActiveTrainingJobsPerOwner: number;
+  /** Most training compute an owner may have queued or running, in TFLOP; more is BUDGET_EXCEEDED. @default 2000 */
+  maxTrainingTflopPerOwner: number;
+  /** Most memory one training iteration may need (estimated), in MiB; more is BUDGET_EXCEEDED. @default 8192 */
+  maxTrainingMemoryMib: number;
   /** Threads per inference in the stylize engine. @default 1 */
   intraOpThreads: number;
   /** Whether the GraphQL schema may be introspected (over HTTP). @default false */
@@ -71,6 +75,8 @@ const SETTINGS = {
   maxAttempts: { flag: 'max-attempts', env: 'PEERSTYLE_MAX_ATTEMPTS' },
   maxActiveJobsPerOwner: { flag: 'max-active-jobs', env: 'PEERSTYLE_MAX_ACTIVE_JOBS' },
   maxActiveTrainingJobsPerOwner: { flag: 'max-active-training', env: 'PEERSTYLE_MAX_ACTIVE_TRAINING' },
+  maxTrainingTflopPerOwner: { flag: 'max-training-tflop', env: 'PEERSTYLE_MAX_TRAINING_TFLOP' },
+  maxTrainingMemoryMib: { flag: 'max-training-memory-mib', env: 'PEERSTYLE_MAX_TRAINING_MEMORY_MIB' },
   intraOpThreads: { flag: 'intra-op-threads', env: 'PEERSTYLE_INTRA_OP_THREADS' },
   introspection: { flag: 'introspection', env: 'PEERSTYLE_INTROSPECTION' },
   datasetsDir: { flag: 'datasets-dir', env: 'PEERSTYLE_DATASETS_DIR' },
@@ -182,6 +188,8 @@ export function loadConfig(
     maxAttempts: integer('maxAttempts', 3, 1, 20),
     maxActiveJobsPerOwner: integer('maxActiveJobsPerOwner', 50, 1, 100_000),
     maxActiveTrainingJobsPerOwner: integer('maxActiveTrainingJobsPerOwner', 2, 1, 1000),
+    maxTrainingTflopPerOwner: integer('maxTrainingTflopPerOwner', 2000, 1, 1_000_000_000),
+    maxTrainingMemoryMib: integer('maxTrainingMemoryMib', 8192, 1, 1024 * 1024 * 1024),
     intraOpThreads: integer('intraOpThreads', 1, 1, 256),
     introspection,
     datasetsDir: path.resolve(cwd, text('datasetsDir', 'datasets')),

@@ -169,6 +169,8 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       maxActiveJobsPerOwner: config.maxActiveJobsPerOwner,
       maxActiveTrainingJobsPerOwner: config.maxActiveTrainingJobsPerOwner,
       maxAttempts: config.maxAttempts,
+      maxTrainingFlopsPerOwner: config.maxTrainingTflopPerOwner * 1e12,
+      maxTrainingMemoryBytes: config.maxTrainingMemoryMib * 1024 * 1024,
     };
     const playground = createPlaygroundRoute();
     server = createApiServer({
