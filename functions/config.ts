@@ -34,6 +34,11 @@ export interface RuntimeConfig {
   maxTrainingTflopPerOwner: number;
   /** Most memory one training iteration may need (estimated), in MiB; more is BUDGET_EXCEEDED. @default 8192 */
   maxTrainingMemoryMib: number;
+  /**
+   * How long a finished training job's folders (dataset copy, checkpoints, weights) are kept before
+   * they are deleted, in hours; 0 deletes them at the next sweep. @default 24
+   */
+  trainingRetentionHours: number;
   /** Threads per inference in the stylize engine. @default 1 */
   intraOpThreads: number;
   /** Whether the GraphQL schema may be introspected (over HTTP). @default false */
@@ -77,6 +82,7 @@ const SETTINGS = {
   maxActiveTrainingJobsPerOwner: { flag: 'max-active-training', env: 'PEERSTYLE_MAX_ACTIVE_TRAINING' },
   maxTrainingTflopPerOwner: { flag: 'max-training-tflop', env: 'PEERSTYLE_MAX_TRAINING_TFLOP' },
   maxTrainingMemoryMib: { flag: 'max-training-memory-mib', env: 'PEERSTYLE_MAX_TRAINING_MEMORY_MIB' },
+  trainingRetentionHours: { flag: 'training-retention-hours', env: 'PEERSTYLE_TRAINING_RETENTION_HOURS' },
   intraOpThreads: { flag: 'intra-op-threads', env: 'PEERSTYLE_INTRA_OP_THREADS' },
   introspection: { flag: 'introspection', env: 'PEERSTYLE_INTROSPECTION' },
   datasetsDir: { flag: 'datasets-dir', env: 'PEERSTYLE_DATASETS_DIR' },
@@ -190,6 +196,7 @@ export function loadConfig(
     maxActiveTrainingJobsPerOwner: integer('maxActiveTrainingJobsPerOwner', 2, 1, 1000),
     maxTrainingTflopPerOwner: integer('maxTrainingTflopPerOwner', 2000, 1, 1_000_000_000),
     maxTrainingMemoryMib: integer('maxTrainingMemoryMib', 8192, 1, 1024 * 1024 * 1024),
+    trainingRetentionHours: integer('trainingRetentionHours', 24, 0, 24 * 365 * 10),
     intraOpThreads: integer('intraOpThreads', 1, 1, 256),
     introspection,
     datasetsDir: path.resolve(cwd, text('datasetsDir', 'datasets')),
