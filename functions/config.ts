@@ -30,9 +30,18 @@ export interface RuntimeConfig {
   maxActiveJobsPerOwner: number;
   /** Most queued or running training jobs per owner. @default 2 */
   maxActiveTrainingJobsPerOwner: number;
+  /** Most training compute an owner may have queued or running, in TFLOP; more is BUDGET_EXCEEDED. @default 2000 */
+  maxTrainingTflopPerOwner: number;
+  /** Most memory one training iteration may need (estimated), in MiB; more is BUDGET_EXCEEDED. @default 8192 */
+  maxTrainingMemoryMib: number;
+  /**
+   * How long a finished training job's folders (dataset copy, checkpoints, weights) are kept before
+   * they are deleted, in hours; 0 deletes them at the next sweep. @default 24
+   */
+  trainingRetentionHours: number;
   /** Threads per inference in the stylize engine. @default 1 */
   intraOpThreads: number;
-  /** Whether the GraphQL schema may be introspected. @default true unless NODE_ENV is "production" */
+  /** Whether the GraphQL schema may be introspected (over HTTP). @default false */
   introspection: boolean;
   /** Folder whose sub-folders are the datasets offered for training by name. @default "<cwd>/datasets" */
   datasetsDir: string;
@@ -76,6 +85,9 @@ const SETTINGS = {
   maxAttempts: { flag: 'max-attempts', env: 'PEERSTYLE_MAX_ATTEMPTS' },
   maxActiveJobsPerOwner: { flag: 'max-active-jobs', env: 'PEERSTYLE_MAX_ACTIVE_JOBS' },
   maxActiveTrainingJobsPerOwner: { flag: 'max-active-training', env: 'PEERSTYLE_MAX_ACTIVE_TRAINING' },
+  maxTrainingTflopPerOwner: { flag: 'max-training-tflop', env: 'PEERSTYLE_MAX_TRAINING_TFLOP' },
+  maxTrainingMemoryMib: { flag: 'max-training-memory-mib', env: 'PEERSTYLE_MAX_TRAINING_MEMORY_MIB' },
+  trainingRetentionHours: { flag: 'training-retention-hours', env: 'PEERSTYLE_TRAINING_RETENTION_HOURS' },
   intraOpThreads: { flag: 'intra-op-threads', env: 'PEERSTYLE_INTRA_OP_THREADS' },
   introspection: { flag: 'introspection', env: 'PEERSTYLE_INTROSPECTION' },
   datasetsDir: { flag: 'datasets-dir', env: 'PEERSTYLE_DATASETS_DIR' },
@@ -165,7 +177,7 @@ export function loadConfig(
   if (!/^https?:\/\/[^/]+/.test(publicUrl))
     problems.push(`The public URL must start with http:// or https://, got "${publicUrl}".`);
 
-  let introspection = env.NODE_ENV !== 'production';
+  let introspection = false;
   const intro = source('introspection');
   if (intro !== undefined) {
     const v = intro.value.trim().toLowerCase();
@@ -188,6 +200,9 @@ export function loadConfig(
     maxAttempts: integer('maxAttempts', 3, 1, 20),
     maxActiveJobsPerOwner: integer('maxActiveJobsPerOwner', 50, 1, 100_000),
     maxActiveTrainingJobsPerOwner: integer('maxActiveTrainingJobsPerOwner', 2, 1, 1000),
+    maxTrainingTflopPerOwner: integer('maxTrainingTflopPerOwner', 2000, 1, 1_000_000_000),
+    maxTrainingMemoryMib: integer('maxTrainingMemoryMib', 8192, 1, 1024 * 1024 * 1024),
+    trainingRetentionHours: integer('trainingRetentionHours', 24, 0, 24 * 365 * 10),
     intraOpThreads: integer('intraOpThreads', 1, 1, 256),
     introspection,
     datasetsDir: path.resolve(cwd, text('datasetsDir', 'datasets')),

@@ -34,6 +34,7 @@ import { ProcessTrainerLauncher } from './local/worker/process-trainer-launcher'
 import { exportAndRegister } from './local/worker/export-and-register';
 import { createStylizeExecutor } from './local/worker/stylize-executor';
 import { createTrainExecutor, type ModelTrainedHook } from './local/worker/train-executor';
+import { startTrainingFilesJanitor, type TrainingFilesJanitor } from './local/worker/training-files-janitor';
 import type { WorkerOptions } from './local/worker/worker';
 
 /** Parts a caller may supply instead of the defaults (tests, benchmarks, other engines). */
@@ -68,11 +69,19 @@ export interface LocalRuntime {
   executors: Readonly<Record<JobKind, JobExecutor>>;
   /** The drop-folder watcher for `config.dropDir` (not started), or null when the drop folder is off. */
   dropFolder(options?: { onError?: (error: unknown) => void }): DropFolderWatcher | null;
+  /**
+   * Starts the janitor that deletes finished training jobs' folders after `config.trainingRetentionHours`
+   * (see `training-files-janitor`); its first sweep runs at once.
+   */
+  startTrainingFilesJanitor(options?: { onError?: (error: unknown) => void }): TrainingFilesJanitor;
   /** The ports and settings a `Worker` needs, ready to spread into its options. */
   workerOptions(): Omit<WorkerOptions, 'id'>;
   /** Closes the database; stop workers and servers first. */
   close(): void;
 }
+
+const MINUTE_MS = 60 * 1000;
+const HOUR_MS = 60 * MINUTE_MS;
 
 /** Reads the signing secret from the data folder, creating one on first start so links survive restarts. */
 function signingSecret(config: RuntimeConfig): string {
@@ -124,15 +133,16 @@ export function createLocalRuntime(config: RuntimeConfig, overrides: RuntimeOver
       resolveModelDir: (model) => modelCache.dirFor(model),
       intraOpThreads: config.intraOpThreads,
     });
+  const trainingDir = path.join(config.dataDir, 'training');
+  const trainingDataDir = path.join(config.dataDir, 'training-data');
   const trainer =
-    overrides.trainer ??
-    new ProcessTrainerLauncher({ jobsDir: path.join(config.dataDir, 'training'), env: overrides.trainerEnv ?? {} });
+    overrides.trainer ?? new ProcessTrainerLauncher({ jobsDir: trainingDir, env: overrides.trainerEnv ?? {} });
   // Exports to ONNX and registers the package; `registerWeightsFolder({ blobs, models })` would keep raw weights.
   const onModelTrained: ModelTrainedHook = exportAndRegister({ blobs, models });
   const resolveDataset = createDatasetResolver({
     blobs,
     datasetsDir: config.datasetsDir,
-    downloadsDir: path.join(config.dataDir, 'training-data'),
+    downloadsDir: trainingDataDir,
   });
   const executors: Record<JobKind, JobExecutor> = {
     STYLIZE: createStylizeExecutor({ blobs, engine, models }),
@@ -170,6 +180,18 @@ export function createLocalRuntime(config: RuntimeConfig, overrides: RuntimeOver
             maxAttempts: config.maxAttempts,
             ...options,
           }),
+    startTrainingFilesJanitor: (options = {}) => {
+      const retentionMs = config.trainingRetentionHours * 60 * 60 * 1000;
+      return startTrainingFilesJanitor({
+        jobs,
+        roots: [trainingDir, trainingDataDir],
+        retentionMs,
+        // Often enough that nothing outstays its retention by much, and at most once a minute.
+        intervalMs: Math.min(HOUR_MS, Math.max(MINUTE_MS, retentionMs)),
+        ...(overrides.clock ? { clock: overrides.clock } : {}),
+        ...options,
+      });
+    },
     workerOptions: () => ({ jobs, queue, events, executors, leaseSeconds: config.leaseSeconds }),
     close: () => db.close(),
   };

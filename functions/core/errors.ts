@@ -33,6 +33,11 @@ export enum ErrorCode {
   RATE_LIMITED = 'RATE_LIMITED',
   /** The owner already holds as many queued or running jobs (or training runs) as allowed. */
   QUOTA_EXCEEDED = 'QUOTA_EXCEEDED',
+  /**
+   * A training request would take more compute (FLOPs per iteration × steps, added to the owner's other
+   * queued or running training) or more memory per iteration than the server's training budget allows.
+   */
+  BUDGET_EXCEEDED = 'BUDGET_EXCEEDED',
   /** An idempotency key was reused with a different request or job kind. */
   IDEMPOTENCY_CONFLICT = 'IDEMPOTENCY_CONFLICT',
   /** A signed URL, upload policy or lease has run out of time. */

@@ -227,10 +227,13 @@ export function createJob(id: string, request: NewJob, now: number): Job {
 }
 
 /**
- * Why a running job goes back to the queue. The only legal reason is that its worker stopped
- * heartbeating and the lease ran out; a worker that fails on purpose marks the job FAILED instead.
+ * Why a running job goes back to the queue: its worker stopped heartbeating and the lease ran out
+ * (`LEASE_LOST`: the attempt counts), or its worker was shut down cleanly and handed the job back
+ * (`SHUTDOWN`: the attempt is given back, since the job did nothing wrong; a training run checkpoints
+ * before it goes, and the next attempt resumes from there). A worker that fails on purpose marks the
+ * job FAILED instead.
  */
-export type RequeueReason = 'LEASE_LOST';
+export type RequeueReason = 'LEASE_LOST' | 'SHUTDOWN';
 
 /** Extra changes applied together with a status change. */
 export interface TransitionPatch {
@@ -301,7 +304,8 @@ export function transitionFrom(
  *
  * - QUEUED → RUNNING counts an attempt and stamps `startedAt` the first time;
  * - RUNNING → QUEUED is a retry after a lost lease (`requeueReason: 'LEASE_LOST'`), allowed only while
- *   attempts remain, and resets progress;
+ *   attempts remain, or a clean shutdown's hand-back (`'SHUTDOWN'`), which gives the attempt back;
+ *   both reset progress;
  * - QUEUED → CANCELLED is immediate; RUNNING → CANCELLED needs a prior cancel request, so a worker
  *   cannot cancel a job nobody asked to stop;
  * - QUEUED → FAILED covers a job that is dead-lettered or rejected before it starts;
@@ -313,10 +317,10 @@ export function transitionJob(job: Job, to: JobStatus, now: number, patch: Trans
     throw illegal(job, to, isTerminal(job.status) ? `${job.status} is terminal` : 'not a legal move');
   }
   if (job.status === 'RUNNING' && to === 'QUEUED') {
-    if (patch.requeueReason !== 'LEASE_LOST') {
-      throw illegal(job, to, 'a running job returns to the queue only after its lease is lost');
+    if (patch.requeueReason !== 'LEASE_LOST' && patch.requeueReason !== 'SHUTDOWN') {
+      throw illegal(job, to, 'a running job returns to the queue only after its lease is lost or at shutdown');
     }
-    if (job.attempts >= job.maxAttempts) {
+    if (patch.requeueReason === 'LEASE_LOST' && job.attempts >= job.maxAttempts) {
       throw illegal(job, to, `all ${job.maxAttempts} attempts are used; mark it FAILED instead`);
     }
   }
@@ -333,6 +337,7 @@ export function transitionJob(job: Job, to: JobStatus, now: number, patch: Trans
   if (to === 'QUEUED') {
     next.progress = 0;
     next.stage = 'queued';
+    if (patch.requeueReason === 'SHUTDOWN') next.attempts = Math.max(0, job.attempts - 1);
   }
   if (isTerminal(to)) next.finishedAt = at;
   if (to === 'SUCCEEDED') next.progress = 1;

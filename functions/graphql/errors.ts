@@ -6,11 +6,13 @@
  * syntax error, an unknown field, a query over the depth, alias or cost limit, a variable of the wrong
  * type) are the client's fault and become BAD_REQUEST, with the original GraphQL code kept in
  * `extensions.reason`. Anything else is masked as INTERNAL and logged with an id the client can quote.
+ * No message keeps graphql-js's field suggestions, on any transport.
  */
 
 import { randomUUID } from 'node:crypto';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { ERROR_CODES, ErrorCode, isDomainError, type DomainError } from '../core';
+import { withoutSuggestions } from './validation';
 
 /** Where masked errors are reported. */
 export type ErrorLogger = (message: string, error: unknown) => void;
@@ -43,7 +45,7 @@ export function formatGraphQLError(
 ): GraphQLFormattedError {
   const domain = findDomainError(error);
   const base = {
-    message: formatted.message,
+    message: withoutSuggestions(formatted.message),
     ...(formatted.locations ? { locations: formatted.locations } : {}),
     ...(formatted.path ? { path: formatted.path } : {}),
   };

@@ -8,4 +8,5 @@ export * from './auth';
 export * from './errors';
 export * from './schema';
 export * from './graphql-server';
+export * from './validation';
 export { resolvers } from './resolvers';

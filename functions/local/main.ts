@@ -21,6 +21,7 @@ import { createLocalRuntime, type LocalRuntime, type RuntimeOverrides } from '..
 import type { DropFolderWatcher } from './drop-folder/drop-folder-watcher';
 import { createApiServer, GRAPHQL_PATH, localBlobUrls, type ApiServer } from './http';
 import { createPlaygroundRoute, PLAYGROUND_PATH } from './playground/playground-route';
+import type { TrainingFilesJanitor } from './worker/training-files-janitor';
 import { startWorkerPool, type WorkerPool } from './worker/worker-pool';
 
 /** Where the bundled model package lives in the source tree. */
@@ -152,8 +153,10 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   let server: ApiServer | undefined;
   let pool: WorkerPool | undefined;
   let watcher: DropFolderWatcher | null = null;
+  let janitor: TrainingFilesJanitor | undefined;
 
   const stop = async (): Promise<void> => {
+    await janitor?.stop();
     await watcher?.stop();
     await server?.close();
     await pool?.stop();
@@ -169,6 +172,8 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       maxActiveJobsPerOwner: config.maxActiveJobsPerOwner,
       maxActiveTrainingJobsPerOwner: config.maxActiveTrainingJobsPerOwner,
       maxAttempts: config.maxAttempts,
+      maxTrainingFlopsPerOwner: config.maxTrainingTflopPerOwner * 1e12,
+      maxTrainingMemoryBytes: config.maxTrainingMemoryMib * 1024 * 1024,
     };
     const playground = createPlaygroundRoute();
     server = createApiServer({
@@ -195,6 +200,10 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     const origin = new URL(config.publicUrl).port === '0' ? listened : config.publicUrl;
 
     if (config.workers > 0) pool = startWorkerPool(config.workers, runtime.workerOptions());
+    janitor = runtime.startTrainingFilesJanitor({
+      onError: (error) =>
+        log.error(`peerstyle training files: ${error instanceof Error ? error.message : String(error)}`),
+    });
     watcher = runtime.dropFolder({
       onError: (error) => log.error(`peerstyle drop folder: ${error instanceof Error ? error.message : String(error)}`),
     });

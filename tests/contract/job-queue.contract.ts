@@ -97,6 +97,19 @@ export function describeJobQueueContract(name: string, makeQueue: () => Promise<
       await fx.queue.ack(again!.receipt);
     });
 
+    test('an uncounted release (a clean shutdown) repeats the attempt and does not bring dead-lettering closer', async () => {
+      await fx.queue.enqueue('job-6');
+      for (let round = 0; round < fx.maxAttempts + 1; round += 1) {
+        const lease = await fx.queue.receive('w1', 30);
+        expect(lease).toMatchObject({ jobId: 'job-6', attempt: 1 });
+        await fx.queue.release(lease!.receipt, { countDelivery: false });
+      }
+      const last = await fx.queue.receive('w2', 30);
+      expect(last).toMatchObject({ jobId: 'job-6', attempt: 1 });
+      await fx.queue.ack(last!.receipt);
+      expect((await fx.queue.stats()).deadLetters).toBe(0);
+    });
+
     test('delayed jobs become receivable only after the delay', async () => {
       await fx.queue.enqueue('later', { delaySeconds: 1 });
       expect(await fx.queue.receive('w', 30)).toBeNull();

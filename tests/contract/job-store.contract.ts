@@ -259,6 +259,16 @@ export function describeJobStoreContract(name: string, makeStore: JobStoreFactor
       expect(second.startedAt).toBe(job.startedAt);
     });
 
+    test('a job handed back at shutdown gets its attempt back, even on its last attempt', async () => {
+      let job = await jobIn('RUNNING');
+      for (let round = 0; round < job.maxAttempts + 1; round += 1) {
+        const queued = await store.transition(job.id, 'RUNNING', 'QUEUED', { requeueReason: 'SHUTDOWN' });
+        expect(queued).toMatchObject({ status: 'QUEUED', attempts: 0 });
+        job = await store.transition(job.id, 'QUEUED', 'RUNNING');
+        expect(job.attempts).toBe(1);
+      }
+    });
+
     test('updateProgress records progress, stage, messages and metrics; terminal jobs refuse it', async () => {
       const job = await jobIn('RUNNING');
       await store.updateProgress(job.id, {

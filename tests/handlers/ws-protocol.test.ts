@@ -168,7 +168,7 @@ interface PostedMessage {
   payload?: unknown;
 }
 /** The payload of an `error` message: GraphQL errors. */
-type ErrorPayload = Array<{ extensions: { code: string } }>;
+type ErrorPayload = Array<{ message: string; extensions: { code: string } }>;
 /** The payload of a `next` message for the jobProgress subscription. */
 type JobProgressPayload = { data: { jobProgress: { job: { status: string } } } };
 
@@ -303,6 +303,22 @@ test('an invalid document answers an error with BAD_REQUEST and stores nothing',
   await send(connectionId, { id: 's1', type: 'subscribe', payload: { query: 'subscription { nope }' } });
   const [error] = posted(connectionId).filter((message) => message.type === 'error');
   expect((error.payload as ErrorPayload)[0].extensions.code).toBe('BAD_REQUEST');
+  expect((await scan(subscriptionsTable)).some((item) => item.connectionId.S === connectionId)).toBe(false);
+});
+
+test('the shared rules: a query or introspection is refused, and no message suggests a field', async () => {
+  const connectionId = await openAuthorised();
+  const documents = ['{ models { id } }', '{ __schema { types { name } } }', 'subscription { myJobs { typ } }'];
+  for (const [index, query] of documents.entries()) {
+    await send(connectionId, { id: `s${index}`, type: 'subscribe', payload: { query } });
+  }
+  const errors = posted(connectionId).filter((message) => message.type === 'error');
+  expect(errors.map((error) => error.id)).toEqual(['s0', 's1', 's2']);
+  const messages = errors.map((error) => (error.payload as ErrorPayload).map((e) => e.message).join(' '));
+  expect(messages[0]).toBe('Only subscriptions are served over the WebSocket; send queries and mutations over HTTP.');
+  expect(messages[1]).toMatch(/introspection has been disabled/);
+  expect(messages[2]).toBe('Cannot query field "typ" on type "JobEvent".');
+  for (const error of errors) expect((error.payload as ErrorPayload)[0].extensions.code).toBe('BAD_REQUEST');
   expect((await scan(subscriptionsTable)).some((item) => item.connectionId.S === connectionId)).toBe(false);
 });
 

@@ -15,8 +15,11 @@ describe('loadConfig', () => {
       maxActiveJobsPerOwner: 50,
       maxActiveTrainingJobsPerOwner: 2,
       maxAttempts: 3,
+      maxTrainingTflopPerOwner: 2000,
+      maxTrainingMemoryMib: 8192,
+      trainingRetentionHours: 24,
       intraOpThreads: 1,
-      introspection: true,
+      introspection: false,
       datasetsDir: path.resolve('/srv/app/datasets'),
       dropDir: path.resolve('/srv/app/.peerstyle/data/dropbox'),
       dropOwner: 'local',
@@ -41,6 +44,7 @@ describe('loadConfig', () => {
     expect(config.introspection).toBe(true);
     expect(config.dropDir).toBeNull();
     expect(loadConfig([], { NODE_ENV: 'production' }).introspection).toBe(false);
+    expect(loadConfig([], { NODE_ENV: 'development' }).introspection).toBe(false);
     expect(loadConfig(['--no-introspection'], {}).introspection).toBe(false);
   });
 
@@ -59,7 +63,7 @@ describe('loadConfig', () => {
     expect(problems).toHaveLength(5);
     expect(problems).toEqual(
       expect.arrayContaining([
-        'Unknown flag --porrt. Expected one of: --data-dir, --port, --host, --public-url, --workers, --lease-seconds, --max-attempts, --max-active-jobs, --max-active-training, --intra-op-threads, --introspection, --datasets-dir, --drop-dir, --drop-owner, --drop-max-bytes, --drop-poll-ms, --drop-settle-ms, --signing-secret.',
+        'Unknown flag --porrt. Expected one of: --data-dir, --port, --host, --public-url, --workers, --lease-seconds, --max-attempts, --max-active-jobs, --max-active-training, --max-training-tflop, --max-training-memory-mib, --training-retention-hours, --intra-op-threads, --introspection, --datasets-dir, --drop-dir, --drop-owner, --drop-max-bytes, --drop-poll-ms, --drop-settle-ms, --signing-secret.',
         '--workers must be an integer in 0..64, got "-1".',
         '--max-attempts must be an integer in 1..20, got "two".',
         'PEERSTYLE_LEASE_SECONDS must be an integer in 1..43200, got "0".',

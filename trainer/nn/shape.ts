@@ -100,6 +100,22 @@ export function layerFlops(layers: Layer[], input: Shape4): number {
   return flops;
 }
 
+/**
+ * Elements of every intermediate output the layers produce over `input` (a residual block's body and
+ * its sum both count). Training keeps these for the backward pass, so this times the element size is
+ * what one forward pass holds until its gradients are taken.
+ */
+export function activationElements(layers: Layer[], input: Shape4): number {
+  let elements = 0;
+  let shape: Shape4 = [...input];
+  for (const layer of layers) {
+    if (layer.kind === 'residual') elements += activationElements(layer.body, shape);
+    shape = layerOutput(layer, shape);
+    elements += shape[0] * shape[1] * shape[2] * shape[3];
+  }
+  return elements;
+}
+
 function expectChannels(name: string, expected: number, got: number): void {
   if (got !== expected) throw new Error(`Layer "${name}" expects ${expected} input channels, got ${got}.`);
 }

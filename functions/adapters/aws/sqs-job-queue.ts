@@ -31,7 +31,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { DomainError, ErrorCode, systemClock } from '../../core';
-import type { Clock, DeadLetter, JobQueue, Lease, QueueStats } from '../../core';
+import type { Clock, DeadLetter, JobQueue, Lease, QueueStats, ReleaseOptions } from '../../core';
 import { awsErrorName, translateAwsError } from './aws-errors';
 
 /** Options for `SqsJobQueue`. */
@@ -256,11 +256,13 @@ export class SqsJobQueue implements JobQueue {
     await this.deleteMessage(this.queueUrl, decodeReceipt(receipt).handle, receipt);
   }
 
-  async release(receipt: string, options: { delaySeconds?: number } = {}): Promise<void> {
+  async release(receipt: string, options: ReleaseOptions = {}): Promise<void> {
     const delay = seconds('delaySeconds', options.delaySeconds ?? 0, 0, MAX_SQS_DELAY_SECONDS);
     const parts = decodeReceipt(receipt);
+    // An uncounted release carries one delivery fewer, so the copy's next receive repeats this attempt.
+    const prior = options.countDelivery === false ? Math.max(0, parts.attempt - 1) : parts.attempt;
     // Copy first, then delete: a failure in between delivers the job twice, never zero times.
-    await this.send(this.queueUrl, parts.jobId, delay, { [PRIOR_DELIVERIES]: numberAttribute(parts.attempt) });
+    await this.send(this.queueUrl, parts.jobId, delay, { [PRIOR_DELIVERIES]: numberAttribute(prior) });
     await this.deleteMessage(this.queueUrl, parts.handle, receipt);
   }
 

@@ -16,7 +16,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { DomainError, ErrorCode, systemClock } from '../../core';
-import type { Clock, DeadLetter, JobQueue, Lease, QueueStats } from '../../core';
+import type { Clock, DeadLetter, JobQueue, Lease, QueueStats, ReleaseOptions } from '../../core';
 import { inWriteTransaction, type SqliteDatabase } from './sqlite-database';
 
 /** Options for `SqliteJobQueue`. */
@@ -174,11 +174,15 @@ export class SqliteJobQueue implements JobQueue {
     if (deleted.changes === 0) throw leaseLost(receipt);
   }
 
-  async release(receipt: string, options: { delaySeconds?: number } = {}): Promise<void> {
+  async release(receipt: string, options: ReleaseOptions = {}): Promise<void> {
     const delay = checkSeconds('delaySeconds', options.delaySeconds ?? 0, 0);
+    const refund = options.countDelivery === false ? 1 : 0;
     const updated = this.db
-      .prepare('UPDATE queue_messages SET visible_at = ?, receipt = NULL, worker_id = NULL WHERE receipt = ?')
-      .run(this.clock() + delay * 1000, receipt);
+      .prepare(
+        `UPDATE queue_messages SET visible_at = ?, receipt = NULL, worker_id = NULL,
+         deliveries = MAX(deliveries - ?, 0) WHERE receipt = ?`,
+      )
+      .run(this.clock() + delay * 1000, refund, receipt);
     if (updated.changes === 0) throw leaseLost(receipt);
   }
 

@@ -14,6 +14,7 @@ import { STRUCTURE_MODES, type StructureMode } from '../../../trainer/export/pac
 import { createModel } from '../../../trainer/model';
 import { checkParity } from './export-parity';
 import { parseArgs, usage, UsageError, type FlagSpec } from '../args';
+import { readExportOptions } from '../export-options';
 
 const FLAGS: Record<string, FlagSpec> = {
   checkpoint: {
@@ -26,6 +27,10 @@ const FLAGS: Record<string, FlagSpec> = {
   'structure-default': {
     type: 'string',
     description: 'keep or transfer: the structure mode stylize uses when a request does not say',
+  },
+  options: {
+    type: 'string',
+    description: 'JSON file with name, version and/or structureDefault (instead of those flags)',
   },
   verify: { type: 'boolean', description: 'compare TF.js and onnxruntime stage by stage on two sample images' },
   help: { type: 'boolean', description: 'show this help' },
@@ -41,14 +46,25 @@ export async function exportCommand(argv: string[]): Promise<number> {
   const sources = (flags.checkpoint as string[] | undefined) ?? [];
   if (sources.length === 0) throw new UsageError('--checkpoint <dir> is required.');
   if (typeof flags.out !== 'string') throw new UsageError('--out <dir> is required.');
-  const structure = flags['structure-default'] as string | undefined;
+  const file = typeof flags.options === 'string' ? await readExportOptions(flags.options) : {};
+  for (const [flag, key] of [
+    ['name', 'name'],
+    ['version', 'version'],
+    ['structure-default', 'structureDefault'],
+  ] as const) {
+    if (flags[flag] !== undefined && file[key] !== undefined)
+      throw new UsageError(`--${flag} and the options file's "${key}" both set it; give one.`);
+  }
+  const name = (flags.name as string | undefined) ?? file.name;
+  const version = (flags.version as string | undefined) ?? file.version;
+  const structure = (flags['structure-default'] as string | undefined) ?? file.structureDefault;
   if (structure !== undefined && !(STRUCTURE_MODES as readonly string[]).includes(structure))
     throw new UsageError(`--structure-default must be keep or transfer, got "${structure}".`);
   const outDir = path.resolve(flags.out);
   const model = averageModels(await Promise.all(sources.map((s) => readModelSource(path.resolve(s)))));
   const manifest = await exportModel(model, outDir, {
-    name: flags.name as string | undefined,
-    version: flags.version as string | undefined,
+    name,
+    version,
     ...(structure ? { defaults: { structure: structure as StructureMode } } : {}),
   });
   const bytes = Object.values(manifest.files).reduce((n, f) => n + f.bytes, 0);

@@ -40,6 +40,14 @@ export interface QueueStats {
   deadLetters: number;
 }
 
+/** Options for `JobQueue.release`. */
+export interface ReleaseOptions {
+  /** Seconds before the job is receivable again. @default 0 */
+  delaySeconds?: number;
+  /** Whether the released delivery counts towards `maxAttempts`. @default true */
+  countDelivery?: boolean;
+}
+
 /** At-least-once delivery of job ids with leases. */
 export interface JobQueue {
   /**
@@ -58,8 +66,12 @@ export interface JobQueue {
   heartbeat(receipt: string, leaseSeconds: number): Promise<Lease>;
   /** Removes a finished job from the queue. */
   ack(receipt: string): Promise<void>;
-  /** Gives a job back for another attempt after `delaySeconds` (default 0). */
-  release(receipt: string, options?: { delaySeconds?: number }): Promise<void>;
+  /**
+   * Gives a job back for another attempt after `delaySeconds` (default 0). With `countDelivery: false`
+   * (a clean shutdown) this delivery does not count towards dead-lettering: the next one gets the same
+   * attempt number again.
+   */
+  release(receipt: string, options?: ReleaseOptions): Promise<void>;
   /** Returns up to `limit` dead letters; each stays until acknowledged. */
   receiveDeadLetters(limit: number): Promise<DeadLetter[]>;
   /** Removes a dead letter once its job has been marked FAILED. */

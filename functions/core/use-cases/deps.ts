@@ -38,6 +38,13 @@ export interface UseCaseLimits {
   maxActiveTrainingJobsPerOwner: number;
   /** Starts a new job is allowed before it fails with RETRIES_EXHAUSTED (the queue's delivery limit). */
   maxAttempts: number;
+  /**
+   * Most training compute one owner may have queued or running, in FLOPs (each job's FLOPs per
+   * iteration × its steps, see trainer/flops.ts); more is BUDGET_EXCEEDED.
+   */
+  maxTrainingFlopsPerOwner: number;
+  /** Most memory one training iteration may need by the estimate of trainer/memory.ts, in bytes. */
+  maxTrainingMemoryBytes: number;
 }
 
 /** Conservative defaults, for tests and for the composition root to start from. */
@@ -50,6 +57,10 @@ export const DEFAULT_LIMITS: UseCaseLimits = {
   maxActiveJobsPerOwner: 50,
   maxActiveTrainingJobsPerOwner: 2,
   maxAttempts: DEFAULT_MAX_ATTEMPTS,
+  // 2 PFLOP: the `small` preset's whole 30,000-iteration schedule (1.5 PFLOP), or about 550
+  // iterations of `paper`; 8 GiB: `paper` at its own 256 px crops and batch 1 (about 4.7 GiB).
+  maxTrainingFlopsPerOwner: 2e15,
+  maxTrainingMemoryBytes: 8 * 1024 ** 3,
 };
 
 /** Everything a use case may use. */

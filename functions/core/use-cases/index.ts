@@ -11,6 +11,8 @@ export * from './register-style';
 export * from './enqueue-job';
 export * from './submit-stylize-job';
 export * from './start-training';
+export * from './model-name';
+export * from './training-budget';
 export * from './jobs';
 export * from './catalog';
 export * from './watch-jobs';

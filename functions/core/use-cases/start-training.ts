@@ -5,7 +5,8 @@
  * command applies, so the API accepts exactly the keys and bounds the trainer does and reports every
  * problem at once. The dataset is either a prefix of the owner's own uploads (which must hold a
  * `content/` group with at least one file and a `style/` group with at least two) or a folder the
- * operator offers by name; a client can name nothing else.
+ * operator offers by name; a client can name nothing else. The run's cost must fit the training budget
+ * (`training-budget.ts`).
  */
 
 import {
@@ -22,6 +23,8 @@ import type { Job } from '../job';
 import { assertBlobPrefix } from '../blob-key';
 import type { UseCaseDeps } from './deps';
 import { enqueueJob } from './enqueue-job';
+import { parseModelName } from './model-name';
+import { checkTrainingBudget } from './training-budget';
 import { checkDatasetLayout, MIN_STYLE_IMAGES } from './training-dataset';
 import { refuseLegacyArea, uploadPrefixFor } from './uploads';
 
@@ -132,9 +135,13 @@ export async function startTraining(
     if (error instanceof RunLengthError) throw bad('steps', error.message);
     throw error;
   }
+  const modelName = parseModelName(request.modelName ?? `tspr-${preset}`);
+  await checkTrainingBudget(deps, owner, {
+    config,
+    steps: request.steps,
+    ...(request.idempotencyKey != null ? { idempotencyKey: request.idempotencyKey } : {}),
+  });
   const dataset = await resolveDataset(deps, owner, request.dataset);
-  const modelName = (request.modelName ?? `tspr-${preset}`).trim();
-  if (modelName.length === 0 || modelName.length > 100) throw bad('modelName', 'must be 1..100 characters.');
   const input: TrainingJobInput = { dataset, preset, steps: request.steps, hyperparameters, modelName };
   return enqueueJob(deps, {
     owner,

@@ -14,18 +14,15 @@ import {
   GraphQLError,
   Kind,
   parse,
-  specifiedRules,
-  validate,
   type DocumentNode,
   type FieldNode,
   type GraphQLFormattedError,
   type GraphQLSchema,
   type OperationDefinitionNode,
-  type ValidationRule,
 } from 'graphql';
 import type { JsonObject } from '../../core';
 import type { JobWatchEvent } from '../../core/use-cases';
-import type { GraphQLContext } from '../../graphql';
+import { WRONG_TRANSPORT, type GraphQLContext, type Validation } from '../../graphql';
 
 /** The root fields the WebSocket API serves. */
 export type SubscriptionField = 'jobProgress' | 'myJobs';
@@ -41,11 +38,10 @@ export interface SubscriptionRequest {
   jobId?: string;
 }
 
-/** The schema and limits every document is checked with. */
+/** The schema and the shared rules every document is checked with. */
 export interface DocumentRules {
   schema: GraphQLSchema;
-  validationRules: readonly ValidationRule[];
-  maxTokens: number;
+  validation: Validation;
   formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
 }
 
@@ -62,7 +58,7 @@ const fail = (rules: DocumentRules, message: string): CheckedSubscription => ({
 });
 
 /**
- * Parses and validates a subscribe payload with the same limits as HTTP requests, and checks it is a
+ * Parses and validates a subscribe payload with the rules every transport shares, and checks it is a
  * single subscription to `jobProgress` or `myJobs`.
  */
 export function checkSubscription(
@@ -73,14 +69,9 @@ export function checkSubscription(
     operationName?: string | null;
   },
 ): CheckedSubscription {
-  let document: DocumentNode;
-  try {
-    document = parse(payload.query, { maxTokens: rules.maxTokens });
-  } catch (error) {
-    return { ok: false, errors: [format(rules, error as GraphQLError)] };
-  }
-  const errors = validate(rules.schema, document, [...specifiedRules, ...rules.validationRules]);
-  if (errors.length > 0) return { ok: false, errors: errors.map((error) => format(rules, error)) };
+  const checked = rules.validation.check(rules.schema, payload.query, 'websocket');
+  if (checked.errors !== undefined) return { ok: false, errors: checked.errors.map((error) => format(rules, error)) };
+  const { document } = checked;
 
   const operations = document.definitions.filter(
     (definition): definition is OperationDefinitionNode => definition.kind === Kind.OPERATION_DEFINITION,
@@ -93,9 +84,8 @@ export function checkSubscription(
       : operations.find((candidate) => candidate.name?.value === payload.operationName);
   if (operation === undefined)
     return fail(rules, 'Send exactly one operation, or name the one to run in operationName.');
-  if (operation.operation !== 'subscription') {
-    return fail(rules, 'Only subscriptions are served over the WebSocket; send queries and mutations over HTTP.');
-  }
+  // The shared rules have refused other operation types already; kept so this function stands alone.
+  if (operation.operation !== 'subscription') return fail(rules, WRONG_TRANSPORT.websocket);
   const fields = operation.selectionSet.selections.filter((node): node is FieldNode => node.kind === Kind.FIELD);
   if (fields.length !== 1 || operation.selectionSet.selections.length !== 1) {
     return fail(rules, 'A subscription selects exactly one root field: jobProgress or myJobs.');
@@ -133,7 +123,7 @@ export async function renderEvent(
   event: JobWatchEvent,
   context: GraphQLContext,
 ): Promise<JsonObject> {
-  const document = request.document ?? parse(request.query, { maxTokens: rules.maxTokens });
+  const document = request.document ?? parse(request.query, { maxTokens: rules.validation.maxTokens });
   const result = await execute({
     schema: rules.schema,
     document,

@@ -28,8 +28,7 @@ export const documentRules = once((): DocumentRules => {
   const server = createGraphQLServer({ schema });
   return {
     schema,
-    validationRules: server.validationRules,
-    maxTokens: server.maxTokens,
+    validation: server.validation,
     formatError: server.formatError,
   };
 });

@@ -24,6 +24,7 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   [ErrorCode.EMPTY]: 422,
   [ErrorCode.RATE_LIMITED]: 429,
   [ErrorCode.QUOTA_EXCEEDED]: 429,
+  [ErrorCode.BUDGET_EXCEEDED]: 429,
   [ErrorCode.IDEMPOTENCY_CONFLICT]: 409,
   [ErrorCode.RETRIES_EXHAUSTED]: 500,
   [ErrorCode.INTERNAL]: 500,

@@ -6,12 +6,13 @@
  * socket is open: every subscribe message verifies it again (a revoked key is answered with
  * UNAUTHENTICATED, as over HTTP, and the socket is closed with 4403), and a timer re-verifies the keys
  * of idle connections (see `key-recheck`). Each subscribe message is rate limited like an HTTP request,
- * validated with the same query limits as HTTP, and every error goes through the same boundary, so a
- * client sees the same codes on either transport.
+ * validated with the rules every transport shares (`graphql/validation`: limits, introspection, and
+ * subscriptions only, as on AWS), and every error goes through the same boundary, so a client sees the
+ * same codes on either transport.
  */
 
 import type { Server } from 'node:http';
-import { GraphQLError, parse, specifiedRules, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
+import { GraphQLError, type GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { isDomainError, type ApiKeyStore } from '../../core';
@@ -60,7 +61,6 @@ export function attachSubscriptions(server: Server, path: string, options: Subsc
   const wss = new WebSocketServer({ server, path, maxPayload: options.maxMessageBytes });
   // Known from connection_init on; keyed by socket so the re-check timer can walk `wss.clients`.
   const sessions = new WeakMap<WebSocket, ConnectionSession>();
-  const rules = [...specifiedRules, ...options.graphql.validationRules];
   const format = (errors: readonly GraphQLError[]) =>
     errors.map((error) => options.graphql.formatError(error.toJSON(), error));
   const disposable = useServer<Record<string, unknown> | undefined>(
@@ -99,20 +99,14 @@ export function attachSubscriptions(server: Server, path: string, options: Subsc
           if (isDomainError(error)) return [new GraphQLError(error.message, { originalError: error })];
           throw error;
         }
-        // Parsed here rather than by graphql-ws so the token limit applies, then validated with the
-        // same rules as HTTP; returning ExecutionArgs tells graphql-ws both steps are done.
-        let document: DocumentNode;
-        try {
-          document = parse(payload.query, { maxTokens: options.graphql.maxTokens });
-        } catch (error) {
-          if (error instanceof GraphQLError) return [error];
-          throw error;
-        }
-        const errors = validate(options.schema, document, rules);
-        if (errors.length > 0) return errors;
+        // Parsed and validated here rather than by graphql-ws, with the rules every transport shares
+        // (limits, introspection, subscriptions only); returning ExecutionArgs tells graphql-ws both
+        // steps are done.
+        const checked = options.graphql.validation.check(options.schema, payload.query, 'websocket');
+        if (checked.errors !== undefined) return [...checked.errors];
         return {
           schema: options.schema,
-          document,
+          document: checked.document,
           operationName: payload.operationName ?? null,
           variableValues: payload.variables ?? null,
           contextValue: {

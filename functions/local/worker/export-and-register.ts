@@ -30,8 +30,21 @@ export function exportAndRegister(options: ExportAndRegisterOptions): ModelTrain
   return async ({ job, modelDir, name, lastStep }: TrainedModel): Promise<JsonValue> => {
     const packageDir = path.join(path.dirname(modelDir), 'package');
     await fs.rm(packageDir, { recursive: true, force: true });
+    // The name is the user's text: it goes in a file, never on the command line, where a name
+    // starting with "--" would be read as an option. Only server-made paths are arguments.
+    const optionsFile = path.join(path.dirname(modelDir), 'export-options.json');
+    await fs.writeFile(optionsFile, JSON.stringify({ name }));
     try {
-      await run(process.execPath, [bin, 'export', '--checkpoint', modelDir, '--out', packageDir, '--name', name]);
+      await run(process.execPath, [
+        bin,
+        'export',
+        '--checkpoint',
+        modelDir,
+        '--out',
+        packageDir,
+        '--options',
+        optionsFile,
+      ]);
     } catch (error) {
       const stderr = (error as { stderr?: string }).stderr?.trim() ?? '';
       throw new DomainError(ErrorCode.INTERNAL, `Exporting the trained model failed: ${stderr || String(error)}`, {

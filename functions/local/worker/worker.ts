@@ -16,6 +16,7 @@ import type { Job, JobEvents, JobKind, JobQueue, JobStore, JsonValue, Lease } fr
 import { claimJob } from '../../core/use-cases/run-claim-job';
 import { failDeadLetteredJobs } from '../../core/use-cases/run-fail-dead-letters';
 import { finishJob, type RunOutcome } from '../../core/use-cases/run-finish-job';
+import { handBackJob } from '../../core/use-cases/run-hand-back-job';
 import { reportProgress } from '../../core/use-cases/run-report-progress';
 import type { JobExecutor } from './job-executor';
 
@@ -75,8 +76,9 @@ export class Worker {
   }
 
   /**
-   * Stops taking jobs. A job in progress is aborted; its lease is released so another worker picks it
-   * up at once rather than after the lease runs out.
+   * Stops taking jobs. A job in progress is aborted and handed back (see `handBackJob`): its lease is
+   * released so another worker picks it up at once rather than after the lease runs out, and the
+   * attempt does not count. A job that finished while stopping is recorded as finished.
    */
   async stop(): Promise<void> {
     this.stopping.abort();
@@ -154,9 +156,9 @@ export class Worker {
     }
 
     if (stopReason === 'lease-lost') return; // the next attempt owns the job now
-    if (stopReason === 'shutdown') {
-      // Hand the job back at once; the record stays RUNNING and the next claim requeues it.
-      await deps.queue.release(lease.receipt).catch(() => undefined);
+    if (stopReason === 'shutdown' && outcome.status !== 'SUCCEEDED') {
+      // Hand the job back at once, without counting the attempt (a training run has checkpointed).
+      await handBackJob(deps, job.id, lease).catch((error: unknown) => deps.onError?.(error));
       return;
     }
     try {
