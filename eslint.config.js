@@ -4,6 +4,11 @@
 const js = require('@eslint/js');
 const tseslint = require('typescript-eslint');
 
+const ONNXRUNTIME_OWNER = {
+  name: 'onnxruntime-node',
+  message: 'Only functions/engine/onnx-session.ts imports onnxruntime-node.',
+};
+
 module.exports = tseslint.config(
   { ignores: ['node_modules/**', '**/cdk.out/**', 'coverage/**', 'functions/graphql/generated/**'] },
   js.configs.recommended,
@@ -24,8 +29,26 @@ module.exports = tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          paths: [
-            { name: 'onnxruntime-node', message: 'Only functions/engine/onnx-session.ts imports onnxruntime-node.' },
+          paths: [ONNXRUNTIME_OWNER],
+        },
+      ],
+    },
+  },
+  {
+    // The engine runs packages; of the trainer it may read only the package format, the config and the
+    // tiled graphs' stage splitter, never the exporter or TF.js (the engine ships without them).
+    files: ['functions/engine/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [ONNXRUNTIME_OWNER],
+          patterns: [
+            {
+              regex: '/trainer/(?!(config|export/package-format|export/graph-stages)$)',
+              message: 'The engine imports only trainer/config, trainer/export/package-format and graph-stages.',
+            },
+            { group: ['@tensorflow/*'], message: 'The engine runs on onnxruntime only.' },
           ],
         },
       ],

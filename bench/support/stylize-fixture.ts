@@ -15,7 +15,7 @@ import sharp from 'sharp';
 
 import { presetConfig, type ModelConfig } from '../../trainer/config';
 import { exportModel, readModelSource } from '../../trainer/export/model-export';
-import { readManifest } from '../../trainer/export/package';
+import { readManifest } from '../../trainer/export/package-format';
 import { createModel } from '../../trainer/model';
 import type { NamedArray, ParamStore } from '../../trainer/nn/params';
 import { randomiseStore } from '../../tests/export/random-model';

@@ -3,7 +3,7 @@
  * should take, and the head itself on the decoder's pre-tanh output. It runs here rather than in the
  * decoder graph because it normalises over the whole image, which a tiled decoder never holds at once.
  */
-import type { ColourHeadParams } from '../../trainer/export/package';
+import type { ColourHeadParams } from '../../trainer/export/package-format';
 import type { FloatTensor } from './onnx-session';
 import type { RgbImage } from './image-io';
 

@@ -16,7 +16,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 
 import { latentChannels } from '../../trainer/config';
-import { DECODER_IO, ENCODER_IO, STRUCTURE_MODES, TPFR_IO, type StructureMode } from '../../trainer/export/package';
+import { DECODER_IO, ENCODER_IO, STRUCTURE_MODES, TPFR_IO, type StructureMode } from '../../trainer/export/package-format';
 
 export { STRUCTURE_MODES, type StructureMode };
 import { applyColourHead, blendStats, colourMoments, pooledStats, withMeanColour } from './colour-head';

@@ -15,7 +15,7 @@ import {
   verifyPackageFiles,
   type GraphName,
   type ModelManifest,
-} from '../../trainer/export/package';
+} from '../../trainer/export/package-format';
 import { closeSession, createSession, OnnxSessionError, type OnnxSession, type SessionOptions } from './onnx-session';
 import { stagedGraph, type StagedGraph } from './tiled-runner';
 

@@ -14,7 +14,7 @@
  * The global-style graph then turns the raw latent into the latent ({@link applyGlobalStyle}).
  */
 import { splitTiledGraph, type GraphStages } from '../../trainer/export/graph-stages';
-import { ENCODER_IO, TILED_IO } from '../../trainer/export/package';
+import { ENCODER_IO, TILED_IO } from '../../trainer/export/package-format';
 import {
   closeSession,
   createSession,

@@ -13,7 +13,8 @@ import { formatMarkdown } from './report';
 import { checkTargets, meansOf } from './targets';
 import { runEval } from './run-eval';
 import { writeReport } from './write-report';
-import { recordEval, STRUCTURE_MODES, type StructureMode } from '../../trainer/export/package';
+import { STRUCTURE_MODES, type StructureMode } from '../../trainer/export/package-format';
+import { recordEval } from '../../trainer/export/package-writer';
 
 /** The engine's smallest working side (functions/engine): --size below it is refused up front. */
 const MIN_SIZE = 16;

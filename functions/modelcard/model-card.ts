@@ -14,7 +14,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 
-import { readManifest, type ModelManifest } from '../../trainer/export/package';
+import { readManifest, type ModelManifest } from '../../trainer/export/package-format';
 import { LOSS_SERIES, parseMetrics, plotLossCurves, type MetricRecord } from './loss-plot';
 import { relationSymbol } from '../eval/targets';
 

@@ -14,7 +14,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { closeModelPackage, loadModelPackage, type ModelPackage } from '../../functions/engine';
 import { run, type FloatTensor } from '../../functions/engine/onnx-session';
 import { latentChannels, type ModelConfig } from '../../trainer/config';
-import { TPFR_IO } from '../../trainer/export/package';
+import { TPFR_IO } from '../../trainer/export/package-format';
 import { pairwiseSquaredDistances } from '../../trainer/layers/knn-attention';
 import { tpfr } from '../../trainer/layers/tpfr';
 import { encode } from '../../trainer/networks/encoder';

@@ -18,7 +18,7 @@ import {
 } from '../../functions/engine/onnx-session';
 import { presetConfig } from '../../trainer/config';
 import { DECODER_IO, ENCODER_IO, exportModel } from '../../trainer/export/model-export';
-import { GRAPH_FILES, MANIFEST_FORMAT, readManifest } from '../../trainer/export/package';
+import { GRAPH_FILES, MANIFEST_FORMAT, readManifest } from '../../trainer/export/package-format';
 import { TPFR_IO } from '../../trainer/export/tpfr-to-onnx';
 import { tpfr } from '../../trainer/layers/tpfr';
 import { createModel, styleColour, stylize } from '../../trainer/model';

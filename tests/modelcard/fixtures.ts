@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 import { presetConfig } from '../../trainer/config';
-import { writePackage } from '../../trainer/export/package';
+import { writePackage } from '../../trainer/export/package-writer';
 import { initialColourHead } from '../../trainer/layers/colour-head';
 
 function initialHead(): { scaleWeight: number[]; shiftWeight: number[] } {

@@ -15,7 +15,7 @@
 import { ARCHITECTURE_KEYS, type ModelConfig } from '../config';
 import type { NamedArray } from '../nn/params';
 import type { LoadedModel } from './model-export';
-import type { TrainingInfo } from './package';
+import type { TrainingInfo } from './package-format';
 
 export class AverageError extends Error {
   override name = 'AverageError';

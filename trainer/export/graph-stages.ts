@@ -25,7 +25,7 @@ import {
   type NodeMessage,
   type TensorMessage,
 } from './onnx-proto';
-import { TILED_IO } from './package';
+import { TILED_IO } from './package-format';
 
 /** One stage: the nodes between two cuts. */
 export interface GraphStage {

@@ -1,6 +1,6 @@
 /**
  * Exports trained TSPR weights as a model package: three ONNX graphs split where the engine needs to
- * work in pieces, and a manifest (package.ts) that describes and checksums them.
+ * work in pieces, and a manifest (package-format.ts, written by package-writer.ts) that describes and checksums them.
  *
  * - `encoder.onnx`: image [1, 3, H, W] in [-1, 1] → latent [1, 12ngf, H/4, W/4]: stem and body, then the
  *   global-style net's vector broadcast into channels [4ngf, 8ngf) (trainer/networks/encoder.ts).
@@ -30,11 +30,11 @@ import { colourHeadWeights } from '../layers/colour-head';
 import {
   DECODER_IO,
   ENCODER_IO,
-  writePackage,
   type ColourHeadParams,
   type ModelManifest,
   type TrainingInfo,
-} from './package';
+} from './package-format';
+import { writePackage } from './package-writer';
 import { buildTiledGraphs } from './tiled-graphs';
 import { tpfrToOnnx } from './tpfr-to-onnx';
 

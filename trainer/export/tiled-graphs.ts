@@ -24,7 +24,7 @@ import { encoderBodyLayers, encoderStemLayers } from '../networks/encoder';
 import { globalStyleLayers } from '../networks/global-style';
 import { DEFAULT_OPSET, GraphBuilder } from './graph-builder';
 import { emitLayers, type ParamSource } from './layers-to-onnx';
-import { TILED_IO } from './package';
+import { TILED_IO } from './package-format';
 
 /** The tiled graphs of a package and the halo each needs, in its input's pixels. */
 export interface TiledGraphs {

@@ -28,7 +28,7 @@ import { stageWidths, type TpfrStage } from '../layers/tpfr';
 import type { NamedArray } from '../nn/params';
 import { attr, GraphBuilder, type ModelOptions } from './graph-builder';
 import type { ParamSource } from './layers-to-onnx';
-import { TPFR_IO } from './package';
+import { TPFR_IO } from './package-format';
 
 export { TPFR_IO };
 

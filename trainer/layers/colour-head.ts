@@ -115,7 +115,7 @@ export function withMeanColour(image: tf.Tensor4D, stats: tf.Tensor2D): tf.Tenso
   });
 }
 
-/** The head's weights as plain numbers, for the model package (trainer/export/package.ts). */
+/** The head's weights as plain numbers, for the model package (trainer/export/package-format.ts). */
 export function colourHeadWeights(
   arrays: Readonly<Record<string, NamedArray>>,
   prefix: string,

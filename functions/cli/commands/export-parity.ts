@@ -9,7 +9,7 @@ import path from 'node:path';
 import { latentChannels, type ModelConfig } from '../../../trainer/config';
 import { pairwiseSquaredDistances } from '../../../trainer/layers/knn-attention';
 import { decodeImage } from '../../../trainer/data/decode-image';
-import { DECODER_IO, ENCODER_IO, GRAPH_FILES, TPFR_IO } from '../../../trainer/export/package';
+import { DECODER_IO, ENCODER_IO, GRAPH_FILES, TPFR_IO } from '../../../trainer/export/package-format';
 import { tpfr } from '../../../trainer/layers/tpfr';
 import { decode } from '../../../trainer/networks/decoder';
 import { colourHeadWeights } from '../../../trainer/layers/colour-head';

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { initBackend } from '../../../trainer/backend';
 import { averageModels } from '../../../trainer/export/average-weights';
 import { exportModel, readModelSource, type LoadedModel } from '../../../trainer/export/model-export';
-import { STRUCTURE_MODES, type StructureMode } from '../../../trainer/export/package';
+import { STRUCTURE_MODES, type StructureMode } from '../../../trainer/export/package-format';
 import { createModel } from '../../../trainer/model';
 import { checkParity } from './export-parity';
 import { parseArgs, usage, UsageError, type FlagSpec } from '../args';

@@ -9,7 +9,7 @@ import path from 'node:path';
 
 import { closeModelPackage, loadModelPackage } from '../../engine';
 import { writeModelCard } from '../../modelcard';
-import { readManifest } from '../../../trainer/export/package';
+import { readManifest } from '../../../trainer/export/package-format';
 import { parseArgs, usage, UsageError, type FlagSpec } from '../args';
 
 const FLAGS: Record<string, FlagSpec> = {

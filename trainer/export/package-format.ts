@@ -5,15 +5,15 @@
  * `eval` object that `peerstyle eval` fills in later) and, for every file, its byte size and sha256, so a
  * package copied between machines or buckets can be checked before it is used.
  *
- * This module writes packages and checks their files; loading the graphs into sessions is the engine's
- * job (functions/engine/model-package.ts), since only the engine talks to onnxruntime.
+ * This module is the contract between the exporter that writes packages (package-writer.ts) and the
+ * engine that runs them (functions/engine/model-package.ts): names, types, reading and checking. It
+ * imports nothing of the ONNX writer, so the engine's import graph stays free of it.
  */
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 
 import { withLegacyDefaults, type ModelConfig } from '../config';
-import { DEFAULT_OPSET } from './graph-builder';
 
 export const MANIFEST_FORMAT = 'peerstyle-model/1';
 export const MANIFEST_FILE = 'manifest.json';
@@ -99,46 +99,6 @@ export class ModelPackageError extends Error {
 /** The sha256 of bytes, in hex. */
 export function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
-}
-
-/** Writes the graphs and the manifest to `dir` (created if needed); the manifest goes last. */
-export async function writePackage(
-  dir: string,
-  graphs: Record<GraphName, Uint8Array> & Partial<Record<TiledGraphName, Uint8Array>>,
-  info: Pick<
-    ModelManifest,
-    'name' | 'version' | 'preset' | 'config' | 'training' | 'tiling' | 'colourHead' | 'defaults'
-  >,
-): Promise<ModelManifest> {
-  await fs.mkdir(dir, { recursive: true });
-  const files: ModelManifest['files'] = {};
-  const all = { ...GRAPH_FILES, ...TILED_GRAPH_FILES } as Record<GraphName | TiledGraphName, string>;
-  for (const [graph, file] of Object.entries(all) as [GraphName | TiledGraphName, string][]) {
-    const bytes = graphs[graph];
-    if (!bytes) continue;
-    await fs.writeFile(path.join(dir, file), bytes);
-    files[file] = { bytes: bytes.byteLength, sha256: sha256(bytes) };
-  }
-  const manifest: ModelManifest = {
-    format: MANIFEST_FORMAT,
-    name: info.name,
-    version: info.version,
-    preset: info.preset,
-    config: info.config,
-    input: { range: [-1, 1], channels: 'RGB', layout: 'NCHW', sizeMultiple: 4 },
-    ...(info.training ? { training: info.training } : {}),
-    opset: DEFAULT_OPSET,
-    ...(info.tiling ? { tiling: info.tiling } : {}),
-    ...(info.colourHead ? { colourHead: info.colourHead } : {}),
-    ...(info.defaults ? { defaults: info.defaults } : {}),
-    createdAt: new Date().toISOString(),
-    files,
-  };
-  // Written through a temporary name so that a reader never sees a half-written manifest.
-  const tmp = path.join(dir, `.${MANIFEST_FILE}.tmp-${process.pid}`);
-  await fs.writeFile(tmp, `${JSON.stringify(manifest, null, 2)}\n`);
-  await fs.rename(tmp, path.join(dir, MANIFEST_FILE));
-  return manifest;
 }
 
 const REQUIRED_FIELDS = ['name', 'version', 'preset', 'config', 'input', 'opset', 'files'] as const;
@@ -228,18 +188,4 @@ export async function verifyPackageFiles(dir: string, manifest: ModelManifest): 
     contents[name] = bytes;
   }
   return contents;
-}
-
-/**
- * Writes quality figures (from `peerstyle eval`) into a package's manifest. The manifest lists the
- * other files' hashes, not its own, so the package stays valid; it is rewritten through a temporary
- * file and a rename so that a crash never leaves half a manifest.
- */
-export async function recordEval(dir: string, figures: Record<string, unknown>): Promise<void> {
-  const manifest = await readManifest(dir);
-  const updated = { ...manifest, eval: figures };
-  const file = path.join(dir, MANIFEST_FILE);
-  const tmp = `${file}.tmp-${process.pid}`;
-  await fs.writeFile(tmp, `${JSON.stringify(updated, null, 2)}\n`);
-  await fs.rename(tmp, file);
 }

@@ -1,0 +1,64 @@
+/**
+ * The import boundaries in eslint.config.js, shown by linting a deliberate violation of each as if it
+ * sat at a given path, and a permitted import beside it (so a rule that refuses everything fails too).
+ */
+import path from 'node:path';
+import { ESLint } from 'eslint';
+
+const root = path.join(__dirname, '..', '..');
+// The config is handed over already loaded: ESLint's own loader uses a dynamic import, which jest's
+// module sandbox does not allow.
+const eslint = new ESLint({ cwd: root, overrideConfigFile: true, overrideConfig: require('../../eslint.config.js') });
+
+/** The boundary messages ESLint gives for `code` placed at `file` (relative to the repo). */
+async function boundaryMessages(file: string, code: string): Promise<string[]> {
+  const [result] = await eslint.lintText(code, { filePath: path.join(root, file) });
+  return result.messages.filter((m) => m.ruleId === 'no-restricted-imports').map((m) => m.message);
+}
+
+const cases: { rule: string; file: string; refused: string; allowed: string; message: RegExp }[] = [
+  {
+    rule: 'onnxruntime-node only in the engine’s session module',
+    file: 'functions/local/worker/example.ts',
+    refused: "import * as ort from 'onnxruntime-node';\nexport const x = ort;\n",
+    allowed: "import { loadModelPackage } from '../../engine';\nexport const x = loadModelPackage;\n",
+    message: /Only functions\/engine\/onnx-session\.ts imports onnxruntime-node/,
+  },
+  {
+    rule: 'the core imports only the core',
+    file: 'functions/core/use-cases/example.ts',
+    refused: "import * as store from '../../adapters/local/sqlite-job-store';\nexport const x = store;\n",
+    allowed: "import { DomainError } from '../errors';\nexport const x = DomainError;\n",
+    message: /The core imports only the core/,
+  },
+  {
+    rule: 'the engine reads the package format, not the exporter',
+    file: 'functions/engine/example.ts',
+    refused: "import { writePackage } from '../../trainer/export/package-writer';\nexport const x = writePackage;\n",
+    allowed: "import { MANIFEST_FILE } from '../../trainer/export/package-format';\nexport const x = MANIFEST_FILE;\n",
+    message: /The engine imports only trainer\/config/,
+  },
+  {
+    rule: 'the engine runs without TF.js',
+    file: 'functions/engine/example.ts',
+    refused: "import * as tf from '@tensorflow/tfjs-core';\nexport const x = tf;\n",
+    allowed: "import { presetConfig } from '../../trainer/config';\nexport const x = presetConfig;\n",
+    message: /The engine runs on onnxruntime only/,
+  },
+  {
+    rule: 'onnxruntime-node stays out of the engine’s other modules too',
+    file: 'functions/engine/example.ts',
+    refused: "import * as ort from 'onnxruntime-node';\nexport const x = ort;\n",
+    allowed: "import { EXECUTION_PROVIDERS } from './onnx-session';\nexport const x = EXECUTION_PROVIDERS;\n",
+    message: /Only functions\/engine\/onnx-session\.ts imports onnxruntime-node/,
+  },
+];
+
+describe.each(cases)('$rule', ({ file, refused, allowed, message }) => {
+  it('refuses the violation', async () => {
+    expect(await boundaryMessages(file, refused)).toEqual([expect.stringMatching(message)]);
+  });
+  it('lets the permitted import through', async () => {
+    expect(await boundaryMessages(file, allowed)).toEqual([]);
+  });
+});
