@@ -22,6 +22,8 @@ import { indexDataset } from './data/dataset-index';
 import { PairSampler, type SamplerState } from './data/pair-sampler';
 import { ProgressBar, metricLine } from './progress';
 import { saveWeights } from './weights';
+import { InitWeightsError, readInitialWeights } from './init-weights';
+import type { NamedArray } from './nn/params';
 
 export interface TrainOptions {
   preset: string;
@@ -35,6 +37,11 @@ export interface TrainOptions {
    */
   steps?: number;
   resume: boolean;
+  /**
+   * Start from these weights (trainer/init-weights.ts) instead of random ones, unless the run resumes
+   * from its own checkpoint.
+   */
+  init?: string;
   /** Checkpoint folder, when it is not `<outDir>/checkpoints` (SageMaker's /opt/ml/checkpoints). */
   checkpointDir?: string;
   /** Model folder, when it is not `<outDir>/model` (SageMaker's /opt/ml/model). */
@@ -107,6 +114,8 @@ export async function runTraining(opts: TrainOptions): Promise<TrainResult> {
     cfg = { ...saved, ...resumable };
     addsColourHead = cfg.colorHead && !saved.colorHead;
   }
+  const initial = opts.init && !checkpoint ? await readInitialWeights(opts.init, cfg, opts.overrides) : null;
+  if (initial) cfg = initial.cfg;
   const plan = planRun(cfg, opts.steps, {
     iterations: 'iterations' in opts.overrides,
     decayIterations: 'decayIterations' in opts.overrides,
@@ -129,6 +138,18 @@ export async function runTraining(opts: TrainOptions): Promise<TrainResult> {
     log(`# resumed from ${latest} at iteration ${trainer.iteration}`);
   } else {
     sampler = new PairSampler(index, cfg);
+  }
+  if (initial) {
+    try {
+      store.load(initial.params as Record<string, NamedArray>);
+    } catch (err) {
+      throw new InitWeightsError(`Cannot start from ${opts.init}: ${(err as Error).message}`);
+    }
+    log(
+      `# initialised from ${opts.init} (preset ${initial.sourcePreset}, ${initial.sourceIterations} iterations of its own run)`,
+    );
+  } else if (opts.init && checkpoint) {
+    log(`# --init ${opts.init} ignored: the run resumes from its own checkpoint`);
   }
   log(
     `# backend=${backend.name} threads=${backend.threads} preset=${opts.preset} params=${store.count()} content=${index.content.length} ` +

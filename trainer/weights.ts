@@ -1,7 +1,8 @@
 /**
  * Final model weights: `weights.json` (the training summary and an index of the arrays) and
  * `weights.bin` (float32 arrays back to back), the input of `peerstyle export`. Unlike a checkpoint they
- * hold no optimiser state, only what inference needs plus the discriminator (kept for fine-tuning).
+ * hold no optimiser state, only what inference needs plus the discriminator (kept for fine-tuning:
+ * model packages carry them too, and `peerstyle train --init` starts a run from them).
  */
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
@@ -10,6 +11,9 @@ import type { TrainConfig } from './config';
 import type { NamedArray, ParamStore } from './nn/params';
 
 export const WEIGHTS_FORMAT = 'peerstyle-weights/1';
+
+/** The two files' names, in a run's model/ folder and in a model package. */
+export const WEIGHTS_FILES = { json: 'weights.json', bin: 'weights.bin' } as const;
 
 export interface WeightsMeta {
   format: typeof WEIGHTS_FORMAT;
@@ -22,12 +26,14 @@ export interface WeightsMeta {
   sha256: string;
 }
 
-export async function saveWeights(
-  dir: string,
-  store: ParamStore,
-  info: Pick<WeightsMeta, 'preset' | 'config' | 'iteration' | 'trainSeconds' | 'dataset'>,
-): Promise<void> {
-  const arrays = store.toNamedArrays();
+/** What a weights file records besides the arrays. */
+export type WeightsInfo = Pick<WeightsMeta, 'preset' | 'config' | 'iteration' | 'trainSeconds' | 'dataset'>;
+
+/** The two files' bytes: `weights.json` (summary and index) and `weights.bin` (the arrays). */
+export function encodeWeights(
+  arrays: Readonly<Record<string, NamedArray>>,
+  info: WeightsInfo,
+): { json: Buffer; bin: Buffer } {
   const index: WeightsMeta['arrays'] = [];
   let offset = 0;
   for (const [name, a] of Object.entries(arrays)) {
@@ -45,11 +51,16 @@ export async function saveWeights(
     arrays: index,
     sha256: createHash('sha256').update(bin).digest('hex'),
   };
+  return { json: Buffer.from(JSON.stringify(meta, null, 1)), bin };
+}
+
+export async function saveWeights(dir: string, store: ParamStore, info: WeightsInfo): Promise<void> {
+  const { json, bin } = encodeWeights(store.toNamedArrays(), info);
   await fs.mkdir(dir, { recursive: true });
   const tmpBin = path.join(dir, `.weights.bin.tmp-${process.pid}`);
   const tmpJson = path.join(dir, `.weights.json.tmp-${process.pid}`);
   await fs.writeFile(tmpBin, bin);
-  await fs.writeFile(tmpJson, JSON.stringify(meta, null, 1));
+  await fs.writeFile(tmpJson, json);
   await fs.rename(tmpBin, path.join(dir, 'weights.bin'));
   await fs.rename(tmpJson, path.join(dir, 'weights.json'));
 }

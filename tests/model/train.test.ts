@@ -11,6 +11,7 @@ import { runTraining } from '../../trainer/train';
 import { initBackend } from '../../trainer/backend';
 import { initialColourHead } from '../../trainer/layers/colour-head';
 import { readWeights } from '../../trainer/weights';
+import { exportModel } from '../../trainer/export/model-export';
 import { presetConfig } from '../../trainer/config';
 import { createModel } from '../../trainer/model';
 import { TsprTrainer } from '../../trainer/train-step';
@@ -192,5 +193,90 @@ describe('tiny training run', () => {
         resume: true,
       }),
     ).rejects.toThrow('Cannot switch colorHead off when resuming');
+  });
+
+  it('starts a new run from an exported package’s weights, taking its architecture', async () => {
+    const base = { iterations: '4', decayIterations: '2', checkpointEvery: '100', logEvery: '2' };
+    const source = await fs.mkdtemp(path.join(os.tmpdir(), 'peerstyle-init-src-'));
+    const pkg = await fs.mkdtemp(path.join(os.tmpdir(), 'peerstyle-init-pkg-'));
+    // A source run wider than tiny's default, so the new run must take ngf from the package.
+    await runTraining({
+      ...quiet,
+      preset: 'tiny',
+      overrides: { ...base, ngf: '6' },
+      dataDir: data,
+      outDir: source,
+      resume: false,
+    });
+    const manifest = await exportModel(path.join(source, 'model'), pkg, { tiled: false });
+    expect(Object.keys(manifest.files)).toEqual(expect.arrayContaining(['weights.json', 'weights.bin']));
+    const exported = await readWeights(pkg);
+    const trained = await readWeights(path.join(source, 'model'));
+    expect(exported.arrays['enc.pre.conv0.weight'].data).toEqual(trained.arrays['enc.pre.conv0.weight'].data);
+
+    // Learning rate ~0: one iteration leaves the weights where the package had them.
+    const lines: string[] = [];
+    const tuned = await fs.mkdtemp(path.join(os.tmpdir(), 'peerstyle-init-run-'));
+    await runTraining({
+      ...quiet,
+      preset: 'tiny',
+      overrides: { ...base, iterations: '1', decayIterations: '0', learningRate: '1e-8' },
+      dataDir: data,
+      outDir: tuned,
+      resume: false,
+      init: pkg,
+      log: (l) => lines.push(l),
+    });
+    expect(lines.some((l) => l.startsWith(`# initialised from ${pkg} (preset tiny, 4 iterations`))).toBe(true);
+    const after = await readWeights(path.join(tuned, 'model'));
+    expect(after.meta.config.ngf).toBe(6);
+    for (const name of Object.keys(trained.arrays)) {
+      // Batch-norm running statistics move with every forward pass, whatever the learning rate.
+      if (/\.running(Mean|Var)$/.test(name)) continue;
+      const a = after.arrays[name].data;
+      const b = trained.arrays[name].data;
+      const worst = a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
+      expect([name, worst < 1e-4]).toEqual([name, true]);
+    }
+
+    // Without --init the same run starts from random weights, far from the package's.
+    const fresh = await fs.mkdtemp(path.join(os.tmpdir(), 'peerstyle-init-fresh-'));
+    await runTraining({
+      ...quiet,
+      preset: 'tiny',
+      overrides: { ...base, ngf: '6', iterations: '1', decayIterations: '0', learningRate: '1e-8' },
+      dataDir: data,
+      outDir: fresh,
+      resume: false,
+    });
+    const random = await readWeights(path.join(fresh, 'model'));
+    const w = random.arrays['enc.pre.conv0.weight'].data;
+    const t = trained.arrays['enc.pre.conv0.weight'].data;
+    expect(w.some((v, i) => Math.abs(v - t[i]) > 1e-3)).toBe(true);
+
+    // A width the package's shapes cannot fill is refused with the parameter named.
+    await expect(
+      runTraining({
+        ...quiet,
+        preset: 'tiny',
+        overrides: { ...base, ngf: '5' },
+        dataDir: data,
+        outDir: await fs.mkdtemp(path.join(os.tmpdir(), 'peerstyle-init-bad-')),
+        resume: false,
+        init: pkg,
+      }),
+    ).rejects.toThrow(/Cannot start from .*: Parameter ".*" has shape/);
+    // A folder without weights is refused with what was expected.
+    await expect(
+      runTraining({
+        ...quiet,
+        preset: 'tiny',
+        overrides: base,
+        dataDir: data,
+        outDir: tuned,
+        resume: false,
+        init: data,
+      }),
+    ).rejects.toThrow(/Cannot start from .*No weights found/);
   });
 });

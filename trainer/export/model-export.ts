@@ -18,22 +18,16 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 
 import { findLatestCheckpoint, readCheckpoint } from '../checkpoint';
-import { latentChannels, type ModelConfig } from '../config';
+import { latentChannels, type ModelConfig, type TrainConfig } from '../config';
 import type { NamedArray } from '../nn/params';
 import { decoderLayers } from '../networks/decoder';
 import { encoderBodyLayers, encoderStemLayers } from '../networks/encoder';
 import { globalStyleLayers } from '../networks/global-style';
-import { readWeights } from '../weights';
+import { encodeWeights, readWeights, WEIGHTS_FILES } from '../weights';
 import { attr, DEFAULT_OPSET, GraphBuilder } from './graph-builder';
 import { emitLayers, layersToOnnx, type InstanceNormMode, type ParamSource } from './layers-to-onnx';
 import { colourHeadWeights } from '../layers/colour-head';
-import {
-  DECODER_IO,
-  ENCODER_IO,
-  type ColourHeadParams,
-  type ModelManifest,
-  type TrainingInfo,
-} from './package-format';
+import { DECODER_IO, ENCODER_IO, type ColourHeadParams, type ModelManifest, type TrainingInfo } from './package-format';
 import { writePackage } from './package-writer';
 import { buildTiledGraphs } from './tiled-graphs';
 import { tpfrToOnnx } from './tpfr-to-onnx';
@@ -160,7 +154,23 @@ export async function exportModel(
       config: model.cfg,
       training: model.training,
     },
+    weightFiles(model),
   );
+}
+
+/**
+ * The weights as `weights.json` + `weights.bin` (trainer/weights.ts), discriminator included, so that a
+ * package can start a new training run (`peerstyle train --init <package>`) and not only stylize.
+ */
+function weightFiles(model: InMemoryModel): Record<string, Uint8Array> {
+  const { json, bin } = encodeWeights(namedArrays(model.params), {
+    preset: model.preset,
+    config: model.cfg as TrainConfig,
+    iteration: model.training?.iterations ?? 0,
+    trainSeconds: model.training?.trainSeconds ?? 0,
+    dataset: model.training?.dataset ?? 'unknown',
+  });
+  return { [WEIGHTS_FILES.json]: json, [WEIGHTS_FILES.bin]: bin };
 }
 
 /**

@@ -26,6 +26,8 @@ export async function writePackage(
     ModelManifest,
     'name' | 'version' | 'preset' | 'config' | 'training' | 'tiling' | 'colourHead' | 'defaults'
   >,
+  /** Other files of the package by name (the trained weights), listed and hashed like the graphs. */
+  extraFiles: Readonly<Record<string, Uint8Array>> = {},
 ): Promise<ModelManifest> {
   await fs.mkdir(dir, { recursive: true });
   const files: ModelManifest['files'] = {};
@@ -33,6 +35,10 @@ export async function writePackage(
   for (const [graph, file] of Object.entries(all) as [GraphName | TiledGraphName, string][]) {
     const bytes = graphs[graph];
     if (!bytes) continue;
+    await fs.writeFile(path.join(dir, file), bytes);
+    files[file] = { bytes: bytes.byteLength, sha256: sha256(bytes) };
+  }
+  for (const [file, bytes] of Object.entries(extraFiles)) {
     await fs.writeFile(path.join(dir, file), bytes);
     files[file] = { bytes: bytes.byteLength, sha256: sha256(bytes) };
   }

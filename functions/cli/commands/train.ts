@@ -27,6 +27,10 @@ const FLAGS: Record<string, FlagSpec> = {
   out: { type: 'string', description: 'run folder: checkpoints/, metrics.jsonl, model/' },
   steps: { type: 'string', description: 'stop after this iteration (default: the preset’s iterations)' },
   resume: { type: 'boolean', description: 'continue from the latest checkpoint in the run folder' },
+  init: {
+    type: 'string',
+    description: 'start from the weights of a model package, run or checkpoint (fine-tuning) instead of random ones',
+  },
   backend: { type: 'string', description: 'tensorflow (tfjs-node[-gpu]), wasm or cpu (default: best available)' },
   threads: {
     type: 'string',
@@ -65,6 +69,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     outDir: path.resolve(flags.out),
     steps: positiveIntegerFlag('steps', flags.steps as string | undefined),
     resume: Boolean(flags.resume),
+    ...(typeof flags.init === 'string' ? { init: path.resolve(flags.init) } : {}),
     backend: flags.backend as string | undefined,
     threads: parseThreadsFlag(flags.threads as string | undefined),
     keepEvery: positiveIntegerFlag('keep-every', flags['keep-every'] as string | undefined),
