@@ -31,6 +31,12 @@ import { TRAINING_JOB_PREFIX } from './training';
 /** The path the GraphQL endpoint is served on. */
 export const GRAPHQL_PATH = '/graphql';
 
+/**
+ * The longest a deployer may let API Gateway cache an authorizer answer. A revoked key keeps working
+ * until the cached "yes" expires, so this is the revocation delay the README promises.
+ */
+export const MAX_AUTHORIZER_CACHE_TTL = Duration.seconds(5);
+
 /** Props for {@link GraphqlApi}. */
 export interface GraphqlApiProps {
   /** Job rows: created by mutations, read by queries. */
@@ -63,8 +69,9 @@ export interface GraphqlApiProps {
    */
   readonly throttlingBurstLimit?: number;
   /**
-   * How long an authorizer decision is cached per token.
-   * @default Duration.minutes(5)
+   * How long an authorizer decision is cached per token: the longest a revoked key keeps working.
+   * At most {@link MAX_AUTHORIZER_CACHE_TTL}.
+   * @default Duration.seconds(0) - not cached; every request checks the key
    */
   readonly authorizerCacheTtl?: Duration;
   /**
@@ -90,6 +97,12 @@ export class GraphqlApi extends Construct {
   constructor(scope: Construct, id: string, props: GraphqlApiProps) {
     super(scope, id);
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
+    const authorizerCacheTtl = props.authorizerCacheTtl ?? Duration.seconds(0);
+    if (authorizerCacheTtl.toSeconds() > MAX_AUTHORIZER_CACHE_TTL.toSeconds()) {
+      throw new Error(
+        `authorizerCacheTtl must be at most ${MAX_AUTHORIZER_CACHE_TTL.toSeconds()} s (a revoked key works until its cached answer expires), got ${authorizerCacheTtl.toSeconds()} s`,
+      );
+    }
 
     this.authorizerFunction = new HandlerFunction(this, 'Authorizer', {
       handler: 'authorizer',
@@ -119,11 +132,13 @@ export class GraphqlApi extends Construct {
     });
     const fn = this.graphqlFunction.function;
     grantItems(fn, props.jobsTable, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query');
-    // Admin mutations create, list and revoke keys.
-    grantItems(fn, props.apiKeysTable, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:Scan');
-    // Reads and lists styles and models; registerStyle puts a style item (conditional on its absence)
-    // and deleting a style deletes it. No Scan: every catalog read is within one owner's partition.
-    grantItems(fn, props.catalogTable, 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:DeleteItem');
+    // Only what resolvers use. Keys are created, listed and revoked with the `peerstyle keys` CLI under
+    // the operator's own credentials; the function only verifies a bearer key when invoked without the
+    // authorizer in front (one GetItem).
+    grantItems(fn, props.apiKeysTable, 'dynamodb:GetItem');
+    // Reads and lists styles and models; registerStyle puts a style item (conditional on its absence).
+    // No Scan: every catalog read is within one owner's partition. No API deletes a style.
+    grantItems(fn, props.catalogTable, 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem');
     props.stylizeQueue.grantSendMessages(fn);
     props.trainingLauncher.grantInvoke(fn);
     acknowledgeWildcardResource(
@@ -143,13 +158,12 @@ export class GraphqlApi extends Construct {
       trainingJobs,
       'Training run names carry the job id, known only at run time; the function may stop only runs with the platform prefix.',
     );
-    // Presigned URLs carry the signer's permissions: the function may sign
-    // uploads only into the drop folder and uploads/, and downloads only of results.
-    grantObjects(fn, props.uploadsBucket, PREFIXES.drop, 'write');
+    // Presigned URLs carry the signer's permissions: the function may sign uploads only into uploads/
+    // and downloads only of results. No resolver writes the drop folder.
     // createUpload signs a POST into uploads/ (PutObject); registerStyle and stylize check the upload
     // exists and is an image (HeadObject, which IAM authorises as GetObject); startTraining lists the
     // dataset prefix to refuse an empty one (ListBucket on uploads/ only).
-    grantObjects(fn, props.uploadsBucket, PREFIXES.uploads, 'readWrite');
+    grantObjects(fn, props.uploadsBucket, PREFIXES.uploads, 'readPut');
     grantObjects(fn, props.resultsBucket, PREFIXES.out, 'read');
 
     const origins = props.allowedOrigins ?? [];
@@ -197,7 +211,7 @@ export class GraphqlApi extends Construct {
     const authorizer = new HttpLambdaAuthorizer('ApiKeyAuthorizer', this.authorizerFunction.function, {
       responseTypes: [HttpLambdaResponseType.SIMPLE],
       identitySource: ['$request.header.Authorization'],
-      resultsCacheTtl: props.authorizerCacheTtl ?? Duration.minutes(5),
+      resultsCacheTtl: authorizerCacheTtl,
     });
     this.httpApi.addRoutes({
       path: GRAPHQL_PATH,

@@ -4,7 +4,7 @@
  * wires their outputs into each other's inputs and passes the deployer's
  * settings through.
  */
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, type Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
@@ -53,6 +53,12 @@ export interface PeerstyleStackProps extends StackProps {
    * @default 30
    */
   readonly resultRetentionDays?: number;
+  /**
+   * How long API Gateway caches an authorizer answer: the longest a revoked key keeps working
+   * (at most 5 s).
+   * @default Duration.seconds(0) - not cached
+   */
+  readonly authorizerCacheTtl?: Duration;
   /**
    * How long function, access and flow logs are kept.
    * @default logs.RetentionDays.ONE_MONTH
@@ -117,6 +123,7 @@ export class PeerstyleStack extends Stack {
       resultsBucket,
       trainingLauncher: this.training.launcherFunction.function,
       allowedOrigins: props.allowedOrigins,
+      authorizerCacheTtl: props.authorizerCacheTtl,
       logRetention,
     });
 

@@ -82,9 +82,8 @@ const child = (scope: { node: { findChild(id: string): unknown } }, id: string) 
   scope.node.findChild(id) as HandlerFunction;
 
 describe('catalog table', () => {
-  it('lets the GraphQL function read it and put and delete styles, with no Scan', () => {
+  it('lets the GraphQL function read it and put styles, with no Scan or delete', () => {
     expect(tableActions(logicalIdOf(stack.api.graphqlFunction.role), ids.catalog)).toEqual([
-      'dynamodb:DeleteItem',
       'dynamodb:GetItem',
       'dynamodb:PutItem',
       'dynamodb:Query',
@@ -171,8 +170,7 @@ describe('API uploads under uploads/', () => {
     // PutObject: the presigned POST carries the signer's permission; GetObject: HeadObject on the
     // upload before a job or style uses it; ListBucket on uploads/*: startTraining's non-empty check.
     expect(objectActions(role, ids.uploads)).toEqual({
-      'drop/': ['s3:AbortMultipartUpload', 's3:PutObject'],
-      'uploads/': ['s3:AbortMultipartUpload', 's3:GetObject', 's3:PutObject'],
+      'uploads/': ['s3:GetObject', 's3:PutObject'],
     });
     expect(listablePrefixes(role, ids.uploads)).toEqual(['uploads/*']);
     expect(environmentOf(stack.api.graphqlFunction)[ENV.uploadsBucket]).toEqual({ Ref: ids.uploads });
