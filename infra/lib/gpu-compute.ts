@@ -230,7 +230,10 @@ export class GpuCompute extends Construct {
     grantObjects(this.jobRole, props.uploadsBucket, PREFIXES.drop, 'read');
     // The style image of a drop-folder job lives under styles/ in the same bucket.
     grantObjects(this.jobRole, props.uploadsBucket, PREFIXES.styles, 'read');
-    // Jobs submitted through the API name their content and style images by upload key.
+    // Jobs submitted through the API read copies of their uploads and saved styles; jobs queued
+    // before those copies were taken name the uploads themselves.
+    grantObjects(this.jobRole, props.uploadsBucket, PREFIXES.jobInputs, 'read');
+    grantObjects(this.jobRole, props.uploadsBucket, PREFIXES.savedStyles, 'read');
     grantObjects(this.jobRole, props.uploadsBucket, PREFIXES.uploads, 'read');
     grantObjects(this.jobRole, props.resultsBucket, PREFIXES.out, 'write');
     grantObjects(this.jobRole, props.modelsBucket, PREFIXES.models, 'read');

@@ -164,6 +164,11 @@ export class GraphqlApi extends Construct {
     // exists and is an image (HeadObject, which IAM authorises as GetObject); startTraining lists the
     // dataset prefix to refuse an empty one (ListBucket on uploads/ only).
     grantObjects(fn, props.uploadsBucket, PREFIXES.uploads, 'readPut');
+    // registerStyle and stylize copy the uploads they use out of reach of upload forms (CopyObject:
+    // GetObject on the upload, PutObject on the copy); style images are signed for download, and a
+    // retried stylize looks for its earlier copies (HeadObject, which answers 404 only with ListBucket).
+    grantObjects(fn, props.uploadsBucket, PREFIXES.savedStyles, 'readPut');
+    grantObjects(fn, props.uploadsBucket, PREFIXES.jobInputs, 'readPut');
     grantObjects(fn, props.resultsBucket, PREFIXES.out, 'read');
 
     const origins = props.allowedOrigins ?? [];

@@ -71,6 +71,16 @@ export const PREFIXES = {
    * Stylize inputs, style images for registerStyle and training image sets all come from here.
    */
   uploads: 'uploads/',
+  /**
+   * Uploads bucket: copies of uploads saved as styles by `registerStyle`, `saved-styles/<owner>/<uuid>`.
+   * Never expired, and out of reach of upload forms (no form is issued for these keys).
+   */
+  savedStyles: 'saved-styles/',
+  /**
+   * Uploads bucket: copies of the uploads a stylize job reads, taken when it is submitted, so that
+   * reposting an upload form cannot change a job's input. Expired like uploads.
+   */
+  jobInputs: 'job-inputs/',
   /** Uploads bucket: inputs that failed validation, with a reason. */
   rejected: 'rejected/',
   /**

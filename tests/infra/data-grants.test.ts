@@ -158,6 +158,8 @@ describe('style images under styles/', () => {
   it('may be read by the stylize worker, which may not write the uploads bucket', () => {
     expect(objectActions(logicalIdOf(stack.gpuCompute.jobRole), ids.uploads)).toEqual({
       'drop/': ['s3:GetObject'],
+      'job-inputs/': ['s3:GetObject'],
+      'saved-styles/': ['s3:GetObject'],
       'styles/': ['s3:GetObject'],
       'uploads/': ['s3:GetObject'],
     });
@@ -169,16 +171,22 @@ describe('API uploads under uploads/', () => {
     const role = logicalIdOf(stack.api.graphqlFunction.role);
     // PutObject: the presigned POST carries the signer's permission; GetObject: HeadObject on the
     // upload before a job or style uses it; ListBucket on uploads/*: startTraining's non-empty check.
+    // saved-styles/ and job-inputs/: registerStyle and stylize copy uploads there (CopyObject is a
+    // GetObject on the source and a PutObject on the copy) and sign downloads of style images.
     expect(objectActions(role, ids.uploads)).toEqual({
+      'job-inputs/': ['s3:GetObject', 's3:PutObject'],
+      'saved-styles/': ['s3:GetObject', 's3:PutObject'],
       'uploads/': ['s3:GetObject', 's3:PutObject'],
     });
-    expect(listablePrefixes(role, ids.uploads)).toEqual(['uploads/*']);
+    expect(listablePrefixes(role, ids.uploads)).toEqual(['job-inputs/*', 'saved-styles/*', 'uploads/*']);
     expect(environmentOf(stack.api.graphqlFunction)[ENV.uploadsBucket]).toEqual({ Ref: ids.uploads });
   });
 
   it('may be read by the stylize worker for jobs whose inputs are upload keys', () => {
     expect(listablePrefixes(logicalIdOf(stack.gpuCompute.jobRole), ids.uploads)).toEqual([
       'drop/*',
+      'job-inputs/*',
+      'saved-styles/*',
       'styles/*',
       'uploads/*',
     ]);

@@ -35,7 +35,15 @@ import { RoutedBlobStore, type BlobRoute } from './routed-blob-store';
 import { StreamJobEvents } from './stream-job-events';
 
 /** Key prefixes per bucket (PREFIXES in infra/lib/handlers.ts). */
-const PREFIX = { drop: 'drop/', uploads: 'uploads/', out: 'out/', models: 'models/', datasets: 'datasets/' } as const;
+const PREFIX = {
+  drop: 'drop/',
+  uploads: 'uploads/',
+  savedStyles: 'saved-styles/',
+  jobInputs: 'job-inputs/',
+  out: 'out/',
+  models: 'models/',
+  datasets: 'datasets/',
+} as const;
 
 const clientConfigs = once(() => readAwsServiceConfigs());
 const documentClient = (): ReturnType<typeof createDynamoDbDocumentClient> =>
@@ -67,6 +75,9 @@ export function buildBlobStore(
   add(PREFIX.drop, settings.uploadsBucket);
   // createUpload's keys (`uploads/<owner>/…`) live in the same bucket as the drop folder.
   add(PREFIX.uploads, settings.uploadsBucket);
+  // Copies of uploads that styles and jobs rely on (frozen-uploads.ts), in the same bucket.
+  add(PREFIX.savedStyles, settings.uploadsBucket);
+  add(PREFIX.jobInputs, settings.uploadsBucket);
   add(PREFIX.out, settings.resultsBucket);
   add(PREFIX.models, settings.modelsBucket);
   add(PREFIX.datasets, settings.datasetsBucket);
