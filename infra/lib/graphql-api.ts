@@ -43,8 +43,21 @@ export interface GraphqlApiProps {
   readonly jobsTable: dynamodb.ITable;
   /** API key hashes, read by the authorizer and managed by admin mutations. */
   readonly apiKeysTable: dynamodb.ITable;
-  /** Styles and models: read by queries, styles written by `registerStyle` and style deletion. */
+  /** Styles and models: read by queries, styles written by `registerStyle`. */
   readonly catalogTable: dynamodb.ITable;
+  /** Per-owner request counters (see `Jobs.rateLimitsTable`). */
+  readonly rateLimitsTable: dynamodb.ITable;
+  /**
+   * Requests each owner may make per minute, counting each job-creating field past the first in a
+   * request as one more (the local server's budget).
+   * @default 600
+   */
+  readonly requestsPerMinute?: number;
+  /**
+   * Requests each owner may make per second, so that one owner cannot take the whole stage's rate.
+   * @default 20
+   */
+  readonly requestsPerSecond?: number;
   /** Where `startStylization` enqueues work. */
   readonly stylizeQueue: sqs.IQueue;
   /** Where presigned upload forms put inputs (under `drop/`). */
@@ -59,7 +72,7 @@ export interface GraphqlApiProps {
    */
   readonly allowedOrigins?: readonly string[];
   /**
-   * Steady-state request rate limit for the whole API, per second.
+   * Steady-state request rate limit for the whole API (all owners together), per second.
    * @default 50
    */
   readonly throttlingRateLimit?: number;
@@ -123,6 +136,9 @@ export class GraphqlApi extends Construct {
         [ENV.jobsByOwnerIndex]: JOBS_TABLE_SCHEMA.ownerIndex,
         [ENV.apiKeysTable]: props.apiKeysTable.tableName,
         [ENV.catalogTable]: props.catalogTable.tableName,
+        [ENV.rateLimitsTable]: props.rateLimitsTable.tableName,
+        [ENV.requestsPerMinute]: String(props.requestsPerMinute ?? 600),
+        [ENV.requestsPerSecond]: String(props.requestsPerSecond ?? 20),
         [ENV.stylizeQueueUrl]: props.stylizeQueue.queueUrl,
         [ENV.uploadsBucket]: props.uploadsBucket.bucketName,
         [ENV.resultsBucket]: props.resultsBucket.bucketName,
@@ -139,6 +155,8 @@ export class GraphqlApi extends Construct {
     // Reads and lists styles and models; registerStyle puts a style item (conditional on its absence).
     // No Scan: every catalog read is within one owner's partition. No API deletes a style.
     grantItems(fn, props.catalogTable, 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem');
+    // Each request adds one to its owner's counters, conditionally (UpdateItem only; TTL removes them).
+    grantItems(fn, props.rateLimitsTable, 'dynamodb:UpdateItem');
     props.stylizeQueue.grantSendMessages(fn);
     props.trainingLauncher.grantInvoke(fn);
     acknowledgeWildcardResource(

@@ -101,7 +101,7 @@ export class PeerstyleStack extends Stack {
     const { uploadsBucket, resultsBucket, modelsBucket, datasetsBucket } = this.storage;
 
     this.jobs = new Jobs(this, 'Jobs');
-    const { jobsTable, apiKeysTable, catalogTable } = this.jobs;
+    const { jobsTable, apiKeysTable, catalogTable, rateLimitsTable } = this.jobs;
 
     this.training = new Training(this, 'Training', {
       datasetsBucket,
@@ -118,6 +118,7 @@ export class PeerstyleStack extends Stack {
       jobsTable,
       apiKeysTable,
       catalogTable,
+      rateLimitsTable,
       stylizeQueue: this.jobs.stylize.queue,
       uploadsBucket,
       resultsBucket,

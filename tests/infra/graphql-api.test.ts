@@ -5,7 +5,13 @@
  */
 import { Duration } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
-import { logicalIdOf, statementsOfRole, synthesizeStack, type TemplateResource } from './support/synth';
+import {
+  logicalIdOf,
+  policyStatements,
+  statementsOfRole,
+  synthesizeStack,
+  type TemplateResource,
+} from './support/synth';
 
 describe('GraphqlApi', () => {
   let template: Template;
@@ -131,5 +137,33 @@ describe('GraphqlApi', () => {
       .flatMap((s) => s.Action);
     expect(actions).not.toContain('s3:AbortMultipartUpload');
     expect(actions).not.toContain('s3:DeleteObject');
+  });
+
+  it('charges each owner’s requests to counters in a TTL-expired table, and may only update them', () => {
+    const stack = synthesizeStack().stack;
+    const table = logicalIdOf(stack.jobs.rateLimitsTable);
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+      BillingMode: 'PAY_PER_REQUEST',
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          PEERSTYLE_RATE_LIMITS_TABLE: { Ref: table },
+          PEERSTYLE_REQUESTS_PER_MINUTE: '600',
+          PEERSTYLE_REQUESTS_PER_SECOND: '20',
+        }),
+      },
+    });
+    const statements = statementsOfRole(template, ids.graphqlRole).filter((s) =>
+      JSON.stringify(s.Resource).includes(table),
+    );
+    expect(statements.flatMap((s) => s.Action)).toEqual(['dynamodb:UpdateItem']);
+    // Nothing else reads or writes the counters.
+    const others = policyStatements(template).filter(
+      (s) => JSON.stringify(s.Resource).includes(table) && !JSON.stringify(s.roles).includes(ids.graphqlRole),
+    );
+    expect(others).toEqual([]);
   });
 });

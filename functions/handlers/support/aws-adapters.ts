@@ -16,6 +16,7 @@ import {
   DynamoConnectionStore,
   DynamoJobStore,
   DynamoModelRegistry,
+  DynamoRequestLimiter,
   DynamoStyleStore,
   LambdaTrainingStarter,
   S3BlobStore,
@@ -30,7 +31,7 @@ import BUNDLED_MANIFEST from '../../../models/default/manifest.json';
 import type { JobStore } from '../../core';
 import { DEFAULT_LIMITS, type UseCaseDeps } from '../../core/use-cases';
 import { stopTrainingOnCancel } from '../../core/use-cases/cancel-job';
-import { once, readAwsServiceConfigs, type HandlerSettings } from './handler-env';
+import { once, positiveIntegerEnv, readAwsServiceConfigs, type HandlerSettings } from './handler-env';
 import { RoutedBlobStore, type BlobRoute } from './routed-blob-store';
 import { StreamJobEvents } from './stream-job-events';
 
@@ -52,6 +53,31 @@ const documentClient = (): ReturnType<typeof createDynamoDbDocumentClient> =>
 /** The API key store on the keys table. */
 export function buildApiKeyStore(settings: HandlerSettings<'apiKeysTable', never>): DynamoApiKeyStore {
   return new DynamoApiKeyStore({ client: documentClient(), tableName: settings.apiKeysTable });
+}
+
+/** Requests per owner per minute when the stack sets no budget: the local server's. */
+export const DEFAULT_REQUESTS_PER_MINUTE = 600;
+/** Requests per owner per second when the stack sets no budget. */
+export const DEFAULT_REQUESTS_PER_SECOND = 20;
+
+/**
+ * The per-owner request budget on the rate-limits table, or undefined for a function given no table
+ * (a direct invoke in a test); the stack always sets one.
+ */
+export function buildRequestLimiter(
+  settings: HandlerSettings<never, 'rateLimitsTable' | 'requestsPerMinute' | 'requestsPerSecond'>,
+): DynamoRequestLimiter | undefined {
+  if (settings.rateLimitsTable === undefined) return undefined;
+  const budget = (name: 'requestsPerMinute' | 'requestsPerSecond', fallback: number): number => {
+    const value = settings[name];
+    return value === undefined ? fallback : positiveIntegerEnv(name, value);
+  };
+  return new DynamoRequestLimiter({
+    client: documentClient(),
+    tableName: settings.rateLimitsTable,
+    perMinute: budget('requestsPerMinute', DEFAULT_REQUESTS_PER_MINUTE),
+    perSecond: budget('requestsPerSecond', DEFAULT_REQUESTS_PER_SECOND),
+  });
 }
 
 /** The job store on the jobs table. */
