@@ -47,7 +47,7 @@ function ownerFromBearer(keys: ApiKeyStore, header: string | undefined): Promise
 
 const runtime = once(() => {
   const settings = readHandlerEnv(
-    ['jobsTable', 'apiKeysTable', 'catalogTable', 'stylizeQueueUrl', 'trainingLauncherFunction'],
+    ['jobsTable', 'apiKeysTable', 'catalogTable'],
     [
       'jobsByOwnerIndex',
       'uploadsBucket',

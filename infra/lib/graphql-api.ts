@@ -16,17 +16,14 @@ import { HttpLambdaAuthorizer, HttpLambdaResponseType } from 'aws-cdk-lib/aws-ap
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
-import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { grantItems, grantObjects } from './grants';
 import { HandlerFunction } from './handler-function';
 import { ENV, PREFIXES } from './handlers';
 import { JOBS_TABLE_SCHEMA } from './jobs';
 import { acknowledgeWildcardResource } from './nag';
-import { TRAINING_JOB_PREFIX } from './training';
 
 /** The path the GraphQL endpoint is served on. */
 export const GRAPHQL_PATH = '/graphql';
@@ -58,14 +55,12 @@ export interface GraphqlApiProps {
    * @default 20
    */
   readonly requestsPerSecond?: number;
-  /** Where `startStylization` enqueues work. */
-  readonly stylizeQueue: sqs.IQueue;
   /** Where presigned upload forms put inputs (under `drop/`). */
   readonly uploadsBucket: s3.IBucket;
   /** Where presigned download links point (under `out/`). */
   readonly resultsBucket: s3.IBucket;
-  /** Invoked asynchronously by `startTraining`. */
-  readonly trainingLauncher: lambda.IFunction;
+  /** Run names of training jobs start with this; `cancelJob` may stop only those. */
+  readonly trainingJobPrefix: string;
   /**
    * Browser origins allowed to call the API.
    * @default - none; CORS preflight is not configured and browsers are refused
@@ -139,11 +134,9 @@ export class GraphqlApi extends Construct {
         [ENV.rateLimitsTable]: props.rateLimitsTable.tableName,
         [ENV.requestsPerMinute]: String(props.requestsPerMinute ?? 600),
         [ENV.requestsPerSecond]: String(props.requestsPerSecond ?? 20),
-        [ENV.stylizeQueueUrl]: props.stylizeQueue.queueUrl,
         [ENV.uploadsBucket]: props.uploadsBucket.bucketName,
         [ENV.resultsBucket]: props.resultsBucket.bucketName,
-        [ENV.trainingLauncherFunction]: props.trainingLauncher.functionName,
-        [ENV.trainingJobPrefix]: TRAINING_JOB_PREFIX,
+        [ENV.trainingJobPrefix]: props.trainingJobPrefix,
       },
     });
     const fn = this.graphqlFunction.function;
@@ -157,18 +150,13 @@ export class GraphqlApi extends Construct {
     grantItems(fn, props.catalogTable, 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem');
     // Each request adds one to its owner's counters, conditionally (UpdateItem only; TTL removes them).
     grantItems(fn, props.rateLimitsTable, 'dynamodb:UpdateItem');
-    props.stylizeQueue.grantSendMessages(fn);
-    props.trainingLauncher.grantInvoke(fn);
-    acknowledgeWildcardResource(
-      this.graphqlFunction.role,
-      `${props.trainingLauncher.functionArn}:*`,
-      'Invoke permission on the training launcher also covers its versions and aliases (the ":*" suffix); no other function.',
-    );
+    // New jobs are only written: JobDispatch queues or starts them from the jobs table's stream, so
+    // this function may neither send to the stylize queue nor invoke the training launcher.
     // cancelJob on a RUNNING training stops its SageMaker run; only the platform's runs.
     const trainingJobs = Stack.of(this).formatArn({
       service: 'sagemaker',
       resource: 'training-job',
-      resourceName: `${TRAINING_JOB_PREFIX}*`,
+      resourceName: `${props.trainingJobPrefix}*`,
     });
     fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['sagemaker:StopTrainingJob'], resources: [trainingJobs] }));
     acknowledgeWildcardResource(

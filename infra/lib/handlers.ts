@@ -18,6 +18,7 @@ export const HANDLER_ENTRIES = {
   wsMessage: 'functions/handlers/ws-message.ts',
   wsPublisher: 'functions/handlers/ws-publisher.ts',
   stylizeDispatcher: 'functions/handlers/stylize-dispatcher.ts',
+  jobDispatch: 'functions/handlers/job-dispatch.ts',
   dropIntake: 'functions/handlers/drop-intake.ts',
   trainingLauncher: 'functions/handlers/training-launcher.ts',
   trainingEvents: 'functions/handlers/training-events.ts',

@@ -11,10 +11,11 @@ import type { Construct } from 'constructs';
 import { DropFolder } from './drop-folder';
 import { GpuCompute } from './gpu-compute';
 import { GraphqlApi } from './graphql-api';
+import { JobDispatch } from './job-dispatch';
 import { Jobs } from './jobs';
 import { Storage } from './storage';
 import { Subscriptions } from './subscriptions';
-import { Training } from './training';
+import { Training, TRAINING_JOB_PREFIX } from './training';
 
 /** What a deployer tunes; every field has a working default. */
 export interface PeerstyleStackProps extends StackProps {
@@ -80,6 +81,8 @@ export class PeerstyleStack extends Stack {
   public readonly jobs: Jobs;
   /** GraphQL queries and mutations. */
   public readonly api: GraphqlApi;
+  /** Queues or starts new jobs from the jobs table's stream. */
+  public readonly jobDispatch: JobDispatch;
   /** GraphQL subscriptions. */
   public readonly subscriptions: Subscriptions;
   /** GPU stylization. */
@@ -119,12 +122,18 @@ export class PeerstyleStack extends Stack {
       apiKeysTable,
       catalogTable,
       rateLimitsTable,
-      stylizeQueue: this.jobs.stylize.queue,
       uploadsBucket,
       resultsBucket,
-      trainingLauncher: this.training.launcherFunction.function,
+      trainingJobPrefix: TRAINING_JOB_PREFIX,
       allowedOrigins: props.allowedOrigins,
       authorizerCacheTtl: props.authorizerCacheTtl,
+      logRetention,
+    });
+
+    this.jobDispatch = new JobDispatch(this, 'JobDispatch', {
+      jobsTable,
+      stylizeQueue: this.jobs.stylize.queue,
+      trainingLauncher: this.training.launcherFunction.function,
       logRetention,
     });
 

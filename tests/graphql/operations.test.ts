@@ -175,7 +175,7 @@ test('stylize options are range-checked with the valid range in the message', as
       expect.stringMatching(message),
     ]);
   }
-  expect((await deps.queue.stats()).visible).toBe(0);
+  expect((await deps.queue?.stats())?.visible).toBe(0);
 });
 
 test('the structure option reaches the job input; an unknown value is refused by the schema', async () => {

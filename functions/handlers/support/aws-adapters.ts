@@ -7,10 +7,8 @@
 
 import {
   createDynamoDbDocumentClient,
-  createLambdaClient,
   createS3Client,
   createSageMakerClient,
-  createSqsClient,
   createWebSocketManagementClient,
   DynamoApiKeyStore,
   DynamoConnectionStore,
@@ -18,10 +16,8 @@ import {
   DynamoModelRegistry,
   DynamoRequestLimiter,
   DynamoStyleStore,
-  LambdaTrainingStarter,
   S3BlobStore,
   SageMakerTrainingStopper,
-  SqsJobQueue,
   WebSocketPublisher,
 } from '../../adapters/aws';
 import type { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
@@ -80,12 +76,19 @@ export function buildRequestLimiter(
   });
 }
 
-/** The job store on the jobs table. */
-export function buildJobStore(settings: HandlerSettings<'jobsTable', 'jobsByOwnerIndex'>): JobStore {
+/**
+ * The job store on the jobs table. With `dispatchThroughStream` new jobs are left to the job-dispatch
+ * function (the outbox), and the caller sends nothing.
+ */
+export function buildJobStore(
+  settings: HandlerSettings<'jobsTable', 'jobsByOwnerIndex'>,
+  options: { dispatchThroughStream?: boolean } = {},
+): JobStore {
   return new DynamoJobStore({
     client: documentClient(),
     tableName: settings.jobsTable,
     ...(settings.jobsByOwnerIndex !== undefined && { ownerIndexName: settings.jobsByOwnerIndex }),
+    ...options,
   });
 }
 
@@ -112,14 +115,14 @@ export function buildBlobStore(
 
 /** Settings the GraphQL function needs. */
 export type GraphQLSettings = HandlerSettings<
-  'jobsTable' | 'apiKeysTable' | 'catalogTable' | 'stylizeQueueUrl' | 'trainingLauncherFunction',
+  'jobsTable' | 'apiKeysTable' | 'catalogTable',
   'jobsByOwnerIndex' | 'uploadsBucket' | 'resultsBucket' | 'datasetsBucket' | 'trainingJobPrefix'
 >;
 
 /**
- * Everything the use cases need, on AWS. Each job kind goes to its own runner, as the stack wires
- * them: STYLIZE jobs onto the stylize queue (drained by the dispatcher into AWS Batch, whose worker
- * runs stylize jobs only), TRAIN jobs to the training launcher function (which starts SageMaker).
+ * Everything the use cases need, on AWS. New jobs are only written: the job-dispatch function relays
+ * each from the jobs table's stream to its runner (STYLIZE jobs onto the stylize queue, drained into
+ * AWS Batch; TRAIN jobs to the training launcher function), so this function needs neither.
  */
 export function buildUseCaseDeps(settings: GraphQLSettings): UseCaseDeps {
   const client = documentClient();
@@ -138,18 +141,7 @@ export function buildUseCaseDeps(settings: GraphQLSettings): UseCaseDeps {
         );
   return {
     blobs: buildBlobStore(settings),
-    jobs: buildJobStore(settings),
-    queue: new SqsJobQueue({
-      client: createSqsClient(clientConfigs().sqs),
-      // Enqueue only: SQS's redrive policy fills the dead-letter queue, which this function never reads.
-      queueUrl: settings.stylizeQueueUrl,
-    }),
-    starters: {
-      TRAIN: new LambdaTrainingStarter({
-        client: createLambdaClient(clientConfigs().lambda),
-        functionName: settings.trainingLauncherFunction,
-      }),
-    },
+    jobs: buildJobStore(settings, { dispatchThroughStream: true }),
     events,
     styles: new DynamoStyleStore({ client, tableName: settings.catalogTable }),
     // The built-in model is listed with its bundled manifest's name, version and date.
