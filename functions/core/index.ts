@@ -16,5 +16,6 @@ export * from './ports/job-queue';
 export * from './ports/job-starter';
 export * from './ports/job-events';
 export * from './ports/api-key-store';
+export * from './ports/request-limiter';
 export * from './ports/style-store';
 export * from './ports/model-registry';

@@ -6,8 +6,8 @@
  * transport reports them with the same code.
  */
 
-import { DomainError, ErrorCode } from '../core';
-import type { ApiKeyStore, Clock } from '../core';
+import { DomainError, ErrorCode, rateLimited } from '../core';
+import type { ApiKeyStore, Clock, RequestLimiter } from '../core';
 
 /** Pulls the key out of an Authorization header value, or returns null when it is not a Bearer header. */
 export function bearerKey(header: string | undefined | null): string | null {
@@ -58,10 +58,10 @@ interface Bucket {
 }
 
 /**
- * A token bucket per owner, in memory. It guards one process only; behind several processes the
- * gateway's throttling does the same job, so this is sized for the local server.
+ * A token bucket per owner, in memory. It guards one process only, so it serves the local server; on
+ * AWS the budget is shared through DynamoDB (`DynamoRequestLimiter`), with the same error.
  */
-export class RateLimiter {
+export class RateLimiter implements RequestLimiter {
   private readonly buckets = new Map<string, Bucket>();
   private readonly clock: Clock;
   private readonly maxBuckets: number;
@@ -84,12 +84,7 @@ export class RateLimiter {
     this.buckets.set(owner, bucket);
     if (this.buckets.size > this.maxBuckets) this.buckets.delete(this.buckets.keys().next().value as string);
     if (bucket.tokens < 1) {
-      const retryAfterSeconds = Math.ceil((1 - bucket.tokens) / refillPerMs / 1000);
-      throw new DomainError(
-        ErrorCode.RATE_LIMITED,
-        `Too many requests: the limit is ${capacity} per minute. Retry in ${retryAfterSeconds} s.`,
-        { retryAfterSeconds },
-      );
+      throw rateLimited(capacity, 'minute', Math.ceil((1 - bucket.tokens) / refillPerMs / 1000));
     }
     bucket.tokens -= 1;
   }
@@ -101,13 +96,13 @@ export class RateLimiter {
  * the same request (aliases, or several mutations in one document) takes one more, so a request with
  * 15 aliased `stylize` fields costs 15 tokens, the same as 15 separate requests.
  */
-export function jobCharger(limiter: RateLimiter, owner: string): () => void {
+export function jobCharger(limiter: RequestLimiter, owner: string): () => void | Promise<void> {
   let prepaid = 1;
   return () => {
     if (prepaid > 0) {
       prepaid -= 1;
       return;
     }
-    limiter.take(owner);
+    return limiter.take(owner);
   };
 }

@@ -14,7 +14,7 @@ export interface GraphQLContext {
   deps: UseCaseDeps;
   /**
    * Takes one rate-limit token for a job-creating field, or throws RATE_LIMITED (see `jobCharger`).
-   * Absent where the transport does its own throttling (AWS: API Gateway).
+   * Absent where no budget is configured.
    */
-  chargeJob?: () => void;
+  chargeJob?: () => void | Promise<void>;
 }

@@ -51,12 +51,12 @@ export const resolvers: Resolvers = {
     },
     registerStyle: (_parent, args, { deps, owner }) => registerStyle(deps, owner, args),
     // Every job-creating field is charged to the rate limit, not just the request that carries it.
-    stylize: (_parent, { input }, { deps, owner, chargeJob }) => {
-      chargeJob?.();
+    stylize: async (_parent, { input }, { deps, owner, chargeJob }) => {
+      await chargeJob?.();
       return submitStylizeJob(deps, owner, input);
     },
-    startTraining: (_parent, { input }, { deps, owner, chargeJob }) => {
-      chargeJob?.();
+    startTraining: async (_parent, { input }, { deps, owner, chargeJob }) => {
+      await chargeJob?.();
       return startTraining(deps, owner, input);
     },
     cancelJob: (_parent, { id }, { deps, owner }) => cancelJob(deps, owner, id),

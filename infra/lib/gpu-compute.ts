@@ -14,12 +14,15 @@
  * for capacity, hosts lost, a crash) is reported by EventBridge to a function
  * that fails the job row, so no job is left QUEUED or RUNNING for good.
  *
- * Networking: the instances sit in public subnets with public IPs and a
- * security group that admits nothing, so they reach ECR, ECS, CloudWatch and
- * S3 without a NAT gateway (about $32 a month per AZ before data charges) or
- * seven interface endpoints (about $7 each per AZ). S3 and DynamoDB traffic
- * stays on the AWS network through free gateway endpoints; flow logs record
- * all traffic.
+ * Networking: the instances decode untrusted images, so they get no route
+ * to the internet at all. They sit in isolated subnets (no internet or NAT
+ * gateway, no public IPs) and reach only what they use: S3 and DynamoDB
+ * through free gateway endpoints, and ECR (image pulls), ECS (the container
+ * agent) and CloudWatch Logs through interface endpoints. Their security
+ * group allows HTTPS out to those endpoints and to the S3 and DynamoDB prefix
+ * lists, nothing else, and admits nothing in. Interface endpoints bill by the
+ * hour (about $7 a month each per AZ), so by default they live in one AZ;
+ * flow logs record all traffic.
  */
 import { Duration, Size, Validations } from 'aws-cdk-lib';
 import * as batch from 'aws-cdk-lib/aws-batch';
@@ -37,6 +40,7 @@ import { peerstyleImageAsset } from './container-images';
 import { grantItems, grantObjects } from './grants';
 import { HandlerFunction } from './handler-function';
 import { ENV, PREFIXES } from './handlers';
+import { ManagedPrefixList } from './managed-prefix-list';
 import { acknowledgeWildcardResource } from './nag';
 import { FUNCTION_TIMEOUTS } from './timeouts';
 
@@ -85,6 +89,12 @@ export interface GpuComputeProps {
    */
   readonly maxRunnableTime?: Duration;
   /**
+   * In how many AZs the interface endpoints (ECR, ECS, CloudWatch Logs) get a network interface.
+   * More AZs survive an AZ outage; each costs about $7 a month per endpoint (six endpoints).
+   * @default 1
+   */
+  readonly endpointAzCount?: number;
+  /**
    * How long worker, dispatcher and VPC flow logs are kept.
    * @default logs.RetentionDays.ONE_MONTH
    */
@@ -93,8 +103,12 @@ export interface GpuComputeProps {
 
 /** GPU stylization on AWS Batch. */
 export class GpuCompute extends Construct {
-  /** The network the GPU instances run in. */
+  /** The network the GPU instances run in: isolated subnets, VPC endpoints only. */
   public readonly vpc: ec2.Vpc;
+  /** The GPU instances' group: no ingress, HTTPS egress to the VPC endpoints only. */
+  public readonly instanceSecurityGroup: ec2.SecurityGroup;
+  /** The interface endpoints' group: admits HTTPS from the GPU instances only. */
+  public readonly endpointSecurityGroup: ec2.SecurityGroup;
   /** The scale-to-zero GPU compute environment. */
   public readonly computeEnvironment: batch.ManagedEc2EcsComputeEnvironment;
   /** Where stylize jobs wait for a GPU. */
@@ -119,7 +133,7 @@ export class GpuCompute extends Construct {
     this.vpc = new ec2.Vpc(this, 'Vpc', {
       maxAzs: 2,
       natGateways: 0,
-      subnetConfiguration: [{ name: 'gpu', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 20 }],
+      subnetConfiguration: [{ name: 'gpu', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 20 }],
       gatewayEndpoints: {
         S3: { service: ec2.GatewayVpcEndpointAwsService.S3 },
         DynamoDB: { service: ec2.GatewayVpcEndpointAwsService.DYNAMODB },
@@ -131,16 +145,52 @@ export class GpuCompute extends Construct {
       ),
       trafficType: ec2.FlowLogTrafficType.ALL,
     });
-    const securityGroup = new ec2.SecurityGroup(this, 'InstanceSecurityGroup', {
+    this.instanceSecurityGroup = new ec2.SecurityGroup(this, 'InstanceSecurityGroup', {
       vpc: this.vpc,
-      description: 'GPU workers: no inbound traffic, outbound to AWS APIs',
-      allowAllOutbound: true,
+      description: 'GPU workers: no inbound traffic, HTTPS out to the VPC endpoints only',
+      allowAllOutbound: false,
     });
+    this.endpointSecurityGroup = new ec2.SecurityGroup(this, 'EndpointSecurityGroup', {
+      vpc: this.vpc,
+      description: 'Interface endpoints of the GPU workers: HTTPS from the GPU workers only',
+      allowAllOutbound: false,
+    });
+    const https = ec2.Port.tcp(443);
+    this.endpointSecurityGroup.addIngressRule(this.instanceSecurityGroup, https, 'HTTPS from the GPU workers');
+    this.instanceSecurityGroup.addEgressRule(this.endpointSecurityGroup, https, 'ECR, ECS and CloudWatch Logs');
+    for (const service of ['s3', 'dynamodb']) {
+      const list = new ManagedPrefixList(this, `${service === 's3' ? 'S3' : 'DynamoDB'}PrefixList`, { service });
+      this.instanceSecurityGroup.addEgressRule(
+        ec2.Peer.prefixList(list.prefixListId),
+        https,
+        `${service} (gateway endpoint)`,
+      );
+    }
+    const endpointAzCount = props.endpointAzCount ?? 1;
+    const endpointSubnets = this.vpc.isolatedSubnets.slice(0, Math.max(1, endpointAzCount));
+    const interfaceEndpoints: Record<string, ec2.InterfaceVpcEndpointAwsService> = {
+      EcrApi: ec2.InterfaceVpcEndpointAwsService.ECR,
+      EcrDocker: ec2.InterfaceVpcEndpointAwsService.ECR_DOCKER,
+      Ecs: ec2.InterfaceVpcEndpointAwsService.ECS,
+      EcsAgent: ec2.InterfaceVpcEndpointAwsService.ECS_AGENT,
+      EcsTelemetry: ec2.InterfaceVpcEndpointAwsService.ECS_TELEMETRY,
+      Logs: ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS,
+    };
+    for (const [name, service] of Object.entries(interfaceEndpoints)) {
+      this.vpc.addInterfaceEndpoint(name, {
+        service,
+        privateDnsEnabled: true,
+        subnets: { subnets: endpointSubnets },
+        securityGroups: [this.endpointSecurityGroup],
+        // Not open to the whole VPC CIDR: only the GPU workers' group is admitted (above).
+        open: false,
+      });
+    }
 
     this.computeEnvironment = new batch.ManagedEc2EcsComputeEnvironment(this, 'ComputeEnvironment', {
       vpc: this.vpc,
-      vpcSubnets: { subnetType: ec2.SubnetType.PUBLIC },
-      securityGroups: [securityGroup],
+      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+      securityGroups: [this.instanceSecurityGroup],
       instanceTypes: [
         ...(props.instanceTypes ?? [new ec2.InstanceType('g5.xlarge'), new ec2.InstanceType('g4dn.xlarge')]),
       ],
@@ -180,7 +230,10 @@ export class GpuCompute extends Construct {
     grantObjects(this.jobRole, props.uploadsBucket, PREFIXES.drop, 'read');
     // The style image of a drop-folder job lives under styles/ in the same bucket.
     grantObjects(this.jobRole, props.uploadsBucket, PREFIXES.styles, 'read');
-    // Jobs submitted through the API name their content and style images by upload key.
+    // Jobs submitted through the API read copies of their uploads and saved styles; jobs queued
+    // before those copies were taken name the uploads themselves.
+    grantObjects(this.jobRole, props.uploadsBucket, PREFIXES.jobInputs, 'read');
+    grantObjects(this.jobRole, props.uploadsBucket, PREFIXES.savedStyles, 'read');
     grantObjects(this.jobRole, props.uploadsBucket, PREFIXES.uploads, 'read');
     grantObjects(this.jobRole, props.resultsBucket, PREFIXES.out, 'write');
     grantObjects(this.jobRole, props.modelsBucket, PREFIXES.models, 'read');

@@ -14,11 +14,20 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { acknowledgeWildcardResource } from './nag';
 
-/** Which operations a grantee may perform under a prefix. */
-export type ObjectAccess = 'read' | 'write' | 'readWrite';
+/**
+ * Which operations a grantee may perform under a prefix. `readPut` is `readWrite` without multipart
+ * aborts, for a grantee that writes only whole objects (a signed POST form, a CopyObject).
+ */
+export type ObjectAccess = 'read' | 'write' | 'readWrite' | 'readPut';
 
 const READ_ACTIONS = ['s3:GetObject'];
 const WRITE_ACTIONS = ['s3:PutObject', 's3:AbortMultipartUpload'];
+const ACTIONS: Record<ObjectAccess, string[]> = {
+  read: READ_ACTIONS,
+  write: WRITE_ACTIONS,
+  readWrite: [...READ_ACTIONS, ...WRITE_ACTIONS],
+  readPut: [...READ_ACTIONS, 's3:PutObject'],
+};
 
 /**
  * Lets `grantee` read and/or write objects whose keys start with `prefix`,
@@ -27,7 +36,7 @@ const WRITE_ACTIONS = ['s3:PutObject', 's3:AbortMultipartUpload'];
  * @param prefix a key prefix ending in `/`, or `''` for the whole bucket
  */
 export function grantObjects(grantee: iam.IGrantable, bucket: s3.IBucket, prefix: string, access: ObjectAccess): void {
-  const actions = [...(access === 'write' ? [] : READ_ACTIONS), ...(access === 'read' ? [] : WRITE_ACTIONS)];
+  const actions = ACTIONS[access];
   const objects = bucket.arnForObjects(`${prefix}*`);
   grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({ actions, resources: [objects] }));
   acknowledgeOnPrincipal(

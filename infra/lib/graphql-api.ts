@@ -16,20 +16,23 @@ import { HttpLambdaAuthorizer, HttpLambdaResponseType } from 'aws-cdk-lib/aws-ap
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
-import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { grantItems, grantObjects } from './grants';
 import { HandlerFunction } from './handler-function';
 import { ENV, PREFIXES } from './handlers';
 import { JOBS_TABLE_SCHEMA } from './jobs';
 import { acknowledgeWildcardResource } from './nag';
-import { TRAINING_JOB_PREFIX } from './training';
 
 /** The path the GraphQL endpoint is served on. */
 export const GRAPHQL_PATH = '/graphql';
+
+/**
+ * The longest a deployer may let API Gateway cache an authorizer answer. A revoked key keeps working
+ * until the cached "yes" expires, so this is the revocation delay the README promises.
+ */
+export const MAX_AUTHORIZER_CACHE_TTL = Duration.seconds(5);
 
 /** Props for {@link GraphqlApi}. */
 export interface GraphqlApiProps {
@@ -37,23 +40,34 @@ export interface GraphqlApiProps {
   readonly jobsTable: dynamodb.ITable;
   /** API key hashes, read by the authorizer and managed by admin mutations. */
   readonly apiKeysTable: dynamodb.ITable;
-  /** Styles and models: read by queries, styles written by `registerStyle` and style deletion. */
+  /** Styles and models: read by queries, styles written by `registerStyle`. */
   readonly catalogTable: dynamodb.ITable;
-  /** Where `startStylization` enqueues work. */
-  readonly stylizeQueue: sqs.IQueue;
+  /** Per-owner request counters (see `Jobs.rateLimitsTable`). */
+  readonly rateLimitsTable: dynamodb.ITable;
+  /**
+   * Requests each owner may make per minute, counting each job-creating field past the first in a
+   * request as one more (the local server's budget).
+   * @default 600
+   */
+  readonly requestsPerMinute?: number;
+  /**
+   * Requests each owner may make per second, so that one owner cannot take the whole stage's rate.
+   * @default 20
+   */
+  readonly requestsPerSecond?: number;
   /** Where presigned upload forms put inputs (under `drop/`). */
   readonly uploadsBucket: s3.IBucket;
   /** Where presigned download links point (under `out/`). */
   readonly resultsBucket: s3.IBucket;
-  /** Invoked asynchronously by `startTraining`. */
-  readonly trainingLauncher: lambda.IFunction;
+  /** Run names of training jobs start with this; `cancelJob` may stop only those. */
+  readonly trainingJobPrefix: string;
   /**
    * Browser origins allowed to call the API.
    * @default - none; CORS preflight is not configured and browsers are refused
    */
   readonly allowedOrigins?: readonly string[];
   /**
-   * Steady-state request rate limit for the whole API, per second.
+   * Steady-state request rate limit for the whole API (all owners together), per second.
    * @default 50
    */
   readonly throttlingRateLimit?: number;
@@ -63,8 +77,9 @@ export interface GraphqlApiProps {
    */
   readonly throttlingBurstLimit?: number;
   /**
-   * How long an authorizer decision is cached per token.
-   * @default Duration.minutes(5)
+   * How long an authorizer decision is cached per token: the longest a revoked key keeps working.
+   * At most {@link MAX_AUTHORIZER_CACHE_TTL}.
+   * @default Duration.seconds(0) - not cached; every request checks the key
    */
   readonly authorizerCacheTtl?: Duration;
   /**
@@ -90,6 +105,12 @@ export class GraphqlApi extends Construct {
   constructor(scope: Construct, id: string, props: GraphqlApiProps) {
     super(scope, id);
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
+    const authorizerCacheTtl = props.authorizerCacheTtl ?? Duration.seconds(0);
+    if (authorizerCacheTtl.toSeconds() > MAX_AUTHORIZER_CACHE_TTL.toSeconds()) {
+      throw new Error(
+        `authorizerCacheTtl must be at most ${MAX_AUTHORIZER_CACHE_TTL.toSeconds()} s (a revoked key works until its cached answer expires), got ${authorizerCacheTtl.toSeconds()} s`,
+      );
+    }
 
     this.authorizerFunction = new HandlerFunction(this, 'Authorizer', {
       handler: 'authorizer',
@@ -110,32 +131,32 @@ export class GraphqlApi extends Construct {
         [ENV.jobsByOwnerIndex]: JOBS_TABLE_SCHEMA.ownerIndex,
         [ENV.apiKeysTable]: props.apiKeysTable.tableName,
         [ENV.catalogTable]: props.catalogTable.tableName,
-        [ENV.stylizeQueueUrl]: props.stylizeQueue.queueUrl,
+        [ENV.rateLimitsTable]: props.rateLimitsTable.tableName,
+        [ENV.requestsPerMinute]: String(props.requestsPerMinute ?? 600),
+        [ENV.requestsPerSecond]: String(props.requestsPerSecond ?? 20),
         [ENV.uploadsBucket]: props.uploadsBucket.bucketName,
         [ENV.resultsBucket]: props.resultsBucket.bucketName,
-        [ENV.trainingLauncherFunction]: props.trainingLauncher.functionName,
-        [ENV.trainingJobPrefix]: TRAINING_JOB_PREFIX,
+        [ENV.trainingJobPrefix]: props.trainingJobPrefix,
       },
     });
     const fn = this.graphqlFunction.function;
     grantItems(fn, props.jobsTable, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query');
-    // Admin mutations create, list and revoke keys.
-    grantItems(fn, props.apiKeysTable, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:Scan');
-    // Reads and lists styles and models; registerStyle puts a style item (conditional on its absence)
-    // and deleting a style deletes it. No Scan: every catalog read is within one owner's partition.
-    grantItems(fn, props.catalogTable, 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:DeleteItem');
-    props.stylizeQueue.grantSendMessages(fn);
-    props.trainingLauncher.grantInvoke(fn);
-    acknowledgeWildcardResource(
-      this.graphqlFunction.role,
-      `${props.trainingLauncher.functionArn}:*`,
-      'Invoke permission on the training launcher also covers its versions and aliases (the ":*" suffix); no other function.',
-    );
+    // Only what resolvers use. Keys are created, listed and revoked with the `peerstyle keys` CLI under
+    // the operator's own credentials; the function only verifies a bearer key when invoked without the
+    // authorizer in front (one GetItem).
+    grantItems(fn, props.apiKeysTable, 'dynamodb:GetItem');
+    // Reads and lists styles and models; registerStyle puts a style item (conditional on its absence).
+    // No Scan: every catalog read is within one owner's partition. No API deletes a style.
+    grantItems(fn, props.catalogTable, 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem');
+    // Each request adds one to its owner's counters, conditionally (UpdateItem only; TTL removes them).
+    grantItems(fn, props.rateLimitsTable, 'dynamodb:UpdateItem');
+    // New jobs are only written: JobDispatch queues or starts them from the jobs table's stream, so
+    // this function may neither send to the stylize queue nor invoke the training launcher.
     // cancelJob on a RUNNING training stops its SageMaker run; only the platform's runs.
     const trainingJobs = Stack.of(this).formatArn({
       service: 'sagemaker',
       resource: 'training-job',
-      resourceName: `${TRAINING_JOB_PREFIX}*`,
+      resourceName: `${props.trainingJobPrefix}*`,
     });
     fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['sagemaker:StopTrainingJob'], resources: [trainingJobs] }));
     acknowledgeWildcardResource(
@@ -143,13 +164,17 @@ export class GraphqlApi extends Construct {
       trainingJobs,
       'Training run names carry the job id, known only at run time; the function may stop only runs with the platform prefix.',
     );
-    // Presigned URLs carry the signer's permissions: the function may sign
-    // uploads only into the drop folder and uploads/, and downloads only of results.
-    grantObjects(fn, props.uploadsBucket, PREFIXES.drop, 'write');
+    // Presigned URLs carry the signer's permissions: the function may sign uploads only into uploads/
+    // and downloads only of results. No resolver writes the drop folder.
     // createUpload signs a POST into uploads/ (PutObject); registerStyle and stylize check the upload
     // exists and is an image (HeadObject, which IAM authorises as GetObject); startTraining lists the
     // dataset prefix to refuse an empty one (ListBucket on uploads/ only).
-    grantObjects(fn, props.uploadsBucket, PREFIXES.uploads, 'readWrite');
+    grantObjects(fn, props.uploadsBucket, PREFIXES.uploads, 'readPut');
+    // registerStyle and stylize copy the uploads they use out of reach of upload forms (CopyObject:
+    // GetObject on the upload, PutObject on the copy); style images are signed for download, and a
+    // retried stylize looks for its earlier copies (HeadObject, which answers 404 only with ListBucket).
+    grantObjects(fn, props.uploadsBucket, PREFIXES.savedStyles, 'readPut');
+    grantObjects(fn, props.uploadsBucket, PREFIXES.jobInputs, 'readPut');
     grantObjects(fn, props.resultsBucket, PREFIXES.out, 'read');
 
     const origins = props.allowedOrigins ?? [];
@@ -197,7 +222,7 @@ export class GraphqlApi extends Construct {
     const authorizer = new HttpLambdaAuthorizer('ApiKeyAuthorizer', this.authorizerFunction.function, {
       responseTypes: [HttpLambdaResponseType.SIMPLE],
       identitySource: ['$request.header.Authorization'],
-      resultsCacheTtl: props.authorizerCacheTtl ?? Duration.minutes(5),
+      resultsCacheTtl: authorizerCacheTtl,
     });
     this.httpApi.addRoutes({
       path: GRAPHQL_PATH,

@@ -18,6 +18,7 @@ export const HANDLER_ENTRIES = {
   wsMessage: 'functions/handlers/ws-message.ts',
   wsPublisher: 'functions/handlers/ws-publisher.ts',
   stylizeDispatcher: 'functions/handlers/stylize-dispatcher.ts',
+  jobDispatch: 'functions/handlers/job-dispatch.ts',
   dropIntake: 'functions/handlers/drop-intake.ts',
   trainingLauncher: 'functions/handlers/training-launcher.ts',
   trainingEvents: 'functions/handlers/training-events.ts',
@@ -41,6 +42,9 @@ export const ENV = {
   jobsByOwnerIndex: 'PEERSTYLE_JOBS_BY_OWNER_INDEX',
   apiKeysTable: 'PEERSTYLE_API_KEYS_TABLE',
   catalogTable: 'PEERSTYLE_CATALOG_TABLE',
+  rateLimitsTable: 'PEERSTYLE_RATE_LIMITS_TABLE',
+  requestsPerMinute: 'PEERSTYLE_REQUESTS_PER_MINUTE',
+  requestsPerSecond: 'PEERSTYLE_REQUESTS_PER_SECOND',
   stylizeQueueUrl: 'PEERSTYLE_STYLIZE_QUEUE_URL',
   connectionsTable: 'PEERSTYLE_WS_CONNECTIONS_TABLE',
   subscriptionsTable: 'PEERSTYLE_WS_SUBSCRIPTIONS_TABLE',
@@ -71,6 +75,16 @@ export const PREFIXES = {
    * Stylize inputs, style images for registerStyle and training image sets all come from here.
    */
   uploads: 'uploads/',
+  /**
+   * Uploads bucket: copies of uploads saved as styles by `registerStyle`, `saved-styles/<owner>/<uuid>`.
+   * Never expired, and out of reach of upload forms (no form is issued for these keys).
+   */
+  savedStyles: 'saved-styles/',
+  /**
+   * Uploads bucket: copies of the uploads a stylize job reads, taken when it is submitted, so that
+   * reposting an upload form cannot change a job's input. Expired like uploads.
+   */
+  jobInputs: 'job-inputs/',
   /** Uploads bucket: inputs that failed validation, with a reason. */
   rejected: 'rejected/',
   /**

@@ -1,7 +1,7 @@
 /**
  * Job state and the queues that carry work: the DynamoDB tables (jobs, API
- * keys, the style/model catalog) and the SQS queues (stylize, drop intake),
- * each with a dead-letter queue and alarms.
+ * keys, the style/model catalog, per-owner request counters) and the SQS
+ * queues (stylize, drop intake), each with a dead-letter queue and alarms.
  *
  * Three tables rather than one single-table design: the jobs table's stream
  * drives the subscription publisher, and keeping keys and catalog rows out of
@@ -24,6 +24,9 @@ export const JOBS_TABLE_SCHEMA = {
   createdAtAttribute: 'createdAt',
   ttlAttribute: 'expiresAt',
 } as const;
+
+/** Attribute names of the rate-limits table, shared with the GraphQL function. */
+export const RATE_LIMITS_TABLE_SCHEMA = { partitionKey: 'pk', ttlAttribute: 'expiresAt' } as const;
 
 /** Props for {@link Jobs}. */
 export interface JobsProps {
@@ -79,6 +82,13 @@ export class Jobs extends Construct {
    * distinct version numbers.
    */
   public readonly catalogTable: dynamodb.Table;
+  /**
+   * Per-owner request counters, one item per owner per second and per minute (`pk` =
+   * `<owner>#s|m#<window start>`), charged by the GraphQL function with conditional updates and
+   * removed by TTL after their window. Kept apart from the jobs table so that counting requests
+   * never wakes the jobs stream's publisher.
+   */
+  public readonly rateLimitsTable: dynamodb.Table;
   /** Stylize jobs waiting to be submitted to the GPU queue. */
   public readonly stylize: MonitoredQueue;
   /** S3 events for objects that landed in the drop folder. */
@@ -122,6 +132,15 @@ export class Jobs extends Construct {
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    this.rateLimitsTable = new dynamodb.Table(this, 'RateLimitsTable', {
+      partitionKey: { name: RATE_LIMITS_TABLE_SCHEMA.partitionKey, type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      timeToLiveAttribute: RATE_LIMITS_TABLE_SCHEMA.ttlAttribute,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      // Counters live for a minute; nothing in them is worth keeping after the stack.
+      removalPolicy: RemovalPolicy.DESTROY,
     });
 
     const queueProps = { ...props, maxReceiveCount };

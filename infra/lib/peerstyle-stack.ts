@@ -4,17 +4,18 @@
  * wires their outputs into each other's inputs and passes the deployer's
  * settings through.
  */
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, type Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { DropFolder } from './drop-folder';
 import { GpuCompute } from './gpu-compute';
 import { GraphqlApi } from './graphql-api';
+import { JobDispatch } from './job-dispatch';
 import { Jobs } from './jobs';
 import { Storage } from './storage';
 import { Subscriptions } from './subscriptions';
-import { Training } from './training';
+import { Training, TRAINING_JOB_PREFIX } from './training';
 
 /** What a deployer tunes; every field has a working default. */
 export interface PeerstyleStackProps extends StackProps {
@@ -54,6 +55,12 @@ export interface PeerstyleStackProps extends StackProps {
    */
   readonly resultRetentionDays?: number;
   /**
+   * How long API Gateway caches an authorizer answer: the longest a revoked key keeps working
+   * (at most 5 s).
+   * @default Duration.seconds(0) - not cached
+   */
+  readonly authorizerCacheTtl?: Duration;
+  /**
    * How long function, access and flow logs are kept.
    * @default logs.RetentionDays.ONE_MONTH
    */
@@ -74,6 +81,8 @@ export class PeerstyleStack extends Stack {
   public readonly jobs: Jobs;
   /** GraphQL queries and mutations. */
   public readonly api: GraphqlApi;
+  /** Queues or starts new jobs from the jobs table's stream. */
+  public readonly jobDispatch: JobDispatch;
   /** GraphQL subscriptions. */
   public readonly subscriptions: Subscriptions;
   /** GPU stylization. */
@@ -95,7 +104,7 @@ export class PeerstyleStack extends Stack {
     const { uploadsBucket, resultsBucket, modelsBucket, datasetsBucket } = this.storage;
 
     this.jobs = new Jobs(this, 'Jobs');
-    const { jobsTable, apiKeysTable, catalogTable } = this.jobs;
+    const { jobsTable, apiKeysTable, catalogTable, rateLimitsTable } = this.jobs;
 
     this.training = new Training(this, 'Training', {
       datasetsBucket,
@@ -112,11 +121,19 @@ export class PeerstyleStack extends Stack {
       jobsTable,
       apiKeysTable,
       catalogTable,
-      stylizeQueue: this.jobs.stylize.queue,
+      rateLimitsTable,
       uploadsBucket,
       resultsBucket,
-      trainingLauncher: this.training.launcherFunction.function,
+      trainingJobPrefix: TRAINING_JOB_PREFIX,
       allowedOrigins: props.allowedOrigins,
+      authorizerCacheTtl: props.authorizerCacheTtl,
+      logRetention,
+    });
+
+    this.jobDispatch = new JobDispatch(this, 'JobDispatch', {
+      jobsTable,
+      stylizeQueue: this.jobs.stylize.queue,
+      trainingLauncher: this.training.launcherFunction.function,
       logRetention,
     });
 

@@ -95,6 +95,13 @@ export class Storage extends Construct {
           expiration: Duration.days(props.uploadRetentionDays ?? 7),
         },
         {
+          // Copies of a job's uploads, taken at submission; the job has long run by then.
+          // Registered styles (saved-styles/) have no rule: a saved style is kept until deleted.
+          id: 'expire-job-inputs',
+          prefix: PREFIXES.jobInputs,
+          expiration: Duration.days(props.uploadRetentionDays ?? 7),
+        },
+        {
           id: 'expire-rejected-inputs',
           prefix: PREFIXES.rejected,
           expiration: Duration.days(props.uploadRetentionDays ?? 7),

@@ -14,6 +14,7 @@ export const FUNCTION_TIMEOUTS = {
   dropIntake: Duration.seconds(60),
   stylizeDispatcher: Duration.seconds(30),
   wsPublisher: Duration.seconds(30),
+  jobDispatch: Duration.seconds(30),
 } as const;
 
 /** The multiple of a consumer's timeout that its queue hides a message for. */

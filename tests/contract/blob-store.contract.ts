@@ -61,6 +61,22 @@ export function describeBlobStoreContract(name: string, makeStore: BlobStoreFact
       expect((await store.head('k'))?.size).toBe(7);
     });
 
+    test('copy makes an independent object with the same bytes and content type', async () => {
+      await store.put('uploads/u1/a', bytes('original'), { contentType: 'image/png' });
+      const info = await store.copy('uploads/u1/a', 'saved-styles/u1/b');
+      expect(info).toMatchObject({ key: 'saved-styles/u1/b', size: 8, contentType: 'image/png' });
+      // Replacing or deleting the source later leaves the copy as it was.
+      await store.put('uploads/u1/a', bytes('replaced!'), { contentType: 'image/jpeg' });
+      expect(text(await store.get('saved-styles/u1/b'))).toBe('original');
+      await store.delete('uploads/u1/a');
+      expect(await store.head('saved-styles/u1/b')).toMatchObject({ size: 8, contentType: 'image/png' });
+    });
+
+    test('copying a missing object is NOT_FOUND and creates nothing', async () => {
+      await expectDomainError(store.copy('uploads/u1/none', 'saved-styles/u1/c'), ErrorCode.NOT_FOUND);
+      expect(await store.head('saved-styles/u1/c')).toBeNull();
+    });
+
     test('missing objects: get and getStream are NOT_FOUND, head is null, delete is harmless', async () => {
       await expectDomainError(store.get('nope/x'), ErrorCode.NOT_FOUND);
       await expectDomainError(store.getStream('nope/x'), ErrorCode.NOT_FOUND);

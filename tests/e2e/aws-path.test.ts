@@ -357,10 +357,11 @@ test('a training job on uploaded images goes from the mutation to the launcher, 
   expect(startTraining).toMatchObject({ kind: 'TRAIN', status: 'QUEUED' });
   const received = await subscribe(startTraining.id);
 
-  // The GraphQL function invoked the function the stack named, and put nothing on the stylize queue.
+  // The launcher the stack named was invoked once, by the job-dispatch relay from the jobs table's
+  // stream (the GraphQL function only wrote the row), and nothing went on the stylize queue.
   expect(lambda.commandCalls(InvokeCommand)).toHaveLength(1);
   const [invoked] = lambda.commandCalls(InvokeCommand);
-  expect(invoked.args[0].input.FunctionName).toBe(local.envOf('graphql')[ENV.trainingLauncherFunction]);
+  expect(invoked.args[0].input.FunctionName).toBe(local.envOf('jobDispatch')[ENV.trainingLauncherFunction]);
   expect(local.handlerNamed(invoked.args[0].input.FunctionName!)).toBe('trainingLauncher');
 
   const job = await settled(startTraining.id, 150_000);

@@ -264,18 +264,26 @@ export async function startLocalStack(servers: {
   };
 
   // Event sources: the jobs table's stream and the queues, as the template maps them.
-  const streamTarget = new Map<string, HandlerName>();
+  const streamTargets = new Map<string, { handler: HandlerName; patterns: unknown[] }[]>();
   const queueTargets: { queueUrl: string; handler: HandlerName; arn: string }[] = [];
   for (const resource of Object.values(resources)) {
     if (resource.Type !== 'AWS::Lambda::EventSourceMapping') continue;
     const source = resource.Properties.EventSourceArn['Fn::GetAtt'] as [string, string];
     const handler = functionIn(resource.Properties.FunctionName);
-    if (source[1] === 'StreamArn') streamTarget.set(refs[source[0]], handler);
-    else queueTargets.push({ queueUrl: refs[source[0]], handler, arn: atts[`${source[0]}.Arn`] });
+    if (source[1] === 'StreamArn') {
+      // Filter criteria as the mapping declares them: a record is delivered when any pattern matches.
+      const filters = (resource.Properties.FilterCriteria?.Filters ?? []) as { Pattern: string }[];
+      const targets = streamTargets.get(refs[source[0]]) ?? [];
+      targets.push({ handler, patterns: filters.map((f) => JSON.parse(f.Pattern) as unknown) });
+      streamTargets.set(refs[source[0]], targets);
+    } else queueTargets.push({ queueUrl: refs[source[0]], handler, arn: atts[`${source[0]}.Arn`] });
   }
   streamProxy.onRecord = (table, record) => {
-    const handler = streamTarget.get(table);
-    if (handler !== undefined) invokeLater(handler, { Records: [record] });
+    for (const { handler, patterns } of streamTargets.get(table) ?? []) {
+      if (patterns.length === 0 || patterns.some((pattern) => matchesPattern(pattern, record))) {
+        invokeLater(handler, { Records: [record] });
+      }
+    }
   };
   let polling = true;
   const pollers = queueTargets.map(async ({ queueUrl, handler, arn }) => {
@@ -387,6 +395,19 @@ export function imageEntrypoint(image: 'stylize-worker' | 'trainer'): string[] {
   if (line === null) throw new Error(`The ${image} Dockerfile has no ENTRYPOINT`);
   return (JSON.parse(line[1]) as string[]).map((part) =>
     part === 'node' ? process.execPath : part.replace(/^\/app\//, `${ROOT}/`),
+  );
+}
+
+/**
+ * Lambda's event filtering for the patterns the stack uses: an object pattern matches when every key
+ * matches the record's value under it, and a list of values matches one of them exactly.
+ */
+function matchesPattern(pattern: unknown, value: unknown): boolean {
+  if (Array.isArray(pattern)) return pattern.some((option) => option === value);
+  if (typeof pattern !== 'object' || pattern === null) return false;
+  if (typeof value !== 'object' || value === null) return false;
+  return Object.entries(pattern).every(([key, inner]) =>
+    matchesPattern(inner, (value as Record<string, unknown>)[key]),
   );
 }
 

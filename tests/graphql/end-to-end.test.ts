@@ -35,13 +35,17 @@ test('upload → stylize → progress events in order → SUCCEEDED → the resu
   const job = submitted.body.data!.stylize;
   expect(job).toMatchObject({ kind: 'STYLIZE', status: 'QUEUED', progress: 0, attempts: 0 });
   const stored = await h.deps.jobs.get(job.id);
+  // The job reads copies of its uploads, which a reposted upload form cannot change.
   expect(stored?.input).toMatchObject({
-    contentKey: content,
-    styles: [{ key: style, weight: 1 }],
+    contentKey: expect.stringMatching(/^job-inputs\/alice\//),
+    styles: [{ key: expect.stringMatching(/^job-inputs\/alice\//), weight: 1 }],
     size: 256,
     format: 'JPEG',
     modelId: 'tspr-default',
   });
+  const input = stored?.input as { contentKey: string; styles: Array<{ key: string }> };
+  expect(Buffer.from(await h.deps.blobs.get(input.contentKey)).equals(photo)).toBe(true);
+  expect(Buffer.from(await h.deps.blobs.get(input.styles[0].key))).toEqual(Buffer.from(await h.deps.blobs.get(style)));
 
   const stream = collect(h.wsClient({ authorization: `Bearer ${h.aliceKey}` }), PROGRESS, { id: job.id });
   await stream.waitFor(1);

@@ -149,7 +149,10 @@ test('registerStyle validates the name and stores the style', async () => {
     k: key,
   });
   expect((saved.data as any).registerStyle.name).toBe('Starry');
-  expect((await deps.styles.get((saved.data as any).registerStyle.id, 'alice'))?.blobKey).toBe(key);
+  // The style keeps its own copy of the upload, which neither expires nor follows a reposted form.
+  const blobKey = (await deps.styles.get((saved.data as any).registerStyle.id, 'alice'))?.blobKey ?? '';
+  expect(blobKey).toMatch(/^saved-styles\/alice\/[0-9a-f-]{36}$/);
+  expect(Buffer.from(await deps.blobs.get(blobKey)).equals(fixture('painting-1.jpg'))).toBe(true);
 });
 
 test('stylize options are range-checked with the valid range in the message', async () => {
@@ -172,7 +175,7 @@ test('stylize options are range-checked with the valid range in the message', as
       expect.stringMatching(message),
     ]);
   }
-  expect((await deps.queue.stats()).visible).toBe(0);
+  expect((await deps.queue?.stats())?.visible).toBe(0);
 });
 
 test('the structure option reaches the job input; an unknown value is refused by the schema', async () => {

@@ -6,6 +6,7 @@
 
 import { S3BlobStore } from '../../functions/adapters/aws';
 import { ErrorCode } from '../../functions/core';
+import { batchWorkerBlobStore } from '../../functions/handlers/events/worker-deps';
 import { buildBlobStore } from '../../functions/handlers/support/aws-adapters';
 import { expectDomainError } from '../contract/expect-domain-error';
 import { LOCAL_CREDENTIALS, startS3, type S3Emulator } from '../aws/support/emulators';
@@ -51,4 +52,21 @@ test('a function given no uploads bucket refuses upload keys with UNAVAILABLE, n
   const blobs = buildBlobStore({ resultsBucket: buckets.results });
   const error = await expectDomainError(() => blobs.head('uploads/alice/x'), ErrorCode.UNAVAILABLE);
   expect(error.message).toMatch(/Configured prefixes: out\/\./);
+});
+
+test('saved styles and job inputs are kept in the uploads bucket, for the GraphQL function and the worker', async () => {
+  const direct = new S3BlobStore({ client: s3.client, bucket: buckets.uploads });
+  await direct.put('uploads/alice/up', new Uint8Array([4, 5]), { contentType: 'image/png' });
+  const api = buildBlobStore({ uploadsBucket: buckets.uploads, resultsBucket: buckets.results });
+  await api.copy('uploads/alice/up', 'saved-styles/alice/s1');
+  await api.copy('uploads/alice/up', 'job-inputs/alice/j1');
+  const worker = batchWorkerBlobStore({
+    uploadsBucket: buckets.uploads,
+    resultsBucket: buckets.results,
+    modelsBucket: buckets.results,
+  });
+  for (const key of ['saved-styles/alice/s1', 'job-inputs/alice/j1']) {
+    expect(await direct.head(key)).toMatchObject({ size: 2, contentType: 'image/png' });
+    expect(Array.from(await worker.get(key))).toEqual([4, 5]);
+  }
 });

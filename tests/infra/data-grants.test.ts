@@ -82,9 +82,8 @@ const child = (scope: { node: { findChild(id: string): unknown } }, id: string) 
   scope.node.findChild(id) as HandlerFunction;
 
 describe('catalog table', () => {
-  it('lets the GraphQL function read it and put and delete styles, with no Scan', () => {
+  it('lets the GraphQL function read it and put styles, with no Scan or delete', () => {
     expect(tableActions(logicalIdOf(stack.api.graphqlFunction.role), ids.catalog)).toEqual([
-      'dynamodb:DeleteItem',
       'dynamodb:GetItem',
       'dynamodb:PutItem',
       'dynamodb:Query',
@@ -159,6 +158,8 @@ describe('style images under styles/', () => {
   it('may be read by the stylize worker, which may not write the uploads bucket', () => {
     expect(objectActions(logicalIdOf(stack.gpuCompute.jobRole), ids.uploads)).toEqual({
       'drop/': ['s3:GetObject'],
+      'job-inputs/': ['s3:GetObject'],
+      'saved-styles/': ['s3:GetObject'],
       'styles/': ['s3:GetObject'],
       'uploads/': ['s3:GetObject'],
     });
@@ -170,17 +171,22 @@ describe('API uploads under uploads/', () => {
     const role = logicalIdOf(stack.api.graphqlFunction.role);
     // PutObject: the presigned POST carries the signer's permission; GetObject: HeadObject on the
     // upload before a job or style uses it; ListBucket on uploads/*: startTraining's non-empty check.
+    // saved-styles/ and job-inputs/: registerStyle and stylize copy uploads there (CopyObject is a
+    // GetObject on the source and a PutObject on the copy) and sign downloads of style images.
     expect(objectActions(role, ids.uploads)).toEqual({
-      'drop/': ['s3:AbortMultipartUpload', 's3:PutObject'],
-      'uploads/': ['s3:AbortMultipartUpload', 's3:GetObject', 's3:PutObject'],
+      'job-inputs/': ['s3:GetObject', 's3:PutObject'],
+      'saved-styles/': ['s3:GetObject', 's3:PutObject'],
+      'uploads/': ['s3:GetObject', 's3:PutObject'],
     });
-    expect(listablePrefixes(role, ids.uploads)).toEqual(['uploads/*']);
+    expect(listablePrefixes(role, ids.uploads)).toEqual(['job-inputs/*', 'saved-styles/*', 'uploads/*']);
     expect(environmentOf(stack.api.graphqlFunction)[ENV.uploadsBucket]).toEqual({ Ref: ids.uploads });
   });
 
   it('may be read by the stylize worker for jobs whose inputs are upload keys', () => {
     expect(listablePrefixes(logicalIdOf(stack.gpuCompute.jobRole), ids.uploads)).toEqual([
       'drop/*',
+      'job-inputs/*',
+      'saved-styles/*',
       'styles/*',
       'uploads/*',
     ]);
@@ -201,9 +207,9 @@ describe('staging an uploaded training dataset', () => {
 });
 
 describe('the GraphQL function', () => {
-  it('needs no dead-letter queue setting: it only enqueues', () => {
+  it('needs no queue setting: the job dispatch relay queues what it writes', () => {
     const env = environmentOf(stack.api.graphqlFunction);
-    expect(env[ENV.stylizeQueueUrl]).toBeDefined();
+    expect(env[ENV.stylizeQueueUrl]).toBeUndefined();
     expect(Object.keys(env).filter((name) => /DEAD_LETTER/.test(name))).toEqual([]);
   });
 });

@@ -10,7 +10,15 @@ import { logicalIdOf, synthesizeStack, type TemplateResource } from './support/s
 describe('GpuCompute', () => {
   let template: Template;
   let ids: Record<
-    'computeEnv' | 'jobDef' | 'jobRole' | 'executionRole' | 'dispatcherFn' | 'stylizeQueue' | 'vpc',
+    | 'computeEnv'
+    | 'jobDef'
+    | 'jobRole'
+    | 'executionRole'
+    | 'dispatcherFn'
+    | 'stylizeQueue'
+    | 'vpc'
+    | 'instanceSg'
+    | 'endpointSg',
     string
   >;
   let jobDefinition: Record<string, unknown>;
@@ -27,6 +35,8 @@ describe('GpuCompute', () => {
       dispatcherFn: logicalIdOf(gpu.dispatcherFunction.function),
       stylizeQueue: logicalIdOf(synth.stack.jobs.stylize.queue),
       vpc: logicalIdOf(gpu.vpc),
+      instanceSg: logicalIdOf(gpu.instanceSecurityGroup),
+      endpointSg: logicalIdOf(gpu.endpointSecurityGroup),
     };
     jobDefinition = (template.toJSON().Resources[ids.jobDef] as TemplateResource).Properties ?? {};
   });
@@ -99,22 +109,67 @@ describe('GpuCompute', () => {
     });
   });
 
-  it('has no NAT gateway, public subnets only, S3 and DynamoDB gateway endpoints, and flow logs', () => {
+  it('has no NAT gateway, no internet gateway, no public IPs, and flow logs', () => {
     template.resourceCountIs('AWS::EC2::NatGateway', 0);
+    template.resourceCountIs('AWS::EC2::InternetGateway', 0);
     const subnets = Object.values(template.findResources('AWS::EC2::Subnet') as Record<string, TemplateResource>);
     expect(subnets.length).toBe(2);
-    for (const subnet of subnets) expect(subnet.Properties?.MapPublicIpOnLaunch).toBe(true);
-    const endpoints = Object.values(
-      template.findResources('AWS::EC2::VPCEndpoint') as Record<string, TemplateResource>,
-    );
-    const services = endpoints.map((e) => JSON.stringify(e.Properties?.ServiceName));
-    expect(services.some((s) => s.includes('.s3'))).toBe(true);
-    expect(services.some((s) => s.includes('.dynamodb'))).toBe(true);
+    for (const subnet of subnets) expect(subnet.Properties?.MapPublicIpOnLaunch).not.toBe(true);
     template.hasResourceProperties('AWS::EC2::FlowLog', { ResourceId: { Ref: ids.vpc }, TrafficType: 'ALL' });
   });
 
+  it('reaches S3 and DynamoDB through gateway endpoints and ECR, ECS and CloudWatch Logs through interface endpoints', () => {
+    const endpoints = Object.values(
+      template.findResources('AWS::EC2::VPCEndpoint') as Record<string, TemplateResource>,
+    ).map((e) => ({ service: JSON.stringify(e.Properties?.ServiceName), props: e.Properties ?? {} }));
+    const gateway = endpoints.filter((e) => e.props.VpcEndpointType === 'Gateway').map((e) => e.service);
+    expect(gateway.some((s) => s.includes('.s3'))).toBe(true);
+    expect(gateway.some((s) => s.includes('.dynamodb'))).toBe(true);
+    const interfaces = endpoints.filter((e) => e.props.VpcEndpointType === 'Interface');
+    for (const service of ['.ecr.api', '.ecr.dkr', '.ecs', '.ecs-agent', '.ecs-telemetry', '.logs']) {
+      const endpoint = interfaces.find(
+        (e) => e.service.endsWith(`${service}"]]}`) || e.service.endsWith(`${service}"`),
+      );
+      expect({ service, found: endpoint !== undefined }).toEqual({ service, found: true });
+      expect(endpoint?.props.PrivateDnsEnabled).toBe(true);
+      expect(endpoint?.props.SecurityGroupIds).toEqual([{ 'Fn::GetAtt': [ids.endpointSg, 'GroupId'] }]);
+    }
+  });
+
+  it('lets the GPU instances send only HTTPS, and only to the VPC endpoints and the S3 and DynamoDB prefix lists', () => {
+    const group = template.toJSON().Resources[ids.instanceSg] as TemplateResource;
+    const inline = (group.Properties?.SecurityGroupEgress ?? []) as Record<string, unknown>[];
+    const standalone = Object.values(
+      template.findResources('AWS::EC2::SecurityGroupEgress') as Record<string, TemplateResource>,
+    )
+      .map((r) => r.Properties ?? {})
+      .filter((p) => JSON.stringify(p.GroupId).includes(ids.instanceSg));
+    const rules = [...inline, ...standalone];
+    expect(rules.length).toBe(3);
+    for (const rule of rules) {
+      expect(rule).toMatchObject({ IpProtocol: 'tcp', FromPort: 443, ToPort: 443 });
+      expect(rule.CidrIp).toBeUndefined();
+      expect(rule.CidrIpv6).toBeUndefined();
+    }
+    expect(
+      rules.filter((r) => JSON.stringify(r.DestinationSecurityGroupId ?? null).includes(ids.endpointSg)),
+    ).toHaveLength(1);
+    expect(rules.filter((r) => r.DestinationPrefixListId !== undefined)).toHaveLength(2);
+    // The endpoints answer only the GPU instances.
+    template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+      GroupId: { 'Fn::GetAtt': [ids.endpointSg, 'GroupId'] },
+      SourceSecurityGroupId: { 'Fn::GetAtt': [ids.instanceSg, 'GroupId'] },
+      FromPort: 443,
+      ToPort: 443,
+    });
+  });
+
   it('admits no inbound traffic to the GPU instances', () => {
-    const groups = Object.values(template.findResources('AWS::EC2::SecurityGroup') as Record<string, TemplateResource>);
-    for (const group of groups) expect(group.Properties?.SecurityGroupIngress).toBeUndefined();
+    const group = template.toJSON().Resources[ids.instanceSg] as TemplateResource;
+    expect(group.Properties?.SecurityGroupIngress).toBeUndefined();
+    const ingress = Object.values(
+      template.findResources('AWS::EC2::SecurityGroupIngress') as Record<string, TemplateResource>,
+    ).filter((r) => JSON.stringify(r.Properties?.GroupId).includes(ids.instanceSg));
+    expect(ingress).toEqual([]);
   });
 });

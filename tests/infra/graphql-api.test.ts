@@ -3,12 +3,22 @@
  * behind a Lambda authorizer, with CORS for the configured origins,
  * throttling and access logs.
  */
+import { Duration } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
-import { logicalIdOf, statementsOfRole, synthesizeStack, type TemplateResource } from './support/synth';
+import {
+  logicalIdOf,
+  policyStatements,
+  statementsOfRole,
+  synthesizeStack,
+  type TemplateResource,
+} from './support/synth';
 
 describe('GraphqlApi', () => {
   let template: Template;
-  let ids: Record<'api' | 'graphqlFn' | 'authorizerFn' | 'authorizerRole' | 'apiKeysTable', string>;
+  let ids: Record<
+    'api' | 'graphqlFn' | 'graphqlRole' | 'authorizerFn' | 'authorizerRole' | 'apiKeysTable' | 'uploadsBucket',
+    string
+  >;
 
   beforeAll(() => {
     const synth = synthesizeStack();
@@ -17,9 +27,11 @@ describe('GraphqlApi', () => {
     ids = {
       api: logicalIdOf(api.httpApi),
       graphqlFn: logicalIdOf(api.graphqlFunction.function),
+      graphqlRole: logicalIdOf(api.graphqlFunction.role),
       authorizerFn: logicalIdOf(api.authorizerFunction.function),
       authorizerRole: logicalIdOf(api.authorizerFunction.role),
       apiKeysTable: logicalIdOf(synth.stack.jobs.apiKeysTable),
+      uploadsBucket: logicalIdOf(synth.stack.storage.uploadsBucket),
     };
   });
 
@@ -91,5 +103,67 @@ describe('GraphqlApi', () => {
     expect(statements).toHaveLength(1);
     expect(statements[0].Action).toEqual(['dynamodb:GetItem']);
     expect(JSON.stringify(statements[0].Resource)).toContain(ids.apiKeysTable);
+  });
+
+  it('does not cache authorizer answers, so a revoked key is refused at its next request', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      ApiId: { Ref: ids.api },
+      AuthorizerResultTtlInSeconds: 0,
+    });
+  });
+
+  it('refuses an authorizer cache longer than the revocation bound', () => {
+    expect(() => synthesizeStack({ authorizerCacheTtl: Duration.minutes(5) })).toThrow(/authorizerCacheTtl/);
+  });
+
+  it('lets the GraphQL function only read items of the API-key table', () => {
+    const statements = statementsOfRole(template, ids.graphqlRole).filter((s) =>
+      JSON.stringify(s.Resource).includes(ids.apiKeysTable),
+    );
+    expect(statements.flatMap((s) => s.Action)).toEqual(['dynamodb:GetItem']);
+  });
+
+  it('gives the GraphQL function no access to the drop folder', () => {
+    const statements = statementsOfRole(template, ids.graphqlRole).filter((s) =>
+      JSON.stringify(s.Resource).includes(ids.uploadsBucket),
+    );
+    expect(statements.length).toBeGreaterThan(0);
+    for (const statement of statements) expect(JSON.stringify(statement.Resource)).not.toContain('/drop/');
+  });
+
+  it('lets the GraphQL function write uploads only by signing forms, without multipart aborts', () => {
+    const actions = statementsOfRole(template, ids.graphqlRole)
+      .filter((s) => JSON.stringify(s.Resource).includes(ids.uploadsBucket))
+      .flatMap((s) => s.Action);
+    expect(actions).not.toContain('s3:AbortMultipartUpload');
+    expect(actions).not.toContain('s3:DeleteObject');
+  });
+
+  it('charges each owner’s requests to counters in a TTL-expired table, and may only update them', () => {
+    const stack = synthesizeStack().stack;
+    const table = logicalIdOf(stack.jobs.rateLimitsTable);
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+      BillingMode: 'PAY_PER_REQUEST',
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          PEERSTYLE_RATE_LIMITS_TABLE: { Ref: table },
+          PEERSTYLE_REQUESTS_PER_MINUTE: '600',
+          PEERSTYLE_REQUESTS_PER_SECOND: '20',
+        }),
+      },
+    });
+    const statements = statementsOfRole(template, ids.graphqlRole).filter((s) =>
+      JSON.stringify(s.Resource).includes(table),
+    );
+    expect(statements.flatMap((s) => s.Action)).toEqual(['dynamodb:UpdateItem']);
+    // Nothing else reads or writes the counters.
+    const others = policyStatements(template).filter(
+      (s) => JSON.stringify(s.Resource).includes(table) && !JSON.stringify(s.roles).includes(ids.graphqlRole),
+    );
+    expect(others).toEqual([]);
   });
 });

@@ -9,9 +9,9 @@ import { HANDLER_ENTRIES } from '../../infra/lib/handlers';
 import { logicalIdOf, statementsOfRole, synthesizeStack, type TemplateResource } from './support/synth';
 
 describe('handler table', () => {
-  it('lists the eleven handlers, each a TypeScript file under functions/handlers/', () => {
+  it('lists the twelve handlers, each a TypeScript file under functions/handlers/', () => {
     const entries = Object.values(HANDLER_ENTRIES);
-    expect(entries).toHaveLength(11);
+    expect(entries).toHaveLength(12);
     for (const entry of entries) expect(entry).toMatch(/^functions\/handlers\/[a-z-]+\.ts$/);
     expect(new Set(entries).size).toBe(entries.length);
   });

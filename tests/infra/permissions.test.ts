@@ -51,7 +51,7 @@ describe('permissions', () => {
     expect(objectStatements.length).toBeGreaterThan(0);
     for (const statement of objectStatements) {
       expect(JSON.stringify(statement.Resource)).toMatch(
-        /"\/(drop|uploads|rejected|styles|out|models|checkpoints|training-output|datasets)\/\*"/,
+        /"\/(drop|uploads|saved-styles|job-inputs|rejected|styles|out|models|checkpoints|training-output|datasets)\/\*"/,
       );
     }
   });

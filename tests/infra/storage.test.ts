@@ -105,6 +105,17 @@ describe('Storage', () => {
     expect(rulesOf(ids.results)).toContainEqual(expect.objectContaining({ Prefix: 'out/', ExpirationInDays: 30 }));
   });
 
+  it('keeps saved styles for good and job inputs as long as uploads, and expires nothing bucket-wide', () => {
+    const rules = (buckets[ids.uploads].Properties?.LifecycleConfiguration as { Rules: Record<string, unknown>[] })
+      .Rules;
+    expect(rules).toContainEqual(expect.objectContaining({ Prefix: 'job-inputs/', ExpirationInDays: 7 }));
+    const expiring = rules.filter((rule) => rule.ExpirationInDays !== undefined);
+    for (const rule of expiring) {
+      expect(typeof rule.Prefix).toBe('string');
+      expect('saved-styles/'.startsWith(rule.Prefix as string)).toBe(false);
+    }
+  });
+
   it('allows presigned POST uploads from the configured origins only', () => {
     expect(buckets[ids.uploads].Properties?.CorsConfiguration).toEqual({
       CorsRules: [expect.objectContaining({ AllowedOrigins: ['https://app.example.com'], AllowedMethods: ['POST'] })],

@@ -6,6 +6,8 @@
  *   `version` (bumped on every write), `expiresAt` (the TTL, set once a job is finished when a
  *   retention is configured), and `doc`, the whole job as JSON text, so that it reads back exactly as
  *   written and the stream publisher decodes it with the same function (`jobFromItem`);
+ *   With `dispatchThroughStream`, a new job item also carries `dispatch` = `stream`, which the
+ *   job-dispatch function's stream filter selects;
  * - an idempotency item: `pk` = `idem#<owner>#<key>`, holding the id and a snapshot of the job it
  *   created. It has no `owner`/`createdAt`, so the owner index never shows it;
  * - an active-jobs counter: `pk` = `active#<owner>`, with `jobs` and `training`, the owner's QUEUED or
@@ -89,7 +91,17 @@ export interface DynamoJobStoreOptions {
   retentionSeconds?: number;
   /** Where time comes from. @default systemClock */
   clock?: Clock;
+  /**
+   * Mark each new job item for the job-dispatch function, which queues or starts the job from the
+   * table's stream (the transactional outbox): the item is then the only write a submission makes,
+   * so no crash can leave a job that is QUEUED but never delivered, and `create` says `enqueued: true`.
+   * @default false - the caller queues or starts the job itself
+   */
+  dispatchThroughStream?: boolean;
 }
+
+/** The value of `dispatch` on job items the job-dispatch function relays (see `dispatchThroughStream`). */
+export const STREAM_DISPATCH = 'stream';
 
 /** A job item as stored. */
 export interface JobItem {
@@ -103,6 +115,8 @@ export interface JobItem {
   expiresAt?: number;
   /** 1 when creating the job raised the owner's active-jobs counter, so leaving QUEUED/RUNNING lowers it. */
   counted?: number;
+  /** `stream` on items written for the job-dispatch function to relay; set at creation only. */
+  dispatch?: typeof STREAM_DISPATCH;
   doc: string;
 }
 
@@ -139,6 +153,7 @@ export class DynamoJobStore implements JobStore {
   private readonly ownerIndex: string;
   private readonly clock: Clock;
   private readonly retentionSeconds: number | undefined;
+  private readonly dispatchThroughStream: boolean;
   private lastStamp = '';
   private stampCounter = 0;
 
@@ -148,6 +163,7 @@ export class DynamoJobStore implements JobStore {
     this.ownerIndex = options.ownerIndexName ?? DYNAMO_JOBS_TABLE.ownerIndex;
     this.clock = options.clock ?? systemClock;
     this.retentionSeconds = options.retentionSeconds;
+    this.dispatchThroughStream = options.dispatchThroughStream ?? false;
   }
 
   /**
@@ -167,10 +183,13 @@ export class DynamoJobStore implements JobStore {
     const job = createJob(randomUUID(), request, this.clock());
     const item = this.toItem(job, this.sortKey(job.createdAt), 0);
     if (quota !== undefined) item.counted = 1;
+    // The mark rides in the idempotency snapshot too, so a creation completed by a retry is relayed.
+    if (this.dispatchThroughStream) item.dispatch = STREAM_DISPATCH;
+    const created: CreateJobResult = { job, created: true, ...(this.dispatchThroughStream && { enqueued: true }) };
     if (job.idempotencyKey === null) {
       if (quota !== undefined) await this.takeQuota(job, quota);
       await this.putJobIfAbsent(item);
-      return { job, created: true };
+      return created;
     }
     const idemKey = `idem#${job.owner}#${job.idempotencyKey}`;
     // A repeated key returns its job even when the owner is at the cap.
@@ -190,7 +209,7 @@ export class DynamoJobStore implements JobStore {
       return { job: assertSameRequest(await this.completeCreation(existing), job), created: false };
     }
     await this.putJobIfAbsent(item);
-    return { job, created: true };
+    return created;
   }
 
   /**

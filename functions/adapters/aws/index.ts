@@ -18,6 +18,7 @@ export * from './lambda-training-starter';
 export * from './s3-dataset-stager';
 export * from './websocket-publisher';
 export * from './dynamo-api-key-store';
+export * from './dynamo-request-limiter';
 export * from './dynamo-style-store';
 export * from './dynamo-model-registry';
 export * from './dynamo-connection-store';

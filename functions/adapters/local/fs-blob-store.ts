@@ -163,6 +163,13 @@ export class FsBlobStore implements BlobStore {
     await rename(tmp, metaPath);
   }
 
+  async copy(from: string, to: string): Promise<BlobInfo> {
+    const source = await this.head(from);
+    if (source === null) throw notFound(from);
+    // Streamed through put, so the copy appears whole under its key or not at all.
+    return this.put(to, await this.getStream(from), { contentType: source.contentType });
+  }
+
   async get(key: string): Promise<Uint8Array> {
     const path = this.pathFor(this.objectsDir, key);
     try {

@@ -64,6 +64,11 @@ export interface BlobStore {
   get(key: string): Promise<Uint8Array>;
   /** Streams an object; NOT_FOUND (thrown before any chunk) when absent. */
   getStream(key: string): Promise<AsyncIterable<Uint8Array>>;
+  /**
+   * Copies an object to a new key with its content type; NOT_FOUND when `from` is absent. The copy is
+   * independent: later writes to `from` (a reused upload form) do not change it.
+   */
+  copy(from: string, to: string): Promise<BlobInfo>;
   /** Describes an object, or returns null when absent. */
   head(key: string): Promise<BlobInfo | null>;
   /** Removes an object; removing an absent one is not an error. */

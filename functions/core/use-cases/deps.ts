@@ -67,8 +67,11 @@ export const DEFAULT_LIMITS: UseCaseLimits = {
 export interface UseCaseDeps {
   blobs: BlobStore;
   jobs: JobStore;
-  /** Where new jobs wait for a worker, unless `starters` names another runner for their kind. */
-  queue: JobQueue;
+  /**
+   * Where new jobs wait for a worker, unless `starters` names another runner for their kind. Absent
+   * where the job store hands new jobs on itself (`enqueued: true`: the AWS job outbox).
+   */
+  queue?: JobQueue;
   /**
    * Runners of the job kinds that do not go through `queue` (on AWS, TRAIN: the training launcher).
    * @default none: every kind is enqueued

@@ -8,6 +8,7 @@ export * from './deps';
 export * from './uploads';
 export * from './create-upload';
 export * from './register-style';
+export * from './frozen-uploads';
 export * from './enqueue-job';
 export * from './submit-stylize-job';
 export * from './start-training';

@@ -1,10 +1,13 @@
 /**
  * `registerStyle`: saves one of the owner's uploaded images under a name, for reuse in stylize jobs.
+ * The style keeps a copy of the upload (see `frozen-uploads.ts`), which neither expires nor changes
+ * when the upload's form is posted again.
  */
 
 import { DomainError, ErrorCode } from '../errors';
 import type { Style } from '../ports/style-store';
 import type { UseCaseDeps } from './deps';
+import { saveStyleImage } from './frozen-uploads';
 import { requireOwnImage } from './uploads';
 
 /** Longest style name accepted. */
@@ -23,5 +26,6 @@ export async function registerStyle(
     });
   }
   await requireOwnImage(deps.blobs, owner, input.uploadKey, 'uploadKey');
-  return deps.styles.create({ name, owner, blobKey: input.uploadKey });
+  const blobKey = await saveStyleImage(deps.blobs, owner, input.uploadKey);
+  return deps.styles.create({ name, owner, blobKey });
 }

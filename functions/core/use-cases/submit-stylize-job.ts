@@ -4,7 +4,8 @@
  * Everything a worker needs is resolved here, while the caller is still waiting and can be told what
  * is wrong: upload keys are checked to be the owner's images, saved styles are turned into their blob
  * keys, the model is checked to be one the owner may use, and options get their defaults. The job's
- * input therefore holds only blob keys and numbers, never anything the worker must re-validate.
+ * input therefore holds only blob keys and numbers, never anything the worker must re-validate. Its
+ * uploads are copied first (see `frozen-uploads.ts`), so the worker reads the bytes that were checked.
  */
 
 import { DomainError, ErrorCode, parseOneOf } from '../errors';
@@ -12,6 +13,7 @@ import type { Job } from '../job';
 import { DEFAULT_MODEL_ID } from '../ports/model-registry';
 import type { UseCaseDeps } from './deps';
 import { enqueueJob } from './enqueue-job';
+import { freezeJobInput } from './frozen-uploads';
 import { requireOwnImage } from './uploads';
 
 /** Output formats a stylize job can write. */
@@ -145,6 +147,15 @@ export async function submitStylizeJob(
     ...(styleSize !== undefined ? { styleSize } : {}),
     format: parseOneOf('options.format', options.format ?? 'JPEG', IMAGE_FORMATS),
   };
+  // Copied last, once the request is known to be valid, so that a refused request leaves no copies.
+  // Saved styles are copies already; only uploads named directly are copied here.
+  const idempotencyKey = request.idempotencyKey ?? undefined;
+  input.contentKey = await freezeJobInput(deps.blobs, owner, input.contentKey, 'content', idempotencyKey);
+  for (const [index, style] of input.styles.entries()) {
+    if (style.styleId === null) {
+      style.key = await freezeJobInput(deps.blobs, owner, style.key, `styles[${index}]`, idempotencyKey);
+    }
+  }
   return enqueueJob(deps, {
     owner,
     kind: 'STYLIZE',

@@ -18,6 +18,7 @@ import { OUTPUT_PREFIX, type BatchRunDeps } from './run-batch-stylize-job';
 import { STYLES_PREFIX } from './style-lookup';
 import { DROP_PREFIX } from './intake-dropped-object';
 import { UPLOADS_ROOT } from '../../core/use-cases/uploads';
+import { JOB_INPUTS_ROOT, SAVED_STYLES_ROOT } from '../../core/use-cases/frozen-uploads';
 import { streamPublishedEvents } from './stream-published-events';
 import { OnnxStylizeEngine } from '../../local/worker/onnx-stylize-engine';
 
@@ -33,19 +34,32 @@ export interface WorkerSettings {
   executionProvider: ExecutionProvider;
 }
 
-/** What the stylize worker container uses. */
-export function batchWorkerDepsFromEnv(settings: WorkerSettings, env: NodeJS.ProcessEnv = process.env): BatchRunDeps {
-  const buckets = readHandlerEnv(['uploadsBucket', 'resultsBucket', 'modelsBucket'], ['catalogTable'], env);
+/**
+ * The worker's one key space over its buckets: exactly the prefixes the job role may read or write;
+ * any other key fails with a message naming them.
+ */
+export function batchWorkerBlobStore(
+  buckets: { uploadsBucket: string; resultsBucket: string; modelsBucket: string },
+  env: NodeJS.ProcessEnv = process.env,
+): RoutedBlobStore {
   const uploads = blobStoreFor(buckets.uploadsBucket, env);
-  // Exactly the prefixes the job role may use; any other key fails with a message naming them.
-  const blobs = new RoutedBlobStore([
+  return new RoutedBlobStore([
     { prefix: DROP_PREFIX, store: uploads },
     { prefix: STYLES_PREFIX, store: uploads },
-    // Jobs submitted through the API name their images by upload key.
+    // Jobs submitted through the API read copies of their uploads and saved styles (frozen-uploads.ts);
+    // jobs queued before those copies existed name the uploads themselves.
+    { prefix: `${JOB_INPUTS_ROOT}/`, store: uploads },
+    { prefix: `${SAVED_STYLES_ROOT}/`, store: uploads },
     { prefix: UPLOADS_PREFIX, store: uploads },
     { prefix: MODELS_PREFIX, store: blobStoreFor(buckets.modelsBucket, env) },
     { prefix: OUTPUT_PREFIX, store: blobStoreFor(buckets.resultsBucket, env) },
   ]);
+}
+
+/** What the stylize worker container uses. */
+export function batchWorkerDepsFromEnv(settings: WorkerSettings, env: NodeJS.ProcessEnv = process.env): BatchRunDeps {
+  const buckets = readHandlerEnv(['uploadsBucket', 'resultsBucket', 'modelsBucket'], ['catalogTable'], env);
+  const blobs = batchWorkerBlobStore(buckets, env);
   // Trained models are looked up in the catalog table, when the job definition names it.
   const trained =
     buckets.catalogTable === undefined

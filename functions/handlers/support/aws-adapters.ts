@@ -7,20 +7,17 @@
 
 import {
   createDynamoDbDocumentClient,
-  createLambdaClient,
   createS3Client,
   createSageMakerClient,
-  createSqsClient,
   createWebSocketManagementClient,
   DynamoApiKeyStore,
   DynamoConnectionStore,
   DynamoJobStore,
   DynamoModelRegistry,
+  DynamoRequestLimiter,
   DynamoStyleStore,
-  LambdaTrainingStarter,
   S3BlobStore,
   SageMakerTrainingStopper,
-  SqsJobQueue,
   WebSocketPublisher,
 } from '../../adapters/aws';
 import type { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
@@ -30,12 +27,20 @@ import BUNDLED_MANIFEST from '../../../models/default/manifest.json';
 import type { JobStore } from '../../core';
 import { DEFAULT_LIMITS, type UseCaseDeps } from '../../core/use-cases';
 import { stopTrainingOnCancel } from '../../core/use-cases/cancel-job';
-import { once, readAwsServiceConfigs, type HandlerSettings } from './handler-env';
+import { once, positiveIntegerEnv, readAwsServiceConfigs, type HandlerSettings } from './handler-env';
 import { RoutedBlobStore, type BlobRoute } from './routed-blob-store';
 import { StreamJobEvents } from './stream-job-events';
 
 /** Key prefixes per bucket (PREFIXES in infra/lib/handlers.ts). */
-const PREFIX = { drop: 'drop/', uploads: 'uploads/', out: 'out/', models: 'models/', datasets: 'datasets/' } as const;
+const PREFIX = {
+  drop: 'drop/',
+  uploads: 'uploads/',
+  savedStyles: 'saved-styles/',
+  jobInputs: 'job-inputs/',
+  out: 'out/',
+  models: 'models/',
+  datasets: 'datasets/',
+} as const;
 
 const clientConfigs = once(() => readAwsServiceConfigs());
 const documentClient = (): ReturnType<typeof createDynamoDbDocumentClient> =>
@@ -46,12 +51,44 @@ export function buildApiKeyStore(settings: HandlerSettings<'apiKeysTable', never
   return new DynamoApiKeyStore({ client: documentClient(), tableName: settings.apiKeysTable });
 }
 
-/** The job store on the jobs table. */
-export function buildJobStore(settings: HandlerSettings<'jobsTable', 'jobsByOwnerIndex'>): JobStore {
+/** Requests per owner per minute when the stack sets no budget: the local server's. */
+export const DEFAULT_REQUESTS_PER_MINUTE = 600;
+/** Requests per owner per second when the stack sets no budget. */
+export const DEFAULT_REQUESTS_PER_SECOND = 20;
+
+/**
+ * The per-owner request budget on the rate-limits table, or undefined for a function given no table
+ * (a direct invoke in a test); the stack always sets one.
+ */
+export function buildRequestLimiter(
+  settings: HandlerSettings<never, 'rateLimitsTable' | 'requestsPerMinute' | 'requestsPerSecond'>,
+): DynamoRequestLimiter | undefined {
+  if (settings.rateLimitsTable === undefined) return undefined;
+  const budget = (name: 'requestsPerMinute' | 'requestsPerSecond', fallback: number): number => {
+    const value = settings[name];
+    return value === undefined ? fallback : positiveIntegerEnv(name, value);
+  };
+  return new DynamoRequestLimiter({
+    client: documentClient(),
+    tableName: settings.rateLimitsTable,
+    perMinute: budget('requestsPerMinute', DEFAULT_REQUESTS_PER_MINUTE),
+    perSecond: budget('requestsPerSecond', DEFAULT_REQUESTS_PER_SECOND),
+  });
+}
+
+/**
+ * The job store on the jobs table. With `dispatchThroughStream` new jobs are left to the job-dispatch
+ * function (the outbox), and the caller sends nothing.
+ */
+export function buildJobStore(
+  settings: HandlerSettings<'jobsTable', 'jobsByOwnerIndex'>,
+  options: { dispatchThroughStream?: boolean } = {},
+): JobStore {
   return new DynamoJobStore({
     client: documentClient(),
     tableName: settings.jobsTable,
     ...(settings.jobsByOwnerIndex !== undefined && { ownerIndexName: settings.jobsByOwnerIndex }),
+    ...options,
   });
 }
 
@@ -67,6 +104,9 @@ export function buildBlobStore(
   add(PREFIX.drop, settings.uploadsBucket);
   // createUpload's keys (`uploads/<owner>/…`) live in the same bucket as the drop folder.
   add(PREFIX.uploads, settings.uploadsBucket);
+  // Copies of uploads that styles and jobs rely on (frozen-uploads.ts), in the same bucket.
+  add(PREFIX.savedStyles, settings.uploadsBucket);
+  add(PREFIX.jobInputs, settings.uploadsBucket);
   add(PREFIX.out, settings.resultsBucket);
   add(PREFIX.models, settings.modelsBucket);
   add(PREFIX.datasets, settings.datasetsBucket);
@@ -75,14 +115,14 @@ export function buildBlobStore(
 
 /** Settings the GraphQL function needs. */
 export type GraphQLSettings = HandlerSettings<
-  'jobsTable' | 'apiKeysTable' | 'catalogTable' | 'stylizeQueueUrl' | 'trainingLauncherFunction',
+  'jobsTable' | 'apiKeysTable' | 'catalogTable',
   'jobsByOwnerIndex' | 'uploadsBucket' | 'resultsBucket' | 'datasetsBucket' | 'trainingJobPrefix'
 >;
 
 /**
- * Everything the use cases need, on AWS. Each job kind goes to its own runner, as the stack wires
- * them: STYLIZE jobs onto the stylize queue (drained by the dispatcher into AWS Batch, whose worker
- * runs stylize jobs only), TRAIN jobs to the training launcher function (which starts SageMaker).
+ * Everything the use cases need, on AWS. New jobs are only written: the job-dispatch function relays
+ * each from the jobs table's stream to its runner (STYLIZE jobs onto the stylize queue, drained into
+ * AWS Batch; TRAIN jobs to the training launcher function), so this function needs neither.
  */
 export function buildUseCaseDeps(settings: GraphQLSettings): UseCaseDeps {
   const client = documentClient();
@@ -101,18 +141,7 @@ export function buildUseCaseDeps(settings: GraphQLSettings): UseCaseDeps {
         );
   return {
     blobs: buildBlobStore(settings),
-    jobs: buildJobStore(settings),
-    queue: new SqsJobQueue({
-      client: createSqsClient(clientConfigs().sqs),
-      // Enqueue only: SQS's redrive policy fills the dead-letter queue, which this function never reads.
-      queueUrl: settings.stylizeQueueUrl,
-    }),
-    starters: {
-      TRAIN: new LambdaTrainingStarter({
-        client: createLambdaClient(clientConfigs().lambda),
-        functionName: settings.trainingLauncherFunction,
-      }),
-    },
+    jobs: buildJobStore(settings, { dispatchThroughStream: true }),
     events,
     styles: new DynamoStyleStore({ client, tableName: settings.catalogTable }),
     // The built-in model is listed with its bundled manifest's name, version and date.
