@@ -11,10 +11,13 @@ import type { ListedJob } from './verdict';
 
 const JOBS = `query($first: Int, $after: String, $filter: JobFilter) {
   jobs(first: $first, after: $after, filter: $filter) {
-    items { id status attempts createdAt startedAt result { downloads { url } } }
+    items { id status attempts createdAt startedAt messages { text } result { downloads { url } } }
     nextCursor
   }
 }`;
+
+/** How the message a clean stop adds to a job it hands back begins (see `handBackJob`). */
+const HANDED_BACK = 'Handed back at worker shutdown';
 
 /** Every job of the client's owner (optionally only those with `status`), newest first. */
 export async function listJobs(client: ApiClient, owner: string, status?: string): Promise<ListedJob[]> {
@@ -33,6 +36,7 @@ export async function listJobs(client: ApiClient, owner: string, status?: string
         startedAt: item.startedAt,
         outputs: urls,
         outputsReadable: [],
+        handedBack: item.messages.some((message: { text: string }) => message.text.startsWith(HANDED_BACK)),
       });
     }
     after = data.jobs.nextCursor;

@@ -226,7 +226,7 @@ async function main(argv: readonly string[]): Promise<number> {
       `  duplicated:              ${verdict.duplicated}`,
       `  lost:                    ${verdict.lost}`,
       `  jobs not SUCCEEDED:      ${verdict.notSucceeded}`,
-      `  jobs run again after a kill -9: ${verdict.retried}`,
+      `  jobs run again after a kill -9: ${verdict.retried}; handed back by the SIGTERM stop: ${verdict.handedBack}`,
       `  owner B worst wait:      ${Math.max(...waitsB).toFixed(1)} s from an accepted submission to RUNNING ` +
         `(its first job: ${firstB ? waitsSeconds([firstB])[0].toFixed(1) : '-'} s, behind owner A's ${B_STARTS_AFTER} queued)`,
       `  server peak memory:      ${mib(server.peakKib)} (VmHWM, largest of ${server.starts} server processes)`,

@@ -15,12 +15,16 @@ const job = (id: string, patch: Partial<ListedJob> = {}): ListedJob => ({
   startedAt: '2026-01-01T00:00:02.500Z',
   outputs: [`/blobs/results/${id}.jpg`],
   outputsReadable: [true],
+  handedBack: false,
   ...patch,
 });
 
 describe('judge', () => {
   it('passes a run where every key has one SUCCEEDED job with one readable output', () => {
-    const verdict = judge([record('k1', 'j1', 'j1'), record('k2', 'j2')], [job('j1'), job('j2', { attempts: 2 })]);
+    const verdict = judge(
+      [record('k1', 'j1', 'j1'), record('k2', 'j2')],
+      [job('j1', { handedBack: true }), job('j2', { attempts: 2 })],
+    );
     expect(verdict).toEqual({
       submitted: 2,
       accepted: 2,
@@ -29,6 +33,7 @@ describe('judge', () => {
       lost: 0,
       notSucceeded: 0,
       retried: 1,
+      handedBack: 1,
       passed: true,
     });
   });

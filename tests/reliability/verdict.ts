@@ -36,6 +36,8 @@ export interface ListedJob {
   outputs: string[];
   /** Whether each output could be downloaded and decoded; one entry per output. */
   outputsReadable: boolean[];
+  /** Whether a clean stop handed the job back while it ran (its messages say so). */
+  handedBack: boolean;
 }
 
 /** The figures the run prints and judges. */
@@ -48,6 +50,8 @@ export interface Verdict {
   notSucceeded: number;
   /** Jobs started more than once (a worker killed under them). */
   retried: number;
+  /** Jobs a clean stop handed back while they ran. */
+  handedBack: number;
   /** Whether the run passes: every key accepted and completed, nothing duplicated or lost. */
   passed: boolean;
 }
@@ -93,6 +97,7 @@ export function judge(records: readonly KeyRecord[], jobs: readonly ListedJob[])
     lost,
     notSucceeded,
     retried: jobs.filter((job) => job.attempts > 1).length,
+    handedBack: jobs.filter((job) => job.handedBack).length,
     passed: accepted === submitted && completed === submitted && duplicated === 0 && lost === 0 && notSucceeded === 0,
   };
 }
