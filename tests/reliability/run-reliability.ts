@@ -194,19 +194,21 @@ async function main(argv: readonly string[]): Promise<number> {
       log(`${b.name} starts submitting`);
       await b.submitter.submitAll(options.jobs, b.request);
     })();
-    await Promise.race([
-      Promise.all([submitA, submitB, runFaults(server, owners, total, deadline)]),
-      server.crashed,
-      timeLimit,
-    ]);
+    // Every phase ends early if the server crashes by itself or the time limit passes.
+    const guard = <T>(phase: Promise<T>): Promise<T> => Promise.race([phase, server.crashed, timeLimit]);
+    await guard(Promise.all([submitA, submitB, runFaults(server, owners, total, deadline)]));
     log('every job accepted and every fault applied; waiting for the last jobs');
-    await Promise.race([allFinished(owners, deadline), server.crashed]);
+    await guard(allFinished(owners, deadline));
 
-    // Each key once more: it must return the job it returned before, now finished.
-    for (const owner of owners) await owner.submitter.resubmitAll(owner.request);
     const jobs: ListedJob[] = [];
-    for (const owner of owners) jobs.push(...(await listJobs(owner.client, owner.name)));
-    await checkOutputs(jobs);
+    await guard(
+      (async () => {
+        // Each key once more: it must return the job it returned before, now finished.
+        for (const owner of owners) await owner.submitter.resubmitAll(owner.request);
+        for (const owner of owners) jobs.push(...(await listJobs(owner.client, owner.name)));
+        await checkOutputs(jobs);
+      })(),
+    );
     const verdict = judge(
       owners.flatMap((owner) => owner.submitter.records),
       jobs,

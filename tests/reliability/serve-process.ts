@@ -100,7 +100,9 @@ export class ServeProcess {
     this.exited = exited;
     void exited.then((code) => {
       if (this.child === child && !this.ending) {
-        this.reportCrash(new Error(`serve (pid ${child.pid}) exited by itself with ${code}:\n${this.output}`));
+        this.reportCrash(
+          new Error(`serve (pid ${child.pid}) exited by itself with ${code ?? child.signalCode}:\n${this.output}`),
+        );
       }
     });
     let stdout = '';
