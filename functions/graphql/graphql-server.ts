@@ -52,6 +52,10 @@ export function createGraphQLServer(options: GraphQLServerOptions): GraphQLServe
     includeStacktraceInErrorResponses: false,
     hideSchemaDetailsFromClientErrors: true,
     formatError,
+    // The process that hosts the server owns its signals: `peerstyle serve` answers SIGTERM by handing
+    // running jobs back before it exits. Apollo's own handler (on by default outside tests) stopped the
+    // API and re-raised the signal, which cut that shutdown short.
+    stopOnTerminationSignals: false,
   });
   return { apollo, validation, formatError };
 }
