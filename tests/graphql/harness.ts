@@ -25,6 +25,7 @@ import {
   SqliteStyleStore,
 } from '../../functions/adapters/local';
 import { DEFAULT_LIMITS, type UseCaseDeps, type UseCaseLimits } from '../../functions/core/use-cases';
+import type { Clock } from '../../functions/core/ports/clock';
 import { createApiServer, localBlobUrls, type ApiServerConfig } from '../../functions/local/http';
 
 /** A fixture image's bytes. */
@@ -75,7 +76,11 @@ export interface Harness {
 }
 
 /** Starts a harness; call `close` in afterEach/afterAll. */
-export async function startHarness(config: Partial<ApiServerConfig> = {}): Promise<Harness> {
+export async function startHarness(
+  config: Partial<ApiServerConfig> = {},
+  /** The server's clock (the rate limiter's and the jobs'); a fixed one keeps token refills out of a test. */
+  clock?: Clock,
+): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'peerstyle-graphql-'));
   const db = openSqliteDatabase(join(dir, 'peerstyle.db'));
   const apiKeys = new SqliteApiKeyStore(db);
@@ -88,7 +93,7 @@ export async function startHarness(config: Partial<ApiServerConfig> = {}): Promi
   let blobs: FsBlobStore | undefined;
   const clients: Client[] = [];
   const server = createApiServer({
-    ports: { jobs, queue, events, styles, models, apiKeys },
+    ports: { jobs, queue, events, styles, models, apiKeys, ...(clock ? { clock } : {}) },
     blobs: (origin) => {
       blobs = new FsBlobStore({
         root: join(dir, 'blobs'),

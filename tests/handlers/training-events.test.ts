@@ -16,7 +16,7 @@ import { DomainError, ErrorCode, type JobStore } from '../../functions/core';
 import { handler } from '../../functions/handlers/training-events';
 import { applyTrainingState, archiveKeyFor } from '../../functions/handlers/events/apply-training-state';
 import { BucketModelCatalog, DEFAULT_PACKAGE_PREFIX } from '../../functions/handlers/events/bucket-model-catalog';
-import { BucketModelPublisher } from '../../functions/handlers/events/model-package-publisher';
+import { BucketModelPublisher, packageFiles } from '../../functions/handlers/events/model-package-publisher';
 import { BlobModelCache } from '../../functions/local/worker/blob-model-cache';
 import { streamPublishedEvents } from '../../functions/handlers/events/stream-published-events';
 import {
@@ -120,7 +120,7 @@ test('a run that starts, trains and completes takes its job to SUCCEEDED with on
     packagePrefix: `models/${modelId}/1/`,
     manifest: { preset: 'tiny', steps: 120, trainingJobName: `peerstyle-${job.id}` },
   });
-  // The package is unpacked file by file; the raw weights stay in the artifact only.
+  // The package is unpacked file by file: what its manifest lists (weights not listed stay in the artifact).
   expect(await keysUnder(`models/${modelId}/1/`)).toEqual([
     'decoder.onnx',
     'encoder.onnx',
@@ -274,4 +274,14 @@ test('the archive key is the artifact’s key, or the run’s default artifact w
   expect(archiveKeyFor({ ...change, modelArtifacts: null, trainingJobName: 'peerstyle-j2' })).toBe(
     'training-output/peerstyle-j2/output/model.tar.gz',
   );
+});
+
+test('a package that lists its weights is published with them, manifest last', () => {
+  const names = (options: { listsWeights?: boolean }) =>
+    packageFiles(modelArchive(options), 'training-output/x/model.tar.gz').map((f) => f.name);
+  expect(names({ listsWeights: true }).sort()).toEqual(
+    ['decoder.onnx', 'encoder.onnx', 'manifest.json', 'tpfr.onnx', 'weights.bin', 'weights.json'].sort(),
+  );
+  expect(names({ listsWeights: true }).at(-1)).toBe('manifest.json');
+  expect(names({}).sort()).toEqual(['decoder.onnx', 'encoder.onnx', 'manifest.json', 'tpfr.onnx']);
 });

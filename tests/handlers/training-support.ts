@@ -89,12 +89,23 @@ export async function startTrainingTables(extraEnv: NodeJS.ProcessEnv = {}): Pro
  * (manifest and graphs, stand-in bytes here) beside the raw weights. Without `manifest`, the archive
  * holds only weights, as a trainer that did not export would leave it.
  */
-export function modelArchive(options: { manifest?: boolean } = {}): Buffer {
+export function modelArchive(options: { manifest?: boolean; listsWeights?: boolean } = {}): Buffer {
   const dir = mkdtempSync(join(tmpdir(), 'peerstyle-artifact-'));
   const model = join(dir, 'model');
   execFileSync('mkdir', ['-p', model]);
   if (options.manifest !== false) {
-    writeFileSync(join(model, 'manifest.json'), JSON.stringify({ format: 'peerstyle-model', name: 'portraits' }));
+    // The manifest's files table names what the package is; a package exported with its weights lists them.
+    const listed = [
+      'encoder.onnx',
+      'tpfr.onnx',
+      'decoder.onnx',
+      ...(options.listsWeights ? ['weights.json', 'weights.bin'] : []),
+    ];
+    const files = Object.fromEntries(listed.map((f) => [f, { bytes: 0, sha256: '' }]));
+    writeFileSync(
+      join(model, 'manifest.json'),
+      JSON.stringify({ format: 'peerstyle-model', name: 'portraits', files }),
+    );
     for (const graph of ['encoder.onnx', 'tpfr.onnx', 'decoder.onnx'])
       writeFileSync(join(model, graph), `graph ${graph}`);
   }

@@ -3,10 +3,9 @@
  * `training-output/` in the models bucket into `models/<modelId>/<version>/`, where the worker's model
  * cache downloads packages file by file, and registers that prefix in the catalog table.
  *
- * Only the package is copied: `manifest.json` and the `.onnx` graphs at the top of the archive. The
- * trainer's raw weights travel in the same archive (so a package can be exported again from the
- * artifact) but the worker has no use for them, and every file under a package prefix is downloaded
- * before a model loads. An archive without a manifest is refused, because what it holds is not a model
+ * Only the package is copied: `manifest.json` and the files its `files` table lists (the graphs and
+ * the weights a fine-tuning run starts from), at the top of the archive. Anything else in the archive
+ * stays there, since every file under a package prefix is downloaded before a model loads. An archive without a manifest is refused, because what it holds is not a model
  * the worker could load. The manifest is written last, so a half-copied package fails to load with a
  * clear message instead of loading graphs from two versions.
  */
@@ -15,7 +14,7 @@ import { DomainError, ErrorCode, type BlobStore, type JsonObject, type ModelInfo
 import { readTarGz, type TarFile } from '../support/tar-gz';
 import { MODELS_PREFIX } from './bucket-model-catalog';
 
-/** The file that marks a folder as a model package (MANIFEST_FILE in trainer/export/package.ts). */
+/** The file that marks a folder as a model package (MANIFEST_FILE in trainer/export/package-format.ts). */
 export const MANIFEST_FILE_NAME = 'manifest.json';
 
 /** Registers models under ids chosen by the caller, placing their package first; idempotent per id. */
@@ -42,13 +41,20 @@ export interface ModelPublisher {
   publish(request: PublishRequest): Promise<ModelInfo>;
 }
 
-const isPackageFile = (file: TarFile): boolean =>
-  !file.name.includes('/') && (file.name === MANIFEST_FILE_NAME || file.name.endsWith('.onnx'));
+/** The names the manifest's `files` table lists; none when it cannot be read (then it is refused later). */
+function listedFiles(manifest: TarFile): Set<string> {
+  try {
+    const parsed = JSON.parse(Buffer.from(manifest.data).toString('utf8')) as { files?: Record<string, unknown> };
+    return new Set(Object.keys(parsed.files ?? {}));
+  } catch {
+    return new Set();
+  }
+}
 
 /** The package files of an archive, manifest last; throws INTERNAL when there is no manifest. */
 export function packageFiles(archive: Uint8Array, archiveKey: string): TarFile[] {
-  const files = readTarGz(archive).filter(isPackageFile);
-  const manifest = files.find((file) => file.name === MANIFEST_FILE_NAME);
+  const top = readTarGz(archive).filter((file) => !file.name.includes('/'));
+  const manifest = top.find((file) => file.name === MANIFEST_FILE_NAME);
   if (manifest === undefined) {
     throw new DomainError(
       ErrorCode.INTERNAL,
@@ -56,7 +62,8 @@ export function packageFiles(archive: Uint8Array, archiveKey: string): TarFile[]
       { archiveKey },
     );
   }
-  return [...files.filter((file) => file !== manifest), manifest];
+  const listed = listedFiles(manifest);
+  return [...top.filter((file) => file !== manifest && listed.has(file.name)), manifest];
 }
 
 /** Unpacks into the models bucket and registers in the catalog. */
