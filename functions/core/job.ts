@@ -9,6 +9,7 @@
  */
 
 import { createHash } from 'node:crypto';
+import { assertBlobKey } from './blob-key';
 import { DomainError, ErrorCode, parseOneOf } from './errors';
 import type { JsonValue } from './json';
 
@@ -62,6 +63,19 @@ export interface JobError {
   message: string;
 }
 
+/**
+ * A small, early rendering of a stylize job's result, stored as a blob beside the result. It arrives
+ * while the job runs and stays once it has finished.
+ */
+export interface JobPreview {
+  /** Blob key of the encoded image. */
+  key: string;
+  width: number;
+  height: number;
+  /** MIME type of the blob, e.g. "image/jpeg". */
+  contentType: string;
+}
+
 /** A stylize or training job, as stored and as shown to its owner. */
 export interface Job {
   id: string;
@@ -82,6 +96,8 @@ export interface Job {
   result: JsonValue | null;
   /** Why the job failed or was cancelled. */
   error: JobError | null;
+  /** The stylize job's preview, once its worker has stored one; absent before (and in older records). */
+  preview?: JobPreview;
   /** ISO-8601 timestamps. */
   createdAt: string;
   startedAt: string | null;
@@ -404,6 +420,25 @@ export interface ProgressUpdate {
   stage?: string;
   message?: { level: MessageLevel; text: string };
   metrics?: { step: number; values: Record<string, number> };
+  /** A preview of the result, already stored under its key. */
+  preview?: JobPreview;
+}
+
+function checkPreview(preview: JobPreview): JobPreview {
+  assertBlobKey(preview.key);
+  for (const side of [preview.width, preview.height]) {
+    if (!Number.isInteger(side) || side < 1) {
+      throw new DomainError(ErrorCode.BAD_REQUEST, `A preview's sides must be positive integers, got ${side}.`, {
+        field: 'preview',
+      });
+    }
+  }
+  if (typeof preview.contentType !== 'string' || !preview.contentType.startsWith('image/')) {
+    throw new DomainError(ErrorCode.BAD_REQUEST, `A preview must be an image, got ${String(preview.contentType)}.`, {
+      field: 'preview',
+    });
+  }
+  return { key: preview.key, width: preview.width, height: preview.height, contentType: preview.contentType };
 }
 
 /**
@@ -422,6 +457,7 @@ export function applyProgress(job: Job, update: ProgressUpdate, now: number): Jo
   if (update.stage !== undefined) next.stage = update.stage;
   if (update.message !== undefined) next = appendMessage(next, update.message.level, update.message.text, now);
   if (update.metrics !== undefined) next = recordMetrics(next, update.metrics.step, update.metrics.values, now);
+  if (update.preview !== undefined) next.preview = checkPreview(update.preview);
   return next;
 }
 

@@ -96,6 +96,14 @@ export const resolvers: Resolvers = {
         values: Object.entries(point.values).map(([name, value]) => ({ name, value })),
       })),
     result: (job, _args, { deps }) => describeJobResult(deps, job),
+    preview: async (job, _args, { deps }) =>
+      job.preview === undefined
+        ? null
+        : {
+            ...(await signedDownload(deps, job.preview.key)),
+            width: job.preview.width,
+            height: job.preview.height,
+          },
     error: (job) => (job.error === null ? null : { code: job.error.code, message: job.error.message }),
   },
 };

@@ -298,7 +298,8 @@ async function subscribe(jobId: string): Promise<() => any[]> {
       id: 'progress',
       type: 'subscribe',
       payload: {
-        query: 'subscription($id: ID!) { jobProgress(id: $id) { type job { status stage progress } } }',
+        query:
+          'subscription($id: ID!) { jobProgress(id: $id) { type job { status stage progress preview { url width height } } } }',
         variables: { id: jobId },
       },
     }),
@@ -403,7 +404,8 @@ test('a stylize job with the trained model goes from the mutation through the qu
       content: contentKey,
       styles: [{ uploadKey: styleKey }],
       modelId: trainedModelId,
-      options: { size: 96, format: 'PNG' },
+      // A 96 px output has no preview unless asked; asked, it is the result itself, as JPEG.
+      options: { size: 96, format: 'PNG', preview: true },
     },
   });
   const received = await subscribe(stylize.id);
@@ -427,5 +429,18 @@ test('a stylize job with the trained model goes from the mutation through the qu
   expect(events.filter((e) => e === 'PROGRESS RUNNING').length).toBeGreaterThan(0);
   expect(events[events.length - 1]).toBe('STATUS_CHANGED SUCCEEDED');
   expect(received().some((m) => m.type === 'complete' && m.id === 'progress')).toBe(true);
+
+  // The worker's preview reached the socket as PREVIEW, from the table stream, with a working signed link.
+  expect(events.filter((e) => e === 'PREVIEW RUNNING')).toHaveLength(1);
+  expect(events.indexOf('PREVIEW RUNNING')).toBeLessThan(events.length - 1);
+  const previewed = received().find((m) => m.payload?.data?.jobProgress?.type === 'PREVIEW');
+  const preview = previewed.payload.data.jobProgress.job.preview;
+  expect(preview).toMatchObject({ width: meta.width, height: meta.height });
+  expect(new URL(preview.url).pathname).toMatch(new RegExp(`/out/${stylize.id}\\.preview\\.jpg$`));
+  const previewResponse = await fetch(preview.url);
+  expect(previewResponse.status).toBe(200);
+  const previewMeta = await sharp(Buffer.from(await previewResponse.arrayBuffer())).metadata();
+  expect([previewMeta.format, previewMeta.width, previewMeta.height]).toEqual(['jpeg', meta.width, meta.height]);
+
   expect(local.backgroundErrors).toEqual([]);
 }, 120_000);

@@ -4,12 +4,14 @@
  * favicon exists; a wrong key is refused where it is typed; with the right key, two styles (a file and
  * a saved style, whose preview shows) with weights and the options become one job, whose progress
  * arrives rounded, whose result shows large at the content's size with a before/after slider and a
- * download button, and which the job list shows SUCCEEDED; a failed job shows its error in the list;
+ * download button, and which the job list shows SUCCEEDED; a large content shows its preview as soon as
+ * it arrives, labelled and without a download, and then the full image in its place; a failed job
+ * shows its error in the list;
  * at 390 px wide nothing runs off the screen. Screenshots at 1280 and 390 px are written to
  * PEERSTYLE_SCREENSHOT_DIR when it is set.
  */
 
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
@@ -205,6 +207,69 @@ describe('playground', () => {
     expect(problems).toEqual([]);
     await page.close();
   });
+
+  it('shows the preview of a large content as soon as it arrives, then the full image in its place', async () => {
+    // 1024×768: over 512 px, so the server's default asks for a preview.
+    const large = path.join(dir, 'large-content.jpg');
+    writeFileSync(large, await sharp(image('photo-2.jpg')).resize(1024, 768).jpeg().toBuffer());
+    const { page, problems } = await open();
+    const events: string[] = [];
+    page.on('websocket', (socket) =>
+      socket.on('framereceived', ({ payload }) => {
+        const type = /"jobProgress":\{"type":"([A-Z_]+)"/.exec(String(payload))?.[1];
+        if (type) events.push(type);
+      }),
+    );
+    await page.getByLabel('Key (kept in this browser)').fill(key);
+    await page.getByRole('button', { name: 'Use key' }).click();
+    await page.locator('#key-status.ok').waitFor();
+    // Each image the result shows, as it finished loading, with what the page said around it then.
+    await page.evaluate(() => {
+      const img = document.getElementById('result') as HTMLImageElement;
+      const shown: Record<string, unknown>[] = [];
+      (window as unknown as { shown: typeof shown }).shown = shown;
+      img.addEventListener('load', () =>
+        shown.push({
+          src: img.src,
+          size: [img.naturalWidth, img.naturalHeight],
+          tag: document.getElementById('after-tag')!.textContent,
+          note: !document.getElementById('preview-note')!.hidden,
+          download: !document.getElementById('download')!.hidden,
+          progress: document.getElementById('progress-text')!.textContent,
+        }),
+      );
+    });
+    await page.getByLabel('Content image').setInputFiles(large);
+    await page.getByLabel('Style image', { exact: true }).setInputFiles(path.join(IMAGES, 'painting-1.jpg'));
+    await page.getByRole('button', { name: 'Stylize' }).click();
+    const shown = async () => page.evaluate(() => (window as unknown as { shown: Record<string, unknown>[] }).shown);
+    await page.waitForFunction(() => (window as unknown as { shown: unknown[] }).shown.length >= 1, null, {
+      timeout: 120_000,
+    });
+    const [preview] = await shown();
+    expect(preview).toMatchObject({ size: [512, 384], tag: 'Preview', note: true, download: false });
+    expect(preview.src).toMatch(/\/downloads\/results\/[0-9a-f-]{36}\.preview\.jpg\?/);
+    // Drawn while the job still ran (the server's event loop, shared with the in-process worker, may
+    // serve the download a few stages after the event).
+    expect(preview.progress).toMatch(/^RUNNING · /);
+    await page.screenshot({ path: path.join(shots, 'playground-preview.png'), fullPage: true });
+
+    await page.waitForFunction(() => (window as unknown as { shown: unknown[] }).shown.length >= 2, null, {
+      timeout: 300_000,
+    });
+    const all = await shown();
+    expect(all).toHaveLength(2);
+    expect(all[1]).toMatchObject({ size: [1024, 768], tag: 'After', note: false, download: true });
+    expect(all[1].src).toMatch(/\/downloads\/results\/[0-9a-f-]{36}\.png\?/);
+    expect(await page.locator('#download').getAttribute('href')).toBe(all[1].src);
+    expect(await page.locator('#progress-text').textContent()).toContain('SUCCEEDED');
+    // The preview came over the subscription before the job finished, and once.
+    expect(events.filter((type) => type === 'PREVIEW')).toHaveLength(1);
+    expect(events.indexOf('PREVIEW')).toBeLessThan(events.indexOf('STATUS_CHANGED', events.indexOf('PREVIEW')));
+    expect(events[events.length - 1]).toBe('STATUS_CHANGED');
+    expect(problems).toEqual([]);
+    await page.close();
+  }, 420_000);
 
   it('shows a failed job’s error in the job list', async () => {
     const contentKey = await upload(platform.origin, key, image('truncated.jpg'));

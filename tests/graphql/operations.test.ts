@@ -197,6 +197,40 @@ test('the structure option reaches the job input; an unknown value is refused by
   expect(wrong.errors?.[0].message).toMatch(/HALF/);
 });
 
+test('the preview option reaches the job input; a stored preview reads as a signed link with its size', async () => {
+  const key = 'uploads/alice/photo-preview';
+  await deps.blobs.put(key, fixture('photo-1.jpg'), { contentType: 'image/jpeg' });
+  const stylize = (options?: Record<string, unknown>) =>
+    run(`mutation($input: StylizeInput!) { stylize(input: $input) { id preview { url } } }`, {
+      input: { content: key, styles: [{ uploadKey: key }], ...(options && { options }) },
+    });
+  const off = await stylize({ preview: false });
+  expect((off.data as any).stylize.preview).toBeNull();
+  expect((await deps.jobs.get((off.data as any).stylize.id, 'alice'))?.input).toMatchObject({ preview: false });
+  const unset = await stylize();
+  const id = (unset.data as any).stylize.id;
+  expect((await deps.jobs.get(id, 'alice'))?.input).not.toHaveProperty('preview');
+  expect((await stylize({ preview: 'yes' })).errors?.[0].extensions?.code).toBe('BAD_REQUEST');
+
+  // What a worker records: the blob first, then the progress report naming it.
+  const previewKey = `results/${id}.preview.jpg`;
+  await deps.blobs.put(previewKey, fixture('photo-2.jpg'), { contentType: 'image/jpeg' });
+  await deps.jobs.transition(id, 'QUEUED', 'RUNNING');
+  await deps.jobs.updateProgress(id, {
+    stage: 'preview',
+    preview: { key: previewKey, width: 80, height: 60, contentType: 'image/jpeg' },
+  });
+  const read = await run('query($id: ID!) { job(id: $id) { preview { url expiresAt width height } } }', { id });
+  const preview = (read.data as any).job.preview;
+  expect(preview).toMatchObject({ width: 80, height: 60 });
+  expect(preview.url).toContain(`/downloads/${previewKey}?`);
+  expect(Date.parse(preview.expiresAt)).toBeGreaterThan(Date.now());
+  // Another owner reads the job, preview and all, as absent.
+  expect((await run('query($id: ID!) { job(id: $id) { preview { url } } }', { id }, 'bob')).data).toEqual({
+    job: null,
+  });
+});
+
 test('an unexpected failure is masked as INTERNAL and logged; a domain error keeps its code', async () => {
   const broken: JobStore = {
     ...deps.jobs,

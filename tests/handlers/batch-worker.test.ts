@@ -177,3 +177,38 @@ test('a job submitted through the API reads its content and style from uploads/ 
   const result = (await jobs.get(job.id))!.result as { outputKey: string };
   expect((await sharp(await results.get(result.outputKey)).metadata()).format).toBe('png');
 });
+
+test('a preview goes to out/ in the results bucket beside the output, and the job names it', async () => {
+  await uploads.put('uploads/alice/photo-p', readFileSync(path.join(FIXTURES, 'photo-1.jpg')), {
+    contentType: 'image/jpeg',
+  });
+  await uploads.put('uploads/alice/style-p', readFileSync(path.join(FIXTURES, 'painting-1.jpg')), {
+    contentType: 'image/jpeg',
+  });
+  const { job } = await jobs.create({
+    owner: 'alice',
+    kind: 'STYLIZE',
+    input: {
+      contentKey: 'uploads/alice/photo-p',
+      styles: [{ key: 'uploads/alice/style-p', weight: 1, styleId: null }],
+      format: 'PNG',
+      // An 80×60 content: no preview by default, so ask for one (the result itself, as JPEG).
+      preview: true,
+    },
+  });
+
+  const run = await worker(job.id);
+  expect(run.stdout).toBe(`job ${job.id}: SUCCEEDED\n`);
+  const done = (await jobs.get(job.id))!;
+  const result = done.result as { outputKey: string; width: number; height: number };
+  expect(done.preview).toEqual({
+    key: `out/${job.id}.preview.jpg`,
+    width: result.width,
+    height: result.height,
+    contentType: 'image/jpeg',
+  });
+  const meta = await sharp(await results.get(done.preview!.key)).metadata();
+  expect([meta.format, meta.width, meta.height]).toEqual(['jpeg', result.width, result.height]);
+  expect((await results.head(done.preview!.key))?.contentType).toBe('image/jpeg');
+  expect(await uploads.head(done.preview!.key)).toBeNull();
+});

@@ -116,6 +116,8 @@ beforeAll(async () => {
     [HANDLER_ENV.subscriptionsTable]: subscriptionsTable,
     [HANDLER_ENV.subscriptionsByTopicIndex]: 'byTopic',
     [HANDLER_ENV.webSocketCallbackUrl]: 'https://abc123.execute-api.us-east-1.amazonaws.com/live',
+    // Only signs links (no request is made), so no S3 server is needed.
+    [HANDLER_ENV.resultsBucket]: 'results-bucket',
   });
   const client = createDynamoDbDocumentClient(dynamo.client);
   keys = new DynamoApiKeyStore({ client, tableName: records.apiKeys });
@@ -388,6 +390,47 @@ test('full exchange: snapshot, stream-driven next, complete at the terminal stat
   await onDisconnect(wsEvent('$disconnect', connectionId));
   expect((await scan(connectionsTable)).some((item) => item.connectionId.S === connectionId)).toBe(false);
   expect((await scan(subscriptionsTable)).some((item) => item.connectionId.S === connectionId)).toBe(false);
+});
+
+test('a stored preview reaches subscribers as PREVIEW, with a signed link to it in the results bucket', async () => {
+  const connectionId = await openAuthorised();
+  const job = (await jobs.create({ owner: 'alice', kind: 'STYLIZE', input: {} })).job;
+  await jobs.transition(job.id, 'QUEUED', 'RUNNING');
+  await send(connectionId, {
+    id: 'p',
+    type: 'subscribe',
+    payload: {
+      query: 'subscription($id: ID!) { jobProgress(id: $id) { type job { stage preview { url width height } } } }',
+      variables: { id: job.id },
+    },
+  });
+  const step = async (update: Parameters<DynamoJobStore['updateProgress']>[1]): Promise<PostedMessage[]> => {
+    managementApi.resetHistory();
+    const before = await storedJob(job.id);
+    await jobs.updateProgress(job.id, update);
+    await publish({ Records: [streamRecord(await storedJob(job.id), before)] } as DynamoDBStreamEvent);
+    return posted(connectionId);
+  };
+  type PreviewPayload = {
+    data: { jobProgress: { type: string; job: { stage: string; preview: { url: string; width: number } | null } } };
+  };
+  const [encode] = await step({ progress: 0.1, stage: 'encode' });
+  expect((encode.payload as PreviewPayload).data.jobProgress).toEqual({
+    type: 'PROGRESS',
+    job: { stage: 'encode', preview: null },
+  });
+  const preview = { key: `out/${job.id}.preview.jpg`, width: 512, height: 341, contentType: 'image/jpeg' };
+  const [shown] = await step({ progress: 0.2, stage: 'preview', preview });
+  const event = (shown.payload as PreviewPayload).data.jobProgress;
+  expect(event.type).toBe('PREVIEW');
+  expect(event.job.preview).toMatchObject({ width: 512, height: 341 });
+  const url = new URL(event.job.preview!.url);
+  expect(`${url.hostname}${url.pathname}`).toMatch(new RegExp(`results-bucket.*/out/${job.id}\\.preview\\.jpg$`));
+  expect(url.searchParams.get('X-Amz-Signature')).toMatch(/^[0-9a-f]{64}$/);
+  // Later progress keeps the preview, and is PROGRESS again.
+  const [later] = await step({ progress: 0.5, stage: 'transfer' });
+  expect((later.payload as PreviewPayload).data.jobProgress.type).toBe('PROGRESS');
+  expect((later.payload as PreviewPayload).data.jobProgress.job.preview).toMatchObject({ width: 512 });
 });
 
 test('subscribing to a finished job sends its state and completes at once, storing nothing', async () => {

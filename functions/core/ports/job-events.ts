@@ -8,8 +8,8 @@
 
 import type { Job } from '../job';
 
-/** What happened. */
-export const JOB_EVENT_TYPES = ['CREATED', 'STATUS_CHANGED', 'PROGRESS', 'CANCEL_REQUESTED'] as const;
+/** What happened; PREVIEW: a running job's preview is stored (`job.preview`). */
+export const JOB_EVENT_TYPES = ['CREATED', 'STATUS_CHANGED', 'PROGRESS', 'CANCEL_REQUESTED', 'PREVIEW'] as const;
 /** What happened. */
 export type JobEventType = (typeof JOB_EVENT_TYPES)[number];
 

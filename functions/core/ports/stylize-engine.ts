@@ -19,6 +19,9 @@ export const STYLIZE_FORMATS = ['png', 'jpeg', 'webp'] as const;
 /** Output encoding. */
 export type StylizeFormat = (typeof STYLIZE_FORMATS)[number];
 
+/** Long side of a preview, in pixels. */
+export const PREVIEW_LONG_SIDE = 512;
+
 /** What to stylize and how. */
 export interface StylizeRequest {
   /** Encoded content image bytes. */
@@ -39,6 +42,20 @@ export interface StylizeRequest {
   styleSize?: number;
   /** @default 'png' */
   format?: StylizeFormat;
+  /**
+   * Deliver a small rendering (`PREVIEW_LONG_SIDE` on the long side; an output no larger gets itself)
+   * through `onProgress` before the result. @default false
+   */
+  preview?: boolean;
+}
+
+/** A small early rendering of the result, encoded. */
+export interface StylizePreview {
+  bytes: Uint8Array;
+  width: number;
+  height: number;
+  /** MIME type of `bytes`, e.g. "image/jpeg". */
+  contentType: string;
 }
 
 /** A step reached during stylization. */
@@ -47,6 +64,8 @@ export interface StylizeProgress {
   progress: number;
   /** Name of the step, e.g. "encoding style". */
   stage: string;
+  /** With stage "preview", when the request asked for one: the small rendering. */
+  preview?: StylizePreview;
 }
 
 /** How a caller steers a running stylization. */

@@ -46,6 +46,7 @@ export interface StylizeRequest {
     size?: number | null;
     styleSize?: number | null;
     format?: string | null;
+    preview?: boolean | null;
   } | null;
   modelId?: string | null;
   idempotencyKey?: string | null;
@@ -62,6 +63,7 @@ export interface StylizeJobInput {
   // `structure` ('KEEP' or 'TRANSFER') is present only when the request chose one; otherwise the model's default applies.
   // `size` and `styleSize` likewise: without `size` the output has the content's own size (as the CLI's
   // does), and without `styleSize` the engine resamples the styles to the output's long side, at most 512 px.
+  // `preview` too: without it the worker renders a preview for outputs over 512 px on the long side.
   format: ImageFormat;
 }
 
@@ -127,6 +129,8 @@ export async function submitStylizeJob(
     throw bad('options.strength', `must be in 0..1, got ${strength}.`);
   const size = sizeOption('options.size', options.size);
   const styleSize = sizeOption('options.styleSize', options.styleSize);
+  if (options.preview != null && typeof options.preview !== 'boolean')
+    throw bad('options.preview', `must be true or false, got ${JSON.stringify(options.preview)}.`);
   const modelId = request.modelId ?? DEFAULT_MODEL_ID;
   const model = await deps.models.get(modelId, owner);
   if (model === null) {
@@ -146,6 +150,7 @@ export async function submitStylizeJob(
     ...(size !== undefined ? { size } : {}),
     ...(styleSize !== undefined ? { styleSize } : {}),
     format: parseOneOf('options.format', options.format ?? 'JPEG', IMAGE_FORMATS),
+    ...(options.preview != null ? { preview: options.preview } : {}),
   };
   // Copied last, once the request is known to be valid, so that a refused request leaves no copies.
   // Saved styles are copies already; only uploads named directly are copied here.

@@ -215,6 +215,14 @@ export type StylizeOptions = {
   styleSize?: InputMaybe<Scalars['Int']['input']>;
   /** Default JPEG. */
   format?: InputMaybe<ImageFormat>;
+  /**
+   * Deliver a small JPEG rendering (512 px on the long side) before the full image, as the job's
+   * `preview` and a PREVIEW event. Default: on when the output's long side is over 512 px (the preview
+   * then costs a few seconds and arrives long before the result); off for smaller outputs, whose result
+   * is ready as soon as a preview would be. true asks for one at any size (an output of 512 px or less
+   * is then its own preview, as JPEG); false never.
+   */
+  preview?: InputMaybe<Scalars['Boolean']['input']>;
 };
 
 export type StylizeInput = {
@@ -315,6 +323,16 @@ export type JobError = {
   message: Scalars['String']['output'];
 };
 
+/** A small early rendering of a stylize job's result. */
+export type JobPreview = {
+  __typename?: 'JobPreview';
+  /** A signed link, created when read; it stops working at expiresAt. */
+  url: Scalars['String']['output'];
+  expiresAt: Scalars['String']['output'];
+  width: Scalars['Int']['output'];
+  height: Scalars['Int']['output'];
+};
+
 export type Job = {
   __typename?: 'Job';
   id: Scalars['ID']['output'];
@@ -330,6 +348,8 @@ export type Job = {
   /** Metric samples, oldest first. */
   metricHistory: Array<MetricPoint>;
   result: Maybe<JobResult>;
+  /** The stylize job's preview (see StylizeOptions.preview), once stored; it is kept after the job finishes. */
+  preview: Maybe<JobPreview>;
   error: Maybe<JobError>;
   cancelRequested: Scalars['Boolean']['output'];
   attempts: Scalars['Int']['output'];
@@ -345,7 +365,9 @@ export type JobEventType =
   | 'CREATED'
   | 'STATUS_CHANGED'
   | 'PROGRESS'
-  | 'CANCEL_REQUESTED';
+  | 'CANCEL_REQUESTED'
+  /** The job's preview is stored: job.preview has its link. It comes before the job's SUCCEEDED event. */
+  | 'PREVIEW';
 
 export type JobEvent = {
   __typename?: 'JobEvent';
@@ -459,6 +481,7 @@ export type ResolversTypes = {
   Download: ResolverTypeWrapper<Download>;
   JobResult: ResolverTypeWrapper<JobResult>;
   JobError: ResolverTypeWrapper<JobError>;
+  JobPreview: ResolverTypeWrapper<JobPreview>;
   Job: ResolverTypeWrapper<DomainJob>;
   JobEventType: JobEventType;
   JobEvent: ResolverTypeWrapper<JobWatchEvent>;
@@ -494,6 +517,7 @@ export type ResolversParentTypes = {
   Download: Download;
   JobResult: JobResult;
   JobError: JobError;
+  JobPreview: JobPreview;
   Job: DomainJob;
   JobEvent: JobWatchEvent;
 };
@@ -596,6 +620,13 @@ export type JobErrorResolvers<ContextType = GraphQLContext, ParentType extends R
   message?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
+export type JobPreviewResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['JobPreview'] = ResolversParentTypes['JobPreview']> = {
+  url?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  expiresAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  width?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  height?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
 export type JobResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Job'] = ResolversParentTypes['Job']> = {
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   kind?: Resolver<ResolversTypes['JobKind'], ParentType, ContextType>;
@@ -606,6 +637,7 @@ export type JobResolvers<ContextType = GraphQLContext, ParentType extends Resolv
   metrics?: Resolver<Array<ResolversTypes['Metric']>, ParentType, ContextType>;
   metricHistory?: Resolver<Array<ResolversTypes['MetricPoint']>, ParentType, ContextType>;
   result?: Resolver<Maybe<ResolversTypes['JobResult']>, ParentType, ContextType>;
+  preview?: Resolver<Maybe<ResolversTypes['JobPreview']>, ParentType, ContextType>;
   error?: Resolver<Maybe<ResolversTypes['JobError']>, ParentType, ContextType>;
   cancelRequested?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   attempts?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
@@ -637,6 +669,7 @@ export type Resolvers<ContextType = GraphQLContext> = {
   Download?: DownloadResolvers<ContextType>;
   JobResult?: JobResultResolvers<ContextType>;
   JobError?: JobErrorResolvers<ContextType>;
+  JobPreview?: JobPreviewResolvers<ContextType>;
   Job?: JobResolvers<ContextType>;
   JobEvent?: JobEventResolvers<ContextType>;
 };

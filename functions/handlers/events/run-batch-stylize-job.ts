@@ -50,6 +50,11 @@ export function outputKeyFor(job: Job): string {
   return `${OUTPUT_PREFIX}${job.id}.${format === 'jpeg' ? 'jpg' : format}`;
 }
 
+/** The key the preview of `job` is written to, beside its output: `out/<job id>.preview.jpg`. */
+export function previewKeyFor(job: Job): string {
+  return `${OUTPUT_PREFIX}${job.id}.preview.jpg`;
+}
+
 /** Claims, runs and finishes the STYLIZE job `jobId`. */
 export async function runBatchStylizeJob(
   deps: BatchRunDeps,
@@ -97,7 +102,10 @@ export async function runBatchStylizeJob(
       );
     }
     const input = job.input as Record<string, JsonValue>;
-    const withOutput: Job = { ...job, input: { ...input, outputKey: outputKeyFor(job) } };
+    const withOutput: Job = {
+      ...job,
+      input: { ...input, outputKey: outputKeyFor(job), previewKey: previewKeyFor(job) },
+    };
     const result = await deps.stylize(withOutput, {
       signal: controller.signal,
       report: async (update) => {

@@ -2,7 +2,8 @@
  * Turns one jobs-table stream record into graphql-ws messages for every subscriber of that job.
  *
  * The event type comes from comparing the old and new images (no old image: CREATED; a new status:
- * STATUS_CHANGED; a new cancellation request: CANCEL_REQUESTED; otherwise PROGRESS). Subscribers are
+ * STATUS_CHANGED; a new cancellation request: CANCEL_REQUESTED; a new preview: PREVIEW; otherwise
+ * PROGRESS, as `reportProgress` names the same changes locally). Subscribers are
  * found by topic (the job, and its owner for `myJobs`); each receives its own document's rendering as
  * `next`, and a `jobProgress` subscriber also gets `complete` once the job is finished, after which
  * its row is deleted. A connection that has gone is removed by the poster. A subscription whose
@@ -38,6 +39,9 @@ export function eventFromRecord(record: DynamoDBRecord): JobWatchEvent | null {
   if (before === null) return { type: 'CREATED', job };
   if (before.status !== job.status) return { type: 'STATUS_CHANGED', job };
   if (!before.cancelRequested && job.cancelRequested) return { type: 'CANCEL_REQUESTED', job };
+  if (job.preview !== undefined && JSON.stringify(job.preview) !== JSON.stringify(before.preview)) {
+    return { type: 'PREVIEW', job };
+  }
   return { type: 'PROGRESS', job };
 }
 

@@ -153,6 +153,8 @@ async function useKey(key) {
 
 const JOB_FIELDS = 'id kind status stage progress createdAt error { code message } result { downloads { url } }';
 const COLUMNS = ['Job', 'Kind', 'Status', 'Stage', 'Progress', 'Created'];
+/** The progress subscription also asks for the preview, which arrives before the full image. */
+const PROGRESS_FIELDS = `${JOB_FIELDS} preview { url width height }`;
 
 function cell(label, ...children) {
   const td = document.createElement('td');
@@ -373,17 +375,29 @@ function options() {
   return chosen;
 }
 
-/** Shows `url` large; with the content's preview it becomes a before/after comparison. */
-function showResult(url, beforeUrl, filename) {
+/**
+ * Shows `url` large; with the content's preview it becomes a before/after comparison. `preview` marks
+ * the job's early small rendering: it is labelled as such and offers no download until the full image
+ * replaces it.
+ */
+function showImage(url, beforeUrl, { preview = false } = {}) {
   const result = $('result');
   const compare = $('compare');
   result.onload = () => compare.style.setProperty('--aspect', String(result.naturalWidth / result.naturalHeight));
   result.src = url;
   compare.classList.toggle('solo', !beforeUrl);
+  compare.classList.toggle('previewing', preview);
   if (beforeUrl) $('before').src = beforeUrl;
   else $('before').removeAttribute('src');
+  $('after-tag').textContent = preview ? 'Preview' : 'After';
+  $('preview-note').hidden = !preview;
   $('placeholder').hidden = true;
   compare.hidden = false;
+}
+
+/** Shows the finished image, replacing a preview, with its Download button. */
+function showResult(url, beforeUrl, filename) {
+  showImage(url, beforeUrl);
   $('download').href = url;
   $('download').download = filename;
   $('download').hidden = false;
@@ -430,14 +444,20 @@ async function stylize(event) {
     $('cancel').hidden = false;
     $('cancel').onclick = () =>
       gql('mutation Cancel($id: ID!) { cancelJob(id: $id) { id } }', { id: job.id }).catch(showError);
+    // Every event signs the preview's link afresh; it is shown once, from the first event that has it.
+    let previewShown = false;
     await new Promise((resolve) => {
       stopProgress = subscribe(
-        `subscription Progress($id: ID!) { jobProgress(id: $id) { type job { ${JOB_FIELDS} } } }`,
+        `subscription Progress($id: ID!) { jobProgress(id: $id) { type job { ${PROGRESS_FIELDS} } } }`,
         { id: job.id },
         {
           next: ({ jobProgress }) => {
             const current = jobProgress.job;
             showProgress(current);
+            if (current.preview && !previewShown && current.status === 'RUNNING') {
+              previewShown = true;
+              showImage(current.preview.url, $('content-preview').src, { preview: true });
+            }
             if (current.status === 'SUCCEEDED') {
               const format = $('format').value === 'JPEG' ? 'jpg' : $('format').value.toLowerCase();
               showResult(

@@ -34,9 +34,17 @@ interface LoadedEngine {
     size?: number;
     styleSize?: number;
     format?: string;
+    preview?: boolean;
     signal?: AbortSignal;
-    onProgress?: (progress: { stage: string; fraction: number }) => void;
+    onProgress?: (progress: { stage: string; fraction: number; preview?: EnginePreview }) => void;
   }): Promise<{ image: Buffer; width: number; height: number; format: string }>;
+}
+
+interface EnginePreview {
+  image: Buffer;
+  width: number;
+  height: number;
+  format: string;
 }
 
 /**
@@ -103,11 +111,23 @@ export class OnnxStylizeEngine implements StylizeEngine {
         ...(request.size !== undefined ? { size: request.size } : {}),
         ...(request.styleSize !== undefined ? { styleSize: request.styleSize } : {}),
         format: request.format ?? 'png',
+        ...(request.preview === true ? { preview: true } : {}),
         ...(options.signal ? { signal: options.signal } : {}),
         ...(onProgress
           ? {
-              onProgress: (p: { stage: string; fraction: number }) =>
-                onProgress({ progress: p.fraction, stage: p.stage }),
+              onProgress: (p: { stage: string; fraction: number; preview?: EnginePreview }) =>
+                onProgress({
+                  progress: p.fraction,
+                  stage: p.stage,
+                  ...(p.preview && {
+                    preview: {
+                      bytes: p.preview.image,
+                      width: p.preview.width,
+                      height: p.preview.height,
+                      contentType: CONTENT_TYPES[p.preview.format] ?? 'application/octet-stream',
+                    },
+                  }),
+                }),
             }
           : {}),
       })

@@ -4,17 +4,22 @@
  *
  * The engine's progress callbacks are synchronous and frequent; reports are chained so they reach the
  * store (and subscribers) in the order the engine made them, and the executor waits for the last one
- * before returning so no PROGRESS event can arrive after the job's final status.
+ * before returning so no PROGRESS event can arrive after the job's final status. A preview the engine
+ * delivers is stored as a blob beside the result and then reported, in the same chain, so the job
+ * names it only once it can be downloaded.
  */
 
 import { DomainError, ErrorCode, assertBlobKey, parseOneOf } from '../../core';
 import type { BlobStore, Job, JsonValue, ModelRegistry, ProgressUpdate } from '../../core';
 import {
+  PREVIEW_LONG_SIDE,
   STYLIZE_FORMATS,
   type StylizeEngine,
   type StylizeFormat,
+  type StylizePreview,
   type StylizeRequest,
 } from '../../core/ports/stylize-engine';
+import { detectImageType, readImageSize } from '../../core/use-cases';
 import type { ExecutionContext, JobExecutor } from './job-executor';
 
 /** What a STYLIZE job's input holds. */
@@ -30,8 +35,15 @@ export interface StylizeJobInput {
   size?: number;
   styleSize?: number;
   format?: StylizeFormat;
+  /**
+   * Deliver a preview first: true always, false never; absent, only for outputs whose long side is
+   * over `PREVIEW_LONG_SIDE` (a smaller result is ready as soon as its preview would be).
+   */
+  preview?: boolean;
   /** Where to write the result. @default `results/<job id>.<format>` */
   outputKey?: string;
+  /** Where to write the preview. @default `results/<job id>.preview.jpg` */
+  previewKey?: string;
 }
 
 /** What a finished STYLIZE job's result holds. */
@@ -79,12 +91,31 @@ export function parseStylizeInput(input: JsonValue): StylizeJobInput {
     const format = typeof input.format === 'string' ? input.format.toLowerCase() : input.format;
     parsed.format = parseOneOf('output format', format, STYLIZE_FORMATS);
   }
-  if (typeof input.outputKey === 'string') {
-    assertBlobKey(input.outputKey);
-    parsed.outputKey = input.outputKey;
+  if (typeof input.preview === 'boolean') parsed.preview = input.preview;
+  for (const key of ['outputKey', 'previewKey'] as const) {
+    const value = input[key];
+    if (typeof value === 'string') {
+      assertBlobKey(value);
+      parsed[key] = value;
+    }
   }
   return parsed;
 }
+
+/**
+ * Whether a job gets a preview: as its input says, else when its output's long side (the requested
+ * size, or the content's own) is over `PREVIEW_LONG_SIDE`. A content whose header cannot be read gets
+ * none; the engine will name what is wrong with it.
+ */
+export function wantsPreview(input: StylizeJobInput, content: Uint8Array): boolean {
+  if (input.preview !== undefined) return input.preview;
+  if (input.size !== undefined) return input.size > PREVIEW_LONG_SIDE;
+  const type = detectImageType(content);
+  const size = type === null || type === 'image/gif' ? null : readImageSize(content, type);
+  return size !== null && Math.max(size.width, size.height) > PREVIEW_LONG_SIDE;
+}
+
+const EXTENSIONS: Readonly<Record<string, string>> = { 'image/jpeg': 'jpg', 'image/png': 'png', 'image/webp': 'webp' };
 
 /** Builds the STYLIZE executor over a blob store and an engine. */
 export function createStylizeExecutor(deps: {
@@ -103,6 +134,7 @@ export function createStylizeExecutor(deps: {
       content,
       styles: input.styles.map((style, i) => ({ image: styleBytes[i], weight: style.weight ?? 1 })),
       format: input.format ?? 'png',
+      ...(wantsPreview(input, content) && { preview: true }),
     };
     if (input.modelId !== undefined) {
       // Looked up as the job's owner, so a job cannot use another user's private model.
@@ -119,12 +151,28 @@ export function createStylizeExecutor(deps: {
     }
 
     let reports: Promise<unknown> = Promise.resolve();
-    const enqueueReport = (update: ProgressUpdate): void => {
-      reports = reports.then(() => context.report(update)).catch(() => undefined);
+    const enqueue = (step: () => Promise<unknown>): void => {
+      reports = reports.then(step).catch(() => undefined);
+    };
+    const storePreview = async (preview: StylizePreview, update: ProgressUpdate): Promise<void> => {
+      const key = input.previewKey ?? `results/${job.id}.preview.${EXTENSIONS[preview.contentType] ?? 'img'}`;
+      try {
+        await deps.blobs.put(key, preview.bytes, { contentType: preview.contentType });
+      } catch (error) {
+        // The preview is a courtesy: the job goes on without it, and its owner learns why.
+        const why = error instanceof Error ? error.message : String(error);
+        await context.report({ message: { level: 'WARN', text: `The preview could not be stored: ${why}` } });
+        return;
+      }
+      const { width, height, contentType } = preview;
+      await context.report({ ...update, preview: { key, width, height, contentType } });
     };
     const output = await deps.engine.stylize(request, {
       signal: context.signal,
-      onProgress: ({ progress, stage }) => enqueueReport({ progress: Math.min(1, Math.max(0, progress)), stage }),
+      onProgress: ({ progress, stage, preview }) => {
+        const update = { progress: Math.min(1, Math.max(0, progress)), stage };
+        enqueue(() => (preview ? storePreview(preview, update) : context.report(update)));
+      },
     });
     await reports;
     context.signal.throwIfAborted();

@@ -121,6 +121,28 @@ describe('progress helpers', () => {
     const cancelled = requestCancellation(fresh(), T0);
     await expectDomainError(() => applyProgress(cancelled, { progress: 0.1 }, T0), ErrorCode.CONFLICT);
   });
+
+  test('applyProgress records a preview, keeps it through later reports, and checks its key and sides', async () => {
+    const running = transitionJob(fresh(), 'RUNNING', T0);
+    expect(running.preview).toBeUndefined();
+    const preview = { key: 'results/j1.preview.jpg', width: 512, height: 384, contentType: 'image/jpeg' };
+    const shown = applyProgress(running, { progress: 0.2, stage: 'preview', preview }, T0);
+    expect(shown.preview).toEqual(preview);
+    expect(applyProgress(shown, { progress: 0.5, stage: 'transfer' }, T0).preview).toEqual(preview);
+    expect(transitionJob(shown, 'SUCCEEDED', T0, { result: {} }).preview).toEqual(preview);
+    await expectDomainError(
+      () => applyProgress(running, { preview: { ...preview, key: '../escape.jpg' } }, T0),
+      ErrorCode.BAD_REQUEST,
+    );
+    await expectDomainError(
+      () => applyProgress(running, { preview: { ...preview, width: 0 } }, T0),
+      ErrorCode.BAD_REQUEST,
+    );
+    await expectDomainError(
+      () => applyProgress(running, { preview: { ...preview, contentType: 'text/html' } }, T0),
+      ErrorCode.BAD_REQUEST,
+    );
+  });
 });
 
 describe('requestCancellation', () => {
