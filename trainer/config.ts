@@ -48,6 +48,12 @@ export interface ModelConfig {
    * colours alone and has no weights. Exclusive with `colorHead`.
    */
   colorMean: boolean;
+  /**
+   * With `colorMean`, also give each output channel the exemplar's standard deviation over H×W (the
+   * output, mean removed, is scaled by the exemplar's deviation over its own). The encoder cannot see
+   * an image's global contrast either: the instance norm after its first convolution divides it out.
+   */
+  colorStd: boolean;
 }
 
 /** The decoder's upsampling modes (see {@link ModelConfig.upsample}). */
@@ -62,6 +68,7 @@ export const LEGACY_MODEL_DEFAULTS = {
   colorHead: false,
   upsample: 'transpose',
   colorMean: false,
+  colorStd: false,
 } as const satisfies Partial<ModelConfig>;
 
 /** A saved model config with the keys it predates filled in from {@link LEGACY_MODEL_DEFAULTS}. */
@@ -82,6 +89,7 @@ export const ARCHITECTURE_KEYS = [
   'colorHead',
   'upsample',
   'colorMean',
+  'colorStd',
 ] as const satisfies readonly (keyof ModelConfig)[];
 
 export interface TrainConfig extends ModelConfig {
@@ -183,6 +191,7 @@ export const PRESETS: Record<PresetName, TrainConfig> = {
     colorHead: false,
     upsample: 'transpose',
     colorMean: false,
+    colorStd: false,
   },
   // Sized for two CPU cores on the wasm backend; see the README's "Choosing the small preset".
   small: {
@@ -206,6 +215,7 @@ export const PRESETS: Record<PresetName, TrainConfig> = {
     colorHead: false,
     upsample: 'nearest',
     colorMean: true,
+    colorStd: false,
     contentTransfer: false,
     lambdaTexture: 1,
   },
@@ -228,6 +238,7 @@ export const PRESETS: Record<PresetName, TrainConfig> = {
     colorHead: false,
     upsample: 'nearest',
     colorMean: true,
+    colorStd: false,
     lambdaTexture: 1,
   },
 };
@@ -360,6 +371,9 @@ export function validateConfig(config: TrainConfig): string[] {
     if (!choices.includes(String(config[key]))) {
       problems.push(`${key} must be one of: ${choices.join(', ')}; got "${String(config[key])}".`);
     }
+  }
+  if (config.colorStd && !config.colorMean) {
+    problems.push('colorStd matches the deviation on top of colorMean: set colorMean=true as well.');
   }
   if (config.colorHead && config.colorMean) {
     problems.push('colorHead and colorMean are exclusive: both set the output colours; turn one off.');

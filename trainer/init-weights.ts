@@ -5,24 +5,8 @@
  * fine-tuned on new styles, and how a long run goes on from an exported model on another machine.
  */
 import { readModelSource } from './export/model-export';
-import type { TrainConfig } from './config';
+import { ARCHITECTURE_KEYS, type TrainConfig } from './config';
 import type { NamedArray } from './nn/params';
-
-/**
- * Keys that fix the parameters' names and shapes or how the decoder renders them: a run started from
- * weights takes these from the weights, unless the command line sets them (and then the shapes must
- * still match).
- */
-export const ARCHITECTURE_KEYS = [
-  'ngf',
-  'ndf',
-  'encoderBlocks',
-  'decoderBlocks',
-  'globalStyleConvs',
-  'colorHead',
-  'upsample',
-  'colorMean',
-] as const satisfies readonly (keyof TrainConfig)[];
 
 export interface InitialWeights {
   /** The run's config with the architecture of the weights. */
@@ -51,6 +35,8 @@ export async function readInitialWeights(
       `Cannot start from ${dir}: ${(err as Error).message} (model packages carry their weights since release 0.4.0).`,
     );
   }
+  // The keys that shape the network or how it renders come from the weights unless the command line
+  // sets them (and then the shapes must still match).
   const inherited: Partial<TrainConfig> = {};
   for (const key of ARCHITECTURE_KEYS) {
     if (key in overrides || !(key in source.cfg)) continue;

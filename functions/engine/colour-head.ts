@@ -95,10 +95,11 @@ export function applyColourHead(
 
 /**
  * The `colorMean` step on a decoder output [1, 3, H, W] in [-1, 1]: each channel's mean over H×W is
- * replaced by the first three entries of `stats` (trainer/layers/colour-head.ts: withMeanColour is the
+ * replaced by the first three entries of `stats`, and with `matchStd` (`colorStd`) its deviation by the
+ * last three (trainer/layers/colour-head.ts: withMeanColour is the
  * training twin). Overwrites the input's buffer, like the head with `inPlace`.
  */
-export function withMeanColour(image: FloatTensor, stats: number[]): FloatTensor {
+export function withMeanColour(image: FloatTensor, stats: number[], matchStd = false): FloatTensor {
   const [batch, channels, height, width] = image.dims;
   if (batch !== 1 || channels !== 3) throw new Error(`colorMean takes [1, 3, H, W], got [${image.dims}].`);
   const plane = height * width;
@@ -106,8 +107,19 @@ export function withMeanColour(image: FloatTensor, stats: number[]): FloatTensor
     const base = c * plane;
     let sum = 0; // float64
     for (let p = 0; p < plane; p++) sum += image.data[base + p];
-    const shift = stats[c] - sum / plane;
-    for (let p = 0; p < plane; p++) image.data[base + p] += shift;
+    const mean = sum / plane;
+    if (!matchStd) {
+      const shift = stats[c] - mean;
+      for (let p = 0; p < plane; p++) image.data[base + p] += shift;
+      continue;
+    }
+    let squares = 0;
+    for (let p = 0; p < plane; p++) squares += (image.data[base + p] - mean) ** 2;
+    const gain = stats[c + 3] / Math.sqrt(squares / plane + COLOUR_STD_FLOOR ** 2);
+    for (let p = 0; p < plane; p++) image.data[base + p] = (image.data[base + p] - mean) * gain + stats[c];
   }
   return image;
 }
+
+/** The deviation floor of `colorStd` (trainer/layers/colour-head.ts: COLOUR_STD_FLOOR, the same value). */
+const COLOUR_STD_FLOOR = 0.01;

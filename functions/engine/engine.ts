@@ -16,7 +16,13 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 
 import { latentChannels } from '../../trainer/config';
-import { DECODER_IO, ENCODER_IO, STRUCTURE_MODES, TPFR_IO, type StructureMode } from '../../trainer/export/package-format';
+import {
+  DECODER_IO,
+  ENCODER_IO,
+  STRUCTURE_MODES,
+  TPFR_IO,
+  type StructureMode,
+} from '../../trainer/export/package-format';
 
 export { STRUCTURE_MODES, type StructureMode };
 import { applyColourHead, blendStats, colourMoments, pooledStats, withMeanColour } from './colour-head';
@@ -281,7 +287,7 @@ async function stylizeWith(
     chunkRows: engineOptions.tpfrChunkRows,
   };
   const head = pkg.manifest.colourHead;
-  const { colorHead, colorMean } = pkg.manifest.config;
+  const { colorHead, colorMean, colorStd } = pkg.manifest.config;
   // The output takes the style images' colour statistics (weighted like their peers), blended with the
   // content's own by strength, as the decoder was trained to.
   const colourStats =
@@ -295,7 +301,9 @@ async function stylizeWith(
   const render = async (latent: FloatTensor, contentRgb: RgbImage): Promise<RgbImage> => {
     let decoded = await decodeLatent(pkg, latent, tiling);
     if (colourStats) {
-      decoded = colorMean ? withMeanColour(decoded, colourStats) : applyColourHead(decoded, colourStats, head!, true);
+      decoded = colorMean
+        ? withMeanColour(decoded, colourStats, colorStd)
+        : applyColourHead(decoded, colourStats, head!, true);
     }
     const styled = toRgb(decoded);
     return opts.preserveColor ? preserveColour(styled, contentRgb) : styled;

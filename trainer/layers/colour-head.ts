@@ -102,18 +102,28 @@ export function applyColourHead(
 
 /**
  * The `colorMean` output step: an image [B, H, W, 3] in [-1, 1] with each channel's mean over H×W
- * replaced by the mean in `stats` [B, 6] (its first three entries). The result can step slightly outside
+ * replaced by the mean in `stats` [B, 6] (its first three entries), and with `matchStd` (`colorStd`)
+ * its deviation by the deviation there (the last three). The result can step slightly outside
  * [-1, 1] where the shift pushes a saturated pixel; the engine clamps when it writes bytes, and the
  * losses see the true values. The engine's copy is functions/engine/colour-head.ts: withMeanColour.
  */
-export function withMeanColour(image: tf.Tensor4D, stats: tf.Tensor2D): tf.Tensor4D {
+export function withMeanColour(image: tf.Tensor4D, stats: tf.Tensor2D, matchStd = false): tf.Tensor4D {
   return tf.tidy(() => {
     const [b] = image.shape;
-    const own = tf.mean(image, [1, 2], true); // [B, 1, 1, 3]
+    const { mean: own, variance } = tf.moments(image, [1, 2], true); // [B, 1, 1, 3] each
     const target = tf.reshape(tf.slice(stats, [0, 0], [b, 3]), [b, 1, 1, 3]);
-    return tf.add(image, tf.sub(target, own)) as tf.Tensor4D;
+    if (!matchStd) return tf.add(image, tf.sub(target, own)) as tf.Tensor4D;
+    const targetStd = tf.reshape(tf.slice(stats, [0, 3], [b, 3]), [b, 1, 1, 3]);
+    const gain = tf.div(targetStd, tf.sqrt(tf.add(variance, COLOUR_STD_FLOOR ** 2)));
+    return tf.add(tf.mul(tf.sub(image, own), gain), target) as tf.Tensor4D;
   });
 }
+
+/**
+ * With `colorStd`, the output's deviation is taken as at least this (in [-1, 1] units, 1.3 grey levels
+ * of 255), so a flat output is not amplified without bound. The engine's twin uses the same floor.
+ */
+export const COLOUR_STD_FLOOR = 0.01;
 
 /** The head's weights as plain numbers, for the model package (trainer/export/package-format.ts). */
 export function colourHeadWeights(

@@ -89,7 +89,7 @@ export function decode(
       out.dispose();
       throw new Error(`colorMean needs colour statistics [${latent.shape[0]}, 6] for the decoder's batch.`);
     }
-    const image = withMeanColour(out, colour);
+    const image = withMeanColour(out, colour, cfg.colorStd);
     out.dispose();
     return image;
   }

@@ -139,7 +139,7 @@ export async function checkParity(
       const stats = Array.from(colour.dataSync());
       decoded = applyColourHead(decoded, stats, colourHeadWeights(store.toNamedArrays(), 'dec'));
     } else if (cfg.colorMean) {
-      decoded = withMeanColour(decoded, Array.from(colour.dataSync()));
+      decoded = withMeanColour(decoded, Array.from(colour.dataSync()), cfg.colorStd);
     }
     colour.dispose();
     const decoder = maxAbsDiff(decoded.data, toNchw(image).data);
