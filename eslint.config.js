@@ -4,6 +4,12 @@
 const js = require('@eslint/js');
 const tseslint = require('typescript-eslint');
 
+// TF.js is the trainer's runtime: the platform code (functions/, infra/) runs without it.
+const TFJS_OUTSIDE_TRAINER = {
+  group: ['@tensorflow/*'],
+  message: 'Only trainer/, bench/ and tests/ import TF.js (@tensorflow/*).',
+};
+
 const ONNXRUNTIME_OWNER = {
   name: 'onnxruntime-node',
   message: 'Only functions/engine/onnx-session.ts imports onnxruntime-node.',
@@ -30,9 +36,14 @@ module.exports = tseslint.config(
         'error',
         {
           paths: [ONNXRUNTIME_OWNER],
+          patterns: [TFJS_OUTSIDE_TRAINER],
         },
       ],
     },
+  },
+  {
+    files: ['trainer/**', 'bench/**', 'tests/**'],
+    rules: { 'no-restricted-imports': ['error', { paths: [ONNXRUNTIME_OWNER] }] },
   },
   {
     // The engine runs packages; of the trainer it may read only the package format, the config and the
@@ -73,6 +84,7 @@ module.exports = tseslint.config(
               group: ['@aws-sdk/*', 'graphql', 'onnxruntime-node', 'better-sqlite3', 'node:fs', 'fs', 'aws-cdk-lib'],
               message: 'The core imports no foreign runtime.',
             },
+            TFJS_OUTSIDE_TRAINER,
           ],
         },
       ],
