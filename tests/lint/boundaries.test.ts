@@ -83,3 +83,21 @@ describe.each(cases)('$rule', ({ file, refused, allowed, message }) => {
     expect(await boundaryMessages(file, allowed)).toEqual([]);
   });
 });
+
+describe('imports used only as types', () => {
+  const typeImportMessages = async (code: string): Promise<string[]> => {
+    const [result] = await eslint.lintText(code, { filePath: path.join(root, 'functions/core/example.ts') });
+    return result.messages
+      .filter((m) => m.ruleId === '@typescript-eslint/consistent-type-imports')
+      .map((m) => m.message);
+  };
+
+  it('must be marked as type imports', async () => {
+    expect(await typeImportMessages("import { Job } from '../job';\nexport type X = Job;\n")).toHaveLength(1);
+  });
+
+  it('pass when marked, inline or whole', async () => {
+    expect(await typeImportMessages("import { type Job } from '../job';\nexport type X = Job;\n")).toEqual([]);
+    expect(await typeImportMessages("import type { Job } from '../job';\nexport type X = Job;\n")).toEqual([]);
+  });
+});
