@@ -4,6 +4,12 @@
 const js = require('@eslint/js');
 const tseslint = require('typescript-eslint');
 
+// TF.js is the trainer's runtime: the platform code (functions/, infra/) runs without it.
+const TFJS_OUTSIDE_TRAINER = {
+  group: ['@tensorflow/*'],
+  message: 'Only trainer/, bench/ and tests/ import TF.js (@tensorflow/*).',
+};
+
 const ONNXRUNTIME_OWNER = {
   name: 'onnxruntime-node',
   message: 'Only functions/engine/onnx-session.ts imports onnxruntime-node.',
@@ -26,13 +32,25 @@ module.exports = tseslint.config(
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/no-require-imports': 'off',
+      // Imports used only as types say so: they are erased at build time, so a reader (and esbuild, which
+      // compiles one file at a time) sees which imports load a module at run time. `typeof import('x')`
+      // stays allowed: it types the lazily required runtimes.
+      '@typescript-eslint/consistent-type-imports': [
+        'error',
+        { fixStyle: 'inline-type-imports', disallowTypeAnnotations: false },
+      ],
       'no-restricted-imports': [
         'error',
         {
           paths: [ONNXRUNTIME_OWNER],
+          patterns: [TFJS_OUTSIDE_TRAINER],
         },
       ],
     },
+  },
+  {
+    files: ['trainer/**', 'bench/**', 'tests/**'],
+    rules: { 'no-restricted-imports': ['error', { paths: [ONNXRUNTIME_OWNER] }] },
   },
   {
     // The engine runs packages; of the trainer it may read only the package format, the config and the
@@ -73,6 +91,7 @@ module.exports = tseslint.config(
               group: ['@aws-sdk/*', 'graphql', 'onnxruntime-node', 'better-sqlite3', 'node:fs', 'fs', 'aws-cdk-lib'],
               message: 'The core imports no foreign runtime.',
             },
+            TFJS_OUTSIDE_TRAINER,
           ],
         },
       ],

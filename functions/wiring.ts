@@ -1,8 +1,9 @@
 /**
- * The composition root: turns a `RuntimeConfig` into working ports and executors. It opens the one
+ * The local composition root: turns a `RuntimeConfig` into working ports and executors. It opens the one
  * SQLite database in the data folder, builds the local adapters on it, the stylize engine, the trainer
  * launcher and the hook that registers trained models. Servers, workers and the drop folder get
- * everything from here and construct no adapter themselves; the AWS adapters will be chosen here too.
+ * everything from here and construct no adapter themselves. The AWS functions have their own roots
+ * (handlers/support/aws-adapters.ts and handlers/events/aws-deps.ts).
  */
 
 import { randomBytes } from 'node:crypto';

@@ -9,10 +9,10 @@
  * `<dir>/latest` pointer is replaced by rename, so a crash at any moment leaves the previous checkpoint
  * intact and never a partial one.
  */
-import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { withLegacyTrainDefaults, type TrainConfig } from './config';
+import { packArrays, unpackArrays } from './named-arrays-file';
 import type { NamedArray, ParamStore } from './nn/params';
 import type { TsprTrainer, TrainerState } from './train-step';
 import type { AdamState } from './optim/adam';
@@ -95,17 +95,7 @@ export async function saveCheckpoint(opts: SaveOptions): Promise<string> {
   const { dir, trainer } = opts;
   await fs.mkdir(dir, { recursive: true });
   const arrays = collectArrays(trainer);
-  const index: CheckpointMeta['arrays'] = [];
-  let offset = 0;
-  for (const [key, a] of Object.entries(arrays)) {
-    index.push({ key, shape: a.shape, offset, length: a.data.length });
-    offset += a.data.length * 4;
-  }
-  const bin = Buffer.alloc(offset);
-  for (const entry of index) {
-    const src = arrays[entry.key].data;
-    Buffer.from(src.buffer, src.byteOffset, src.byteLength).copy(bin, entry.offset);
-  }
+  const { index, bin, sha256 } = packArrays(arrays);
   const poolState = trainer.pool.state();
   const meta: CheckpointMeta = {
     format: CHECKPOINT_FORMAT,
@@ -119,8 +109,9 @@ export async function saveCheckpoint(opts: SaveOptions): Promise<string> {
       disc: { step: trainer.disc.state().step },
     },
     pool: { rng: poolState.rng, entries: poolState.entries.length },
-    arrays: index,
-    sha256: createHash('sha256').update(bin).digest('hex'),
+    // A checkpoint's index names an array by "key" (weights files say "name").
+    arrays: index.map(({ name, ...where }) => ({ key: name, ...where })),
+    sha256,
     createdAt: new Date().toISOString(),
     trainSeconds: opts.trainSeconds,
     dataset: opts.dataset,
@@ -193,15 +184,9 @@ export async function readCheckpoint(
   }
   meta.config = withLegacyTrainDefaults(meta.config);
   const bin = await fs.readFile(path.join(folder, 'tensors.bin'));
-  const digest = createHash('sha256').update(bin).digest('hex');
-  if (digest !== meta.sha256)
-    throw new CheckpointError(`Checkpoint ${folder} is corrupt: tensors.bin checksum mismatch.`);
-  const arrays: Record<string, NamedArray> = {};
-  for (const e of meta.arrays) {
-    const data = new Float32Array(e.length);
-    Buffer.from(data.buffer).set(bin.subarray(e.offset, e.offset + e.length * 4));
-    arrays[e.key] = { shape: e.shape, data };
-  }
+  const index = meta.arrays.map(({ key, ...where }) => ({ name: key, ...where }));
+  const arrays = unpackArrays(bin, index, meta.sha256);
+  if (arrays === null) throw new CheckpointError(`Checkpoint ${folder} is corrupt: tensors.bin checksum mismatch.`);
   return { meta, arrays };
 }
 

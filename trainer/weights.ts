@@ -4,10 +4,10 @@
  * hold no optimiser state, only what inference needs plus the discriminator (kept for fine-tuning:
  * model packages carry them too, and `peerstyle train --init` starts a run from them).
  */
-import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { TrainConfig } from './config';
+import { packArrays, unpackArrays, type ArrayEntry } from './named-arrays-file';
 import type { NamedArray, ParamStore } from './nn/params';
 
 export const WEIGHTS_FORMAT = 'peerstyle-weights/1';
@@ -22,7 +22,7 @@ export interface WeightsMeta {
   iteration: number;
   trainSeconds: number;
   dataset: string;
-  arrays: { name: string; shape: number[]; offset: number; length: number }[];
+  arrays: ArrayEntry[];
   sha256: string;
 }
 
@@ -34,23 +34,8 @@ export function encodeWeights(
   arrays: Readonly<Record<string, NamedArray>>,
   info: WeightsInfo,
 ): { json: Buffer; bin: Buffer } {
-  const index: WeightsMeta['arrays'] = [];
-  let offset = 0;
-  for (const [name, a] of Object.entries(arrays)) {
-    index.push({ name, shape: a.shape, offset, length: a.data.length });
-    offset += a.data.length * 4;
-  }
-  const bin = Buffer.alloc(offset);
-  for (const e of index) {
-    const d = arrays[e.name].data;
-    Buffer.from(d.buffer, d.byteOffset, d.byteLength).copy(bin, e.offset);
-  }
-  const meta: WeightsMeta = {
-    format: WEIGHTS_FORMAT,
-    ...info,
-    arrays: index,
-    sha256: createHash('sha256').update(bin).digest('hex'),
-  };
+  const { index, bin, sha256 } = packArrays(arrays);
+  const meta: WeightsMeta = { format: WEIGHTS_FORMAT, ...info, arrays: index, sha256 };
   return { json: Buffer.from(JSON.stringify(meta, null, 1)), bin };
 }
 
@@ -69,14 +54,7 @@ export async function readWeights(dir: string): Promise<{ meta: WeightsMeta; arr
   const meta = JSON.parse(await fs.readFile(path.join(dir, 'weights.json'), 'utf8')) as WeightsMeta;
   if (meta.format !== WEIGHTS_FORMAT) throw new Error(`${dir} does not hold Peerstyle weights.`);
   const bin = await fs.readFile(path.join(dir, 'weights.bin'));
-  if (createHash('sha256').update(bin).digest('hex') !== meta.sha256) {
-    throw new Error(`${dir}/weights.bin is corrupt: checksum mismatch.`);
-  }
-  const arrays: Record<string, NamedArray> = {};
-  for (const e of meta.arrays) {
-    const data = new Float32Array(e.length);
-    Buffer.from(data.buffer).set(bin.subarray(e.offset, e.offset + e.length * 4));
-    arrays[e.name] = { shape: e.shape, data };
-  }
+  const arrays = unpackArrays(bin, meta.arrays, meta.sha256);
+  if (arrays === null) throw new Error(`${dir}/weights.bin is corrupt: checksum mismatch.`);
   return { meta, arrays };
 }

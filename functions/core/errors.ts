@@ -95,3 +95,13 @@ export function parseOneOf<T extends string>(what: string, value: unknown, allow
     { field: what, allowed },
   );
 }
+
+/** A BAD_REQUEST error; `field`, when given, names the offending input in the details. */
+export function badRequest(message: string, field?: string): DomainError {
+  return new DomainError(ErrorCode.BAD_REQUEST, message, field === undefined ? undefined : { field });
+}
+
+/** A BAD_REQUEST error whose message starts with the field it is about: `steps: must be ...`. */
+export function badField(field: string, message: string): DomainError {
+  return badRequest(`${field}: ${message}`, field);
+}

@@ -8,6 +8,7 @@ export * from './errors';
 export * from './json';
 export * from './job';
 export * from './blob-key';
+export * from './image-formats';
 export * from './ports/clock';
 export * from './ports/page';
 export * from './ports/blob-store';

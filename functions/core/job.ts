@@ -2,7 +2,7 @@
  * The job: what a stylize or training run is, the state machine its status follows, and the pure
  * helpers that change it.
  *
- * Every store (SQLite here, DynamoDB later) keeps jobs in exactly this shape and changes them only
+ * Every store (SQLite locally, DynamoDB on AWS) keeps jobs in exactly this shape and changes them only
  * through these functions, so the rules (which status moves are legal, how long the message list may
  * grow, when timestamps are set) live in one place and are tested once. Nothing here performs I/O;
  * each helper takes the current time and returns a new job.

@@ -11,6 +11,7 @@ import { promises as fs } from 'node:fs';
 import sharp, { type Metadata } from 'sharp';
 
 import { EngineError } from './engine-error';
+import { DECODABLE_IMAGE_FORMATS } from '../core/image-formats';
 
 /** Interleaved 8-bit RGB pixels, row-major (HWC). */
 export interface RgbImage {
@@ -20,7 +21,7 @@ export interface RgbImage {
 }
 
 /** Input formats the engine accepts (sharp's names). */
-export const INPUT_FORMATS = ['jpeg', 'png', 'webp'] as const;
+export const INPUT_FORMATS = DECODABLE_IMAGE_FORMATS;
 /** Output formats the engine writes. */
 export const OUTPUT_FORMATS = ['png', 'jpeg', 'webp'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
@@ -68,7 +69,7 @@ export async function readImage(
     throw new EngineError('INVALID_IMAGE', `The ${label} is not an image. Expected JPEG, PNG or WebP.`, { cause: err });
   }
   const format = meta.format ?? 'unknown';
-  if (!(INPUT_FORMATS as readonly string[]).includes(format)) {
+  if (!INPUT_FORMATS.includes(format)) {
     throw new EngineError(
       'UNSUPPORTED_FORMAT',
       `The ${label} is ${format.toUpperCase()}; expected one of: JPEG, PNG, WebP.`,

@@ -11,7 +11,7 @@ import type { EventBridgeEvent } from 'aws-lambda';
 import { ErrorCode, isDomainError } from '../core';
 import { applyTrainingState, type ApplyResult, type TrainingStateDeps } from './events/apply-training-state';
 import { trainingStateDepsFromEnv } from './events/aws-deps';
-import { parseTrainingStateChange, TRAINING_STATE_CHANGE } from './events/training-state-change';
+import { parseTrainingStateChange, type TRAINING_STATE_CHANGE } from './events/training-state-change';
 
 let deps: TrainingStateDeps | undefined;
 

@@ -9,13 +9,7 @@ import path from 'node:path';
 
 import * as tf from '@tensorflow/tfjs-core';
 
-import {
-  closeSession,
-  createSession,
-  run,
-  type FloatTensor,
-  type OnnxSession,
-} from '../../functions/engine/onnx-session';
+import { closeSession, createSession, run, type OnnxSession } from '../../functions/engine/onnx-session';
 import { presetConfig } from '../../trainer/config';
 import { DECODER_IO, ENCODER_IO, exportModel } from '../../trainer/export/model-export';
 import { GRAPH_FILES, MANIFEST_FORMAT, readManifest } from '../../trainer/export/package-format';
@@ -28,6 +22,7 @@ import { encode } from '../../trainer/networks/encoder';
 import type { ParamStore } from '../../trainer/nn/params';
 import { maxAbsDiff, randomArray, TOLERANCE, useCpuBackend } from './helpers';
 import { randomiseStore } from './random-model';
+import { toNchw, toRows } from '../../trainer/export/parity';
 
 const cfg = presetConfig('tiny');
 const total = 12 * cfg.ngf;
@@ -35,20 +30,6 @@ const total = 12 * cfg.ngf;
 let dir: string;
 let store: ParamStore;
 const sessions: Partial<Record<keyof typeof GRAPH_FILES, OnnxSession>> = {};
-
-/** NHWC TF.js tensor → NCHW plain tensor. */
-function toNchw(t: tf.Tensor4D): FloatTensor {
-  return tf.tidy(() => {
-    const [b, h, w, c] = t.shape;
-    return { data: Float32Array.from(tf.transpose(t, [0, 3, 1, 2]).dataSync() as Float32Array), dims: [b, c, h, w] };
-  });
-}
-
-/** NHWC latent → rows [h·w, C], as TPFR flattens it. */
-function toRows(t: tf.Tensor4D): FloatTensor {
-  const [b, h, w, c] = t.shape;
-  return { data: Float32Array.from(t.dataSync() as Float32Array), dims: [b * h * w, c] };
-}
 
 beforeAll(async () => {
   await useCpuBackend();

@@ -52,6 +52,27 @@ const cases: { rule: string; file: string; refused: string; allowed: string; mes
     allowed: "import { EXECUTION_PROVIDERS } from './onnx-session';\nexport const x = EXECUTION_PROVIDERS;\n",
     message: /Only functions\/engine\/onnx-session\.ts imports onnxruntime-node/,
   },
+  {
+    rule: 'TF.js only under trainer/, bench/ and tests/ (the CLI)',
+    file: 'functions/cli/commands/example.ts',
+    refused: "import * as tf from '@tensorflow/tfjs-core';\nexport const x = tf;\n",
+    allowed: "import { checkParity } from '../../../trainer/export/parity';\nexport const x = checkParity;\n",
+    message: /Only trainer\/, bench\/ and tests\/ import TF\.js/,
+  },
+  {
+    rule: 'TF.js only under trainer/, bench/ and tests/ (infra)',
+    file: 'infra/lib/example.ts',
+    refused: "import * as tf from '@tensorflow/tfjs-node';\nexport const x = tf;\n",
+    allowed: "import * as path from 'node:path';\nexport const x = path;\n",
+    message: /Only trainer\/, bench\/ and tests\/ import TF\.js/,
+  },
+  {
+    rule: 'the trainer imports TF.js',
+    file: 'trainer/export/example.ts',
+    refused: "import * as ort from 'onnxruntime-node';\nexport const x = ort;\n",
+    allowed: "import * as tf from '@tensorflow/tfjs-core';\nexport const x = tf;\n",
+    message: /Only functions\/engine\/onnx-session\.ts imports onnxruntime-node/,
+  },
 ];
 
 describe.each(cases)('$rule', ({ file, refused, allowed, message }) => {
@@ -60,5 +81,23 @@ describe.each(cases)('$rule', ({ file, refused, allowed, message }) => {
   });
   it('lets the permitted import through', async () => {
     expect(await boundaryMessages(file, allowed)).toEqual([]);
+  });
+});
+
+describe('imports used only as types', () => {
+  const typeImportMessages = async (code: string): Promise<string[]> => {
+    const [result] = await eslint.lintText(code, { filePath: path.join(root, 'functions/core/example.ts') });
+    return result.messages
+      .filter((m) => m.ruleId === '@typescript-eslint/consistent-type-imports')
+      .map((m) => m.message);
+  };
+
+  it('must be marked as type imports', async () => {
+    expect(await typeImportMessages("import { Job } from '../job';\nexport type X = Job;\n")).toHaveLength(1);
+  });
+
+  it('pass when marked, inline or whole', async () => {
+    expect(await typeImportMessages("import { type Job } from '../job';\nexport type X = Job;\n")).toEqual([]);
+    expect(await typeImportMessages("import type { Job } from '../job';\nexport type X = Job;\n")).toEqual([]);
   });
 });

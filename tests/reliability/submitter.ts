@@ -9,7 +9,7 @@
  * failure of the run.
  */
 
-import { ApiClient, errorCode, ServerUnreachable, sleep } from './api-client';
+import { type ApiClient, errorCode, ServerUnreachable, sleep } from './api-client';
 import type { JobEventFeed } from './job-events';
 import type { KeyRecord } from './verdict';
 

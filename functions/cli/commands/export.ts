@@ -12,7 +12,7 @@ import { averageModels } from '../../../trainer/export/average-weights';
 import { exportModel, readModelSource, type LoadedModel } from '../../../trainer/export/model-export';
 import { STRUCTURE_MODES, type StructureMode } from '../../../trainer/export/package-format';
 import { createModel } from '../../../trainer/model';
-import { checkParity } from './export-parity';
+import { checkParity } from '../../../trainer/export/parity';
 import { parseArgs, usage, UsageError, type FlagSpec } from '../args';
 import { readExportOptions } from '../export-options';
 

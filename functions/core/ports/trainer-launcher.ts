@@ -1,8 +1,9 @@
 /**
  * The trainer launcher port: runs one TSPR training to completion or until told to stop.
  *
- * Locally this is a child process of `peerstyle train --sagemaker` in a job folder; on AWS it will be a
- * SageMaker training job or a Batch job running the same container. Both speak the SageMaker contract
+ * Locally this is a child process of `peerstyle train --sagemaker` in a job folder. On AWS the same
+ * container runs as a SageMaker training job, started by the launcher function and followed through its
+ * state-change events rather than through this port. Both speak the SageMaker contract
  * (string hyperparameters, a training channel, a model folder, a failure file), so this port carries
  * exactly that contract and nothing about processes or clouds.
  */

@@ -7,6 +7,8 @@
  * height but changes neither the longest side nor the pixel count, which is all the limits look at.
  */
 
+import type { DecodableImageType } from '../image-formats';
+
 /** Width and height in pixels. */
 export interface ImageSize {
   width: number;
@@ -76,10 +78,7 @@ function jpegSize(b: Uint8Array): ImageSize | null {
  * The dimensions in `bytes` (a whole file or its start), or null when the header is not there: the
  * bytes are damaged, or, for a JPEG with a large metadata block, the frame header comes later.
  */
-export function readImageSize(
-  bytes: Uint8Array,
-  contentType: 'image/jpeg' | 'image/png' | 'image/webp',
-): ImageSize | null {
+export function readImageSize(bytes: Uint8Array, contentType: DecodableImageType): ImageSize | null {
   const size =
     contentType === 'image/png' ? pngSize(bytes) : contentType === 'image/webp' ? webpSize(bytes) : jpegSize(bytes);
   return size !== null && size.width > 0 && size.height > 0 ? size : null;

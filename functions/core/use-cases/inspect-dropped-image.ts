@@ -13,7 +13,8 @@
  */
 
 import { readImageSize, type ImageSize } from './image-header';
-import { detectImageType, type DetectedImageType } from './image-signature';
+import { detectImageType } from './image-signature';
+import { DECODABLE_IMAGE_TYPES, isDecodableImageType, type DecodableImageType } from '../image-formats';
 
 /** Where the bytes of a dropped file come from: a local file, an S3 object. */
 export interface DroppedImageSource {
@@ -43,9 +44,6 @@ export const DEFAULT_DROP_LIMITS: DropImageLimits = {
   maxPixels: 4096 * 4096,
 };
 
-/** Formats the engine decodes; GIF is recognised only to be refused by name. */
-export const DROP_CONTENT_TYPES: readonly DetectedImageType[] = ['image/jpeg', 'image/png', 'image/webp'];
-
 /** Files up to this size are read whole; larger ones start with a header read. */
 export const WHOLE_READ_BYTES = 256 * 1024;
 /** How much of a large file the header read takes. */
@@ -59,7 +57,7 @@ export type DropImageCode = 'EMPTY' | 'INVALID_IMAGE' | 'UNSUPPORTED_FORMAT' | '
 
 /** The verdict on one file. */
 export type ImageInspection =
-  | { ok: true; contentType: 'image/jpeg' | 'image/png' | 'image/webp'; size: number; width: number; height: number }
+  | { ok: true; contentType: DecodableImageType; size: number; width: number; height: number }
   | { ok: false; code: DropImageCode; reason: string }
   | { ok: 'gone' };
 
@@ -81,19 +79,18 @@ export async function inspectDroppedImage(
   const small = fileSize <= WHOLE_READ_BYTES;
   let bytes = await source.readStart(small ? fileSize : HEADER_BYTES);
   const contentType = detectImageType(bytes);
-  if (contentType === null || !DROP_CONTENT_TYPES.includes(contentType)) {
+  if (!isDecodableImageType(contentType)) {
     const found = contentType === null ? 'not an image' : `${contentType}`;
     return {
       ok: false,
       code: contentType === null ? 'INVALID_IMAGE' : 'UNSUPPORTED_FORMAT',
-      reason: `The file is ${found}; expected one of: ${DROP_CONTENT_TYPES.join(', ')}.`,
+      reason: `The file is ${found}; expected one of: ${DECODABLE_IMAGE_TYPES.join(', ')}.`,
     };
   }
-  const type = contentType as 'image/jpeg' | 'image/png' | 'image/webp';
-  let size: ImageSize | null = readImageSize(bytes, type);
+  let size: ImageSize | null = readImageSize(bytes, contentType);
   if (size === null && !small) {
     bytes = await source.readStart(fileSize);
-    size = readImageSize(bytes, type);
+    size = readImageSize(bytes, contentType);
   }
   if (size === null) {
     return {
@@ -110,5 +107,5 @@ export async function inspectDroppedImage(
       reason: `The image is ${width}×${height} pixels; the drop folder accepts at most ${limits.maxLongSide} pixels on the longest side and ${limits.maxPixels} pixels in all.`,
     };
   }
-  return { ok: true, contentType: type, size: fileSize, width, height };
+  return { ok: true, contentType, size: fileSize, width, height };
 }

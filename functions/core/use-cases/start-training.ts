@@ -18,7 +18,7 @@ import {
   type TrainConfig,
 } from '../../../trainer/config';
 import { planRun, RunLengthError } from '../../../trainer/optim/schedule';
-import { DomainError, ErrorCode, parseOneOf } from '../errors';
+import { DomainError, ErrorCode, badField, parseOneOf } from '../errors';
 import type { Job } from '../job';
 import { assertBlobPrefix } from '../blob-key';
 import type { UseCaseDeps } from './deps';
@@ -52,10 +52,6 @@ export interface TrainingJobInput {
   modelName: string;
 }
 
-function bad(field: string, message: string): DomainError {
-  return new DomainError(ErrorCode.BAD_REQUEST, `${field}: ${message}`, { field });
-}
-
 async function resolveDataset(
   deps: Pick<UseCaseDeps, 'blobs' | 'limits'>,
   owner: string,
@@ -63,7 +59,7 @@ async function resolveDataset(
 ): Promise<TrainingJobInput['dataset']> {
   const hasPrefix = dataset.uploadPrefix !== undefined && dataset.uploadPrefix !== null;
   const hasFolder = dataset.folder !== undefined && dataset.folder !== null;
-  if (hasPrefix === hasFolder) throw bad('dataset', 'give exactly one of uploadPrefix and folder.');
+  if (hasPrefix === hasFolder) throw badField('dataset', 'give exactly one of uploadPrefix and folder.');
   if (hasFolder) {
     return { folder: parseOneOf('dataset folder', dataset.folder, deps.limits.datasetFolders) };
   }
@@ -71,7 +67,7 @@ async function resolveDataset(
   try {
     assertBlobPrefix(prefix);
   } catch (error) {
-    throw error instanceof DomainError ? bad('dataset.uploadPrefix', error.message) : error;
+    throw error instanceof DomainError ? badField('dataset.uploadPrefix', error.message) : error;
   }
   refuseLegacyArea(prefix, 'dataset.uploadPrefix');
   if (!prefix.endsWith('/') || !prefix.startsWith(uploadPrefixFor(owner))) {
@@ -107,21 +103,22 @@ export async function startTraining(
   const preset = parseOneOf('preset', request.preset, PRESET_NAMES);
   const maxSteps = deps.limits.maxTrainingSteps;
   if (!Number.isInteger(request.steps) || request.steps < 1 || request.steps > maxSteps) {
-    throw bad('steps', `must be an integer in 1..${maxSteps}, got ${request.steps}.`);
+    throw badField('steps', `must be an integer in 1..${maxSteps}, got ${request.steps}.`);
   }
   const pairs = request.hyperparameters ?? [];
-  if (pairs.length > MAX_HYPERPARAMETERS) throw bad('hyperparameters', `at most ${MAX_HYPERPARAMETERS} may be set.`);
+  if (pairs.length > MAX_HYPERPARAMETERS)
+    throw badField('hyperparameters', `at most ${MAX_HYPERPARAMETERS} may be set.`);
   const hyperparameters: Record<string, string> = {};
   for (const { key, value } of pairs) {
     if (Object.prototype.hasOwnProperty.call(hyperparameters, key))
-      throw bad('hyperparameters', `"${key}" is given twice.`);
+      throw badField('hyperparameters', `"${key}" is given twice.`);
     hyperparameters[key] = value;
   }
   let config: TrainConfig;
   try {
     config = applyOverrides(presetConfig(preset), hyperparameters);
   } catch (error) {
-    if (error instanceof ConfigError) throw bad('hyperparameters', error.message.split('\n').join(' '));
+    if (error instanceof ConfigError) throw badField('hyperparameters', error.message.split('\n').join(' '));
     throw error;
   }
   // The trainer makes the schedule follow `steps` (trainer/optim/schedule.ts); the same rule refuses a
@@ -132,7 +129,7 @@ export async function startTraining(
       decayIterations: 'decayIterations' in hyperparameters,
     });
   } catch (error) {
-    if (error instanceof RunLengthError) throw bad('steps', error.message);
+    if (error instanceof RunLengthError) throw badField('steps', error.message);
     throw error;
   }
   const modelName = parseModelName(request.modelName ?? `tspr-${preset}`);

@@ -8,7 +8,7 @@
  * uploads are copied first (see `frozen-uploads.ts`), so the worker reads the bytes that were checked.
  */
 
-import { DomainError, ErrorCode, parseOneOf } from '../errors';
+import { DomainError, ErrorCode, badField, parseOneOf } from '../errors';
 import type { Job } from '../job';
 import { DEFAULT_MODEL_ID } from '../ports/model-registry';
 import type { UseCaseDeps } from './deps';
@@ -67,15 +67,11 @@ export interface StylizeJobInput {
   format: ImageFormat;
 }
 
-function bad(field: string, message: string): DomainError {
-  return new DomainError(ErrorCode.BAD_REQUEST, `${field}: ${message}`, { field });
-}
-
 function sizeOption(field: string, value: number | null | undefined): number | undefined {
   if (value === undefined || value === null) return undefined;
   const [lo, hi] = SIZE_RANGE;
   if (!Number.isInteger(value) || value < lo || value > hi)
-    throw bad(field, `must be an integer in ${lo}..${hi}, got ${value}.`);
+    throw badField(field, `must be an integer in ${lo}..${hi}, got ${value}.`);
   return value;
 }
 
@@ -85,16 +81,16 @@ async function resolveStyles(
   refs: readonly StyleRefInput[],
 ): Promise<StylizeJobInput['styles']> {
   if (refs.length < 1 || refs.length > MAX_STYLES)
-    throw bad('styles', `give 1..${MAX_STYLES} styles, got ${refs.length}.`);
+    throw badField('styles', `give 1..${MAX_STYLES} styles, got ${refs.length}.`);
   const resolved: StylizeJobInput['styles'] = [];
   for (const [index, ref] of refs.entries()) {
     const field = `styles[${index}]`;
     const hasId = ref.styleId !== undefined && ref.styleId !== null;
     const hasKey = ref.uploadKey !== undefined && ref.uploadKey !== null;
-    if (hasId === hasKey) throw bad(field, 'give exactly one of styleId and uploadKey.');
+    if (hasId === hasKey) throw badField(field, 'give exactly one of styleId and uploadKey.');
     const weight = ref.weight ?? 1;
     if (!Number.isFinite(weight) || weight <= 0 || weight > 1)
-      throw bad(`${field}.weight`, `must be in (0, 1], got ${weight}.`);
+      throw badField(`${field}.weight`, `must be in (0, 1], got ${weight}.`);
     if (hasId) {
       const style = await deps.styles.get(ref.styleId as string, owner);
       if (style === null) {
@@ -126,11 +122,11 @@ export async function submitStylizeJob(
   const options = request.options ?? {};
   const strength = options.strength ?? 1;
   if (!Number.isFinite(strength) || strength < 0 || strength > 1)
-    throw bad('options.strength', `must be in 0..1, got ${strength}.`);
+    throw badField('options.strength', `must be in 0..1, got ${strength}.`);
   const size = sizeOption('options.size', options.size);
   const styleSize = sizeOption('options.styleSize', options.styleSize);
   if (options.preview != null && typeof options.preview !== 'boolean')
-    throw bad('options.preview', `must be true or false, got ${JSON.stringify(options.preview)}.`);
+    throw badField('options.preview', `must be true or false, got ${JSON.stringify(options.preview)}.`);
   const modelId = request.modelId ?? DEFAULT_MODEL_ID;
   const model = await deps.models.get(modelId, owner);
   if (model === null) {

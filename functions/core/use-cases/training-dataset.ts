@@ -13,18 +13,12 @@
  */
 
 import { DomainError, ErrorCode } from '../errors';
+import { IMAGE_EXTENSIONS, isDecodableImageType } from '../image-formats';
 import type { DetectedImageType } from './image-signature';
 import { UPLOADS_ROOT } from './uploads';
 
 /** Bytes of a file's start that `detectImageType` needs. */
 export const SIGNATURE_BYTES = 16;
-
-/** The extension the trainer reads for each trainable format; GIF is not one. */
-const EXTENSIONS: Partial<Record<DetectedImageType, string>> = {
-  'image/jpeg': '.jpg',
-  'image/png': '.png',
-  'image/webp': '.webp',
-};
 
 /** The least a dataset needs: one content photo, and two style images (the metric loss needs a negative pair). */
 export const MIN_CONTENT_IMAGES = 1;
@@ -36,8 +30,9 @@ export const MIN_STYLE_IMAGES = 2;
  * trainer reads.
  */
 export function datasetFileName(relativePath: string, type: DetectedImageType | null): string | null {
-  const extension = type === null ? undefined : EXTENSIONS[type];
-  if (extension === undefined) return null;
+  // The trainer reads the decodable formats; GIF is not one.
+  if (!isDecodableImageType(type)) return null;
+  const extension = IMAGE_EXTENSIONS[type];
   const lower = relativePath.toLowerCase();
   const already = type === 'image/jpeg' ? lower.endsWith('.jpg') || lower.endsWith('.jpeg') : lower.endsWith(extension);
   return already ? relativePath : `${relativePath}${extension}`;

@@ -18,7 +18,7 @@
  * too large, or empty) is FAILED with the reason.
  */
 
-import { DomainError, ErrorCode, isDomainError, type Job, type JobStore, type JsonValue } from '../../core';
+import { DomainError, ErrorCode, isDomainError, isRecord, type Job, type JobStore, type JsonValue } from '../../core';
 import type { RunDeps } from '../../core/use-cases/run-deps';
 import { uploadPrefixFor } from '../../core/use-cases/uploads';
 import type { StageDatasetRequest, StagedDataset, TrainingJobRequest, TrainingJobStarted } from '../../adapters/aws';
@@ -48,9 +48,6 @@ export type LaunchResult =
   | { status: 'already-launched'; jobId: string }
   | { status: 'skipped'; jobId: string; reason: string }
   | { status: 'failed'; jobId: string; reason: string };
-
-const isRecord = (value: JsonValue | undefined): value is Record<string, JsonValue> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** Checks the launcher function's payload. */
 export function parseLaunchEvent(event: unknown): TrainingLaunchEvent {

@@ -7,7 +7,7 @@
  * names `drop/my photo.jpg` and a real plus sign arrives as `%2B`.
  */
 
-import { DomainError, ErrorCode } from '../../core';
+import { DomainError, ErrorCode, isRecord } from '../../core';
 
 /** One object a notification reports. */
 export interface S3ObjectRef {
@@ -43,9 +43,6 @@ export function decodeS3Key(encoded: string): string {
     );
   }
 }
-
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 const stringOrNull = (value: unknown): string | null => (typeof value === 'string' && value.length > 0 ? value : null);
 

@@ -6,7 +6,7 @@
  * which the launcher derives from the job id (`<prefix>-<job id>`).
  */
 
-import { DomainError, ErrorCode } from '../../core';
+import { badRequest, isRecord } from '../../core';
 
 /** The detail-type SageMaker uses; the stack's rule matches the same string. */
 export const TRAINING_STATE_CHANGE = 'SageMaker Training Job State Change';
@@ -38,9 +38,6 @@ export interface TrainingStateChange {
   modelArtifacts: string | null;
 }
 
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-
 const text = (value: unknown): string | null => (typeof value === 'string' && value.length > 0 ? value : null);
 
 function tagValue(tags: unknown, key: string): string | null {
@@ -52,10 +49,6 @@ function tagValue(tags: unknown, key: string): string | null {
   return isRecord(tags) ? text(tags[key]) : null;
 }
 
-function bad(message: string): DomainError {
-  return new DomainError(ErrorCode.BAD_REQUEST, message);
-}
-
 /**
  * Parses one event; BAD_REQUEST when it is not a training state change of this platform's (such an
  * event will never apply, so the caller drops it rather than have EventBridge retry it).
@@ -65,14 +58,14 @@ export function parseTrainingStateChange(
   jobNamePrefix: string = TRAINING_JOB_PREFIX,
 ): TrainingStateChange {
   if (!isRecord(event) || event['detail-type'] !== TRAINING_STATE_CHANGE || !isRecord(event.detail)) {
-    throw bad(`Expected an EventBridge "${TRAINING_STATE_CHANGE}" event.`);
+    throw badRequest(`Expected an EventBridge "${TRAINING_STATE_CHANGE}" event.`);
   }
   const detail = event.detail;
   const trainingJobName = text(detail.TrainingJobName);
-  if (trainingJobName === null) throw bad('The event has no TrainingJobName.');
+  if (trainingJobName === null) throw badRequest('The event has no TrainingJobName.');
   const status = detail.TrainingJobStatus;
   if (typeof status !== 'string' || !(TRAINING_JOB_STATUSES as readonly string[]).includes(status)) {
-    throw bad(
+    throw badRequest(
       `Unknown TrainingJobStatus ${JSON.stringify(status)}. Expected one of: ${TRAINING_JOB_STATUSES.join(', ')}.`,
     );
   }
@@ -81,7 +74,7 @@ export function parseTrainingStateChange(
     tagValue(detail.Tags, JOB_ID_TAG) ??
     (trainingJobName.startsWith(prefix) ? trainingJobName.slice(prefix.length) : null);
   if (jobId === null || jobId === '')
-    throw bad(`Training job ${trainingJobName} is not one of this platform's (no "${prefix}" prefix).`);
+    throw badRequest(`Training job ${trainingJobName} is not one of this platform's (no "${prefix}" prefix).`);
   return {
     trainingJobName,
     jobId,

@@ -28,7 +28,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { promises as fs, watch, type FSWatcher } from 'node:fs';
 import path from 'node:path';
-import type { BlobStore, JobQueue, JobStore, StyleStore } from '../../core';
+import { IMAGE_EXTENSIONS, type BlobStore, type JobQueue, type JobStore, type StyleStore } from '../../core';
 import { DEFAULT_DROP_LIMITS, inspectDroppedImage, type DropImageLimits } from '../../core/use-cases';
 import { whyNotAnImage } from './check-dropped-image';
 import { fileImageSource } from './file-image-source';
@@ -77,8 +77,6 @@ interface Rejection {
   mtimeMs: number;
   until: number;
 }
-
-const EXTENSIONS = { 'image/jpeg': '.jpg', 'image/png': '.png', 'image/webp': '.webp' } as const;
 
 /** Watches a drop folder and turns new images into stylize jobs. */
 export class DropFolderWatcher {
@@ -242,7 +240,7 @@ export class DropFolderWatcher {
     if (why !== null) return this.reject(entry, `${why.code}: ${why.message}`);
 
     // The extension comes from the bytes, not the name, which may hold anything a file name can.
-    const contentKey = `drop/${this.owner}/${randomUUID()}${EXTENSIONS[inspection.contentType]}`;
+    const contentKey = `drop/${this.owner}/${randomUUID()}${IMAGE_EXTENSIONS[inspection.contentType]}`;
     await this.options.blobs.put(contentKey, bytes);
     // The same file (path, size, time) always maps to the same job, even if the ledger write was lost.
     const idempotencyKey = `drop:${createHash('sha256').update(`${rel}\0${size}\0${mtimeMs}`).digest('hex')}`;

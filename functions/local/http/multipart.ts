@@ -6,7 +6,7 @@
  * then one file part, as S3 requires; anything after the file is ignored, as S3 does.
  */
 
-import { DomainError, ErrorCode } from '../../core';
+import { badRequest, type DomainError } from '../../core';
 
 /** A parsed form. */
 export interface MultipartForm {
@@ -16,14 +16,14 @@ export interface MultipartForm {
   file: { fieldName: string; filename: string; contentType: string | null; data: Buffer } | null;
 }
 
-function bad(message: string): DomainError {
-  return new DomainError(ErrorCode.BAD_REQUEST, `Malformed multipart form: ${message}.`);
+function malformed(message: string): DomainError {
+  return badRequest(`Malformed multipart form: ${message}.`);
 }
 
 /** The boundary from a Content-Type header, or BAD_REQUEST when it is not multipart/form-data. */
 export function multipartBoundary(contentType: string | undefined): string {
   const match = /^multipart\/form-data\s*;.*boundary=(?:"([^"]+)"|([^\s;]+))/i.exec(contentType ?? '');
-  if (match === null) throw bad('expected Content-Type multipart/form-data with a boundary');
+  if (match === null) throw malformed('expected Content-Type multipart/form-data with a boundary');
   return match[1] ?? match[2];
 }
 
@@ -47,21 +47,22 @@ export function parseMultipart(body: Buffer, boundary: string): MultipartForm {
   // No prototype: a field named "__proto__" or "constructor" is just a field.
   const form: MultipartForm = { fields: Object.create(null) as Record<string, string>, file: null };
   let position = body.indexOf(delimiter);
-  if (position < 0) throw bad('no boundary found');
+  if (position < 0) throw malformed('no boundary found');
   for (;;) {
     position += delimiter.length;
     // "--" after a delimiter closes the form.
     if (body[position] === 0x2d && body[position + 1] === 0x2d) return form;
-    if (body[position] !== 0x0d || body[position + 1] !== 0x0a) throw bad('boundary not followed by a line break');
+    if (body[position] !== 0x0d || body[position + 1] !== 0x0a)
+      throw malformed('boundary not followed by a line break');
     const headerEnd = body.indexOf('\r\n\r\n', position + 2);
-    if (headerEnd < 0) throw bad('part headers are not terminated');
+    if (headerEnd < 0) throw malformed('part headers are not terminated');
     const headers = parseHeaders(body.subarray(position + 2, headerEnd).toString('utf8'));
     const next = body.indexOf(Buffer.concat([Buffer.from('\r\n'), delimiter]), headerEnd + 4);
-    if (next < 0) throw bad('a part is not terminated by the boundary');
+    if (next < 0) throw malformed('a part is not terminated by the boundary');
     const data = body.subarray(headerEnd + 4, next);
     const disposition = headers.get('content-disposition') ?? '';
     const name = dispositionParam(disposition, 'name');
-    if (name === null) throw bad('a part has no name');
+    if (name === null) throw malformed('a part has no name');
     const filename = dispositionParam(disposition, 'filename');
     if (filename !== null) {
       form.file = {

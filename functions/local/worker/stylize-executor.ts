@@ -9,7 +9,7 @@
  * names it only once it can be downloaded.
  */
 
-import { DomainError, ErrorCode, assertBlobKey, parseOneOf } from '../../core';
+import { DomainError, ErrorCode, assertBlobKey, badRequest, isRecord, parseOneOf } from '../../core';
 import type { BlobStore, Job, JsonValue, ModelRegistry, ProgressUpdate } from '../../core';
 import {
   PREVIEW_LONG_SIDE,
@@ -54,24 +54,19 @@ export interface StylizeJobResult {
   contentType: string;
 }
 
-function bad(message: string): DomainError {
-  return new DomainError(ErrorCode.BAD_REQUEST, message, { field: 'input' });
-}
-
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-
 /** Checks a job's input, naming the first field that is wrong. */
 export function parseStylizeInput(input: JsonValue): StylizeJobInput {
-  if (!isRecord(input)) throw bad('A stylize job input must be an object.');
-  if (typeof input.contentKey !== 'string') throw bad('A stylize job needs a "contentKey" string.');
+  if (!isRecord(input)) throw badRequest('A stylize job input must be an object.', 'input');
+  if (typeof input.contentKey !== 'string') throw badRequest('A stylize job needs a "contentKey" string.', 'input');
   assertBlobKey(input.contentKey);
-  if (!Array.isArray(input.styles) || input.styles.length === 0) throw bad('A stylize job needs at least one style.');
+  if (!Array.isArray(input.styles) || input.styles.length === 0)
+    throw badRequest('A stylize job needs at least one style.', 'input');
   const styles = input.styles.map((style, i) => {
-    if (!isRecord(style) || typeof style.key !== 'string') throw bad(`Style ${i} needs a "key" string.`);
+    if (!isRecord(style) || typeof style.key !== 'string')
+      throw badRequest(`Style ${i} needs a "key" string.`, 'input');
     assertBlobKey(style.key);
     if (style.weight !== undefined && (typeof style.weight !== 'number' || !(style.weight > 0))) {
-      throw bad(`Style ${i} has weight ${String(style.weight)}; weights must be positive numbers.`);
+      throw badRequest(`Style ${i} has weight ${String(style.weight)}; weights must be positive numbers.`, 'input');
     }
     return { key: style.key, ...(style.weight !== undefined ? { weight: style.weight } : {}) };
   });

@@ -5,7 +5,7 @@
  * composition root, which decides how a trained model becomes a registered model version.
  */
 
-import { DomainError, ErrorCode } from '../../core';
+import { DomainError, ErrorCode, badRequest, isRecord } from '../../core';
 import type { Job, JsonValue, ProgressUpdate } from '../../core';
 import type { TrainerLauncher } from '../../core/ports/trainer-launcher';
 import type { DatasetRef, DatasetResolver } from './dataset-resolver';
@@ -36,28 +36,21 @@ export interface TrainedModel {
 /** Turns a trained model folder into something users can stylize with; returns the job's result. */
 export type ModelTrainedHook = (trained: TrainedModel) => Promise<JsonValue>;
 
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-
-function bad(message: string): DomainError {
-  return new DomainError(ErrorCode.BAD_REQUEST, message, { field: 'input' });
-}
-
 /** Checks a TRAIN job's input. */
 export function parseTrainInput(input: JsonValue): TrainJobInput {
-  if (!isRecord(input)) throw bad('A training job input must be an object.');
+  if (!isRecord(input)) throw badRequest('A training job input must be an object.', 'input');
   const dataset = input.dataset;
   let ref: DatasetRef;
   if (isRecord(dataset) && typeof dataset.folder === 'string') ref = { folder: dataset.folder };
   else if (isRecord(dataset) && typeof dataset.uploadPrefix === 'string') ref = { uploadPrefix: dataset.uploadPrefix };
-  else throw bad('A training job needs a dataset: { folder } or { uploadPrefix }.');
-  if (typeof input.preset !== 'string') throw bad('A training job needs a "preset" string.');
+  else throw badRequest('A training job needs a dataset: { folder } or { uploadPrefix }.', 'input');
+  if (typeof input.preset !== 'string') throw badRequest('A training job needs a "preset" string.', 'input');
   if (typeof input.steps !== 'number' || !Number.isInteger(input.steps) || input.steps < 1) {
-    throw bad('A training job needs a positive integer "steps".');
+    throw badRequest('A training job needs a positive integer "steps".', 'input');
   }
   const hyperparameters: Record<string, string> = {};
   for (const [key, value] of Object.entries(isRecord(input.hyperparameters) ? input.hyperparameters : {})) {
-    if (typeof value !== 'string') throw bad(`Hyperparameter "${key}" must be a string.`);
+    if (typeof value !== 'string') throw badRequest(`Hyperparameter "${key}" must be a string.`, 'input');
     hyperparameters[key] = value;
   }
   return {

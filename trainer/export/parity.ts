@@ -6,18 +6,18 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import path from 'node:path';
-import { latentChannels, type ModelConfig } from '../../../trainer/config';
-import { pairwiseSquaredDistances } from '../../../trainer/layers/knn-attention';
-import { decodeImage } from '../../../trainer/data/decode-image';
-import { DECODER_IO, ENCODER_IO, GRAPH_FILES, TPFR_IO } from '../../../trainer/export/package-format';
-import { tpfr } from '../../../trainer/layers/tpfr';
-import { decode } from '../../../trainer/networks/decoder';
-import { colourHeadWeights } from '../../../trainer/layers/colour-head';
-import { styleColour } from '../../../trainer/model';
-import { applyColourHead, withMeanColour } from '../../engine/colour-head';
-import { encode } from '../../../trainer/networks/encoder';
-import type { ParamStore } from '../../../trainer/nn/params';
-import { closeSession, createSession, run, type FloatTensor } from '../../engine/onnx-session';
+import { latentChannels, type ModelConfig } from '../config';
+import { pairwiseSquaredDistances } from '../layers/knn-attention';
+import { decodeImage } from '../data/decode-image';
+import { DECODER_IO, ENCODER_IO, GRAPH_FILES, TPFR_IO } from './package-format';
+import { tpfr } from '../layers/tpfr';
+import { decode } from '../networks/decoder';
+import { colourHeadWeights } from '../layers/colour-head';
+import { styleColour } from '../model';
+import { applyColourHead, withMeanColour } from '../../functions/engine/colour-head';
+import { encode } from '../networks/encoder';
+import type { ParamStore } from '../nn/params';
+import { closeSession, createSession, run, type FloatTensor } from '../../functions/engine/onnx-session';
 
 /** Largest absolute difference per stage. */
 export interface ParityReport {
@@ -46,14 +46,16 @@ function ambiguous(dist: tf.Tensor2D, rows: tf.Tensor2D, peers: tf.Tensor2D, k: 
   return nearest.map((d, i) => d[k] - d[k - 1] <= 1e-6 * (rowNorms[i] + peerNorm));
 }
 
-function toNchw(t: tf.Tensor4D): FloatTensor {
+/** NHWC TF.js tensor → NCHW plain tensor. */
+export function toNchw(t: tf.Tensor4D): FloatTensor {
   return tf.tidy(() => {
     const [b, h, w, c] = t.shape;
     return { data: Float32Array.from(tf.transpose(t, [0, 3, 1, 2]).dataSync() as Float32Array), dims: [b, c, h, w] };
   });
 }
 
-function toRows(t: tf.Tensor4D): FloatTensor {
+/** NHWC latent → rows [h·w, C], as TPFR flattens it. */
+export function toRows(t: tf.Tensor4D): FloatTensor {
   const [b, h, w, c] = t.shape;
   return { data: Float32Array.from(t.dataSync() as Float32Array), dims: [b * h * w, c] };
 }
