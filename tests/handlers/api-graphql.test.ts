@@ -17,6 +17,7 @@ import { HANDLER_ENV } from '../../functions/handlers/support/handler-env';
 import { ENV } from '../../infra/lib/handlers';
 import { JOBS_TABLE_NAMES, LOCAL_CREDENTIALS, startDynamo, type DynamoEmulator } from '../aws/support/emulators';
 import { createRecordTables } from '../contract/records.contract';
+import { graphqlEvent } from './graphql-event';
 
 let dynamo: DynamoEmulator;
 let jobs: DynamoJobStore;
@@ -51,34 +52,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await dynamo?.stop();
 });
-
-/** A POST /graphql event as API Gateway builds it, with the authorizer's simple-response context. */
-function graphqlEvent(body: unknown, auth: { owner?: string; bearer?: string }): APIGatewayProxyEventV2 {
-  const headers: Record<string, string> = { 'content-type': 'application/json', host: 'api.example.com' };
-  if (auth.bearer !== undefined) headers.authorization = `Bearer ${auth.bearer}`;
-  return {
-    version: '2.0',
-    routeKey: 'POST /graphql',
-    rawPath: '/graphql',
-    rawQueryString: '',
-    headers,
-    requestContext: {
-      accountId: '123456789012',
-      apiId: 'api',
-      domainName: 'api.example.com',
-      domainPrefix: 'api',
-      http: { method: 'POST', path: '/graphql', protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'jest' },
-      requestId: 'req-1',
-      routeKey: 'POST /graphql',
-      stage: '$default',
-      time: '27/Nov/2026:14:00:00 +0000',
-      timeEpoch: 1_795_000_000_000,
-      ...(auth.owner !== undefined && { authorizer: { lambda: { owner: auth.owner } } }),
-    },
-    body: JSON.stringify(body),
-    isBase64Encoded: false,
-  } as APIGatewayProxyEventV2;
-}
 
 /** A GraphQL response body as these tests read it: the fields they select, and the error extensions. */
 interface GraphQLBody {

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { DYNAMO_RATE_LIMITS_TABLE } from '../../functions/adapters/aws';
 import { HANDLER_ENV } from '../../functions/handlers/support/handler-env';
 import {
@@ -25,6 +25,7 @@ import {
   type SqsEmulator,
 } from '../aws/support/emulators';
 import { createRecordTables } from '../contract/records.contract';
+import { graphqlEvent } from './graphql-event';
 
 let dynamo: DynamoEmulator;
 let s3: S3Emulator;
@@ -72,31 +73,6 @@ afterAll(async () => {
   await Promise.all([dynamo?.stop(), s3?.stop(), sqs?.stop()]);
 });
 
-function graphqlEvent(query: string, owner: string): APIGatewayProxyEventV2 {
-  return {
-    version: '2.0',
-    routeKey: 'POST /graphql',
-    rawPath: '/graphql',
-    rawQueryString: '',
-    headers: { 'content-type': 'application/json', host: 'api.example.com' },
-    requestContext: {
-      accountId: '123456789012',
-      apiId: 'api',
-      domainName: 'api.example.com',
-      domainPrefix: 'api',
-      http: { method: 'POST', path: '/graphql', protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'jest' },
-      requestId: 'req-1',
-      routeKey: 'POST /graphql',
-      stage: '$default',
-      time: '02/Dec/2026:10:00:00 +0000',
-      timeEpoch: 1_796_205_600_000,
-      authorizer: { lambda: { owner } },
-    },
-    body: JSON.stringify({ query }),
-    isBase64Encoded: false,
-  } as unknown as APIGatewayProxyEventV2;
-}
-
 interface Answer {
   status: number;
   headers: Record<string, unknown>;
@@ -109,7 +85,7 @@ interface Answer {
 async function invoke(query: string, owner: string): Promise<Answer> {
   const { handler } = await import('../../functions/handlers/graphql');
   const result = (await handler(
-    graphqlEvent(query, owner) as never,
+    graphqlEvent({ query }, { owner }) as never,
     {} as Context,
   )) as APIGatewayProxyStructuredResultV2;
   return { status: result.statusCode ?? 0, headers: result.headers ?? {}, body: JSON.parse(result.body ?? 'null') };

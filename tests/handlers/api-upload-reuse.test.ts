@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { createDynamoDbDocumentClient, DynamoJobStore, DynamoStyleStore } from '../../functions/adapters/aws';
 import { HANDLER_ENV } from '../../functions/handlers/support/handler-env';
 import {
@@ -22,6 +22,7 @@ import {
   type SqsEmulator,
 } from '../aws/support/emulators';
 import { createRecordTables } from '../contract/records.contract';
+import { graphqlEvent } from './graphql-event';
 
 const FIXTURES = path.join(__dirname, '..', 'fixtures', 'images');
 const image = (name: string): Buffer => readFileSync(path.join(FIXTURES, name));
@@ -66,37 +67,11 @@ afterAll(async () => {
   await Promise.all([s3?.stop(), dynamo?.stop(), sqs?.stop()]);
 });
 
-/** A POST /graphql event for `owner`, as API Gateway passes it on after the authorizer. */
-function graphqlEvent(body: unknown, owner: string): APIGatewayProxyEventV2 {
-  return {
-    version: '2.0',
-    routeKey: 'POST /graphql',
-    rawPath: '/graphql',
-    rawQueryString: '',
-    headers: { 'content-type': 'application/json', host: 'api.example.com' },
-    requestContext: {
-      accountId: '123456789012',
-      apiId: 'api',
-      domainName: 'api.example.com',
-      domainPrefix: 'api',
-      http: { method: 'POST', path: '/graphql', protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'jest' },
-      requestId: 'req-1',
-      routeKey: 'POST /graphql',
-      stage: '$default',
-      time: '27/Nov/2026:14:00:00 +0000',
-      timeEpoch: 1_795_000_000_000,
-      authorizer: { lambda: { owner } },
-    },
-    body: JSON.stringify(body),
-    isBase64Encoded: false,
-  } as unknown as APIGatewayProxyEventV2;
-}
-
 /* eslint-disable @typescript-eslint/no-explicit-any -- GraphQL results are untyped JSON. */
 async function graphql(query: string, variables: Record<string, unknown>, owner = 'alice'): Promise<any> {
   const { handler } = await import('../../functions/handlers/graphql');
   const result = (await handler(
-    graphqlEvent({ query, variables }, owner) as never,
+    graphqlEvent({ query, variables }, { owner }) as never,
     {} as Context,
   )) as APIGatewayProxyStructuredResultV2;
   const body = JSON.parse(result.body ?? 'null');

@@ -14,13 +14,7 @@ import { GetItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import type {
-  APIGatewayProxyEventV2,
-  APIGatewayProxyStructuredResultV2,
-  Context,
-  DynamoDBRecord,
-  DynamoDBStreamEvent,
-} from 'aws-lambda';
+import type { APIGatewayProxyStructuredResultV2, Context, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createDynamoDbDocumentClient, DynamoJobStore } from '../../functions/adapters/aws';
 import { HANDLER_ENV } from '../../functions/handlers/support/handler-env';
@@ -35,6 +29,7 @@ import {
   type SqsEmulator,
 } from '../aws/support/emulators';
 import { createRecordTables } from '../contract/records.contract';
+import { graphqlEvent } from './graphql-event';
 
 let dynamo: DynamoEmulator;
 let s3: S3Emulator;
@@ -76,36 +71,11 @@ afterAll(async () => {
   await Promise.all([dynamo?.stop(), s3?.stop(), sqs?.stop()]);
 });
 
-function graphqlEvent(query: string, owner: string): APIGatewayProxyEventV2 {
-  return {
-    version: '2.0',
-    routeKey: 'POST /graphql',
-    rawPath: '/graphql',
-    rawQueryString: '',
-    headers: { 'content-type': 'application/json', host: 'api.example.com' },
-    requestContext: {
-      accountId: '123456789012',
-      apiId: 'api',
-      domainName: 'api.example.com',
-      domainPrefix: 'api',
-      http: { method: 'POST', path: '/graphql', protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'jest' },
-      requestId: 'req-1',
-      routeKey: 'POST /graphql',
-      stage: '$default',
-      time: '02/Dec/2026:10:00:00 +0000',
-      timeEpoch: 1_796_205_600_000,
-      authorizer: { lambda: { owner } },
-    },
-    body: JSON.stringify({ query }),
-    isBase64Encoded: false,
-  } as unknown as APIGatewayProxyEventV2;
-}
-
 /* eslint-disable @typescript-eslint/no-explicit-any -- GraphQL results are untyped JSON. */
 async function graphql(query: string, owner: string): Promise<any> {
   const { handler } = await import('../../functions/handlers/graphql');
   const result = (await handler(
-    graphqlEvent(query, owner) as never,
+    graphqlEvent({ query }, { owner }) as never,
     {} as Context,
   )) as APIGatewayProxyStructuredResultV2;
   const body = JSON.parse(result.body ?? 'null');
