@@ -97,7 +97,15 @@ it('stylises every pair with the model, prints the table and writes eval.md, eva
   );
   expect(md).toMatch(/^Fidelity targets: [0-2] of 2 met\.$/m);
   const meta = await sharp(path.join(out, 'contact-sheet.png')).metadata();
-  expect({ width: meta.width, height: meta.height }).toEqual(contactSheetSize(2));
+  // Every image of a row has its content's size, so the contents alone lay the sheet out.
+  const rows = await Promise.all(
+    ['photo-1.jpg', 'photo-5.png'].map(async (name) => {
+      const { width = 0, height = 0 } = await sharp(path.join(contentDir, name)).metadata();
+      const size = { width, height };
+      return { content: name, style: 'painting-3.jpg', images: { content: size, style: size, reinhard: size, peerstyle: size } };
+    }),
+  );
+  expect({ width: meta.width, height: meta.height }).toEqual(contactSheetSize(rows));
 
   // --record put the same figures into the package's manifest, and the package still checks out.
   const manifest = JSON.parse(await fs.readFile(path.join(modelDir, 'manifest.json'), 'utf8'));

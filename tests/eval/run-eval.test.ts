@@ -9,7 +9,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-import { contactSheetSize, SHEET_CELL, SHEET_GAP, SHEET_HEADER } from '../../functions/eval/contact-sheet';
+import { contactSheetSize, fittedSize, SHEET_CELL, SHEET_GAP, SHEET_HEADER } from '../../functions/eval/contact-sheet';
 import { PSNR_CAP_DB } from '../../functions/eval/psnr';
 import { loadImage, loadImageAt } from '../../functions/eval/rgb-image';
 import {
@@ -174,13 +174,16 @@ describe('runEval', () => {
 
     const meta = await sharp(files.contactSheet).metadata();
     expect(meta.format).toBe('png');
-    expect({ width: meta.width, height: meta.height }).toEqual(contactSheetSize(4));
+    expect({ width: meta.width, height: meta.height }).toEqual(contactSheetSize(identityRun.sheet));
     expect(meta.width).toBe(4 * SHEET_CELL + 5 * SHEET_GAP);
 
     // The first row's content cell shows the photo, not the white background.
-    const cell = await sharp(files.contactSheet)
-      .extract({ left: SHEET_GAP, top: SHEET_HEADER, width: SHEET_CELL, height: SHEET_CELL })
-      .stats();
+    const first = fittedSize(identityRun.sheet[0].images.content);
+    const crop = await sharp(files.contactSheet)
+      .extract({ left: SHEET_GAP + Math.floor((SHEET_CELL - first.width) / 2), top: SHEET_HEADER, ...first })
+      .png()
+      .toBuffer();
+    const cell = await sharp(crop).stats();
     expect(cell.channels[0].mean).toBeLessThan(240);
   });
 });
