@@ -70,8 +70,9 @@ export function parseArgs(argv: string[], specs: Record<string, FlagSpec>, allow
 }
 
 export function usage(command: string, summary: string, specs: Record<string, FlagSpec>): string {
-  const lines = Object.entries(specs).map(
-    ([k, s]) => `  --${k}${s.type === 'boolean' ? '' : ' <value>'}`.padEnd(28) + s.description,
-  );
+  const names = Object.entries(specs).map(([k, s]) => `  --${k}${s.type === 'boolean' ? '' : ' <value>'}`);
+  // The descriptions start in one column, two spaces past the longest flag.
+  const column = Math.max(28, ...names.map((n) => n.length + 2));
+  const lines = Object.values(specs).map((s, i) => names[i].padEnd(column) + s.description);
   return `peerstyle ${command}: ${summary}\n\nOptions:\n${lines.join('\n')}\n`;
 }
