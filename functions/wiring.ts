@@ -26,17 +26,17 @@ import type { TrainerLauncher } from './core/ports/trainer-launcher';
 import type { RuntimeConfig } from './config';
 import { DropFolderWatcher } from './local/drop-folder/drop-folder-watcher';
 import { SqliteDropLedger } from './local/drop-folder/sqlite-drop-ledger';
-import { BlobModelCache } from './local/worker/blob-model-cache';
+import { BlobModelCache } from './worker/blob-model-cache';
 import { createDatasetResolver, type DatasetResolver } from './local/worker/dataset-resolver';
-import type { JobExecutor } from './local/worker/job-executor';
-import { OnnxStylizeEngine } from './local/worker/onnx-stylize-engine';
+import type { JobExecutor } from './worker/job-executor';
+import { OnnxStylizeEngine } from './worker/onnx-stylize-engine';
 import { localBlobUrls } from './local/http/local-blob-store';
 import { ProcessTrainerLauncher } from './local/worker/process-trainer-launcher';
 import { exportAndRegister } from './local/worker/export-and-register';
-import { createStylizeExecutor } from './local/worker/stylize-executor';
+import { createStylizeExecutor } from './worker/stylize-executor';
 import { createTrainExecutor, type ModelTrainedHook } from './local/worker/train-executor';
 import { startTrainingFilesJanitor, type TrainingFilesJanitor } from './local/worker/training-files-janitor';
-import type { WorkerOptions } from './local/worker/worker';
+import type { WorkerOptions } from './worker/worker';
 
 /** Parts a caller may supply instead of the defaults (tests, benchmarks, other engines). */
 export interface RuntimeOverrides {

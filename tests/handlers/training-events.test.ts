@@ -17,7 +17,7 @@ import { handler } from '../../functions/handlers/training-events';
 import { applyTrainingState, archiveKeyFor } from '../../functions/handlers/events/apply-training-state';
 import { BucketModelCatalog, DEFAULT_PACKAGE_PREFIX } from '../../functions/handlers/events/bucket-model-catalog';
 import { BucketModelPublisher, packageFiles } from '../../functions/handlers/events/model-package-publisher';
-import { BlobModelCache } from '../../functions/local/worker/blob-model-cache';
+import { BlobModelCache } from '../../functions/worker/blob-model-cache';
 import { streamPublishedEvents } from '../../functions/handlers/events/stream-published-events';
 import {
   parseTrainingStateChange,

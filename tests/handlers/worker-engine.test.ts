@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import { DomainError } from '../../functions/core';
-import { OnnxStylizeEngine } from '../../functions/local/worker/onnx-stylize-engine';
+import { OnnxStylizeEngine } from '../../functions/worker/onnx-stylize-engine';
 
 const FAKE = path.join(__dirname, '..', 'runtime', 'support', 'fake-engine-module.ts');
 type Fake = typeof import('../runtime/support/fake-engine-module');

@@ -11,7 +11,7 @@ import { crc32 } from 'node:zlib';
 import sharp from 'sharp';
 import { DomainError, ErrorCode } from '../../functions/core';
 import type { DropFolderWatcher } from '../../functions/local/drop-folder/drop-folder-watcher';
-import { Worker } from '../../functions/local/worker/worker';
+import { Worker } from '../../functions/worker/worker';
 import type { LocalRuntime } from '../../functions/wiring';
 import { InvertTestEngine } from './support/invert-test-engine';
 import { IMAGES, openRuntime, tempDir, waitFor } from './support/runtime';

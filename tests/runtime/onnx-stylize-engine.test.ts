@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import { DomainError } from '../../functions/core';
-import { OnnxStylizeEngine } from '../../functions/local/worker/onnx-stylize-engine';
+import { OnnxStylizeEngine } from '../../functions/worker/onnx-stylize-engine';
 
 const FAKE = path.join(__dirname, 'support', 'fake-engine-module.ts');
 

@@ -2,7 +2,7 @@
  * A STYLIZE job's stored input, as the worker reads it back: the options the API stores in GraphQL's
  * upper case reach the engine in its lower case, and a value neither knows is refused with the field.
  */
-import { parseStylizeInput } from '../../functions/local/worker/stylize-executor';
+import { parseStylizeInput } from '../../functions/worker/stylize-executor';
 
 const base = { contentKey: 'uploads/alice/photo', styles: [{ key: 'uploads/alice/style', weight: 1 }] };
 

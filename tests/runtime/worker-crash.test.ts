@@ -4,7 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { Worker } from '../../functions/local/worker/worker';
+import { Worker } from '../../functions/worker/worker';
 import { InvertTestEngine } from './support/invert-test-engine';
 import { jobStatus, openRuntime, REPO, submitStylize, tempDir, waitFor } from './support/runtime';
 

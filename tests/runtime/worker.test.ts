@@ -5,7 +5,7 @@
 import sharp from 'sharp';
 import { DomainError, ErrorCode, type JobEvent } from '../../functions/core';
 import { claimJob } from '../../functions/core/use-cases/run-claim-job';
-import { Worker } from '../../functions/local/worker/worker';
+import { Worker } from '../../functions/worker/worker';
 import { startWorkerPool } from '../../functions/local/worker/worker-pool';
 import type { LocalRuntime } from '../../functions/wiring';
 import { InvertTestEngine } from './support/invert-test-engine';

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { batchWorkerDepsFromEnv } from '../../handlers/events/worker-deps';
 import { readBatchAttempt } from '../../handlers/support/handler-env';
-import { runBatchStylizeJob } from '../../handlers/events/run-batch-stylize-job';
+import { runBatchStylizeJob } from '../../worker/run-batch-stylize-job';
 import { EXECUTION_PROVIDERS, type ExecutionProvider } from '../../engine';
 import { parseArgs, usage, UsageError, type FlagSpec } from '../args';
 

@@ -8,19 +8,19 @@
 
 import type { ExecutionProvider } from '../../engine';
 import { RoutedBlobStore } from '../support/routed-blob-store';
-import { BlobModelCache } from '../../local/worker/blob-model-cache';
-import { createStylizeExecutor } from '../../local/worker/stylize-executor';
+import { BlobModelCache } from '../../worker/blob-model-cache';
+import { createStylizeExecutor } from '../../worker/stylize-executor';
 import { blobStoreFor, jobStoreFromEnv } from './aws-deps';
 import { createDynamoDbDocumentClient, DynamoModelRegistry } from '../../adapters/aws';
 import { BucketModelCatalog, DEFAULT_PACKAGE_PREFIX, MODELS_PREFIX } from './bucket-model-catalog';
 import { readAwsServiceConfigs, readHandlerEnv } from '../support/handler-env';
-import { OUTPUT_PREFIX, type BatchRunDeps } from './run-batch-stylize-job';
+import { OUTPUT_PREFIX, type BatchRunDeps } from '../../worker/run-batch-stylize-job';
 import { STYLES_PREFIX } from './style-lookup';
 import { DROP_PREFIX } from './intake-dropped-object';
 import { UPLOADS_ROOT } from '../../core/use-cases/uploads';
 import { JOB_INPUTS_ROOT, SAVED_STYLES_ROOT } from '../../core/use-cases/frozen-uploads';
 import { streamPublishedEvents } from './stream-published-events';
-import { OnnxStylizeEngine } from '../../local/worker/onnx-stylize-engine';
+import { OnnxStylizeEngine } from '../../worker/onnx-stylize-engine';
 
 const UPLOADS_PREFIX = `${UPLOADS_ROOT}/`;
 

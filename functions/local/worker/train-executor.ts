@@ -9,7 +9,7 @@ import { DomainError, ErrorCode, badRequest, isRecord } from '../../core';
 import type { Job, JsonValue, ProgressUpdate } from '../../core';
 import type { TrainerLauncher } from '../../core/ports/trainer-launcher';
 import type { DatasetRef, DatasetResolver } from './dataset-resolver';
-import type { ExecutionContext, JobExecutor } from './job-executor';
+import type { ExecutionContext, JobExecutor } from '../../worker/job-executor';
 
 /** What a TRAIN job's input holds (as `startTraining` stores it). */
 export interface TrainJobInput {

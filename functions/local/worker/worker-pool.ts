@@ -4,7 +4,7 @@
  * number of jobs that run at once.
  */
 
-import { Worker, type WorkerOptions } from './worker';
+import { Worker, type WorkerOptions } from '../../worker/worker';
 
 /** A running set of workers. */
 export interface WorkerPool {

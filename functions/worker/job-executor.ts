@@ -4,7 +4,7 @@
  * DomainError for failures the owner should see by code.
  */
 
-import type { Job, JsonValue, ProgressUpdate } from '../../core';
+import type { Job, JsonValue, ProgressUpdate } from '../core';
 
 /** What an executor may use while running one job. */
 export interface ExecutionContext {

@@ -12,14 +12,14 @@
  * since no queue heartbeat carries it.
  */
 
-import { DomainError, ErrorCode, isDomainError, type Job, type JobStore, type JsonValue } from '../../core';
-import { claimJob } from '../../core/use-cases/run-claim-job';
-import type { RunDeps } from '../../core/use-cases/run-deps';
-import { finishJob, type RunOutcome } from '../../core/use-cases/run-finish-job';
-import { reportProgress } from '../../core/use-cases/run-report-progress';
-import type { JobExecutor } from '../../local/worker/job-executor';
-import { parseStylizeInput } from '../../local/worker/stylize-executor';
-import { toJobError } from '../../local/worker/worker';
+import { DomainError, ErrorCode, isDomainError, type Job, type JobStore, type JsonValue } from '../core';
+import { claimJob } from '../core/use-cases/run-claim-job';
+import type { RunDeps } from '../core/use-cases/run-deps';
+import { finishJob, type RunOutcome } from '../core/use-cases/run-finish-job';
+import { reportProgress } from '../core/use-cases/run-report-progress';
+import type { JobExecutor } from './job-executor';
+import { parseStylizeInput } from './stylize-executor';
+import { toJobError } from './job-error';
 
 /** Prefix of stylized outputs in the results bucket. */
 export const OUTPUT_PREFIX = 'out/';

@@ -11,14 +11,15 @@
  */
 
 import { randomUUID } from 'node:crypto';
-import { DomainError, ErrorCode, isDomainError } from '../../core';
-import type { Job, JobEvents, JobKind, JobQueue, JobStore, JsonValue, Lease } from '../../core';
-import { claimJob } from '../../core/use-cases/run-claim-job';
-import { failDeadLetteredJobs } from '../../core/use-cases/run-fail-dead-letters';
-import { finishJob, type RunOutcome } from '../../core/use-cases/run-finish-job';
-import { handBackJob } from '../../core/use-cases/run-hand-back-job';
-import { reportProgress } from '../../core/use-cases/run-report-progress';
+import { DomainError, ErrorCode, isDomainError } from '../core';
+import type { Job, JobEvents, JobKind, JobQueue, JobStore, JsonValue, Lease } from '../core';
+import { claimJob } from '../core/use-cases/run-claim-job';
+import { failDeadLetteredJobs } from '../core/use-cases/run-fail-dead-letters';
+import { finishJob, type RunOutcome } from '../core/use-cases/run-finish-job';
+import { handBackJob } from '../core/use-cases/run-hand-back-job';
+import { reportProgress } from '../core/use-cases/run-report-progress';
 import type { JobExecutor } from './job-executor';
+import { toJobError } from './job-error';
 
 /** Options for `Worker`. */
 export interface WorkerOptions {
@@ -196,10 +197,4 @@ export class Worker {
       if (!isDomainError(error, ErrorCode.EXPIRED)) throw error;
     }
   }
-}
-
-/** The job error for anything an executor threw; unexpected errors keep their message but become INTERNAL. */
-export function toJobError(error: unknown): { code: ErrorCode; message: string } {
-  if (error instanceof DomainError) return { code: error.code, message: error.message };
-  return { code: ErrorCode.INTERNAL, message: error instanceof Error ? error.message : String(error) };
 }

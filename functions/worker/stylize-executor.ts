@@ -9,8 +9,8 @@
  * names it only once it can be downloaded.
  */
 
-import { DomainError, ErrorCode, assertBlobKey, badRequest, isRecord, parseOneOf } from '../../core';
-import type { BlobStore, Job, JsonValue, ModelRegistry, ProgressUpdate } from '../../core';
+import { DomainError, ErrorCode, assertBlobKey, badRequest, isRecord, parseOneOf } from '../core';
+import type { BlobStore, Job, JsonValue, ModelRegistry, ProgressUpdate } from '../core';
 import {
   PREVIEW_LONG_SIDE,
   STYLIZE_FORMATS,
@@ -18,8 +18,8 @@ import {
   type StylizeFormat,
   type StylizePreview,
   type StylizeRequest,
-} from '../../core/ports/stylize-engine';
-import { detectImageType, readImageSize } from '../../core/use-cases';
+} from '../core/ports/stylize-engine';
+import { detectImageType, readImageSize } from '../core/use-cases';
 import type { ExecutionContext, JobExecutor } from './job-executor';
 
 /** What a STYLIZE job's input holds. */

@@ -11,9 +11,9 @@
  * host has no GPU.
  */
 
-import { DomainError, ErrorCode } from '../../core';
-import type { StylizeEngine, StylizeOptions, StylizeRequest, StylizeResult } from '../../core/ports/stylize-engine';
-import type { ExecutionProvider } from '../../engine';
+import { DomainError, ErrorCode } from '../core';
+import type { StylizeEngine, StylizeOptions, StylizeRequest, StylizeResult } from '../core/ports/stylize-engine';
+import type { ExecutionProvider } from '../engine';
 
 /** What this adapter needs from functions/engine. */
 interface EngineModule {
@@ -77,7 +77,7 @@ export interface OnnxStylizeEngineOptions {
   intraOpThreads?: number;
   /** Where the model runs; the GPU worker asks for 'cuda'. @default the engine's default, 'cpu' */
   executionProvider?: ExecutionProvider;
-  /** Module specifier of the engine; tests and packaging may point it elsewhere. @default '../../engine' */
+  /** Module specifier of the engine; tests and packaging may point it elsewhere. @default '../engine' */
   engineModule?: string;
 }
 
@@ -161,7 +161,7 @@ export class OnnxStylizeEngine implements StylizeEngine {
 
   private loadModule(): Promise<EngineModule> {
     // A variable specifier keeps the compiler from requiring the module to exist at build time.
-    const specifier = this.options.engineModule ?? '../../engine';
+    const specifier = this.options.engineModule ?? '../engine';
     // require, not import(): under the `peerstyle` command the sources load through tsx's CommonJS
     // hook, which a native dynamic import bypasses.
     this.module ??= Promise.resolve()

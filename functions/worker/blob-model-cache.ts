@@ -7,8 +7,8 @@
 import { randomUUID } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { DomainError, ErrorCode } from '../../core';
-import type { BlobStore, ModelRegistry } from '../../core';
+import { DomainError, ErrorCode } from '../core';
+import type { BlobStore, ModelRegistry } from '../core';
 
 /** Local copies of model packages. */
 export class BlobModelCache {
