@@ -1,6 +1,7 @@
 /**
- * The GraphQL layer's public surface: the schema, the hardened server, authentication and the error
- * boundary. Transports (the local HTTP server, Lambda handlers) import from here.
+ * The GraphQL layer's public surface: the schema, the hardened server, authentication, the error
+ * boundary, and the subscription documents the WebSocket functions on AWS check and render. Transports
+ * (the local HTTP server, Lambda handlers) import from here.
  */
 
 export * from './context';
@@ -9,4 +10,5 @@ export * from './errors';
 export * from './schema';
 export * from './graphql-server';
 export * from './validation';
+export * from './subscription-document';
 export { resolvers } from './resolvers';

@@ -8,7 +8,7 @@
 
 import type { APIGatewayRequestAuthorizerEventV2, APIGatewaySimpleAuthorizerWithContextResult } from 'aws-lambda';
 import { bearerKey } from '../graphql/auth';
-import { buildApiKeyStore } from './support/aws-adapters';
+import { buildApiKeyStore } from '../wiring/aws';
 import { once, readHandlerEnv } from './support/handler-env';
 
 /** What the GraphQL function finds in `requestContext.authorizer.lambda`. */

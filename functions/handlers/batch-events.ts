@@ -17,7 +17,7 @@
 
 import type { EventBridgeEvent } from 'aws-lambda';
 import { ErrorCode, isDomainError, isTerminal, type Job, type JobError, type JobStore } from '../core';
-import { jobStoreFromEnv } from './events/aws-deps';
+import { jobStoreFromEnv } from '../wiring/aws';
 
 /** The EventBridge detail-type AWS Batch uses for job status. */
 export const BATCH_JOB_STATE_CHANGE = 'Batch Job State Change';

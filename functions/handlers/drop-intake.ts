@@ -10,10 +10,10 @@
 
 import type { SQSEvent, SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import { isDomainError, ErrorCode } from '../core';
-import { intakeDepsFromEnv } from './events/aws-deps';
 import { intakeDroppedObject, type IntakeDeps } from './events/intake-dropped-object';
 import { parseS3Notification } from './events/s3-notification';
 import { processSqsBatch, type RecordOutcome } from './events/sqs-batch';
+import { intakeDepsFromEnv } from '../wiring/aws';
 
 let deps: IntakeDeps | undefined;
 

@@ -15,7 +15,7 @@ import { GraphQLError } from 'graphql';
 import { ErrorCode, isDomainError, type ApiKeyStore } from '../core';
 import { authenticate, bearerKey, buildSchema, createGraphQLServer, jobCharger, type GraphQLContext } from '../graphql';
 import type { OwnerContext } from './authorizer';
-import { buildApiKeyStore, buildRequestLimiter, buildUseCaseDeps } from './support/aws-adapters';
+import { buildApiKeyStore, buildRequestLimiter, buildUseCaseDeps } from '../wiring/aws';
 import { once, readHandlerEnv } from './support/handler-env';
 
 type GraphQLEvent = APIGatewayProxyEventV2WithLambdaAuthorizer<Partial<OwnerContext> | undefined>;

@@ -15,28 +15,12 @@
  */
 
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import {
-  createLambdaClient,
-  createSqsClient,
-  jobFromItem,
-  LambdaTrainingStarter,
-  SqsJobQueue,
-  STREAM_DISPATCH,
-} from '../adapters/aws';
+import { jobFromItem, STREAM_DISPATCH } from '../adapters/aws';
 import type { Job } from '../core';
-import { once, readAwsServiceConfigs, readHandlerEnv } from './support/handler-env';
+import { jobRunnersFromEnv } from '../wiring/aws';
+import { once } from './support/handler-env';
 
-const runners = once(() => {
-  const settings = readHandlerEnv(['stylizeQueueUrl', 'trainingLauncherFunction']);
-  const clients = readAwsServiceConfigs();
-  return {
-    queue: new SqsJobQueue({ client: createSqsClient(clients.sqs), queueUrl: settings.stylizeQueueUrl }),
-    training: new LambdaTrainingStarter({
-      client: createLambdaClient(clients.lambda),
-      functionName: settings.trainingLauncherFunction,
-    }),
-  };
-});
+const runners = once(() => jobRunnersFromEnv());
 
 /** The new job a record announces, or null when the record is not the insert of a marked QUEUED job. */
 export function jobToDispatch(record: DynamoDBRecord): Job | null {

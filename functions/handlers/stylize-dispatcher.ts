@@ -10,7 +10,7 @@
 
 import type { SQSEvent, SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import type { BatchStylizeLauncher } from '../adapters/aws';
-import { batchLauncherFromEnv } from './events/aws-deps';
+import { batchLauncherFromEnv } from '../wiring/aws';
 import { processSqsBatch, type RecordOutcome } from './events/sqs-batch';
 
 let launcher: BatchStylizeLauncher | undefined;

@@ -10,8 +10,8 @@
 import type { EventBridgeEvent } from 'aws-lambda';
 import { ErrorCode, isDomainError } from '../core';
 import { applyTrainingState, type ApplyResult, type TrainingStateDeps } from './events/apply-training-state';
-import { trainingStateDepsFromEnv } from './events/aws-deps';
 import { parseTrainingStateChange, type TRAINING_STATE_CHANGE } from './events/training-state-change';
+import { trainingStateDepsFromEnv } from '../wiring/aws';
 
 let deps: TrainingStateDeps | undefined;
 

@@ -7,7 +7,7 @@
  * invocation is retried by Lambda and a synchronous caller sees it.
  */
 
-import { trainingLaunchDepsFromEnv } from './events/aws-deps';
+import { trainingLaunchDepsFromEnv } from '../wiring/aws';
 import { launchTraining, parseLaunchEvent, type LaunchResult } from './events/launch-training';
 
 let deps: ReturnType<typeof trainingLaunchDepsFromEnv> | undefined;

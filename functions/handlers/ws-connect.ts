@@ -6,11 +6,11 @@
 
 import type { APIGatewayProxyResultV2, APIGatewayProxyWebsocketEventV2 } from 'aws-lambda';
 import { GRAPHQL_TRANSPORT_WS_PROTOCOL } from 'graphql-ws';
-import { connectionStore } from './support/ws-runtime';
+import { wsConnectionStore } from '../wiring/aws';
 
 /** The Lambda entry point. */
 export async function handler(event: APIGatewayProxyWebsocketEventV2): Promise<APIGatewayProxyResultV2> {
-  await connectionStore().addConnection(event.requestContext.connectionId);
+  await wsConnectionStore().addConnection(event.requestContext.connectionId);
   // A client that offered graphql-ws's subprotocol refuses the socket unless it is echoed back; one
   // that offered none refuses it if it is. ($connect events carry the handshake headers.)
   const headers = (event as { headers?: Record<string, string | undefined> }).headers ?? {};

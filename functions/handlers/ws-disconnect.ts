@@ -4,10 +4,10 @@
  */
 
 import type { APIGatewayProxyResultV2, APIGatewayProxyWebsocketEventV2 } from 'aws-lambda';
-import { connectionStore } from './support/ws-runtime';
+import { wsConnectionStore } from '../wiring/aws';
 
 /** The Lambda entry point. */
 export async function handler(event: APIGatewayProxyWebsocketEventV2): Promise<APIGatewayProxyResultV2> {
-  await connectionStore().remove(event.requestContext.connectionId);
+  await wsConnectionStore().remove(event.requestContext.connectionId);
   return { statusCode: 200 };
 }

@@ -17,7 +17,7 @@ import { FsBlobStore } from '../adapters/local';
 import { builtInModelInfo, builtInModelOptions, type JsonObject } from '../core';
 import { loadConfig, type RuntimeConfig } from '../config';
 import { DEFAULT_LIMITS, type UseCaseLimits } from '../core/use-cases';
-import { createLocalRuntime, type LocalRuntime, type RuntimeOverrides } from '../wiring';
+import { createLocalRuntime, type LocalRuntime, type RuntimeOverrides } from '../wiring/local';
 import type { DropFolderWatcher } from './drop-folder/drop-folder-watcher';
 import { createApiServer, GRAPHQL_PATH, localBlobUrls, type ApiServer } from './http';
 import { createPlaygroundRoute, PLAYGROUND_PATH } from './playground/playground-route';

@@ -6,8 +6,7 @@
 
 import { S3BlobStore } from '../../functions/adapters/aws';
 import { ErrorCode } from '../../functions/core';
-import { batchWorkerBlobStore } from '../../functions/handlers/events/worker-deps';
-import { buildBlobStore } from '../../functions/handlers/support/aws-adapters';
+import { batchWorkerBlobStore, buildBlobStore } from '../../functions/wiring/aws';
 import { expectDomainError } from '../contract/expect-domain-error';
 import { LOCAL_CREDENTIALS, startS3, type S3Emulator } from '../aws/support/emulators';
 

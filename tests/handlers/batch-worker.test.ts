@@ -12,8 +12,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { createDynamoDbDocumentClient, DynamoJobStore, S3BlobStore } from '../../functions/adapters/aws';
-import { intakeDepsFromEnv } from '../../functions/handlers/events/aws-deps';
 import { intakeDroppedObject } from '../../functions/handlers/events/intake-dropped-object';
+import { intakeDepsFromEnv } from '../../functions/wiring/aws';
 import { runCli } from '../cli/run-cli';
 import { exportTinyPackage, FIXTURES } from '../engine/tiny-package';
 import {

@@ -14,12 +14,12 @@ import sharp from 'sharp';
 import { createDynamoDbDocumentClient, DynamoJobStore, S3BlobStore, SqsJobQueue } from '../../functions/adapters/aws';
 import type { BlobStore } from '../../functions/core';
 import { handler, intakeRecord } from '../../functions/handlers/drop-intake';
-import { intakeDepsFromEnv } from '../../functions/handlers/events/aws-deps';
 import { HEADER_BYTES, inspectDroppedImage } from '../../functions/core/use-cases';
 import { blobImageSource } from '../../functions/handlers/events/blob-image-source';
 import { DROP_OWNER, dropIdempotencyKey } from '../../functions/handlers/events/intake-dropped-object';
 import { processSqsBatch } from '../../functions/handlers/events/sqs-batch';
 import { BlobStyleLookup } from '../../functions/handlers/events/style-lookup';
+import { intakeDepsFromEnv } from '../../functions/wiring/aws';
 import {
   LOCAL_CREDENTIALS,
   startDynamo,

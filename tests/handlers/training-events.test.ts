@@ -11,14 +11,13 @@ import type { EventBridgeEvent } from 'aws-lambda';
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { newCatalogId } from '../../functions/adapters/aws';
+import { newCatalogId, StreamJobEvents } from '../../functions/adapters/aws';
 import { DomainError, ErrorCode, type JobStore } from '../../functions/core';
 import { handler } from '../../functions/handlers/training-events';
 import { applyTrainingState, archiveKeyFor } from '../../functions/handlers/events/apply-training-state';
 import { BucketModelCatalog, DEFAULT_PACKAGE_PREFIX } from '../../functions/handlers/events/bucket-model-catalog';
 import { BucketModelPublisher, packageFiles } from '../../functions/handlers/events/model-package-publisher';
 import { BlobModelCache } from '../../functions/worker/blob-model-cache';
-import { streamPublishedEvents } from '../../functions/handlers/events/stream-published-events';
 import {
   parseTrainingStateChange,
   TRAINING_JOB_PREFIX,
@@ -167,7 +166,7 @@ test('a retry after a failure between registering and finishing registers no sec
   };
   const deps = {
     jobs: flaky,
-    events: streamPublishedEvents,
+    events: new StreamJobEvents(),
     publisher: new BucketModelPublisher(tables.modelsBucket, tables.models),
     newModelId: () => newCatalogId(),
   };
@@ -198,7 +197,7 @@ test('a retry after the package was copied but before it was recorded publishes 
   };
   const deps = {
     jobs: flaky,
-    events: streamPublishedEvents,
+    events: new StreamJobEvents(),
     publisher: new BucketModelPublisher(tables.modelsBucket, tables.models),
     newModelId: () => newCatalogId(),
   };

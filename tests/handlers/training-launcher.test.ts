@@ -11,9 +11,9 @@ import { CreateTrainingJobCommand, ResourceInUse, SageMakerClient } from '@aws-s
 import { mockClient } from 'aws-sdk-client-mock';
 import { S3BlobStore, S3DatasetStager } from '../../functions/adapters/aws';
 import { ErrorCode } from '../../functions/core';
-import { trainingLaunchDepsFromEnv } from '../../functions/handlers/events/aws-deps';
 import { launchTraining } from '../../functions/handlers/events/launch-training';
 import { handler } from '../../functions/handlers/training-launcher';
+import { trainingLaunchDepsFromEnv } from '../../functions/wiring/aws';
 import { TRAINING_METRIC_DEFINITIONS } from '../../infra/lib/training-metrics';
 import { expectDomainError } from '../contract/expect-domain-error';
 import { createTrainJob, startTrainingTables, type TrainingTables } from './training-support';

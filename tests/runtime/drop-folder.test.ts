@@ -12,7 +12,7 @@ import sharp from 'sharp';
 import { DomainError, ErrorCode } from '../../functions/core';
 import type { DropFolderWatcher } from '../../functions/local/drop-folder/drop-folder-watcher';
 import { Worker } from '../../functions/worker/worker';
-import type { LocalRuntime } from '../../functions/wiring';
+import type { LocalRuntime } from '../../functions/wiring/local';
 import { InvertTestEngine } from './support/invert-test-engine';
 import { IMAGES, openRuntime, tempDir, waitFor } from './support/runtime';
 

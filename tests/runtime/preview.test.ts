@@ -10,7 +10,7 @@ import sharp from 'sharp';
 import type { Job, JobEvent, JsonValue } from '../../functions/core';
 import { startPlatform, type Platform } from '../../functions/local/main';
 import { loadConfig } from '../../functions/config';
-import type { LocalRuntime } from '../../functions/wiring';
+import type { LocalRuntime } from '../../functions/wiring/local';
 import { IMAGES, tempDir } from './support/runtime';
 
 let platform: Platform;

@@ -10,7 +10,7 @@ import { cancelJob } from '../../functions/core/use-cases/jobs';
 import type { TrainerLauncher, TrainingOutcome } from '../../functions/core/ports/trainer-launcher';
 import { createTrainExecutor, type TrainedModel } from '../../functions/local/worker/train-executor';
 import { Worker } from '../../functions/worker/worker';
-import type { LocalRuntime } from '../../functions/wiring';
+import type { LocalRuntime } from '../../functions/wiring/local';
 import { InvertTestEngine } from './support/invert-test-engine';
 import { IMAGES, jobStatus, openRuntime, SAMPLE, tempDir, waitFor } from './support/runtime';
 

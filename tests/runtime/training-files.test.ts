@@ -11,7 +11,7 @@ import type { Job, JobStatus } from '../../functions/core';
 import { loadConfig } from '../../functions/config';
 import { startPlatform } from '../../functions/local/main';
 import { sweepTrainingFiles } from '../../functions/local/worker/training-files-janitor';
-import type { LocalRuntime } from '../../functions/wiring';
+import type { LocalRuntime } from '../../functions/wiring/local';
 import { openRuntime, tempDir, waitFor } from './support/runtime';
 
 const HOUR = 60 * 60 * 1000;

@@ -1,14 +1,20 @@
 /**
  * `WebSocketPublisher`: pushes subscription messages to browsers through the API Gateway WebSocket
- * management API.
+ * management API, and closes their sockets from the server side.
  *
  * A connection that closed without a clean disconnect (a laptop lid, a dropped network) is only
  * discovered when posting to it fails with GoneException; the publisher then forgets the connection,
- * so the next job update does not try it again. This is the only module that imports the API Gateway
- * management SDK.
+ * so the next job update does not try it again. graphql-ws closes a socket with a code (4400 bad
+ * request, 4401 unauthorised, ...), but API Gateway gives a Lambda no way to send a close frame with a
+ * code: `DeleteConnection` is the only close it offers, and the client then sees an abnormal closure
+ * and reconnects. This is the only module that imports the API Gateway management SDK.
  */
 
-import { ApiGatewayManagementApiClient, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
+import {
+  ApiGatewayManagementApiClient,
+  DeleteConnectionCommand,
+  PostToConnectionCommand,
+} from '@aws-sdk/client-apigatewaymanagementapi';
 import type { JsonValue } from '../../core';
 import type { AwsClientConfig } from './aws-client-config';
 import { awsErrorName, translateAwsError } from './aws-errors';
@@ -63,6 +69,16 @@ export class WebSocketPublisher {
         return 'gone';
       }
       throw translateAwsError(error, `Posting to connection ${connectionId}`);
+    }
+  }
+
+  /** Closes `connectionId`; a connection already gone counts as closed. */
+  async disconnect(connectionId: string): Promise<void> {
+    try {
+      await this.options.client.send(new DeleteConnectionCommand({ ConnectionId: connectionId }));
+    } catch (error) {
+      if (awsErrorName(error) === 'GoneException') return;
+      throw translateAwsError(error, `Closing connection ${connectionId}`);
     }
   }
 

@@ -5,7 +5,7 @@
  */
 
 import { loadConfig } from '../../config';
-import { createLocalRuntime } from '../../wiring';
+import { createLocalRuntime } from '../../wiring/local';
 import { UsageError } from '../args';
 import { takeFlags } from './serve';
 

@@ -10,8 +10,8 @@
 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { batchWorkerDepsFromEnv } from '../../handlers/events/worker-deps';
 import { readBatchAttempt } from '../../handlers/support/handler-env';
+import { batchWorkerDepsFromEnv } from '../../wiring/aws';
 import { runBatchStylizeJob } from '../../worker/run-batch-stylize-job';
 import { EXECUTION_PROVIDERS, type ExecutionProvider } from '../../engine';
 import { parseArgs, usage, UsageError, type FlagSpec } from '../args';

@@ -7,32 +7,34 @@
  * socket is closed with 4403), checks the document and the caller's ownership of the job before it
  * stores anything, then answers with the job's current state (and `complete` at once if the job is
  * already finished); `complete` forgets the subscription. Protocol violations close the socket (see
- * `connection-closer`). Ping and pong are answered at any time, as the protocol allows; any other
- * message before a successful `connection_init` closes with 4401.
+ * `WebSocketPublisher.disconnect`). Ping and pong are answered at any time, as the protocol allows;
+ * any other message before a successful `connection_init` closes with 4401.
  */
 
 import { CloseCode, MessageType, parseMessage, type Message } from 'graphql-ws';
 import { hashApiKey, jobTopic, ownerTopic } from '../../adapters/aws';
 import { DomainError, ErrorCode, isTerminal, type JsonObject, type JsonValue } from '../../core';
 import { getJob } from '../../core/use-cases';
-import { connectionKey, unknownOrRevokedKey } from '../../graphql';
-import { deleteConnection } from './connection-closer';
+import { checkSubscription, connectionKey, createDocumentRules, renderEvent, unknownOrRevokedKey } from '../../graphql';
+import { wsApiKeys, wsConnectionStore, wsEventContext, wsJobStore, wsPublisher } from '../../wiring/aws';
+import { once } from './handler-env';
 import { KEY_REVOKED_REASON, keyStillWorks } from './subscriber-access';
-import { checkSubscription, renderEvent } from './subscription-document';
-import { apiKeys, connectionStore, documentRules, eventContext, jobStore, sockets } from './ws-runtime';
 
 /** What became of the message: handled, or the socket was closed with a graphql-ws close code. */
 export type MessageOutcome = { closed: false } | { closed: true; code: CloseCode; reason: string };
 
 const HANDLED: MessageOutcome = { closed: false };
 
+/** Built on the first subscribe and kept for the container's lifetime. */
+const documentRules = once(createDocumentRules);
+
 async function send(connectionId: string, message: Message): Promise<void> {
-  await sockets().publisher.publish(connectionId, message as unknown as JsonValue);
+  await wsPublisher().publish(connectionId, message as unknown as JsonValue);
 }
 
 async function close(connectionId: string, code: CloseCode, reason: string): Promise<MessageOutcome> {
-  await connectionStore().remove(connectionId);
-  await deleteConnection(sockets().client, connectionId);
+  await wsConnectionStore().remove(connectionId);
+  await wsPublisher().disconnect(connectionId);
   return { closed: true, code, reason };
 }
 
@@ -50,7 +52,7 @@ export async function handleGraphQLWsMessage(connectionId: string, body: string 
   }
   if (message.type === MessageType.Pong) return HANDLED;
 
-  const connection = await connectionStore().getConnection(connectionId);
+  const connection = await wsConnectionStore().getConnection(connectionId);
   if (connection === null) return close(connectionId, CloseCode.Unauthorized, 'Unknown connection');
   if (connection.owner === undefined && message.type !== MessageType.ConnectionInit) {
     return close(connectionId, CloseCode.Unauthorized, 'Unauthorized');
@@ -64,9 +66,9 @@ export async function handleGraphQLWsMessage(connectionId: string, body: string 
       // The key is used here and dropped: only the owner it names and its hash (to re-verify it on
       // later messages) are persisted.
       const key = connectionKey(message.payload);
-      const owner = key === null ? null : await apiKeys().verify(key);
+      const owner = key === null ? null : await wsApiKeys().verify(key);
       if (key === null || owner === null) return close(connectionId, CloseCode.Forbidden, 'Forbidden');
-      if (!(await connectionStore().authorise(connectionId, owner, hashApiKey(key)))) {
+      if (!(await wsConnectionStore().authorise(connectionId, owner, hashApiKey(key)))) {
         return close(connectionId, CloseCode.Unauthorized, 'Unknown connection');
       }
       await send(connectionId, { type: MessageType.ConnectionAck });
@@ -75,7 +77,7 @@ export async function handleGraphQLWsMessage(connectionId: string, body: string 
     case MessageType.Subscribe: {
       const owner = connection.owner as string;
       const keyHash = connection.keyHash;
-      if (keyHash === undefined || !(await keyStillWorks(apiKeys(), keyHash, owner))) {
+      if (keyHash === undefined || !(await keyStillWorks(wsApiKeys(), keyHash, owner))) {
         const error = unknownOrRevokedKey();
         const formatted = documentRules().formatError({ message: error.message }, error);
         await send(connectionId, { id: message.id, type: MessageType.Error, payload: [formatted] });
@@ -85,7 +87,7 @@ export async function handleGraphQLWsMessage(connectionId: string, body: string 
       return HANDLED;
     }
     case MessageType.Complete:
-      await connectionStore().removeSubscription(connectionId, message.id);
+      await wsConnectionStore().removeSubscription(connectionId, message.id);
       return HANDLED;
     default:
       return close(connectionId, CloseCode.BadRequest, `Unexpected message of type ${message.type}`);
@@ -116,11 +118,11 @@ async function subscribe(
     ...(request.operationName !== undefined && { operationName: request.operationName }),
   };
   if (request.field === 'myJobs') {
-    await connectionStore().addSubscription({ ...record, topic: ownerTopic(owner) });
+    await wsConnectionStore().addSubscription({ ...record, topic: ownerTopic(owner) });
     return;
   }
   const jobId = request.jobId as string;
-  if ((await getJob({ jobs: jobStore() }, owner, jobId)) === null) {
+  if ((await getJob({ jobs: wsJobStore() }, owner, jobId)) === null) {
     const error = new DomainError(ErrorCode.NOT_FOUND, `No job with id ${jobId}.`, { id: jobId });
     const formatted = rules.formatError({ message: error.message }, error);
     await send(connectionId, { id, type: MessageType.Error, payload: [formatted] });
@@ -128,13 +130,13 @@ async function subscribe(
   }
   // Stored before the snapshot is read, so a change landing in between reaches the client through
   // the stream publisher rather than falling between the two.
-  await connectionStore().addSubscription({ ...record, topic: jobTopic(jobId) });
-  const job = await getJob({ jobs: jobStore() }, owner, jobId);
+  await wsConnectionStore().addSubscription({ ...record, topic: jobTopic(jobId) });
+  const job = await getJob({ jobs: wsJobStore() }, owner, jobId);
   if (job === null) return;
-  const next = await renderEvent(rules, request, { type: 'SNAPSHOT', job }, eventContext(owner));
+  const next = await renderEvent(rules, request, { type: 'SNAPSHOT', job }, wsEventContext(owner));
   await send(connectionId, { id, type: MessageType.Next, payload: next as JsonObject as never });
   if (isTerminal(job.status)) {
-    await connectionStore().removeSubscription(connectionId, id);
+    await wsConnectionStore().removeSubscription(connectionId, id);
     await send(connectionId, { id, type: MessageType.Complete });
   }
 }

@@ -17,10 +17,13 @@ import { CloseCode, MessageType } from 'graphql-ws';
 import { jobFromItem, jobTopic, ownerTopic, type SubscriptionRecord } from '../../adapters/aws';
 import { isTerminal, type Job, type JsonValue } from '../../core';
 import type { JobWatchEvent } from '../../core/use-cases';
-import { deleteConnection } from './connection-closer';
+import { createDocumentRules, renderEvent } from '../../graphql';
+import { wsApiKeys, wsConnectionStore, wsEventContext, wsPublisher } from '../../wiring/aws';
+import { once } from './handler-env';
 import { KEY_REVOKED_REASON, SubscriberAccess } from './subscriber-access';
-import { renderEvent } from './subscription-document';
-import { apiKeys, connectionStore, documentRules, eventContext, sockets } from './ws-runtime';
+
+/** Built on the first delivery and kept for the container's lifetime. */
+const documentRules = once(createDocumentRules);
 
 type Image = NonNullable<NonNullable<DynamoDBRecord['dynamodb']>['NewImage']>;
 
@@ -47,15 +50,15 @@ export function eventFromRecord(record: DynamoDBRecord): JobWatchEvent | null {
 
 /** Closes a connection whose key was revoked, and forgets it and its subscriptions. */
 async function closeRevoked(connectionId: string): Promise<void> {
-  await connectionStore().remove(connectionId);
-  await deleteConnection(sockets().client, connectionId);
+  await wsConnectionStore().remove(connectionId);
+  await wsPublisher().disconnect(connectionId);
   // API Gateway cannot carry the close code to the client; the log keeps it.
   console.warn(`Closed ${connectionId}: ${CloseCode.Forbidden} ${KEY_REVOKED_REASON}`);
 }
 
 /** The access check for one batch of stream records: each distinct key is verified once. */
 export function subscriberAccessForBatch(): SubscriberAccess {
-  return new SubscriberAccess(apiKeys(), closeRevoked);
+  return new SubscriberAccess(wsApiKeys(), closeRevoked);
 }
 
 /**
@@ -65,7 +68,7 @@ export function subscriberAccessForBatch(): SubscriberAccess {
 export async function fanOutRecord(record: DynamoDBRecord, access: SubscriberAccess): Promise<number> {
   const event = eventFromRecord(record);
   if (event === null) return 0;
-  const store = connectionStore();
+  const store = wsConnectionStore();
   const [byJob, byOwner] = await Promise.all([
     store.subscriptionsByTopic(jobTopic(event.job.id)),
     store.subscriptionsByTopic(ownerTopic(event.job.owner)),
@@ -81,9 +84,9 @@ export async function fanOutRecord(record: DynamoDBRecord, access: SubscriberAcc
 }
 
 async function deliver(subscription: SubscriptionRecord, event: JobWatchEvent): Promise<number> {
-  const { publisher } = sockets();
+  const publisher = wsPublisher();
   const id = subscription.subscriptionId;
-  const payload = await renderEvent(documentRules(), subscription, event, eventContext(subscription.owner));
+  const payload = await renderEvent(documentRules(), subscription, event, wsEventContext(subscription.owner));
   const outcome = await publisher.publish(subscription.connectionId, {
     id,
     type: MessageType.Next,
@@ -92,7 +95,7 @@ async function deliver(subscription: SubscriptionRecord, event: JobWatchEvent): 
   if (outcome === 'gone') return 0;
   if (subscription.topic === jobTopic(event.job.id) && isTerminal(event.job.status)) {
     await publisher.publish(subscription.connectionId, { id, type: MessageType.Complete });
-    await connectionStore().removeSubscription(subscription.connectionId, id);
+    await wsConnectionStore().removeSubscription(subscription.connectionId, id);
     return 2;
   }
   return 1;

@@ -6,7 +6,7 @@
  */
 
 import { loadConfig } from '../../config';
-import { createLocalRuntime, type RuntimeOverrides } from '../../wiring';
+import { createLocalRuntime, type RuntimeOverrides } from '../../wiring/local';
 import { startWorkerPool } from './worker-pool';
 
 /** Runs workers until a stop signal; resolves with the exit code. */

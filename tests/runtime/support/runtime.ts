@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadConfig, type RuntimeConfig } from '../../../functions/config';
 import type { Job } from '../../../functions/core';
-import { createLocalRuntime, type LocalRuntime, type RuntimeOverrides } from '../../../functions/wiring';
+import { createLocalRuntime, type LocalRuntime, type RuntimeOverrides } from '../../../functions/wiring/local';
 
 export const REPO = path.join(__dirname, '..', '..', '..');
 export const IMAGES = path.join(REPO, 'tests', 'fixtures', 'images');

@@ -2,8 +2,8 @@
  * The local composition root: turns a `RuntimeConfig` into working ports and executors. It opens the one
  * SQLite database in the data folder, builds the local adapters on it, the stylize engine, the trainer
  * launcher and the hook that registers trained models. Servers, workers and the drop folder get
- * everything from here and construct no adapter themselves. The AWS functions have their own roots
- * (handlers/support/aws-adapters.ts and handlers/events/aws-deps.ts).
+ * everything from here and construct no adapter themselves. The AWS functions and the stylize worker
+ * container have their own root beside this one (aws.ts).
  */
 
 import { randomBytes } from 'node:crypto';
@@ -19,24 +19,24 @@ import {
   SqliteStyleStore,
   openSqliteDatabase,
   type SqliteDatabase,
-} from './adapters/local';
-import type { Clock, JobKind, JsonObject } from './core';
-import type { StylizeEngine } from './core/ports/stylize-engine';
-import type { TrainerLauncher } from './core/ports/trainer-launcher';
-import type { RuntimeConfig } from './config';
-import { DropFolderWatcher } from './local/drop-folder/drop-folder-watcher';
-import { SqliteDropLedger } from './local/drop-folder/sqlite-drop-ledger';
-import { BlobModelCache } from './worker/blob-model-cache';
-import { createDatasetResolver, type DatasetResolver } from './local/worker/dataset-resolver';
-import type { JobExecutor } from './worker/job-executor';
-import { OnnxStylizeEngine } from './worker/onnx-stylize-engine';
-import { localBlobUrls } from './local/http/local-blob-store';
-import { ProcessTrainerLauncher } from './local/worker/process-trainer-launcher';
-import { exportAndRegister } from './local/worker/export-and-register';
-import { createStylizeExecutor } from './worker/stylize-executor';
-import { createTrainExecutor, type ModelTrainedHook } from './local/worker/train-executor';
-import { startTrainingFilesJanitor, type TrainingFilesJanitor } from './local/worker/training-files-janitor';
-import type { WorkerOptions } from './worker/worker';
+} from '../adapters/local';
+import type { Clock, JobKind, JsonObject } from '../core';
+import type { StylizeEngine } from '../core/ports/stylize-engine';
+import type { TrainerLauncher } from '../core/ports/trainer-launcher';
+import type { RuntimeConfig } from '../config';
+import { DropFolderWatcher } from '../local/drop-folder/drop-folder-watcher';
+import { SqliteDropLedger } from '../local/drop-folder/sqlite-drop-ledger';
+import { BlobModelCache } from '../worker/blob-model-cache';
+import { createDatasetResolver, type DatasetResolver } from '../local/worker/dataset-resolver';
+import type { JobExecutor } from '../worker/job-executor';
+import { OnnxStylizeEngine } from '../worker/onnx-stylize-engine';
+import { localBlobUrls } from '../local/http/local-blob-store';
+import { ProcessTrainerLauncher } from '../local/worker/process-trainer-launcher';
+import { exportAndRegister } from '../local/worker/export-and-register';
+import { createStylizeExecutor } from '../worker/stylize-executor';
+import { createTrainExecutor, type ModelTrainedHook } from '../local/worker/train-executor';
+import { startTrainingFilesJanitor, type TrainingFilesJanitor } from '../local/worker/training-files-janitor';
+import type { WorkerOptions } from '../worker/worker';
 
 /** Parts a caller may supply instead of the defaults (tests, benchmarks, other engines). */
 export interface RuntimeOverrides {

@@ -20,9 +20,12 @@ import {
   type GraphQLSchema,
   type OperationDefinitionNode,
 } from 'graphql';
-import type { JsonObject } from '../../core';
-import type { JobWatchEvent } from '../../core/use-cases';
-import { WRONG_TRANSPORT, type GraphQLContext, type Validation } from '../../graphql';
+import type { JsonObject } from '../core';
+import type { JobWatchEvent } from '../core/use-cases';
+import type { GraphQLContext } from './context';
+import { createGraphQLServer } from './graphql-server';
+import { buildSchema } from './schema';
+import { WRONG_TRANSPORT, type Validation } from './validation';
 
 /** The root fields the WebSocket API serves. */
 export type SubscriptionField = 'jobProgress' | 'myJobs';
@@ -43,6 +46,16 @@ export interface DocumentRules {
   schema: GraphQLSchema;
   validation: Validation;
   formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
+}
+
+/**
+ * The rules of the WebSocket API: the schema, with the same hardened server configuration (armor rules,
+ * token limit, error boundary) that HTTP requests get. Building the schema is slow; callers keep one.
+ */
+export function createDocumentRules(): DocumentRules {
+  const schema = buildSchema();
+  const server = createGraphQLServer({ schema });
+  return { schema, validation: server.validation, formatError: server.formatError };
 }
 
 /** The outcome of checking a subscribe payload: the request, or errors for an `error` message. */
