@@ -1,6 +1,10 @@
 // Lint rules: typescript-eslint's recommended set, plus import boundaries that hold the architecture:
-// the domain core imports nothing from adapters or foreign runtimes, and onnxruntime-node is imported
-// only by the engine's session module.
+// the domain core imports nothing from adapters or foreign runtimes, onnxruntime-node is imported only
+// by the engine's session module, the AWS SDK only by the AWS adapters (and the CDK app), and the code
+// both runtimes share (functions/worker/) and the Lambda handlers import nothing of the local runtime.
+//
+// A later block's `no-restricted-imports` replaces an earlier one's for the files it matches, so every
+// block lists all the restrictions that still hold for its files.
 const js = require('@eslint/js');
 const tseslint = require('typescript-eslint');
 
@@ -10,10 +14,33 @@ const TFJS_OUTSIDE_TRAINER = {
   message: 'Only trainer/, bench/ and tests/ import TF.js (@tensorflow/*).',
 };
 
+// Each AWS SDK client lives in one adapter module; everything else reaches AWS through the ports.
+const AWS_SDK_OUTSIDE_ADAPTERS = {
+  group: ['@aws-sdk/*'],
+  message: 'Only functions/adapters/aws/, infra/, bench/ and tests/ import the AWS SDK (@aws-sdk/*).',
+};
+
 const ONNXRUNTIME_OWNER = {
   name: 'onnxruntime-node',
   message: 'Only functions/engine/onnx-session.ts imports onnxruntime-node.',
 };
+
+// Relative imports that climb up into functions/local/ (and, for the worker, into functions/handlers/).
+const HANDLERS_WITHOUT_LOCAL = {
+  regex: '^(\\.\\./)+local(/|$)',
+  message: 'The Lambda handlers import nothing from functions/local/ (the local runtime).',
+};
+
+const WORKER_WITHOUT_RUNTIMES = {
+  regex: '^(\\.\\./)+(local|handlers)(/|$)',
+  message: 'functions/worker/ runs in both runtimes: it imports nothing from functions/local/ or functions/handlers/.',
+};
+
+/** The rule entry for files that may import neither TF.js nor the AWS SDK, plus `patterns`. */
+const platformImports = (...patterns) => [
+  'error',
+  { paths: [ONNXRUNTIME_OWNER], patterns: [TFJS_OUTSIDE_TRAINER, AWS_SDK_OUTSIDE_ADAPTERS, ...patterns] },
+];
 
 module.exports = tseslint.config(
   { ignores: ['node_modules/**', '**/cdk.out/**', 'coverage/**', 'functions/graphql/generated/**'] },
@@ -39,18 +66,28 @@ module.exports = tseslint.config(
         'error',
         { fixStyle: 'inline-type-imports', disallowTypeAnnotations: false },
       ],
-      'no-restricted-imports': [
-        'error',
-        {
-          paths: [ONNXRUNTIME_OWNER],
-          patterns: [TFJS_OUTSIDE_TRAINER],
-        },
-      ],
+      'no-restricted-imports': platformImports(),
     },
   },
   {
-    files: ['trainer/**', 'bench/**', 'tests/**'],
+    files: ['functions/adapters/aws/**', 'infra/**'],
+    rules: { 'no-restricted-imports': ['error', { paths: [ONNXRUNTIME_OWNER], patterns: [TFJS_OUTSIDE_TRAINER] }] },
+  },
+  {
+    files: ['trainer/**'],
+    rules: { 'no-restricted-imports': ['error', { paths: [ONNXRUNTIME_OWNER], patterns: [AWS_SDK_OUTSIDE_ADAPTERS] }] },
+  },
+  {
+    files: ['bench/**', 'tests/**'],
     rules: { 'no-restricted-imports': ['error', { paths: [ONNXRUNTIME_OWNER] }] },
+  },
+  {
+    files: ['functions/handlers/**/*.ts'],
+    rules: { 'no-restricted-imports': platformImports(HANDLERS_WITHOUT_LOCAL) },
+  },
+  {
+    files: ['functions/worker/**/*.ts'],
+    rules: { 'no-restricted-imports': platformImports(WORKER_WITHOUT_RUNTIMES) },
   },
   {
     // The engine runs packages; of the trainer it may read only the package format, the config and the
@@ -67,6 +104,7 @@ module.exports = tseslint.config(
               message: 'The engine imports only trainer/config, trainer/export/package-format and graph-stages.',
             },
             { group: ['@tensorflow/*'], message: 'The engine runs on onnxruntime only.' },
+            AWS_SDK_OUTSIDE_ADAPTERS,
           ],
         },
       ],

@@ -73,6 +73,92 @@ const cases: { rule: string; file: string; refused: string; allowed: string; mes
     allowed: "import * as tf from '@tensorflow/tfjs-core';\nexport const x = tf;\n",
     message: /Only functions\/engine\/onnx-session\.ts imports onnxruntime-node/,
   },
+  {
+    rule: 'the AWS SDK only in the AWS adapters (handlers)',
+    file: 'functions/handlers/support/example.ts',
+    refused: "import { S3Client } from '@aws-sdk/client-s3';\nexport const x = S3Client;\n",
+    allowed: "import { S3BlobStore } from '../../adapters/aws';\nexport const x = S3BlobStore;\n",
+    message: /Only functions\/adapters\/aws\/, infra\/, bench\/ and tests\/ import the AWS SDK/,
+  },
+  {
+    rule: 'the AWS SDK only in the AWS adapters (composition root)',
+    file: 'functions/wiring/example.ts',
+    refused: "import { SQSClient } from '@aws-sdk/client-sqs';\nexport const x = SQSClient;\n",
+    allowed: "import { SqsJobQueue } from '../adapters/aws';\nexport const x = SqsJobQueue;\n",
+    message: /Only functions\/adapters\/aws\/, infra\/, bench\/ and tests\/ import the AWS SDK/,
+  },
+  {
+    rule: 'the AWS SDK only in the AWS adapters (trainer)',
+    file: 'trainer/example.ts',
+    refused: "import { S3Client } from '@aws-sdk/client-s3';\nexport const x = S3Client;\n",
+    allowed: "import * as tf from '@tensorflow/tfjs-core';\nexport const x = tf;\n",
+    message: /Only functions\/adapters\/aws\/, infra\/, bench\/ and tests\/ import the AWS SDK/,
+  },
+  {
+    rule: 'the AWS adapters import the AWS SDK',
+    file: 'functions/adapters/aws/example.ts',
+    refused: "import * as tf from '@tensorflow/tfjs-core';\nexport const x = tf;\n",
+    allowed: "import { S3Client } from '@aws-sdk/client-s3';\nexport const x = S3Client;\n",
+    message: /Only trainer\/, bench\/ and tests\/ import TF\.js/,
+  },
+  {
+    rule: 'infra imports the AWS SDK',
+    file: 'infra/lib/example.ts',
+    refused: "import * as ort from 'onnxruntime-node';\nexport const x = ort;\n",
+    allowed: "import { S3Client } from '@aws-sdk/client-s3';\nexport const x = S3Client;\n",
+    message: /Only functions\/engine\/onnx-session\.ts imports onnxruntime-node/,
+  },
+  {
+    rule: 'tests import the AWS SDK',
+    file: 'tests/aws/example.test.ts',
+    refused: "import * as ort from 'onnxruntime-node';\nexport const x = ort;\n",
+    allowed: "import { S3Client } from '@aws-sdk/client-s3';\nexport const x = S3Client;\n",
+    message: /Only functions\/engine\/onnx-session\.ts imports onnxruntime-node/,
+  },
+  {
+    rule: 'the handlers import nothing of the local runtime',
+    file: 'functions/handlers/events/example.ts',
+    refused: "import { startWorkerPool } from '../../local/worker/worker-pool';\nexport const x = startWorkerPool;\n",
+    allowed:
+      "import { runBatchStylizeJob } from '../../worker/run-batch-stylize-job';\nexport const x = runBatchStylizeJob;\n",
+    message: /The Lambda handlers import nothing from functions\/local\//,
+  },
+  {
+    rule: 'the handlers keep the AWS SDK rule beside their own',
+    file: 'functions/handlers/example.ts',
+    refused: "import { BatchClient } from '@aws-sdk/client-batch';\nexport const x = BatchClient;\n",
+    allowed: "import { FsBlobStore } from '../adapters/local';\nexport const x = FsBlobStore;\n",
+    message: /Only functions\/adapters\/aws\/, infra\/, bench\/ and tests\/ import the AWS SDK/,
+  },
+  {
+    rule: 'the shared worker imports nothing of the local runtime',
+    file: 'functions/worker/example.ts',
+    refused:
+      "import { createTrainExecutor } from '../local/worker/train-executor';\nexport const x = createTrainExecutor;\n",
+    allowed: "import { claimJob } from '../core/use-cases/run-claim-job';\nexport const x = claimJob;\n",
+    message: /functions\/worker\/ runs in both runtimes/,
+  },
+  {
+    rule: 'the shared worker imports nothing of the handlers',
+    file: 'functions/worker/example.ts',
+    refused: "import { HANDLER_ENV } from '../handlers/support/handler-env';\nexport const x = HANDLER_ENV;\n",
+    allowed: "import { toJobError } from './job-error';\nexport const x = toJobError;\n",
+    message: /functions\/worker\/ runs in both runtimes/,
+  },
+  {
+    rule: 'the shared worker keeps the AWS SDK rule beside its own',
+    file: 'functions/worker/example.ts',
+    refused: "import { S3Client } from '@aws-sdk/client-s3';\nexport const x = S3Client;\n",
+    allowed: "import type { ExecutionProvider } from '../engine';\nexport type X = ExecutionProvider;\n",
+    message: /Only functions\/adapters\/aws\/, infra\/, bench\/ and tests\/ import the AWS SDK/,
+  },
+  {
+    rule: 'the engine keeps the AWS SDK rule beside its own',
+    file: 'functions/engine/example.ts',
+    refused: "import { S3Client } from '@aws-sdk/client-s3';\nexport const x = S3Client;\n",
+    allowed: "import { presetConfig } from '../../trainer/config';\nexport const x = presetConfig;\n",
+    message: /Only functions\/adapters\/aws\/, infra\/, bench\/ and tests\/ import the AWS SDK/,
+  },
 ];
 
 describe.each(cases)('$rule', ({ file, refused, allowed, message }) => {
