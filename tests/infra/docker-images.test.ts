@@ -5,6 +5,8 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { build } from 'esbuild';
+import { IMAGE_BUILD_CONTEXT } from '../../infra/lib/container-images';
 import { REPOSITORY_ROOT } from '../../infra/lib/handler-function';
 import { synthesizeStack } from './support/synth';
 
@@ -74,5 +76,51 @@ describe('trainer Dockerfile', () => {
     expect(text).toMatch(/^ENTRYPOINT \["node", "\/app\/bin\/peerstyle\.js"\]$/m);
     expect(text).toMatch(/^CMD \["train"\]$/m);
     for (const dir of ['/opt/ml/input/data', '/opt/ml/model', '/opt/ml/checkpoints']) expect(text).toContain(dir);
+  });
+});
+
+/**
+ * Whether a repository-relative path is sent to `docker build` under the context's ignore rules
+ * (Docker's syntax as the stack uses it: `*` for every top-level entry, `!dir` to take a folder back,
+ * `**` then a slash and a name for a folder at any depth; the last rule that matches decides).
+ */
+function inBuildContext(file: string, rules: readonly string[]): boolean {
+  const parts = file.split('/');
+  let included = true;
+  for (const rule of rules) {
+    const negated = rule.startsWith('!');
+    const pattern = negated ? rule.slice(1) : rule;
+    const matches =
+      pattern === '*'
+        ? true
+        : pattern.startsWith('**/')
+          ? parts.includes(pattern.slice(3))
+          : file === pattern || file.startsWith(`${pattern}/`);
+    if (matches) included = negated;
+  }
+  return included;
+}
+
+describe('image build context', () => {
+  it('holds every source file the containers’ `peerstyle` entry point loads', async () => {
+    // The import graph from bin/peerstyle.js's target, packages left out (npm ci installs those).
+    const result = await build({
+      entryPoints: [path.join(REPOSITORY_ROOT, 'functions', 'cli', 'main.ts')],
+      bundle: true,
+      write: false,
+      metafile: true,
+      platform: 'node',
+      packages: 'external',
+      logLevel: 'silent',
+    });
+    const sources = Object.keys(result.metafile.inputs);
+    expect(sources.length).toBeGreaterThan(50);
+    expect(sources.filter((f) => !inBuildContext(f, IMAGE_BUILD_CONTEXT))).toEqual([]);
+    expect(inBuildContext('bin/peerstyle.js', IMAGE_BUILD_CONTEXT)).toBe(true);
+  });
+
+  it('leaves out what the images do not need', () => {
+    for (const file of ['README.md', 'tests/e2e/x.test.ts', 'infra/lib/storage.ts', 'functions/node_modules/a.js'])
+      expect([file, inBuildContext(file, IMAGE_BUILD_CONTEXT)]).toEqual([file, false]);
   });
 });
