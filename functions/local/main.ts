@@ -21,6 +21,7 @@ import { createLocalRuntime, type LocalRuntime, type RuntimeOverrides } from '..
 import type { DropFolderWatcher } from './drop-folder/drop-folder-watcher';
 import { createApiServer, GRAPHQL_PATH, localBlobUrls, type ApiServer } from './http';
 import { createPlaygroundRoute, PLAYGROUND_PATH } from './playground/playground-route';
+import { listenForStopSignal } from './stop-signal';
 import type { TrainingFilesJanitor } from './worker/training-files-janitor';
 import { startWorkerPool, type WorkerPool } from './worker/worker-pool';
 
@@ -236,6 +237,7 @@ export async function serve(
   argv: readonly string[],
   options: { modelDir?: string | null; env?: NodeJS.ProcessEnv; cwd?: string } = {},
 ): Promise<number> {
+  const stopSignal = listenForStopSignal();
   const config = loadConfig(argv, options.env ?? process.env, options.cwd ?? process.cwd());
   const platform = await startPlatform({ config, modelDir: options.modelDir });
   const lines = [
@@ -250,10 +252,7 @@ export async function serve(
   }
   process.stdout.write(`${lines.join('\n')}\n`);
 
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-    process.once('SIGINT', () => resolve('SIGINT'));
-  });
+  const signal = await stopSignal;
   process.once(signal, () => process.exit(signal === 'SIGINT' ? 130 : 143));
   process.stdout.write(`Received ${signal}; stopping.\n`);
   await platform.stop();

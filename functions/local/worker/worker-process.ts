@@ -7,6 +7,7 @@
 
 import { loadConfig } from '../../config';
 import { createLocalRuntime, type RuntimeOverrides } from '../../wiring/local';
+import { listenForStopSignal } from '../stop-signal';
 import { startWorkerPool } from './worker-pool';
 
 /** Runs workers until a stop signal; resolves with the exit code. */
@@ -15,6 +16,7 @@ export async function runWorkerProcess(
   env: NodeJS.ProcessEnv = process.env,
   overrides: RuntimeOverrides = {},
 ): Promise<number> {
+  const stopSignal = listenForStopSignal();
   const config = loadConfig(argv, env);
   const runtime = createLocalRuntime(config, overrides);
   const pool = startWorkerPool(Math.max(1, config.workers), {
@@ -22,10 +24,7 @@ export async function runWorkerProcess(
     onError: (error) => process.stderr.write(`worker: ${error instanceof Error ? error.message : String(error)}\n`),
   });
   process.stdout.write(`workers ready: ${pool.workers.map((w) => w.id).join(', ')}\n`);
-  await new Promise<void>((resolve) => {
-    process.once('SIGTERM', () => resolve());
-    process.once('SIGINT', () => resolve());
-  });
+  await stopSignal;
   await pool.stop();
   runtime.close();
   return 0;
