@@ -251,15 +251,15 @@ export async function runStaged(graph: StagedGraph, input: FloatTensor, opts: St
         x1: Math.min(width, interior.x1 + halo),
       };
       const feeds: Record<string, FloatTensor> = {};
-      if (sums !== undefined) {
-        const w = scaleRect(interior, crop, scale.get(target) ?? 1);
-        feeds[`${sums}.window`] = { data: Float32Array.of(w.y0, w.x0, w.y1, w.x1), dims: [4] };
-      }
+      if (sums !== undefined) feeds[`${sums}.window`] = windowOf(scaleRect(interior, crop, scale.get(target) ?? 1));
       for (const name of inputs) {
-        if (name === `${sums}.window`) continue;
+        if (name === `${sums}.window` || (name.endsWith('.crop') && state.has(name.slice(0, -'.crop'.length))))
+          continue;
         const value = state.get(name) ?? statistics.get(name);
         if (!value) throw new Error(`No value for "${name}" before stage ${p}.`);
-        feeds[name] = statistics.has(name) ? value : cropTensor(value, scaleRect(crop, ORIGIN, scale.get(name) ?? 1));
+        // Whole values go to onnxruntime as they are, with the tile's window; it slices the tile out.
+        feeds[name] = value;
+        if (state.has(name)) feeds[`${name}.crop`] = windowOf(scaleRect(crop, ORIGIN, scale.get(name) ?? 1));
       }
       const fetches = sums === undefined ? outputs : [...outputs, `${sums}.sum`, `${sums}.squares`];
       const results = await run(session, feeds, fetches);
@@ -309,6 +309,11 @@ export async function runStaged(graph: StagedGraph, input: FloatTensor, opts: St
 }
 
 const EMPTY: FloatTensor = { data: new Float32Array(0), dims: [0] };
+
+/** A rectangle as the [y0, x0, y1, x1] window input of a staged graph. */
+function windowOf(r: Rect): FloatTensor {
+  return { data: Float32Array.of(r.y0, r.x0, r.y1, r.x1), dims: [4] };
+}
 const ORIGIN: Rect = { y0: 0, y1: 0, x0: 0, x1: 0 };
 
 function emptyLike(channels: number, height: number, width: number): FloatTensor {

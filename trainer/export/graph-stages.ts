@@ -50,10 +50,12 @@ export interface GraphStages {
   source(target: string): string;
   /**
    * An ONNX model for stages `from..to` that returns `outputs` (values computed there). Its inputs are
-   * the carried values it reads (named as in the full graph) and the statistics it reads. With
-   * `sums`, it also returns `sums.sum` and `sums.squares` [C]: the per-channel sums of that output and
-   * of its squares over the window given by the input `sums.window` [y0, x0, y1, x1] (float, in that
-   * output's pixels), so that statistics are summed in onnxruntime rather than in JavaScript.
+   * the carried values it reads (named as in the full graph), each whole, with a window `${v}.crop`
+   * [y0, x0, y1, x1] (float, in that value's pixels) that selects the tile to compute on, and the
+   * statistics it reads. With `sums`, it also returns `sums.sum` and `sums.squares` [C]: the
+   * per-channel sums of that output and of its squares over the window given by the input
+   * `sums.window` (in that output's pixels, relative to the tile), so that statistics are summed in
+   * onnxruntime rather than in JavaScript.
    */
   build(from: number, to: number, outputs: readonly string[], sums?: string): { bytes: Uint8Array; inputs: string[] };
 }
@@ -137,6 +139,9 @@ export function splitTiledGraph(bytes: Uint8Array, norms: number): GraphStages {
       .sort(),
   );
 
+  // The default domain's opset decides how ReduceSumSquare takes its axes; packages are exported at 17.
+  const opset = Number(model.opsetImport?.find((o) => !o.domain)?.version ?? 17);
+
   const source = (target: string): string => {
     const node = nodes[producer.get(target) ?? -1];
     return node?.opType === 'Identity' && node.input?.[0] ? node.input[0] : target;
@@ -157,9 +162,8 @@ export function splitTiledGraph(bytes: Uint8Array, norms: number): GraphStages {
       keep.add(index);
       for (const input of nodes[index].input ?? []) if (input) stack.push(input);
     }
-    const kept = nodes.filter((_, i) => keep.has(i));
-    const produced = new Set(kept.flatMap((n) => n.output ?? []));
-    const read = [...new Set(kept.flatMap((n) => (n.input ?? []).filter((v) => v !== '')))];
+    const produced = new Set(nodes.flatMap((n, i) => (keep.has(i) ? (n.output ?? []) : [])));
+    const read = [...new Set(nodes.flatMap((n, i) => (keep.has(i) ? (n.input ?? []) : [])).filter((v) => v !== ''))];
     const inputs = read.filter((v) => !produced.has(v) && !initializers.has(v)).sort();
     for (const o of outputs) {
       if (!produced.has(o)) throw new Error(`Stages ${from}..${to} do not compute "${o}".`);
@@ -169,34 +173,54 @@ export function splitTiledGraph(bytes: Uint8Array, norms: number): GraphStages {
     const extraInitializers: TensorMessage[] = [];
     const extraInputs: string[] = [];
     const extraOutputs: string[] = [];
-    if (sums !== undefined) {
-      // window [4] float → int64 starts [y0, x0] and ends [y1, x1] of a Slice over axes 2, 3.
-      const int64 = (name: string, values: number[]): string => {
-        extraInitializers.push({ name, dataType: DataType.INT64, dims: [values.length], int64Data: values });
-        return name;
-      };
-      const node = (
-        opType: string,
-        input: string[],
-        output: string,
-        attribute: NodeMessage['attribute'] = [],
-      ): string => {
-        extraNodes.push({ opType, input, output: [output], name: output, attribute });
-        return output;
-      };
-      const window = `${sums}.window`;
+    const int64 = (name: string, values: number[]): string => {
+      extraInitializers.push({ name, dataType: DataType.INT64, dims: [values.length], int64Data: values });
+      return name;
+    };
+    const node = (
+      opType: string,
+      input: string[],
+      output: string,
+      attribute: NodeMessage['attribute'] = [],
+    ): string => {
+      extraNodes.push({ opType, input, output: [output], name: output, attribute });
+      return output;
+    };
+    const k0 = int64('stages.k0', [0]);
+    const k2 = int64('stages.k2', [2]);
+    const k4 = int64('stages.k4', [4]);
+    const hw = int64('stages.hw', [2, 3]);
+    // A window [4] float (y0, x0, y1, x1) → the part of `value` inside it, by a Slice over axes 2, 3.
+    const sliceBy = (value: string, window: string, output: string): string => {
       extraInputs.push(window);
-      const bounds = node('Cast', [window], `${sums}.bounds`, [
+      const bounds = node('Cast', [window], `${window}.bounds`, [
         { name: 'to', type: AttributeType.INT, i: DataType.INT64 },
       ]);
-      const starts = node('Slice', [bounds, int64(`${sums}.k0`, [0]), int64(`${sums}.k2`, [2])], `${sums}.starts`);
-      const ends = node('Slice', [bounds, `${sums}.k2`, int64(`${sums}.k4`, [4])], `${sums}.ends`);
-      const inside = node('Slice', [sums, starts, ends, int64(`${sums}.hw`, [2, 3])], `${sums}.inside`);
-      const axes = int64(`${sums}.axes`, [0, 2, 3]);
+      const starts = node('Slice', [bounds, k0, k2], `${window}.starts`);
+      const ends = node('Slice', [bounds, k2, k4], `${window}.ends`);
+      return node('Slice', [value, starts, ends, hw], output);
+    };
+    // Spatial inputs arrive whole, each with its tile's window: onnxruntime copies the tile out of the
+    // caller's array, which it reads in place, so no per-tile copy is made in JavaScript.
+    const tileOf = new Map<string, string>();
+    for (const v of inputs) if (scale.has(v)) tileOf.set(v, sliceBy(v, `${v}.crop`, `${v}.tile`));
+    const cropNodes = extraNodes.splice(0);
+    const kept = nodes
+      .filter((_, i) => keep.has(i))
+      .map((n) => (n.input?.some((v) => tileOf.has(v)) ? { ...n, input: n.input.map((v) => tileOf.get(v) ?? v) } : n));
+    if (sums !== undefined) {
+      const inside = sliceBy(sums, `${sums}.window`, `${sums}.inside`);
       const keep0 = [{ name: 'keepdims', type: AttributeType.INT, i: 0 }];
-      extraOutputs.push(node('ReduceSum', [inside, axes], `${sums}.sum`, keep0));
-      const squared = node('Mul', [inside, inside], `${sums}.squared`);
-      extraOutputs.push(node('ReduceSum', [squared, axes], `${sums}.squares`, keep0));
+      extraOutputs.push(node('ReduceSum', [inside, int64(`${sums}.axes`, [0, 2, 3])], `${sums}.sum`, keep0));
+      // ReduceSumSquare takes its axes as an attribute before opset 18 and as an input from then on.
+      const squares =
+        opset < 18
+          ? node('ReduceSumSquare', [inside], `${sums}.squares`, [
+              ...keep0,
+              { name: 'axes', type: AttributeType.INTS, ints: [0, 2, 3] },
+            ])
+          : node('ReduceSumSquare', [inside, `${sums}.axes`], `${sums}.squares`, keep0);
+      extraOutputs.push(squares);
     }
     const valueInfo = (name: string): NonNullable<GraphMessage['input']>[number] => {
       const rank = extraInputs.includes(name) || extraOutputs.includes(name) ? ['n'] : ['n', 'c', 'h', 'w'];
@@ -214,7 +238,7 @@ export function splitTiledGraph(bytes: Uint8Array, norms: number): GraphStages {
       ...model,
       graph: {
         name: `${graph.name ?? 'tiled'}-stages-${from}-${to}`,
-        node: [...kept, ...extraNodes],
+        node: [...cropNodes, ...kept, ...extraNodes],
         initializer: [
           ...(graph.initializer ?? []).filter((t) => usedInitializers.has(t.name as string)),
           ...extraInitializers,
