@@ -160,7 +160,8 @@ export function stagedGraph(bytes: Uint8Array, norms: number, options: SessionOp
       let entry = sessions.get(key);
       if (!entry) {
         const built = stages.build(from, to, outputs, sums);
-        entry = createSession(built.bytes, { ...options, lowMemory: true }).then((session) => ({
+        // Between two runs the main thread copies tiles; threads spinning meanwhile would only burn CPU.
+        entry = createSession(built.bytes, { ...options, lowMemory: true, spinWait: false }).then((session) => ({
           session,
           inputs: built.inputs,
         }));
