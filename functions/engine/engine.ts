@@ -494,11 +494,19 @@ async function encodeLatent(pkg: ModelPackage, image: RgbImage, tiling: Tiling |
   return (await run(pkg.sessions.encoder, { [ENCODER_IO.image]: toNchw(image) }))[ENCODER_IO.latent];
 }
 
-/** Latent → image [1, 3, H, W] in [-1, 1], whole or in tiles. */
+/**
+ * Latent → image [1, 3, H, W] in [-1, 1], whole or in tiles. A tiled decode consumes `latent` (leaves
+ * it empty): at 4096 px it is 768 MiB that only the decoder's first pass reads.
+ */
 async function decodeLatent(pkg: ModelPackage, latent: FloatTensor, tiling: Tiling | undefined): Promise<FloatTensor> {
   const pixels = latent.dims[2] * latent.dims[3] * 16;
   if (tiling && pkg.staged && pixels > tiling.abovePixels) {
-    return runStaged(pkg.staged.decoder, latent, { tile: tiling.size / 4, align: 1, check: tiling.check });
+    return runStaged(pkg.staged.decoder, latent, {
+      tile: tiling.size / 4,
+      align: 1,
+      consumeInput: true,
+      check: tiling.check,
+    });
   }
   return (await run(pkg.sessions.decoder, { [DECODER_IO.latent]: latent }))[DECODER_IO.image];
 }

@@ -189,6 +189,13 @@ export interface StagedOptions {
    * state is not kept: the next pass recomputes it from the last kept one. @default 640 MiB
    */
   keepBytes?: number;
+  /**
+   * Take over `input`: its data is dropped (the tensor left empty, `dims` [0]) as soon as no pass reads
+   * it any more, so its memory can be reclaimed while the run goes on even though the caller's frames
+   * still hold the object. A 4096 px latent is 768 MiB; the decoder needs it only for its first pass.
+   * @default false
+   */
+  consumeInput?: boolean;
   /** Called between tiles; throws to stop (cancellation). */
   check?: () => void;
 }
@@ -203,8 +210,9 @@ export interface StagedOptions {
  * large to keep (a full-resolution activation at 4096 px) costs a recomputation of the stages since
  * the last kept one instead of its memory. The final pass writes `output` whole.
  *
- * The caller should hold no other reference to `input` when memory matters: it is released once the
- * first state is kept.
+ * The runner lets go of `input` once a state without it is kept. When memory matters, either hold no
+ * other reference to it or pass `consumeInput`, which empties the caller's tensor at that point (and
+ * at the latest when the run returns).
  */
 export async function runStaged(graph: StagedGraph, input: FloatTensor, opts: StagedOptions): Promise<FloatTensor> {
   const { stages, carried, scale, channels } = graph.stages;
@@ -221,8 +229,15 @@ export async function runStaged(graph: StagedGraph, input: FloatTensor, opts: St
   const stateBytes = (values: readonly string[]): number =>
     values.reduce((n, v) => n + 4 * (channels.get(v) ?? 0) * height * width * (scale.get(v) ?? 1) ** 2, 0);
   const statistics = new Map<string, FloatTensor>();
-  let state = new Map<string, FloatTensor>([[TILED_IO.input, input]]);
-  input = EMPTY; // the state holds it now, and lets go of it once a later state is kept
+  // The state holds the input's data from here on, and lets go of it once a later state is kept.
+  let state = new Map<string, FloatTensor>([[TILED_IO.input, { data: input.data, dims: input.dims }]]);
+  const given = opts.consumeInput ? input : undefined;
+  const release = (): void => {
+    if (!given) return;
+    given.data = EMPTY.data;
+    given.dims = [0];
+  };
+  input = EMPTY;
   let keptCut = -1;
   let output: FloatTensor | undefined;
   const last = stages.length - 1;
@@ -303,9 +318,11 @@ export async function runStaged(graph: StagedGraph, input: FloatTensor, opts: St
       for (const v of carried[p]) if (!next.has(v)) next.set(v, state.get(v) as FloatTensor);
       state = next; // the previous state's arrays are released here
       keptCut = p;
+      if (!state.has(TILED_IO.input)) release();
     }
   }
   if (!output) throw new Error('Cannot run a tiled graph on an empty image.');
+  release();
   return output;
 }
 

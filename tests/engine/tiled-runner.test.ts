@@ -181,6 +181,44 @@ describe('runStaged: the tiled graphs cut into stages at their norms', () => {
     expect(carried[3]).toHaveLength(2);
   });
 
+  test('consumeInput empties the input once no pass reads it, and the result is unchanged', async () => {
+    const whole = (await run(pkg.sessions.encoder, { image: image(48, 40, 4) })).latent;
+    const decodedWhole = (await run(pkg.sessions.decoder, { latent: whole })).image;
+    const kept = { data: whole.data.slice(), dims: [...whole.dims] };
+    // The input's size as each tile starts: the first pass reads it, and its state replaces it.
+    const seen: number[] = [];
+    const given = { data: whole.data.slice(), dims: [...whole.dims] };
+    const decoded = await runStaged(pkg.staged!.decoder, given, {
+      tile: 4,
+      align: 1,
+      consumeInput: true,
+      check: () => seen.push(given.data.length),
+    });
+    expect(maxAbsDiff(decoded.data, decodedWhole.data)).toBeLessThan(1e-4);
+    expect(given).toEqual({ data: new Float32Array(0), dims: [0] });
+    expect(seen[0]).toBe(whole.data.length);
+    expect(seen.filter((n) => n === 0).length).toBeGreaterThan(seen.length / 2);
+
+    // With no state kept every pass reads the input, which is then emptied only at the end.
+    const unkept = { data: whole.data.slice(), dims: [...whole.dims] };
+    const seenUnkept: number[] = [];
+    const again = await runStaged(pkg.staged!.decoder, unkept, {
+      tile: 4,
+      align: 1,
+      keepBytes: 0,
+      consumeInput: true,
+      check: () => seenUnkept.push(unkept.data.length),
+    });
+    expect(maxAbsDiff(again.data, decodedWhole.data)).toBeLessThan(1e-4);
+    expect(seenUnkept.every((n) => n === whole.data.length)).toBe(true);
+    expect(unkept.data).toHaveLength(0);
+
+    // Without the option the caller's tensor is left as it was.
+    await runStaged(pkg.staged!.decoder, kept, { tile: 4, align: 1 });
+    expect(kept.dims).toEqual(whole.dims);
+    expect(maxAbsDiff(kept.data, whole.data)).toBe(0);
+  });
+
   test('a package with nearest upsampling and colorMean also matches', async () => {
     const exported = await exportTinyPackage(17, { upsample: 'nearest', colorHead: false, colorMean: true });
     exported.store.dispose();
