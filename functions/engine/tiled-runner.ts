@@ -185,8 +185,10 @@ export interface StagedOptions {
   /** Tile corners and halos stay on multiples of this, so strided convs see the whole image's grid. */
   align: number;
   /**
-   * The largest state (all values a cut passes on, over the whole image) kept between stages. A larger
-   * state is not kept: the next pass recomputes it from the last kept one. @default 640 MiB
+   * The most memory kept between stages: the values a cut passes on, over the whole image. A state that
+   * does not fit is kept for as many rows of tiles as fit, when no later stage but the next reads it,
+   * and the other rows recompute it in the passes that follow; otherwise it is not kept at all.
+   * @default 768 MiB
    */
   keepBytes?: number;
   /**
@@ -201,106 +203,255 @@ export interface StagedOptions {
 }
 
 /**
+ * The default {@link StagedOptions.keepBytes}. At 4096 px it keeps every state of a `small` package
+ * that is worth keeping whole but one: the decoder's last upsampling output (1 GiB, kept for half of
+ * the rows).
+ */
+export const DEFAULT_KEEP_BYTES = 768 * 1024 ** 2;
+
+/**
+ * A value between passes: the caller's input, whole, or a kept value stored by rows of tiles. Band r
+ * holds the rows of tile row r and `halo` input pixels above and below it (all columns), so each tile
+ * of row r finds everything it reads in band r, and a band can be let go as soon as the last pass that
+ * reads it has finished that row of tiles.
+ */
+type Stored = { whole: FloatTensor } | { halo: number; bands: (FloatTensor | undefined)[] };
+
+/** What one pass does in each row of tiles: the first stage it runs there and the halo that needs. */
+export interface PassPlan {
+  first: number[];
+  halo: number[];
+  /** Rows of tiles (the leading ones) that keep the state after this pass's cut. */
+  keptRows: number;
+}
+
+/**
+ * Keeping a state costs about as much per byte as this many multiply-adds of onnxruntime's
+ * convolutions (measured at 50 to 70 on a 2-core machine: fetching it from onnxruntime, copying it into
+ * its rows, slicing tiles back out). A cut whose stages since the last kept one cost less than this per
+ * byte of its state is recomputed rather than kept, unless keeping it frees memory: so the encoder's
+ * 7×7 stem on three channels and its 1×1 output layer, whose results are its two largest states, are
+ * recomputed.
+ */
+const KEEP_MACS_PER_BYTE = 48;
+
+/**
+ * Which cuts each row of tiles keeps. A cut is kept when keeping it is cheaper than recomputing it or
+ * frees memory ({@link KEEP_MACS_PER_BYTE}), and then by every row when its state fits `keepBytes`.
+ * One that does not fit is kept by the leading rows that fit when every row stands at the same cut and
+ * the state is read only by the next stage (nothing in it is carried further, and nothing of the old
+ * state is carried into it); so every later cut again finds the same values new in every row.
+ */
+export function planPasses(
+  stages: GraphStages,
+  size: { height: number; width: number; tile: number; align: number },
+  keepBytes: number,
+): PassPlan[] {
+  const { height, width, align } = size;
+  const rows = Math.ceil(height / size.tile);
+  const pixels = height * width;
+  const bytesOf = (values: readonly string[]): number =>
+    values.reduce((n, v) => n + 4 * (stages.channels.get(v) ?? 0) * pixels * (stages.scale.get(v) ?? 1) ** 2, 0);
+  const last = stages.stages.length - 1;
+  const cutOf = new Array<number>(rows).fill(-1);
+  const stateOf = (cut: number): readonly string[] => (cut < 0 ? [TILED_IO.input] : stages.carried[cut]);
+  const plans: PassPlan[] = [];
+  for (let p = 0; p <= last; p++) {
+    const first = cutOf.map((cut) => cut + 1);
+    const halo = first.map((f) => {
+      let reach = 0;
+      for (let s = f; s <= p; s++) reach += stages.stages[s].reach;
+      return Math.ceil(reach / align - 1e-9) * align;
+    });
+    let keptRows = 0;
+    if (p < last) {
+      const state = stages.carried[p];
+      let macs = 0;
+      for (let s = first[0]; s <= p; s++) macs += stages.stages[s].macs * pixels;
+      const worth = bytesOf(state) <= bytesOf(stateOf(cutOf[0])) || macs >= KEEP_MACS_PER_BYTE * bytesOf(state);
+      if (worth && bytesOf(state) <= keepBytes) {
+        keptRows = rows;
+      } else if (worth && cutOf.every((cut) => cut === cutOf[0])) {
+        const old = stateOf(cutOf[0]);
+        const alone = !state.some((v) => stages.carried[p + 1].includes(v) || old.includes(v));
+        // With k rows kept, the others still hold the old state: all of it when it is the input (one
+        // array, held whole while any row reads it), the rest of its rows otherwise.
+        const oldBytes = bytesOf(old);
+        const perRow = (bytesOf(state) - (cutOf[0] < 0 ? 0 : oldBytes)) / rows;
+        const fits = Math.floor((keepBytes - oldBytes) / perRow);
+        if (alone && perRow > 0) keptRows = Math.max(0, Math.min(rows - 1, fits));
+      }
+    }
+    for (let r = 0; r < keptRows; r++) cutOf[r] = p;
+    plans.push({ first, halo, keptRows });
+  }
+  return plans;
+}
+
+/**
  * Runs a staged graph on `input` [1, C, H, W] with exact whole-image instance-norm statistics, in
  * time linear in the pixels: pass p runs stages k+1..p over every tile, where k is the last cut whose
  * state was kept, accumulating norm p's statistics (float64, over each tile's interior) and, when the
- * state after cut p is small enough (`keepBytes`), writing that state's interiors into whole-image
- * arrays for the next pass. So each stage normally runs once per tile, from the previous stage's
- * result, with a halo of only its own reach (a few pixels) instead of the whole network's; a state too
- * large to keep (a full-resolution activation at 4096 px) costs a recomputation of the stages since
- * the last kept one instead of its memory. The final pass writes `output` whole.
+ * state after cut p is worth keeping and fits (`keepBytes`), storing that state's interiors for the
+ * next pass. So each costly stage normally runs once per tile, from the previous stage's result, with
+ * a halo of only its own reach (a few pixels) instead of the whole network's; a cheap stage or a state
+ * too large to keep costs a recomputation of the stages since the last kept one instead of its memory.
+ * The final pass writes `output` whole.
  *
- * The runner lets go of `input` once a state without it is kept. When memory matters, either hold no
- * other reference to it or pass `consumeInput`, which empties the caller's tensor at that point (and
- * at the latest when the run returns).
+ * Tiles run row by row, and kept values are stored by rows of tiles (with the halo their readers need),
+ * so a pass lets go of the rows of the state it reads as it goes while it fills the next state's: the
+ * memory of a cut is about the larger of the two states, not their sum. A state too large for
+ * `keepBytes` can be kept by its leading rows of tiles only (see {@link planPasses}), the others
+ * recomputing it, so memory and time trade smoothly.
+ *
+ * The runner lets go of `input` once no row reads it. When memory matters, either hold no other
+ * reference to it or pass `consumeInput`, which empties the caller's tensor at that point (and at the
+ * latest when the run returns).
  */
 export async function runStaged(graph: StagedGraph, input: FloatTensor, opts: StagedOptions): Promise<FloatTensor> {
   const { stages, carried, scale, channels } = graph.stages;
   const [, , height, width] = input.dims;
-  if (opts.tile % opts.align !== 0) throw new Error(`Tile (${opts.tile}) must be a multiple of ${opts.align}.`);
-  const keepBytes = opts.keepBytes ?? 640 * 1024 * 1024;
-  const tiles: Rect[] = [];
-  for (let y0 = 0; y0 < height; y0 += opts.tile) {
-    for (let x0 = 0; x0 < width; x0 += opts.tile) {
-      tiles.push({ y0, y1: Math.min(height, y0 + opts.tile), x0, x1: Math.min(width, x0 + opts.tile) });
+  const { tile } = opts;
+  if (tile % opts.align !== 0) throw new Error(`Tile (${tile}) must be a multiple of ${opts.align}.`);
+  const tileRows: Rect[][] = [];
+  for (let y0 = 0; y0 < height; y0 += tile) {
+    const row: Rect[] = [];
+    for (let x0 = 0; x0 < width; x0 += tile) {
+      row.push({ y0, y1: Math.min(height, y0 + tile), x0, x1: Math.min(width, x0 + tile) });
     }
+    tileRows.push(row);
   }
+  const rows = tileRows.length;
   const whole: Rect = { y0: 0, y1: height, x0: 0, x1: width };
-  const stateBytes = (values: readonly string[]): number =>
-    values.reduce((n, v) => n + 4 * (channels.get(v) ?? 0) * height * width * (scale.get(v) ?? 1) ** 2, 0);
+  const last = stages.length - 1;
+  const plans = planPasses(
+    graph.stages,
+    { height, width, tile, align: opts.align },
+    opts.keepBytes ?? DEFAULT_KEEP_BYTES,
+  );
+
+  // For each value a row's state holds: the widest halo any of its readers needs, and per row the last
+  // pass that reads it there.
+  const stateOf = (first: number): readonly string[] => (first === 0 ? [TILED_IO.input] : carried[first - 1]);
+  const bandHalo = new Map<string, number>();
+  const lastReader = new Map<string, number[]>();
+  plans.forEach((plan, p) => {
+    plan.first.forEach((first, r) => {
+      for (const v of stateOf(first)) {
+        bandHalo.set(v, Math.max(bandHalo.get(v) ?? 0, plan.halo[r]));
+        if (!lastReader.has(v)) lastReader.set(v, new Array<number>(rows).fill(-1));
+        (lastReader.get(v) as number[])[r] = p;
+      }
+    });
+  });
+  const inputDone = Math.max(...(lastReader.get(TILED_IO.input) ?? [-1]));
+  /** Input rows [y0, y1) that band r of a value with this halo holds. */
+  const bandRows = (r: number, rowsHalo: number): Rect => ({
+    y0: Math.max(0, r * tile - rowsHalo),
+    y1: Math.min(height, (r + 1) * tile + rowsHalo),
+    x0: 0,
+    x1: width,
+  });
+
   const statistics = new Map<string, FloatTensor>();
-  // The state holds the input's data from here on, and lets go of it once a later state is kept.
-  let state = new Map<string, FloatTensor>([[TILED_IO.input, { data: input.data, dims: input.dims }]]);
+  const state = new Map<string, Stored>([[TILED_IO.input, { whole: { data: input.data, dims: input.dims } }]]);
   const given = opts.consumeInput ? input : undefined;
   const release = (): void => {
+    state.delete(TILED_IO.input);
     if (!given) return;
     given.data = EMPTY.data;
     given.dims = [0];
   };
   input = EMPTY;
-  let keptCut = -1;
   let output: FloatTensor | undefined;
-  const last = stages.length - 1;
   for (let p = 0; p <= last; p++) {
+    const plan = plans[p];
     // A norm's input is published as an Identity of a value the next stage reads: fetch that value once.
     const target = p < last ? graph.stages.source(stages[p].target) : stages[p].target;
-    const keep = p < last && stateBytes(carried[p]) <= keepBytes;
-    const fresh = keep ? carried[p].filter((v) => !state.has(v)) : [];
-    // The statistics' sums come from onnxruntime; the target itself is fetched only when it is kept.
-    const outputs = p < last ? fresh : [target];
-    const sums = p < last ? target : undefined;
-    const { session, inputs } = await graph.session(keptCut + 1, p, outputs, sums);
-    let reach = 0;
-    for (let s = keptCut + 1; s <= p; s++) reach += stages[s].reach;
-    const halo = Math.ceil(reach / opts.align - 1e-9) * opts.align;
-    const next = new Map<string, FloatTensor>();
+    // The rows that keep this cut store what their state lacks; the planner makes that the same in every
+    // row. Rows just below them compute it too and hand over the rows of their halos.
+    const fresh = plan.keptRows > 0 ? carried[p].filter((v) => !stateOf(plan.first[0]).includes(v)) : [];
+    for (const v of fresh) state.set(v, { halo: bandHalo.get(v) ?? 0, bands: tileRows.map(() => undefined) });
+    const spread = Math.max(0, ...fresh.map((v) => Math.ceil((bandHalo.get(v) ?? 0) / tile)));
     const channelsOfTarget = channels.get(target) ?? 0;
     const sum = new Float64Array(channelsOfTarget);
     const squares = new Float64Array(channelsOfTarget);
     let count = 0;
-    for (const interior of tiles) {
-      opts.check?.();
-      const crop = {
-        y0: Math.max(0, interior.y0 - halo),
-        y1: Math.min(height, interior.y1 + halo),
-        x0: Math.max(0, interior.x0 - halo),
-        x1: Math.min(width, interior.x1 + halo),
-      };
-      const feeds: Record<string, FloatTensor> = {};
-      if (sums !== undefined) feeds[`${sums}.window`] = windowOf(scaleRect(interior, crop, scale.get(target) ?? 1));
-      for (const name of inputs) {
-        if (name === `${sums}.window` || (name.endsWith('.crop') && state.has(name.slice(0, -'.crop'.length))))
-          continue;
-        const value = state.get(name) ?? statistics.get(name);
-        if (!value) throw new Error(`No value for "${name}" before stage ${p}.`);
-        // Whole values go to onnxruntime as they are, with the tile's window; it slices the tile out.
-        feeds[name] = value;
-        if (state.has(name)) feeds[`${name}.crop`] = windowOf(scaleRect(crop, ORIGIN, scale.get(name) ?? 1));
-      }
-      const fetches = sums === undefined ? outputs : [...outputs, `${sums}.sum`, `${sums}.squares`];
-      const results = await run(session, feeds, fetches);
-      if (sums !== undefined) {
-        const s = results[`${sums}.sum`].data;
-        const s2 = results[`${sums}.squares`].data;
-        for (let c = 0; c < channelsOfTarget; c++) {
-          sum[c] += s[c];
-          squares[c] += s2[c];
+    for (const [r, row] of tileRows.entries()) {
+      // The statistics' sums come from onnxruntime; the target itself is fetched only when it is kept.
+      const outputs = p === last ? [target] : r < plan.keptRows + spread ? fresh : [];
+      const sums = p < last ? target : undefined;
+      const { session, inputs } = await graph.session(plan.first[r], p, outputs, sums);
+      const halo = plan.halo[r];
+      for (const interior of row) {
+        opts.check?.();
+        const crop = {
+          y0: Math.max(0, interior.y0 - halo),
+          y1: Math.min(height, interior.y1 + halo),
+          x0: Math.max(0, interior.x0 - halo),
+          x1: Math.min(width, interior.x1 + halo),
+        };
+        const feeds: Record<string, FloatTensor> = {};
+        if (sums !== undefined) feeds[`${sums}.window`] = windowOf(scaleRect(interior, crop, scale.get(target) ?? 1));
+        for (const name of inputs) {
+          if (name === `${sums}.window` || (name.endsWith('.crop') && state.has(name.slice(0, -'.crop'.length)))) {
+            continue;
+          }
+          const stored = state.get(name);
+          if (!stored) {
+            const value = statistics.get(name);
+            if (!value) throw new Error(`No value for "${name}" before stage ${p}.`);
+            feeds[name] = value;
+            continue;
+          }
+          // Whole values and bands go to onnxruntime as they are, with the tile's window in them; it
+          // slices the tile out.
+          const ratio = scale.get(name) ?? 1;
+          if ('whole' in stored) {
+            feeds[name] = stored.whole;
+            feeds[`${name}.crop`] = windowOf(scaleRect(crop, ORIGIN, ratio));
+          } else {
+            const band = stored.bands[r];
+            if (!band) throw new Error(`Row ${r} of "${name}" is gone before stage ${p}.`);
+            feeds[name] = band;
+            feeds[`${name}.crop`] = windowOf(scaleRect(crop, bandRows(r, stored.halo), ratio));
+          }
         }
-        const inside = scaleRect(interior, crop, scale.get(target) ?? 1);
-        count += (inside.y1 - inside.y0) * (inside.x1 - inside.x0);
-      }
-      for (const name of outputs) {
-        const out = results[name];
-        const ratio = scale.get(name) ?? 1;
-        const inside = scaleRect(interior, crop, ratio);
-        if (name === target && p === last) {
-          output ??= emptyLike(out.dims[1], height * ratio, width * ratio);
-          pasteInterior(out, inside, output, scaleRect(interior, whole, ratio));
-        } else if (keep && fresh.includes(name)) {
-          let into = next.get(name);
-          if (!into) next.set(name, (into = emptyLike(out.dims[1], height * ratio, width * ratio)));
-          pasteInterior(out, inside, into, scaleRect(interior, whole, ratio));
+        const fetches = sums === undefined ? outputs : [...outputs, `${sums}.sum`, `${sums}.squares`];
+        const results = await run(session, feeds, fetches);
+        if (sums !== undefined) {
+          const s = results[`${sums}.sum`].data;
+          const s2 = results[`${sums}.squares`].data;
+          for (let c = 0; c < channelsOfTarget; c++) {
+            sum[c] += s[c];
+            squares[c] += s2[c];
+          }
+          const inside = scaleRect(interior, crop, scale.get(target) ?? 1);
+          count += (inside.y1 - inside.y0) * (inside.x1 - inside.x0);
         }
+        for (const name of outputs) {
+          const out = results[name];
+          const ratio = scale.get(name) ?? 1;
+          if (p === last) {
+            output ??= emptyLike(out.dims[1], height * ratio, width * ratio);
+            pasteInterior(out, scaleRect(interior, crop, ratio), output, scaleRect(interior, whole, ratio));
+            continue;
+          }
+          // The interior goes to its own row's band, and its edge rows to the halos of the bands around.
+          const value = state.get(name) as { halo: number; bands: (FloatTensor | undefined)[] };
+          const reach = Math.ceil(value.halo / tile);
+          for (let b = Math.max(0, r - reach); b <= Math.min(plan.keptRows - 1, r + reach); b++) {
+            const held = bandRows(b, value.halo);
+            const part = { ...interior, y0: Math.max(interior.y0, held.y0), y1: Math.min(interior.y1, held.y1) };
+            if (part.y0 >= part.y1) continue;
+            const band = (value.bands[b] ??= emptyLike(out.dims[1], (held.y1 - held.y0) * ratio, width * ratio));
+            pasteInterior(out, scaleRect(part, crop, ratio), band, scaleRect(part, held, ratio));
+          }
+        }
+      }
+      // Rows that no later pass reads are let go as soon as this row of tiles is done.
+      for (const [name, stored] of state) {
+        if ('bands' in stored && lastReader.get(name)?.[r] === p) stored.bands[r] = undefined;
       }
     }
     if (p < last) {
@@ -314,12 +465,7 @@ export async function runStaged(graph: StagedGraph, input: FloatTensor, opts: St
       statistics.set(`${prefix}.mean`, { data: mean, dims: [1, channelsOfTarget, 1, 1] });
       statistics.set(`${prefix}.var`, { data: variance, dims: [1, channelsOfTarget, 1, 1] });
     }
-    if (keep) {
-      for (const v of carried[p]) if (!next.has(v)) next.set(v, state.get(v) as FloatTensor);
-      state = next; // the previous state's arrays are released here
-      keptCut = p;
-      if (!state.has(TILED_IO.input)) release();
-    }
+    if (p === inputDone) release();
   }
   if (!output) throw new Error('Cannot run a tiled graph on an empty image.');
   release();

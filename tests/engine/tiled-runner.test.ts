@@ -4,13 +4,15 @@
  * would not, which shows the comparison can fail. Packages whose global-style graph is the older
  * latent-to-latent form give the same latent, and a run that fetches one output returns just that one.
  */
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
 
 import { closeModelPackage, loadModelPackage, type ModelPackage } from '../../functions/engine';
 import { closeSession, createSession, run, type FloatTensor } from '../../functions/engine/onnx-session';
-import { applyGlobalStyle, runStaged, runTiled } from '../../functions/engine/tiled-runner';
+import { applyGlobalStyle, planPasses, runStaged, runTiled } from '../../functions/engine/tiled-runner';
 import { latentChannels, type ModelConfig } from '../../trainer/config';
 import { attr, DEFAULT_OPSET, GraphBuilder } from '../../trainer/export/graph-builder';
+import { GRAPH_FILES } from '../../trainer/export/package-format';
 import { emitLayers } from '../../trainer/export/layers-to-onnx';
 import { globalStyleLayers } from '../../trainer/networks/global-style';
 import type { NamedArray } from '../../trainer/nn/params';
@@ -121,6 +123,18 @@ test('a package with the older latent-to-latent global-style graph gives the sam
   }
 });
 
+test('a session whose threads do not spin gives the same outputs', async () => {
+  const x = image(40, 32, 6);
+  const bytes = readFileSync(path.join(dir, GRAPH_FILES.encoder));
+  const calm = await createSession(bytes, { intraOpThreads: 2, spinWait: false });
+  try {
+    const expected = (await run(pkg.sessions.encoder, { image: x })).latent;
+    expect(maxAbsDiff((await run(calm, { image: x })).latent.data, expected.data)).toBeLessThan(1e-6);
+  } finally {
+    await closeSession(calm);
+  }
+});
+
 test('run() returns only the outputs it is asked for and names the valid ones for an unknown one', async () => {
   const feeds: Record<string, FloatTensor> = { input: image(16, 16, 7) };
   pkg.manifest.tiling!.encoderNorms.forEach((c, i) => {
@@ -138,7 +152,7 @@ test('run() returns only the outputs it is asked for and names the valid ones fo
 
 describe('runStaged: the tiled graphs cut into stages at their norms', () => {
   const budgets = [
-    ['every state kept', undefined],
+    ['the default budget', undefined],
     ['no state kept (each pass recomputes from the input)', 0],
   ] as const;
 
@@ -156,6 +170,44 @@ describe('runStaged: the tiled graphs cut into stages at their norms', () => {
     expect(maxAbsDiff(decoded.data, decodedWhole.data)).toBeLessThan(1e-4);
   });
 
+  test('a state kept between unkept cuts is stored with a halo wider than a row of tiles', async () => {
+    // 20 kB keeps few cuts (norm2.pre, 16 kB, in the encoder; the merge output, 16 kB, and one row of
+    // the first upsampling's output in the decoder), so later passes read them with halos of 8 and 5
+    // pixels: more than a 4-pixel tile, so each tile row's output also lands in the bands two rows away.
+    const x = image(72, 56, 3);
+    const whole = (await run(pkg.sessions.encoder, { image: x })).latent;
+    const raw = await runStaged(pkg.staged!.encoder, image(72, 56, 3), { tile: 4, align: 4, keepBytes: 20_000 });
+    const latent = await applyGlobalStyle(pkg.tiled!.global, raw, latentChannels(cfg));
+    expect(maxAbsDiff(latent.data, whole.data)).toBeLessThan(1e-4);
+    const decodedWhole = (await run(pkg.sessions.decoder, { latent: whole })).image;
+    const decoded = await runStaged(pkg.staged!.decoder, whole, { tile: 4, align: 1, keepBytes: 20_000 });
+    expect(maxAbsDiff(decoded.data, decodedWhole.data)).toBeLessThan(1e-4);
+  });
+
+  test('the plan recomputes cheap stages, keeps costly ones, and keeps a state too large by its first rows', () => {
+    const encoder = planPasses(pkg.staged!.encoder.stages, { height: 72, width: 56, tile: 24, align: 4 }, Infinity);
+    // Not kept: the 7×7 stem's output (37 multiply-adds per byte of it, under 48), the tiny model's
+    // residual blocks (18 per byte) and the 1×1 output layer. Kept: the two strided convs' outputs.
+    expect(encoder.map((p) => p.keptRows)).toEqual([0, 3, 3, 0, 0, 0, 0]);
+    expect(encoder[1].first).toEqual([0, 0, 0]);
+    expect(encoder[6].first).toEqual([3, 3, 3]);
+    // Decoder, 5 rows of tiles: 40 kB holds the first upsampling's output (32 kB) but the last one's (64.5
+    // kB, replacing it) for one row only, so the final pass starts there in row 0 and one stage earlier
+    // in the others.
+    const decoder = planPasses(pkg.staged!.decoder.stages, { height: 18, width: 14, tile: 4, align: 1 }, 40_000);
+    expect(decoder.map((p) => p.keptRows)).toEqual([5, 0, 0, 5, 1, 0]);
+    expect(decoder[5].first).toEqual([5, 4, 4, 4, 4]);
+  });
+
+  test('a state kept by its first rows of tiles only, the others recomputing it, gives the same result', async () => {
+    // Decoder, 5 rows of tiles: 40 kB keeps the last upsampling's output (64.5 kB, replacing a 32 kB
+    // state) for one row; the other four recompute it in the final pass.
+    const whole = (await run(pkg.sessions.encoder, { image: image(72, 56, 3) })).latent;
+    const decodedWhole = (await run(pkg.sessions.decoder, { latent: whole })).image;
+    const decoded = await runStaged(pkg.staged!.decoder, whole, { tile: 4, align: 1, keepBytes: 40_000 });
+    expect(maxAbsDiff(decoded.data, decodedWhole.data)).toBeLessThan(1e-4);
+  });
+
   test('larger tiles (statistics summed in float32 by onnxruntime per tile) stay within 1e-4', async () => {
     const x = image(200, 136, 21);
     const whole = (await run(pkg.sessions.encoder, { image: x })).latent;
@@ -167,7 +219,7 @@ describe('runStaged: the tiled graphs cut into stages at their norms', () => {
     expect(maxAbsDiff(decoded.data, decodedWhole.data)).toBeLessThan(1e-4);
   });
 
-  test('each stage reaches only a few pixels, and the states carry residual inputs across their blocks', () => {
+  test('each stage reaches only a few pixels and knows its cost; the states carry residual inputs across blocks', () => {
     const { stages, carried } = pkg.staged!.encoder.stages;
     expect(stages.map((s) => s.target)).toEqual([
       ...pkg.manifest.tiling!.encoderNorms.map((_, i) => `norm${i}.pre`),
@@ -175,6 +227,8 @@ describe('runStaged: the tiled graphs cut into stages at their norms', () => {
     ]);
     // 7×7 conv at full resolution: 3 px; 3×3 stride-2 convs at 1 and 1/2: 1 and 2 px; 3×3 at 1/4: 4 px.
     expect(stages.slice(0, 4).map((s) => s.reach)).toEqual([3, 1, 2, 4]);
+    // Multiply-adds per input pixel: the 7×7 stem from 3 to 4 channels, then 3×3 from 4 to 8 at half size.
+    expect(stages.slice(0, 2).map((s) => s.macs)).toEqual([7 * 7 * 3 * 4, (3 * 3 * 4 * 8) / 4]);
     // Inside the first residual block, its input is carried beside the norm's input; after the stem
     // only the norm's input is.
     expect(carried[2]).toHaveLength(1);

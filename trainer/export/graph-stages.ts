@@ -33,6 +33,8 @@ export interface GraphStage {
   target: string;
   /** Halo in graph-input pixels an output of this stage needs (not rounded). */
   reach: number;
+  /** Multiply-adds of this stage's convolutions per graph-input pixel: what recomputing it costs. */
+  macs: number;
 }
 
 /** A tiled graph cut at its norms. */
@@ -89,6 +91,7 @@ export function splitTiledGraph(bytes: Uint8Array, norms: number): GraphStages {
   const channels = new Map<string, number>([[TILED_IO.input, Number(inputDims[1]?.dimValue ?? 0)]]);
   const weightDims = new Map((graph.initializer ?? []).map((t) => [t.name as string, (t.dims ?? []).map(Number)]));
   const reach = new Array<number>(targets.length).fill(0);
+  const macs = new Array<number>(targets.length).fill(0);
   nodes.forEach((node, i) => {
     const spatial = (node.input ?? []).find((v) => scale.has(v));
     if (spatial === undefined) return;
@@ -99,14 +102,19 @@ export function splitTiledGraph(bytes: Uint8Array, norms: number): GraphStages {
       const kernel = intsAttr(node, 'kernel_shape')[0];
       const stride = intsAttr(node, 'strides')[0] ?? 1;
       const halfKernel = (kernel - 1) / 2;
+      const weight = weightDims.get(node.input?.[1] as string) ?? [];
+      // Each weight is used once per output pixel of a conv, once per input pixel of a transposed conv.
+      const perPixel = weight.reduce((a, b) => a * b, 1);
       if (node.opType === 'Conv') {
         reach[stageOf[i]] += halfKernel / s;
         out = s / stride;
-        outChannels = (weightDims.get(node.input?.[1] as string) ?? [])[0];
+        outChannels = weight[0];
+        macs[stageOf[i]] += perPixel * out * out;
       } else {
         reach[stageOf[i]] += Math.ceil(halfKernel / stride) / s;
         out = s * stride;
-        outChannels = (weightDims.get(node.input?.[1] as string) ?? [])[1];
+        outChannels = weight[1];
+        macs[stageOf[i]] += perPixel * s * s;
       }
     } else if (node.opType === 'Resize') {
       out = s * resizeFactor(graph, node);
@@ -251,7 +259,7 @@ export function splitTiledGraph(bytes: Uint8Array, norms: number): GraphStages {
   };
 
   return {
-    stages: targets.map((target, i) => ({ target, reach: reach[i] })),
+    stages: targets.map((target, i) => ({ target, reach: reach[i], macs: macs[i] })),
     scale,
     channels,
     carried,
