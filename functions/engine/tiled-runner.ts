@@ -11,6 +11,9 @@
  * the one output it reads, so onnxruntime runs the graph only as far as that norm's input and holds no
  * later activations.
  *
+ * The engine runs the faster form, {@link runStaged}: the same passes over the graph cut into stages at
+ * its norms, each pass starting from the state the previous one kept, stored by rows of tiles.
+ *
  * The global-style graph then turns the raw latent into the latent ({@link applyGlobalStyle}).
  */
 import { splitTiledGraph, type GraphStages } from '../../trainer/export/graph-stages';
@@ -226,12 +229,12 @@ export interface PassPlan {
 }
 
 /**
- * Keeping a state costs about as much per byte as this many multiply-adds of onnxruntime's
- * convolutions (measured at 50 to 70 on a 2-core machine: fetching it from onnxruntime, copying it into
- * its rows, slicing tiles back out). A cut whose stages since the last kept one cost less than this per
- * byte of its state is recomputed rather than kept, unless keeping it frees memory: so the encoder's
- * 7×7 stem on three channels and its 1×1 output layer, whose results are its two largest states, are
- * recomputed.
+ * Keeping a state costs about as much per byte as 60 to 70 multiply-adds of onnxruntime's convolutions
+ * (measured on a 2-core machine: fetching it from onnxruntime, copying it into its rows, slicing tiles
+ * back out). A cut whose stages since the last kept one cost less than this per byte of its state is
+ * recomputed rather than kept, unless keeping it frees memory: so the encoder's 7×7 stem on three
+ * channels (37 per byte) and its 1×1 output layer (16), whose results are its two largest states, are
+ * recomputed. The threshold sits below the measured rate so that residual blocks (72) stay kept.
  */
 const KEEP_MACS_PER_BYTE = 48;
 
