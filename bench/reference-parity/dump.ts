@@ -8,8 +8,8 @@
  *   npx tsx bench/reference-parity/dump.ts --out /tmp/peerstyle-parity [--preset small] [--backend cpu]
  *       [--seed 7] [--key=value ...]
  *
- * The architecture is the reference's whatever the preset: transposed-convolution decoder, no colour head
- * (`--colorHead=false` is forced), both TPFR stages. Weights are Peerstyle's seeded initialisation with
+ * The architecture and losses are the reference's whatever the preset: transposed-convolution decoder, no
+ * colour head, mean colour or texture loss, both TPFR stages (the overrides in `main` force them). Weights are Peerstyle's seeded initialisation with
  * every bias, batch-norm value and PReLU slope then redrawn away from its default (0, 1, 0.25), so that a
  * swapped or transposed parameter cannot hide behind a constant. For the training step, logit dropout
  * and discriminator noise are set to 0 and the history buffer to size 0 (`--attentionDropout=0
@@ -143,7 +143,14 @@ async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const overrides = {
     ...args.overrides,
+    // The reference's architecture and losses, whatever the preset changes of them.
     colorHead: 'false',
+    colorMean: 'false',
+    colorStd: 'false',
+    upsample: 'transpose',
+    styleTransfer: 'true',
+    contentTransfer: 'true',
+    lambdaTexture: '0',
     attentionDropout: '0',
     discriminatorNoise: '0',
     poolSize: '0',
@@ -264,6 +271,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  console.error(err instanceof Error ? err.message : err);
+  console.error(err instanceof Error ? (err.stack ?? err.message) : err);
   process.exit(1);
 });
