@@ -9,7 +9,7 @@ import '@tensorflow/tfjs-backend-wasm';
 // tfjs-core ships its gradients apart from the ops; the training backend registers them the same way.
 import { registerCoreGradients } from '../../trainer/backend';
 
-import { applyLayers, declareLayers, INIT_STD, PRELU_INIT } from '../../trainer/nn/apply';
+import { applyLayers, declareLayers, INIT_STD, PRELU_INIT, traceActivationInputs } from '../../trainer/nn/apply';
 import { ParamStore } from '../../trainer/nn/params';
 import { countParams, layerFlops, outputShape } from '../../trainer/nn/shape';
 import { INSTANCE_NORM_EPS, type Layer } from '../../trainer/nn/spec';
@@ -406,6 +406,39 @@ describe('parameters, gradients and memory', () => {
     const y = applyLayers(store, everyKind, x);
     expect(tf.memory().numTensors).toBe(before + 1); // only the output survives
     tf.dispose([x, y]);
+    store.dispose();
+  });
+
+  test('a trace sees the input of every activation, residual bodies included, and ends with its function', () => {
+    const store = storeWith(everyKind);
+    const x = tf.randomNormal([2, 6, 5, 2], 0, 1, 'float32', 3) as tf.Tensor4D;
+    const seen: { list: readonly Layer[]; index: number; values: Float32Array }[] = [];
+    const traced = traceActivationInputs(
+      (list, index, input) => seen.push({ list, index, values: Float32Array.from(input.dataSync() as Float32Array) }),
+      () => applyLayers(store, everyKind, x),
+    );
+    const residual = everyKind[3] as Extract<Layer, { kind: 'residual' }>;
+    expect(
+      seen.map(({ list, index }) => [list === everyKind ? 'top' : list === residual.body ? 'body' : '?', index]),
+    ).toEqual([
+      ['top', 2],
+      ['body', 2],
+      ['top', 5],
+    ]);
+    // Each recorded input is what the layers before the activation compute.
+    const expected = tf.tidy(() =>
+      [
+        applyLayers(store, everyKind.slice(0, 2), x),
+        applyLayers(store, residual.body.slice(0, 2), applyLayers(store, everyKind.slice(0, 3), x)),
+        applyLayers(store, everyKind.slice(0, 5), x),
+      ].map((t) => Array.from(t.dataSync())),
+    );
+    expected.forEach((values, i) => expect(Array.from(seen[i].values)).toEqual(values));
+    // Tracing changes nothing, and stops when the function returns.
+    const plain = applyLayers(store, everyKind, x);
+    expect(Array.from(traced.dataSync())).toEqual(Array.from(plain.dataSync()));
+    expect(seen).toHaveLength(3);
+    tf.dispose([x, traced, plain]);
     store.dispose();
   });
 

@@ -60,6 +60,31 @@ export function declareLayers(store: ParamStore, layers: Layer[]): void {
 }
 
 /**
+ * Receives the input of every activation layer (relu, leakyRelu, prelu) that `applyLayers` runs while
+ * a trace is active: the layer list it belongs to (a residual body is a list of its own), the layer's
+ * index in it, and the tensor, which lives only until the enclosing tidy ends (copy what you keep).
+ */
+export type ActivationTracer = (layers: readonly Layer[], index: number, input: tf.Tensor4D) => void;
+
+let activationTracer: ActivationTracer | undefined;
+
+/**
+ * Runs `fn` with `onInput` called for every activation input, then stops tracing. For numerical
+ * checks against other implementations: where an activation's input lies within float32 rounding of
+ * 0, two correct implementations can take different sides of the kink, and so different gradients
+ * (bench/reference-parity compares gradients at Peerstyle's own activation inputs for that reason).
+ */
+export function traceActivationInputs<T>(onInput: ActivationTracer, fn: () => T): T {
+  const previous = activationTracer;
+  activationTracer = onInput;
+  try {
+    return fn();
+  } finally {
+    activationTracer = previous;
+  }
+}
+
+/**
  * Runs the layers on `x` with the store's current weights. Intermediates are released inside a tidy,
  * so only the returned tensor survives; gradients flow to every variable through tf.variableGrads.
  *
@@ -68,7 +93,12 @@ export function declareLayers(store: ParamStore, layers: Layer[]): void {
 export function applyLayers(store: ParamStore, layers: Layer[], x: tf.Tensor4D): tf.Tensor4D {
   return tf.tidy(() => {
     let h = x;
-    for (const layer of layers) h = applyLayer(store, layer, h);
+    layers.forEach((layer, i) => {
+      if (activationTracer && (layer.kind === 'relu' || layer.kind === 'leakyRelu' || layer.kind === 'prelu')) {
+        activationTracer(layers, i, h);
+      }
+      h = applyLayer(store, layer, h);
+    });
     return h;
   });
 }
