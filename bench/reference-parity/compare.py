@@ -7,10 +7,17 @@ here), loads Peerstyle's parameters into them, runs the same inputs and prints, 
 term, gradient group and updated parameter group, Peerstyle's value, the reference's, and the largest
 absolute and relative difference. Prints figures; exits 0 whatever they are.
 
-    python3 bench/reference-parity/compare.py /tmp/peerstyle-parity /root/reference/conditional-style-transfer
+    python3 bench/reference-parity/compare.py /tmp/peerstyle-parity /root/reference/conditional-style-transfer [--float64]
 
 The reference is CUDA-only as published: its checkout needs the CPU edits listed in this folder's
 README (torch.cuda.FloatTensor in models/layers.py, .cuda() in models/networks.py).
+
+With --float64 the training step is also run with the reference in float64, and both float32 gradients
+(Peerstyle's and the reference's) are compared with it. If the dump was made with --activations, the
+float64 reference is then run once more with every ReLU, leaky ReLU and PReLU input replaced by
+Peerstyle's own value (the gradient still flows through the reference's ops): that separates what
+Peerstyle's backward pass computes from where its float32 forward pass happened to land, since an
+activation input within rounding of 0 takes one side of the kink or the other.
 
 "Relative" is max|peerstyle - reference| / max|reference| over the whole array (for a scalar,
 |difference| / |reference|).
@@ -19,6 +26,7 @@ import argparse
 import copy
 import json
 import os
+import re
 import sys
 import types
 
@@ -249,11 +257,103 @@ class FixedNoise:
         torch.randn_like = self.original
 
 
+# ---------------------------------------------------------------------------------------------------
+# Peerstyle's activation inputs (dump.ts --activations) placed into the reference
+# ---------------------------------------------------------------------------------------------------
+
+def activation_module(network, index):
+    """The reference module (net key, path) whose input is Peerstyle's activation `index` of the layer list
+    that starts with the parameterised layer `network` (dump.ts names lists so)."""
+    block = re.match(r'^(enc\.main|dec|decAux)\.block(\d+)\.conv1$', network)
+    if block:  # ResnetBlock.conv_block: 0 ReflPad, 1 Conv, 2 IN, 3 PReLU, ...: one after Peerstyle's index
+        owner, k = block.group(1), int(block.group(2))
+        parent = {'enc.main': 'model_enc.%d' % (3 + k), 'dec': 'model_dec.%d' % k, 'decAux': 'model_dec_aux.%d' % k}
+        return 'G', '%s.conv_block.%d' % (parent[owner], index + 1)
+    if network == 'enc.pre.conv0':
+        return 'G', 'model_enc_pre.%d' % (index + 1)  # model_enc_pre starts with its ReflPad
+    if network == 'enc.main.down2':
+        return 'G', 'model_enc.%d' % index
+    if network == 'enc.global.conv0':
+        return 'G', 'model_enc_global.%d' % index
+    if network in ('dec.merge', 'decAux.merge'):
+        aux = '_aux' if network == 'decAux.merge' else ''
+        return 'G', ('model_merge%s.%d' % (aux, index)) if index < 3 else ('model_dec%s.%d' % (aux, index - 3))
+    if network == 'disc.conv0':
+        return 'D', 'model_pred.%d' % index
+    raise SystemExit('No reference module for Peerstyle activation %s #%d' % (network, index))
+
+
+def activation_calls(network, call, fake_b_from):
+    """The reference's calls of that module that each sample of Peerstyle's call `call` stands for, as
+    trainer/train-step.ts batches them; None for a sample the reference does not compute.
+
+    Encoder: call 0 is [real_A, style_A, real_B, style_B] (the reference's encodes 0, 2, 1, 3), call 1
+    is [fake_B, rec_A, rec_A_aux, rec_style_B_aux] (encodes 4, 5, 7, 8), call 2 is fake_B through the
+    frozen encoder of the main step. The reference encodes fake_B once (4) for both steps, so
+    `fake_b_from` picks which of Peerstyle's two encodings stands for it. Main decoder: [fake_B, rec_A,
+    rec_style_B]; auxiliary decoder: [rec_A_aux, rec_style_B_aux]. Discriminator: the generator step's
+    [real_A, rec_A, real_B, fake_B], then the discriminator step's four, in the reference's order.
+    """
+    if network.startswith('enc.'):
+        if call == 0:
+            return [0, 2, 1, 3]
+        if call == 1:
+            return [4 if fake_b_from == 1 else None, 5, 7, 8]
+        return [4 if fake_b_from == 2 else None]
+    if network.startswith('disc.'):
+        return [4 * call + i for i in range(4)]
+    return [0, 1, 2] if network.startswith('dec.') else [0, 1]
+
+
+def peerstyle_activations(dump, manifest, fake_b_from):
+    """{(net key, module path, reference call): NCHW float64 tensor} from dump.ts --activations."""
+    table = {}
+    for rec in manifest.get('activations', []):
+        arr = np.load(os.path.join(dump, 'activations', rec['file']))
+        root, module = activation_module(rec['network'], rec['index'])
+        for sample, ref_call in enumerate(activation_calls(rec['network'], rec['call'], fake_b_from)):
+            if ref_call is not None:
+                table[(root, module, ref_call)] = nchw(arr[sample:sample + 1]).double()
+    return table
+
+
+class ModuleInputs:
+    """Forward pre-hooks on the modules named in `table` (keys (net key, module path, call)): each call
+    of such a module either records its input (record=True) or, when the table has a value for that
+    call, replaces the input's value with it while keeping the reference's own gradient path
+    (x + (value - x).detach()). Calls are counted per module from the moment the hooks are installed."""
+
+    def __init__(self, nets, table, record=False):
+        self.nets, self.table, self.record, self.seen, self.handles = nets, table, record, {}, []
+
+    def __enter__(self):
+        counts = {}
+        for root, module in sorted({(k[0], k[1]) for k in self.table}):
+            def hook(mod, inputs, key=(root, module)):
+                call = counts.get(key, 0)
+                counts[key] = call + 1
+                x = inputs[0]
+                if self.record:
+                    self.seen[key + (call,)] = x.detach().double().clone()
+                    return None
+                value = self.table.get(key + (call,))
+                if value is None:
+                    return None
+                return (x + (value.to(x.dtype) - x).detach(),) + tuple(inputs[1:])
+            self.handles.append(self.nets[root].get_submodule(module).register_forward_pre_hook(hook))
+        return self
+
+    def __exit__(self, *exc):
+        for h in self.handles:
+            h.remove()
+
+
 def training_step(cfg, G, D, GANAuxModel, ImagePool, realA, realB, styleA, styleB):
     """The reference's shared forward pass (GANAuxModel.forward) on one batch in training mode, then
     the gradient of each optimiser's loss (backward_G_aux, backward_G_main, backward_D) w.r.t. its own
     parameters, all at these weights. Returns the model (its loss_* attributes) and the gradients by
-    parameter id."""
+    parameter id. The networks and images may be float64: the reference then runs in double precision
+    (its float32 casts, such as the kNN filter's, are promoted back to float64)."""
     G.train()
     D.train()
     G.model_peer_reg[0].att_dropout_rate = 0.0  # dropout is 0 in the dumped config
@@ -311,6 +411,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('dump', help='folder written by dump.ts')
     parser.add_argument('reference', help='checkout of nnaisense/conditional-style-transfer (with the CPU edits)')
+    parser.add_argument('--float64', action='store_true',
+                        help='also run the training step with the reference in float64 and compare both against it; '
+                             'with a dump made with --activations, also at Peerstyle\'s activation inputs')
     args = parser.parse_args()
     torch.set_num_threads(int(os.environ.get('PARITY_THREADS', '2')))
 
@@ -423,19 +526,78 @@ def main():
         transform = mapping[name][1]
         return transform(arr) if transform else arr
 
-    for group in ('aux', 'main', 'disc'):
-        names = [n for n in mapping if n.startswith(prefixes[group]) and n in grads]
-        tensors = [resolve(nets, mapping[n][0]) for n in names]
-        ours = np.concatenate([ref_layout(n, grads[n]).ravel() for n in names])
-        theirs = np.concatenate([ref_grads[id(t)].numpy().ravel() for t in tensors])
-        row('grad %s (%d tensors)' % (group, len(names)), ours, theirs)
-        # Per-network breakdown, to locate a difference.
-        for sub in sorted({n.split('.')[0] + '.' + n.split('.')[1] for n in names}):
-            sel = [i for i, n in enumerate(names) if n.startswith(sub + '.')]
-            o = np.concatenate([ref_layout(names[i], grads[names[i]]).ravel() for i in sel])
-            t = np.concatenate([ref_grads[id(tensors[i])].numpy().ravel() for i in sel])
-            row('  grad %s' % sub, o, t)
+    def by_name(grads_by_id, nets_of_run):
+        """A reference run's gradients keyed by Peerstyle name, in the reference layout."""
+        return {n: grads_by_id[id(resolve(nets_of_run, mapping[n][0]))].double().numpy() for n in grads}
+
+    ref32 = by_name(ref_grads, nets)
+    ours_all = {n: ref_layout(n, grads[n]) for n in grads}
+
+    def gradient_rows(ours_by_name, theirs_by_name):
+        for group in ('aux', 'main', 'disc'):
+            names = [n for n in mapping if n.startswith(prefixes[group]) and n in grads]
+            ours = np.concatenate([ours_by_name[n].ravel() for n in names])
+            theirs = np.concatenate([theirs_by_name[n].ravel() for n in names])
+            row('grad %s (%d tensors)' % (group, len(names)), ours, theirs)
+            # Per-layer breakdown (relative to the layer's own largest entry), to locate a difference.
+            for sub in sorted({n.rsplit('.', 1)[0] for n in names}):
+                sel = [n for n in names if n.rsplit('.', 1)[0] == sub]
+                row('  grad %s' % sub, np.concatenate([ours_by_name[n].ravel() for n in sel]),
+                    np.concatenate([theirs_by_name[n].ravel() for n in sel]))
+
+    gradient_rows(ours_all, ref32)
     print_rows('Gradients of each optimiser\'s loss w.r.t. its own parameters (flattened per group)')
+
+    if args.float64:
+        # The same step with the reference in float64 (same weights, inputs and neighbour sets): how far
+        # the reference's own float32 gradients are from exact arithmetic, next to how far Peerstyle's are.
+        G64, D64 = copy.deepcopy(G), copy.deepcopy(D)
+        G64.load_state_dict(initial_state[0])  # undo the float32 step's running-statistics update
+        D64.load_state_dict(initial_state[1])
+        G64.double()
+        D64.double()
+        nets64 = {'G': G64, 'D': D64}
+        images64 = [t.double() for t in (realA, realB, styleA, styleB)]
+        neighbours = [outs['step_neighbours_s1'], outs['step_neighbours_s2']]
+        acts = {f: peerstyle_activations(args.dump, manifest, f) for f in (1, 2)}
+        with GivenNeighbours(G64.model_peer_reg[0], neighbours), ModuleInputs(nets64, acts[1], record=True) as rec:
+            model64, grads64_by_id = training_step(cfg, G64, D64, GANAuxModel, ImagePool, *images64)
+        loss_rows(cfg, manifest['losses'], model64)
+        print_rows('Loss terms, reference in float64 given Peerstyle\'s TPFR neighbour sets')
+        ref64 = by_name(grads64_by_id, nets64)
+        gradient_rows(ours_all, ref64)
+        print_rows('Gradients: Peerstyle (float32) against the reference in float64')
+        gradient_rows(ref32, ref64)
+        print_rows('Gradients: the reference in float32 against itself in float64')
+
+        if acts[1]:
+            # Peerstyle's activation inputs against the reference's float64 ones: how far apart (a wrong
+            # mapping would show as O(1)) and on how many elements the two take different sides of 0.
+            for root, module in sorted({(k[0], k[1]) for k in acts[1]}):
+                keys = [k for k in acts[1] if k[:2] == (root, module) and k in rec.seen]
+                ours_a = np.concatenate([acts[1][k].numpy().ravel() for k in keys])
+                theirs_a = np.concatenate([rec.seen[k].numpy().ravel() for k in keys])
+                sides = int(np.sum((ours_a > 0) != (theirs_a > 0)))
+                row('%s.%s (%d calls)' % (root, module, len(keys)), ours_a, theirs_a,
+                    '%d on the other side of 0' % sides if sides else '')
+            print_rows('Activation inputs: Peerstyle (float32) against the reference in float64')
+            # The reference's float64 backward at Peerstyle's own activation inputs. E(fake_B) is one call
+            # in the reference and two in Peerstyle (auxiliary re-encoding, frozen main-step encoding):
+            # each group is compared with the run that uses the encoding its own loss went through.
+            at_ours = {}
+            for fake_b_from, groups in ((1, ('aux', 'disc')), (2, ('main',))):
+                Gi, Di = copy.deepcopy(G64), copy.deepcopy(D64)
+                Gi.load_state_dict(initial_state[0])
+                Di.load_state_dict(initial_state[1])
+                nets_i = {'G': Gi, 'D': Di}
+                with GivenNeighbours(Gi.model_peer_reg[0], neighbours), ModuleInputs(nets_i, acts[fake_b_from]):
+                    _, grads_i = training_step(cfg, Gi, Di, GANAuxModel, ImagePool, *images64)
+                named = by_name(grads_i, nets_i)
+                for n in named:
+                    if n.startswith(tuple(p for g in groups for p in prefixes[g])):
+                        at_ours[n] = named[n]
+            gradient_rows(ours_all, at_ours)
+            print_rows('Gradients: Peerstyle against the reference in float64 at Peerstyle\'s activation inputs')
 
     lr = manifest['learningRate']
     for group in ('aux', 'main', 'disc'):

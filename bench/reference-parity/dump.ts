@@ -6,7 +6,7 @@
  * script only runs Peerstyle.
  *
  *   npx tsx bench/reference-parity/dump.ts --out /tmp/peerstyle-parity [--preset small] [--backend cpu]
- *       [--seed 7] [--key=value ...]
+ *       [--seed 7] [--activations] [--key=value ...]
  *
  * The architecture and losses are the reference's whatever the preset: transposed-convolution decoder, no
  * colour head, mean colour or texture loss, both TPFR stages (the overrides in `main` force them). Weights are Peerstyle's seeded initialisation with
@@ -24,6 +24,8 @@
  *   outputs/<name>.npy       stage outputs (see STAGES in compare.py)
  *   grads/<name>.npy         gradient of each optimiser's loss w.r.t. its parameters in the step
  *   after/<name>.npy         every parameter and state value after the step
+ *   activations/<network>.<index>.<call>.npy   with --activations: the input of every ReLU, leaky ReLU
+ *                            and PReLU of the encoder, decoders and discriminator in the step
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -37,7 +39,7 @@ import { encode, encoderBodyLayers, encoderStemLayers } from '../../trainer/netw
 import { globalStyleLayers } from '../../trainer/networks/global-style';
 import { tpfr } from '../../trainer/layers/tpfr';
 import { createModel } from '../../trainer/model';
-import { applyLayers } from '../../trainer/nn/apply';
+import { applyLayers, traceActivationInputs, type ActivationTracer } from '../../trainer/nn/apply';
 import type { ParamStore } from '../../trainer/nn/params';
 import { TsprTrainer, type ImageBatch } from '../../trainer/train-step';
 import { Mulberry32 } from '../../trainer/rng';
@@ -56,11 +58,13 @@ interface Args {
   preset: string;
   backend: string;
   seed: number;
+  /** Also write the input of every activation layer the training step runs (activations/). */
+  activations: boolean;
   overrides: Record<string, string>;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { out: '', preset: 'small', backend: 'cpu', seed: 7, overrides: {} };
+  const args: Args = { out: '', preset: 'small', backend: 'cpu', seed: 7, activations: false, overrides: {} };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const eq = /^--([A-Za-z]+)=(.*)$/.exec(a);
@@ -69,7 +73,11 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--preset') args.preset = argv[++i];
     else if (a === '--backend') args.backend = argv[++i];
     else if (a === '--seed') args.seed = Number(argv[++i]);
-    else throw new Error(`Unknown argument "${a}". Expected --out DIR, --preset, --backend, --seed or --key=value.`);
+    else if (a === '--activations') args.activations = true;
+    else
+      throw new Error(
+        `Unknown argument "${a}". Expected --out DIR, --preset, --backend, --seed, --activations or --key=value.`,
+      );
   }
   if (!args.out)
     throw new Error('--out DIR is required (a folder outside the repository, e.g. /tmp/peerstyle-parity).');
@@ -125,6 +133,39 @@ function perturbDefaults(store: ParamStore, seed: number): void {
     for (let i = 0; i < values.length; i++) values[i] = draw();
     tf.tidy(() => v.assign(tf.tensor(values, v.shape, 'float32')));
   }
+}
+
+/** One traced activation input of the training step (see `activationRecorder`). */
+interface ActivationRecord {
+  /** The first parameterised layer of the list the activation belongs to, e.g. `enc.pre.conv0`, `dec.block1.conv1`. */
+  network: string;
+  /** The activation's index in that list. */
+  index: number;
+  /** How many times this activation ran before in the step (one call per batch that went through it). */
+  call: number;
+  file: string;
+  shape: number[];
+}
+
+/**
+ * Writes the input of every ReLU, leaky ReLU and PReLU that the training step runs, as
+ * activations/<network>.<index>.<call>.npy, and lists them in `records`. compare.py evaluates the
+ * reference's gradients at these values: where an input lies within float32 rounding of 0, the two
+ * implementations can take different sides of the activation's kink.
+ */
+function activationRecorder(dir: string, records: ActivationRecord[]): ActivationTracer {
+  mkdirSync(dir, { recursive: true });
+  const calls = new Map<string, number>();
+  return (layers, index, input) => {
+    const named = layers.find((l) => 'name' in l);
+    const network = named && 'name' in named ? named.name : 'unnamed';
+    const key = `${network}.${index}`;
+    const call = calls.get(key) ?? 0;
+    calls.set(key, call + 1);
+    const file = `${key}.${call}.npy`;
+    saveTensor(dir, file.slice(0, -'.npy'.length), input);
+    records.push({ network, index, call, file, shape: input.shape });
+  };
 }
 
 /** Shorter side resized to `size` (bicubic), centre crop, scaled to [-1, 1]: [1, size, size, 3]. */
@@ -244,8 +285,13 @@ async function main(): Promise<void> {
     };
   }
   const batch: ImageBatch = { batchSize: 1, size, ...pixels };
+  const activations: ActivationRecord[] = [];
   const started = performance.now();
-  const losses = trainer.step(batch);
+  const losses = args.activations
+    ? traceActivationInputs(activationRecorder(path.join(args.out, 'activations'), activations), () =>
+        trainer.step(batch),
+      )
+    : trainer.step(batch);
   const stepSeconds = (performance.now() - started) / 1000;
   saveStore(dirs.after, store);
 
@@ -260,6 +306,7 @@ async function main(): Promise<void> {
     params: paramNames,
     outputs,
     grads: gradNames,
+    activations,
   };
   writeFileSync(path.join(args.out, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
   console.log(`backend: ${backend.detail}`);
