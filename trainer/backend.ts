@@ -19,6 +19,7 @@ import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs-core';
 import { registerWasmGradientKernels } from './wasm-kernels';
 import { registerFusedKernels } from './kernels';
+import { readTrainerEnv, type TrainerEnv } from './trainer-env';
 import { defaultWasmThreads, parseThreads, prepareWasmThreads, withDoubledCoreCount } from './wasm-threads';
 
 /** The engine names of the backends training can run on. */
@@ -52,6 +53,8 @@ export interface BackendChoice {
 export interface BackendOptions {
   /** Threads for the wasm backend (default: PEERSTYLE_THREADS, else every logical core, at most 8). */
   threads?: number;
+  /** The trainer's environment variables. @default the process's (`readTrainerEnv()`) */
+  env?: TrainerEnv;
 }
 
 /**
@@ -83,8 +86,9 @@ let chosenFor: BackendRequest | undefined;
  * Later calls return the first result; a later call asking for a different backend is an error.
  */
 export async function initBackend(requested?: string, options: BackendOptions = {}): Promise<BackendChoice> {
-  const request = parseBackendRequest(requested, process.env.PEERSTYLE_BACKEND);
-  const threads = options.threads ?? parseThreads(undefined, process.env.PEERSTYLE_THREADS) ?? defaultWasmThreads();
+  const env = options.env ?? readTrainerEnv();
+  const request = parseBackendRequest(requested, env.backend);
+  const threads = options.threads ?? parseThreads(undefined, env.threads) ?? defaultWasmThreads();
   if (chosen !== undefined) {
     if (request !== undefined && request !== chosenFor) {
       throw new BackendError(

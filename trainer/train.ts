@@ -13,6 +13,7 @@ import path from 'node:path';
 import { applyOverrides, presetConfig, type TrainConfig } from './config';
 import { initBackend } from './backend';
 import { iterationFlops } from './flops';
+import { readTrainerEnv, type TrainerEnv } from './trainer-env';
 import { parseThreads } from './wasm-threads';
 import { createModel } from './model';
 import { TsprTrainer, type StepLosses } from './train-step';
@@ -49,6 +50,8 @@ export interface TrainOptions {
   backend?: string;
   /** Threads of the wasm backend (default: PEERSTYLE_THREADS, else every logical core). */
   threads?: number;
+  /** The trainer's environment variables. @default the process's (`readTrainerEnv()`) */
+  env?: TrainerEnv;
   /** Also keep every checkpoint whose iteration is a multiple of this (default 0: the last two only). */
   keepEvery?: number;
   /** Where metric lines go (default stdout). */
@@ -124,7 +127,8 @@ export async function runTraining(opts: TrainOptions): Promise<TrainResult> {
   const stopAt = plan.stopAt;
   const index = await indexDataset(opts.dataDir, { maxCorruptFraction: cfg.maxCorruptFraction, onWarning: warn });
 
-  const backend = await initBackend(opts.backend, { threads: opts.threads ?? defaultTrainingThreads(cfg) });
+  const env = opts.env ?? readTrainerEnv();
+  const backend = await initBackend(opts.backend, { threads: opts.threads ?? defaultTrainingThreads(cfg, env), env });
   const store = createModel(cfg, cfg.seed);
   const trainer = new TsprTrainer(cfg, store);
   let sampler: PairSampler;
@@ -264,7 +268,7 @@ export async function runTraining(opts: TrainOptions): Promise<TrainResult> {
 const THREADED_MIN_FLOPS = 5e9;
 
 /** Threads when neither --threads nor PEERSTYLE_THREADS says: one for small models, else the default. */
-function defaultTrainingThreads(cfg: TrainConfig): number | undefined {
-  if (parseThreads(undefined, process.env.PEERSTYLE_THREADS) !== undefined) return undefined;
+function defaultTrainingThreads(cfg: TrainConfig, env: TrainerEnv): number | undefined {
+  if (parseThreads(undefined, env.threads) !== undefined) return undefined;
   return iterationFlops(cfg).total < THREADED_MIN_FLOPS ? 1 : undefined;
 }

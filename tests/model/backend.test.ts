@@ -61,6 +61,13 @@ describe('initBackend', () => {
     expect(tf.engine().backendName ?? null).toBeNull();
   });
 
+  test('reads the environment it is handed instead of the process’s', async () => {
+    process.env.PEERSTYLE_BACKEND = 'cpu';
+    const env = { backend: 'tpu', threads: undefined, optMl: undefined };
+    await expect(initBackend(undefined, { env })).rejects.toThrow(/Unknown backend "tpu" \(from PEERSTYLE_BACKEND\)/);
+    expect(tf.engine().backendName ?? null).toBeNull();
+  });
+
   test('a requested native backend that is not installed is an error, not a fallback', async () => {
     await expect(initBackend('gpu')).rejects.toThrow(/@tensorflow\/tfjs-node-gpu.*--backend=wasm/s);
     process.env.PEERSTYLE_BACKEND = 'node';
