@@ -3,7 +3,7 @@
 // so the package runs straight from a clone with no build step.
 require('tsx/cjs');
 require('../functions/cli/main.ts')
-  .main(process.argv.slice(2))
+  .main(process.argv.slice(2), process.env)
   .then((code) => {
     if (typeof code === 'number') process.exitCode = code;
   });

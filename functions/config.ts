@@ -1,6 +1,7 @@
 /**
  * The runtime configuration: the only module that reads `process.env` and command-line flags for the
- * embedded server, its workers and its drop folder.
+ * embedded server, its workers and its drop folder, and the environment of the `peerstyle` command
+ * itself (the trainer's variables are trainer/trainer-env.ts's, the AWS functions' handler-env.ts's).
  *
  * Every setting has a flag (`--workers=2` or `--workers 2`), an environment variable
  * (`PEERSTYLE_WORKERS`) and a default; a flag wins over the environment. Everything is validated before
@@ -218,4 +219,20 @@ export function loadConfig(
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+/** Settings of the `peerstyle` command itself. */
+export interface CliConfig {
+  /** Whether a failed command prints its stack trace after the message (PEERSTYLE_DEBUG set, not blank). */
+  debug: boolean;
+}
+
+/** Reads the command's own settings from `env`, the process's own unless given. */
+export function loadCliConfig(env: NodeJS.ProcessEnv = process.env): CliConfig {
+  return { debug: Boolean(env.PEERSTYLE_DEBUG) };
+}
+
+/** The environment a child process starts with: this process's, with `extra` laid over it. */
+export function childProcessEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return { ...process.env, ...extra };
 }

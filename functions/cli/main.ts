@@ -11,8 +11,10 @@ import { workerCommand } from './commands/worker';
 import { keysCommand } from './commands/keys';
 import { serveCommand } from './commands/serve';
 import { evalCommand } from '../eval/eval-command';
+import { loadCliConfig } from '../config';
 
-type Command = (argv: string[]) => Promise<number>;
+/** A subcommand: its arguments and the environment it runs in (the process's, handed down by bin/). */
+type Command = (argv: string[], env: NodeJS.ProcessEnv) => Promise<number>;
 
 const COMMANDS: Record<string, { run: Command; summary: string }> = {
   train: { run: trainCommand, summary: 'train the TSPR model on an image folder' },
@@ -30,7 +32,7 @@ function help(): string {
   return `Usage: peerstyle <command> [options]\n\nCommands:\n${rows.join('\n')}\n\nRun "peerstyle <command> --help" for a command's options.\n`;
 }
 
-export async function main(argv: string[]): Promise<number> {
+export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === 'help') {
     process.stdout.write(help());
@@ -42,11 +44,11 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   try {
-    return await command.run(rest);
+    return await command.run(rest, env);
   } catch (err) {
     const e = err as Error;
     process.stderr.write(`peerstyle ${name}: ${e.message}\n`);
-    if (process.env.PEERSTYLE_DEBUG) process.stderr.write(`${e.stack}\n`);
+    if (loadCliConfig(env).debug) process.stderr.write(`${e.stack}\n`);
     return err instanceof UsageError ? 2 : 1;
   }
 }

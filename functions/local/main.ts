@@ -238,7 +238,8 @@ export async function serve(
   options: { modelDir?: string | null; env?: NodeJS.ProcessEnv; cwd?: string } = {},
 ): Promise<number> {
   const stopSignal = listenForStopSignal();
-  const config = loadConfig(argv, options.env ?? process.env, options.cwd ?? process.cwd());
+  // Unset options fall to the configuration module's defaults: the process's environment and folder.
+  const config = loadConfig(argv, options.env, options.cwd);
   const platform = await startPlatform({ config, modelDir: options.modelDir });
   const lines = [
     `Peerstyle is running (data folder ${config.dataDir}).`,

@@ -162,3 +162,61 @@ describe('peerstyle train: runs', () => {
     );
   });
 });
+
+describe('peerstyle train: settings from the environment', () => {
+  let out: string;
+  beforeEach(async () => {
+    out = path.join(await fs.mkdtemp(path.join(os.tmpdir(), 'peerstyle-cli-env-')), 'run');
+  });
+
+  it('takes PEERSTYLE_THREADS when no --threads is given, naming it in the error', async () => {
+    const args = ['train', '--preset', 'tiny', '--out', out, '--data', await dataset()];
+    const r = await runCli(args, { PEERSTYLE_THREADS: 'many' });
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe('peerstyle train: PEERSTYLE_THREADS must be an integer from 1 to 8, got "many".');
+    // The flag wins: the variable is not even looked at, and the run gets as far as the next problem.
+    const flagged = await runCli([...args, '--threads', '1', '--knn=0'], { PEERSTYLE_THREADS: 'many' });
+    expect(flagged.stderr).toMatch(/knn must be between 1 and 64, got 0\./);
+    expect(flagged.stderr).not.toMatch(/PEERSTYLE_THREADS/);
+  });
+
+  it('takes PEERSTYLE_BACKEND when no --backend is given, naming it in the error', async () => {
+    const r = await runCli(['train', '--preset', 'tiny', '--out', out, '--data', await dataset()], {
+      PEERSTYLE_BACKEND: 'tpu',
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toBe(
+      'peerstyle train: Unknown backend "tpu" (from PEERSTYLE_BACKEND). Expected one of: gpu, tensorflow, node, wasm, cpu.',
+    );
+  });
+
+  it('runs under the SageMaker layout at PEERSTYLE_OPT_ML when no --data is given', async () => {
+    const root = await fs.mkdtemp(path.join(os.tmpdir(), 'peerstyle-optml-env-'));
+    await fs.mkdir(path.join(root, 'input', 'config'), { recursive: true });
+    await fs.writeFile(
+      path.join(root, 'input', 'config', 'hyperparameters.json'),
+      JSON.stringify({ preset: 'tiny', knn: '0' }),
+    );
+    const r = await runCli(['train'], { PEERSTYLE_OPT_ML: root });
+    expect(r.code).toBe(1);
+    expect(await fs.readFile(path.join(root, 'output', 'failure'), 'utf8')).toMatch(
+      /No input channels|knn must be between/,
+    );
+    // Without it, `train` alone is a usage error.
+    const plain = await runCli(['train']);
+    expect(plain.code).toBe(2);
+    expect(plain.stderr.trim()).toBe('peerstyle train: --data <dir> is required.');
+  });
+
+  it('prints the stack trace of a failure after its message when PEERSTYLE_DEBUG is set', async () => {
+    const args = ['train', '--out', out, '--data', await dataset(), '--threads', '9'];
+    const debug = await runCli(args, { PEERSTYLE_DEBUG: '1' });
+    const lines = debug.stderr.trim().split('\n');
+    expect(lines[0]).toBe('peerstyle train: --threads must be an integer from 1 to 8, got "9".');
+    expect(lines[1]).toMatch(/UsageError: --threads must be/);
+    expect(lines.slice(2).some((line) => /^\s+at /.test(line))).toBe(true);
+    // Blank counts as unset.
+    const quiet = await runCli(args, { PEERSTYLE_DEBUG: '' });
+    expect(quiet.stderr.trim().split('\n')).toHaveLength(1);
+  });
+});

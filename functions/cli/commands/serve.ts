@@ -53,11 +53,11 @@ export function takeFlags(
 }
 
 /** Runs the command; resolves with the exit code once the platform has stopped. */
-export async function serveCommand(argv: string[]): Promise<number> {
+export async function serveCommand(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const { own, rest } = takeFlags(argv, { model: 'string', help: 'boolean' });
   if (own.help === true) {
     process.stdout.write(HELP);
     return 0;
   }
-  return serve(rest, typeof own.model === 'string' ? { modelDir: own.model } : {});
+  return serve(rest, { ...(typeof own.model === 'string' && { modelDir: own.model }), env });
 }

@@ -18,6 +18,7 @@ import {
   sageMakerLayout,
   writeFailure,
 } from '../../../trainer/sagemaker';
+import { readTrainerEnv, type TrainerEnv } from '../../../trainer/trainer-env';
 import { parseThreads } from '../../../trainer/wasm-threads';
 import { parseArgs, usage, UsageError, type FlagSpec } from '../args';
 
@@ -48,17 +49,18 @@ const FLAGS: Record<string, FlagSpec> = {
 /** Hyperparameters with a meaning of their own; every other key is a config override. */
 const SPECIAL_HYPERPARAMETERS = new Set(['preset', 'steps', 'backend', 'threads', 'keep-every']);
 
-export async function trainCommand(argv: string[]): Promise<number> {
+export async function trainCommand(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const { flags, overrides, positionals } = parseArgs(argv, FLAGS, true);
   if (flags.help) {
     process.stdout.write(usage('train', 'train the TSPR model', FLAGS));
     return 0;
   }
   if (positionals.length) throw new UsageError(`Unexpected argument "${positionals[0]}".`);
+  const trainerEnv = readTrainerEnv(env);
   // SageMaker starts the trainer image as `docker run <image> train`, with no flag of ours; the image
   // sets PEERSTYLE_OPT_ML, so there `train` without --data runs under the SageMaker contract.
-  const inTrainerImage = process.env.PEERSTYLE_OPT_ML !== undefined && flags.data === undefined;
-  if (flags.sagemaker || inTrainerImage) return trainSageMaker(flags, overrides);
+  const inTrainerImage = trainerEnv.optMl !== undefined && flags.data === undefined;
+  if (flags.sagemaker || inTrainerImage) return trainSageMaker(flags, overrides, trainerEnv);
 
   if (typeof flags.data !== 'string') throw new UsageError('--data <dir> is required.');
   if (typeof flags.out !== 'string') throw new UsageError('--out <dir> is required.');
@@ -71,8 +73,9 @@ export async function trainCommand(argv: string[]): Promise<number> {
     resume: Boolean(flags.resume),
     ...(typeof flags.init === 'string' ? { init: path.resolve(flags.init) } : {}),
     backend: flags.backend as string | undefined,
-    threads: parseThreadsFlag(flags.threads as string | undefined),
+    threads: parseThreadsFlag(flags.threads as string | undefined, trainerEnv),
     keepEvery: positiveIntegerFlag('keep-every', flags['keep-every'] as string | undefined),
+    env: trainerEnv,
   };
   const result = await runTraining(opts);
   return result.iteration > 0 ? 0 : 1;
@@ -85,16 +88,20 @@ function positiveIntegerFlag(flag: string, raw: string | undefined): number | un
   return n;
 }
 
-function parseThreadsFlag(raw: string | undefined): number | undefined {
+function parseThreadsFlag(raw: string | undefined, env: TrainerEnv): number | undefined {
   try {
-    return parseThreads(raw, process.env.PEERSTYLE_THREADS);
+    return parseThreads(raw, env.threads);
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
 }
 
-async function trainSageMaker(flags: Record<string, unknown>, cliOverrides: Record<string, string>): Promise<number> {
-  const root = (flags['opt-ml'] as string | undefined) ?? process.env.PEERSTYLE_OPT_ML ?? DEFAULT_OPT_ML;
+async function trainSageMaker(
+  flags: Record<string, unknown>,
+  cliOverrides: Record<string, string>,
+  env: TrainerEnv,
+): Promise<number> {
+  const root = (flags['opt-ml'] as string | undefined) ?? env.optMl ?? DEFAULT_OPT_ML;
   const layout = sageMakerLayout(root);
   try {
     const hyper = await readHyperparameters(layout.hyperparametersFile);
@@ -112,8 +119,9 @@ async function trainSageMaker(flags: Record<string, unknown>, cliOverrides: Reco
       // SageMaker restarts a spot-interrupted job with the checkpoints restored: always resume.
       resume: true,
       backend: hyper.backend ?? (flags.backend as string | undefined),
-      threads: parseThreadsFlag(hyper.threads ?? (flags.threads as string | undefined)),
+      threads: parseThreadsFlag(hyper.threads ?? (flags.threads as string | undefined), env),
       keepEvery: positiveIntegerFlag('keep-every', hyper['keep-every'] ?? (flags['keep-every'] as string | undefined)),
+      env,
     });
     // A run stopped by SIGTERM (a Spot interruption, a stop request) resumes or ends unfinished; only a
     // run that reached its last step becomes a model.

@@ -31,7 +31,7 @@ const FLAGS: Record<string, FlagSpec> = {
 };
 
 /** Runs the command; returns the exit code. */
-export async function workerCommand(argv: string[]): Promise<number> {
+export async function workerCommand(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const { flags, positionals } = parseArgs(argv, FLAGS);
   if (flags.help) {
     process.stdout.write(usage('worker --job-id <id>', 'run one stylize job (the AWS Batch container entry)', FLAGS));
@@ -54,16 +54,18 @@ export async function workerCommand(argv: string[]): Promise<number> {
     );
   }
 
-  const deps = batchWorkerDepsFromEnv({
-    modelCacheDir,
-    intraOpThreads: threads,
-    executionProvider: provider as ExecutionProvider,
-  });
+  const deps = batchWorkerDepsFromEnv(
+    { modelCacheDir, intraOpThreads: threads, executionProvider: provider as ExecutionProvider },
+    env,
+  );
   const stopping = new AbortController();
   const onTerm = (): void => stopping.abort();
   process.once('SIGTERM', onTerm);
   try {
-    const result = await runBatchStylizeJob(deps, jobId, { batchAttempt: readBatchAttempt(), signal: stopping.signal });
+    const result = await runBatchStylizeJob(deps, jobId, {
+      batchAttempt: readBatchAttempt(env),
+      signal: stopping.signal,
+    });
     if (result.status === 'skipped') {
       process.stdout.write(`job ${jobId}: not run (${result.reason})\n`);
       return 0;

@@ -17,6 +17,7 @@ import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import { childProcessEnv } from '../../config';
 import { DomainError, ErrorCode } from '../../core';
 import type {
   TrainerLauncher,
@@ -89,7 +90,7 @@ export class ProcessTrainerLauncher implements TrainerLauncher {
     const stepsText = launch.hyperparameters.steps;
     const steps = stepsText !== undefined && Number.isFinite(Number(stepsText)) ? Number(stepsText) : null;
     const child = spawn(process.execPath, [this.bin, 'train', '--sagemaker', '--opt-ml', root], {
-      env: { ...process.env, ...this.options.env },
+      env: childProcessEnv(this.options.env),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let lastStep: number | null = null;

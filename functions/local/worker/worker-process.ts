@@ -13,10 +13,11 @@ import { startWorkerPool } from './worker-pool';
 /** Runs workers until a stop signal; resolves with the exit code. */
 export async function runWorkerProcess(
   argv: readonly string[] = process.argv.slice(2),
-  env: NodeJS.ProcessEnv = process.env,
+  env?: NodeJS.ProcessEnv,
   overrides: RuntimeOverrides = {},
 ): Promise<number> {
   const stopSignal = listenForStopSignal();
+  // Without `env`, the configuration module reads the process's own.
   const config = loadConfig(argv, env);
   const runtime = createLocalRuntime(config, overrides);
   const pool = startWorkerPool(Math.max(1, config.workers), {
