@@ -1,6 +1,8 @@
 /**
  * The AWS composition root: every adapter the Lambda functions and the stylize worker container use is
  * built here, from the settings the CDK stack sets (read through `handlers/support/handler-env.ts`).
+ * Builders take the environment to read as their last argument (tests give their own); left out, it is
+ * handed on as undefined and handler-env.ts reads the process's.
  *
  * Each adapter has one builder, and each entry point asks only for the settings its function is given,
  * because each function's role grants only its own resources. Callers memoise what they build, so a
@@ -75,7 +77,7 @@ import { createStylizeExecutor } from '../worker/stylize-executor';
 export function buildJobStore(
   settings: HandlerSettings<'jobsTable', 'jobsByOwnerIndex'>,
   options: { dispatchThroughStream?: boolean } = {},
-  env: NodeJS.ProcessEnv = process.env,
+  env?: NodeJS.ProcessEnv,
 ): DynamoJobStore {
   return new DynamoJobStore({
     client: createDynamoDbDocumentClient(readAwsServiceConfigs(env).dynamodb),
@@ -86,12 +88,12 @@ export function buildJobStore(
 }
 
 /** The jobs table, for the entry points that only read and move jobs. */
-export function jobStoreFromEnv(env: NodeJS.ProcessEnv = process.env): JobStore {
+export function jobStoreFromEnv(env?: NodeJS.ProcessEnv): JobStore {
   return buildJobStore(readHandlerEnv(['jobsTable'], ['jobsByOwnerIndex'], env), {}, env);
 }
 
 /** An S3 blob store over one whole bucket. */
-export function buildBucketStore(bucket: string, env: NodeJS.ProcessEnv = process.env): S3BlobStore {
+export function buildBucketStore(bucket: string, env?: NodeJS.ProcessEnv): S3BlobStore {
   return new S3BlobStore({ client: createS3Client(readAwsServiceConfigs(env).s3), bucket });
 }
 
@@ -149,7 +151,7 @@ const WORKER_PREFIXES: readonly RoutedPrefix[] = [
 export function buildBlobStore(
   buckets: HandlerSettings<never, BucketSetting>,
   prefixes: readonly RoutedPrefix[] = API_PREFIXES,
-  env: NodeJS.ProcessEnv = process.env,
+  env?: NodeJS.ProcessEnv,
 ): RoutedBlobStore {
   const s3 = createS3Client(readAwsServiceConfigs(env).s3);
   const routes: BlobRoute[] = [];
@@ -161,7 +163,7 @@ export function buildBlobStore(
 }
 
 /** The stylize queue; SQS itself moves messages to the dead-letter queue by its redrive policy. */
-export function buildStylizeQueue(queueUrl: string, env: NodeJS.ProcessEnv = process.env): SqsJobQueue {
+export function buildStylizeQueue(queueUrl: string, env?: NodeJS.ProcessEnv): SqsJobQueue {
   return new SqsJobQueue({ client: createSqsClient(readAwsServiceConfigs(env).sqs), queueUrl });
 }
 
@@ -169,7 +171,7 @@ export function buildStylizeQueue(queueUrl: string, env: NodeJS.ProcessEnv = pro
 export function buildModelRegistry(
   catalogTable: string,
   options: Omit<DynamoModelRegistryOptions, 'client' | 'tableName'> = {},
-  env: NodeJS.ProcessEnv = process.env,
+  env?: NodeJS.ProcessEnv,
 ): DynamoModelRegistry {
   return new DynamoModelRegistry({
     client: createDynamoDbDocumentClient(readAwsServiceConfigs(env).dynamodb),
@@ -181,7 +183,7 @@ export function buildModelRegistry(
 /** The API key store on the keys table. */
 export function buildApiKeyStore(
   settings: HandlerSettings<'apiKeysTable', never>,
-  env: NodeJS.ProcessEnv = process.env,
+  env?: NodeJS.ProcessEnv,
 ): DynamoApiKeyStore {
   return new DynamoApiKeyStore({
     client: createDynamoDbDocumentClient(readAwsServiceConfigs(env).dynamodb),
@@ -200,7 +202,7 @@ export const DEFAULT_REQUESTS_PER_SECOND = 20;
  */
 export function buildRequestLimiter(
   settings: HandlerSettings<never, 'rateLimitsTable' | 'requestsPerMinute' | 'requestsPerSecond'>,
-  env: NodeJS.ProcessEnv = process.env,
+  env?: NodeJS.ProcessEnv,
 ): DynamoRequestLimiter | undefined {
   if (settings.rateLimitsTable === undefined) return undefined;
   const budget = (name: 'requestsPerMinute' | 'requestsPerSecond', fallback: number): number => {
@@ -223,7 +225,7 @@ function trainingJobNamePrefix(prefix: string): string {
 }
 
 /** The Batch launcher the stylize dispatcher uses. */
-export function batchLauncherFromEnv(env: NodeJS.ProcessEnv = process.env): BatchStylizeLauncher {
+export function batchLauncherFromEnv(env?: NodeJS.ProcessEnv): BatchStylizeLauncher {
   const { batchJobQueue, batchJobDefinition } = readHandlerEnv(['batchJobQueue', 'batchJobDefinition'], [], env);
   return new BatchStylizeLauncher({
     client: createBatchClient(),
@@ -258,7 +260,7 @@ function metricDefinitions(raw: string): TrainingMetricDefinition[] {
 }
 
 /** The SageMaker launcher the training launcher function uses. */
-export function trainingLauncherFromEnv(env: NodeJS.ProcessEnv = process.env): SageMakerTrainingLauncher {
+export function trainingLauncherFromEnv(env?: NodeJS.ProcessEnv): SageMakerTrainingLauncher {
   const values = readHandlerEnv(
     [
       'trainingImageUri',
@@ -299,7 +301,7 @@ export function buildTrainingStopper(trainingJobPrefix: string): SageMakerTraini
 }
 
 /** The stager that copies uploaded training sets from the uploads bucket into the datasets bucket. */
-export function datasetStagerFromEnv(env: NodeJS.ProcessEnv = process.env): S3DatasetStager {
+export function datasetStagerFromEnv(env?: NodeJS.ProcessEnv): S3DatasetStager {
   const { uploadsBucket, datasetsBucket } = readHandlerEnv(['uploadsBucket', 'datasetsBucket'], [], env);
   return new S3DatasetStager({ client: createS3Client(readAwsServiceConfigs(env).s3), uploadsBucket, datasetsBucket });
 }
@@ -307,7 +309,7 @@ export function datasetStagerFromEnv(env: NodeJS.ProcessEnv = process.env): S3Da
 // What each event-driven entry point uses.
 
 /** What the drop-folder intake function uses. */
-export function intakeDepsFromEnv(env: NodeJS.ProcessEnv = process.env): IntakeDeps {
+export function intakeDepsFromEnv(env?: NodeJS.ProcessEnv): IntakeDeps {
   const { uploadsBucket, stylizeQueueUrl } = readHandlerEnv(['uploadsBucket', 'stylizeQueueUrl'], [], env);
   const blobs = buildBucketStore(uploadsBucket, env);
   return {
@@ -321,7 +323,7 @@ export function intakeDepsFromEnv(env: NodeJS.ProcessEnv = process.env): IntakeD
 }
 
 /** Where the job-dispatch function relays new jobs: STYLIZE jobs to the queue, TRAIN jobs to the launcher. */
-export function jobRunnersFromEnv(env: NodeJS.ProcessEnv = process.env): {
+export function jobRunnersFromEnv(env?: NodeJS.ProcessEnv): {
   queue: SqsJobQueue;
   training: LambdaTrainingStarter;
 } {
@@ -336,7 +338,7 @@ export function jobRunnersFromEnv(env: NodeJS.ProcessEnv = process.env): {
 }
 
 /** What the training launcher function uses. */
-export function trainingLaunchDepsFromEnv(env: NodeJS.ProcessEnv = process.env): {
+export function trainingLaunchDepsFromEnv(env?: NodeJS.ProcessEnv): {
   jobs: JobStore;
   events: StreamJobEvents;
   launcher: TrainingRunLauncher;
@@ -354,7 +356,7 @@ export function trainingLaunchDepsFromEnv(env: NodeJS.ProcessEnv = process.env):
  * What the training events function uses: the jobs table, and a publisher that unpacks artifacts in the
  * models bucket and registers them in the catalog table.
  */
-export function trainingStateDepsFromEnv(env: NodeJS.ProcessEnv = process.env): TrainingStateDeps {
+export function trainingStateDepsFromEnv(env?: NodeJS.ProcessEnv): TrainingStateDeps {
   const { catalogTable, modelsBucket } = readHandlerEnv(['catalogTable', 'modelsBucket'], [], env);
   return {
     jobs: jobStoreFromEnv(env),
@@ -377,7 +379,7 @@ export type GraphQLSettings = HandlerSettings<
  * each from the jobs table's stream to its runner (STYLIZE jobs onto the stylize queue, drained into
  * AWS Batch; TRAIN jobs to the training launcher function), so this function needs neither.
  */
-export function buildUseCaseDeps(settings: GraphQLSettings, env: NodeJS.ProcessEnv = process.env): UseCaseDeps {
+export function buildUseCaseDeps(settings: GraphQLSettings, env?: NodeJS.ProcessEnv): UseCaseDeps {
   // Cancelling a RUNNING training must reach SageMaker, which never reads the jobs table; the stack
   // gives this function the run name prefix (and StopTrainingJob on it) for that.
   const events =
@@ -404,7 +406,7 @@ export function buildUseCaseDeps(settings: GraphQLSettings, env: NodeJS.ProcessE
 /** The connections and subscriptions tables. */
 export function buildConnectionStore(
   settings: HandlerSettings<'connectionsTable' | 'subscriptionsTable', 'subscriptionsByTopicIndex'>,
-  env: NodeJS.ProcessEnv = process.env,
+  env?: NodeJS.ProcessEnv,
 ): DynamoConnectionStore {
   return new DynamoConnectionStore({
     client: createDynamoDbDocumentClient(readAwsServiceConfigs(env).dynamodb),
@@ -487,7 +489,7 @@ export interface WorkerSettings {
  */
 export function batchWorkerBlobStore(
   buckets: { uploadsBucket: string; resultsBucket: string; modelsBucket: string },
-  env: NodeJS.ProcessEnv = process.env,
+  env?: NodeJS.ProcessEnv,
 ): RoutedBlobStore {
   return buildBlobStore(buckets, WORKER_PREFIXES, env);
 }
@@ -498,7 +500,7 @@ export function batchWorkerBlobStore(
  * results bucket, all through one routed blob store; the stylize executor the local worker runs too;
  * and the onnxruntime engine.
  */
-export function batchWorkerDepsFromEnv(settings: WorkerSettings, env: NodeJS.ProcessEnv = process.env): BatchRunDeps {
+export function batchWorkerDepsFromEnv(settings: WorkerSettings, env?: NodeJS.ProcessEnv): BatchRunDeps {
   const buckets = readHandlerEnv(['uploadsBucket', 'resultsBucket', 'modelsBucket'], ['catalogTable'], env);
   const blobs = batchWorkerBlobStore(buckets, env);
   // Trained models are looked up in the catalog table, when the job definition names it.
