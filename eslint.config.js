@@ -5,6 +5,10 @@
 //
 // A later block's `no-restricted-imports` replaces an earlier one's for the files it matches, so every
 // block lists all the restrictions that still hold for its files.
+//
+// `process.env` is read only by the configuration modules, which validate what they read and hand typed
+// settings on; other code takes the setting, or an environment to read, as a parameter. Entry points
+// outside these folders (bin/) hand the process's environment down.
 const js = require('@eslint/js');
 const tseslint = require('typescript-eslint');
 
@@ -35,6 +39,14 @@ const WORKER_WITHOUT_RUNTIMES = {
   regex: '^(\\.\\./)+(local|handlers)(/|$)',
   message: 'functions/worker/ runs in both runtimes: it imports nothing from functions/local/ or functions/handlers/.',
 };
+
+/** The modules that read `process.env`, each for its own runtime. */
+const ENV_READERS = [
+  'functions/config.ts', // the local runtime and the `peerstyle` command
+  'functions/handlers/support/handler-env.ts', // the Lambda functions and the Batch container
+  'trainer/trainer-env.ts', // the trainer
+  'infra/app.ts', // the CDK app
+];
 
 /** The rule entry for files that may import neither TF.js nor the AWS SDK, plus `patterns`. */
 const platformImports = (...patterns) => [
@@ -67,6 +79,20 @@ module.exports = tseslint.config(
         { fixStyle: 'inline-type-imports', disallowTypeAnnotations: false },
       ],
       'no-restricted-imports': platformImports(),
+    },
+  },
+  {
+    files: ['functions/**', 'trainer/**', 'infra/**'],
+    ignores: ENV_READERS,
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        {
+          object: 'process',
+          property: 'env',
+          message: `Only the configuration modules (${ENV_READERS.join(', ')}) read it; take the setting or the environment as a parameter.`,
+        },
+      ],
     },
   },
   {
