@@ -169,8 +169,8 @@ describe('options', () => {
     expect(maxDiff((await pixels(a.image)).data, (await pixels(b.image)).data)).toBeLessThanOrEqual(1);
     // 20×15 latent rows in chunks of 7: 43 TPFR calls, each reported.
     expect(steps.filter((s) => s.stage === 'transfer')).toHaveLength(43);
-    expect(steps.map((s) => s.fraction)).toEqual([...steps.map((s) => s.fraction)].sort((x, y) => x - y));
-    expect(steps.at(-1)).toEqual({ stage: 'write', fraction: 1 });
+    expect(steps.map((s) => s.progress)).toEqual([...steps.map((s) => s.progress)].sort((x, y) => x - y));
+    expect(steps.at(-1)).toEqual({ stage: 'write', progress: 1 });
   });
 
   test('preserve colour keeps the content’s chroma', async () => {

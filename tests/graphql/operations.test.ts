@@ -20,7 +20,8 @@ import {
   SqliteStyleStore,
   type SqliteDatabase,
 } from '../../functions/adapters/local';
-import { DomainError, ErrorCode, type JobStore } from '../../functions/core';
+import { isInputObjectType } from 'graphql';
+import { DomainError, ErrorCode, type JobStore, type StylizeOptions } from '../../functions/core';
 import type { UseCaseDeps } from '../../functions/core/use-cases';
 import { buildSchema, createGraphQLServer, type GraphQLContext } from '../../functions/graphql';
 import { fixture, TEST_LIMITS } from './harness';
@@ -178,14 +179,30 @@ test('stylize options are range-checked with the valid range in the message', as
   expect((await deps.queue?.stats())?.visible).toBe(0);
 });
 
-test('the structure option reaches the job input; an unknown value is refused by the schema', async () => {
+test('the schema’s StylizeOptions are the core’s stylize options, field for field', () => {
+  // Every option once: the compiler refuses this literal if the core's type gains or loses one.
+  const everyOption: Required<StylizeOptions> = {
+    strength: 1,
+    preserveColor: false,
+    structure: 'keep',
+    size: 64,
+    styleSize: 64,
+    format: 'png',
+    preview: false,
+  };
+  const type = buildSchema().getType('StylizeOptions');
+  if (!isInputObjectType(type)) throw new Error('StylizeOptions is not an input type');
+  expect(Object.keys(type.getFields()).sort()).toEqual(Object.keys(everyOption).sort());
+});
+
+test('the structure option reaches the job input in lower case; an unknown value is refused by the schema', async () => {
   const key = 'uploads/alice/photo-structure';
   await deps.blobs.put(key, fixture('photo-1.jpg'), { contentType: 'image/jpeg' });
   const ok = await run(`mutation($input: StylizeInput!) { stylize(input: $input) { id } }`, {
     input: { content: key, styles: [{ uploadKey: key }], options: { structure: 'KEEP' } },
   });
   const id = (ok.data as any).stylize.id;
-  expect((await deps.jobs.get(id, 'alice'))?.input).toMatchObject({ structure: 'KEEP' });
+  expect((await deps.jobs.get(id, 'alice'))?.input).toMatchObject({ structure: 'keep' });
   const unset = await run(`mutation($input: StylizeInput!) { stylize(input: $input) { id } }`, {
     input: { content: key, styles: [{ uploadKey: key }] },
   });
