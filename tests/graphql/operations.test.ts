@@ -20,8 +20,15 @@ import {
   SqliteStyleStore,
   type SqliteDatabase,
 } from '../../functions/adapters/local';
-import { isInputObjectType } from 'graphql';
-import { DomainError, ErrorCode, type JobStore, type StylizeOptions } from '../../functions/core';
+import { isEnumType, isInputObjectType } from 'graphql';
+import {
+  DomainError,
+  ErrorCode,
+  STRUCTURE_MODES,
+  STYLIZE_FORMATS,
+  type JobStore,
+  type StylizeOptions,
+} from '../../functions/core';
 import type { UseCaseDeps } from '../../functions/core/use-cases';
 import { buildSchema, createGraphQLServer, type GraphQLContext } from '../../functions/graphql';
 import { fixture, TEST_LIMITS } from './harness';
@@ -179,7 +186,7 @@ test('stylize options are range-checked with the valid range in the message', as
   expect((await deps.queue?.stats())?.visible).toBe(0);
 });
 
-test('the schema’s StylizeOptions are the core’s stylize options, field for field', () => {
+test('the schema’s StylizeOptions are the core’s stylize options, field for field and value for value', () => {
   // Every option once: the compiler refuses this literal if the core's type gains or loses one.
   const everyOption: Required<StylizeOptions> = {
     strength: 1,
@@ -193,6 +200,17 @@ test('the schema’s StylizeOptions are the core’s stylize options, field for 
   const type = buildSchema().getType('StylizeOptions');
   if (!isInputObjectType(type)) throw new Error('StylizeOptions is not an input type');
   expect(Object.keys(type.getFields()).sort()).toEqual(Object.keys(everyOption).sort());
+  // Its enums are the core's values in GraphQL's upper case, which the core's parser lower-cases.
+  const values = (name: string) => {
+    const enumType = buildSchema().getType(name);
+    if (!isEnumType(enumType)) throw new Error(`${name} is not an enum`);
+    return enumType
+      .getValues()
+      .map((v) => v.name.toLowerCase())
+      .sort();
+  };
+  expect(values('ImageFormat')).toEqual([...STYLIZE_FORMATS].sort());
+  expect(values('StructureMode')).toEqual([...STRUCTURE_MODES].sort());
 });
 
 test('the structure option reaches the job input in lower case; an unknown value is refused by the schema', async () => {
