@@ -37,6 +37,10 @@ export type StructureMode = (typeof STRUCTURE_MODES)[number];
 export const SIZE_RANGE = [64, 2048] as const;
 /** The format of a job whose request names none. */
 export const DEFAULT_STYLIZE_FORMAT: StylizeFormat = 'jpeg';
+/** Encoder quality a JPEG or WebP output may ask for. */
+export const QUALITY_RANGE = [1, 100] as const;
+/** Encoder quality of a JPEG or WebP output whose request names none (sharp's own default). */
+export const DEFAULT_QUALITY = 80;
 
 /** How to stylize, in canonical form. */
 export type StylizeOptions = {
@@ -52,6 +56,11 @@ export type StylizeOptions = {
   styleSize?: number;
   /** @default DEFAULT_STYLIZE_FORMAT */
   format: StylizeFormat;
+  /**
+   * Encoder quality of a JPEG or WebP output, in QUALITY_RANGE: lower is smaller, with more artefacts.
+   * PNG is lossless and ignores it. @default DEFAULT_QUALITY
+   */
+  quality?: number;
   /**
    * Deliver a small rendering before the result: true always, false never. Absent, the worker decides:
    * a preview for outputs whose long side is over 512 px, none for smaller ones.
@@ -109,6 +118,14 @@ function parseSize(field: string, value: unknown): number | undefined {
   return value;
 }
 
+function parseQuality(field: string, value: unknown): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  const [lo, hi] = QUALITY_RANGE;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < lo || value > hi)
+    throw badField(field, `must be an integer in ${lo}..${hi}, got ${String(value)}.`);
+  return value;
+}
+
 function parseBoolean(field: string, value: unknown): boolean | undefined {
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'boolean') throw badField(field, `must be true or false, got ${JSON.stringify(value)}.`);
@@ -130,6 +147,7 @@ export function parseStylizeOptions(input: StylizeOptionsInput | null | undefine
       : parseEnum(`${field}.structure`, raw.structure, STRUCTURE_MODES);
   const size = parseSize(`${field}.size`, raw.size);
   const styleSize = parseSize(`${field}.styleSize`, raw.styleSize);
+  const quality = parseQuality(`${field}.quality`, raw.quality);
   const preview = parseBoolean(`${field}.preview`, raw.preview);
   return {
     strength,
@@ -138,6 +156,7 @@ export function parseStylizeOptions(input: StylizeOptionsInput | null | undefine
     ...(size !== undefined && { size }),
     ...(styleSize !== undefined && { styleSize }),
     format: parseEnum(`${field}.format`, raw.format ?? DEFAULT_STYLIZE_FORMAT, STYLIZE_FORMATS),
+    ...(quality !== undefined && { quality }),
     ...(preview !== undefined && { preview }),
   };
 }

@@ -18,7 +18,13 @@ import path from 'node:path';
 import { latentChannels } from '../../trainer/config';
 import { DECODER_IO, ENCODER_IO, TPFR_IO } from '../../trainer/export/package-format';
 import type { EncodedImage, StylizeProgress } from '../core/ports/stylize-engine';
-import { STRUCTURE_MODES, type StructureMode, type StylizeOptions } from '../core/stylize-input';
+import {
+  DEFAULT_QUALITY,
+  QUALITY_RANGE,
+  STRUCTURE_MODES,
+  type StructureMode,
+  type StylizeOptions,
+} from '../core/stylize-input';
 
 export { STRUCTURE_MODES, type StructureMode };
 import { applyColourHead, blendStats, colourMoments, pooledStats, withMeanColour } from './colour-head';
@@ -99,8 +105,6 @@ export const DEFAULT_PREVIEW_SIDE = 512;
 export interface StylizeRequest extends Partial<Omit<StylizeOptions, 'preview'>> {
   content: Buffer | string;
   styles: StyleInput[];
-  /** 1..100, for jpeg and webp. */
-  quality?: number;
   /**
    * Deliver a small rendering first, as a 'preview' progress event: `true` for a long side of
    * {@link DEFAULT_PREVIEW_SIDE} px, or the long side in px. Larger outputs render it untiled before the
@@ -369,7 +373,7 @@ interface ValidOptions {
   size?: number;
   styleSize?: number;
   format: OutputFormat;
-  quality?: number;
+  quality: number;
   preview?: number;
   styles: { image: Buffer | string; weight: number }[];
 }
@@ -385,8 +389,10 @@ function validate(r: StylizeRequest, limits: ImageLimits): ValidOptions {
   const format = r.format ?? 'png';
   if (!(OUTPUT_FORMATS as readonly string[]).includes(format))
     bad(`Unknown format "${String(format)}". Expected one of: ${OUTPUT_FORMATS.join(', ')}.`);
-  if (r.quality !== undefined && !(Number.isInteger(r.quality) && r.quality >= 1 && r.quality <= 100))
-    bad(`quality must be a whole number from 1 to 100, got ${r.quality}.`);
+  const quality = r.quality ?? DEFAULT_QUALITY;
+  const [minQuality, maxQuality] = QUALITY_RANGE;
+  if (!(Number.isInteger(quality) && quality >= minQuality && quality <= maxQuality))
+    bad(`quality must be a whole number from ${minQuality} to ${maxQuality}, got ${r.quality}.`);
   for (const [name, value] of [
     ['size', r.size],
     ['styleSize', r.styleSize],
@@ -416,7 +422,7 @@ function validate(r: StylizeRequest, limits: ImageLimits): ValidOptions {
     size: r.size,
     styleSize: r.styleSize,
     format: format as OutputFormat,
-    quality: r.quality,
+    quality,
     preview,
     styles,
   };

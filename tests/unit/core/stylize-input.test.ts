@@ -38,6 +38,12 @@ describe('parseStylizeOptions', () => {
     });
   });
 
+  it('keeps a quality in 1..100 and leaves it absent (the engine’s default) when not asked for', () => {
+    expect(parseStylizeOptions({ quality: 1 }).quality).toBe(1);
+    expect(parseStylizeOptions({ quality: 100 }).quality).toBe(100);
+    expect(parseStylizeOptions({ quality: null })).not.toHaveProperty('quality');
+  });
+
   it('lower-cases GraphQL’s enum values', () => {
     expect(parseStylizeOptions({ structure: 'KEEP', format: 'WEBP' })).toMatchObject({
       structure: 'keep',
@@ -58,6 +64,11 @@ describe('parseStylizeOptions', () => {
     expect(refusal(() => parseStylizeOptions({ format: 'gif' }))).toBe(
       'Unknown options.format "gif". Expected one of: png, jpeg, webp.',
     );
+    expect(refusal(() => parseStylizeOptions({ quality: 0 }))).toBe(
+      'options.quality: must be an integer in 1..100, got 0.',
+    );
+    expect(refusal(() => parseStylizeOptions({ quality: 101 }))).toMatch(/^options.quality: .* got 101\.$/);
+    expect(refusal(() => parseStylizeOptions({ quality: 80.5 }))).toMatch(/^options.quality: .* got 80.5\.$/);
     expect(refusal(() => parseStylizeOptions({ preview: 'yes' }))).toBe(
       'options.preview: must be true or false, got "yes".',
     );
@@ -67,7 +78,14 @@ describe('parseStylizeOptions', () => {
 describe('parseStylizeJobInput', () => {
   it('reads back what submission stored, unchanged', () => {
     const stored = {
-      ...parseStylizeOptions({ strength: 0.5, structure: 'KEEP', size: 256, format: 'PNG', preview: true }),
+      ...parseStylizeOptions({
+        strength: 0.5,
+        structure: 'KEEP',
+        size: 256,
+        format: 'WEBP',
+        quality: 60,
+        preview: true,
+      }),
       contentKey: 'job-inputs/alice/photo',
       styles: [{ key: 'styles/alice/s1', weight: 0.5, styleId: 's1' }],
       modelId: 'tspr-default',
