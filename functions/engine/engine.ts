@@ -100,7 +100,9 @@ export const DEFAULT_PREVIEW_SIDE = 512;
 
 /**
  * A stylisation request: the platform's stylize options (functions/core/stylize-input.ts, where each is
- * described), every one optional, plus what only the engine offers.
+ * described), every one optional, plus what only the engine offers. Left out, `format` is 'png' here
+ * (the API's jobs default to JPEG), and `styleSize` is the content's working long side capped at the
+ * paper's 512 px test size, since peers cost time in proportion to their count.
  */
 export interface StylizeRequest extends Partial<Omit<StylizeOptions, 'preview'>> {
   content: Buffer | string;
