@@ -97,7 +97,7 @@ async function child(modelDir: string, contentFile: string, styleFile: string, s
       }
       // Progress is synchronous with the engine's own loops, so it also catches peaks between samples.
       sample();
-      if (p.stage === 'transfer') process.stderr.write(`\r${size}px transfer ${(100 * p.fraction).toFixed(0)}%  `);
+      if (p.stage === 'transfer') process.stderr.write(`\r${size}px transfer ${(100 * p.progress).toFixed(0)}%  `);
     },
   });
   sample();

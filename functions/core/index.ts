@@ -1,7 +1,8 @@
 /**
  * The public surface of the domain core: the job model and its state machine, the error vocabulary,
- * blob-key rules and the port interfaces. Adapters, use cases, resolvers and handlers import from here
- * and nowhere deeper, so anything not exported below may change without notice.
+ * blob-key rules, the stylize job's input and the port interfaces. Adapters, use cases, resolvers and
+ * handlers import from here and nowhere deeper, so anything not exported below may change without
+ * notice.
  */
 
 export * from './errors';
@@ -9,6 +10,7 @@ export * from './json';
 export * from './job';
 export * from './blob-key';
 export * from './image-formats';
+export * from './stylize-input';
 export * from './ports/clock';
 export * from './ports/page';
 export * from './ports/blob-store';

@@ -16,13 +16,15 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 
 import { latentChannels } from '../../trainer/config';
+import { DECODER_IO, ENCODER_IO, TPFR_IO } from '../../trainer/export/package-format';
+import type { EncodedImage, StylizeProgress } from '../core/ports/stylize-engine';
 import {
-  DECODER_IO,
-  ENCODER_IO,
+  DEFAULT_QUALITY,
+  QUALITY_RANGE,
   STRUCTURE_MODES,
-  TPFR_IO,
   type StructureMode,
-} from '../../trainer/export/package-format';
+  type StylizeOptions,
+} from '../core/stylize-input';
 
 export { STRUCTURE_MODES, type StructureMode };
 import { applyColourHead, blendStats, colourMoments, pooledStats, withMeanColour } from './colour-head';
@@ -77,52 +79,34 @@ export interface StyleInput {
 }
 
 /**
- * Progress of one request: the current stage and the fraction of the whole request done. The stage
- * 'preview' (only when the request asks for one) carries a small rendering, before the full image.
+ * Progress of one request, in the stylize port's shape: the current stage and the fraction of the whole
+ * request done. The stage 'preview' (only when the request asks for one) carries a small rendering,
+ * before the full image.
  */
-export interface Progress {
+export interface Progress extends StylizeProgress {
   stage: 'read' | 'encode' | 'preview' | 'transfer' | 'render' | 'write';
-  fraction: number;
   /** With stage 'preview': the small rendering, encoded. */
   preview?: Preview;
 }
 
 /** An early, small rendering of the result. */
-export interface Preview {
+export interface Preview extends EncodedImage {
   image: Buffer;
-  width: number;
-  height: number;
   format: 'jpeg';
 }
 
 /** The preview's long side when a request asks for one with `preview: true`. */
 export const DEFAULT_PREVIEW_SIDE = 512;
 
-/** A stylisation request. */
-export interface StylizeRequest {
+/**
+ * A stylisation request: the platform's stylize options (functions/core/stylize-input.ts, where each is
+ * described), every one optional, plus what only the engine offers. Left out, `format` is 'png' here
+ * (the API's jobs default to JPEG), and `styleSize` is the content's working long side capped at the
+ * paper's 512 px test size, since peers cost time in proportion to their count.
+ */
+export interface StylizeRequest extends Partial<Omit<StylizeOptions, 'preview'>> {
   content: Buffer | string;
   styles: StyleInput[];
-  /** 0 gives the content's reconstruction, 1 the full transfer. @default 1 */
-  strength?: number;
-  /** Keep the content's colours (chroma) and take only the luminance from the stylised image. @default false */
-  preserveColor?: boolean;
-  /**
-   * 'keep' runs TSPR's first stage only: the content keeps its own content codes and takes the recombined
-   * style codes (the paper's single-stage variant). 'transfer' runs both stages, so the content codes are
-   * recombined from the style's too. @default the model package's `defaults.structure`, else 'transfer'
-   */
-  structure?: StructureMode;
-  /** Long side of the output in pixels. @default the content's own size */
-  size?: number;
-  /**
-   * Long side the style images are resampled to. Peers cost time in proportion to their count, so the
-   * default caps them at the paper's 512 px test size. @default min(content's working long side, 512)
-   */
-  styleSize?: number;
-  /** @default 'png' */
-  format?: OutputFormat;
-  /** 1..100, for jpeg and webp. */
-  quality?: number;
   /**
    * Deliver a small rendering first, as a 'preview' progress event: `true` for a long side of
    * {@link DEFAULT_PREVIEW_SIDE} px, or the long side in px. Larger outputs render it untiled before the
@@ -135,11 +119,8 @@ export interface StylizeRequest {
 }
 
 /** The encoded image and its size. */
-export interface StylizeResult {
+export interface StylizeResult extends EncodedImage {
   image: Buffer;
-  width: number;
-  height: number;
-  format: OutputFormat;
 }
 
 /** A stylisation engine over one model package. */
@@ -233,9 +214,9 @@ async function stylizeWith(
     if (request.signal?.aborted) throw new EngineError('CANCELLED', 'The stylisation was cancelled.');
   };
   const tiling = tilingFor(pkg, engineOptions, check);
-  const report = (stage: Progress['stage'], fraction: number): void => {
+  const report = (stage: Progress['stage'], progress: number): void => {
     check();
-    request.onProgress?.({ stage, fraction });
+    request.onProgress?.({ stage, progress });
   };
   report('read', 0);
   const content = await readImage(request.content, 'content', limits);
@@ -315,7 +296,7 @@ async function stylizeWith(
     check();
     request.onProgress?.({
       stage: 'preview',
-      fraction: 0.2,
+      progress: 0.2,
       preview: { image, width: rgb.width, height: rgb.height, format: 'jpeg' },
     });
   };
@@ -394,7 +375,7 @@ interface ValidOptions {
   size?: number;
   styleSize?: number;
   format: OutputFormat;
-  quality?: number;
+  quality: number;
   preview?: number;
   styles: { image: Buffer | string; weight: number }[];
 }
@@ -410,8 +391,10 @@ function validate(r: StylizeRequest, limits: ImageLimits): ValidOptions {
   const format = r.format ?? 'png';
   if (!(OUTPUT_FORMATS as readonly string[]).includes(format))
     bad(`Unknown format "${String(format)}". Expected one of: ${OUTPUT_FORMATS.join(', ')}.`);
-  if (r.quality !== undefined && !(Number.isInteger(r.quality) && r.quality >= 1 && r.quality <= 100))
-    bad(`quality must be a whole number from 1 to 100, got ${r.quality}.`);
+  const quality = r.quality ?? DEFAULT_QUALITY;
+  const [minQuality, maxQuality] = QUALITY_RANGE;
+  if (!(Number.isInteger(quality) && quality >= minQuality && quality <= maxQuality))
+    bad(`quality must be a whole number from ${minQuality} to ${maxQuality}, got ${r.quality}.`);
   for (const [name, value] of [
     ['size', r.size],
     ['styleSize', r.styleSize],
@@ -441,7 +424,7 @@ function validate(r: StylizeRequest, limits: ImageLimits): ValidOptions {
     size: r.size,
     styleSize: r.styleSize,
     format: format as OutputFormat,
-    quality: r.quality,
+    quality,
     preview,
     styles,
   };

@@ -12,6 +12,7 @@ import sharp, { type Metadata } from 'sharp';
 
 import { EngineError } from './engine-error';
 import { DECODABLE_IMAGE_FORMATS } from '../core/image-formats';
+import { STYLIZE_FORMATS, type StylizeFormat } from '../core/stylize-input';
 
 /** Interleaved 8-bit RGB pixels, row-major (HWC). */
 export interface RgbImage {
@@ -22,9 +23,9 @@ export interface RgbImage {
 
 /** Input formats the engine accepts (sharp's names). */
 export const INPUT_FORMATS = DECODABLE_IMAGE_FORMATS;
-/** Output formats the engine writes. */
-export const OUTPUT_FORMATS = ['png', 'jpeg', 'webp'] as const;
-export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+/** Output formats the engine writes: the platform's stylize formats. */
+export const OUTPUT_FORMATS = STYLIZE_FORMATS;
+export type OutputFormat = StylizeFormat;
 
 /** Limits on an input image, checked from its header. */
 export interface ImageLimits {

@@ -1,28 +1,15 @@
 /**
  * Binds the evaluation's {@link Stylizer} to the stylisation engine (functions/engine). The engine is
- * loaded on the first call, with a run-time `require`, so that the evaluation and its tests neither load
- * onnxruntime nor depend on the engine's module at compile time: every other file of the evaluation
- * sees only the two-paths-in, pixels-out function.
+ * loaded on the first call, with a run-time `require`, so that the evaluation and its tests do not load
+ * onnxruntime until a model is actually run; the engine's types are imported as types only, which are
+ * erased. Every other file of the evaluation sees only the two-paths-in, pixels-out function.
  */
+import type { Engine, StructureMode } from '../engine';
 import { decodeImageBytes } from './rgb-image';
 import type { Stylizer } from './run-eval';
 
-/** The part of the engine's API the evaluation uses. */
-interface Engine {
-  stylize(request: {
-    content: Buffer | string;
-    styles: { image: Buffer | string; weight: number }[];
-    structure?: 'keep' | 'transfer';
-    strength?: number;
-    size?: number;
-    format: 'png';
-  }): Promise<{ image: Buffer; width: number; height: number }>;
-  close?(): Promise<void> | void;
-}
-
-interface EngineModule {
-  createEngine(options: { modelDir: string; intraOpThreads?: number }): Promise<Engine> | Engine;
-}
+/** The part of the engine's module the evaluation loads. */
+type EngineModule = Pick<typeof import('../engine'), 'createEngine'>;
 
 /** Options for {@link createEngineStylizer}. */
 export interface EngineStylizerOptions {
@@ -31,7 +18,7 @@ export interface EngineStylizerOptions {
   /** Threads per onnxruntime operator. @default onnxruntime's choice (every core) */
   intraOpThreads?: number;
   /** The engine's structure mode. @default the model package's default */
-  structure?: 'keep' | 'transfer';
+  structure?: StructureMode;
 }
 
 /** A stylizer backed by the engine, and the way to release the engine's model. */
@@ -40,16 +27,13 @@ export interface EngineStylizer {
   close(): Promise<void>;
 }
 
-/** The engine's module path, held in a variable so the compiler does not resolve it. */
-const ENGINE_MODULE = '../engine';
-
 async function loadEngineModule(): Promise<EngineModule> {
   let mod: Partial<EngineModule>;
   try {
     // `require` at call time, not `import()`: the command runs its TypeScript sources through the
     // CommonJS loader hook, and a dynamic import() would go to Node's ES-module loader, which cannot
     // resolve them. The effect is the same: nothing of the engine is loaded until the first call.
-    mod = require(ENGINE_MODULE) as Partial<EngineModule>;
+    mod = require('../engine') as Partial<EngineModule>;
   } catch (err) {
     throw new Error(`The stylisation engine (functions/engine) could not be loaded: ${(err as Error).message}`, {
       cause: err,
@@ -84,7 +68,7 @@ export function createEngineStylizer(options: EngineStylizerOptions): EngineStyl
       return decodeImageBytes(result.image);
     },
     async close() {
-      if (engine) await (await engine).close?.();
+      if (engine) await (await engine).close();
     },
   };
 }

@@ -68,7 +68,7 @@ import {
 import type { KeyHashVerifier } from '../handlers/support/subscriber-access';
 import { BlobModelCache } from '../worker/blob-model-cache';
 import { OnnxStylizeEngine } from '../worker/onnx-stylize-engine';
-import type { BatchRunDeps } from '../worker/run-batch-stylize-job';
+import { OUTPUT_PREFIX, type BatchRunDeps } from '../worker/run-batch-stylize-job';
 import { createStylizeExecutor } from '../worker/stylize-executor';
 
 // Stores and queues.
@@ -515,6 +515,6 @@ export function batchWorkerDepsFromEnv(settings: WorkerSettings, env?: NodeJS.Pr
   return {
     jobs: jobStoreFromEnv(env),
     events: new StreamJobEvents(),
-    stylize: createStylizeExecutor({ blobs, engine, models: catalog }),
+    stylize: createStylizeExecutor({ blobs, engine, models: catalog, outputPrefix: OUTPUT_PREFIX }),
   };
 }

@@ -1,10 +1,10 @@
 /**
  * `OnnxStylizeEngine`: the stylize engine port over the onnxruntime engine in functions/engine.
  *
- * The engine module is imported at first use, not at load time, so a worker that only trains (or a
- * test with its own engine) never loads onnxruntime, and so that this adapter builds even where the
- * engine is not installed. One engine is kept per model folder, because loading a model is the slow
- * part and jobs for the same model follow one another.
+ * The port's request, progress and result are the engine's own shapes (both take them from the core),
+ * so this adapter only loads the engine, keeps one per model folder (loading a model is the slow part,
+ * and jobs for the same model follow one another), turns bytes into the Buffers the engine reads, and
+ * translates the engine's error codes into the platform's.
  *
  * The local server and the AWS Batch worker container both use this adapter; the container only sets
  * `executionProvider` to 'cuda', from which the engine falls back to the CPU with a notice when the
@@ -12,46 +12,18 @@
  */
 
 import { DomainError, ErrorCode } from '../core';
-import type { StylizeEngine, StylizeOptions, StylizeRequest, StylizeResult } from '../core/ports/stylize-engine';
-import type { ExecutionProvider } from '../engine';
+import type { EncodedImage, StylizeControl, StylizeEngine, StylizeRequest } from '../core/ports/stylize-engine';
+import type { Engine, EngineErrorCode, ExecutionProvider } from '../engine';
 
-/** What this adapter needs from functions/engine. */
-interface EngineModule {
-  createEngine(options: {
-    modelDir: string;
-    intraOpThreads?: number;
-    executionProvider?: ExecutionProvider;
-  }): Promise<LoadedEngine> | LoadedEngine;
-}
-
-interface LoadedEngine {
-  stylize(request: {
-    content: Buffer;
-    styles: { image: Buffer; weight: number }[];
-    strength?: number;
-    preserveColor?: boolean;
-    structure?: 'keep' | 'transfer';
-    size?: number;
-    styleSize?: number;
-    format?: string;
-    preview?: boolean;
-    signal?: AbortSignal;
-    onProgress?: (progress: { stage: string; fraction: number; preview?: EnginePreview }) => void;
-  }): Promise<{ image: Buffer; width: number; height: number; format: string }>;
-}
-
-interface EnginePreview {
-  image: Buffer;
-  width: number;
-  height: number;
-  format: string;
-}
+/** What this adapter loads from functions/engine, typed by the engine's own declarations. */
+type EngineModule = Pick<typeof import('../engine'), 'createEngine'>;
 
 /**
  * The engine's error codes, in the platform's vocabulary: an image error keeps its own code, so one input
- * gets the same code from the CLI, the API and the drop folder.
+ * gets the same code from the CLI, the API and the drop folder. Keyed by the engine's own code list, so
+ * a code added there must be given a meaning here.
  */
-const ENGINE_CODES: Readonly<Record<string, ErrorCode>> = {
+const ENGINE_CODES: Readonly<Record<EngineErrorCode, ErrorCode>> = {
   INVALID_IMAGE: ErrorCode.INVALID_IMAGE,
   EMPTY: ErrorCode.EMPTY,
   TRUNCATED: ErrorCode.TRUNCATED,
@@ -64,8 +36,8 @@ const ENGINE_CODES: Readonly<Record<string, ErrorCode>> = {
 /** Turns an engine error into a DomainError so the job records a code clients can act on. */
 function translate(error: unknown): unknown {
   if (error instanceof DomainError || !(error instanceof Error)) return error;
-  const engineCode = (error as { code?: unknown }).code as string;
-  const code = ENGINE_CODES[engineCode];
+  const engineCode = (error as { code?: unknown }).code as EngineErrorCode;
+  const code: ErrorCode | undefined = ENGINE_CODES[engineCode];
   return code === undefined ? error : new DomainError(code, error.message, { engineCode }, { cause: error });
 }
 
@@ -81,68 +53,33 @@ export interface OnnxStylizeEngineOptions {
   engineModule?: string;
 }
 
-const CONTENT_TYPES: Readonly<Record<string, string>> = {
-  png: 'image/png',
-  jpeg: 'image/jpeg',
-  jpg: 'image/jpeg',
-  webp: 'image/webp',
-};
-
 /** Stylizes with the onnxruntime engine, loaded lazily. */
 export class OnnxStylizeEngine implements StylizeEngine {
   private module: Promise<EngineModule> | undefined;
-  private readonly engines = new Map<string, Promise<LoadedEngine>>();
+  private readonly engines = new Map<string, Promise<Engine>>();
 
   constructor(private readonly options: OnnxStylizeEngineOptions) {}
 
-  async stylize(request: StylizeRequest, options: StylizeOptions = {}): Promise<StylizeResult> {
-    const modelDir = await this.options.resolveModelDir(request.model);
+  async stylize(request: StylizeRequest, control: StylizeControl = {}): Promise<EncodedImage> {
+    const { content, styles, model, ...options } = request;
+    const modelDir = await this.options.resolveModelDir(model);
     const engine = await this.engineFor(modelDir);
     // A job cancelled while its model loaded is not started.
-    options.signal?.throwIfAborted();
-    const onProgress = options.onProgress;
-    const out = await engine
+    control.signal?.throwIfAborted();
+    return engine
       .stylize({
-        content: Buffer.from(request.content),
-        styles: request.styles.map((style) => ({ image: Buffer.from(style.image), weight: style.weight ?? 1 })),
-        ...(request.strength !== undefined ? { strength: request.strength } : {}),
-        ...(request.preserveColor !== undefined ? { preserveColor: request.preserveColor } : {}),
-        ...(request.structure !== undefined ? { structure: request.structure } : {}),
-        ...(request.size !== undefined ? { size: request.size } : {}),
-        ...(request.styleSize !== undefined ? { styleSize: request.styleSize } : {}),
-        format: request.format ?? 'png',
-        ...(request.preview === true ? { preview: true } : {}),
-        ...(options.signal ? { signal: options.signal } : {}),
-        ...(onProgress
-          ? {
-              onProgress: (p: { stage: string; fraction: number; preview?: EnginePreview }) =>
-                onProgress({
-                  progress: p.fraction,
-                  stage: p.stage,
-                  ...(p.preview && {
-                    preview: {
-                      bytes: p.preview.image,
-                      width: p.preview.width,
-                      height: p.preview.height,
-                      contentType: CONTENT_TYPES[p.preview.format] ?? 'application/octet-stream',
-                    },
-                  }),
-                }),
-            }
-          : {}),
+        ...options,
+        content: Buffer.from(content),
+        styles: styles.map((style) => ({ image: Buffer.from(style.image), weight: style.weight ?? 1 })),
+        signal: control.signal,
+        onProgress: control.onProgress,
       })
       .catch((error: unknown) => {
         throw translate(error);
       });
-    return {
-      bytes: out.image,
-      width: out.width,
-      height: out.height,
-      contentType: CONTENT_TYPES[out.format] ?? 'application/octet-stream',
-    };
   }
 
-  private engineFor(modelDir: string): Promise<LoadedEngine> {
+  private engineFor(modelDir: string): Promise<Engine> {
     let engine = this.engines.get(modelDir);
     if (engine === undefined) {
       engine = this.loadModule().then((m) =>
@@ -160,7 +97,10 @@ export class OnnxStylizeEngine implements StylizeEngine {
   }
 
   private loadModule(): Promise<EngineModule> {
-    // A variable specifier keeps the compiler from requiring the module to exist at build time.
+    // Loaded at run time from a specifier held in a variable, not imported: every Lambda function's bundle
+    // reaches this file through the AWS composition root, and esbuild follows a static import (or a
+    // literal require) into onnxruntime-node's native addon and sharp, which no Lambda function needs.
+    // The engine's types above are type-only imports, erased before bundling.
     const specifier = this.options.engineModule ?? '../engine';
     // require, not import(): under the `peerstyle` command the sources load through tsx's CommonJS
     // hook, which a native dynamic import bypasses.

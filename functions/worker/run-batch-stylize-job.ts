@@ -12,22 +12,21 @@
  * since no queue heartbeat carries it.
  */
 
-import { DomainError, ErrorCode, isDomainError, type Job, type JobStore, type JsonValue } from '../core';
+import { DomainError, ErrorCode, isDomainError, type Job, type JobStore } from '../core';
 import { claimJob } from '../core/use-cases/run-claim-job';
 import type { RunDeps } from '../core/use-cases/run-deps';
 import { finishJob, type RunOutcome } from '../core/use-cases/run-finish-job';
 import { reportProgress } from '../core/use-cases/run-report-progress';
 import type { JobExecutor } from './job-executor';
-import { parseStylizeInput } from './stylize-executor';
 import { toJobError } from './job-error';
 
-/** Prefix of stylized outputs in the results bucket. */
+/** Prefix of stylized outputs and previews in the results bucket (the executor's `outputPrefix`). */
 export const OUTPUT_PREFIX = 'out/';
 
 /** What the run needs. */
 export interface BatchRunDeps extends RunDeps {
   jobs: JobStore;
-  /** The STYLIZE executor (see `createStylizeExecutor`). */
+  /** The STYLIZE executor (see `createStylizeExecutor`), writing under `OUTPUT_PREFIX`. */
   stylize: JobExecutor;
 }
 
@@ -43,17 +42,6 @@ export interface BatchRunOptions {
 
 /** How the run ended. */
 export type BatchRunResult = { status: 'skipped'; reason: string } | { status: RunOutcome['status']; job: Job };
-
-/** The key the output of `job` is written to: `out/<job id>.<extension of its format>`. */
-export function outputKeyFor(job: Job): string {
-  const format = parseStylizeInput(job.input).format ?? 'png';
-  return `${OUTPUT_PREFIX}${job.id}.${format === 'jpeg' ? 'jpg' : format}`;
-}
-
-/** The key the preview of `job` is written to, beside its output: `out/<job id>.preview.jpg`. */
-export function previewKeyFor(job: Job): string {
-  return `${OUTPUT_PREFIX}${job.id}.preview.jpg`;
-}
 
 /** Claims, runs and finishes the STYLIZE job `jobId`. */
 export async function runBatchStylizeJob(
@@ -101,12 +89,7 @@ export async function runBatchStylizeJob(
         `Job ${jobId} is a ${job.kind} job; the stylize worker runs STYLIZE jobs only.`,
       );
     }
-    const input = job.input as Record<string, JsonValue>;
-    const withOutput: Job = {
-      ...job,
-      input: { ...input, outputKey: outputKeyFor(job), previewKey: previewKeyFor(job) },
-    };
-    const result = await deps.stylize(withOutput, {
+    const result = await deps.stylize(job, {
       signal: controller.signal,
       report: async (update) => {
         await reportProgress(deps, jobId, update);

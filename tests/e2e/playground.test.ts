@@ -172,7 +172,7 @@ describe('playground', () => {
     // The job the page submitted: both styles with their weights, the options, and no size, so the
     // server keeps the content's.
     const [job] = (await platform.runtime.jobs.list('local')).items;
-    expect(job.input).toMatchObject({ strength: 0.8, preserveColor: true, structure: 'KEEP', format: 'PNG' });
+    expect(job.input).toMatchObject({ strength: 0.8, preserveColor: true, structure: 'keep', format: 'png' });
     expect((job.input as { styles: { weight: number; styleId: string | null }[] }).styles).toEqual([
       expect.objectContaining({ weight: 0.7, styleId: null }),
       expect.objectContaining({ weight: 0.3, styleId: expect.any(String) }),

@@ -18,6 +18,7 @@ import {
   type EngineErrorCode,
   type Progress,
 } from '../../functions/engine';
+import { DEFAULT_QUALITY } from '../../functions/core';
 import { latentChannels, type ModelConfig } from '../../trainer/config';
 import { tpfr } from '../../trainer/layers/tpfr';
 import { colourStats } from '../../trainer/layers/colour-head';
@@ -169,8 +170,8 @@ describe('options', () => {
     expect(maxDiff((await pixels(a.image)).data, (await pixels(b.image)).data)).toBeLessThanOrEqual(1);
     // 20×15 latent rows in chunks of 7: 43 TPFR calls, each reported.
     expect(steps.filter((s) => s.stage === 'transfer')).toHaveLength(43);
-    expect(steps.map((s) => s.fraction)).toEqual([...steps.map((s) => s.fraction)].sort((x, y) => x - y));
-    expect(steps.at(-1)).toEqual({ stage: 'write', fraction: 1 });
+    expect(steps.map((s) => s.progress)).toEqual([...steps.map((s) => s.progress)].sort((x, y) => x - y));
+    expect(steps.at(-1)).toEqual({ stage: 'write', progress: 1 });
   });
 
   test('preserve colour keeps the content’s chroma', async () => {
@@ -245,11 +246,37 @@ describe('options', () => {
     }
   });
 
+  test('quality sets the JPEG and WebP encoder: lower is smaller; left out, it is sharp’s default', async () => {
+    const request = { content: photo, styles: [{ image: painting }], size: 160 };
+    for (const format of ['jpeg', 'webp'] as const) {
+      const low = await engine.stylize({ ...request, format, quality: 10 });
+      const high = await engine.stylize({ ...request, format, quality: 95 });
+      const unset = await engine.stylize({ ...request, format });
+      expect((await sharp(low.image).metadata()).format).toBe(format);
+      expect(low.image.length).toBeLessThan(unset.image.length);
+      expect(unset.image.length).toBeLessThan(high.image.length);
+      expect(
+        Buffer.compare(unset.image, (await engine.stylize({ ...request, format, quality: DEFAULT_QUALITY })).image),
+      ).toBe(0);
+    }
+    // The default is what the engine wrote before the option existed: sharp's own.
+    const raw = await sharp(photo).raw().toBuffer({ resolveWithObject: true });
+    const encode = (options: { quality?: number }) =>
+      sharp(raw.data, { raw: { width: raw.info.width, height: raw.info.height, channels: 3 } })
+        .jpeg(options)
+        .toBuffer();
+    expect(Buffer.compare(await encode({}), await encode({ quality: DEFAULT_QUALITY }))).toBe(0);
+    // PNG is lossless: quality changes nothing.
+    const png = await engine.stylize({ ...request, format: 'png' });
+    expect(Buffer.compare(png.image, (await engine.stylize({ ...request, format: 'png', quality: 10 })).image)).toBe(0);
+  });
+
   test.each([
     [{ structure: 'both' }, /Unknown structure "both"\. Expected one of: keep, transfer/],
     [{ strength: 1.5 }, /strength must be between 0 and 1/],
     [{ format: 'gif' }, /Expected one of: png, jpeg, webp/],
-    [{ quality: 0 }, /quality must be/],
+    [{ quality: 0 }, /quality must be a whole number from 1 to 100, got 0/],
+    [{ quality: 101 }, /quality must be a whole number from 1 to 100, got 101/],
     [{ size: 3 }, /size must be a whole number of pixels from 16 to 4096/],
     [{ styles: [] }, /At least one style/],
     [{ styles: [{ image: painting, weight: 0 }] }, /weight above 0/],

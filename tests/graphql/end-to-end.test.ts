@@ -40,7 +40,7 @@ test('upload → stylize → progress events in order → SUCCEEDED → the resu
     contentKey: expect.stringMatching(/^job-inputs\/alice\//),
     styles: [{ key: expect.stringMatching(/^job-inputs\/alice\//), weight: 1 }],
     size: 256,
-    format: 'JPEG',
+    format: 'jpeg',
     modelId: 'tspr-default',
   });
   const input = stored?.input as { contentKey: string; styles: Array<{ key: string }> };

@@ -20,7 +20,15 @@ import {
   SqliteStyleStore,
   type SqliteDatabase,
 } from '../../functions/adapters/local';
-import { DomainError, ErrorCode, type JobStore } from '../../functions/core';
+import { isEnumType, isInputObjectType } from 'graphql';
+import {
+  DomainError,
+  ErrorCode,
+  STRUCTURE_MODES,
+  STYLIZE_FORMATS,
+  type JobStore,
+  type StylizeOptions,
+} from '../../functions/core';
 import type { UseCaseDeps } from '../../functions/core/use-cases';
 import { buildSchema, createGraphQLServer, type GraphQLContext } from '../../functions/graphql';
 import { fixture, TEST_LIMITS } from './harness';
@@ -161,6 +169,8 @@ test('stylize options are range-checked with the valid range in the message', as
   const cases: [Record<string, unknown>, RegExp][] = [
     [{ options: { strength: 1.5 } }, /options.strength: must be in 0..1/],
     [{ options: { size: 10 } }, /options.size: must be an integer in 64..2048/],
+    [{ options: { quality: 0 } }, /^options.quality: must be an integer in 1..100, got 0\.$/],
+    [{ options: { format: 'WEBP', quality: 101 } }, /^options.quality: must be an integer in 1..100, got 101\.$/],
     [{ styles: [] }, /give 1..4 styles/],
     [{ styles: [{ uploadKey: key, styleId: 's' }] }, /exactly one of styleId and uploadKey/],
     [{ styles: [{ uploadKey: key, weight: 0 }] }, /weight: must be in \(0, 1\]/],
@@ -178,14 +188,68 @@ test('stylize options are range-checked with the valid range in the message', as
   expect((await deps.queue?.stats())?.visible).toBe(0);
 });
 
-test('the structure option reaches the job input; an unknown value is refused by the schema', async () => {
+test('quality reaches the job input; out of range it is one BAD_REQUEST naming the range', async () => {
+  const key = 'uploads/alice/photo-quality';
+  await deps.blobs.put(key, fixture('photo-1.jpg'), { contentType: 'image/jpeg' });
+  const stylize = (options: Record<string, unknown>) =>
+    run(`mutation($input: StylizeInput!) { stylize(input: $input) { id } }`, {
+      input: { content: key, styles: [{ uploadKey: key }], options },
+    });
+  const ok = await stylize({ format: 'WEBP', quality: 60 });
+  expect(ok.errors).toBeUndefined();
+  expect((await deps.jobs.get((ok.data as any).stylize.id, 'alice'))?.input).toMatchObject({
+    format: 'webp',
+    quality: 60,
+  });
+  const tooHigh = await stylize({ quality: 101 });
+  expect(tooHigh.errors).toHaveLength(1);
+  expect(tooHigh.errors?.[0]).toMatchObject({
+    message: 'options.quality: must be an integer in 1..100, got 101.',
+    extensions: { code: 'BAD_REQUEST' },
+  });
+  // Not a whole number: the schema's Int refuses it before the resolver runs.
+  const fraction = await stylize({ quality: 50.5 });
+  expect(fraction.errors).toHaveLength(1);
+  expect(fraction.errors?.[0].extensions?.code).toBe('BAD_REQUEST');
+  expect((await deps.queue?.stats())?.visible).toBe(1);
+});
+
+test('the schema’s StylizeOptions are the core’s stylize options, field for field and value for value', () => {
+  // Every option once: the compiler refuses this literal if the core's type gains or loses one.
+  const everyOption: Required<StylizeOptions> = {
+    strength: 1,
+    preserveColor: false,
+    structure: 'keep',
+    size: 64,
+    styleSize: 64,
+    format: 'png',
+    quality: 80,
+    preview: false,
+  };
+  const type = buildSchema().getType('StylizeOptions');
+  if (!isInputObjectType(type)) throw new Error('StylizeOptions is not an input type');
+  expect(Object.keys(type.getFields()).sort()).toEqual(Object.keys(everyOption).sort());
+  // Its enums are the core's values in GraphQL's upper case, which the core's parser lower-cases.
+  const values = (name: string) => {
+    const enumType = buildSchema().getType(name);
+    if (!isEnumType(enumType)) throw new Error(`${name} is not an enum`);
+    return enumType
+      .getValues()
+      .map((v) => v.name.toLowerCase())
+      .sort();
+  };
+  expect(values('ImageFormat')).toEqual([...STYLIZE_FORMATS].sort());
+  expect(values('StructureMode')).toEqual([...STRUCTURE_MODES].sort());
+});
+
+test('the structure option reaches the job input in lower case; an unknown value is refused by the schema', async () => {
   const key = 'uploads/alice/photo-structure';
   await deps.blobs.put(key, fixture('photo-1.jpg'), { contentType: 'image/jpeg' });
   const ok = await run(`mutation($input: StylizeInput!) { stylize(input: $input) { id } }`, {
     input: { content: key, styles: [{ uploadKey: key }], options: { structure: 'KEEP' } },
   });
   const id = (ok.data as any).stylize.id;
-  expect((await deps.jobs.get(id, 'alice'))?.input).toMatchObject({ structure: 'KEEP' });
+  expect((await deps.jobs.get(id, 'alice'))?.input).toMatchObject({ structure: 'keep' });
   const unset = await run(`mutation($input: StylizeInput!) { stylize(input: $input) { id } }`, {
     input: { content: key, styles: [{ uploadKey: key }] },
   });

@@ -1,6 +1,7 @@
 /**
  * The onnx engine adapter: it imports its engine module only at first use, keeps one engine per model
- * folder, passes the request through and reports an engine that cannot be loaded as UNAVAILABLE.
+ * folder, passes the request's options and the engine's progress through unchanged, and reports an
+ * engine that cannot be loaded as UNAVAILABLE.
  */
 import path from 'node:path';
 import { DomainError } from '../../functions/core';
@@ -21,20 +22,24 @@ describe('OnnxStylizeEngine', () => {
     });
     const fake = (await import(FAKE)) as typeof import('./support/fake-engine-module');
     expect(fake.created).toHaveLength(0); // constructing the adapter loads nothing
-    const stages: string[] = [];
+    const reports: unknown[] = [];
     const request = {
       content: new Uint8Array([1, 2]),
       styles: [{ image: new Uint8Array([3]) }],
       strength: 0.5,
       format: 'jpeg' as const,
     };
-    const out = await engine.stylize(request, { onProgress: (p) => stages.push(p.stage) });
+    const out = await engine.stylize(
+      { ...request, structure: 'keep', size: 96, preview: true },
+      { onProgress: (p) => reports.push(p) },
+    );
     await engine.stylize({ ...request, format: 'webp' });
     await engine.stylize({ ...request, model: { id: 'm-2', packagePrefix: 'models/a/m-2/' } });
 
-    expect(out.contentType).toBe('image/jpeg');
+    expect(out.format).toBe('jpeg');
     expect([out.width, out.height]).toEqual([1, 1]);
-    expect(stages).toEqual(['encode']);
+    // The engine's progress reports are the port's: passed on as they are.
+    expect(reports).toEqual([{ stage: 'encode', progress: 0.5 }]);
     const failure = await engine.stylize({ ...request, strength: 0.25 }).catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(DomainError);
     expect((failure as DomainError).code).toBe('INVALID_IMAGE');
@@ -42,7 +47,16 @@ describe('OnnxStylizeEngine', () => {
       { modelDir: '/models/builtin', intraOpThreads: 2 },
       { modelDir: '/models/m-2', intraOpThreads: 2 },
     ]);
-    expect(fake.requests[0]).toMatchObject({ strength: 0.5, format: 'jpeg', styles: [{ weight: 1 }] });
+    // Every option reaches the engine without the adapter naming it; the model chooses the engine instead.
+    expect(fake.requests[0]).toMatchObject({
+      strength: 0.5,
+      structure: 'keep',
+      size: 96,
+      preview: true,
+      format: 'jpeg',
+      styles: [{ weight: 1 }],
+    });
+    expect(fake.requests[2]).not.toHaveProperty('model');
     expect(Buffer.isBuffer(fake.requests[0].content)).toBe(true);
     expect(dirs).toEqual([undefined, undefined, 'm-2']);
   });

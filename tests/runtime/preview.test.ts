@@ -52,7 +52,7 @@ async function run(content: string, extra: Record<string, JsonValue> = {}): Prom
       strength: 1,
       preserveColor: false,
       styleSize: 128,
-      format: 'PNG',
+      format: 'png',
       ...extra,
     },
   });

@@ -13,6 +13,7 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 
+import { STRUCTURE_MODES, type StructureMode } from '../../functions/core/stylize-input';
 import { withLegacyDefaults, type ModelConfig } from '../config';
 
 export const MANIFEST_FORMAT = 'peerstyle-model/1';
@@ -63,9 +64,8 @@ export interface ColourHeadParams {
   shiftBias: number[];
 }
 
-/** What TPFR's second stage does to the content's structure codes (the engine's `structure` option). */
-export const STRUCTURE_MODES = ['keep', 'transfer'] as const;
-export type StructureMode = (typeof STRUCTURE_MODES)[number];
+// A package's default structure is a default for the stylize option, so it takes that option's values.
+export { STRUCTURE_MODES, type StructureMode };
 
 /** A package's manifest.json. */
 export interface ModelManifest {

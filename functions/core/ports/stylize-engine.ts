@@ -4,7 +4,13 @@
  * Workers call this and nothing deeper, so the onnxruntime engine that runs locally, a GPU service on
  * AWS and the small engines tests use are interchangeable. Inputs and outputs are plain bytes: reading
  * blobs and writing results is the worker's business, not the engine's.
+ *
+ * The options are the job's (`StylizeOptions` in ../stylize-input.ts), and the progress and image
+ * shapes are the ones functions/engine reports, so a worker hands a job's options through and the
+ * engine's reports back without renaming a field.
  */
+
+import type { StylizeFormat, StylizeOptions } from '../stylize-input';
 
 /** One style image and how strongly it counts in a blend. */
 export interface StyleInput {
@@ -14,78 +20,50 @@ export interface StyleInput {
   weight?: number;
 }
 
-/** Output encodings an engine may be asked for. */
-export const STYLIZE_FORMATS = ['png', 'jpeg', 'webp'] as const;
-/** Output encoding. */
-export type StylizeFormat = (typeof STYLIZE_FORMATS)[number];
-
 /** Long side of a preview, in pixels. */
 export const PREVIEW_LONG_SIDE = 512;
 
-/** What to stylize and how. */
-export interface StylizeRequest {
+/**
+ * What to stylize and how. Every option may be left out for the engine's default; `preview: true`
+ * asks for a small rendering (`PREVIEW_LONG_SIDE` on the long side; an output no larger gets itself)
+ * through `onProgress` before the result.
+ */
+export type StylizeRequest = Partial<StylizeOptions> & {
   /** Encoded content image bytes. */
   content: Uint8Array;
   /** At least one style image. */
   styles: StyleInput[];
   /** The registered model to use (its id and where its package is); absent means the built-in one. */
   model?: { id: string; packagePrefix: string };
-  /** 0 keeps the content, 1 is full stylization. @default 1 */
-  strength?: number;
-  /** Keep the content's colours and transfer only texture. @default false */
-  preserveColor?: boolean;
-  /** 'keep': TSPR's first stage only, the content keeps its structure; 'transfer': both stages. @default the model's */
-  structure?: 'keep' | 'transfer';
-  /** Longest side of the content, in pixels, before stylization. */
-  size?: number;
-  /** Longest side of each style image, in pixels. */
-  styleSize?: number;
-  /** @default 'png' */
-  format?: StylizeFormat;
-  /**
-   * Deliver a small rendering (`PREVIEW_LONG_SIDE` on the long side; an output no larger gets itself)
-   * through `onProgress` before the result. @default false
-   */
-  preview?: boolean;
-}
+};
 
-/** A small early rendering of the result, encoded. */
-export interface StylizePreview {
-  bytes: Uint8Array;
+/** An encoded image: the stylized result, or its early preview. */
+export interface EncodedImage {
+  image: Uint8Array;
   width: number;
   height: number;
-  /** MIME type of `bytes`, e.g. "image/jpeg". */
-  contentType: string;
+  format: StylizeFormat;
 }
 
 /** A step reached during stylization. */
 export interface StylizeProgress {
-  /** Fraction done, 0..1. */
-  progress: number;
-  /** Name of the step, e.g. "encoding style". */
+  /** Name of the step, e.g. "encode". */
   stage: string;
+  /** Fraction of the whole request done, 0..1. */
+  progress: number;
   /** With stage "preview", when the request asked for one: the small rendering. */
-  preview?: StylizePreview;
+  preview?: EncodedImage;
 }
 
 /** How a caller steers a running stylization. */
-export interface StylizeOptions {
+export interface StylizeControl {
   /** Aborting it stops the work at the next step; the promise then rejects with CANCELLED. */
   signal?: AbortSignal;
   /** Called at each step, in order. */
   onProgress?: (progress: StylizeProgress) => void;
 }
 
-/** The stylized image. */
-export interface StylizeResult {
-  bytes: Uint8Array;
-  width: number;
-  height: number;
-  /** MIME type of `bytes`, e.g. "image/png". */
-  contentType: string;
-}
-
 /** Paints content images in the style of others. */
 export interface StylizeEngine {
-  stylize(request: StylizeRequest, options?: StylizeOptions): Promise<StylizeResult>;
+  stylize(request: StylizeRequest, control?: StylizeControl): Promise<EncodedImage>;
 }

@@ -3,30 +3,28 @@
  *
  * Everything a worker needs is resolved here, while the caller is still waiting and can be told what
  * is wrong: upload keys are checked to be the owner's images, saved styles are turned into their blob
- * keys, the model is checked to be one the owner may use, and options get their defaults. The job's
- * input therefore holds only blob keys and numbers, never anything the worker must re-validate. Its
- * uploads are copied first (see `frozen-uploads.ts`), so the worker reads the bytes that were checked.
+ * keys, the model is checked to be one the owner may use, and the options are parsed into their
+ * canonical form (`parseStylizeOptions`). The job's input is a `StylizeJobInput`: blob keys and checked
+ * options, which the worker reads back with the same parser. Its uploads are copied first (see
+ * `frozen-uploads.ts`), so the worker reads the bytes that were checked.
  */
 
-import { DomainError, ErrorCode, badField, parseOneOf } from '../errors';
+import { DomainError, ErrorCode, badField } from '../errors';
 import type { Job } from '../job';
 import { DEFAULT_MODEL_ID } from '../ports/model-registry';
+import {
+  parseStylizeOptions,
+  type StylizeJobInput,
+  type StylizeJobStyle,
+  type StylizeOptionsInput,
+} from '../stylize-input';
 import type { UseCaseDeps } from './deps';
 import { enqueueJob } from './enqueue-job';
 import { freezeJobInput } from './frozen-uploads';
 import { requireOwnImage } from './uploads';
 
-/** Output formats a stylize job can write. */
-export const IMAGE_FORMATS = ['JPEG', 'PNG', 'WEBP'] as const;
-/** The API's structure modes (the engine's 'keep' and 'transfer', in GraphQL's upper case). */
-export const STRUCTURE_MODES = ['KEEP', 'TRANSFER'] as const;
-/** Output formats a stylize job can write. */
-export type ImageFormat = (typeof IMAGE_FORMATS)[number];
-
 /** Most styles one job may mix. */
 export const MAX_STYLES = 4;
-/** Smallest and largest output or style size, in pixels on the longest side. */
-export const SIZE_RANGE = [64, 2048] as const;
 
 /** One style to mix: a saved style or an upload. */
 export interface StyleRefInput {
@@ -39,50 +37,19 @@ export interface StyleRefInput {
 export interface StylizeRequest {
   content: string;
   styles: readonly StyleRefInput[];
-  options?: {
-    strength?: number | null;
-    preserveColor?: boolean | null;
-    structure?: string | null;
-    size?: number | null;
-    styleSize?: number | null;
-    format?: string | null;
-    preview?: boolean | null;
-  } | null;
+  options?: StylizeOptionsInput | null;
   modelId?: string | null;
   idempotencyKey?: string | null;
-}
-
-/** The job input a stylize worker receives. */
-export interface StylizeJobInput {
-  [key: string]: string | number | boolean | { key: string; weight: number; styleId: string | null }[];
-  contentKey: string;
-  styles: { key: string; weight: number; styleId: string | null }[];
-  modelId: string;
-  strength: number;
-  preserveColor: boolean;
-  // `structure` ('KEEP' or 'TRANSFER') is present only when the request chose one; otherwise the model's default applies.
-  // `size` and `styleSize` likewise: without `size` the output has the content's own size (as the CLI's
-  // does), and without `styleSize` the engine resamples the styles to the output's long side, at most 512 px.
-  // `preview` too: without it the worker renders a preview for outputs over 512 px on the long side.
-  format: ImageFormat;
-}
-
-function sizeOption(field: string, value: number | null | undefined): number | undefined {
-  if (value === undefined || value === null) return undefined;
-  const [lo, hi] = SIZE_RANGE;
-  if (!Number.isInteger(value) || value < lo || value > hi)
-    throw badField(field, `must be an integer in ${lo}..${hi}, got ${value}.`);
-  return value;
 }
 
 async function resolveStyles(
   deps: Pick<UseCaseDeps, 'blobs' | 'styles'>,
   owner: string,
   refs: readonly StyleRefInput[],
-): Promise<StylizeJobInput['styles']> {
+): Promise<StylizeJobStyle[]> {
   if (refs.length < 1 || refs.length > MAX_STYLES)
     throw badField('styles', `give 1..${MAX_STYLES} styles, got ${refs.length}.`);
-  const resolved: StylizeJobInput['styles'] = [];
+  const resolved: StylizeJobStyle[] = [];
   for (const [index, ref] of refs.entries()) {
     const field = `styles[${index}]`;
     const hasId = ref.styleId !== undefined && ref.styleId !== null;
@@ -119,14 +86,7 @@ export async function submitStylizeJob(
 ): Promise<Job> {
   await requireOwnImage(deps.blobs, owner, request.content, 'content');
   const styles = await resolveStyles(deps, owner, request.styles);
-  const options = request.options ?? {};
-  const strength = options.strength ?? 1;
-  if (!Number.isFinite(strength) || strength < 0 || strength > 1)
-    throw badField('options.strength', `must be in 0..1, got ${strength}.`);
-  const size = sizeOption('options.size', options.size);
-  const styleSize = sizeOption('options.styleSize', options.styleSize);
-  if (options.preview != null && typeof options.preview !== 'boolean')
-    throw badField('options.preview', `must be true or false, got ${JSON.stringify(options.preview)}.`);
+  const options = parseStylizeOptions(request.options);
   const modelId = request.modelId ?? DEFAULT_MODEL_ID;
   const model = await deps.models.get(modelId, owner);
   if (model === null) {
@@ -134,20 +94,7 @@ export async function submitStylizeJob(
       field: 'modelId',
     });
   }
-  const input: StylizeJobInput = {
-    contentKey: request.content,
-    styles,
-    modelId: model.id,
-    strength,
-    preserveColor: options.preserveColor ?? false,
-    ...(options.structure != null
-      ? { structure: parseOneOf('options.structure', options.structure, STRUCTURE_MODES) }
-      : {}),
-    ...(size !== undefined ? { size } : {}),
-    ...(styleSize !== undefined ? { styleSize } : {}),
-    format: parseOneOf('options.format', options.format ?? 'JPEG', IMAGE_FORMATS),
-    ...(options.preview != null ? { preview: options.preview } : {}),
-  };
+  const input: StylizeJobInput = { ...options, contentKey: request.content, styles, modelId: model.id };
   // Copied last, once the request is known to be valid, so that a refused request leaves no copies.
   // Saved styles are copies already; only uploads named directly are copied here.
   const idempotencyKey = request.idempotencyKey ?? undefined;

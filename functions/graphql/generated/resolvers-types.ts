@@ -215,6 +215,8 @@ export type StylizeOptions = {
   styleSize?: InputMaybe<Scalars['Int']['input']>;
   /** Default JPEG. */
   format?: InputMaybe<ImageFormat>;
+  /** Encoder quality of a JPEG or WEBP output, 1..100: lower gives a smaller file with more compression artefacts. Default 80. PNG, which is lossless, ignores it. */
+  quality?: InputMaybe<Scalars['Int']['input']>;
   /**
    * Deliver a small JPEG rendering (512 px on the long side) before the full image, as the job's
    * `preview` and a PREVIEW event. Default: on when the output's long side is over 512 px (the preview

@@ -10,7 +10,7 @@
  */
 
 import { createHash } from 'node:crypto';
-import type { BlobStore, JobQueue, JobStore } from '../../core';
+import { parseStylizeOptions, type BlobStore, type JobQueue, type JobStore, type StylizeJobInput } from '../../core';
 import { inspectDroppedImage, DEFAULT_DROP_LIMITS, type DropImageLimits } from '../../core/use-cases';
 import { blobImageSource } from './blob-image-source';
 import type { S3ObjectRef } from './s3-notification';
@@ -93,16 +93,17 @@ export async function intakeDroppedObject(deps: IntakeDeps, object: S3ObjectRef)
   // "CODE: reason", as the local drop folder writes it.
   if (!inspection.ok) return reject(blobs, object.key, `${inspection.code}: ${inspection.reason}`);
 
+  const input: StylizeJobInput = {
+    ...parseStylizeOptions({ format: 'png' }),
+    contentKey: object.key,
+    styles: [{ key: style.key, weight: 1, styleId: style.styleId }],
+    source: { bucket: object.bucket, key: object.key, versionId: object.versionId, name },
+  };
   const { job, created } = await deps.jobs.create({
     owner: deps.owner ?? DROP_OWNER,
     kind: 'STYLIZE',
     idempotencyKey: dropIdempotencyKey(object),
-    input: {
-      contentKey: object.key,
-      styles: [{ key: style.key, weight: 1, styleId: style.styleId }],
-      format: 'PNG',
-      source: { bucket: object.bucket, key: object.key, versionId: object.versionId, name },
-    },
+    input,
   });
   if (!created) {
     // A redelivered notification finds the job. It is queued again only if it has not started: the

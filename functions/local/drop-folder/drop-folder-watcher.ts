@@ -28,7 +28,15 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { promises as fs, watch, type FSWatcher } from 'node:fs';
 import path from 'node:path';
-import { IMAGE_EXTENSIONS, type BlobStore, type JobQueue, type JobStore, type StyleStore } from '../../core';
+import {
+  IMAGE_EXTENSIONS,
+  parseStylizeOptions,
+  type BlobStore,
+  type JobQueue,
+  type JobStore,
+  type StyleStore,
+  type StylizeJobInput,
+} from '../../core';
 import { DEFAULT_DROP_LIMITS, inspectDroppedImage, type DropImageLimits } from '../../core/use-cases';
 import { whyNotAnImage } from './check-dropped-image';
 import { fileImageSource } from './file-image-source';
@@ -244,17 +252,18 @@ export class DropFolderWatcher {
     await this.options.blobs.put(contentKey, bytes);
     // The same file (path, size, time) always maps to the same job, even if the ledger write was lost.
     const idempotencyKey = `drop:${createHash('sha256').update(`${rel}\0${size}\0${mtimeMs}`).digest('hex')}`;
+    const input: StylizeJobInput = {
+      ...parseStylizeOptions({ format: 'png' }),
+      contentKey,
+      styles: [{ key: style.blobKey, weight: 1, styleId: style.id }],
+      source: `drop/${rel}`,
+    };
     const { job, created, enqueued } = await this.options.jobs.create({
       owner: this.owner,
       kind: 'STYLIZE',
       idempotencyKey,
       ...(this.options.maxAttempts !== undefined ? { maxAttempts: this.options.maxAttempts } : {}),
-      input: {
-        contentKey,
-        styles: [{ key: style.blobKey, weight: 1, styleId: style.id }],
-        format: 'PNG',
-        source: `drop/${rel}`,
-      },
+      input,
     });
     if (created && enqueued !== true) await this.options.queue.enqueue(job.id, { owner: job.owner });
     this.options.ledger.record({ ...entry, jobId: job.id });

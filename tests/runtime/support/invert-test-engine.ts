@@ -7,10 +7,10 @@
 import sharp from 'sharp';
 import { DomainError, ErrorCode } from '../../../functions/core';
 import type {
+  EncodedImage,
+  StylizeControl,
   StylizeEngine,
-  StylizeOptions,
   StylizeRequest,
-  StylizeResult,
 } from '../../../functions/core/ports/stylize-engine';
 
 export interface InvertTestEngineOptions {
@@ -30,7 +30,7 @@ export class InvertTestEngine implements StylizeEngine {
 
   constructor(private readonly options: InvertTestEngineOptions = {}) {}
 
-  async stylize(request: StylizeRequest, options: StylizeOptions = {}): Promise<StylizeResult> {
+  async stylize(request: StylizeRequest, options: StylizeControl = {}): Promise<EncodedImage> {
     this.calls.push(request);
     const steps = this.options.steps ?? 4;
     for (let i = 1; i <= steps; i += 1) {
@@ -45,6 +45,6 @@ export class InvertTestEngine implements StylizeEngine {
     const { data, info } = await sharp(Buffer.from(request.content)).negate({ alpha: false }).png().toBuffer({
       resolveWithObject: true,
     });
-    return { bytes: data, width: info.width, height: info.height, contentType: 'image/png' };
+    return { image: data, width: info.width, height: info.height, format: 'png' };
   }
 }

@@ -45,7 +45,7 @@ export async function submitStylize(
       preserveColor: false,
       size: 512,
       styleSize: 512,
-      format: 'PNG',
+      format: 'png',
     },
     ...(options.maxAttempts !== undefined ? { maxAttempts: options.maxAttempts } : {}),
   });
