@@ -14,13 +14,16 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { DomainError, ErrorCode } from '../../core';
 import type { BlobStore } from '../../core';
-import { checkDatasetLayout, datasetFileName, detectImageType, SIGNATURE_BYTES } from '../../core/use-cases';
+import {
+  checkDatasetLayout,
+  datasetFileName,
+  detectImageType,
+  SIGNATURE_BYTES,
+  type TrainingDataset,
+} from '../../core/use-cases';
 
-/** A training job's dataset, as the API stores it. */
-export type DatasetRef = { folder: string } | { uploadPrefix: string };
-
-/** Resolves a dataset reference for a job to a local folder. */
-export type DatasetResolver = (dataset: DatasetRef, jobId: string) => Promise<string>;
+/** Resolves a job's dataset to a local folder. */
+export type DatasetResolver = (dataset: TrainingDataset, jobId: string) => Promise<string>;
 
 const COMPLETE = '.complete';
 
