@@ -32,7 +32,7 @@ import type { JobExecutor } from '../worker/job-executor';
 import { OnnxStylizeEngine } from '../worker/onnx-stylize-engine';
 import { localBlobUrls } from '../local/http/local-blob-store';
 import { ProcessTrainerLauncher } from '../local/worker/process-trainer-launcher';
-import { exportAndRegister } from '../local/worker/export-and-register';
+import { registerTrainedPackage } from '../local/worker/register-trained-package';
 import { createStylizeExecutor } from '../worker/stylize-executor';
 import { createTrainExecutor, type ModelTrainedHook } from '../local/worker/train-executor';
 import { startTrainingFilesJanitor, type TrainingFilesJanitor } from '../local/worker/training-files-janitor';
@@ -138,8 +138,8 @@ export function createLocalRuntime(config: RuntimeConfig, overrides: RuntimeOver
   const trainingDataDir = path.join(config.dataDir, 'training-data');
   const trainer =
     overrides.trainer ?? new ProcessTrainerLauncher({ jobsDir: trainingDir, env: overrides.trainerEnv ?? {} });
-  // Exports to ONNX and registers the package; `registerWeightsFolder({ blobs, models })` would keep raw weights.
-  const onModelTrained: ModelTrainedHook = exportAndRegister({ blobs, models });
+  // Registers the package the trainer exported into its model folder, as the AWS runtime does.
+  const onModelTrained: ModelTrainedHook = registerTrainedPackage({ jobs, events, models, blobs });
   const resolveDataset = createDatasetResolver({
     blobs,
     datasetsDir: config.datasetsDir,

@@ -40,7 +40,10 @@ export interface TrainingOptions {
 export interface TrainingOutcome {
   /** COMPLETED ran every step; STOPPED was asked to stop and checkpointed. */
   status: 'COMPLETED' | 'STOPPED';
-  /** The folder holding the trained weights (`weights.json`, `weights.bin`). */
+  /**
+   * The run's model folder: the trained weights (`weights.json`, `weights.bin`) and, for a COMPLETED
+   * run, the model package the trainer exported beside them (`manifest.json` and the graphs).
+   */
   modelDir: string;
   /** The folder holding the run's checkpoints. */
   checkpointDir: string;

@@ -13,6 +13,7 @@ export * from './enqueue-job';
 export * from './submit-stylize-job';
 export * from './start-training';
 export * from './training-input';
+export * from './publish-trained-model';
 export * from './model-name';
 export * from './training-budget';
 export * from './jobs';

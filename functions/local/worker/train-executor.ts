@@ -2,9 +2,10 @@
  * The executor for TRAIN jobs: reads the job's input (`trainingInputOf`, the reader the AWS runtime
  * uses too), launches the trainer with the hyperparameters both runtimes give it
  * (`trainerHyperparameters`), turns its metric lines into progress reports (progress = step / steps,
- * with the losses as job metrics), and on success hands the model folder to the `onModelTrained` hook,
- * whose return value becomes the job's result. The hook is injected by the composition root, which
- * decides how a trained model becomes a registered model version.
+ * with the losses as job metrics), and on success hands the run's model folder, which holds the package
+ * the trainer exported, to the `onModelTrained` hook, whose return value becomes the job's result. The
+ * hook is injected by the composition root, which decides how a trained model becomes a registered
+ * model version.
  */
 
 import { DomainError, ErrorCode } from '../../core';
@@ -17,10 +18,8 @@ import type { ExecutionContext, JobExecutor } from '../../worker/job-executor';
 /** What the hook receives once training has finished. */
 export interface TrainedModel {
   job: Job;
-  /** The folder holding weights.json and weights.bin. */
+  /** The run's model folder: the exported package (manifest.json, graphs) beside the weights. */
   modelDir: string;
-  /** The name requested for the model. */
-  name: string;
   /** The last iteration reported. */
   lastStep: number | null;
 }
@@ -72,11 +71,6 @@ export function createTrainExecutor(deps: {
       );
     }
     await context.report({ stage: 'registering model', progress: 1 });
-    return deps.onModelTrained({
-      job,
-      modelDir: outcome.modelDir,
-      name: input.modelName,
-      lastStep: outcome.lastStep,
-    });
+    return deps.onModelTrained({ job, modelDir: outcome.modelDir, lastStep: outcome.lastStep });
   };
 }
