@@ -5,15 +5,16 @@
  * `startTraining(dataset: { uploadPrefix })` (tiny preset, a few steps, the real trainer in a child
  * process); the progress comes over a graphql-ws subscription on a real WebSocket, the job SUCCEEDS,
  * the new model is listed by `models`, and a stylize job with that model returns an image. What the run
- * leaves on disk shows the flow: the package the trainer exported, registered as it is under
- * `models/<id>/<version>/`. Also the errors a user meets on the way: a set without style images is refused by the mutation, and a set
+ * leaves on disk shows the flow: one copy of the uploads, in the run's training channel, and the
+ * package the trainer exported, registered as it is under `models/<id>/<version>/`. Also the errors a
+ * user meets on the way: a set without style images is refused by the mutation, and a set
  * whose images are not all JPEG, PNG or WebP fails its job with a message naming the group, never a
  * path on the server.
  */
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- GraphQL results are untyped JSON read by path. */
 
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createClient, type Client } from 'graphql-ws';
@@ -162,7 +163,7 @@ describe('training on uploaded images, over HTTP and WebSocket', () => {
     expect([meta.format, Math.max(meta.width!, meta.height!)]).toEqual(['png', 96]);
   });
 
-  it('registers the package the trainer exported, once, under models/<id>/<version>/', async () => {
+  it('registers the package the trainer exported, once, under models/<id>/<version>/, from one copy of the uploads', async () => {
     expect(trained).toBeDefined();
     const { jobId, modelId } = trained!;
     const rt = platform.runtime;
@@ -177,6 +178,10 @@ describe('training on uploaded images, over HTTP and WebSocket', () => {
     // creation time), and nothing was exported beside it.
     expect(Buffer.from(await rt.blobs.get(`${model!.packagePrefix}manifest.json`))).toEqual(exported);
     expect(readdirSync(jobDir).sort()).toEqual(['checkpoints', 'input', 'model', 'output']);
+    // The uploads were copied once, straight into the run's training channel.
+    expect(existsSync(path.join(dir, 'data', 'training-data'))).toBe(false);
+    expect(readdirSync(path.join(jobDir, 'input', 'data'))).toEqual(['training']);
+    expect(readdirSync(path.join(jobDir, 'input', 'data', 'training', 'content'))).toHaveLength(2);
   });
 
   it('refuses a set without style images, naming the group to fill', async () => {

@@ -62,7 +62,7 @@ async function harness(name: string, timing: { leaseSeconds?: number; heartbeatM
   };
   const train = createTrainExecutor({
     launcher,
-    resolveDataset: rt.resolveDataset,
+    copyDataset: rt.copyDataset,
     onModelTrained: async (model) => {
       trained.push(model);
       return rt.onModelTrained(model);

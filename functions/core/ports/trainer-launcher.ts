@@ -12,8 +12,12 @@
 export interface TrainingLaunch {
   /** The job this run belongs to; it names the run's working folder, so a retry resumes its checkpoints. */
   jobId: string;
-  /** The dataset folder (content/ and style/). */
-  datasetDir: string;
+  /**
+   * Fills the run's training channel, a new empty folder, with the dataset (content/ and style/): the
+   * one copy the run trains on. The launcher calls it once per job: a retry finds the channel an earlier
+   * attempt filled and trains on that.
+   */
+  stageDataset(channelDir: string): Promise<void>;
   /** SageMaker-style hyperparameters: every value a string (`preset`, `steps`, `backend`, config keys). */
   hyperparameters: Record<string, string>;
 }

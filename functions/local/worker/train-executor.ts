@@ -1,18 +1,18 @@
 /**
  * The executor for TRAIN jobs: reads the job's input (`trainingInputOf`, the reader the AWS runtime
- * uses too), launches the trainer with the hyperparameters both runtimes give it
- * (`trainerHyperparameters`), turns its metric lines into progress reports (progress = step / steps,
- * with the losses as job metrics), and on success hands the run's model folder, which holds the package
- * the trainer exported, to the `onModelTrained` hook, whose return value becomes the job's result. The
- * hook is injected by the composition root, which decides how a trained model becomes a registered
- * model version.
+ * uses too), launches the trainer with the dataset staged into its run folder and the hyperparameters
+ * both runtimes give it (`trainerHyperparameters`), turns its metric lines into progress reports
+ * (progress = step / steps, with the losses as job metrics), and on success hands the run's model
+ * folder, which holds the package the trainer exported, to the `onModelTrained` hook, whose return
+ * value becomes the job's result. The hook is injected by the composition root, which decides how a
+ * trained model becomes a registered model version.
  */
 
 import { DomainError, ErrorCode } from '../../core';
 import type { Job, JsonValue, ProgressUpdate } from '../../core';
 import { trainerHyperparameters, trainingInputOf } from '../../core/use-cases';
 import type { TrainerLauncher } from '../../core/ports/trainer-launcher';
-import type { DatasetResolver } from './dataset-resolver';
+import type { DatasetCopier } from './dataset-copier';
 import type { ExecutionContext, JobExecutor } from '../../worker/job-executor';
 
 /** What the hook receives once training has finished. */
@@ -31,20 +31,25 @@ export type ModelTrainedHook = (trained: TrainedModel) => Promise<JsonValue>;
 export function createTrainExecutor(deps: {
   launcher: TrainerLauncher;
   onModelTrained: ModelTrainedHook;
-  /** Turns the job's dataset reference into a local folder. */
-  resolveDataset: DatasetResolver;
+  /** Copies the job's dataset into the run's training channel. */
+  copyDataset: DatasetCopier;
 }): JobExecutor {
   return async (job: Job, context: ExecutionContext): Promise<JsonValue> => {
     const input = trainingInputOf(job);
     await context.report({ stage: 'preparing dataset', progress: 0 });
-    const datasetDir = await deps.resolveDataset(input.dataset, job.id);
-    await context.report({ stage: 'starting trainer', progress: 0 });
     let reports: Promise<unknown> = Promise.resolve();
     const enqueue = (update: ProgressUpdate): void => {
       reports = reports.then(() => context.report(update)).catch(() => undefined);
     };
     const outcome = await deps.launcher.train(
-      { jobId: job.id, datasetDir, hyperparameters: trainerHyperparameters(input) },
+      {
+        jobId: job.id,
+        stageDataset: async (channelDir) => {
+          await deps.copyDataset(input.dataset, channelDir);
+          await context.report({ stage: 'starting trainer', progress: 0 });
+        },
+        hyperparameters: trainerHyperparameters(input),
+      },
       {
         signal: context.signal,
         onMetrics: ({ step, steps, values }) => {
