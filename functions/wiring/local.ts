@@ -140,7 +140,7 @@ export function createLocalRuntime(config: RuntimeConfig, overrides: RuntimeOver
   const trainer =
     overrides.trainer ?? new ProcessTrainerLauncher({ jobsDir: trainingDir, env: overrides.trainerEnv ?? {} });
   // Registers the package the trainer exported into its model folder, as the AWS runtime does.
-  const onModelTrained: ModelTrainedHook = registerTrainedPackage({ jobs, events, models, blobs });
+  const onModelTrained: ModelTrainedHook = registerTrainedPackage({ jobs, models, blobs });
   const copyDataset = createDatasetCopier({ blobs, datasetsDir: config.datasetsDir });
   const executors: Record<JobKind, JobExecutor> = {
     STYLIZE: createStylizeExecutor({ blobs, engine, models }),

@@ -15,15 +15,18 @@
  * anything is copied, the first id recorded stays, and the registry registers an id once. A repeat
  * therefore finds the id on the job and either returns the model already registered under it or
  * finishes registering that same model, whatever the job's messages say.
+ *
+ * The id and the two messages (publishing, registered) are written without an event of their own: a
+ * local subscriber sees the job's stages as before and gets the messages with the next event, and on
+ * AWS every write reaches subscribers through the jobs table's stream anyway.
  */
 
 import { DomainError, ErrorCode } from '../errors';
 import type { Job } from '../job';
 import { isRecord, type JsonObject } from '../json';
 import type { BlobStore } from '../ports/blob-store';
+import type { JobStore } from '../ports/job-store';
 import type { ModelInfo, ModelRegistry } from '../ports/model-registry';
-import type { RunDeps } from './run-deps';
-import { reportProgress } from './run-report-progress';
 import { trainingInputOf } from './training-input';
 
 /** The file that marks a folder as a model package (MANIFEST_FILE in trainer/export/package-format.ts). */
@@ -38,7 +41,8 @@ export interface PackageSource {
 }
 
 /** What `publishTrainedModel` uses. */
-export interface PublishDeps extends RunDeps {
+export interface PublishDeps {
+  jobs: JobStore;
   models: ModelRegistry;
   /** Where packages are stored (on AWS, the models bucket). */
   blobs: BlobStore;
@@ -103,7 +107,7 @@ export async function publishTrainedModel(
   }
   const { manifest, files } = readPackageManifest(manifestBytes, source.description);
   if (job.trainedModelId === undefined) {
-    job = await reportProgress(deps, job.id, {
+    job = await deps.jobs.updateProgress(job.id, {
       stage: 'publishing model',
       trainedModelId: deps.models.newId(),
       message: { level: 'INFO', text: `Publishing the trained model from ${source.description}.` },
@@ -134,7 +138,7 @@ export async function publishTrainedModel(
       await deps.blobs.put(prefix + MANIFEST_FILE_NAME, manifestBytes);
     },
   );
-  job = await reportProgress(deps, job.id, {
+  job = await deps.jobs.updateProgress(job.id, {
     stage: 'registering model',
     message: {
       level: 'INFO',

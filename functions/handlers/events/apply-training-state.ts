@@ -37,7 +37,7 @@ export interface ApplyResult {
  * models bucket (`blobs`), which holds the runs' artifacts under `training-output/` and the registered
  * packages under `models/`.
  */
-export type TrainingStateDeps = PublishDeps;
+export type TrainingStateDeps = PublishDeps & RunDeps;
 
 const ATTEMPTS = 3;
 
