@@ -98,6 +98,12 @@ export interface Job {
   error: JobError | null;
   /** The stylize job's preview, once its worker has stored one; absent before (and in older records). */
   preview?: JobPreview;
+  /**
+   * The id a TRAIN job's model is published under, recorded before its package is stored so that a
+   * repeated or retried publication registers that same model again rather than a second one. Absent
+   * until then (and in older records).
+   */
+  trainedModelId?: string;
   /** ISO-8601 timestamps. */
   createdAt: string;
   startedAt: string | null;
@@ -422,6 +428,11 @@ export interface ProgressUpdate {
   metrics?: { step: number; values: Record<string, number> };
   /** A preview of the result, already stored under its key. */
   preview?: JobPreview;
+  /**
+   * Reserves the id a TRAIN job's model will be published under. The first id recorded stays: a later
+   * one is ignored, so two writers that race to reserve both read back the same id.
+   */
+  trainedModelId?: string;
 }
 
 function checkPreview(preview: JobPreview): JobPreview {
@@ -458,6 +469,18 @@ export function applyProgress(job: Job, update: ProgressUpdate, now: number): Jo
   if (update.message !== undefined) next = appendMessage(next, update.message.level, update.message.text, now);
   if (update.metrics !== undefined) next = recordMetrics(next, update.metrics.step, update.metrics.values, now);
   if (update.preview !== undefined) next.preview = checkPreview(update.preview);
+  if (update.trainedModelId !== undefined) {
+    if (job.kind !== 'TRAIN') {
+      throw new DomainError(
+        ErrorCode.BAD_REQUEST,
+        `Job ${job.id} is a ${job.kind} job; only TRAIN jobs publish a model.`,
+        {
+          field: 'trainedModelId',
+        },
+      );
+    }
+    next.trainedModelId ??= update.trainedModelId;
+  }
   return next;
 }
 

@@ -32,7 +32,6 @@ import {
   DynamoRequestLimiter,
   DynamoStyleStore,
   LambdaTrainingStarter,
-  newCatalogId,
   RoutedBlobStore,
   S3BlobStore,
   S3DatasetStager,
@@ -54,7 +53,6 @@ import type { TrainingStateDeps } from '../handlers/events/apply-training-state'
 import { BucketModelCatalog, DEFAULT_PACKAGE_PREFIX } from '../handlers/events/bucket-model-catalog';
 import type { IntakeDeps } from '../handlers/events/intake-dropped-object';
 import type { DatasetStager, TrainingRunLauncher } from '../handlers/events/launch-training';
-import { BucketModelPublisher } from '../handlers/events/model-package-publisher';
 import { BlobStyleLookup } from '../handlers/events/style-lookup';
 import {
   booleanEnv,
@@ -353,16 +351,16 @@ export function trainingLaunchDepsFromEnv(env?: NodeJS.ProcessEnv): {
 }
 
 /**
- * What the training events function uses: the jobs table, and a publisher that unpacks artifacts in the
- * models bucket and registers them in the catalog table.
+ * What the training events function uses: the jobs table, the models bucket (artifacts in, packages
+ * out) and the catalog table, where finished runs' models are registered.
  */
 export function trainingStateDepsFromEnv(env?: NodeJS.ProcessEnv): TrainingStateDeps {
   const { catalogTable, modelsBucket } = readHandlerEnv(['catalogTable', 'modelsBucket'], [], env);
   return {
     jobs: jobStoreFromEnv(env),
     events: new StreamJobEvents(),
-    publisher: new BucketModelPublisher(buildBucketStore(modelsBucket, env), buildModelRegistry(catalogTable, {}, env)),
-    newModelId: () => newCatalogId(),
+    blobs: buildBucketStore(modelsBucket, env),
+    models: buildModelRegistry(catalogTable, {}, env),
   };
 }
 

@@ -27,12 +27,12 @@ import type { RuntimeConfig } from '../config';
 import { DropFolderWatcher } from '../local/drop-folder/drop-folder-watcher';
 import { SqliteDropLedger } from '../local/drop-folder/sqlite-drop-ledger';
 import { BlobModelCache } from '../worker/blob-model-cache';
-import { createDatasetResolver, type DatasetResolver } from '../local/worker/dataset-resolver';
+import { createDatasetCopier, type DatasetCopier } from '../local/worker/dataset-copier';
 import type { JobExecutor } from '../worker/job-executor';
 import { OnnxStylizeEngine } from '../worker/onnx-stylize-engine';
 import { localBlobUrls } from '../local/http/local-blob-store';
 import { ProcessTrainerLauncher } from '../local/worker/process-trainer-launcher';
-import { exportAndRegister } from '../local/worker/export-and-register';
+import { registerTrainedPackage } from '../local/worker/register-trained-package';
 import { createStylizeExecutor } from '../worker/stylize-executor';
 import { createTrainExecutor, type ModelTrainedHook } from '../local/worker/train-executor';
 import { startTrainingFilesJanitor, type TrainingFilesJanitor } from '../local/worker/training-files-janitor';
@@ -66,7 +66,7 @@ export interface LocalRuntime {
   engine: StylizeEngine;
   trainer: TrainerLauncher;
   onModelTrained: ModelTrainedHook;
-  resolveDataset: DatasetResolver;
+  copyDataset: DatasetCopier;
   executors: Readonly<Record<JobKind, JobExecutor>>;
   /** The drop-folder watcher for `config.dropDir` (not started), or null when the drop folder is off. */
   dropFolder(options?: { onError?: (error: unknown) => void }): DropFolderWatcher | null;
@@ -135,19 +135,16 @@ export function createLocalRuntime(config: RuntimeConfig, overrides: RuntimeOver
       intraOpThreads: config.intraOpThreads,
     });
   const trainingDir = path.join(config.dataDir, 'training');
-  const trainingDataDir = path.join(config.dataDir, 'training-data');
+  // Where versions before the single dataset copy downloaded uploads; only the janitor still looks here.
+  const legacyTrainingDataDir = path.join(config.dataDir, 'training-data');
   const trainer =
     overrides.trainer ?? new ProcessTrainerLauncher({ jobsDir: trainingDir, env: overrides.trainerEnv ?? {} });
-  // Exports to ONNX and registers the package; `registerWeightsFolder({ blobs, models })` would keep raw weights.
-  const onModelTrained: ModelTrainedHook = exportAndRegister({ blobs, models });
-  const resolveDataset = createDatasetResolver({
-    blobs,
-    datasetsDir: config.datasetsDir,
-    downloadsDir: trainingDataDir,
-  });
+  // Registers the package the trainer exported into its model folder, as the AWS runtime does.
+  const onModelTrained: ModelTrainedHook = registerTrainedPackage({ jobs, models, blobs });
+  const copyDataset = createDatasetCopier({ blobs, datasetsDir: config.datasetsDir });
   const executors: Record<JobKind, JobExecutor> = {
     STYLIZE: createStylizeExecutor({ blobs, engine, models }),
-    TRAIN: createTrainExecutor({ launcher: trainer, onModelTrained, resolveDataset }),
+    TRAIN: createTrainExecutor({ launcher: trainer, onModelTrained, copyDataset }),
   };
   return {
     config,
@@ -162,7 +159,7 @@ export function createLocalRuntime(config: RuntimeConfig, overrides: RuntimeOver
     engine,
     trainer,
     onModelTrained,
-    resolveDataset,
+    copyDataset,
     executors,
     dropFolder: (options = {}) =>
       config.dropDir === null
@@ -185,7 +182,7 @@ export function createLocalRuntime(config: RuntimeConfig, overrides: RuntimeOver
       const retentionMs = config.trainingRetentionHours * 60 * 60 * 1000;
       return startTrainingFilesJanitor({
         jobs,
-        roots: [trainingDir, trainingDataDir],
+        roots: [trainingDir, legacyTrainingDataDir],
         retentionMs,
         // Often enough that nothing outstays its retention by much, and at most once a minute.
         intervalMs: Math.min(HOUR_MS, Math.max(MINUTE_MS, retentionMs)),

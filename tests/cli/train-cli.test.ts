@@ -126,6 +126,8 @@ describe('peerstyle train: runs', () => {
         logEvery: '2',
         checkpointEvery: '1',
         'keep-every': '2',
+        // The platform names the package so; a name that looks like options stays a name.
+        'model-name': '--verify --name',
       }),
     );
     const r = await runCli(['train', '--sagemaker', '--opt-ml', root]);
@@ -142,6 +144,7 @@ describe('peerstyle train: runs', () => {
     // The completed run leaves an ONNX package beside the weights, which SageMaker uploads as model.tar.gz.
     const manifest = JSON.parse(await fs.readFile(path.join(root, 'model', 'manifest.json'), 'utf8'));
     expect(manifest.preset).toBe('tiny');
+    expect(manifest.name).toBe('--verify --name');
     for (const graph of ['encoder.onnx', 'tpfr.onnx', 'decoder.onnx']) {
       expect((await fs.stat(path.join(root, 'model', graph))).size).toBeGreaterThan(1000);
     }

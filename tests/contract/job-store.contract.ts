@@ -290,6 +290,21 @@ export function describeJobStoreContract(name: string, makeStore: JobStoreFactor
       await expectDomainError(store.updateProgress('missing', { progress: 0.5 }), ErrorCode.NOT_FOUND);
     });
 
+    test('a TRAIN job keeps the first model id recorded on it; concurrent reservations read back that one', async () => {
+      const job = await submit('alice', { kind: 'TRAIN' });
+      await store.transition(job.id, 'QUEUED', 'RUNNING');
+      const [a, b] = await Promise.all([
+        store.updateProgress(job.id, { trainedModelId: 'model-a' }),
+        store.updateProgress(job.id, { trainedModelId: 'model-b' }),
+      ]);
+      const kept = (await store.get(job.id))?.trainedModelId;
+      expect(['model-a', 'model-b']).toContain(kept);
+      expect([a.trainedModelId, b.trainedModelId]).toEqual([kept, kept]);
+      expect((await store.updateProgress(job.id, { trainedModelId: 'model-c' })).trainedModelId).toBe(kept);
+      const stylize = await jobIn('RUNNING');
+      await expectDomainError(store.updateProgress(stylize.id, { trainedModelId: 'model-d' }), ErrorCode.BAD_REQUEST);
+    });
+
     test('cancelling a queued job cancels it at once', async () => {
       const job = await submit();
       const cancelled = await store.requestCancel(job.id, 'alice');

@@ -179,26 +179,18 @@ export function describeRecordsContract(name: string, make: MakeRecordStores): v
         expect((await stores.models.list('anyone')).items).toEqual([builtIn]);
       });
 
+      /** Registers a new model, recording the prefix the registry asked its package to go under. */
+      async function register(name: string, owner: string, placed: string[] = []) {
+        return stores.models.register({ id: stores.models.newId(), name, owner, manifest }, async (prefix) => {
+          placed.push(prefix);
+        });
+      }
+
       test('versions count up per owner and name; models are private to their owner', async () => {
-        const a1 = await stores.models.register({
-          name: 'ink',
-          owner: 'alice',
-          packagePrefix: 'models/a/1/',
-          manifest,
-        });
-        const b1 = await stores.models.register({ name: 'ink', owner: 'bob', packagePrefix: 'models/b/1/', manifest });
-        const a2 = await stores.models.register({
-          name: 'ink',
-          owner: 'alice',
-          packagePrefix: 'models/a/2/',
-          manifest,
-        });
-        const other = await stores.models.register({
-          name: 'oil',
-          owner: 'alice',
-          packagePrefix: 'models/a/3/',
-          manifest,
-        });
+        const a1 = await register('ink', 'alice');
+        const b1 = await register('ink', 'bob');
+        const a2 = await register('ink', 'alice');
+        const other = await register('oil', 'alice');
         expect([a1.version, b1.version, a2.version, other.version]).toEqual([1, 1, 2, 1]);
         expect(await stores.models.get(a2.id, 'alice')).toEqual(a2);
         expect(await stores.models.get(a2.id, 'bob')).toBeNull();
@@ -207,13 +199,47 @@ export function describeRecordsContract(name: string, make: MakeRecordStores): v
         expect(listed.items[1].manifest).toEqual(manifest);
       });
 
+      test('every package goes under models/<id>/<version>/, placed before the record exists', async () => {
+        const placed: string[] = [];
+        const id = stores.models.newId();
+        let seenWhilePlacing: unknown = 'not placed';
+        const first = await stores.models.register({ id, name: 'ink', owner: 'alice', manifest }, async (prefix) => {
+          placed.push(prefix);
+          seenWhilePlacing = await stores.models.get(id, 'alice');
+        });
+        const second = await register('ink', 'alice', placed);
+        expect(placed).toEqual([`models/${id}/1/`, `models/${second.id}/2/`]);
+        expect([first.packagePrefix, second.packagePrefix]).toEqual(placed);
+        expect(seenWhilePlacing).toBeNull();
+      });
+
+      test('registering an id again returns its model and places nothing, however often it is retried', async () => {
+        const id = stores.models.newId();
+        const placed: string[] = [];
+        const place = async (prefix: string) => {
+          placed.push(prefix);
+        };
+        const first = await stores.models.register({ id, name: 'ink', owner: 'alice', manifest }, place);
+        const again = await stores.models.register({ id, name: 'ink', owner: 'alice', manifest }, place);
+        expect(again).toEqual(first);
+        expect(placed).toEqual([first.packagePrefix]);
+        expect((await stores.models.list('alice')).items).toHaveLength(2);
+      });
+
+      test('a registration whose placing fails leaves no record; the retry takes the next version', async () => {
+        const id = stores.models.newId();
+        const failing = stores.models.register({ id, name: 'ink', owner: 'alice', manifest }, async () => {
+          throw new Error('disk full');
+        });
+        await expect(failing).rejects.toThrow('disk full');
+        expect(await stores.models.get(id, 'alice')).toBeNull();
+        const retried = await stores.models.register({ id, name: 'ink', owner: 'alice', manifest }, async () => {});
+        expect(retried).toMatchObject({ id, version: 2, packagePrefix: `models/${id}/2/` });
+      });
+
       test('pages keep the built-in model on the first page only', async () => {
         const made = [];
-        for (let i = 0; i < 3; i += 1) {
-          made.push(
-            await stores.models.register({ name: 'ink', owner: 'alice', packagePrefix: `models/a/${i}/`, manifest }),
-          );
-        }
+        for (let i = 0; i < 3; i += 1) made.push(await register('ink', 'alice'));
         const ids: string[] = [];
         let cursor: string | undefined;
         let pages = 0;
@@ -226,19 +252,18 @@ export function describeRecordsContract(name: string, make: MakeRecordStores): v
         expect(ids).toEqual([DEFAULT_MODEL_ID, ...made.map((m) => m.id).reverse()]);
       });
 
-      test('the built-in owner, empty names and prefixes without "/" are refused', async () => {
-        await expectDomainError(
-          stores.models.register({ name: 'x', owner: BUILTIN_OWNER, packagePrefix: 'models/x/', manifest }),
-          ErrorCode.BAD_REQUEST,
-        );
-        await expectDomainError(
-          stores.models.register({ name: ' ', owner: 'alice', packagePrefix: 'models/x/', manifest }),
-          ErrorCode.BAD_REQUEST,
-        );
-        await expectDomainError(
-          stores.models.register({ name: 'x', owner: 'alice', packagePrefix: 'models/x', manifest }),
-          ErrorCode.BAD_REQUEST,
-        );
+      test('the built-in owner and id, empty names and ids that are not one key segment are refused', async () => {
+        const place = async () => {};
+        const id = stores.models.newId();
+        for (const model of [
+          { id, name: 'x', owner: BUILTIN_OWNER },
+          { id, name: ' ', owner: 'alice' },
+          { id: DEFAULT_MODEL_ID, name: 'x', owner: 'alice' },
+          { id: 'a/b', name: 'x', owner: 'alice' },
+          { id: '', name: 'x', owner: 'alice' },
+        ]) {
+          await expectDomainError(stores.models.register({ ...model, manifest }, place), ErrorCode.BAD_REQUEST);
+        }
       });
     });
   });

@@ -4,15 +4,17 @@
  * `createUpload` into two groups, `set/content` and `set/style`, are trained on with
  * `startTraining(dataset: { uploadPrefix })` (tiny preset, a few steps, the real trainer in a child
  * process); the progress comes over a graphql-ws subscription on a real WebSocket, the job SUCCEEDS,
- * the new model is listed by `models`, and a stylize job with that model returns an image. Also the
- * errors a user meets on the way: a set without style images is refused by the mutation, and a set
+ * the new model is listed by `models`, and a stylize job with that model returns an image. What the run
+ * leaves on disk shows the flow: one copy of the uploads, in the run's training channel, and the
+ * package the trainer exported, registered as it is under `models/<id>/<version>/`. Also the errors a
+ * user meets on the way: a set without style images is refused by the mutation, and a set
  * whose images are not all JPEG, PNG or WebP fails its job with a message naming the group, never a
  * path on the server.
  */
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- GraphQL results are untyped JSON read by path. */
 
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createClient, type Client } from 'graphql-ws';
@@ -42,6 +44,8 @@ describe('training on uploaded images, over HTTP and WebSocket', () => {
   let platform: Platform;
   let key: string;
   let ws: Client;
+  /** The training job of the first test and the model it registered. */
+  let trained: { jobId: string; modelId: string } | undefined;
 
   beforeAll(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'peerstyle-train-e2e-'));
@@ -130,6 +134,7 @@ describe('training on uploaded images, over HTTP and WebSocket', () => {
 
     const modelId = done.result.modelId as string;
     expect(modelId).toEqual(expect.any(String));
+    trained = { jobId: id, modelId };
     const models = (await gql(platform.origin, key, 'query { models { id name version builtIn } }')).data.models;
     expect(models).toContainEqual({ id: modelId, name: 'my-uploads', version: 1, builtIn: false });
 
@@ -156,6 +161,27 @@ describe('training on uploaded images, over HTTP and WebSocket', () => {
     expect(response.status).toBe(200);
     const meta = await sharp(Buffer.from(await response.arrayBuffer())).metadata();
     expect([meta.format, Math.max(meta.width!, meta.height!)]).toEqual(['png', 96]);
+  });
+
+  it('registers the package the trainer exported, once, under models/<id>/<version>/, from one copy of the uploads', async () => {
+    expect(trained).toBeDefined();
+    const { jobId, modelId } = trained!;
+    const rt = platform.runtime;
+    const model = await rt.models.get(modelId, 'local');
+    expect(model?.packagePrefix).toBe(`models/${modelId}/1/`);
+    // The job folder is laid out as SageMaker's /opt/ml; the trainer exported the package into model/,
+    // under the name the job asked for.
+    const jobDir = path.join(dir, 'data', 'training', jobId);
+    const exported = readFileSync(path.join(jobDir, 'model', 'manifest.json'));
+    expect(JSON.parse(exported.toString('utf8')).name).toBe('my-uploads');
+    // The registered package is that export, byte for byte (another export would carry its own
+    // creation time), and nothing was exported beside it.
+    expect(Buffer.from(await rt.blobs.get(`${model!.packagePrefix}manifest.json`))).toEqual(exported);
+    expect(readdirSync(jobDir).sort()).toEqual(['checkpoints', 'input', 'model', 'output']);
+    // The uploads were copied once, straight into the run's training channel.
+    expect(existsSync(path.join(dir, 'data', 'training-data'))).toBe(false);
+    expect(readdirSync(path.join(jobDir, 'input', 'data'))).toEqual(['training']);
+    expect(readdirSync(path.join(jobDir, 'input', 'data', 'training', 'content'))).toHaveLength(2);
   });
 
   it('refuses a set without style images, naming the group to fill', async () => {

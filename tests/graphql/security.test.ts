@@ -36,12 +36,10 @@ describe('owner isolation', () => {
     );
     styleId = style.body.data!.registerStyle.id;
     trainedModelId = (
-      await h.models.register({
-        name: 'mine',
-        owner: 'alice',
-        packagePrefix: 'models/alice/mine/1/',
-        manifest: { preset: 'tiny' },
-      })
+      await h.models.register(
+        { id: h.models.newId(), name: 'mine', owner: 'alice', manifest: { preset: 'tiny' } },
+        async () => {},
+      )
     ).id;
   });
 

@@ -11,12 +11,15 @@ import type { EventBridgeEvent } from 'aws-lambda';
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { newCatalogId, StreamJobEvents } from '../../functions/adapters/aws';
-import { DomainError, ErrorCode, type JobStore } from '../../functions/core';
+import { StreamJobEvents } from '../../functions/adapters/aws';
+import { DomainError, ErrorCode, MAX_JOB_MESSAGES, type BlobStore, type JobStore } from '../../functions/core';
 import { handler } from '../../functions/handlers/training-events';
-import { applyTrainingState, archiveKeyFor } from '../../functions/handlers/events/apply-training-state';
+import {
+  applyTrainingState,
+  archiveKeyFor,
+  type TrainingStateDeps,
+} from '../../functions/handlers/events/apply-training-state';
 import { BucketModelCatalog, DEFAULT_PACKAGE_PREFIX } from '../../functions/handlers/events/bucket-model-catalog';
-import { BucketModelPublisher, packageFiles } from '../../functions/handlers/events/model-package-publisher';
 import { BlobModelCache } from '../../functions/worker/blob-model-cache';
 import {
   parseTrainingStateChange,
@@ -65,6 +68,21 @@ function stateChange(
     resources: [`arn:aws:sagemaker:us-east-1:123456789012:training-job/${name}`],
     detail: { TrainingJobName: name, TrainingJobStatus: status, ...extra },
   };
+}
+
+/** The function's own dependencies over the emulators, with `jobs` (and `blobs`) replaced where a test says. */
+function depsWith(parts: { jobs?: JobStore; blobs?: BlobStore } = {}): TrainingStateDeps {
+  return {
+    jobs: parts.jobs ?? tables.jobs,
+    events: new StreamJobEvents(),
+    models: tables.models,
+    blobs: parts.blobs ?? tables.modelsBucket,
+  };
+}
+
+/** The models an owner has registered (the built-in one left out). */
+async function modelsOf(owner: string) {
+  return (await tables.models.list(owner, { limit: 10 })).items.filter((m) => m.owner === owner);
 }
 
 const completed = (jobId: string) =>
@@ -164,12 +182,7 @@ test('a retry after a failure between registering and finishing registers no sec
     }
     return tables.jobs.transition(id, from, to, patch);
   };
-  const deps = {
-    jobs: flaky,
-    events: new StreamJobEvents(),
-    publisher: new BucketModelPublisher(tables.modelsBucket, tables.models),
-    newModelId: () => newCatalogId(),
-  };
+  const deps = depsWith({ jobs: flaky });
   const change = parseTrainingStateChange(completed(job.id));
   await expect(applyTrainingState(deps, change)).rejects.toThrow('DynamoDB is unreachable.');
   expect((await tables.jobs.get(job.id))?.status).toBe('RUNNING');
@@ -195,12 +208,7 @@ test('a retry after the package was copied but before it was recorded publishes 
     }
     return tables.jobs.updateProgress(id, patch);
   };
-  const deps = {
-    jobs: flaky,
-    events: new StreamJobEvents(),
-    publisher: new BucketModelPublisher(tables.modelsBucket, tables.models),
-    newModelId: () => newCatalogId(),
-  };
+  const deps = depsWith({ jobs: flaky });
   const change = parseTrainingStateChange(completed(job.id));
   await expect(applyTrainingState(deps, change)).rejects.toThrow('DynamoDB is unreachable.');
   await applyTrainingState(deps, change);
@@ -209,6 +217,43 @@ test('a retry after the package was copied but before it was recorded publishes 
   const finished = await tables.jobs.get(job.id);
   expect(finished?.status).toBe('SUCCEEDED');
   expect(owned[0]).toMatchObject({ id: (finished!.result as { modelId: string }).modelId, version: 1 });
+});
+
+test('a Completed event applied again registers one model, even when the job no longer shows its earlier messages', async () => {
+  const job = await createTrainJob(tables.jobs, 'owner-h');
+  await uploadArtifact(job.id);
+  // The first delivery registers the model, then cannot finish the job.
+  let failOnce = true;
+  const flaky: JobStore = Object.create(tables.jobs) as JobStore;
+  flaky.transition = async (id, from, to, patch) => {
+    if (to === 'SUCCEEDED' && failOnce) {
+      failOnce = false;
+      throw new DomainError(ErrorCode.UNAVAILABLE, 'DynamoDB is unreachable.');
+    }
+    return tables.jobs.transition(id, from, to, patch);
+  };
+  await expect(
+    applyTrainingState(depsWith({ jobs: flaky }), parseTrainingStateChange(completed(job.id))),
+  ).rejects.toThrow('DynamoDB is unreachable.');
+  const registered = await modelsOf('owner-h');
+  expect(registered).toHaveLength(1);
+  // Later lines push every message about the model out of the job's bounded message list.
+  for (let i = 0; i < MAX_JOB_MESSAGES; i += 1) {
+    await tables.jobs.updateProgress(job.id, { message: { level: 'INFO', text: `log line ${i}` } });
+  }
+  expect((await tables.jobs.get(job.id))?.messages.filter((m) => /model/i.test(m.text))).toEqual([]);
+
+  // EventBridge redelivers the same event to the function.
+  expect(await handler(completed(job.id))).toMatchObject({ action: 'succeeded' });
+  const finished = await tables.jobs.get(job.id);
+  expect(finished).toMatchObject({ status: 'SUCCEEDED', result: { modelId: registered[0].id } });
+  expect((await modelsOf('owner-h')).map((m) => m.id)).toEqual([registered[0].id]);
+  expect(await keysUnder(`models/${registered[0].id}/`)).toEqual([
+    '1/decoder.onnx',
+    '1/encoder.onnx',
+    '1/manifest.json',
+    '1/tpfr.onnx',
+  ]);
 });
 
 test('an artifact without a model package fails the delivery and leaves the job running for a retry', async () => {
@@ -275,12 +320,24 @@ test('the archive key is the artifact’s key, or the run’s default artifact w
   );
 });
 
-test('a package that lists its weights is published with them, manifest last', () => {
-  const names = (options: { listsWeights?: boolean }) =>
-    packageFiles(modelArchive(options), 'training-output/x/model.tar.gz').map((f) => f.name);
-  expect(names({ listsWeights: true }).sort()).toEqual(
-    ['decoder.onnx', 'encoder.onnx', 'manifest.json', 'tpfr.onnx', 'weights.bin', 'weights.json'].sort(),
+test('a package that lists its weights is published with them, manifest last', async () => {
+  const job = await createTrainJob(tables.jobs, 'owner-i');
+  await tables.modelsBucket.put(
+    `training-output/peerstyle-${job.id}/output/model.tar.gz`,
+    modelArchive({ listsWeights: true }),
   );
-  expect(names({ listsWeights: true }).at(-1)).toBe('manifest.json');
-  expect(names({}).sort()).toEqual(['decoder.onnx', 'encoder.onnx', 'manifest.json', 'tpfr.onnx']);
+  // The real bucket, with the order of its writes noted.
+  const written: string[] = [];
+  const bucket: BlobStore = Object.create(tables.modelsBucket) as BlobStore;
+  bucket.put = async (key, body, options) => {
+    written.push(key);
+    return tables.modelsBucket.put(key, body, options);
+  };
+  await applyTrainingState(depsWith({ blobs: bucket }), parseTrainingStateChange(completed(job.id)));
+  const [model] = await modelsOf('owner-i');
+  const published = ['decoder.onnx', 'encoder.onnx', 'manifest.json', 'tpfr.onnx', 'weights.bin', 'weights.json'];
+  expect(await keysUnder(model.packagePrefix)).toEqual(published);
+  expect(written.map((key) => key.slice(model.packagePrefix.length)).sort()).toEqual(published);
+  expect(written.at(-1)).toBe(`${model.packagePrefix}manifest.json`);
+  expect(model.manifest).toMatchObject({ format: 'onnx-package', files: published });
 });

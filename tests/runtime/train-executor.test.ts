@@ -62,7 +62,7 @@ async function harness(name: string, timing: { leaseSeconds?: number; heartbeatM
   };
   const train = createTrainExecutor({
     launcher,
-    resolveDataset: rt.resolveDataset,
+    copyDataset: rt.copyDataset,
     onModelTrained: async (model) => {
       trained.push(model);
       return rt.onModelTrained(model);
@@ -137,7 +137,8 @@ describe('training jobs', () => {
     const result = done.result as { modelId: string; packagePrefix: string };
     const model = await rt.models.get(result.modelId, 'alice');
     expect(model?.name).toBe('my-style');
-    // The composition root's hook exported the weights: the registered package is loadable ONNX.
+    expect(result.packagePrefix).toBe(`models/${result.modelId}/1/`);
+    // The trainer exported the weights: the registered package is loadable ONNX.
     expect(model?.manifest).toMatchObject({ format: 'onnx-package', preset: 'tiny', steps: 4 });
     for (const file of ['manifest.json', 'encoder.onnx', 'tpfr.onnx', 'decoder.onnx']) {
       expect(await rt.blobs.head(`${result.packagePrefix}${file}`)).not.toBeNull();

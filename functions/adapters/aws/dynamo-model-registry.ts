@@ -5,22 +5,21 @@
  * partition). Versions count up per (owner, name) through a counter item (`sk` = `version#<name>`)
  * bumped with an atomic `ADD`: two trainings that finish together get distinct versions without a
  * transaction. A counter bumped by a writer that then failed leaves a gap in the numbering, never a
- * duplicate. The built-in model is not stored: it comes from the constructor, as in the local registry.
+ * duplicate. Ids are time-ordered (`newCatalogId`), so the owner's partition lists models newest first.
+ * The built-in model is not stored: it comes from the constructor, as in the local registry.
  */
 
 import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import {
-  assertBlobPrefix,
-  BUILTIN_OWNER,
   DEFAULT_MODEL_ID,
-  DomainError,
   ErrorCode,
+  modelPackagePrefix,
   pageLimit,
   systemClock,
   assertRegistrable,
   builtInModelInfo,
 } from '../../core';
-import type { BuiltInModelOptions, Clock, JsonObject, ModelInfo, ModelRegistry, Page, PageRequest } from '../../core';
+import type { BuiltInModelOptions, Clock, ModelInfo, ModelRegistry, NewModel, Page, PageRequest } from '../../core';
 import { translateAwsError } from './aws-errors';
 import { DYNAMO_CATALOG_TABLE, newCatalogId, ownerPartition, queryOwnerPage } from './dynamo-style-store';
 
@@ -63,67 +62,17 @@ export class DynamoModelRegistry implements ModelRegistry {
     this.builtIn = builtInModelInfo(options);
   }
 
-  async register(model: {
-    name: string;
-    owner: string;
-    packagePrefix: string;
-    manifest: JsonObject;
-  }): Promise<ModelInfo> {
-    assertRegistrable(model);
-    try {
-      const { Attributes } = await this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { pk: ownerPartition(model.owner), sk: DYNAMO_CATALOG_TABLE.modelVersionPrefix + model.name },
-          UpdateExpression: 'ADD latest :one',
-          ExpressionAttributeValues: { ':one': 1 },
-          ReturnValues: 'UPDATED_NEW',
-        }),
-      );
-      const id = newCatalogId(this.clock);
-      const info: ModelInfo = {
-        id,
-        name: model.name,
-        version: Number((Attributes as { latest: number }).latest),
-        owner: model.owner,
-        packagePrefix: model.packagePrefix,
-        manifest: model.manifest,
-        createdAt: new Date(this.clock()).toISOString(),
-      };
-      const item: ModelItem = { pk: ownerPartition(model.owner), sk: DYNAMO_CATALOG_TABLE.modelPrefix + id, ...info };
-      await this.client.send(
-        new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }),
-      );
-      return info;
-    } catch (error) {
-      throw translateAwsError(error, 'Registering a model');
-    }
+  newId(): string {
+    return newCatalogId(this.clock);
   }
 
   /**
-   * Registers a model under an id the caller chose, placing its package first: the version counter
-   * is bumped, `place(id, version)` stores the package and returns its prefix, and only then is the
-   * record written, so a registered model never points at a missing package.
-   *
-   * Idempotent per (owner, id), for callers that are retried (an EventBridge target): a record that
-   * already exists is returned as it is, before anything is placed or after a concurrent writer won
-   * the conditional put. A retry after `place` but before the put bumps the counter again and places
-   * the package under the next version; numbering then has a gap, and the earlier copy is orphaned.
+   * Registers `model` (see `ModelRegistry.register`): the version counter is bumped, the package placed
+   * under `models/<id>/<version>/`, and only then is the record written. A record that already exists
+   * is returned as it is, before anything is placed or after a concurrent writer won the conditional put.
    */
-  async registerWithId(
-    model: { id: string; name: string; owner: string; manifest: JsonObject },
-    place: (id: string, version: number) => Promise<string>,
-  ): Promise<ModelInfo> {
-    if (model.name.trim().length === 0) throw new DomainError(ErrorCode.BAD_REQUEST, 'A model needs a non-empty name.');
-    if (model.owner.length === 0 || model.owner === BUILTIN_OWNER) {
-      throw new DomainError(ErrorCode.BAD_REQUEST, `A model owner must be non-empty and not "${BUILTIN_OWNER}".`);
-    }
-    if (!/^[A-Za-z0-9-]{1,64}$/.test(model.id) || model.id === DEFAULT_MODEL_ID) {
-      throw new DomainError(
-        ErrorCode.BAD_REQUEST,
-        `A model id must be 1-64 letters, digits or "-", got "${model.id}".`,
-      );
-    }
+  async register(model: NewModel, place: (packagePrefix: string) => Promise<void>): Promise<ModelInfo> {
+    assertRegistrable(model);
     const existing = await this.get(model.id, model.owner);
     if (existing !== null) return existing;
     let version: number;
@@ -141,8 +90,8 @@ export class DynamoModelRegistry implements ModelRegistry {
     } catch (error) {
       throw translateAwsError(error, 'Registering a model');
     }
-    const packagePrefix = await place(model.id, version);
-    assertBlobPrefix(packagePrefix);
+    const packagePrefix = modelPackagePrefix(model.id, version);
+    await place(packagePrefix);
     const info: ModelInfo = {
       id: model.id,
       name: model.name,

@@ -1,22 +1,38 @@
 /**
  * `SqliteModelRegistry`: trained model packages in the local SQLite file, plus the built-in model.
  *
- * Versions count up per (owner, name) inside a write transaction, so two trainings that finish together
- * get distinct versions. The built-in model is not a row: it comes from the constructor, so replacing
- * the bundled package never needs a migration.
+ * Versions count up per (owner, name) in a counter row bumped inside a write transaction, so two
+ * trainings that finish together get distinct versions; the counter is bumped before the package is
+ * placed, and the model row written after, as in the DynamoDB registry. A data folder from before the
+ * counter has only model rows: the first bump starts from their highest version. Rows keep the package
+ * prefix they were registered with, so models stored under an older layout still load. The built-in
+ * model is not a row: it comes from the constructor, so replacing the bundled package never needs a
+ * migration.
  */
 
 import { randomUUID } from 'node:crypto';
 import {
   decodeCursor,
   DEFAULT_MODEL_ID,
+  DomainError,
   encodeCursor,
+  ErrorCode,
+  modelPackagePrefix,
   pageLimit,
   systemClock,
   assertRegistrable,
   builtInModelInfo,
 } from '../../core';
-import type { BuiltInModelOptions, Clock, JsonObject, ModelInfo, ModelRegistry, Page, PageRequest } from '../../core';
+import type {
+  BuiltInModelOptions,
+  Clock,
+  JsonObject,
+  ModelInfo,
+  ModelRegistry,
+  NewModel,
+  Page,
+  PageRequest,
+} from '../../core';
 import { inWriteTransaction, type SqliteDatabase } from './sqlite-database';
 
 /** Options for `SqliteModelRegistry`. */
@@ -71,26 +87,51 @@ export class SqliteModelRegistry implements ModelRegistry {
         created_at TEXT NOT NULL,
         UNIQUE (owner, name, version)
       );
+      CREATE TABLE IF NOT EXISTS model_versions (
+        owner TEXT NOT NULL,
+        name TEXT NOT NULL,
+        latest INTEGER NOT NULL,
+        PRIMARY KEY (owner, name)
+      );
     `);
   }
 
-  async register(model: {
-    name: string;
-    owner: string;
-    packagePrefix: string;
-    manifest: JsonObject;
-  }): Promise<ModelInfo> {
+  newId(): string {
+    return randomUUID();
+  }
+
+  async register(model: NewModel, place: (packagePrefix: string) => Promise<void>): Promise<ModelInfo> {
     assertRegistrable(model);
+    const existing = this.registered(model);
+    if (existing !== null) return existing;
+    const version = inWriteTransaction(this.db, () => {
+      const counted = this.db
+        .prepare('SELECT latest FROM model_versions WHERE owner = ? AND name = ?')
+        .get(model.owner, model.name) as { latest: number } | undefined;
+      const { stored } = this.db
+        .prepare('SELECT COALESCE(MAX(version), 0) AS stored FROM models WHERE owner = ? AND name = ?')
+        .get(model.owner, model.name) as { stored: number };
+      const next = Math.max(counted?.latest ?? 0, stored) + 1;
+      this.db
+        .prepare(
+          'INSERT INTO model_versions (owner, name, latest) VALUES (?, ?, ?) ' +
+            'ON CONFLICT (owner, name) DO UPDATE SET latest = excluded.latest',
+        )
+        .run(model.owner, model.name, next);
+      return next;
+    });
+    const packagePrefix = modelPackagePrefix(model.id, version);
+    await place(packagePrefix);
     return inWriteTransaction(this.db, () => {
-      const { latest } = this.db
-        .prepare('SELECT COALESCE(MAX(version), 0) AS latest FROM models WHERE owner = ? AND name = ?')
-        .get(model.owner, model.name) as { latest: number };
+      // A concurrent registration of the same id may have finished first; its record stands.
+      const winner = this.registered(model);
+      if (winner !== null) return winner;
       const info: ModelInfo = {
-        id: randomUUID(),
+        id: model.id,
         name: model.name,
-        version: latest + 1,
+        version,
         owner: model.owner,
-        packagePrefix: model.packagePrefix,
+        packagePrefix,
         manifest: model.manifest,
         createdAt: new Date(this.clock()).toISOString(),
       };
@@ -109,6 +150,16 @@ export class SqliteModelRegistry implements ModelRegistry {
         );
       return info;
     });
+  }
+
+  /** The owner's model with this id, or null; CONFLICT when another owner's model has it. */
+  private registered(model: NewModel): ModelInfo | null {
+    const row = this.db.prepare('SELECT * FROM models WHERE id = ?').get(model.id) as ModelRow | undefined;
+    if (row === undefined) return null;
+    if (row.owner !== model.owner) {
+      throw new DomainError(ErrorCode.CONFLICT, `Model id ${model.id} is already taken; register under a new id.`);
+    }
+    return toModel(row);
   }
 
   async get(id: string, owner: string): Promise<ModelInfo | null> {

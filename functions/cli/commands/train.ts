@@ -4,9 +4,11 @@
  * `--key=value` (for example `--ngf=32`); see trainer/config.ts for the keys and their bounds.
  *
  * Under SageMaker a completed run also exports the ONNX model package into /opt/ml/model, beside the
- * weights: SageMaker uploads that folder as model.tar.gz, and the platform registers the package it
- * holds, so the worker can load a trained model without a separate export step. The weights stay, so
- * the package can be exported again later (another opset, tiling off) from the same artifact.
+ * weights, named by the `model-name` hyperparameter: SageMaker uploads that folder as model.tar.gz, and
+ * the platform registers the package it holds, so the worker can load a trained model without a
+ * separate export step. The local runtime runs this same command in a job folder and registers the same
+ * package. The weights stay, so the package can be exported again later (another opset, tiling off)
+ * from the same artifact.
  */
 import path from 'node:path';
 import { exportModel } from '../../../trainer/export/model-export';
@@ -20,6 +22,7 @@ import {
 } from '../../../trainer/sagemaker';
 import { readTrainerEnv, type TrainerEnv } from '../../../trainer/trainer-env';
 import { parseThreads } from '../../../trainer/wasm-threads';
+import { MODEL_NAME_HYPERPARAMETER } from '../../core/use-cases/training-input';
 import { parseArgs, usage, UsageError, type FlagSpec } from '../args';
 
 const FLAGS: Record<string, FlagSpec> = {
@@ -47,7 +50,14 @@ const FLAGS: Record<string, FlagSpec> = {
 };
 
 /** Hyperparameters with a meaning of their own; every other key is a config override. */
-const SPECIAL_HYPERPARAMETERS = new Set(['preset', 'steps', 'backend', 'threads', 'keep-every']);
+const SPECIAL_HYPERPARAMETERS = new Set([
+  'preset',
+  'steps',
+  'backend',
+  'threads',
+  'keep-every',
+  MODEL_NAME_HYPERPARAMETER,
+]);
 
 export async function trainCommand(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const { flags, overrides, positionals } = parseArgs(argv, FLAGS, true);
@@ -126,7 +136,8 @@ async function trainSageMaker(
     // A run stopped by SIGTERM (a Spot interruption, a stop request) resumes or ends unfinished; only a
     // run that reached its last step becomes a model.
     if (!result.stoppedBySignal && result.iteration > 0) {
-      const manifest = await exportModel(result.modelDir, layout.modelDir);
+      const name = hyper[MODEL_NAME_HYPERPARAMETER];
+      const manifest = await exportModel(result.modelDir, layout.modelDir, name !== undefined ? { name } : {});
       process.stdout.write(`# exported model package ${manifest.name} ${manifest.version} to ${layout.modelDir}\n`);
     }
     return result.iteration > 0 ? 0 : 1;

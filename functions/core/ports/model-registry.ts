@@ -1,9 +1,12 @@
 /**
  * The model registry port: trained TSPR model packages, versioned per owner and name.
  *
- * A package (ONNX graph, manifest) lives under a blob-store prefix; the registry records where, and a
- * summary of the manifest for listings. One built-in model ships with the platform and is visible to
- * everyone, so a fresh installation can stylize before anyone trains.
+ * A package (ONNX graphs, weights, manifest) lives under a blob-store prefix; the registry records
+ * where, and a summary of the manifest for listings. Every registration places its package under
+ * `models/<id>/<version>/` (`modelPackagePrefix`), whichever runtime trained it, and readers follow the
+ * prefix a record names, so records made under an older layout keep working. One built-in model ships
+ * with the platform and is visible to everyone, so a fresh installation can stylize before anyone
+ * trains.
  */
 
 import { assertBlobPrefix } from '../blob-key';
@@ -15,6 +18,23 @@ import type { Page, PageRequest } from './page';
 export const BUILTIN_OWNER = 'builtin';
 /** Id of the built-in model. */
 export const DEFAULT_MODEL_ID = 'tspr-default';
+/** Where model packages live in the blob store. */
+export const MODELS_PREFIX = 'models/';
+
+/** The one place a registered model's package goes: `models/<id>/<version>/`. */
+export function modelPackagePrefix(id: string, version: number): string {
+  return `${MODELS_PREFIX}${id}/${version}/`;
+}
+
+/** What a caller registers; the registry adds the version, the package prefix and the time. */
+export interface NewModel {
+  /** From `ModelRegistry.newId`, chosen by the caller so that a retried registration names the same model. */
+  id: string;
+  name: string;
+  owner: string;
+  /** A few manifest fields for listings. */
+  manifest: JsonObject;
+}
 
 /** A registered model package. */
 export interface ModelInfo {
@@ -33,8 +53,18 @@ export interface ModelInfo {
 
 /** Trained models, private to their owner, plus the built-in one. */
 export interface ModelRegistry {
-  /** Registers a new version of `name` for `owner`. */
-  register(model: { name: string; owner: string; packagePrefix: string; manifest: JsonObject }): Promise<ModelInfo>;
+  /** A fresh model id in this registry's format (time-ordered where listings sort by id). */
+  newId(): string;
+  /**
+   * Registers `model` as the next version of its name for its owner. The package goes first:
+   * `place(packagePrefix)` stores it under `modelPackagePrefix(id, version)`, and only then is the
+   * record written, so a registered model never points at a missing package.
+   *
+   * Idempotent per id, for callers that are retried: when the owner already has a model with this id,
+   * it is returned as it is and nothing is placed. A retry that fails between placing and recording
+   * takes the next version, leaving a gap in the numbering and an unreferenced copy, never a duplicate.
+   */
+  register(model: NewModel, place: (packagePrefix: string) => Promise<void>): Promise<ModelInfo>;
   /** A model the owner may use (theirs or built-in), or null. */
   get(id: string, owner: string): Promise<ModelInfo | null>;
   /** The built-in model first, then the owner's models newest first. */
@@ -45,7 +75,7 @@ export interface ModelRegistry {
 
 /** How the bundled model presents itself; every adapter builds its record with `builtInModelInfo`. */
 export interface BuiltInModelOptions {
-  /** Blob-store prefix of the bundled model package. @default "models/tspr-default/1/" */
+  /** Blob-store prefix of the bundled model package. @default "models/tspr-default/1/" (`modelPackagePrefix`) */
   defaultPackagePrefix?: string;
   /** Manifest summary of the bundled model. @default {} */
   defaultManifest?: JsonObject;
@@ -57,7 +87,7 @@ export interface BuiltInModelOptions {
 
 /** The built-in model's record, the same in every registry adapter. */
 export function builtInModelInfo(options: BuiltInModelOptions = {}): ModelInfo {
-  const prefix = options.defaultPackagePrefix ?? 'models/tspr-default/1/';
+  const prefix = options.defaultPackagePrefix ?? modelPackagePrefix(DEFAULT_MODEL_ID, 1);
   assertBlobPrefix(prefix);
   return {
     id: DEFAULT_MODEL_ID,
@@ -90,14 +120,19 @@ export function builtInModelOptions(manifest: Readonly<Record<string, unknown>>)
   };
 }
 
-/** Rejects a registration every adapter must refuse: empty name, reserved owner, bad package prefix. */
-export function assertRegistrable(model: { name: string; owner: string; packagePrefix: string }): void {
+/** Model ids a registry accepts: letters, digits and "-" (a UUID fits), usable as one key segment. */
+const MODEL_ID = /^[A-Za-z0-9-]{1,64}$/;
+
+/** Rejects a registration every adapter must refuse: a bad or reserved id, an empty name, a reserved owner. */
+export function assertRegistrable(model: Pick<NewModel, 'id' | 'name' | 'owner'>): void {
+  if (!MODEL_ID.test(model.id) || model.id === DEFAULT_MODEL_ID) {
+    throw new DomainError(
+      ErrorCode.BAD_REQUEST,
+      `A model id must be 1-64 letters, digits or "-" and not "${DEFAULT_MODEL_ID}", got "${model.id}".`,
+    );
+  }
   if (model.name.trim().length === 0) throw new DomainError(ErrorCode.BAD_REQUEST, 'A model needs a non-empty name.');
   if (model.owner.length === 0 || model.owner === BUILTIN_OWNER) {
     throw new DomainError(ErrorCode.BAD_REQUEST, `A model owner must be non-empty and not "${BUILTIN_OWNER}".`);
-  }
-  assertBlobPrefix(model.packagePrefix);
-  if (!model.packagePrefix.endsWith('/')) {
-    throw new DomainError(ErrorCode.BAD_REQUEST, `A package prefix must end in "/", got "${model.packagePrefix}".`);
   }
 }

@@ -12,8 +12,12 @@
 export interface TrainingLaunch {
   /** The job this run belongs to; it names the run's working folder, so a retry resumes its checkpoints. */
   jobId: string;
-  /** The dataset folder (content/ and style/). */
-  datasetDir: string;
+  /**
+   * Fills the run's training channel, a new empty folder, with the dataset (content/ and style/): the
+   * one copy the run trains on. The launcher calls it once per job: a retry finds the channel an earlier
+   * attempt filled and trains on that.
+   */
+  stageDataset(channelDir: string): Promise<void>;
   /** SageMaker-style hyperparameters: every value a string (`preset`, `steps`, `backend`, config keys). */
   hyperparameters: Record<string, string>;
 }
@@ -40,7 +44,10 @@ export interface TrainingOptions {
 export interface TrainingOutcome {
   /** COMPLETED ran every step; STOPPED was asked to stop and checkpointed. */
   status: 'COMPLETED' | 'STOPPED';
-  /** The folder holding the trained weights (`weights.json`, `weights.bin`). */
+  /**
+   * The run's model folder: the trained weights (`weights.json`, `weights.bin`) and, for a COMPLETED
+   * run, the model package the trainer exported beside them (`manifest.json` and the graphs).
+   */
   modelDir: string;
   /** The folder holding the run's checkpoints. */
   checkpointDir: string;

@@ -12,6 +12,8 @@ export * from './frozen-uploads';
 export * from './enqueue-job';
 export * from './submit-stylize-job';
 export * from './start-training';
+export * from './training-input';
+export * from './publish-trained-model';
 export * from './model-name';
 export * from './training-budget';
 export * from './jobs';

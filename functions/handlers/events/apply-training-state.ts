@@ -11,15 +11,16 @@
  * Every status change is a compare-and-set on the job store, and the handling is idempotent, because
  * EventBridge delivers at least once and retries failures: an event for a job already past it changes
  * nothing; a lost race (CONFLICT) re-reads the job and applies the event again. Publishing happens
- * once per job: a model id is chosen and recorded in the job's messages before anything is copied, the
- * publisher registers under that id idempotently, and the registered model is recorded too before the
- * job is finished; a retry after a failure at any step reuses the id instead of publishing another model.
+ * once per job: `publishTrainedModel`, which the local runtime uses too, records the model id on the
+ * job (`trainedModelId`) before anything is copied, so a retry after a failure at any step registers
+ * that same model, never a second one.
  */
 
 import { ErrorCode, isDomainError, isTerminal } from '../../core';
 import type { Job, JobError, JobStatus, JsonValue, TransitionPatch } from '../../core';
+import { publishTrainedModel, trainingInputOf, type PublishDeps } from '../../core/use-cases';
 import type { RunDeps } from '../../core/use-cases/run-deps';
-import type { ModelPublisher } from './model-package-publisher';
+import { archivePackageSource } from './archive-package-source';
 import type { TrainingStateChange } from './training-state-change';
 
 /** What the event did to the job. */
@@ -31,35 +32,14 @@ export interface ApplyResult {
   job: Job | null;
 }
 
-/** What `applyTrainingState` uses. */
-export interface TrainingStateDeps extends RunDeps {
-  /** Unpacks the run's artifact into the models bucket and registers it. */
-  publisher: ModelPublisher;
-  /** A new time-ordered model id. */
-  newModelId: () => string;
-}
+/**
+ * What `applyTrainingState` uses: the jobs table, the catalog table as the model registry, and the
+ * models bucket (`blobs`), which holds the runs' artifacts under `training-output/` and the registered
+ * packages under `models/`.
+ */
+export type TrainingStateDeps = PublishDeps & RunDeps;
 
-const REGISTERED = /^Registered model (\S+) \(version \d+\)/;
-const RESERVED = /^Publishing model (\S+) from /;
 const ATTEMPTS = 3;
-
-/** The model id an earlier delivery registered for this job, if any. */
-export function registeredModelId(job: Job): string | null {
-  for (const message of job.messages) {
-    const match = REGISTERED.exec(message.text);
-    if (match) return match[1];
-  }
-  return null;
-}
-
-/** The model id an earlier delivery chose for this job, if any. */
-function reservedModelId(job: Job): string | null {
-  for (const message of job.messages) {
-    const match = RESERVED.exec(message.text);
-    if (match) return match[1];
-  }
-  return null;
-}
 
 /** The key of a run's artifact in the models bucket: `training-output/<name>/output/model.tar.gz`. */
 export function archiveKeyFor(change: TrainingStateChange): string {
@@ -86,44 +66,18 @@ async function move(deps: RunDeps, job: Job, to: JobStatus, patch: TransitionPat
   return moved;
 }
 
+/** Registers the run's exported package as the job's model (once per job, see `publishTrainedModel`). */
 async function registerOnce(
   deps: TrainingStateDeps,
   job: Job,
   change: TrainingStateChange,
 ): Promise<{ job: Job; modelId: string }> {
-  const known = registeredModelId(job);
-  if (known !== null) return { job, modelId: known };
-  const input = typeof job.input === 'object' && job.input !== null && !Array.isArray(job.input) ? job.input : {};
-  const preset = typeof input.preset === 'string' ? input.preset : 'unknown';
-  const archiveKey = archiveKeyFor(change);
-  let id = reservedModelId(job);
-  if (id === null) {
-    id = deps.newModelId();
-    job = await deps.jobs.updateProgress(job.id, {
-      stage: 'publishing model',
-      message: { level: 'INFO', text: `Publishing model ${id} from ${archiveKey}.` },
-    });
-  }
-  const model = await deps.publisher.publish({
-    id,
-    name: typeof input.modelName === 'string' ? input.modelName : `tspr-${preset}`,
-    owner: job.owner,
-    archiveKey,
-    manifest: {
-      preset,
-      steps: typeof input.steps === 'number' ? input.steps : null,
-      trainingJobName: change.trainingJobName,
-      artifact: change.modelArtifacts,
-    },
+  const published = await publishTrainedModel(deps, job, archivePackageSource(deps.blobs, archiveKeyFor(change)), {
+    steps: trainingInputOf(job).steps,
+    trainingJobName: change.trainingJobName,
+    artifact: change.modelArtifacts,
   });
-  const recorded = await deps.jobs.updateProgress(job.id, {
-    stage: 'registering model',
-    message: {
-      level: 'INFO',
-      text: `Registered model ${model.id} (version ${model.version}) from ${model.packagePrefix}.`,
-    },
-  });
-  return { job: recorded, modelId: model.id };
+  return { job: published.job, modelId: published.model.id };
 }
 
 async function applyOnce(deps: TrainingStateDeps, change: TrainingStateChange): Promise<ApplyResult> {

@@ -8,13 +8,11 @@
  * packages under `models/`). Without it, a job naming another model fails with NOT_FOUND.
  */
 
-import { DomainError, ErrorCode, DEFAULT_MODEL_ID, BUILTIN_OWNER } from '../../core';
+import { DomainError, ErrorCode, DEFAULT_MODEL_ID, BUILTIN_OWNER, modelPackagePrefix } from '../../core';
 import type { BlobStore, ModelInfo, ModelRegistry, Page } from '../../core';
 
-/** Prefix of model packages in the models bucket. */
-export const MODELS_PREFIX = 'models/';
-/** Where the built-in model's package is deployed. */
-export const DEFAULT_PACKAGE_PREFIX = `${MODELS_PREFIX}${DEFAULT_MODEL_ID}/1/`;
+/** Where the built-in model's package is deployed: the registry's layout, as version 1. */
+export const DEFAULT_PACKAGE_PREFIX = modelPackagePrefix(DEFAULT_MODEL_ID, 1);
 
 /** A read-only registry holding the built-in model. */
 export class BucketModelCatalog implements ModelRegistry {
@@ -51,6 +49,10 @@ export class BucketModelCatalog implements ModelRegistry {
       );
     }
     return model;
+  }
+
+  newId(): string {
+    throw new DomainError(ErrorCode.INTERNAL, 'Workers read models; they do not register them.');
   }
 
   async register(): Promise<ModelInfo> {

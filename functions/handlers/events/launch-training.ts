@@ -2,15 +2,15 @@
  * `launchTraining`: starts the SageMaker training run of one QUEUED TRAIN job.
  *
  * The API creates the job (through `startTraining`) and then invokes the launcher function with its id;
- * this reads the job, turns its input into the trainer's hyperparameters (every value a string, `preset`
- * and `steps` included, exactly as the local trainer launcher passes them), and creates the training
- * job. The platform job stays QUEUED until SageMaker reports the run InProgress (see
+ * this reads the job's input (`trainingInputOf`, the reader the local runtime uses too), turns it into
+ * the trainer's hyperparameters (`trainerHyperparameters`, which the local trainer launcher is given
+ * too), and creates the training job. The platform job stays QUEUED until SageMaker reports the run InProgress (see
  * `applyTrainingState`); the launch itself is recorded as a message on it.
  *
  * A dataset given as an upload prefix is first copied into `datasets/<jobId>/` in the datasets bucket
- * (the only place the training channel may read), after checking that the prefix lies in the job
- * owner's own upload area: the launcher's role may read every user's uploads, so the owner check here
- * is what keeps one user from training on another's images.
+ * (the only place the training channel may read). The reader checks that the prefix lies in the job
+ * owner's own upload area: the launcher's role may read every user's uploads, so that check is what
+ * keeps one user from training on another's images.
  *
  * Safe to repeat: a job that already left QUEUED is left alone, staging copies onto the same keys, and
  * a second CreateTrainingJob for the same job is refused by SageMaker (the name is derived from the job
@@ -18,9 +18,9 @@
  * too large, or empty) is FAILED with the reason.
  */
 
-import { DomainError, ErrorCode, isDomainError, isRecord, type Job, type JobStore, type JsonValue } from '../../core';
+import { DomainError, ErrorCode, isDomainError, type Job, type JobStore } from '../../core';
+import { trainerHyperparameters, trainingInputOf, type TrainingJobInput } from '../../core/use-cases';
 import type { RunDeps } from '../../core/use-cases/run-deps';
-import { uploadPrefixFor } from '../../core/use-cases/uploads';
 import type { StageDatasetRequest, StagedDataset, TrainingJobRequest, TrainingJobStarted } from '../../adapters/aws';
 
 /** What the launcher function is invoked with. */
@@ -60,59 +60,6 @@ export function parseLaunchEvent(event: unknown): TrainingLaunchEvent {
   return { jobId };
 }
 
-/** Where a TRAIN job's images are: a folder under `datasets/`, or an upload prefix still to be staged. */
-export type TrainingDataset = { folder: string } | { uploadPrefix: string };
-
-function trainInput(job: Job): Record<string, JsonValue> {
-  if (job.kind !== 'TRAIN') {
-    throw new DomainError(ErrorCode.BAD_REQUEST, `Job ${job.id} is a ${job.kind} job, not a TRAIN job.`);
-  }
-  return isRecord(job.input) ? job.input : {};
-}
-
-/**
- * The dataset a TRAIN job names. An upload prefix must lie in the owner's own upload area
- * (`uploads/<owner>/`): FORBIDDEN otherwise, since the job row, not the caller, is all the launcher
- * has to go on, and its role can read every user's uploads.
- */
-export function trainingDatasetOf(job: Job): TrainingDataset {
-  const dataset = (({ dataset: d }) => (isRecord(d) ? d : {}))(trainInput(job));
-  if (typeof dataset.folder === 'string') return { folder: dataset.folder };
-  if (typeof dataset.uploadPrefix === 'string') {
-    const own = uploadPrefixFor(job.owner);
-    if (!dataset.uploadPrefix.startsWith(own) || dataset.uploadPrefix.split('/').includes('..')) {
-      throw new DomainError(
-        ErrorCode.FORBIDDEN,
-        `dataset.uploadPrefix: ${JSON.stringify(dataset.uploadPrefix)} is not in the owner's uploads; use a prefix under ${own}.`,
-        { field: 'dataset.uploadPrefix' },
-      );
-    }
-    return { uploadPrefix: dataset.uploadPrefix };
-  }
-  throw new DomainError(
-    ErrorCode.BAD_REQUEST,
-    'The job names no dataset: give dataset.folder or dataset.uploadPrefix.',
-    {
-      field: 'dataset',
-    },
-  );
-}
-
-/**
- * The SageMaker request for a TRAIN job's stored input, reading `folder` under `datasets/`;
- * BAD_REQUEST names what cannot be launched.
- */
-export function trainingRequestFor(job: Job, folder: string): TrainingJobRequest {
-  const input = trainInput(job);
-  const hyperparameters: Record<string, string> = {};
-  if (isRecord(input.hyperparameters)) {
-    for (const [key, value] of Object.entries(input.hyperparameters)) hyperparameters[key] = String(value);
-  }
-  if (typeof input.preset === 'string') hyperparameters.preset = input.preset;
-  if (typeof input.steps === 'number') hyperparameters.steps = String(input.steps);
-  return { jobId: job.id, dataset: folder, hyperparameters };
-}
-
 async function fail(deps: RunDeps, job: Job, error: DomainError): Promise<LaunchResult> {
   try {
     const failed = await deps.jobs.transition(job.id, 'QUEUED', 'FAILED', {
@@ -137,17 +84,17 @@ export async function launchTraining(
   if (job === null)
     throw new DomainError(ErrorCode.NOT_FOUND, `No job with id ${JSON.stringify(event.jobId)}.`, { field: 'jobId' });
   if (job.status !== 'QUEUED') return { status: 'skipped', jobId: job.id, reason: `job is ${job.status}` };
-  let dataset: TrainingDataset;
-  let request: TrainingJobRequest;
+  let input: TrainingJobInput;
   try {
-    dataset = trainingDatasetOf(job);
-    request = trainingRequestFor(job, 'folder' in dataset ? dataset.folder : job.id);
+    input = trainingInputOf(job);
   } catch (error) {
     if (isDomainError(error, ErrorCode.BAD_REQUEST) || isDomainError(error, ErrorCode.FORBIDDEN)) {
       return fail(deps, job, error);
     }
     throw error;
   }
+  const { dataset } = input;
+  let folder = 'folder' in dataset ? dataset.folder : job.id;
   if ('uploadPrefix' in dataset) {
     let staged: StagedDataset;
     try {
@@ -158,7 +105,7 @@ export async function launchTraining(
       if (error instanceof DomainError && DATASET_ERRORS.includes(error.code)) return fail(deps, job, error);
       throw error;
     }
-    request = { ...request, dataset: staged.folder };
+    folder = staged.folder;
     await deps.jobs.updateProgress(job.id, {
       stage: 'staged',
       message: {
@@ -169,6 +116,11 @@ export async function launchTraining(
       },
     });
   }
+  const request: TrainingJobRequest = {
+    jobId: job.id,
+    dataset: folder,
+    hyperparameters: trainerHyperparameters(input),
+  };
   let started: TrainingJobStarted;
   try {
     started = await deps.launcher.launch(request);

@@ -3,14 +3,17 @@
  * --sagemaker` in a per-job folder laid out like a SageMaker training container:
  *
  *     <jobs>/<job id>/input/config/hyperparameters.json   string values, as SageMaker sends them
- *     <jobs>/<job id>/input/data/training/                a copy of the dataset
+ *     <jobs>/<job id>/input/data/training/                the dataset, staged by the caller
  *     <jobs>/<job id>/checkpoints/  model/  output/failure
  *
  * The folder is named after the job, so a retry after a lost worker finds the checkpoints of the last
- * attempt and the trainer resumes from them. The dataset is copied rather than linked because the
- * trainer picks its channel among real directories. Metric lines on stdout become progress callbacks;
- * aborting the signal sends SIGTERM, on which the trainer checkpoints and exits 0, and SIGKILL follows
- * only if it overstays its grace period (SageMaker gives 120 s).
+ * attempt and the trainer resumes from them, and the dataset staged by the first attempt. The channel
+ * is a real folder holding the run's own copy of the dataset (the trainer picks its channel among real
+ * directories, and a run must not see its set change under it); the caller's `stageDataset` writes that
+ * one copy straight into it. A completed run leaves the weights and the model package the trainer
+ * exported in `model/`, as SageMaker would upload them. Metric lines on stdout become progress
+ * callbacks; aborting the signal sends SIGTERM, on which the trainer checkpoints and exits 0, and
+ * SIGKILL follows only if it overstays its grace period (SageMaker gives 120 s).
  */
 
 import { spawn } from 'node:child_process';
@@ -139,7 +142,7 @@ export class ProcessTrainerLauncher implements TrainerLauncher {
     });
   }
 
-  /** Lays out the job folder; a retry keeps the dataset copy and the checkpoints of earlier attempts. */
+  /** Lays out the job folder; a retry keeps the staged dataset and the checkpoints of earlier attempts. */
   private async prepare(launch: TrainingLaunch, root: string): Promise<void> {
     const layout = sageMakerLayout(root);
     for (const dir of [
@@ -155,10 +158,11 @@ export class ProcessTrainerLauncher implements TrainerLauncher {
     await fs.writeFile(layout.hyperparametersFile, JSON.stringify(launch.hyperparameters, null, 2));
     const channel = path.join(layout.dataDir, 'training');
     if (!(await exists(channel))) {
-      // Copy beside, then rename: a crash mid-copy must not leave a half dataset that a retry trusts.
+      // Stage beside, then rename: a crash mid-copy must not leave a half dataset that a retry trusts.
       const partial = `${channel}.partial`;
       await fs.rm(partial, { recursive: true, force: true });
-      await fs.cp(launch.datasetDir, partial, { recursive: true, dereference: true });
+      await fs.mkdir(partial);
+      await launch.stageDataset(partial);
       await fs.rename(partial, channel);
     }
   }

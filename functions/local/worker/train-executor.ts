@@ -1,34 +1,25 @@
 /**
- * The executor for TRAIN jobs: launches the trainer, turns its metric lines into progress reports
- * (progress = step / steps, with the losses as job metrics), and on success hands the model folder to
- * the `onModelTrained` hook, whose return value becomes the job's result. The hook is injected by the
- * composition root, which decides how a trained model becomes a registered model version.
+ * The executor for TRAIN jobs: reads the job's input (`trainingInputOf`, the reader the AWS runtime
+ * uses too), launches the trainer with the dataset staged into its run folder and the hyperparameters
+ * both runtimes give it (`trainerHyperparameters`), turns its metric lines into progress reports
+ * (progress = step / steps, with the losses as job metrics), and on success hands the run's model
+ * folder, which holds the package the trainer exported, to the `onModelTrained` hook, whose return
+ * value becomes the job's result. The hook is injected by the composition root, which decides how a
+ * trained model becomes a registered model version.
  */
 
-import { DomainError, ErrorCode, badRequest, isRecord } from '../../core';
+import { DomainError, ErrorCode } from '../../core';
 import type { Job, JsonValue, ProgressUpdate } from '../../core';
+import { trainerHyperparameters, trainingInputOf } from '../../core/use-cases';
 import type { TrainerLauncher } from '../../core/ports/trainer-launcher';
-import type { DatasetRef, DatasetResolver } from './dataset-resolver';
+import type { DatasetCopier } from './dataset-copier';
 import type { ExecutionContext, JobExecutor } from '../../worker/job-executor';
-
-/** What a TRAIN job's input holds (as `startTraining` stores it). */
-export interface TrainJobInput {
-  dataset: DatasetRef;
-  preset: string;
-  steps: number;
-  /** Config overrides, as strings. */
-  hyperparameters: Record<string, string>;
-  /** Name to register the model under. */
-  modelName: string;
-}
 
 /** What the hook receives once training has finished. */
 export interface TrainedModel {
   job: Job;
-  /** The folder holding weights.json and weights.bin. */
+  /** The run's model folder: the exported package (manifest.json, graphs) beside the weights. */
   modelDir: string;
-  /** The name requested for the model. */
-  name: string;
   /** The last iteration reported. */
   lastStep: number | null;
 }
@@ -36,52 +27,29 @@ export interface TrainedModel {
 /** Turns a trained model folder into something users can stylize with; returns the job's result. */
 export type ModelTrainedHook = (trained: TrainedModel) => Promise<JsonValue>;
 
-/** Checks a TRAIN job's input. */
-export function parseTrainInput(input: JsonValue): TrainJobInput {
-  if (!isRecord(input)) throw badRequest('A training job input must be an object.', 'input');
-  const dataset = input.dataset;
-  let ref: DatasetRef;
-  if (isRecord(dataset) && typeof dataset.folder === 'string') ref = { folder: dataset.folder };
-  else if (isRecord(dataset) && typeof dataset.uploadPrefix === 'string') ref = { uploadPrefix: dataset.uploadPrefix };
-  else throw badRequest('A training job needs a dataset: { folder } or { uploadPrefix }.', 'input');
-  if (typeof input.preset !== 'string') throw badRequest('A training job needs a "preset" string.', 'input');
-  if (typeof input.steps !== 'number' || !Number.isInteger(input.steps) || input.steps < 1) {
-    throw badRequest('A training job needs a positive integer "steps".', 'input');
-  }
-  const hyperparameters: Record<string, string> = {};
-  for (const [key, value] of Object.entries(isRecord(input.hyperparameters) ? input.hyperparameters : {})) {
-    if (typeof value !== 'string') throw badRequest(`Hyperparameter "${key}" must be a string.`, 'input');
-    hyperparameters[key] = value;
-  }
-  return {
-    dataset: ref,
-    preset: input.preset,
-    steps: input.steps,
-    hyperparameters,
-    modelName: typeof input.modelName === 'string' && input.modelName !== '' ? input.modelName : `tspr-${input.preset}`,
-  };
-}
-
 /** Builds the TRAIN executor over a launcher and the hook that registers the trained model. */
 export function createTrainExecutor(deps: {
   launcher: TrainerLauncher;
   onModelTrained: ModelTrainedHook;
-  /** Turns the job's dataset reference into a local folder. */
-  resolveDataset: DatasetResolver;
+  /** Copies the job's dataset into the run's training channel. */
+  copyDataset: DatasetCopier;
 }): JobExecutor {
   return async (job: Job, context: ExecutionContext): Promise<JsonValue> => {
-    const input = parseTrainInput(job.input);
+    const input = trainingInputOf(job);
     await context.report({ stage: 'preparing dataset', progress: 0 });
-    const datasetDir = await deps.resolveDataset(input.dataset, job.id);
-    await context.report({ stage: 'starting trainer', progress: 0 });
-    // SageMaker's contract: everything, including preset and steps, travels as a string.
-    const hyperparameters = { ...input.hyperparameters, preset: input.preset, steps: String(input.steps) };
     let reports: Promise<unknown> = Promise.resolve();
     const enqueue = (update: ProgressUpdate): void => {
       reports = reports.then(() => context.report(update)).catch(() => undefined);
     };
     const outcome = await deps.launcher.train(
-      { jobId: job.id, datasetDir, hyperparameters },
+      {
+        jobId: job.id,
+        stageDataset: async (channelDir) => {
+          await deps.copyDataset(input.dataset, channelDir);
+          await context.report({ stage: 'starting trainer', progress: 0 });
+        },
+        hyperparameters: trainerHyperparameters(input),
+      },
       {
         signal: context.signal,
         onMetrics: ({ step, steps, values }) => {
@@ -108,11 +76,6 @@ export function createTrainExecutor(deps: {
       );
     }
     await context.report({ stage: 'registering model', progress: 1 });
-    return deps.onModelTrained({
-      job,
-      modelDir: outcome.modelDir,
-      name: input.modelName,
-      lastStep: outcome.lastStep,
-    });
+    return deps.onModelTrained({ job, modelDir: outcome.modelDir, lastStep: outcome.lastStep });
   };
 }

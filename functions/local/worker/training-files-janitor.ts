@@ -1,10 +1,10 @@
 /**
  * Removing what finished training jobs leave on disk. Each training job gets a working folder (the
- * dataset copy, checkpoints, weights and exported package: `<data>/training/<job id>`) and, for a
- * dataset of uploads, a download folder (`<data>/training-data/<job id>`). A job that is still QUEUED or
- * RUNNING needs them (a retry or a restart resumes from the checkpoints); once the job is SUCCEEDED
- * (its model is stored in the blob store), FAILED or CANCELLED, they are kept for the retention period
- * after it finished, for an operator to look into, and then deleted.
+ * dataset copy, checkpoints, weights and exported package: `<data>/training/<job id>`); data folders
+ * from older versions may also hold a download folder per job (`<data>/training-data/<job id>`). A job
+ * that is still QUEUED or RUNNING needs them (a retry or a restart resumes from the checkpoints); once
+ * the job is SUCCEEDED (its model is stored in the blob store), FAILED or CANCELLED, they are kept for
+ * the retention period after it finished, for an operator to look into, and then deleted.
  *
  * Only folders named like job ids are considered. A folder whose job does not exist (left by a job
  * created and lost in a crash) is deleted once it has not changed for the retention period.

@@ -67,19 +67,11 @@ describe('SqliteStyleStore', () => {
 describe('SqliteModelRegistry', () => {
   test('versions count per owner and name; the built-in model is visible to everyone', async () => {
     const models = new SqliteModelRegistry(db, { defaultManifest: { preset: 'paper' } });
-    const v1 = await models.register({
-      name: 'ink',
-      owner: 'alice',
-      packagePrefix: 'models/alice/ink/1/',
-      manifest: { steps: 10 },
-    });
-    const v2 = await models.register({
-      name: 'ink',
-      owner: 'alice',
-      packagePrefix: 'models/alice/ink/2/',
-      manifest: { steps: 20 },
-    });
-    const bobs = await models.register({ name: 'ink', owner: 'bob', packagePrefix: 'models/bob/ink/1/', manifest: {} });
+    const register = (owner: string, manifest: Record<string, number>) =>
+      models.register({ id: models.newId(), name: 'ink', owner, manifest }, async () => {});
+    const v1 = await register('alice', { steps: 10 });
+    const v2 = await register('alice', { steps: 20 });
+    const bobs = await register('bob', {});
     expect([v1.version, v2.version, bobs.version]).toEqual([1, 2, 1]);
     expect(await models.get(v1.id, 'bob')).toBeNull();
     expect((await models.get(v2.id, 'alice'))?.manifest).toEqual({ steps: 20 });
@@ -88,10 +80,37 @@ describe('SqliteModelRegistry', () => {
     const page2 = await models.list('alice', { limit: 2, cursor: page1.nextCursor });
     expect([...page1.items, ...page2.items].map((m) => m.id)).toEqual([DEFAULT_MODEL_ID, v2.id, v1.id]);
     expect(page2.nextCursor).toBeUndefined();
+    // Ids are global in the file: another owner's id is refused rather than shadowed.
     await expectDomainError(
-      models.register({ name: 'x', owner: 'alice', packagePrefix: 'models/no-slash', manifest: {} }),
-      ErrorCode.BAD_REQUEST,
+      models.register({ id: v1.id, name: 'ink', owner: 'bob', manifest: {} }, async () => {}),
+      ErrorCode.CONFLICT,
     );
+  });
+
+  test('a model row an older version wrote under models/<owner>/<job id>/ keeps its package and its version count', async () => {
+    // What versions before the single layout left in a data folder: the row, and no version counter.
+    new SqliteModelRegistry(db);
+    db.prepare(
+      'INSERT INTO models (id, name, version, owner, package_prefix, manifest, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    ).run(
+      'old-model',
+      'ink',
+      3,
+      'alice',
+      'models/alice/job-1/',
+      '{"format":"onnx-package"}',
+      '2026-01-01T00:00:00.000Z',
+    );
+    db.close();
+    db = openSqliteDatabase(join(dir, 'peerstyle.db'));
+    const models = new SqliteModelRegistry(db);
+    expect(await models.get('old-model', 'alice')).toMatchObject({ packagePrefix: 'models/alice/job-1/', version: 3 });
+    const next = await models.register(
+      { id: models.newId(), name: 'ink', owner: 'alice', manifest: {} },
+      async () => {},
+    );
+    expect(next).toMatchObject({ version: 4, packagePrefix: `models/${next.id}/4/` });
+    expect((await models.list('alice')).items.map((m) => m.id)).toEqual([DEFAULT_MODEL_ID, next.id, 'old-model']);
   });
 
   test('the built-in model presents the name and date of the bundled package', async () => {

@@ -1,36 +1,32 @@
 /**
- * Turning a training job's dataset reference into a folder on this machine. A dataset is either a
- * folder the operator offers by name (a sub-folder of the configured datasets folder) or a prefix of
- * the owner's uploads, which is downloaded into the job's own folder, keeping the layout under the
- * prefix (`<prefix>content/<uuid>` → `content/<uuid>.jpg`). Uploads have no extension, and the
- * trainer reads images by extension, so each file is named after the format its bytes show; files
- * that are not JPEG, PNG or WebP are left out, and a set that cannot train is refused before the
- * trainer starts (see `core/use-cases/training-dataset.ts`). A finished download is marked complete,
- * so a retried job reuses it and an interrupted one starts over. Messages name the dataset as the
- * client does, never a folder on this machine.
+ * Copying a training job's dataset into the folder its run trains on (the run's training channel, see
+ * `ProcessTrainerLauncher`): the one copy of the dataset a local run makes. A dataset is either a folder
+ * the operator offers by name (a sub-folder of the configured datasets folder), copied as it is, or a
+ * prefix of the owner's uploads, downloaded keeping the layout under the prefix (`<prefix>content/<uuid>`
+ * → `content/<uuid>.jpg`). Uploads have no extension, and the trainer reads images by extension, so each
+ * file is named after the format its bytes show; files that are not JPEG, PNG or WebP are left out, and
+ * a set that cannot train is refused before the trainer starts (see `core/use-cases/training-dataset.ts`).
+ * Messages name the dataset as the client does, never a folder on this machine.
  */
 
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { DomainError, ErrorCode } from '../../core';
 import type { BlobStore } from '../../core';
-import { checkDatasetLayout, datasetFileName, detectImageType, SIGNATURE_BYTES } from '../../core/use-cases';
+import {
+  checkDatasetLayout,
+  datasetFileName,
+  detectImageType,
+  SIGNATURE_BYTES,
+  type TrainingDataset,
+} from '../../core/use-cases';
 
-/** A training job's dataset, as the API stores it. */
-export type DatasetRef = { folder: string } | { uploadPrefix: string };
+/** Copies a job's dataset into `into`, an empty folder. */
+export type DatasetCopier = (dataset: TrainingDataset, into: string) => Promise<void>;
 
-/** Resolves a dataset reference for a job to a local folder. */
-export type DatasetResolver = (dataset: DatasetRef, jobId: string) => Promise<string>;
-
-const COMPLETE = '.complete';
-
-/** Builds a resolver over the operator's datasets folder and the blob store. */
-export function createDatasetResolver(deps: {
-  blobs: BlobStore;
-  datasetsDir: string;
-  downloadsDir: string;
-}): DatasetResolver {
-  return async (dataset, jobId) => {
+/** Builds a copier over the operator's datasets folder and the blob store. */
+export function createDatasetCopier(deps: { blobs: BlobStore; datasetsDir: string }): DatasetCopier {
+  return async (dataset, into) => {
     if ('folder' in dataset) {
       // Names only: a name with a separator or ".." could reach outside the datasets folder.
       if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(dataset.folder) || dataset.folder.includes('..')) {
@@ -43,17 +39,9 @@ export function createDatasetResolver(deps: {
           field: 'dataset.folder',
         });
       }
-      return dir;
+      await fs.cp(dir, into, { recursive: true, dereference: true });
+      return;
     }
-    const dir = path.join(deps.downloadsDir, jobId);
-    if (
-      await fs.access(path.join(dir, COMPLETE)).then(
-        () => true,
-        () => false,
-      )
-    )
-      return dir;
-    await fs.rm(dir, { recursive: true, force: true });
     let cursor: string | undefined;
     const written: string[] = [];
     let skipped = 0;
@@ -69,7 +57,7 @@ export function createDatasetResolver(deps: {
           skipped += 1;
           continue;
         }
-        const file = path.join(dir, ...name.split('/'));
+        const file = path.join(into, ...name.split('/'));
         await fs.mkdir(path.dirname(file), { recursive: true });
         await fs.writeFile(file, bytes);
         written.push(name);
@@ -86,7 +74,5 @@ export function createDatasetResolver(deps: {
       );
     }
     checkDatasetLayout(written, { prefix: dataset.uploadPrefix, skipped });
-    await fs.writeFile(path.join(dir, COMPLETE), '');
-    return dir;
   };
 }
