@@ -50,13 +50,7 @@ export async function loadModelPackage(dir: string, options: SessionOptions = {}
   try {
     for (const [graph, file] of Object.entries(graphs) as [GraphName | TiledGraphName, string][]) {
       try {
-        // The tiled graphs serve only large images, one large run at a time: their sessions return memory
-        // after each run rather than keep a 4096 px run's high-water mark for the life of the process.
-        // TPFR runs chunk after chunk with JavaScript between them, where spinning threads would only
-        // burn CPU (a quarter of its CPU time on a loaded 2-core machine).
-        const large = graph in TILED_GRAPH_FILES;
-        const own = large ? { lowMemory: true } : graph === 'tpfr' ? { spinWait: false } : {};
-        sessions[graph] = await createSession(contents[file], { ...options, ...own });
+        sessions[graph] = await createSession(contents[file], graphSessionOptions(graph, options));
       } catch (err) {
         if (!(err instanceof OnnxSessionError)) throw err;
         throw new ModelPackageError(`${path.join(root, file)} does not load: ${err.message}`);
@@ -82,6 +76,17 @@ export async function loadModelPackage(dir: string, options: SessionOptions = {}
     ...(tiled ? { tiled: { encoderTiled: all.encoderTiled, global: all.global, decoderTiled: all.decoderTiled } } : {}),
     ...(staged ? { staged } : {}),
   };
+}
+
+/** The options a graph's session is opened with: the engine's own, with each graph's exceptions. */
+export function graphSessionOptions(graph: GraphName | TiledGraphName, options: SessionOptions): SessionOptions {
+  // The tiled graphs serve only large images, one large run at a time: their sessions return memory
+  // after each run rather than keep a 4096 px run's high-water mark for the life of the process.
+  if (graph in TILED_GRAPH_FILES) return { ...options, lowMemory: true };
+  // TPFR runs chunk after chunk with JavaScript between them, where spinning threads would only burn CPU
+  // (a quarter of its CPU time on a loaded 2-core machine).
+  if (graph === 'tpfr') return { ...options, spinWait: false };
+  return options;
 }
 
 /** Releases a package's sessions. */

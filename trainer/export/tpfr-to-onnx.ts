@@ -33,7 +33,7 @@ import { TPFR_IO } from './package-format';
 export { TPFR_IO };
 
 /** Extra nearest peers beyond K that TopK keeps, so that ties at the K-th distance stay in the window. */
-const WINDOW_SLACK = 4;
+export const WINDOW_SLACK = 4;
 
 /** Builds the inference TPFR graph and returns the `.onnx` bytes. */
 export function tpfrToOnnx(params: ParamSource, cfg: ModelConfig, options: ModelOptions = {}): Uint8Array {
