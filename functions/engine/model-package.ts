@@ -78,15 +78,19 @@ export async function loadModelPackage(dir: string, options: SessionOptions = {}
   };
 }
 
-/** The options a graph's session is opened with: the engine's own, with each graph's exceptions. */
+/**
+ * The options a graph's session is opened with: the engine's own, with each graph's exceptions.
+ *
+ * No graph spins. A spinning intra-op thread busy-waits for the next parallel operator; between two runs
+ * (TPFR's chunks, with JavaScript in between) it only burns CPU, and within a run it holds a core through
+ * every operator the pool does not split. With it the encoder and decoder took more CPU time and no less
+ * wall-clock time (bench/stylize-profile.ts, variant `spin`; README, "Benchmarks").
+ */
 export function graphSessionOptions(graph: GraphName | TiledGraphName, options: SessionOptions): SessionOptions {
   // The tiled graphs serve only large images, one large run at a time: their sessions return memory
   // after each run rather than keep a 4096 px run's high-water mark for the life of the process.
-  if (graph in TILED_GRAPH_FILES) return { ...options, lowMemory: true };
-  // TPFR runs chunk after chunk with JavaScript between them, where spinning threads would only burn CPU
-  // (a quarter of its CPU time on a loaded 2-core machine).
-  if (graph === 'tpfr') return { ...options, spinWait: false };
-  return options;
+  if (graph in TILED_GRAPH_FILES) return { ...options, lowMemory: true, spinWait: false };
+  return { ...options, spinWait: false };
 }
 
 /** Releases a package's sessions. */
