@@ -63,7 +63,7 @@ import {
   summariseNodes,
   type NodeSummary,
 } from './support/onnx-profile';
-import { timeStages, type StageTimes } from './support/stage-timer';
+import { clockStages, type StageTimes } from './support/stage-timer';
 import { stylizeFlops } from './support/stylize-flops';
 import { DEFAULT_MODEL_DIR, median, syntheticImage } from './support/stylize-fixture';
 
@@ -310,17 +310,14 @@ async function main(): Promise<void> {
   // Warm-up: session start-up, allocator growth, the engine's first request.
   for (const v of variants) await pass(v, inputs, channels);
   await engine.stylize(request);
-  const engineRuns: { wall: StageTimes; cpu: number }[] = [];
+  const engineRuns: { wall: StageTimes; cpu: Omit<StageTimes, 'tpfrCalls'> }[] = [];
   const reference: OnnxConvThroughput[] = [];
   for (let r = 0; r < reps; r++) {
     // Rotate the order so that no variant always follows the same one.
     const order = [...variants.keys(), variants.length].map((_, i, all) => all[(i + r) % all.length]);
     for (const i of order) {
       if (i === variants.length) {
-        const cpuStart = process.cpuUsage();
-        const wall = await timeStages(engine, request);
-        const cpu = process.cpuUsage(cpuStart);
-        engineRuns.push({ wall, cpu: (cpu.user + cpu.system) / 1e6 });
+        engineRuns.push(await clockStages(engine, request));
       } else variants[i].passes.push(await pass(variants[i], inputs, channels));
     }
     reference.push(...(await measureOnnxConvThroughput(threads, [[64, 256]], 5, { spinWait: false })));
@@ -348,16 +345,22 @@ async function main(): Promise<void> {
     decoder: flops.decoder,
   };
   const engineWall = median(engineRuns.map((r) => r.wall.total));
-  const engineCpu = median(engineRuns.map((r) => r.cpu));
+  const engineCpu = median(engineRuns.map((r) => r.cpu.total));
   console.log(
     `FLOPs of the request as the model defines them (layer lists; TPFR as the exported graph runs it): ` +
       `encoder ×2 ${(modelFlops.encoder / 1e9).toFixed(1)} G, TPFR ${(modelFlops.tpfr / 1e9).toFixed(1)} G, ` +
       `decoder ${(modelFlops.decoder / 1e9).toFixed(1)} G, whole ${(flops.executed / 1e9).toFixed(1)} G`,
   );
   console.log(
-    `engine request (createEngine, image decoding and encoding included), median: ${engineWall.toFixed(2)} s wall clock, ` +
-      `${engineCpu.toFixed(2)} CPU s: ${(flops.executed / engineCpu / 1e9).toFixed(1)} GFLOP per CPU-second, ` +
+    `engine request (createEngine: images read, resized and written, JavaScript between the graphs), median: ` +
+      `${engineWall.toFixed(2)} s wall clock, ${engineCpu.toFixed(2)} CPU s: ` +
+      `${(flops.executed / engineCpu / 1e9).toFixed(1)} GFLOP per CPU-second, ` +
       `${((100 * flops.executed) / engineCpu / 1e9 / convRate).toFixed(0)}% of the single conv's`,
+  );
+  const stage = (k: keyof Omit<StageTimes, 'tpfrCalls'>): string => median(engineRuns.map((r) => r.cpu[k])).toFixed(3);
+  console.log(
+    `  CPU s by stage: read ${stage('read')}, encode ${stage('encode')}, TPFR ${stage('tpfr')}, ` +
+      `decode ${stage('decode')}, write ${stage('write')}`,
   );
   console.log('');
   console.log('the graphs per pass, CPU s (median of passes; wall clock median in brackets):');
