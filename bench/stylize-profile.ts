@@ -19,7 +19,7 @@
  * Rates are per CPU-second: a run's CPU time (every thread of the process) is what it computed, while its
  * wall-clock time also holds every moment another process had the core, which on a shared machine can be
  * most of it. A CPU-second is one core busy for a second, so on an idle machine with T threads the
- * wall-clock rate is at most T times the per-CPU-second rate; spinning threads count as busy. The profile
+ * wall-clock rate is up to about T times the per-CPU-second rate; spinning threads count as busy. The profile
  * itself measures nodes in wall-clock time; each group gets its graph's CPU time in proportion to its
  * nodes' mean wall-clock time (a preemption is as likely to fall in one microsecond as in another).
  * Prints figures; never passes or fails.
