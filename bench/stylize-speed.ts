@@ -22,6 +22,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { createEngine } from '../functions/engine';
 import { initBackend } from '../trainer/backend';
 import { latentChannels, type ModelConfig } from '../trainer/config';
+import { WINDOW_SLACK } from '../trainer/export/tpfr-to-onnx';
 import { tpfr } from '../trainer/layers/tpfr';
 import { createModel, styleColour } from '../trainer/model';
 import { decode } from '../trainer/networks/decoder';
@@ -39,8 +40,6 @@ function flag(name: string, fallback: string): string {
 
 /** Content rows per TF.js TPFR strip: the engine's default chunk (≈16M-entry N×M matrices). */
 const STRIP_ENTRIES = 16_000_000;
-/** Peers per row the exported TPFR graph's attention keeps: K plus its tie slack (tpfr-to-onnx.ts). */
-const WINDOW_SLACK = 4;
 
 /** Times of the TF.js forward pass, in seconds. */
 interface TfTimes {

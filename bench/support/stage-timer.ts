@@ -1,5 +1,5 @@
 /**
- * Per-stage wall time of one engine request, read from the engine's own progress reports so that the
+ * Per-stage wall time (and CPU time) of one engine request, read from the engine's own progress reports so that the
  * figures follow whatever the engine does inside a stage (chunking, caching, tiling) without the
  * benchmark re-implementing the pipeline. The engine reports `encode` before the content is encoded and
  * after each style, `transfer` after each TPFR chunk, `render` before decoding and `write` after the
@@ -22,28 +22,52 @@ export interface StageTimes {
 
 /** Runs one request and splits its wall time by stage. */
 export async function timeStages(engine: Engine, request: StylizeRequest): Promise<StageTimes> {
-  const marks: { stage: Progress['stage']; at: number }[] = [];
-  const start = performance.now();
-  await engine.stylize({ ...request, onProgress: (p) => marks.push({ stage: p.stage, at: performance.now() }) });
-  const end = performance.now();
-  const first = (stage: Progress['stage']): number => {
+  return (await clockStages(engine, request)).wall;
+}
+
+/**
+ * Runs one request and splits both its wall time and the process's CPU time (every thread, onnxruntime's
+ * and sharp's included) by stage, on the same marks.
+ */
+export async function clockStages(
+  engine: Engine,
+  request: StylizeRequest,
+): Promise<{ wall: StageTimes; cpu: Omit<StageTimes, 'tpfrCalls'> }> {
+  const cpuNow = (): number => {
+    const { user, system } = process.cpuUsage();
+    return (user + system) / 1000;
+  };
+  const marks: { stage: Progress['stage']; at: number; cpu: number }[] = [];
+  const start = { at: performance.now(), cpu: cpuNow() };
+  await engine.stylize({
+    ...request,
+    onProgress: (p) => marks.push({ stage: p.stage, at: performance.now(), cpu: cpuNow() }),
+  });
+  const end = { at: performance.now(), cpu: cpuNow() };
+  const first = (stage: Progress['stage']): (typeof marks)[number] => {
     const m = marks.find((x) => x.stage === stage);
     if (!m) throw new Error(`The engine never reported the "${stage}" stage.`);
-    return m.at;
+    return m;
   };
-  const last = (stage: Progress['stage']): number => {
+  const last = (stage: Progress['stage']): (typeof marks)[number] => {
     const found = marks.filter((x) => x.stage === stage);
     if (found.length === 0) throw new Error(`The engine never reported the "${stage}" stage.`);
-    return found[found.length - 1].at;
+    return found[found.length - 1];
   };
-  const s = (from: number, to: number): number => (to - from) / 1000;
+  const split = (clock: 'at' | 'cpu'): Omit<StageTimes, 'tpfrCalls'> => {
+    const s = (from: { at: number; cpu: number }, to: { at: number; cpu: number }): number =>
+      (to[clock] - from[clock]) / 1000;
+    return {
+      read: s(start, first('encode')),
+      encode: s(first('encode'), last('encode')),
+      tpfr: s(last('encode'), first('render')),
+      decode: s(first('render'), first('write')),
+      write: s(first('write'), end),
+      total: s(start, end),
+    };
+  };
   return {
-    read: s(start, first('encode')),
-    encode: s(first('encode'), last('encode')),
-    tpfr: s(last('encode'), first('render')),
-    decode: s(first('render'), first('write')),
-    write: s(first('write'), end),
-    total: s(start, end),
-    tpfrCalls: marks.filter((m) => m.stage === 'transfer').length,
+    wall: { ...split('at'), tpfrCalls: marks.filter((m) => m.stage === 'transfer').length },
+    cpu: split('cpu'),
   };
 }

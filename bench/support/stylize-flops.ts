@@ -57,7 +57,9 @@ export function stylizeFlops(
   const m = (style.height / 4) * (style.width / 4);
   let tpfrModel = 0;
   let tpfrExecuted = 0;
-  for (const stage of ['s1', 's2'] as const) {
+  // A stage the config switches off (styleTransfer, contentTransfer) is skipped by both consumers.
+  const stages = [...(cfg.styleTransfer ? ['s1' as const] : []), ...(cfg.contentTransfer ? ['s2' as const] : [])];
+  for (const stage of stages) {
     const w = stageWidths(cfg, stage);
     const values = stage === 's1' ? 8 * cfg.ngf : 4 * cfg.ngf;
     const mlpPerRow = 2 * (w.in * w.hidden + w.hidden * w.out);

@@ -353,7 +353,7 @@ async function transferLatent(
   if (t.strength <= 0) return;
   const [, channels, h, w] = latent.dims;
   const n = h * w;
-  const chunk = Math.max(1, t.chunkRows ?? Math.floor(TPFR_MATRIX_ENTRIES / t.peerRows.dims[0]));
+  const chunk = tpfrChunkRows(t.peerRows.dims[0], t.chunkRows);
   const rows = new Float32Array(Math.min(chunk, n) * channels);
   for (let start = 0; start < n; start += chunk) {
     const end = Math.min(n, start + chunk);
@@ -366,6 +366,11 @@ async function transferLatent(
     scatterRows(result[TPFR_IO.output].data, latent.data, n, channels, start, end, t.strength, t.firstChannel);
     onChunk?.(end / n);
   }
+}
+
+/** Content rows per TPFR call against `peers` peer rows: `chunkRows` when set, else the default size. */
+export function tpfrChunkRows(peers: number, chunkRows?: number): number {
+  return Math.max(1, chunkRows ?? Math.floor(TPFR_MATRIX_ENTRIES / peers));
 }
 
 interface ValidOptions {

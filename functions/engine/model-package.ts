@@ -50,13 +50,7 @@ export async function loadModelPackage(dir: string, options: SessionOptions = {}
   try {
     for (const [graph, file] of Object.entries(graphs) as [GraphName | TiledGraphName, string][]) {
       try {
-        // The tiled graphs serve only large images, one large run at a time: their sessions return memory
-        // after each run rather than keep a 4096 px run's high-water mark for the life of the process.
-        // TPFR runs chunk after chunk with JavaScript between them, where spinning threads would only
-        // burn CPU (a quarter of its CPU time on a loaded 2-core machine).
-        const large = graph in TILED_GRAPH_FILES;
-        const own = large ? { lowMemory: true } : graph === 'tpfr' ? { spinWait: false } : {};
-        sessions[graph] = await createSession(contents[file], { ...options, ...own });
+        sessions[graph] = await createSession(contents[file], graphSessionOptions(graph, options));
       } catch (err) {
         if (!(err instanceof OnnxSessionError)) throw err;
         throw new ModelPackageError(`${path.join(root, file)} does not load: ${err.message}`);
@@ -82,6 +76,21 @@ export async function loadModelPackage(dir: string, options: SessionOptions = {}
     ...(tiled ? { tiled: { encoderTiled: all.encoderTiled, global: all.global, decoderTiled: all.decoderTiled } } : {}),
     ...(staged ? { staged } : {}),
   };
+}
+
+/**
+ * The options a graph's session is opened with: the engine's own, with each graph's exceptions.
+ *
+ * No graph spins. A spinning intra-op thread busy-waits for the next parallel operator; between two runs
+ * (TPFR's chunks, with JavaScript in between) it only burns CPU, and within a run it holds a core through
+ * every operator the pool does not split. With it the encoder and decoder took more CPU time and no less
+ * wall-clock time (bench/stylize-profile.ts, variant `spin`; README, "Benchmarks").
+ */
+export function graphSessionOptions(graph: GraphName | TiledGraphName, options: SessionOptions): SessionOptions {
+  // The tiled graphs serve only large images, one large run at a time: their sessions return memory
+  // after each run rather than keep a 4096 px run's high-water mark for the life of the process.
+  if (graph in TILED_GRAPH_FILES) return { ...options, lowMemory: true, spinWait: false };
+  return { ...options, spinWait: false };
 }
 
 /** Releases a package's sessions. */

@@ -14,7 +14,9 @@
  * import in production), builds input arrays with onnxruntime's own `Float32Array`, and copies outputs
  * into the caller's realm. Loading happens on first use, so importing this file loads no native code.
  */
+import { promises as fs } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import path from 'node:path';
 import { runInThisContext } from 'node:vm';
 
 import type * as Ort from 'onnxruntime-node';
@@ -53,6 +55,18 @@ export interface SessionOptions {
   /** Graph optimisation level. @default 'all' */
   optimization?: 'disabled' | 'basic' | 'extended' | 'all';
   /**
+   * Run independent branches of the graph at the same time on an inter-op pool of this many threads
+   * (onnxruntime's parallel execution mode) instead of one node after another. Peerstyle's graphs are
+   * chains with few branches, so the default keeps the sequential mode. @default undefined (sequential)
+   */
+  interOpThreads?: number;
+  /**
+   * Record onnxruntime's own profile: every node's time in every run, with its operator type and
+   * shapes. The value is a path prefix; {@link endProfiling} finishes the file and returns its name.
+   * Each session needs a prefix of its own. @default no profile
+   */
+  profilePrefix?: string;
+  /**
    * Where to run. 'cuda' is tried first (with CPU for any operator CUDA lacks) and falls back to the CPU
    * when the CUDA provider cannot start, e.g. on the CPU build of onnxruntime-node or a host without a
    * GPU; the session's `notice` then says why. @default 'cpu'
@@ -75,6 +89,8 @@ export interface OnnxSession {
   readonly provider: ExecutionProvider;
   /** Set when the requested provider was unavailable and the session fell back to the CPU. */
   readonly notice?: string;
+  /** The profile's path prefix, when the session records one. */
+  readonly profilePrefix?: string;
   /** @internal the onnxruntime session; other modules must not touch it */
   readonly handle: unknown;
 }
@@ -104,6 +120,17 @@ export async function createSession(model: Uint8Array | string, options: Session
   if (options.lowMemory) {
     sessionOptions.enableCpuMemArena = false;
     sessionOptions.enableMemPattern = false;
+  }
+  if (options.interOpThreads !== undefined) {
+    if (!Number.isInteger(options.interOpThreads) || options.interOpThreads < 1) {
+      throw new OnnxSessionError(`interOpThreads must be a whole number ≥ 1, got ${options.interOpThreads}.`);
+    }
+    sessionOptions.executionMode = 'parallel';
+    sessionOptions.interOpNumThreads = options.interOpThreads;
+  }
+  if (options.profilePrefix !== undefined) {
+    sessionOptions.enableProfiling = true;
+    sessionOptions.profileFilePrefix = options.profilePrefix;
   }
   if (options.spinWait === false) {
     // onnxruntime_session_options_config_keys.h: session.intra_op.allow_spinning.
@@ -137,6 +164,7 @@ export async function createSession(model: Uint8Array | string, options: Session
     outputNames: [...session.outputNames],
     provider,
     notice,
+    profilePrefix: options.profilePrefix,
     handle: session,
   };
 }
@@ -225,6 +253,28 @@ export async function run(
     out[name] = { data: data instanceof Float32Array ? data : copyFloats(data), dims: [...tensor.dims] };
   }
   return out;
+}
+
+/**
+ * Stops a profiling session's recording and writes the profile: a Chrome trace-event JSON array in
+ * which every node of every run is an event of category "Node" (see bench/support/onnx-profile.ts).
+ *
+ * @returns the file written, named by onnxruntime `<profilePrefix>_<date>_<time>.json`
+ * @throws OnnxSessionError when the session was not created with `profilePrefix`
+ */
+export async function endProfiling(session: OnnxSession): Promise<string> {
+  const prefix = session.profilePrefix;
+  if (prefix === undefined) throw new OnnxSessionError('This session records no profile (no profilePrefix).');
+  // onnxruntime-node drops the file name that onnxruntime returns; the prefix is the session's own, so the
+  // one file that carries it is this session's.
+  handleOf(session).endProfiling();
+  const dir = path.dirname(prefix);
+  const stem = `${path.basename(prefix)}_`;
+  const found = (await fs.readdir(dir)).filter((f) => f.startsWith(stem) && f.endsWith('.json'));
+  if (found.length !== 1) {
+    throw new OnnxSessionError(`Expected one profile named ${stem}….json in ${dir}, found ${found.length}.`);
+  }
+  return path.join(dir, found[0]);
 }
 
 /** Releases the session's native memory. */

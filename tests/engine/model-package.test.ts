@@ -1,12 +1,20 @@
 /**
  * Package checks: a freshly exported package loads; a tampered byte, a truncated, missing or swapped
- * graph and a bad manifest are each refused with one error naming the file at fault.
+ * graph and a bad manifest are each refused with one error naming the file at fault. Also the session
+ * options each graph opens with.
  */
 import { cpSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 import { closeModelPackage, loadModelPackage, ModelPackageError } from '../../functions/engine';
+import { graphSessionOptions } from '../../functions/engine/model-package';
+import {
+  GRAPH_FILES,
+  TILED_GRAPH_FILES,
+  type GraphName,
+  type TiledGraphName,
+} from '../../trainer/export/package-format';
 import { exportTinyPackage } from './tiny-package';
 
 let source: string;
@@ -132,4 +140,14 @@ test('an unknown defaults.structure is refused, naming the manifest', async () =
   expect((await loadError(dir)).message).toMatch(
     /manifest\.json has defaults\.structure "both"; expected keep or transfer/,
   );
+});
+
+test('no graph session spins, and the tiled graphs give their memory back after each run', () => {
+  for (const graph of [...Object.keys(GRAPH_FILES), ...Object.keys(TILED_GRAPH_FILES)] as (
+    GraphName | TiledGraphName
+  )[]) {
+    const options = graphSessionOptions(graph, { intraOpThreads: 2 });
+    expect(options).toMatchObject({ intraOpThreads: 2, spinWait: false });
+    expect(options.lowMemory === true).toBe(graph in TILED_GRAPH_FILES);
+  }
 });

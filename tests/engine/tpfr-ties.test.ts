@@ -15,18 +15,14 @@ import { closeModelPackage, loadModelPackage, type ModelPackage } from '../../fu
 import { run, type FloatTensor } from '../../functions/engine/onnx-session';
 import { latentChannels, type ModelConfig } from '../../trainer/config';
 import { TPFR_IO } from '../../trainer/export/package-format';
+// Nearest peers beyond K that the graph's window keeps: ties must exceed K plus this to leave the window.
+import { WINDOW_SLACK } from '../../trainer/export/tpfr-to-onnx';
 import { pairwiseSquaredDistances } from '../../trainer/layers/knn-attention';
 import { tpfr } from '../../trainer/layers/tpfr';
 import { encode } from '../../trainer/networks/encoder';
 import type { ParamStore } from '../../trainer/nn/params';
 import { maxAbsDiff, randomArray, TOLERANCE } from '../export/helpers';
 import { exportTinyPackage } from './tiny-package';
-
-/**
- * Nearest peers beyond K that the graph's window keeps (WINDOW_SLACK in trainer/export/tpfr-to-onnx.ts).
- * Ties must exceed K plus this for a row to leave the window.
- */
-const WINDOW_SLACK = 4;
 
 let dir: string;
 let store: ParamStore;

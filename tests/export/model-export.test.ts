@@ -12,6 +12,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { closeSession, createSession, run, type OnnxSession } from '../../functions/engine/onnx-session';
 import { presetConfig } from '../../trainer/config';
 import { DECODER_IO, ENCODER_IO, exportModel } from '../../trainer/export/model-export';
+import { decodeModel } from '../../trainer/export/onnx-proto';
 import { GRAPH_FILES, MANIFEST_FORMAT, readManifest } from '../../trainer/export/package-format';
 import { TPFR_IO } from '../../trainer/export/tpfr-to-onnx';
 import { tpfr } from '../../trainer/layers/tpfr';
@@ -61,6 +62,13 @@ test('the manifest describes the package and checksums every graph', async () =>
     expect(manifest.files[file].bytes).toBe(readFileSync(path.join(dir, file)).byteLength);
     expect(manifest.files[file].sha256).toMatch(/^[0-9a-f]{64}$/);
   }
+});
+
+test('the distance product is one Gemm without a bias, so no bias row is copied into the N×M output', () => {
+  const graph = decodeModel(readFileSync(path.join(dir, GRAPH_FILES.tpfr))).graph!;
+  const dist = (graph.node ?? []).filter((n) => n.opType === 'Gemm' && /\.dist$/.test(n.name ?? ''));
+  expect(dist.map((n) => n.name)).toEqual(['tpfr.s1.dist', 'tpfr.s2.dist']);
+  for (const n of dist) expect(n.input).toHaveLength(2);
 });
 
 // A non-square content image and a square style image, so that rows N ≠ peers M.

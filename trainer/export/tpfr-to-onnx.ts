@@ -33,7 +33,7 @@ import { TPFR_IO } from './package-format';
 export { TPFR_IO };
 
 /** Extra nearest peers beyond K that TopK keeps, so that ties at the K-th distance stay in the window. */
-const WINDOW_SLACK = 4;
+export const WINDOW_SLACK = 4;
 
 /** Builds the inference TPFR graph and returns the `.onnx` bytes. */
 export function tpfrToOnnx(params: ParamSource, cfg: ModelConfig, options: ModelOptions = {}): Uint8Array {
@@ -177,22 +177,32 @@ class StageEmitter {
 
   /**
    * ‖a_i‖² − 2·a_i·b_j + ‖b_j‖², in the order of operations of pairwiseSquaredDistances: which peers tie
-   * at the K-th distance is decided by the roundings, so the order must not change. One Gemm computes it without a
-   * second pass over N×M: [a, ‖a‖²]·[−2b, 1]ᵀ accumulates the products in the same order and adds ‖a‖²
-   * last (scaling by −2 is exact, so that is fl(‖a‖² − 2a·b)), and the Gemm's bias row adds ‖b‖².
+   * at the K-th distance is decided by the roundings, so the order must not change. One product computes
+   * it in a single pass over N×M: [a, ‖a‖², 1]·[−2b, 1, ‖b‖²]ᵀ accumulates the products in order, then adds
+   * ‖a‖², then ‖b‖² (scaling by −2 and by 1 is exact, so that is fl(fl(‖a‖² − 2a·b) + ‖b‖²)). ‖b‖² rides
+   * in the product rather than in a Gemm bias because onnxruntime's Gemm first copies a bias row into
+   * every row of the N×M output, and then reads it back: two more passes over the largest tensor of the
+   * graph.
    */
   private distances(a: string, b: string, p: string): string {
     const g = this.g;
     const sumSquares = (x: string): string =>
       g.op('ReduceSum', [g.op('Mul', [x, x]), this.axis1], { keepdims: attr.int(1) });
-    const rowSide = g.op('Concat', [a, sumSquares(a)], { axis: attr.int(1) }, `${p}.rowSide`); // [N, D+1]
-    const column = g.op('Concat', [g.op('Slice', [g.op('Shape', [b]), this.zero64, this.one64]), this.one64], {
-      axis: attr.int(0),
-    }); // [2] = (M, 1)
-    const ones = g.op('Expand', [this.ones11, column]); // [M, 1]
-    const peerSide = g.op('Concat', [g.op('Mul', [b, this.minusTwo]), ones], { axis: attr.int(1) }, `${p}.peerSide`); // [M, D+1]
-    const b2 = g.op('Transpose', [sumSquares(b)], { perm: attr.ints([1, 0]) }, `${p}.b2`); // [1, M]
-    return g.op('Gemm', [rowSide, peerSide, b2], { transB: attr.int(1) }, `${p}.dist`); // [N, M]
+    const onesLike = (x: string): string =>
+      g.op('Expand', [
+        this.ones11,
+        g.op('Concat', [g.op('Slice', [g.op('Shape', [x]), this.zero64, this.one64]), this.one64], {
+          axis: attr.int(0),
+        }),
+      ]); // [rows of x, 1]
+    const rowSide = g.op('Concat', [a, sumSquares(a), onesLike(a)], { axis: attr.int(1) }, `${p}.rowSide`); // [N, D+2]
+    const peerSide = g.op(
+      'Concat',
+      [g.op('Mul', [b, this.minusTwo]), onesLike(b), sumSquares(b)],
+      { axis: attr.int(1) },
+      `${p}.peerSide`,
+    ); // [M, D+2]
+    return g.op('Gemm', [rowSide, peerSide], { transB: attr.int(1) }, `${p}.dist`); // [N, M]
   }
 
   /** Linear+BN folded, ReLU, Linear+BN folded, ReLU; [R, in] → [R, out]. */
