@@ -31,7 +31,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 
 import { createEngine, type Engine } from '../functions/engine';
-import { tpfrChunkRows } from '../functions/engine/engine';
+import { toRows, tpfrChunkRows } from '../functions/engine/engine';
 import { graphSessionOptions } from '../functions/engine/model-package';
 import {
   closeSession,
@@ -151,15 +151,6 @@ async function imageTensor(png: Buffer): Promise<FloatTensor> {
   const out = new Float32Array(3 * plane);
   for (let p = 0; p < plane; p++) for (let c = 0; c < 3; c++) out[c * plane + p] = data[3 * p + c] / 127.5 - 1;
   return { data: out, dims: [1, 3, info.height, info.width] };
-}
-
-/** Latent [1, C, h, w] → rows [h·w, C], as the engine flattens peers and content. */
-function toRows(t: FloatTensor): FloatTensor {
-  const [, c, h, w] = t.dims;
-  const plane = h * w;
-  const data = new Float32Array(t.data.length);
-  for (let ch = 0; ch < c; ch++) for (let p = 0; p < plane; p++) data[p * c + ch] = t.data[ch * plane + p];
-  return { data, dims: [plane, c] };
 }
 
 /** Rows [h·w, C] → latent [1, C, h, w]. */

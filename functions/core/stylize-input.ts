@@ -110,17 +110,10 @@ function parseEnum<T extends string>(field: string, value: unknown, allowed: rea
   );
 }
 
-function parseSize(field: string, value: unknown): number | undefined {
+/** An optional integer within `range`, inclusive. */
+function parseIntegerIn(field: string, value: unknown, range: readonly [number, number]): number | undefined {
   if (value === undefined || value === null) return undefined;
-  const [lo, hi] = SIZE_RANGE;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < lo || value > hi)
-    throw badField(field, `must be an integer in ${lo}..${hi}, got ${String(value)}.`);
-  return value;
-}
-
-function parseQuality(field: string, value: unknown): number | undefined {
-  if (value === undefined || value === null) return undefined;
-  const [lo, hi] = QUALITY_RANGE;
+  const [lo, hi] = range;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < lo || value > hi)
     throw badField(field, `must be an integer in ${lo}..${hi}, got ${String(value)}.`);
   return value;
@@ -145,9 +138,9 @@ export function parseStylizeOptions(input: StylizeOptionsInput | null | undefine
     raw.structure === undefined || raw.structure === null
       ? undefined
       : parseEnum(`${field}.structure`, raw.structure, STRUCTURE_MODES);
-  const size = parseSize(`${field}.size`, raw.size);
-  const styleSize = parseSize(`${field}.styleSize`, raw.styleSize);
-  const quality = parseQuality(`${field}.quality`, raw.quality);
+  const size = parseIntegerIn(`${field}.size`, raw.size, SIZE_RANGE);
+  const styleSize = parseIntegerIn(`${field}.styleSize`, raw.styleSize, SIZE_RANGE);
+  const quality = parseIntegerIn(`${field}.quality`, raw.quality, QUALITY_RANGE);
   const preview = parseBoolean(`${field}.preview`, raw.preview);
   return {
     strength,

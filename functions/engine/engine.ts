@@ -519,8 +519,8 @@ function toRgb(t: FloatTensor): RgbImage {
   return { data, width, height };
 }
 
-/** Latent [1, C, h, w] → rows [h·w, C]. */
-function toRows(t: FloatTensor): FloatTensor {
+/** Latent [1, C, h, w] → rows [h·w, C], as TPFR takes content and peers. */
+export function toRows(t: FloatTensor): FloatTensor {
   const [, c, h, w] = t.dims;
   const plane = h * w;
   const data = new Float32Array(t.data.length);

@@ -9,45 +9,27 @@
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- GraphQL results are untyped JSON read by path. */
 
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { createClient, type Client } from 'graphql-ws';
 import sharp from 'sharp';
 import WebSocket from 'ws';
-import { loadConfig } from '../../functions/config';
-import { startPlatform, type Platform } from '../../functions/local/main';
-import { gql, image, modelPackage, upload } from './support';
+import type { Platform } from '../../functions/local/main';
+import { gql, image, startTestPlatform, upload } from './support';
 
 const PROGRESS = `subscription($id: ID!) {
   jobProgress(id: $id) { type job { status stage progress preview { url width height } result { downloads { url } } } }
 }`;
 
-let dir: string;
-let model: { dir: string; temporary: boolean };
 let platform: Platform;
 let client: Client | undefined;
+let stopPlatform: (() => Promise<void>) | undefined;
 
 beforeAll(async () => {
-  dir = mkdtempSync(path.join(tmpdir(), 'peerstyle-preview-'));
-  model = await modelPackage();
-  const config = loadConfig(
-    ['--port', '0', '--data-dir', path.join(dir, 'data'), '--drop-dir=off', '--intra-op-threads=2'],
-    {},
-    dir,
-  );
-  platform = await startPlatform({
-    config,
-    modelDir: model.dir,
-    log: { info: () => undefined, error: () => undefined },
-  });
+  ({ platform, stop: stopPlatform } = await startTestPlatform('preview', ['--intra-op-threads=2']));
 }, 60_000);
 
 afterAll(async () => {
   await client?.dispose();
-  await platform?.stop();
-  rmSync(dir, { recursive: true, force: true });
-  if (model?.temporary) rmSync(model.dir, { recursive: true, force: true });
+  await stopPlatform?.();
 });
 
 /** A fetched download: when it completed, and what it held. */

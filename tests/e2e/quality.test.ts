@@ -8,39 +8,21 @@
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- GraphQL results are untyped JSON read by path. */
 
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import sharp from 'sharp';
-import { loadConfig } from '../../functions/config';
-import { startPlatform, type Platform } from '../../functions/local/main';
-import { gql, image, modelPackage, upload } from './support';
+import type { Platform } from '../../functions/local/main';
+import { gql, image, startTestPlatform, upload } from './support';
 
 const JOB = 'query($id: ID!) { job(id: $id) { status error { code message } result { downloads { url } } } }';
 
-let dir: string;
-let model: { dir: string; temporary: boolean };
 let platform: Platform;
+let stopPlatform: (() => Promise<void>) | undefined;
 
 beforeAll(async () => {
-  dir = mkdtempSync(path.join(tmpdir(), 'peerstyle-quality-'));
-  model = await modelPackage();
-  const config = loadConfig(
-    ['--port', '0', '--data-dir', path.join(dir, 'data'), '--drop-dir=off', '--intra-op-threads=1'],
-    {},
-    dir,
-  );
-  platform = await startPlatform({
-    config,
-    modelDir: model.dir,
-    log: { info: () => undefined, error: () => undefined },
-  });
+  ({ platform, stop: stopPlatform } = await startTestPlatform('quality', ['--intra-op-threads=1']));
 }, 60_000);
 
 afterAll(async () => {
-  await platform?.stop();
-  rmSync(dir, { recursive: true, force: true });
-  if (model?.temporary) rmSync(model.dir, { recursive: true, force: true });
+  await stopPlatform?.();
 });
 
 /** Submits a stylize job with `options`, waits for it to finish and downloads its result. */

@@ -6,9 +6,11 @@
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- GraphQL results are untyped JSON read by path. */
 
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { BUNDLED_MODEL_DIR } from '../../functions/local/main';
+import { loadConfig } from '../../functions/config';
+import { BUNDLED_MODEL_DIR, startPlatform, type Platform } from '../../functions/local/main';
 import { exportTinyPackage } from '../engine/tiny-package';
 
 export const IMAGES = path.join(__dirname, '..', 'fixtures', 'images');
@@ -20,6 +22,33 @@ export async function modelPackage(): Promise<{ dir: string; temporary: boolean 
   const { dir, store } = await exportTinyPackage(5);
   store.dispose();
   return { dir, temporary: true };
+}
+
+/**
+ * The whole platform on a fresh temporary folder, on a free port with the drop folder off and quiet
+ * logs, serving {@link modelPackage}; `flags` adds runtime settings. `stop` stops it and removes the
+ * folder (and the model, when it was made for the test).
+ */
+export async function startTestPlatform(
+  name: string,
+  flags: string[] = [],
+): Promise<{ platform: Platform; stop(): Promise<void> }> {
+  const dir = mkdtempSync(path.join(tmpdir(), `peerstyle-${name}-`));
+  const model = await modelPackage();
+  const config = loadConfig(['--port', '0', '--data-dir', path.join(dir, 'data'), '--drop-dir=off', ...flags], {}, dir);
+  const platform = await startPlatform({
+    config,
+    modelDir: model.dir,
+    log: { info: () => undefined, error: () => undefined },
+  });
+  return {
+    platform,
+    async stop() {
+      await platform.stop();
+      rmSync(dir, { recursive: true, force: true });
+      if (model.temporary) rmSync(model.dir, { recursive: true, force: true });
+    },
+  };
 }
 
 /** Runs one GraphQL operation over HTTP; throws on GraphQL errors unless `allowErrors`. */

@@ -169,11 +169,9 @@ test('a Completed event that overtakes InProgress still finishes the job', async
   expect(await tables.jobs.get(job.id)).toMatchObject({ status: 'SUCCEEDED', attempts: 1 });
 });
 
-test('a retry after a failure between registering and finishing registers no second model', async () => {
-  const job = await createTrainJob(tables.jobs, 'owner-c');
-  await uploadArtifact(job.id);
+/** The real job store, except that its first move to SUCCEEDED fails as if DynamoDB were unreachable. */
+function failingFirstSuccess(): JobStore {
   let failOnce = true;
-  // The real store, except that the first move to SUCCEEDED fails as if DynamoDB were unreachable.
   const flaky: JobStore = Object.create(tables.jobs) as JobStore;
   flaky.transition = async (id, from, to, patch) => {
     if (to === 'SUCCEEDED' && failOnce) {
@@ -182,6 +180,13 @@ test('a retry after a failure between registering and finishing registers no sec
     }
     return tables.jobs.transition(id, from, to, patch);
   };
+  return flaky;
+}
+
+test('a retry after a failure between registering and finishing registers no second model', async () => {
+  const job = await createTrainJob(tables.jobs, 'owner-c');
+  await uploadArtifact(job.id);
+  const flaky = failingFirstSuccess();
   const deps = depsWith({ jobs: flaky });
   const change = parseTrainingStateChange(completed(job.id));
   await expect(applyTrainingState(deps, change)).rejects.toThrow('DynamoDB is unreachable.');
@@ -223,15 +228,7 @@ test('a Completed event applied again registers one model, even when the job no 
   const job = await createTrainJob(tables.jobs, 'owner-h');
   await uploadArtifact(job.id);
   // The first delivery registers the model, then cannot finish the job.
-  let failOnce = true;
-  const flaky: JobStore = Object.create(tables.jobs) as JobStore;
-  flaky.transition = async (id, from, to, patch) => {
-    if (to === 'SUCCEEDED' && failOnce) {
-      failOnce = false;
-      throw new DomainError(ErrorCode.UNAVAILABLE, 'DynamoDB is unreachable.');
-    }
-    return tables.jobs.transition(id, from, to, patch);
-  };
+  const flaky = failingFirstSuccess();
   await expect(
     applyTrainingState(depsWith({ jobs: flaky }), parseTrainingStateChange(completed(job.id))),
   ).rejects.toThrow('DynamoDB is unreachable.');
