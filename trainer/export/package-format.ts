@@ -14,10 +14,12 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 
 import { STRUCTURE_MODES, type StructureMode } from '../../functions/core/stylize-input';
+import { MANIFEST_FILE_NAME } from '../../functions/core/use-cases/publish-trained-model';
 import { withLegacyDefaults, type ModelConfig } from '../config';
 
 export const MANIFEST_FORMAT = 'peerstyle-model/1';
-export const MANIFEST_FILE = 'manifest.json';
+/** The core publishes packages by this name too; one declaration serves both. */
+export const MANIFEST_FILE = MANIFEST_FILE_NAME;
 
 /** The package's graphs and their file names. */
 export const GRAPH_FILES = { encoder: 'encoder.onnx', tpfr: 'tpfr.onnx', decoder: 'decoder.onnx' } as const;

@@ -29,7 +29,7 @@ import type { JobStore } from '../ports/job-store';
 import type { ModelInfo, ModelRegistry } from '../ports/model-registry';
 import { trainingInputOf } from './training-input';
 
-/** The file that marks a folder as a model package (MANIFEST_FILE in trainer/export/package-format.ts). */
+/** The file that marks a folder as a model package; trainer/export/package-format.ts takes it from here. */
 export const MANIFEST_FILE_NAME = 'manifest.json';
 
 /** A package as a training run left it, read file by file. */
