@@ -11,25 +11,27 @@
  * discriminator needs far longer training than two CPU cores give before it notices.
  *
  * Per image, on Rec. 601 luma, with the periodic 2-D Hann window (the grid score's steps 1–3):
- * - the DFT at the nine grid peaks (u, v) ∈ {N/4, N/2, 3N/4, 0}² of the score (GRID_PEAKS), and at the
- *   40 bins of the two square rings at distances 2 and 3 around each peak;
+ * - the DFT at the peaks ({@link TRAINING_GRID_GROUPS}: the score's nine at the 2- and 4-pixel periods,
+ *   and the rest of the 8-pixel lattice), and at the 40 bins of the two square rings at distances 2 and 3
+ *   around each peak;
  * - prominence = power at the peak ÷ mean power of its rings. The grid score takes the median of a
  *   7×7 neighbourhood; a mean is smooth, and the ring at distance 1 is left out because the Hann window
  *   spreads a tone on an exact bin into exactly its 8 neighbours, so those bins carry the peak itself;
  * - only the peaks learn: the rings' power is read without a gradient (see {@link GridLoss.loss});
- * - the image's prominence is the mean over the nine peaks, as in the grid score, whose value is the
- *   output's prominence ÷ the content's;
- * - loss = max(0, √(prominence(output) ÷ prominence(target)) − 1), averaged over the batch: zero while
+ * - an image's prominence in a group of peaks is the mean over the group, as in the grid score, whose
+ *   value is the output's prominence ÷ the content's;
+ * - loss = max(0, √(prominence(output) ÷ prominence(target)) − 1), averaged over the groups and the
+ *   batch: zero while
  *   the output's peaks stand no higher above their surroundings than the target image's. The square
  *   root makes it a ratio of amplitudes, whose gradient on a peak's DFT coefficient has about the same
  *   size however strong the grid (a ratio of powers grows with the grid and swamps the other losses;
- *   its logarithm shrinks as 1/amplitude, so a strong grid was barely pushed). The ratio is
- *   taken of the nine-peak means, not peak by peak, because a photo's power at a single bin fluctuates
- *   (its prominences at the nine peaks of one crop range from 0.02 to 1.6) and a per-peak target would
- *   chase that noise.
+ *   its logarithm shrinks as 1/amplitude, so a strong grid was barely pushed). The ratio is taken of
+ *   the means over peaks, not peak by peak, because a photo's power at a single bin fluctuates (its
+ *   prominences at the score's nine peaks of one crop range from 0.02 to 1.6) and a per-peak target
+ *   would chase that noise.
  *
- * The DFT is separable, so only the 28 columns and 28 rows of frequencies that peaks and rings use
- * are computed: two small matrix products per image, whatever the crop size.
+ * The DFT is separable, so only the columns and rows of frequencies that peaks and rings use (7 around
+ * each multiple of N/8: 56) are computed: two small matrix products per image.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { GRID_PEAKS } from '../functions/eval/grid-score';
@@ -40,6 +42,44 @@ const LUMA = [0.299, 0.587, 0.114] as const;
 
 /** Chebyshev distances of the rings whose mean power is a peak's background. */
 const RING_DISTANCES = [2, 3] as const;
+
+/** Peaks as fractions of N: [u, v] = horizontal and vertical cycles per image ÷ N. */
+type Peaks = readonly (readonly [number, number])[];
+
+/**
+ * The 8-pixel lattice's peaks that the grid score does not read: every nonzero multiple of N/8 on both
+ * axes, one of each conjugate pair (a real image has the same power at (−u, −v)), without the score's
+ * nine: 24 peaks. They are there because the latent the decoder upsamples has a quarter of the
+ * image's resolution, so a checkerboard between neighbouring latent cells shows as an 8-pixel grid; a
+ * decoder trained against the 2- and 4-pixel peaks alone moved its grid there (checkerboards of
+ * 8-pixel cells over skies and dark areas, with the grid score at 1.86).
+ */
+export const EIGHT_PIXEL_PEAKS: Peaks = (() => {
+  const key = (a: number, b: number) => `${a % 8},${b % 8}`;
+  const seen = new Set<string>();
+  for (const [u, v] of GRID_PEAKS) {
+    seen.add(key(u * 8, v * 8));
+    seen.add(key(8 - u * 8, 8 - v * 8));
+  }
+  const peaks: [number, number][] = [];
+  for (let a = 0; a < 8; a++) {
+    for (let b = 0; b < 8; b++) {
+      if ((a === 0 && b === 0) || seen.has(key(a, b))) continue;
+      seen.add(key(a, b));
+      seen.add(key(8 - a, 8 - b));
+      peaks.push([a / 8, b / 8]);
+    }
+  }
+  return peaks;
+})();
+
+/**
+ * The groups of peaks the loss reads, each hinged on its own: the grid score's nine (2- and 4-pixel
+ * periods) and the rest of the 8-pixel lattice. One mean over all 33 was tried first: a photo's JPEG
+ * blocks put peaks on the 8-pixel lattice, which raised the target's mean so far that a 2-pixel
+ * checkerboard could stay at many times the content's prominence.
+ */
+export const TRAINING_GRID_GROUPS: readonly Peaks[] = [GRID_PEAKS, EIGHT_PIXEL_PEAKS];
 
 /** Floor of the output's background power, as a fraction of the target's: keeps a flat output's log finite. */
 const BACKGROUND_FLOOR = 0.01;
@@ -68,13 +108,13 @@ interface GridBasis {
   cos: tf.Tensor2D;
   /** [N, F]: w(x)·sin(2π f x / N). */
   sin: tf.Tensor2D;
-  /** [F·F, 9]: picks each peak's power out of the flattened [v, u] power grid. */
+  /** [F·F, P]: picks each of the P peaks' power out of the flattened [u, v] power grid. */
   peakSelect: tf.Tensor2D;
-  /** [F·F, 9]: averages each peak's ring bins. */
+  /** [F·F, P]: averages each peak's ring bins. */
   ringMean: tf.Tensor2D;
 }
 
-function buildBasis(size: number): GridBasis {
+function buildBasis(size: number, gridPeaks: Peaks): GridBasis {
   const wrap = (i: number) => ((i % size) + size) % size;
   const frequencies: number[] = [];
   const indexOf = new Map<number, number>();
@@ -88,7 +128,7 @@ function buildBasis(size: number): GridBasis {
     }
     return i;
   };
-  const peaks: PeakBins[] = GRID_PEAKS.map(([fu, fv]) => {
+  const peaks: PeakBins[] = gridPeaks.map(([fu, fv]) => {
     const u = fu * size;
     const v = fv * size;
     const ring: [number, number][] = [];
@@ -133,35 +173,49 @@ function buildBasis(size: number): GridBasis {
 export class GridLoss {
   private basis: GridBasis | null = null;
 
+  /** All groups' peaks in one list, group after group. */
+  private readonly allPeaks: Peaks;
+
+  /** @param groups groups of peaks as fractions of N (multiples of 1/8, so N must be a multiple of 8) */
+  constructor(readonly groups: readonly Peaks[] = TRAINING_GRID_GROUPS) {
+    this.allPeaks = groups.flat();
+  }
+
   /**
    * The loss of outputs against target images (both [B, N, N, 3] in [-1, 1], paired by batch index;
-   * N a multiple of 4, at least 16). Gradients flow into `outputs` only.
+   * N a multiple of 8, at least 16). Gradients flow into `outputs` only.
    */
   loss(outputs: tf.Tensor4D, targets: tf.Tensor4D): tf.Scalar {
     tf.util.assertShapesMatch(outputs.shape, targets.shape, 'GridLoss: ');
     const [, height, width] = outputs.shape;
-    if (height !== width || height % 4 !== 0 || height < 16) {
+    if (height !== width || height % 8 !== 0 || height < 16) {
       throw new Error(
-        `GridLoss needs square crops whose side is a multiple of 4 and at least 16, got ${height}×${width}.`,
+        `GridLoss needs square crops whose side is a multiple of 8 and at least 16, got ${height}×${width}.`,
       );
     }
     return tf.tidy(() => {
       const target = this.peaks(stopGradient(targets));
       const output = this.peaks(outputs);
-      const targetProminence = tf.mean(tf.div(target.peak, tf.add(target.background, TINY)), 1); // [B]
+      const targetProminences = tf.div(target.peak, tf.add(target.background, TINY)); // [B, P]
       // The output's background is read, not learned from: with its gradient, the cheapest way down is
       // to raise the power around the peaks (noise at the grid's frequencies) instead of lowering them.
       const background = tf.add(
         stopGradient(output.background),
         tf.add(tf.mul(target.background, BACKGROUND_FLOOR), TINY),
       );
-      const outputProminence = tf.mean(tf.div(output.peak, background), 1);
-      const amplitudeRatio = tf.sqrt(tf.add(tf.div(outputProminence, tf.add(targetProminence, TINY)), TINY));
-      return tf.mean(tf.relu(tf.sub(amplitudeRatio, 1))) as tf.Scalar;
+      const outputProminences = tf.div(output.peak, background);
+      let start = 0;
+      const excess = this.groups.map((group) => {
+        const mean = (t: tf.Tensor2D) => tf.mean(tf.slice(t, [0, start], [-1, group.length]), 1); // [B]
+        const ratio = tf.div(mean(outputProminences), tf.add(mean(targetProminences), TINY));
+        start += group.length;
+        return tf.mean(tf.relu(tf.sub(tf.sqrt(tf.add(ratio, TINY)), 1)));
+      });
+      return tf.div(tf.addN(excess), excess.length) as tf.Scalar;
     });
   }
 
-  /** Each image's power at the nine peaks and the mean power of their rings, both [B, 9]. */
+  /** Each image's power at the peaks and the mean power of their rings, both [B, P]. */
   peaks(images: tf.Tensor4D): { peak: tf.Tensor2D; background: tf.Tensor2D } {
     const [b, size] = images.shape;
     const basis = this.basisFor(size);
@@ -183,7 +237,7 @@ export class GridLoss {
   private basisFor(size: number): GridBasis {
     if (this.basis?.size !== size) {
       this.dispose();
-      this.basis = buildBasis(size);
+      this.basis = buildBasis(size, this.allPeaks);
     }
     return this.basis;
   }

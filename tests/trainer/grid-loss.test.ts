@@ -7,7 +7,7 @@
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../trainer/backend';
-import { GridLoss } from '../../trainer/grid-loss';
+import { EIGHT_PIXEL_PEAKS, GridLoss, TRAINING_GRID_GROUPS } from '../../trainer/grid-loss';
 import { GRID_PEAKS, gridScore, gridSpectrum, peakProminence } from '../../functions/eval/grid-score';
 import { luminance } from '../../functions/eval/luminance';
 import { loadImageAt, type RgbImage } from '../../functions/eval/rgb-image';
@@ -35,12 +35,15 @@ beforeAll(async () => {
 });
 afterAll(() => grid.dispose());
 
-/** The photo as a [1, N, N, 3] tensor in [-1, 1], plus `amplitude` × (−1)^(x+y) on every channel. */
-function photoWithGrid(amplitude: number): tf.Tensor4D {
+/**
+ * The photo as a [1, N, N, 3] tensor in [-1, 1], plus `amplitude` × a checkerboard of `cell`-pixel
+ * squares on every channel (cell 1: the 2-pixel period; cell 4: the 8-pixel one).
+ */
+function photoWithGrid(amplitude: number, cell = 1): tf.Tensor4D {
   const data = new Float32Array(SIZE * SIZE * 3);
   for (let i = 0; i < SIZE * SIZE; i++) {
-    const x = i % SIZE;
-    const y = Math.floor(i / SIZE);
+    const x = Math.floor((i % SIZE) / cell);
+    const y = Math.floor(Math.floor(i / SIZE) / cell);
     const sign = (x + y) % 2 ? -1 : 1;
     for (let c = 0; c < 3; c++) data[i * 3 + c] = photo.data[i * 3 + c] / 127.5 - 1 + amplitude * sign;
   }
@@ -55,6 +58,21 @@ function toRgb(t: tf.Tensor4D): RgbImage {
 }
 
 const value = (t: tf.Scalar) => t.dataSync()[0];
+
+test("the 8-pixel group is the rest of the lattice, one of each conjugate pair, without the score's nine", () => {
+  const key = ([u, v]: readonly [number, number]) => `${Math.round(u * 8) % 8},${Math.round(v * 8) % 8}`;
+  const mirror = ([u, v]: readonly [number, number]) => key([1 - u, 1 - v]);
+  const covered = new Set<string>();
+  for (const peak of [...GRID_PEAKS, ...EIGHT_PIXEL_PEAKS]) {
+    // Neither a peak nor its mirror twice, across both groups.
+    expect(covered.has(key(peak))).toBe(false);
+    covered.add(key(peak));
+    covered.add(mirror(peak));
+  }
+  // Together they cover all 63 nonzero multiples of N/8.
+  expect(covered.size).toBe(63);
+  expect(EIGHT_PIXEL_PEAKS).toHaveLength(24);
+});
 
 test('peak and ring powers are the evaluation spectrum at the same bins', () => {
   const image = tf.tensor4d(
@@ -71,7 +89,7 @@ test('peak and ring powers are the evaluation spectrum at the same bins', () => 
   const at = (u: number, v: number) => power[(((v % side) + side) % side) * side + (((u % side) + side) % side)];
   const peaks = peak.dataSync();
   const rings = background.dataSync();
-  for (const [p, [fu, fv]] of GRID_PEAKS.entries()) {
+  for (const [p, [fu, fv]] of TRAINING_GRID_GROUPS.flat().entries()) {
     const u = fu * side;
     const v = fv * side;
     expect(peaks[p] * scale).toBeCloseTo(at(u, v), -Math.floor(Math.log10(at(u, v))) + 3);
@@ -96,6 +114,8 @@ test('an output equal to its target costs nothing; a checkerboard costs more the
   expect(losses[0]).toBeGreaterThan(0);
   expect(losses[1]).toBeGreaterThan(losses[0]);
   expect(losses[2]).toBeGreaterThan(losses[1]);
+  // A checkerboard of 4-pixel cells (8-pixel period), which the grid score does not read, costs too.
+  expect(value(grid.loss(photoWithGrid(0.04, 4), clean))).toBeGreaterThan(0.5);
 });
 
 test("descending it removes a grid that the evaluation's grid score sees", () => {
@@ -107,7 +127,7 @@ test("descending it removes a grid that the evaluation's grid score sees", () =>
 
   const pixels = tf.variable(start);
   // Plain gradient steps: Adam's per-pixel normalised steps are themselves a high-frequency pattern.
-  const optimiser = tf.train.sgd(0.05);
+  const optimiser = tf.train.sgd(0.1);
   for (let i = 0; i < 100; i++) optimiser.minimize(() => grid.loss(pixels, clean));
   const scoreAfter = gridScore(luminance(toRgb(pixels)), contentProminence);
   expect(scoreAfter).toBeLessThan(2);
@@ -121,6 +141,8 @@ test("descending it removes a grid that the evaluation's grid score sees", () =>
 test('it refuses crops that are not square or too small', () => {
   const wide = tf.zeros([1, 32, 64, 3]) as tf.Tensor4D;
   expect(() => grid.loss(wide, wide)).toThrow(/square crops/);
-  const small = tf.zeros([1, 12, 12, 3]) as tf.Tensor4D;
+  const small = tf.zeros([1, 8, 8, 3]) as tf.Tensor4D;
   expect(() => grid.loss(small, small)).toThrow(/at least 16/);
+  const odd = tf.zeros([1, 36, 36, 3]) as tf.Tensor4D;
+  expect(() => grid.loss(odd, odd)).toThrow(/multiple of 8/);
 });
