@@ -206,7 +206,7 @@ export class GridLoss {
       const outputProminences = tf.div(output.peak, background);
       let start = 0;
       const excess = this.groups.map((group) => {
-        const mean = (t: tf.Tensor2D) => tf.mean(tf.slice(t, [0, start], [-1, group.length]), 1); // [B]
+        const mean = (t: tf.Tensor) => tf.mean(tf.slice(t, [0, start], [-1, group.length]), 1); // [B]
         const ratio = tf.div(mean(outputProminences), tf.add(mean(targetProminences), TINY));
         start += group.length;
         return tf.mean(tf.relu(tf.sub(tf.sqrt(tf.add(ratio, TINY)), 1)));
