@@ -34,7 +34,7 @@
  * each multiple of N/8: 56) are computed: two small matrix products per image.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { GRID_PEAKS } from '../functions/eval/grid-score';
+import { EIGHT_PIXEL_PEAKS, GRID_PEAKS, type GridPeaks as Peaks } from '../functions/eval/grid-score';
 import { stopGradient } from './nn/stop-gradient';
 
 /** Rec. 601 luma weights, the grid score's (functions/eval/luminance.ts). */
@@ -43,41 +43,13 @@ const LUMA = [0.299, 0.587, 0.114] as const;
 /** Chebyshev distances of the rings whose mean power is a peak's background. */
 const RING_DISTANCES = [2, 3] as const;
 
-/** Peaks as fractions of N: [u, v] = horizontal and vertical cycles per image ÷ N. */
-type Peaks = readonly (readonly [number, number])[];
-
-/**
- * The 8-pixel lattice's peaks that the grid score does not read: every nonzero multiple of N/8 on both
- * axes, one of each conjugate pair (a real image has the same power at (−u, −v)), without the score's
- * nine: 24 peaks. They are there because the latent the decoder upsamples has a quarter of the
- * image's resolution, so a checkerboard between neighbouring latent cells shows as an 8-pixel grid; a
- * decoder trained against the 2- and 4-pixel peaks alone moved its grid there (checkerboards of
- * 8-pixel cells over skies and dark areas, with the grid score at 1.86).
- */
-export const EIGHT_PIXEL_PEAKS: Peaks = (() => {
-  const key = (a: number, b: number) => `${a % 8},${b % 8}`;
-  const seen = new Set<string>();
-  for (const [u, v] of GRID_PEAKS) {
-    seen.add(key(u * 8, v * 8));
-    seen.add(key(8 - u * 8, 8 - v * 8));
-  }
-  const peaks: [number, number][] = [];
-  for (let a = 0; a < 8; a++) {
-    for (let b = 0; b < 8; b++) {
-      if ((a === 0 && b === 0) || seen.has(key(a, b))) continue;
-      seen.add(key(a, b));
-      seen.add(key(8 - a, 8 - b));
-      peaks.push([a / 8, b / 8]);
-    }
-  }
-  return peaks;
-})();
-
 /**
  * The groups of peaks the loss reads, each hinged on its own: the grid score's nine (2- and 4-pixel
  * periods) and the rest of the 8-pixel lattice. One mean over all 33 was tried first: a photo's JPEG
  * blocks put peaks on the 8-pixel lattice, which raised the target's mean so far that a 2-pixel
- * checkerboard could stay at many times the content's prominence.
+ * checkerboard could stay at many times the content's prominence. The 8-pixel peaks are there because
+ * a decoder trained against the 2- and 4-pixel peaks alone moved its grid to 8-pixel cells
+ * (checkerboards over skies and dark areas, with the grid score at 1.86).
  */
 export const TRAINING_GRID_GROUPS: readonly Peaks[] = [GRID_PEAKS, EIGHT_PIXEL_PEAKS];
 

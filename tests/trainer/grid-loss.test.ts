@@ -7,8 +7,14 @@
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../trainer/backend';
-import { EIGHT_PIXEL_PEAKS, GridLoss, TRAINING_GRID_GROUPS } from '../../trainer/grid-loss';
-import { GRID_PEAKS, gridScore, gridSpectrum, peakProminence } from '../../functions/eval/grid-score';
+import { GridLoss, TRAINING_GRID_GROUPS } from '../../trainer/grid-loss';
+import {
+  EIGHT_PIXEL_PEAKS,
+  GRID_PEAKS,
+  gridScore,
+  gridSpectrum,
+  peakProminence,
+} from '../../functions/eval/grid-score';
 import { luminance } from '../../functions/eval/luminance';
 import { loadImageAt, type RgbImage } from '../../functions/eval/rgb-image';
 
