@@ -11,7 +11,7 @@ import {
   DynamoRequestLimiter,
 } from '../../functions/adapters/aws';
 import { ErrorCode, isDomainError } from '../../functions/core';
-import { startDynamo, waitForActiveTable, type DynamoEmulator } from './support/emulators';
+import { startDynamo, waitForActiveTable, type DynamoEmulator } from '../support/emulators';
 
 let dynamo: DynamoEmulator;
 let tableName: string;

@@ -30,7 +30,7 @@ import {
 import { ErrorCode } from '../../functions/core';
 import { PREFIXES } from '../../infra/lib/handlers';
 import { scrapeMetrics, TRAINING_METRIC_DEFINITIONS } from '../../infra/lib/training-metrics';
-import { expectDomainError } from '../contract/expect-domain-error';
+import { expectDomainError } from '../support/expect-domain-error';
 
 const throttled = Object.assign(new Error('Rate exceeded'), {
   name: 'ThrottlingException',

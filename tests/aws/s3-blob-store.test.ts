@@ -9,8 +9,8 @@
 
 import { createS3Client, S3BlobStore } from '../../functions/adapters/aws';
 import { ErrorCode } from '../../functions/core';
-import { expectDomainError } from '../contract/expect-domain-error';
-import { LOCAL_CREDENTIALS, startS3, type S3Emulator } from './support/emulators';
+import { expectDomainError } from '../support/expect-domain-error';
+import { LOCAL_CREDENTIALS, startS3, type S3Emulator } from '../support/emulators';
 
 let s3: S3Emulator;
 let store: S3BlobStore;

@@ -7,8 +7,8 @@
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { SqsJobQueue } from '../../functions/adapters/aws';
 import { ErrorCode } from '../../functions/core';
-import { expectDomainError } from '../contract/expect-domain-error';
-import { startSqs, type SqsEmulator } from './support/emulators';
+import { expectDomainError } from '../support/expect-domain-error';
+import { startSqs, type SqsEmulator } from '../support/emulators';
 
 let sqs: SqsEmulator;
 beforeAll(async () => {

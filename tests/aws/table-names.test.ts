@@ -6,7 +6,7 @@
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { JOBS_TABLE_NAMES } from './support/emulators';
+import { JOBS_TABLE_NAMES } from '../support/emulators';
 
 test('JOBS_TABLE_SCHEMA in the stack matches the names the DynamoJobStore and its tests use', () => {
   const source = readFileSync(join(__dirname, '../../infra/lib/jobs.ts'), 'utf8');
@@ -33,7 +33,7 @@ test('the dispatch mark the stack filters the jobs stream on is the one the Dyna
 
 test('finished jobs get the TTL attribute when a retention is set; running ones never do', async () => {
   // Uses dynalite, like the contract run, to read the raw item the store wrote.
-  const { startDynamo } = await import('./support/emulators');
+  const { startDynamo } = await import('../support/emulators');
   const { GetCommand } = await import('@aws-sdk/lib-dynamodb');
   const { createDynamoDbDocumentClient, DynamoJobStore } = await import('../../functions/adapters/aws');
   const dynamo = await startDynamo();

@@ -8,9 +8,9 @@ import path from 'node:path';
 import { presetConfig } from '../../trainer/config';
 import { createModel } from '../../trainer/model';
 import { saveWeights } from '../../trainer/weights';
-import { useCpuBackend } from '../export/helpers';
-import { randomiseStore } from '../export/random-model';
-import { runCli } from './run-cli';
+import { useCpuBackend } from '../support/export-helpers';
+import { randomiseStore } from '../support/random-model';
+import { runCli } from '../support/run-cli';
 
 it('exports trained-like weights and reports stage-by-stage parity within 1e-4', async () => {
   await useCpuBackend();

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { loadConfig } from '../../functions/config';
 import { startPlatform, type Platform } from '../../functions/local/main';
 import { gql } from '../e2e/support';
-import { runCli } from './run-cli';
+import { runCli } from '../support/run-cli';
 
 describe('peerstyle keys', () => {
   let dir: string;

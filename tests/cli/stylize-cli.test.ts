@@ -14,9 +14,9 @@ import sharp from 'sharp';
 import { presetConfig } from '../../trainer/config';
 import { createModel } from '../../trainer/model';
 import { saveWeights } from '../../trainer/weights';
-import { randomiseStore } from '../export/random-model';
-import { FIXTURES } from '../engine/tiny-package';
-import { runCli } from './run-cli';
+import { randomiseStore } from '../support/random-model';
+import { FIXTURES } from '../support/tiny-package';
+import { runCli } from '../support/run-cli';
 
 let work: string;
 let model: string;

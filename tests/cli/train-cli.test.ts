@@ -6,7 +6,7 @@
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { runCli, startCli } from './run-cli';
+import { runCli, startCli } from '../support/run-cli';
 
 const SAMPLE = path.join(__dirname, '..', '..', 'datasets', 'sample');
 

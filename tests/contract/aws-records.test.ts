@@ -21,7 +21,7 @@ import {
   SqliteModelRegistry,
   SqliteStyleStore,
 } from '../../functions/adapters/local';
-import { startDynamo, type DynamoEmulator } from '../aws/support/emulators';
+import { startDynamo, type DynamoEmulator } from '../support/emulators';
 import { createRecordTables, deleteTables, describeRecordsContract, steppingClock } from './records.contract';
 
 let dynamo: DynamoEmulator;

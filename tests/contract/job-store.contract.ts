@@ -15,7 +15,7 @@ import {
   type JobStore,
   type TransitionPatch,
 } from '../../functions/core';
-import { expectDomainError } from './expect-domain-error';
+import { expectDomainError } from '../support/expect-domain-error';
 
 /** Builds a fresh, empty store and a way to dispose of it. */
 export type JobStoreFactory = () => Promise<{ store: JobStore; close: () => Promise<void> }>;

@@ -25,7 +25,7 @@ import { colourStats } from '../../trainer/layers/colour-head';
 import { decode } from '../../trainer/networks/decoder';
 import { encode } from '../../trainer/networks/encoder';
 import type { ParamStore } from '../../trainer/nn/params';
-import { exportTinyPackage, FIXTURES } from './tiny-package';
+import { exportTinyPackage, FIXTURES } from '../support/tiny-package';
 
 const fixture = (name: string): string => path.join(FIXTURES, name);
 const photo = fixture('photo-1.jpg'); // 80×60

@@ -15,7 +15,7 @@ import {
   type GraphName,
   type TiledGraphName,
 } from '../../trainer/export/package-format';
-import { exportTinyPackage } from './tiny-package';
+import { exportTinyPackage } from '../support/tiny-package';
 
 let source: string;
 let scratch: string;

@@ -16,8 +16,8 @@ import { GRAPH_FILES } from '../../trainer/export/package-format';
 import { emitLayers } from '../../trainer/export/layers-to-onnx';
 import { globalStyleLayers } from '../../trainer/networks/global-style';
 import type { NamedArray } from '../../trainer/nn/params';
-import { randomArray, maxAbsDiff } from '../export/helpers';
-import { exportTinyPackage } from './tiny-package';
+import { randomArray, maxAbsDiff } from '../support/export-helpers';
+import { exportTinyPackage } from '../support/tiny-package';
 
 let dir: string;
 let pkg: ModelPackage;

@@ -21,8 +21,8 @@ import { pairwiseSquaredDistances } from '../../trainer/layers/knn-attention';
 import { tpfr } from '../../trainer/layers/tpfr';
 import { encode } from '../../trainer/networks/encoder';
 import type { ParamStore } from '../../trainer/nn/params';
-import { maxAbsDiff, randomArray, TOLERANCE } from '../export/helpers';
-import { exportTinyPackage } from './tiny-package';
+import { maxAbsDiff, randomArray, TOLERANCE } from '../support/export-helpers';
+import { exportTinyPackage } from '../support/tiny-package';
 
 let dir: string;
 let store: ParamStore;

@@ -6,8 +6,8 @@ import { presetConfig, type TrainConfig } from '../../trainer/config';
 import { averageModels, AverageError } from '../../trainer/export/average-weights';
 import type { LoadedModel } from '../../trainer/export/model-export';
 import { createModel } from '../../trainer/model';
-import { maxAbsDiff, useCpuBackend } from './helpers';
-import { randomiseStore } from './random-model';
+import { maxAbsDiff, useCpuBackend } from '../support/export-helpers';
+import { randomiseStore } from '../support/random-model';
 
 function randomModel(seed: number, iterations: number, cfg: TrainConfig = presetConfig('tiny')): LoadedModel {
   const store = createModel(cfg, 0);

@@ -11,7 +11,7 @@ import type { NamedArray } from '../../trainer/nn/params';
 import { registerCoreGradients } from '../../trainer/backend';
 import { upsampleNearest } from '../../trainer/nn/apply';
 import type { Layer } from '../../trainer/nn/spec';
-import { maxAbsDiff, randomArray, runExported, tfCompute, TOLERANCE, useCpuBackend } from './helpers';
+import { maxAbsDiff, randomArray, runExported, tfCompute, TOLERANCE, useCpuBackend } from '../support/export-helpers';
 
 beforeAll(useCpuBackend);
 

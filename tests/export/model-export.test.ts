@@ -21,8 +21,8 @@ import { applyColourHead, withMeanColour } from '../../functions/engine/colour-h
 import { decode } from '../../trainer/networks/decoder';
 import { encode } from '../../trainer/networks/encoder';
 import type { ParamStore } from '../../trainer/nn/params';
-import { maxAbsDiff, randomArray, TOLERANCE, useCpuBackend } from './helpers';
-import { randomiseStore } from './random-model';
+import { maxAbsDiff, randomArray, TOLERANCE, useCpuBackend } from '../support/export-helpers';
+import { randomiseStore } from '../support/random-model';
 import { toNchw, toRows } from '../../trainer/export/parity';
 
 const cfg = presetConfig('tiny');

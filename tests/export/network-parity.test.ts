@@ -15,7 +15,7 @@ import { decoderLayers } from '../../trainer/networks/decoder';
 import { discriminatorLayers } from '../../trainer/networks/discriminator';
 import { encoderBodyLayers, encoderStemLayers } from '../../trainer/networks/encoder';
 import { globalStyleLayers } from '../../trainer/networks/global-style';
-import { maxAbsDiff, randomArray, runExported, TOLERANCE, useCpuBackend } from './helpers';
+import { maxAbsDiff, randomArray, runExported, TOLERANCE, useCpuBackend } from '../support/export-helpers';
 
 const cfg = presetConfig('tiny');
 const side = cfg.cropSize; // 32

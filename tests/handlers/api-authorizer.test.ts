@@ -7,7 +7,7 @@ import type { APIGatewayRequestAuthorizerEventV2 } from 'aws-lambda';
 import { createDynamoDbDocumentClient, DynamoApiKeyStore } from '../../functions/adapters/aws';
 import { handler } from '../../functions/handlers/authorizer';
 import { HANDLER_ENV } from '../../functions/handlers/support/handler-env';
-import { LOCAL_CREDENTIALS, startDynamo, type DynamoEmulator } from '../aws/support/emulators';
+import { LOCAL_CREDENTIALS, startDynamo, type DynamoEmulator } from '../support/emulators';
 import { createRecordTables } from '../contract/records.contract';
 
 let dynamo: DynamoEmulator;

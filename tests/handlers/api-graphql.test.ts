@@ -15,7 +15,7 @@ import { createDynamoDbDocumentClient, DynamoApiKeyStore, DynamoJobStore } from 
 import { DEFAULT_MODEL_ID } from '../../functions/core';
 import { HANDLER_ENV } from '../../functions/handlers/support/handler-env';
 import { ENV } from '../../infra/lib/handlers';
-import { JOBS_TABLE_NAMES, LOCAL_CREDENTIALS, startDynamo, type DynamoEmulator } from '../aws/support/emulators';
+import { JOBS_TABLE_NAMES, LOCAL_CREDENTIALS, startDynamo, type DynamoEmulator } from '../support/emulators';
 import { createRecordTables } from '../contract/records.contract';
 import { graphqlEvent } from './graphql-event';
 

@@ -23,7 +23,7 @@ import {
   type DynamoEmulator,
   type S3Emulator,
   type SqsEmulator,
-} from '../aws/support/emulators';
+} from '../support/emulators';
 import { createRecordTables } from '../contract/records.contract';
 import { graphqlEvent } from './graphql-event';
 

@@ -7,8 +7,8 @@
 import { S3BlobStore } from '../../functions/adapters/aws';
 import { ErrorCode } from '../../functions/core';
 import { batchWorkerBlobStore, buildBlobStore } from '../../functions/wiring/aws';
-import { expectDomainError } from '../contract/expect-domain-error';
-import { LOCAL_CREDENTIALS, startS3, type S3Emulator } from '../aws/support/emulators';
+import { expectDomainError } from '../support/expect-domain-error';
+import { LOCAL_CREDENTIALS, startS3, type S3Emulator } from '../support/emulators';
 
 let s3: S3Emulator;
 let buckets: { uploads: string; results: string };

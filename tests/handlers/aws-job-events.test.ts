@@ -18,7 +18,7 @@ import {
   trainingLaunchDepsFromEnv,
   trainingStateDepsFromEnv,
 } from '../../functions/wiring/aws';
-import { expectDomainError } from '../contract/expect-domain-error';
+import { expectDomainError } from '../support/expect-domain-error';
 
 const env: NodeJS.ProcessEnv = {
   AWS_REGION: 'us-east-1',

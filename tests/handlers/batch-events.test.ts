@@ -17,7 +17,7 @@ import {
   reconcileBatchFailure,
   type BatchJobDetail,
 } from '../../functions/handlers/batch-events';
-import { LOCAL_CREDENTIALS, startDynamo, type DynamoEmulator } from '../aws/support/emulators';
+import { LOCAL_CREDENTIALS, startDynamo, type DynamoEmulator } from '../support/emulators';
 
 const QUEUE_ARN = 'arn:aws:batch:eu-west-1:123456789012:job-queue/JobQueue-abc';
 const CAPACITY_REASON = 'Job cancelled: RUNNABLE for too long (INSUFFICIENT_INSTANCE_CAPACITY)';

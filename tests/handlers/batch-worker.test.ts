@@ -14,8 +14,8 @@ import sharp from 'sharp';
 import { createDynamoDbDocumentClient, DynamoJobStore, S3BlobStore } from '../../functions/adapters/aws';
 import { intakeDroppedObject } from '../../functions/handlers/events/intake-dropped-object';
 import { intakeDepsFromEnv } from '../../functions/wiring/aws';
-import { runCli } from '../cli/run-cli';
-import { exportTinyPackage, FIXTURES } from '../engine/tiny-package';
+import { runCli } from '../support/run-cli';
+import { exportTinyPackage, FIXTURES } from '../support/tiny-package';
 import {
   LOCAL_CREDENTIALS,
   startDynamo,
@@ -24,7 +24,7 @@ import {
   type DynamoEmulator,
   type S3Emulator,
   type SqsEmulator,
-} from '../aws/support/emulators';
+} from '../support/emulators';
 
 let s3: S3Emulator;
 let dynamo: DynamoEmulator;

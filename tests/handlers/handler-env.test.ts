@@ -17,7 +17,7 @@ import {
   readOptionalEnv,
 } from '../../functions/handlers/support/handler-env';
 import { ENV } from '../../infra/lib/handlers';
-import { expectDomainError } from '../contract/expect-domain-error';
+import { expectDomainError } from '../support/expect-domain-error';
 
 test('the reader uses the names the stack sets, not a copy of them', () => {
   expect(HANDLER_ENV).toBe(ENV);

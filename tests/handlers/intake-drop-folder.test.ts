@@ -28,7 +28,7 @@ import {
   type DynamoEmulator,
   type S3Emulator,
   type SqsEmulator,
-} from '../aws/support/emulators';
+} from '../support/emulators';
 
 const FIXTURES = path.join(__dirname, '..', 'fixtures', 'images');
 const fixture = (name: string): Buffer => readFileSync(path.join(FIXTURES, name));

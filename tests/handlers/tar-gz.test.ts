@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { ErrorCode } from '../../functions/core';
 import { readTarGz } from '../../functions/handlers/support/tar-gz';
-import { expectDomainError } from '../contract/expect-domain-error';
+import { expectDomainError } from '../support/expect-domain-error';
 
 function pack(format: 'gnu' | 'pax'): Buffer {
   const root = mkdtempSync(join(tmpdir(), 'peerstyle-tar-'));

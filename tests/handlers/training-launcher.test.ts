@@ -15,7 +15,7 @@ import { launchTraining } from '../../functions/handlers/events/launch-training'
 import { handler } from '../../functions/handlers/training-launcher';
 import { trainingLaunchDepsFromEnv } from '../../functions/wiring/aws';
 import { TRAINING_METRIC_DEFINITIONS } from '../../infra/lib/training-metrics';
-import { expectDomainError } from '../contract/expect-domain-error';
+import { expectDomainError } from '../support/expect-domain-error';
 import { createTrainJob, startTrainingTables, type TrainingTables } from './training-support';
 
 const sagemaker = mockClient(SageMakerClient);

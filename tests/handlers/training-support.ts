@@ -25,7 +25,7 @@ import {
   waitForActiveTable,
   type DynamoEmulator,
   type S3Emulator,
-} from '../aws/support/emulators';
+} from '../support/emulators';
 
 /** A running dynalite with the two tables and stores over them. */
 export interface TrainingTables {

@@ -46,7 +46,7 @@ import {
   startDynamo,
   waitForActiveTable,
   type DynamoEmulator,
-} from '../aws/support/emulators';
+} from '../support/emulators';
 import { createRecordTables } from '../contract/records.contract';
 
 const managementApi = mockClient(ApiGatewayManagementApiClient);

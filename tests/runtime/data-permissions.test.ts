@@ -5,7 +5,7 @@
 
 import { chmodSync, mkdirSync, promises as fs, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { openRuntime, tempDir } from './support/runtime';
+import { openRuntime, tempDir } from '../support/runtime';
 
 const mode = (file: string): number => statSync(file).mode & 0o777;
 

@@ -13,8 +13,8 @@ import { DomainError, ErrorCode } from '../../functions/core';
 import type { DropFolderWatcher } from '../../functions/local/drop-folder/drop-folder-watcher';
 import { Worker } from '../../functions/worker/worker';
 import type { LocalRuntime } from '../../functions/wiring/local';
-import { InvertTestEngine } from './support/invert-test-engine';
-import { IMAGES, openRuntime, tempDir, waitFor } from './support/runtime';
+import { InvertTestEngine } from '../support/invert-test-engine';
+import { IMAGES, openRuntime, tempDir, waitFor } from '../support/runtime';
 
 interface Setup {
   rt: LocalRuntime;

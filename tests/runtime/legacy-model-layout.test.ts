@@ -9,8 +9,8 @@ import { randomUUID } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { Worker } from '../../functions/worker/worker';
-import { exportTinyPackage } from '../engine/tiny-package';
-import { IMAGES, jobStatus, openRuntime, tempDir, waitFor } from './support/runtime';
+import { exportTinyPackage } from '../support/tiny-package';
+import { IMAGES, jobStatus, openRuntime, tempDir, waitFor } from '../support/runtime';
 
 describe('models stored under the older layout', () => {
   it('still stylize after a restart, and the version count of their name carries on', async () => {

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { loadConfig } from '../../functions/config';
 import { startPlatform, type Platform } from '../../functions/local/main';
 import { gql } from '../e2e/support';
-import { REPO } from './support/runtime';
+import { REPO } from '../support/runtime';
 
 let dir: string;
 let platform: Platform;

@@ -11,7 +11,7 @@ import type { Job, JobEvent, JsonValue } from '../../functions/core';
 import { startPlatform, type Platform } from '../../functions/local/main';
 import { loadConfig } from '../../functions/config';
 import type { LocalRuntime } from '../../functions/wiring/local';
-import { IMAGES, tempDir } from './support/runtime';
+import { IMAGES, tempDir } from '../support/runtime';
 
 let platform: Platform;
 let rt: LocalRuntime;

@@ -6,8 +6,8 @@
 import path from 'node:path';
 import { serve } from '../../functions/local/main';
 import { runWorkerProcess } from '../../functions/local/worker/worker-process';
-import { InvertTestEngine } from './support/invert-test-engine';
-import { REPO, tempDir } from './support/runtime';
+import { InvertTestEngine } from '../support/invert-test-engine';
+import { REPO, tempDir } from '../support/runtime';
 
 /**
  * Calls `start` and, when it first writes `announcement` to stdout, records whether a SIGTERM listener

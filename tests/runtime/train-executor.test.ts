@@ -11,8 +11,8 @@ import type { TrainerLauncher, TrainingOutcome } from '../../functions/core/port
 import { createTrainExecutor, type TrainedModel } from '../../functions/local/worker/train-executor';
 import { Worker } from '../../functions/worker/worker';
 import type { LocalRuntime } from '../../functions/wiring/local';
-import { InvertTestEngine } from './support/invert-test-engine';
-import { IMAGES, jobStatus, openRuntime, SAMPLE, tempDir, waitFor } from './support/runtime';
+import { InvertTestEngine } from '../support/invert-test-engine';
+import { IMAGES, jobStatus, openRuntime, SAMPLE, tempDir, waitFor } from '../support/runtime';
 
 const CONTENT = ['astronaut.jpg', 'chelsea.jpg'];
 const STYLES = ['starry-night.jpg', 'brick.jpg'];

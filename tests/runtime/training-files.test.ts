@@ -12,7 +12,7 @@ import { loadConfig } from '../../functions/config';
 import { startPlatform } from '../../functions/local/main';
 import { sweepTrainingFiles } from '../../functions/local/worker/training-files-janitor';
 import type { LocalRuntime } from '../../functions/wiring/local';
-import { openRuntime, tempDir, waitFor } from './support/runtime';
+import { openRuntime, tempDir, waitFor } from '../support/runtime';
 
 const HOUR = 60 * 60 * 1000;
 

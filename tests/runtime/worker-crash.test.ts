@@ -5,8 +5,8 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { Worker } from '../../functions/worker/worker';
-import { InvertTestEngine } from './support/invert-test-engine';
-import { jobStatus, openRuntime, REPO, submitStylize, tempDir, waitFor } from './support/runtime';
+import { InvertTestEngine } from '../support/invert-test-engine';
+import { jobStatus, openRuntime, REPO, submitStylize, tempDir, waitFor } from '../support/runtime';
 
 describe('a worker process killed mid-job', () => {
   it('leaves a lease that expires, and another worker finishes the job on attempt 2', async () => {

@@ -8,8 +8,8 @@ import { claimJob } from '../../functions/core/use-cases/run-claim-job';
 import { Worker } from '../../functions/worker/worker';
 import { startWorkerPool } from '../../functions/local/worker/worker-pool';
 import type { LocalRuntime } from '../../functions/wiring/local';
-import { InvertTestEngine } from './support/invert-test-engine';
-import { jobStatus, openRuntime, submitStylize, tempDir, waitFor } from './support/runtime';
+import { InvertTestEngine } from '../support/invert-test-engine';
+import { jobStatus, openRuntime, submitStylize, tempDir, waitFor } from '../support/runtime';
 
 const open: LocalRuntime[] = [];
 const workers: Worker[] = [];

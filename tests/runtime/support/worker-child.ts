@@ -4,7 +4,7 @@
  * kill the process in the middle of it.
  */
 import { runWorkerProcess } from '../../../functions/local/worker/worker-process';
-import { InvertTestEngine } from './invert-test-engine';
+import { InvertTestEngine } from '../../support/invert-test-engine';
 
 runWorkerProcess(process.argv.slice(2), process.env, {
   engine: new InvertTestEngine({ steps: 20, stepMs: Number(process.env.TEST_STEP_MS ?? 0) }),

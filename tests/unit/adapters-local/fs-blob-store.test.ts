@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ErrorCode } from '../../../functions/core';
 import { FsBlobStore, verifyUploadPolicy } from '../../../functions/adapters/local';
-import { expectDomainError } from '../../contract/expect-domain-error';
+import { expectDomainError } from '../../support/expect-domain-error';
 
 const NOW = Date.parse('2030-01-01T00:00:00Z');
 let root: string;

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ErrorCode } from '../../../functions/core';
 import { openSqliteDatabase, SqliteJobQueue, SqliteJobStore } from '../../../functions/adapters/local';
-import { expectDomainError } from '../../contract/expect-domain-error';
+import { expectDomainError } from '../../support/expect-domain-error';
 
 let dir: string;
 let file: string;

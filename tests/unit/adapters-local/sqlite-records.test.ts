@@ -14,7 +14,7 @@ import {
   SqliteStyleStore,
   type SqliteDatabase,
 } from '../../../functions/adapters/local';
-import { expectDomainError } from '../../contract/expect-domain-error';
+import { expectDomainError } from '../../support/expect-domain-error';
 
 let dir: string;
 let db: SqliteDatabase;

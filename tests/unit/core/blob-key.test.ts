@@ -3,7 +3,7 @@
  */
 
 import { assertBlobKey, assertBlobPrefix, ErrorCode } from '../../../functions/core';
-import { expectDomainError } from '../../contract/expect-domain-error';
+import { expectDomainError } from '../../support/expect-domain-error';
 
 test.each(['drop/u1/photo.jpg', 'a', 'out/ü/é.png', '50%off.jpg', 'a/b..c/d', '..hidden'])('accepts %j', (key) => {
   expect(() => assertBlobKey(key)).not.toThrow();

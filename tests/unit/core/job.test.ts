@@ -15,7 +15,7 @@ import {
   transitionJob,
   type Job,
 } from '../../../functions/core';
-import { expectDomainError } from '../../contract/expect-domain-error';
+import { expectDomainError } from '../../support/expect-domain-error';
 
 const T0 = Date.parse('2030-05-01T10:00:00Z');
 const fresh = (maxAttempts = 2): Job =>

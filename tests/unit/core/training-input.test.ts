@@ -11,7 +11,7 @@ import {
   trainerHyperparameters,
   trainingInputOf,
 } from '../../../functions/core/use-cases';
-import { expectDomainError } from '../../contract/expect-domain-error';
+import { expectDomainError } from '../../support/expect-domain-error';
 
 const T0 = Date.parse('2030-05-01T10:00:00Z');
 const limits = { ...DEFAULT_LIMITS, datasetFolders: ['sample'] };

@@ -14,7 +14,7 @@ import { presetConfig, type ModelConfig } from '../../trainer/config';
 import { exportModel } from '../../trainer/export/model-export';
 import { createModel } from '../../trainer/model';
 import type { ParamStore } from '../../trainer/nn/params';
-import { randomiseStore } from '../export/random-model';
+import { randomiseStore } from './random-model';
 
 export const FIXTURES = path.join(__dirname, '..', 'fixtures', 'images');
 

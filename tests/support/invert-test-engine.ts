@@ -5,13 +5,13 @@
  * slow enough on demand to be cancelled or killed mid-run.
  */
 import sharp from 'sharp';
-import { DomainError, ErrorCode } from '../../../functions/core';
+import { DomainError, ErrorCode } from '../../functions/core';
 import type {
   EncodedImage,
   StylizeControl,
   StylizeEngine,
   StylizeRequest,
-} from '../../../functions/core/ports/stylize-engine';
+} from '../../functions/core/ports/stylize-engine';
 
 export interface InvertTestEngineOptions {
   /** Progress steps reported. @default 4 */

@@ -1,6 +1,7 @@
 /**
- * Shared fixtures for the export tests: seeded random tensors, the TF.js cpu backend, and a one-call
- * "export these layers, run them in onnxruntime, hand back NHWC numbers" path to compare against TF.js.
+ * Shared fixtures for the tests that compare TF.js with onnxruntime (the exporter's, the engine's and
+ * `peerstyle export --verify`'s): seeded random tensors, the TF.js cpu backend, and a one-call "export
+ * these layers, run them in onnxruntime, hand back NHWC numbers" path to compare against TF.js.
  */
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';

@@ -2,11 +2,11 @@
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadConfig, type RuntimeConfig } from '../../../functions/config';
-import type { Job } from '../../../functions/core';
-import { createLocalRuntime, type LocalRuntime, type RuntimeOverrides } from '../../../functions/wiring/local';
+import { loadConfig, type RuntimeConfig } from '../../functions/config';
+import type { Job } from '../../functions/core';
+import { createLocalRuntime, type LocalRuntime, type RuntimeOverrides } from '../../functions/wiring/local';
 
-export const REPO = path.join(__dirname, '..', '..', '..');
+export const REPO = path.join(__dirname, '..', '..');
 export const IMAGES = path.join(REPO, 'tests', 'fixtures', 'images');
 export const SAMPLE = path.join(REPO, 'datasets', 'sample');
 

@@ -5,7 +5,7 @@
  * folding them into the Linear layers is exercised.
  */
 import type { NamedArray, ParamStore } from '../../trainer/nn/params';
-import { randomArray } from './helpers';
+import { randomArray } from './export-helpers';
 
 /** Overwrites every parameter of `store` with seeded random values. */
 export function randomiseStore(store: ParamStore, seed: number): void {

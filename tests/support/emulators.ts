@@ -17,12 +17,7 @@ import { createInterface } from 'node:readline';
 import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { CreateTableCommand, DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import {
-  createDynamoDbClient,
-  createS3Client,
-  createSqsClient,
-  DYNAMO_JOBS_TABLE,
-} from '../../../functions/adapters/aws';
+import { createDynamoDbClient, createS3Client, createSqsClient, DYNAMO_JOBS_TABLE } from '../../functions/adapters/aws';
 
 /** The jobs table's names, as the adapter uses them (checked against the stack in table-names.test.ts). */
 export const JOBS_TABLE_NAMES = DYNAMO_JOBS_TABLE;
