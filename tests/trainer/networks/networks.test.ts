@@ -7,17 +7,17 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 // tfjs-core ships its gradients apart from the ops; the training backend registers them the same way.
-import { registerCoreGradients } from '../../trainer/backend';
+import { registerCoreGradients } from '../../../trainer/backend';
 
-import { latentChannels, presetConfig, type ModelConfig } from '../../trainer/config';
-import { decode, declareDecoder, decoderLayers } from '../../trainer/networks/decoder';
-import { declareDiscriminator, discriminate, discriminatorLayers } from '../../trainer/networks/discriminator';
-import { declareEncoder, encode, encoderBodyLayers, encoderStemLayers } from '../../trainer/networks/encoder';
-import { applyGlobalStyle, globalStyleLayers } from '../../trainer/networks/global-style';
-import { colourStats } from '../../trainer/layers/colour-head';
-import { applyLayers } from '../../trainer/nn/apply';
-import { ParamStore } from '../../trainer/nn/params';
-import { countParams, layerFlops, outputShape, type Shape4 } from '../../trainer/nn/shape';
+import { latentChannels, presetConfig, type ModelConfig } from '../../../trainer/config';
+import { decode, declareDecoder, decoderLayers } from '../../../trainer/networks/decoder';
+import { declareDiscriminator, discriminate, discriminatorLayers } from '../../../trainer/networks/discriminator';
+import { declareEncoder, encode, encoderBodyLayers, encoderStemLayers } from '../../../trainer/networks/encoder';
+import { applyGlobalStyle, globalStyleLayers } from '../../../trainer/networks/global-style';
+import { colourStats } from '../../../trainer/layers/colour-head';
+import { applyLayers } from '../../../trainer/nn/apply';
+import { ParamStore } from '../../../trainer/nn/params';
+import { countParams, layerFlops, outputShape, type Shape4 } from '../../../trainer/nn/shape';
 
 beforeAll(async () => {
   registerCoreGradients();

@@ -23,9 +23,9 @@ import {
   type DatasetIndex,
   type SamplerConfig,
   type TrainingBatch,
-} from '../../trainer/data';
+} from '../../../trainer/data';
 
-const FIXTURES = path.resolve(__dirname, '../fixtures/images');
+const FIXTURES = path.resolve(__dirname, '../../fixtures/images');
 const fixture = (name: string): string => path.join(FIXTURES, name);
 const tmpRoots: string[] = [];
 

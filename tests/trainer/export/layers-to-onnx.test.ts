@@ -5,13 +5,20 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
-import { layersToOnnx } from '../../trainer/export/layers-to-onnx';
-import { decodeModel } from '../../trainer/export/onnx-proto';
-import type { NamedArray } from '../../trainer/nn/params';
-import { registerCoreGradients } from '../../trainer/backend';
-import { upsampleNearest } from '../../trainer/nn/apply';
-import type { Layer } from '../../trainer/nn/spec';
-import { maxAbsDiff, randomArray, runExported, tfCompute, TOLERANCE, useCpuBackend } from '../support/export-helpers';
+import { layersToOnnx } from '../../../trainer/export/layers-to-onnx';
+import { decodeModel } from '../../../trainer/export/onnx-proto';
+import type { NamedArray } from '../../../trainer/nn/params';
+import { registerCoreGradients } from '../../../trainer/backend';
+import { upsampleNearest } from '../../../trainer/nn/apply';
+import type { Layer } from '../../../trainer/nn/spec';
+import {
+  maxAbsDiff,
+  randomArray,
+  runExported,
+  tfCompute,
+  TOLERANCE,
+  useCpuBackend,
+} from '../../support/export-helpers';
 
 beforeAll(useCpuBackend);
 

@@ -5,10 +5,10 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { initBackend } from '../../trainer/backend';
-import { forceCompositeLayers } from '../../trainer/kernels';
-import { instanceNorm } from '../../trainer/layers/instance-norm';
-import { pad2d } from '../../trainer/layers/pad';
+import { initBackend } from '../../../trainer/backend';
+import { forceCompositeLayers } from '../../../trainer/kernels';
+import { instanceNorm } from '../../../trainer/layers/instance-norm';
+import { pad2d } from '../../../trainer/layers/pad';
 
 interface Result {
   shape: number[];

@@ -5,11 +5,11 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { initBackend } from '../../trainer/backend';
-import { registerWasmGradientKernels } from '../../trainer/wasm-kernels';
-import { forceFilterGradPath, useIm2col } from '../../trainer/wasm-kernels/conv2d-backprop-filter';
-import { forceInputGradSpread } from '../../trainer/wasm-kernels/conv2d-backprop-input';
-import { convTranspose2dTorch } from '../../trainer/layers/conv';
+import { initBackend } from '../../../trainer/backend';
+import { registerWasmGradientKernels } from '../../../trainer/wasm-kernels';
+import { forceFilterGradPath, useIm2col } from '../../../trainer/wasm-kernels/conv2d-backprop-filter';
+import { forceInputGradSpread } from '../../../trainer/wasm-kernels/conv2d-backprop-input';
+import { convTranspose2dTorch } from '../../../trainer/layers/conv';
 
 type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
 interface Result {

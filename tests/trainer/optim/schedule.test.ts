@@ -6,12 +6,12 @@
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { learningRateAt } from '../../trainer/optim/adam';
-import { planRun, RunLengthError } from '../../trainer/optim/schedule';
-import { presetConfig } from '../../trainer/config';
-import { runTraining } from '../../trainer/train';
+import { learningRateAt } from '../../../trainer/optim/adam';
+import { planRun, RunLengthError } from '../../../trainer/optim/schedule';
+import { presetConfig } from '../../../trainer/config';
+import { runTraining } from '../../../trainer/train';
 
-const SAMPLE = path.join(__dirname, '..', '..', 'datasets', 'sample');
+const SAMPLE = path.join(__dirname, '..', '..', '..', 'datasets', 'sample');
 
 describe('learningRateAt', () => {
   it('is constant, then falls linearly to 0 at the end of the schedule, and never below', () => {

@@ -8,12 +8,12 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
 
-import { registerCoreGradients } from '../../trainer/backend';
-import { PRESETS, type ModelConfig } from '../../trainer/config';
-import { ParamStore } from '../../trainer/nn/params';
-import { BATCH_NORM_MOMENTUM } from '../../trainer/layers/batch-norm-1d';
-import { knnMask, pairwiseSquaredDistances } from '../../trainer/layers/knn-attention';
-import { declareTpfr, recombineStage, stageWidths, tpfr, type TpfrStage } from '../../trainer/layers/tpfr';
+import { registerCoreGradients } from '../../../trainer/backend';
+import { PRESETS, type ModelConfig } from '../../../trainer/config';
+import { ParamStore } from '../../../trainer/nn/params';
+import { BATCH_NORM_MOMENTUM } from '../../../trainer/layers/batch-norm-1d';
+import { knnMask, pairwiseSquaredDistances } from '../../../trainer/layers/knn-attention';
+import { declareTpfr, recombineStage, stageWidths, tpfr, type TpfrStage } from '../../../trainer/layers/tpfr';
 
 const tiny: ModelConfig = { ...PRESETS.tiny };
 const CHANNELS = 12 * tiny.ngf; // 48

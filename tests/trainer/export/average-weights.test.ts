@@ -2,12 +2,12 @@
  * Checkpoint averaging (trainer/export/average-weights.ts): the mean of every parameter, the training
  * record of the longest-trained model, and a clear refusal when the models cannot be averaged.
  */
-import { presetConfig, type TrainConfig } from '../../trainer/config';
-import { averageModels, AverageError } from '../../trainer/export/average-weights';
-import type { LoadedModel } from '../../trainer/export/model-export';
-import { createModel } from '../../trainer/model';
-import { maxAbsDiff, useCpuBackend } from '../support/export-helpers';
-import { randomiseStore } from '../support/random-model';
+import { presetConfig, type TrainConfig } from '../../../trainer/config';
+import { averageModels, AverageError } from '../../../trainer/export/average-weights';
+import type { LoadedModel } from '../../../trainer/export/model-export';
+import { createModel } from '../../../trainer/model';
+import { maxAbsDiff, useCpuBackend } from '../../support/export-helpers';
+import { randomiseStore } from '../../support/random-model';
 
 function randomModel(seed: number, iterations: number, cfg: TrainConfig = presetConfig('tiny')): LoadedModel {
   const store = createModel(cfg, 0);

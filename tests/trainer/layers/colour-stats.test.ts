@@ -4,11 +4,11 @@
  * (functions/engine/colour-head.ts) gives the same numbers as the trainer's.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { withMeanColour as engineStep } from '../../functions/engine/colour-head';
-import { initBackend } from '../../trainer/backend';
-import { applyOverrides, presetConfig } from '../../trainer/config';
-import { COLOUR_STD_FLOOR, withMeanColour } from '../../trainer/layers/colour-head';
-import { Mulberry32 } from '../../trainer/rng';
+import { withMeanColour as engineStep } from '../../../functions/engine/colour-head';
+import { initBackend } from '../../../trainer/backend';
+import { applyOverrides, presetConfig } from '../../../trainer/config';
+import { COLOUR_STD_FLOOR, withMeanColour } from '../../../trainer/layers/colour-head';
+import { Mulberry32 } from '../../../trainer/rng';
 
 const H = 12;
 const W = 10;

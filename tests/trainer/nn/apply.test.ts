@@ -7,13 +7,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 // tfjs-core ships its gradients apart from the ops; the training backend registers them the same way.
-import { registerCoreGradients } from '../../trainer/backend';
+import { registerCoreGradients } from '../../../trainer/backend';
 
-import { applyLayers, declareLayers, INIT_STD, PRELU_INIT, traceActivationInputs } from '../../trainer/nn/apply';
-import { ParamStore } from '../../trainer/nn/params';
-import { countParams, layerFlops, outputShape } from '../../trainer/nn/shape';
-import { INSTANCE_NORM_EPS, type Layer } from '../../trainer/nn/spec';
-import { pad2d } from '../../trainer/layers/pad';
+import { applyLayers, declareLayers, INIT_STD, PRELU_INIT, traceActivationInputs } from '../../../trainer/nn/apply';
+import { ParamStore } from '../../../trainer/nn/params';
+import { countParams, layerFlops, outputShape } from '../../../trainer/nn/shape';
+import { INSTANCE_NORM_EPS, type Layer } from '../../../trainer/nn/spec';
+import { pad2d } from '../../../trainer/layers/pad';
 
 beforeAll(async () => {
   registerCoreGradients();

@@ -6,16 +6,16 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
-import { presetConfig } from '../../trainer/config';
-import { layersToOnnx, type InstanceNormMode } from '../../trainer/export/layers-to-onnx';
-import { applyLayers, declareLayers } from '../../trainer/nn/apply';
-import { ParamStore, type NamedArray } from '../../trainer/nn/params';
-import type { Layer } from '../../trainer/nn/spec';
-import { decoderLayers } from '../../trainer/networks/decoder';
-import { discriminatorLayers } from '../../trainer/networks/discriminator';
-import { encoderBodyLayers, encoderStemLayers } from '../../trainer/networks/encoder';
-import { globalStyleLayers } from '../../trainer/networks/global-style';
-import { maxAbsDiff, randomArray, runExported, TOLERANCE, useCpuBackend } from '../support/export-helpers';
+import { presetConfig } from '../../../trainer/config';
+import { layersToOnnx, type InstanceNormMode } from '../../../trainer/export/layers-to-onnx';
+import { applyLayers, declareLayers } from '../../../trainer/nn/apply';
+import { ParamStore, type NamedArray } from '../../../trainer/nn/params';
+import type { Layer } from '../../../trainer/nn/spec';
+import { decoderLayers } from '../../../trainer/networks/decoder';
+import { discriminatorLayers } from '../../../trainer/networks/discriminator';
+import { encoderBodyLayers, encoderStemLayers } from '../../../trainer/networks/encoder';
+import { globalStyleLayers } from '../../../trainer/networks/global-style';
+import { maxAbsDiff, randomArray, runExported, TOLERANCE, useCpuBackend } from '../../support/export-helpers';
 
 const cfg = presetConfig('tiny');
 const side = cfg.cropSize; // 32

@@ -9,21 +9,21 @@ import path from 'node:path';
 
 import * as tf from '@tensorflow/tfjs-core';
 
-import { closeSession, createSession, run, type OnnxSession } from '../../functions/engine/onnx-session';
-import { presetConfig } from '../../trainer/config';
-import { DECODER_IO, ENCODER_IO, exportModel } from '../../trainer/export/model-export';
-import { decodeModel } from '../../trainer/export/onnx-proto';
-import { GRAPH_FILES, MANIFEST_FORMAT, readManifest } from '../../trainer/export/package-format';
-import { TPFR_IO } from '../../trainer/export/tpfr-to-onnx';
-import { tpfr } from '../../trainer/layers/tpfr';
-import { createModel, styleColour, stylize } from '../../trainer/model';
-import { applyColourHead, withMeanColour } from '../../functions/engine/colour-head';
-import { decode } from '../../trainer/networks/decoder';
-import { encode } from '../../trainer/networks/encoder';
-import type { ParamStore } from '../../trainer/nn/params';
-import { maxAbsDiff, randomArray, TOLERANCE, useCpuBackend } from '../support/export-helpers';
-import { randomiseStore } from '../support/random-model';
-import { toNchw, toRows } from '../../trainer/export/parity';
+import { closeSession, createSession, run, type OnnxSession } from '../../../functions/engine/onnx-session';
+import { presetConfig } from '../../../trainer/config';
+import { DECODER_IO, ENCODER_IO, exportModel } from '../../../trainer/export/model-export';
+import { decodeModel } from '../../../trainer/export/onnx-proto';
+import { GRAPH_FILES, MANIFEST_FORMAT, readManifest } from '../../../trainer/export/package-format';
+import { TPFR_IO } from '../../../trainer/export/tpfr-to-onnx';
+import { tpfr } from '../../../trainer/layers/tpfr';
+import { createModel, styleColour, stylize } from '../../../trainer/model';
+import { applyColourHead, withMeanColour } from '../../../functions/engine/colour-head';
+import { decode } from '../../../trainer/networks/decoder';
+import { encode } from '../../../trainer/networks/encoder';
+import type { ParamStore } from '../../../trainer/nn/params';
+import { maxAbsDiff, randomArray, TOLERANCE, useCpuBackend } from '../../support/export-helpers';
+import { randomiseStore } from '../../support/random-model';
+import { toNchw, toRows } from '../../../trainer/export/parity';
 
 const cfg = presetConfig('tiny');
 const total = 12 * cfg.ngf;

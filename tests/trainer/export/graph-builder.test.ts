@@ -7,9 +7,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { closeSession, createSession, OnnxSessionError, run } from '../../functions/engine/onnx-session';
-import { attr, GraphBuildError, GraphBuilder } from '../../trainer/export/graph-builder';
-import { AttributeType, decodeModel } from '../../trainer/export/onnx-proto';
+import { closeSession, createSession, OnnxSessionError, run } from '../../../functions/engine/onnx-session';
+import { attr, GraphBuildError, GraphBuilder } from '../../../trainer/export/graph-builder';
+import { AttributeType, decodeModel } from '../../../trainer/export/onnx-proto';
 
 /** y = LeakyRelu(Conv1×1(x; weight 2, bias −1), 0.1) on one channel: a model small enough to check by hand. */
 function affineLeaky(): GraphBuilder {
