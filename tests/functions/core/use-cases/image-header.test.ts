@@ -7,10 +7,10 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
-import { readImageSize } from '../../functions/core/use-cases';
-import { detectImageType } from '../../functions/core/use-cases';
+import { readImageSize } from '../../../../functions/core/use-cases';
+import { detectImageType } from '../../../../functions/core/use-cases';
 
-const FIXTURES = path.join(__dirname, '..', 'fixtures', 'images');
+const FIXTURES = path.join(__dirname, '..', '..', '..', 'fixtures', 'images');
 type Decodable = 'image/jpeg' | 'image/png' | 'image/webp';
 
 test('every fixture sharp can read has the dimensions sharp reports', async () => {

@@ -26,11 +26,11 @@ import {
   SageMakerTrainingStopper,
   WebSocketPublisher,
   type SageMakerTrainingLauncherOptions,
-} from '../../functions/adapters/aws';
-import { ErrorCode } from '../../functions/core';
-import { PREFIXES } from '../../infra/lib/handlers';
-import { scrapeMetrics, TRAINING_METRIC_DEFINITIONS } from '../../infra/lib/training-metrics';
-import { expectDomainError } from '../support/expect-domain-error';
+} from '../../../../functions/adapters/aws';
+import { ErrorCode } from '../../../../functions/core';
+import { PREFIXES } from '../../../../infra/lib/handlers';
+import { scrapeMetrics, TRAINING_METRIC_DEFINITIONS } from '../../../../infra/lib/training-metrics';
+import { expectDomainError } from '../../../support/expect-domain-error';
 
 const throttled = Object.assign(new Error('Rate exceeded'), {
   name: 'ThrottlingException',

@@ -5,9 +5,9 @@
  */
 
 import { createHash } from 'node:crypto';
-import { ErrorCode } from '../../../functions/core';
-import { assertOwnUploadKey, ownerSegment, uploadPrefixFor } from '../../../functions/core/use-cases';
-import { expectDomainError } from '../../support/expect-domain-error';
+import { ErrorCode } from '../../../../functions/core';
+import { assertOwnUploadKey, ownerSegment, uploadPrefixFor } from '../../../../functions/core/use-cases';
+import { expectDomainError } from '../../../support/expect-domain-error';
 
 const oldShortHash = (owner: string): string =>
   `h-${createHash('sha256').update(owner, 'utf8').digest('hex').slice(0, 32)}`;

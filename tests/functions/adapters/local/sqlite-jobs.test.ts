@@ -6,9 +6,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ErrorCode } from '../../../functions/core';
-import { openSqliteDatabase, SqliteJobQueue, SqliteJobStore } from '../../../functions/adapters/local';
-import { expectDomainError } from '../../support/expect-domain-error';
+import { ErrorCode } from '../../../../functions/core';
+import { openSqliteDatabase, SqliteJobQueue, SqliteJobStore } from '../../../../functions/adapters/local';
+import { expectDomainError } from '../../../support/expect-domain-error';
 
 let dir: string;
 let file: string;

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
-const ROOT = path.join(__dirname, '..', '..');
+const ROOT = path.join(__dirname, '..');
 const NODE_20 = process.versions.node.startsWith('20.') ? process.versions.node : '20.19.0';
 
 type Version = [number, number, number];

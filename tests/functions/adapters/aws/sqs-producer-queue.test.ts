@@ -5,10 +5,10 @@
  */
 
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { SqsJobQueue } from '../../functions/adapters/aws';
-import { ErrorCode } from '../../functions/core';
-import { expectDomainError } from '../support/expect-domain-error';
-import { startSqs, type SqsEmulator } from '../support/emulators';
+import { SqsJobQueue } from '../../../../functions/adapters/aws';
+import { ErrorCode } from '../../../../functions/core';
+import { expectDomainError } from '../../../support/expect-domain-error';
+import { startSqs, type SqsEmulator } from '../../../support/emulators';
 
 let sqs: SqsEmulator;
 beforeAll(async () => {

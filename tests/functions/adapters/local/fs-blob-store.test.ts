@@ -6,9 +6,9 @@
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ErrorCode } from '../../../functions/core';
-import { FsBlobStore, verifyUploadPolicy } from '../../../functions/adapters/local';
-import { expectDomainError } from '../../support/expect-domain-error';
+import { ErrorCode } from '../../../../functions/core';
+import { FsBlobStore, verifyUploadPolicy } from '../../../../functions/adapters/local';
+import { expectDomainError } from '../../../support/expect-domain-error';
 
 const NOW = Date.parse('2030-01-01T00:00:00Z');
 let root: string;

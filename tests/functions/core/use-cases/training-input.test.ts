@@ -4,14 +4,14 @@
  * the trainer is given.
  */
 
-import { createJob, ErrorCode, type JsonValue } from '../../../functions/core';
+import { createJob, ErrorCode, type JsonValue } from '../../../../functions/core';
 import {
   DEFAULT_LIMITS,
   parseTrainingRequest,
   trainerHyperparameters,
   trainingInputOf,
-} from '../../../functions/core/use-cases';
-import { expectDomainError } from '../../support/expect-domain-error';
+} from '../../../../functions/core/use-cases';
+import { expectDomainError } from '../../../support/expect-domain-error';
 
 const T0 = Date.parse('2030-05-01T10:00:00Z');
 const limits = { ...DEFAULT_LIMITS, datasetFolders: ['sample'] };

@@ -3,8 +3,8 @@
  * newest snapshots.
  */
 
-import { createJob, transitionJob } from '../../../functions/core';
-import { InProcessJobEvents } from '../../../functions/adapters/local';
+import { createJob, transitionJob } from '../../../../functions/core';
+import { InProcessJobEvents } from '../../../../functions/adapters/local';
 
 test('a subscriber that falls behind keeps only the newest events, ending with the latest snapshot', async () => {
   const events = new InProcessJobEvents({ bufferSize: 3 });

@@ -12,9 +12,9 @@ import {
   inspectDroppedImage,
   WHOLE_READ_BYTES,
   type DroppedImageSource,
-} from '../../../functions/core/use-cases';
+} from '../../../../functions/core/use-cases';
 
-const IMAGES = path.join(__dirname, '..', '..', 'fixtures', 'images');
+const IMAGES = path.join(__dirname, '..', '..', '..', 'fixtures', 'images');
 
 /** A source over `bytes` that may claim another size (as a stat of a sparse file would), logging reads. */
 function recordingSource(bytes: Buffer, claimedSize = bytes.length): DroppedImageSource & { reads: number[] } {

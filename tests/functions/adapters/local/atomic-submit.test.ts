@@ -4,9 +4,9 @@
  */
 
 import { promises as fs } from 'node:fs';
-import { DEFAULT_LIMITS, startTraining } from '../../functions/core/use-cases';
-import type { JobQueue } from '../../functions/core';
-import { openRuntime, SAMPLE, tempDir } from '../support/runtime';
+import { DEFAULT_LIMITS, startTraining } from '../../../../functions/core/use-cases';
+import type { JobQueue } from '../../../../functions/core';
+import { openRuntime, SAMPLE, tempDir } from '../../../support/runtime';
 import path from 'node:path';
 
 let dir: string;

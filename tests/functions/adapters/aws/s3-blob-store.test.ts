@@ -7,10 +7,10 @@
  * the signed policy document is decoded and its conditions checked, which is what S3 enforces.
  */
 
-import { createS3Client, S3BlobStore } from '../../functions/adapters/aws';
-import { ErrorCode } from '../../functions/core';
-import { expectDomainError } from '../support/expect-domain-error';
-import { LOCAL_CREDENTIALS, startS3, type S3Emulator } from '../support/emulators';
+import { createS3Client, S3BlobStore } from '../../../../functions/adapters/aws';
+import { ErrorCode } from '../../../../functions/core';
+import { expectDomainError } from '../../../support/expect-domain-error';
+import { LOCAL_CREDENTIALS, startS3, type S3Emulator } from '../../../support/emulators';
 
 let s3: S3Emulator;
 let store: S3BlobStore;

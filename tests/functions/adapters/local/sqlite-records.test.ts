@@ -6,15 +6,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_MODEL_ID, ErrorCode } from '../../../functions/core';
+import { DEFAULT_MODEL_ID, ErrorCode } from '../../../../functions/core';
 import {
   openSqliteDatabase,
   SqliteApiKeyStore,
   SqliteModelRegistry,
   SqliteStyleStore,
   type SqliteDatabase,
-} from '../../../functions/adapters/local';
-import { expectDomainError } from '../../support/expect-domain-error';
+} from '../../../../functions/adapters/local';
+import { expectDomainError } from '../../../support/expect-domain-error';
 
 let dir: string;
 let db: SqliteDatabase;

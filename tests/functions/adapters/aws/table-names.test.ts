@@ -6,26 +6,26 @@
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { JOBS_TABLE_NAMES } from '../support/emulators';
+import { JOBS_TABLE_NAMES } from '../../../support/emulators';
 
 test('JOBS_TABLE_SCHEMA in the stack matches the names the DynamoJobStore and its tests use', () => {
-  const source = readFileSync(join(__dirname, '../../infra/lib/jobs.ts'), 'utf8');
+  const source = readFileSync(join(__dirname, '../../../../infra/lib/jobs.ts'), 'utf8');
   const block = /JOBS_TABLE_SCHEMA = \{([^}]*)\}/.exec(source)?.[1] ?? '';
   const declared = Object.fromEntries([...block.matchAll(/(\w+):\s*'([^']*)'/g)].map((m) => [m[1], m[2]]));
   expect(declared).toEqual(JOBS_TABLE_NAMES);
 });
 
 test('RATE_LIMITS_TABLE_SCHEMA in the stack matches the names the DynamoRequestLimiter uses', async () => {
-  const { DYNAMO_RATE_LIMITS_TABLE } = await import('../../functions/adapters/aws');
-  const source = readFileSync(join(__dirname, '../../infra/lib/jobs.ts'), 'utf8');
+  const { DYNAMO_RATE_LIMITS_TABLE } = await import('../../../../functions/adapters/aws');
+  const source = readFileSync(join(__dirname, '../../../../infra/lib/jobs.ts'), 'utf8');
   const block = /RATE_LIMITS_TABLE_SCHEMA = \{([^}]*)\}/.exec(source)?.[1] ?? '';
   const declared = Object.fromEntries([...block.matchAll(/(\w+):\s*'([^']*)'/g)].map((m) => [m[1], m[2]]));
   expect(declared).toEqual(DYNAMO_RATE_LIMITS_TABLE);
 });
 
 test('the dispatch mark the stack filters the jobs stream on is the one the DynamoJobStore writes', async () => {
-  const { STREAM_DISPATCH } = await import('../../functions/adapters/aws');
-  const source = readFileSync(join(__dirname, '../../infra/lib/job-dispatch.ts'), 'utf8');
+  const { STREAM_DISPATCH } = await import('../../../../functions/adapters/aws');
+  const source = readFileSync(join(__dirname, '../../../../infra/lib/job-dispatch.ts'), 'utf8');
   const block = /DISPATCH_MARK = \{([^}]*)\}/.exec(source)?.[1] ?? '';
   const declared = Object.fromEntries([...block.matchAll(/(\w+):\s*'([^']*)'/g)].map((m) => [m[1], m[2]]));
   expect(declared).toEqual({ attribute: 'dispatch', value: STREAM_DISPATCH });
@@ -33,9 +33,9 @@ test('the dispatch mark the stack filters the jobs stream on is the one the Dyna
 
 test('finished jobs get the TTL attribute when a retention is set; running ones never do', async () => {
   // Uses dynalite, like the contract run, to read the raw item the store wrote.
-  const { startDynamo } = await import('../support/emulators');
+  const { startDynamo } = await import('../../../support/emulators');
   const { GetCommand } = await import('@aws-sdk/lib-dynamodb');
-  const { createDynamoDbDocumentClient, DynamoJobStore } = await import('../../functions/adapters/aws');
+  const { createDynamoDbDocumentClient, DynamoJobStore } = await import('../../../../functions/adapters/aws');
   const dynamo = await startDynamo();
   try {
     const tableName = await dynamo.newJobsTable();

@@ -9,9 +9,9 @@ import {
   createDynamoDbDocumentClient,
   DYNAMO_RATE_LIMITS_TABLE,
   DynamoRequestLimiter,
-} from '../../functions/adapters/aws';
-import { ErrorCode, isDomainError } from '../../functions/core';
-import { startDynamo, waitForActiveTable, type DynamoEmulator } from '../support/emulators';
+} from '../../../../functions/adapters/aws';
+import { ErrorCode, isDomainError } from '../../../../functions/core';
+import { startDynamo, waitForActiveTable, type DynamoEmulator } from '../../../support/emulators';
 
 let dynamo: DynamoEmulator;
 let tableName: string;
