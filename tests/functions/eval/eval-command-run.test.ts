@@ -8,10 +8,10 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-import type { EvalJson } from '../../functions/eval/report';
-import { contactSheetSize } from '../../functions/eval/contact-sheet';
-import { runCli } from '../support/run-cli';
-import { exportTinyPackage } from '../support/tiny-package';
+import type { EvalJson } from '../../../functions/eval/report';
+import { contactSheetSize } from '../../../functions/eval/contact-sheet';
+import { runCli } from '../../support/run-cli';
+import { exportTinyPackage } from '../../support/tiny-package';
 import { FIXTURES } from './images';
 
 let modelDir: string;

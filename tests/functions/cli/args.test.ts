@@ -1,5 +1,5 @@
 /** The subcommands' help: every description starts in one column, however long a flag's name. */
-import { usage } from '../../functions/cli/args';
+import { usage } from '../../../functions/cli/args';
 
 describe('usage', () => {
   it('keeps a space between the longest flag and its description, and aligns the rest with it', () => {

@@ -7,9 +7,9 @@ import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
-import { presetConfig } from '../../trainer/config';
-import { writePackage } from '../../trainer/export/package-writer';
-import { initialColourHead } from '../../trainer/layers/colour-head';
+import { presetConfig } from '../../../trainer/config';
+import { writePackage } from '../../../trainer/export/package-writer';
+import { initialColourHead } from '../../../trainer/layers/colour-head';
 
 function initialHead(): { scaleWeight: number[]; shiftWeight: number[] } {
   const { scale, shift } = initialColourHead();

@@ -3,9 +3,9 @@
  * properties, and a monotone drop with noise on a real photo.
  */
 import path from 'node:path';
-import { edgeMap, luminance, sobelMagnitude, SOBEL_MAX } from '../../functions/eval/luminance';
-import { loadImage, type RgbImage } from '../../functions/eval/rgb-image';
-import { ssim } from '../../functions/eval/ssim';
+import { edgeMap, luminance, sobelMagnitude, SOBEL_MAX } from '../../../functions/eval/luminance';
+import { loadImage, type RgbImage } from '../../../functions/eval/rgb-image';
+import { ssim } from '../../../functions/eval/ssim';
 import { FIXTURES, grey, withNoise } from './images';
 
 describe('ssim', () => {

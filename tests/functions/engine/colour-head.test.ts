@@ -4,10 +4,10 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { applyColourHead, blendStats, colourMoments, pooledStats } from '../../functions/engine/colour-head';
-import type { RgbImage } from '../../functions/engine/image-io';
-import { applyColourHead as applyInTfjs, colourStats, declareColourHead } from '../../trainer/layers/colour-head';
-import { ParamStore } from '../../trainer/nn/params';
+import { applyColourHead, blendStats, colourMoments, pooledStats } from '../../../functions/engine/colour-head';
+import type { RgbImage } from '../../../functions/engine/image-io';
+import { applyColourHead as applyInTfjs, colourStats, declareColourHead } from '../../../trainer/layers/colour-head';
+import { ParamStore } from '../../../trainer/nn/params';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');

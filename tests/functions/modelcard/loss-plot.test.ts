@@ -14,7 +14,7 @@ import {
   niceTicks,
   parseMetrics,
   plotLossCurves,
-} from '../../functions/modelcard/loss-plot';
+} from '../../../functions/modelcard/loss-plot';
 import { metricsLine, resumedMetrics } from './fixtures';
 
 let dir: string;

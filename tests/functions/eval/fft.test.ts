@@ -2,8 +2,8 @@
  * The radix-2 FFT (functions/eval/fft.ts) against the naive O(N²) DFT it replaces, in one and two
  * dimensions, on seeded random complex input.
  */
-import { fft, fft2d, isPowerOfTwo, powerSpectrum2d } from '../../functions/eval/fft';
-import { seededRandom } from '../../functions/eval/seeded-random';
+import { fft, fft2d, isPowerOfTwo, powerSpectrum2d } from '../../../functions/eval/fft';
+import { seededRandom } from '../../../functions/eval/seeded-random';
 
 function randomSignal(n: number, seed: number): { re: Float64Array; im: Float64Array } {
   const rng = seededRandom(seed);

@@ -1,11 +1,11 @@
 /** Small helpers the evaluation tests share: fixture paths, synthetic grey images, crops and noise. */
 import path from 'node:path';
-import type { GreyImage } from '../../functions/eval/luminance';
-import type { RgbImage } from '../../functions/eval/rgb-image';
-import { seededRandom } from '../../functions/eval/seeded-random';
+import type { GreyImage } from '../../../functions/eval/luminance';
+import type { RgbImage } from '../../../functions/eval/rgb-image';
+import { seededRandom } from '../../../functions/eval/seeded-random';
 
-export const FIXTURES = path.join(__dirname, '..', 'fixtures', 'images');
-export const SAMPLE = path.join(__dirname, '..', '..', 'datasets', 'sample');
+export const FIXTURES = path.join(__dirname, '..', '..', 'fixtures', 'images');
+export const SAMPLE = path.join(__dirname, '..', '..', '..', 'datasets', 'sample');
 
 /** A grey image whose pixel (x, y) is `f(x, y)`. */
 export function grey(width: number, height: number, f: (x: number, y: number) => number): GreyImage {

@@ -7,15 +7,15 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
-import { closeModelPackage, loadModelPackage, ModelPackageError } from '../../functions/engine';
-import { graphSessionOptions } from '../../functions/engine/model-package';
+import { closeModelPackage, loadModelPackage, ModelPackageError } from '../../../functions/engine';
+import { graphSessionOptions } from '../../../functions/engine/model-package';
 import {
   GRAPH_FILES,
   TILED_GRAPH_FILES,
   type GraphName,
   type TiledGraphName,
-} from '../../trainer/export/package-format';
-import { exportTinyPackage } from '../support/tiny-package';
+} from '../../../trainer/export/package-format';
+import { exportTinyPackage } from '../../support/tiny-package';
 
 let source: string;
 let scratch: string;

@@ -6,10 +6,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { loadConfig } from '../../functions/config';
-import { startPlatform, type Platform } from '../../functions/local/main';
-import { gql } from '../e2e/support';
-import { runCli } from '../support/run-cli';
+import { loadConfig } from '../../../../functions/config';
+import { startPlatform, type Platform } from '../../../../functions/local/main';
+import { gql } from '../../../e2e/support';
+import { runCli } from '../../../support/run-cli';
 
 describe('peerstyle keys', () => {
   let dir: string;

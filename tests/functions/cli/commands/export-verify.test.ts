@@ -5,12 +5,12 @@
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { presetConfig } from '../../trainer/config';
-import { createModel } from '../../trainer/model';
-import { saveWeights } from '../../trainer/weights';
-import { useCpuBackend } from '../support/export-helpers';
-import { randomiseStore } from '../support/random-model';
-import { runCli } from '../support/run-cli';
+import { presetConfig } from '../../../../trainer/config';
+import { createModel } from '../../../../trainer/model';
+import { saveWeights } from '../../../../trainer/weights';
+import { useCpuBackend } from '../../../support/export-helpers';
+import { randomiseStore } from '../../../support/random-model';
+import { runCli } from '../../../support/run-cli';
 
 it('exports trained-like weights and reports stage-by-stage parity within 1e-4', async () => {
   await useCpuBackend();

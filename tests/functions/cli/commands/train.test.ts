@@ -6,9 +6,9 @@
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { runCli, startCli } from '../support/run-cli';
+import { runCli, startCli } from '../../../support/run-cli';
 
-const SAMPLE = path.join(__dirname, '..', '..', 'datasets', 'sample');
+const SAMPLE = path.join(__dirname, '..', '..', '..', '..', 'datasets', 'sample');
 
 async function dataset(styles: string[] = ['starry-night.jpg', 'brick.jpg']): Promise<string> {
   const root = await fs.mkdtemp(path.join(os.tmpdir(), 'peerstyle-cli-data-'));

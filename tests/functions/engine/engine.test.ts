@@ -17,15 +17,15 @@ import {
   type Engine,
   type EngineErrorCode,
   type Progress,
-} from '../../functions/engine';
-import { DEFAULT_QUALITY } from '../../functions/core';
-import { latentChannels, type ModelConfig } from '../../trainer/config';
-import { tpfr } from '../../trainer/layers/tpfr';
-import { colourStats } from '../../trainer/layers/colour-head';
-import { decode } from '../../trainer/networks/decoder';
-import { encode } from '../../trainer/networks/encoder';
-import type { ParamStore } from '../../trainer/nn/params';
-import { exportTinyPackage, FIXTURES } from '../support/tiny-package';
+} from '../../../functions/engine';
+import { DEFAULT_QUALITY } from '../../../functions/core';
+import { latentChannels, type ModelConfig } from '../../../trainer/config';
+import { tpfr } from '../../../trainer/layers/tpfr';
+import { colourStats } from '../../../trainer/layers/colour-head';
+import { decode } from '../../../trainer/networks/decoder';
+import { encode } from '../../../trainer/networks/encoder';
+import type { ParamStore } from '../../../trainer/nn/params';
+import { exportTinyPackage, FIXTURES } from '../../support/tiny-package';
 
 const fixture = (name: string): string => path.join(FIXTURES, name);
 const photo = fixture('photo-1.jpg'); // 80×60

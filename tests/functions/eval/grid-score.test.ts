@@ -4,11 +4,11 @@
  * details (centred power-of-two crop, median of the wrapped 7×7 neighbourhood) hold on built cases.
  */
 import path from 'node:path';
-import { gridCropSide, gridScore, peakProminence, peakProminences } from '../../functions/eval/grid-score';
-import { luminance, type GreyImage } from '../../functions/eval/luminance';
-import { reinhardTransfer } from '../../functions/eval/reinhard';
-import { loadImageAt } from '../../functions/eval/rgb-image';
-import { seededRandom } from '../../functions/eval/seeded-random';
+import { gridCropSide, gridScore, peakProminence, peakProminences } from '../../../functions/eval/grid-score';
+import { luminance, type GreyImage } from '../../../functions/eval/luminance';
+import { reinhardTransfer } from '../../../functions/eval/reinhard';
+import { loadImageAt } from '../../../functions/eval/rgb-image';
+import { seededRandom } from '../../../functions/eval/seeded-random';
 import { grey, SAMPLE } from './images';
 
 const SIDE = 128; // the crop is then the whole image

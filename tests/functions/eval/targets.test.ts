@@ -2,13 +2,13 @@
  * The quality targets (functions/eval/targets.ts), the per-style breakdown (per-style.ts), the fidelity
  * targets (fidelity.ts) and how the report shows them, on hand-made figures whose answers are known.
  */
-import { summariseFidelity } from '../../functions/eval/fidelity';
-import type { MetricValues } from '../../functions/eval/pair-metrics';
-import { summarise } from '../../functions/eval/pair-metrics';
-import { perStyle } from '../../functions/eval/per-style';
-import { formatMarkdown, toJson } from '../../functions/eval/report';
-import { METHODS, type EvalResult, type Method, type PairResult } from '../../functions/eval/run-eval';
-import { checkTargets, type MethodMeans } from '../../functions/eval/targets';
+import { summariseFidelity } from '../../../functions/eval/fidelity';
+import type { MetricValues } from '../../../functions/eval/pair-metrics';
+import { summarise } from '../../../functions/eval/pair-metrics';
+import { perStyle } from '../../../functions/eval/per-style';
+import { formatMarkdown, toJson } from '../../../functions/eval/report';
+import { METHODS, type EvalResult, type Method, type PairResult } from '../../../functions/eval/run-eval';
+import { checkTargets, type MethodMeans } from '../../../functions/eval/targets';
 
 function values(ssimLuma: number, gramDistance: number, colourSwd: number): MetricValues {
   return { ssimLuma, ssimEdges: ssimLuma, gramDistance, colourSwd };

@@ -7,17 +7,17 @@
 import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 
-import { closeModelPackage, loadModelPackage, type ModelPackage } from '../../functions/engine';
-import { closeSession, createSession, run, type FloatTensor } from '../../functions/engine/onnx-session';
-import { applyGlobalStyle, planPasses, runStaged, runTiled } from '../../functions/engine/tiled-runner';
-import { latentChannels, type ModelConfig } from '../../trainer/config';
-import { attr, DEFAULT_OPSET, GraphBuilder } from '../../trainer/export/graph-builder';
-import { GRAPH_FILES } from '../../trainer/export/package-format';
-import { emitLayers } from '../../trainer/export/layers-to-onnx';
-import { globalStyleLayers } from '../../trainer/networks/global-style';
-import type { NamedArray } from '../../trainer/nn/params';
-import { randomArray, maxAbsDiff } from '../support/export-helpers';
-import { exportTinyPackage } from '../support/tiny-package';
+import { closeModelPackage, loadModelPackage, type ModelPackage } from '../../../functions/engine';
+import { closeSession, createSession, run, type FloatTensor } from '../../../functions/engine/onnx-session';
+import { applyGlobalStyle, planPasses, runStaged, runTiled } from '../../../functions/engine/tiled-runner';
+import { latentChannels, type ModelConfig } from '../../../trainer/config';
+import { attr, DEFAULT_OPSET, GraphBuilder } from '../../../trainer/export/graph-builder';
+import { GRAPH_FILES } from '../../../trainer/export/package-format';
+import { emitLayers } from '../../../trainer/export/layers-to-onnx';
+import { globalStyleLayers } from '../../../trainer/networks/global-style';
+import type { NamedArray } from '../../../trainer/nn/params';
+import { randomArray, maxAbsDiff } from '../../support/export-helpers';
+import { exportTinyPackage } from '../../support/tiny-package';
 
 let dir: string;
 let pkg: ModelPackage;

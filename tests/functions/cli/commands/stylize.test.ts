@@ -11,12 +11,12 @@ import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import sharp from 'sharp';
 
-import { presetConfig } from '../../trainer/config';
-import { createModel } from '../../trainer/model';
-import { saveWeights } from '../../trainer/weights';
-import { randomiseStore } from '../support/random-model';
-import { FIXTURES } from '../support/tiny-package';
-import { runCli } from '../support/run-cli';
+import { presetConfig } from '../../../../trainer/config';
+import { createModel } from '../../../../trainer/model';
+import { saveWeights } from '../../../../trainer/weights';
+import { randomiseStore } from '../../../support/random-model';
+import { FIXTURES } from '../../../support/tiny-package';
+import { runCli } from '../../../support/run-cli';
 
 let work: string;
 let model: string;

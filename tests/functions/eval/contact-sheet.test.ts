@@ -11,8 +11,8 @@ import {
   SHEET_CELL,
   SHEET_GAP,
   SHEET_HEADER,
-} from '../../functions/eval/contact-sheet';
-import type { RgbImage } from '../../functions/eval/rgb-image';
+} from '../../../functions/eval/contact-sheet';
+import type { RgbImage } from '../../../functions/eval/rgb-image';
 
 function solid(width: number, height: number, value: number): RgbImage {
   return { width, height, data: new Uint8Array(width * height * 3).fill(value) };

@@ -2,9 +2,9 @@
  * PSNR (functions/eval/psnr.ts) on hand-computed cases, the ∞ of identical images, and the cap the
  * summaries use instead of ∞.
  */
-import { countedSummary } from '../../functions/eval/fidelity';
-import { capPsnr, psnrLuma, psnrRgb, PSNR_CAP_DB } from '../../functions/eval/psnr';
-import type { RgbImage } from '../../functions/eval/rgb-image';
+import { countedSummary } from '../../../functions/eval/fidelity';
+import { capPsnr, psnrLuma, psnrRgb, PSNR_CAP_DB } from '../../../functions/eval/psnr';
+import type { RgbImage } from '../../../functions/eval/rgb-image';
 
 const image = (values: number[]): RgbImage => ({ data: Uint8Array.from(values), width: values.length / 3, height: 1 });
 

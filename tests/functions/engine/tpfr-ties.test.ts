@@ -11,18 +11,18 @@ import { rmSync } from 'node:fs';
 
 import * as tf from '@tensorflow/tfjs-core';
 
-import { closeModelPackage, loadModelPackage, type ModelPackage } from '../../functions/engine';
-import { run, type FloatTensor } from '../../functions/engine/onnx-session';
-import { latentChannels, type ModelConfig } from '../../trainer/config';
-import { TPFR_IO } from '../../trainer/export/package-format';
+import { closeModelPackage, loadModelPackage, type ModelPackage } from '../../../functions/engine';
+import { run, type FloatTensor } from '../../../functions/engine/onnx-session';
+import { latentChannels, type ModelConfig } from '../../../trainer/config';
+import { TPFR_IO } from '../../../trainer/export/package-format';
 // Nearest peers beyond K that the graph's window keeps: ties must exceed K plus this to leave the window.
-import { WINDOW_SLACK } from '../../trainer/export/tpfr-to-onnx';
-import { pairwiseSquaredDistances } from '../../trainer/layers/knn-attention';
-import { tpfr } from '../../trainer/layers/tpfr';
-import { encode } from '../../trainer/networks/encoder';
-import type { ParamStore } from '../../trainer/nn/params';
-import { maxAbsDiff, randomArray, TOLERANCE } from '../support/export-helpers';
-import { exportTinyPackage } from '../support/tiny-package';
+import { WINDOW_SLACK } from '../../../trainer/export/tpfr-to-onnx';
+import { pairwiseSquaredDistances } from '../../../trainer/layers/knn-attention';
+import { tpfr } from '../../../trainer/layers/tpfr';
+import { encode } from '../../../trainer/networks/encoder';
+import type { ParamStore } from '../../../trainer/nn/params';
+import { maxAbsDiff, randomArray, TOLERANCE } from '../../support/export-helpers';
+import { exportTinyPackage } from '../../support/tiny-package';
 
 let dir: string;
 let store: ParamStore;

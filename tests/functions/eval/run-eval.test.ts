@@ -9,9 +9,15 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-import { contactSheetSize, fittedSize, SHEET_CELL, SHEET_GAP, SHEET_HEADER } from '../../functions/eval/contact-sheet';
-import { PSNR_CAP_DB } from '../../functions/eval/psnr';
-import { loadImage, loadImageAt } from '../../functions/eval/rgb-image';
+import {
+  contactSheetSize,
+  fittedSize,
+  SHEET_CELL,
+  SHEET_GAP,
+  SHEET_HEADER,
+} from '../../../functions/eval/contact-sheet';
+import { PSNR_CAP_DB } from '../../../functions/eval/psnr';
+import { loadImage, loadImageAt } from '../../../functions/eval/rgb-image';
 import {
   METHODS,
   runEval,
@@ -19,9 +25,9 @@ import {
   type EvalResult,
   type Stylizer,
   type StylizeOptions,
-} from '../../functions/eval/run-eval';
-import type { EvalJson } from '../../functions/eval/report';
-import { writeReport } from '../../functions/eval/write-report';
+} from '../../../functions/eval/run-eval';
+import type { EvalJson } from '../../../functions/eval/report';
+import { writeReport } from '../../../functions/eval/write-report';
 import { FIXTURES } from './images';
 
 const SIDE = 48; // small, to keep the texture network fast; the metrics need at least 11 px

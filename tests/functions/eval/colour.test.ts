@@ -3,10 +3,14 @@
  * on real images' colours, and the Reinhard baseline's moment matching.
  */
 import path from 'node:path';
-import { imageToLab, labToSrgb, srgbToLab } from '../../functions/eval/lab';
-import { labMoments, reinhardLab, reinhardTransfer } from '../../functions/eval/reinhard';
-import { loadImage, type RgbImage } from '../../functions/eval/rgb-image';
-import { randomDirections, slicedWasserstein, slicedWassersteinAlong } from '../../functions/eval/sliced-wasserstein';
+import { imageToLab, labToSrgb, srgbToLab } from '../../../functions/eval/lab';
+import { labMoments, reinhardLab, reinhardTransfer } from '../../../functions/eval/reinhard';
+import { loadImage, type RgbImage } from '../../../functions/eval/rgb-image';
+import {
+  randomDirections,
+  slicedWasserstein,
+  slicedWassersteinAlong,
+} from '../../../functions/eval/sliced-wasserstein';
 import { FIXTURES } from './images';
 
 let photo: RgbImage;

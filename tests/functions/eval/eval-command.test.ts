@@ -3,7 +3,7 @@
  * one clear line before any image is read or any model loaded.
  */
 import path from 'node:path';
-import { runCli } from '../support/run-cli';
+import { runCli } from '../../support/run-cli';
 import { FIXTURES, SAMPLE } from './images';
 
 describe('peerstyle eval: bad input', () => {

@@ -8,9 +8,9 @@ import path from 'node:path';
 
 import sharp from 'sharp';
 
-import { modelCommand } from '../../functions/cli/commands/model';
-import { LOSS_PLOT_FILE, MODEL_CARD_FILE, writeModelCard } from '../../functions/modelcard';
-import { formatDuration } from '../../functions/modelcard/model-card';
+import { modelCommand } from '../../../functions/cli/commands/model';
+import { LOSS_PLOT_FILE, MODEL_CARD_FILE, writeModelCard } from '../../../functions/modelcard';
+import { formatDuration } from '../../../functions/modelcard/model-card';
 import { cardFixture } from './fixtures';
 
 let fx: Awaited<ReturnType<typeof cardFixture>>;

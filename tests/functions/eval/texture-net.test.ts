@@ -3,8 +3,8 @@
  * its seed, and smaller between two crops of one texture than between two different textures.
  */
 import path from 'node:path';
-import { loadImage, type RgbImage } from '../../functions/eval/rgb-image';
-import { centredGram, createTextureNet, gramDistance, gramMatrices } from '../../functions/eval/texture-net';
+import { loadImage, type RgbImage } from '../../../functions/eval/rgb-image';
+import { centredGram, createTextureNet, gramDistance, gramMatrices } from '../../../functions/eval/texture-net';
 import { crop, SAMPLE } from './images';
 
 const net = createTextureNet();
