@@ -6,9 +6,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { build } from 'esbuild';
-import { IMAGE_BUILD_CONTEXT } from '../../infra/lib/container-images';
-import { REPOSITORY_ROOT } from '../../infra/lib/handler-function';
-import { synthesizeStack } from './support/synth';
+import { IMAGE_BUILD_CONTEXT } from '../../../infra/lib/container-images';
+import { REPOSITORY_ROOT } from '../../../infra/lib/handler-function';
+import { synthesizeStack } from '../support/synth';
 
 const dockerfile = (name: string) =>
   fs.readFileSync(path.join(REPOSITORY_ROOT, 'infra', 'docker', name, 'Dockerfile'), 'utf8');

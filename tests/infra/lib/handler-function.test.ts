@@ -5,8 +5,8 @@
  */
 import path from 'node:path';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
-import { HANDLER_ENTRIES } from '../../infra/lib/handlers';
-import { logicalIdOf, statementsOfRole, synthesizeStack, type TemplateResource } from './support/synth';
+import { HANDLER_ENTRIES } from '../../../infra/lib/handlers';
+import { logicalIdOf, statementsOfRole, synthesizeStack, type TemplateResource } from '../support/synth';
 
 describe('handler table', () => {
   it('lists the twelve handlers, each a TypeScript file under functions/handlers/', () => {
@@ -21,7 +21,7 @@ describe('handler table', () => {
     // parameter is refused at invocation. Importing an entry does no work (the handlers build their
     // clients on first use), so this checks the real modules.
     for (const entry of Object.values(HANDLER_ENTRIES)) {
-      const { handler } = (await import(path.join(__dirname, '..', '..', entry))) as { handler: unknown };
+      const { handler } = (await import(path.join(__dirname, '..', '..', '..', entry))) as { handler: unknown };
       expect([entry, typeof handler]).toEqual([entry, 'function']);
       const fn = handler as (...args: unknown[]) => unknown;
       expect([entry, fn.length <= 2, fn.constructor.name]).toEqual([entry, true, 'AsyncFunction']);

@@ -7,9 +7,9 @@ import { Duration, Stack } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { Training } from '../../infra/lib/training';
-import { scrapeMetrics, TRAINING_METRIC_DEFINITIONS } from '../../infra/lib/training-metrics';
-import { logicalIdOf, makeTestApp, statementsOfRole, synthesizeStack, type TemplateResource } from './support/synth';
+import { Training } from '../../../infra/lib/training';
+import { scrapeMetrics, TRAINING_METRIC_DEFINITIONS } from '../../../infra/lib/training-metrics';
+import { logicalIdOf, makeTestApp, statementsOfRole, synthesizeStack, type TemplateResource } from '../support/synth';
 
 const SAMPLE_LINE = 'METRIC step=120 loss_idt=0.0412 loss_adv_g=0.98 loss_d=0.51 it_per_s=0.42';
 

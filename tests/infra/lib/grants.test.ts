@@ -5,10 +5,10 @@
  * needs it, so a removed grant fails here rather than at run time on AWS.
  */
 import { Match, type Template } from 'aws-cdk-lib/assertions';
-import type { HandlerFunction } from '../../infra/lib/handler-function';
-import { ENV } from '../../infra/lib/handlers';
-import type { PeerstyleStack } from '../../infra/lib/peerstyle-stack';
-import { logicalIdOf, statementsOfRole, synthesizeStack, type TemplateResource } from './support/synth';
+import type { HandlerFunction } from '../../../infra/lib/handler-function';
+import { ENV } from '../../../infra/lib/handlers';
+import type { PeerstyleStack } from '../../../infra/lib/peerstyle-stack';
+import { logicalIdOf, statementsOfRole, synthesizeStack, type TemplateResource } from '../support/synth';
 
 let template: Template;
 let stack: PeerstyleStack;

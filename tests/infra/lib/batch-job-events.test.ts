@@ -4,10 +4,10 @@
  * the function may only read and conditionally update items of the jobs table.
  */
 import { Match, type Template } from 'aws-cdk-lib/assertions';
-import { BATCH_JOB_STATE_CHANGE as HANDLER_DETAIL_TYPE } from '../../functions/handlers/batch-events';
-import { BATCH_JOB_STATE_CHANGE } from '../../infra/lib/batch-job-events';
-import { ENV, HANDLER_ENTRIES } from '../../infra/lib/handlers';
-import { logicalIdOf, statementsOfRole, synthesizeStack, type TemplateResource } from './support/synth';
+import { BATCH_JOB_STATE_CHANGE as HANDLER_DETAIL_TYPE } from '../../../functions/handlers/batch-events';
+import { BATCH_JOB_STATE_CHANGE } from '../../../infra/lib/batch-job-events';
+import { ENV, HANDLER_ENTRIES } from '../../../infra/lib/handlers';
+import { logicalIdOf, statementsOfRole, synthesizeStack, type TemplateResource } from '../support/synth';
 
 describe('BatchJobEvents', () => {
   let template: Template;

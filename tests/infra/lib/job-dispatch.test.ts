@@ -5,7 +5,7 @@
  * function, which only writes the row, may do neither.
  */
 import type { Template } from 'aws-cdk-lib/assertions';
-import { logicalIdOf, statementsOfRole, synthesizeStack, type TemplateResource } from './support/synth';
+import { logicalIdOf, statementsOfRole, synthesizeStack, type TemplateResource } from '../support/synth';
 
 describe('JobDispatch', () => {
   let template: Template;

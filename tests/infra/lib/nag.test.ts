@@ -6,9 +6,9 @@
  */
 import { App, Stack } from 'aws-cdk-lib';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import { enableAwsSolutionsChecks } from '../../infra/lib/nag';
-import { PeerstyleStack } from '../../infra/lib/peerstyle-stack';
-import { makeTestApp, synthesizeStack } from './support/synth';
+import { enableAwsSolutionsChecks } from '../../../infra/lib/nag';
+import { PeerstyleStack } from '../../../infra/lib/peerstyle-stack';
+import { makeTestApp, synthesizeStack } from '../support/synth';
 
 type Violation = ReturnType<ReturnType<typeof enableAwsSolutionsChecks>['validateScope']>['violations'][number];
 

@@ -4,7 +4,7 @@
  * the jobs table stream that may manage connections of this API only.
  */
 import { Match, type Template } from 'aws-cdk-lib/assertions';
-import { logicalIdOf, policyStatements, synthesizeStack, type TemplateResource } from './support/synth';
+import { logicalIdOf, policyStatements, synthesizeStack, type TemplateResource } from '../support/synth';
 
 describe('Subscriptions', () => {
   let template: Template;

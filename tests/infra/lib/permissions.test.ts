@@ -5,7 +5,7 @@
  * connections, on this API only.
  */
 import type { Template } from 'aws-cdk-lib/assertions';
-import { logicalIdOf, policyStatements, type PolicyStatementJson, synthesizeStack } from './support/synth';
+import { logicalIdOf, policyStatements, type PolicyStatementJson, synthesizeStack } from '../support/synth';
 
 describe('permissions', () => {
   let template: Template;

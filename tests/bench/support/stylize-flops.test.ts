@@ -2,9 +2,9 @@
  * The stylisation FLOP count the speed benchmarks divide by: it must follow the model's config, since a
  * TPFR stage that the config switches off costs nothing in either the TF.js forward pass or the graph.
  */
-import { stylizeFlops } from '../../bench/support/stylize-flops';
-import { presetConfig } from '../../trainer/config';
-import { stageWidths } from '../../trainer/layers/tpfr';
+import { stylizeFlops } from '../../../bench/support/stylize-flops';
+import { presetConfig } from '../../../trainer/config';
+import { stageWidths } from '../../../trainer/layers/tpfr';
 
 test('the FLOP count leaves out a TPFR stage the config switches off', () => {
   const both = { ...presetConfig('small'), styleTransfer: true, contentTransfer: true };

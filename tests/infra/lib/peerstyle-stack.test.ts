@@ -5,7 +5,7 @@
  */
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type { Template } from 'aws-cdk-lib/assertions';
-import { logicalIdOf, synthesizeStack } from './support/synth';
+import { logicalIdOf, synthesizeStack } from '../support/synth';
 
 describe('PeerstyleStack', () => {
   let template: Template;

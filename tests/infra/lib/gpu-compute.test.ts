@@ -5,7 +5,7 @@
  * dispatcher fed by the stylize queue, and a NAT-free VPC with flow logs.
  */
 import { Match, type Template } from 'aws-cdk-lib/assertions';
-import { logicalIdOf, synthesizeStack, type TemplateResource } from './support/synth';
+import { logicalIdOf, synthesizeStack, type TemplateResource } from '../support/synth';
 
 describe('GpuCompute', () => {
   let template: Template;

@@ -4,7 +4,7 @@
  * results expire by prefix; abandoned multipart uploads are cleaned up.
  */
 import { Match, type Template } from 'aws-cdk-lib/assertions';
-import { logicalIdOf, synthesizeStack, type TemplateResource } from './support/synth';
+import { logicalIdOf, synthesizeStack, type TemplateResource } from '../support/synth';
 
 describe('Storage', () => {
   let template: Template;

@@ -11,7 +11,7 @@ import {
   statementsOfRole,
   synthesizeStack,
   type TemplateResource,
-} from './support/synth';
+} from '../support/synth';
 
 describe('GraphqlApi', () => {
   let template: Template;

@@ -16,9 +16,15 @@ import {
   summariseGroups,
   summariseNodes,
   type ProfiledRun,
-} from '../../bench/support/onnx-profile';
-import { closeSession, createSession, endProfiling, OnnxSessionError, run } from '../../functions/engine/onnx-session';
-import { attr, GraphBuilder } from '../../trainer/export/graph-builder';
+} from '../../../bench/support/onnx-profile';
+import {
+  closeSession,
+  createSession,
+  endProfiling,
+  OnnxSessionError,
+  run,
+} from '../../../functions/engine/onnx-session';
+import { attr, GraphBuilder } from '../../../trainer/export/graph-builder';
 
 let dir: string;
 

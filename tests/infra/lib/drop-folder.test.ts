@@ -4,7 +4,7 @@
  * results under out/ can never start a job.
  */
 import { Match, type Template } from 'aws-cdk-lib/assertions';
-import { logicalIdOf, synthesizeStack, type TemplateResource } from './support/synth';
+import { logicalIdOf, synthesizeStack, type TemplateResource } from '../support/synth';
 
 describe('DropFolder', () => {
   let template: Template;

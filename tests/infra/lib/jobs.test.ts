@@ -5,9 +5,9 @@
  */
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
-import { Jobs } from '../../infra/lib/jobs';
-import { FUNCTION_TIMEOUTS } from '../../infra/lib/timeouts';
-import { logicalIdOf, synthesizeStack, type TemplateResource } from './support/synth';
+import { Jobs } from '../../../infra/lib/jobs';
+import { FUNCTION_TIMEOUTS } from '../../../infra/lib/timeouts';
+import { logicalIdOf, synthesizeStack, type TemplateResource } from '../support/synth';
 
 describe('Jobs', () => {
   let template: Template;
