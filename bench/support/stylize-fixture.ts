@@ -18,7 +18,7 @@ import { exportModel, readModelSource } from '../../trainer/export/model-export'
 import { readManifest } from '../../trainer/export/package-format';
 import { createModel } from '../../trainer/model';
 import type { NamedArray, ParamStore } from '../../trainer/nn/params';
-import { randomiseStore } from '../../tests/export/random-model';
+import { randomiseStore } from '../../tests/support/random-model';
 
 /** The bundled model package, when the repository has one. */
 export const DEFAULT_MODEL_DIR = path.join(__dirname, '..', '..', 'models', 'default');

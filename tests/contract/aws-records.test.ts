@@ -7,13 +7,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import {
   createDynamoDbDocumentClient,
   DynamoApiKeyStore,
   DynamoModelRegistry,
   DynamoStyleStore,
-  hashApiKey,
 } from '../../functions/adapters/aws';
 import {
   openSqliteDatabase,
@@ -21,8 +19,8 @@ import {
   SqliteModelRegistry,
   SqliteStyleStore,
 } from '../../functions/adapters/local';
-import { startDynamo, type DynamoEmulator } from '../aws/support/emulators';
-import { createRecordTables, deleteTables, describeRecordsContract, steppingClock } from './records.contract';
+import { startDynamo, type DynamoEmulator } from '../support/emulators';
+import { createRecordTables, deleteTables, describeRecordsContract } from './records.contract';
 
 let dynamo: DynamoEmulator;
 beforeAll(async () => {
@@ -55,23 +53,4 @@ describeRecordsContract('DynamoDB adapters on dynalite', async (clock) => {
     models: new DynamoModelRegistry({ client, tableName: tables.catalog, clock }),
     close: () => deleteTables(dynamo.client, Object.values(tables)),
   };
-});
-
-describe('DynamoApiKeyStore storage', () => {
-  test('the item is keyed by the SHA-256 of the key, which the table never holds in plaintext', async () => {
-    const tables = await createRecordTables(dynamo.client);
-    const keys = new DynamoApiKeyStore({
-      client: createDynamoDbDocumentClient(dynamo.client),
-      tableName: tables.apiKeys,
-      clock: steppingClock(),
-    });
-    const created = await keys.create('alice', 'laptop');
-    const { Item } = await dynamo.client.send(
-      new GetItemCommand({ TableName: tables.apiKeys, Key: { keyHash: { S: hashApiKey(created.key) } } }),
-    );
-    expect(Item?.owner).toEqual({ S: 'alice' });
-    const everything = await dynamo.client.send(new ScanCommand({ TableName: tables.apiKeys }));
-    expect(JSON.stringify(everything.Items)).not.toContain(created.key);
-    await deleteTables(dynamo.client, Object.values(tables));
-  });
 });

@@ -19,7 +19,7 @@ import {
   type DynamoEmulator,
   type S3Emulator,
   type SqsEmulator,
-} from '../aws/support/emulators';
+} from '../support/emulators';
 import { describeBlobStoreContract } from './blob-store.contract';
 import { describeJobQueueContract } from './job-queue.contract';
 import { describeJobStoreContract } from './job-store.contract';

@@ -7,7 +7,7 @@
  */
 
 import { ErrorCode, type BlobStore } from '../../functions/core';
-import { expectDomainError } from './expect-domain-error';
+import { expectDomainError } from '../support/expect-domain-error';
 
 /** Builds a fresh, empty store and a way to dispose of it. */
 export type BlobStoreFactory = () => Promise<{ store: BlobStore; close: () => Promise<void> }>;

@@ -8,7 +8,7 @@
  */
 
 import { ErrorCode, type JobQueue } from '../../functions/core';
-import { expectDomainError } from './expect-domain-error';
+import { expectDomainError } from '../support/expect-domain-error';
 
 /** What a queue factory supplies. */
 export interface JobQueueFixture {

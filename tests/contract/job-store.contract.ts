@@ -17,7 +17,7 @@ import {
 } from '../../functions/core';
 import type { JsonValue } from '../../functions/core/json';
 import { parseStylizeJobInput } from '../../functions/core/stylize-input';
-import { expectDomainError } from './expect-domain-error';
+import { expectDomainError } from '../support/expect-domain-error';
 
 /** Builds a fresh, empty store and a way to dispose of it. */
 export type JobStoreFactory = () => Promise<{ store: JobStore; close: () => Promise<void> }>;

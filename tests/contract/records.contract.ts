@@ -7,10 +7,10 @@
 
 import { randomUUID } from 'node:crypto';
 import { CreateTableCommand, DeleteTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { waitForActiveTable } from '../aws/support/emulators';
+import { waitForActiveTable } from '../support/emulators';
 import { BUILTIN_OWNER, DEFAULT_MODEL_ID, ErrorCode } from '../../functions/core';
 import type { ApiKeyStore, Clock, ModelRegistry, StyleStore } from '../../functions/core';
-import { expectDomainError } from './expect-domain-error';
+import { expectDomainError } from '../support/expect-domain-error';
 
 /** Fresh stores for one test, and how to dispose of them. */
 export interface RecordStores {

@@ -53,7 +53,7 @@ import {
   type DynamoEmulator,
   type S3Emulator,
   type SqsEmulator,
-} from '../aws/support/emulators';
+} from '../support/emulators';
 import { imageEntrypoint, startLocalStack, type LocalStack } from './local-stack';
 import { logicalIdOf } from '../infra/support/synth';
 

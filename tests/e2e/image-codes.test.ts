@@ -15,7 +15,7 @@ import { deflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import { loadConfig } from '../../functions/config';
 import { startPlatform, type Platform } from '../../functions/local/main';
-import { runCli } from '../cli/run-cli';
+import { runCli } from '../support/run-cli';
 import { gql, image, IMAGES, modelPackage } from './support';
 
 /** CRC-32 of PNG chunks. */

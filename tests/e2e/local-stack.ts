@@ -36,7 +36,7 @@ import {
   type DynamoEmulator,
   type S3Emulator,
   type SqsEmulator,
-} from '../aws/support/emulators';
+} from '../support/emulators';
 import { logicalIdOf, synthesizeStack } from '../infra/support/synth';
 
 const ROOT = path.join(__dirname, '..', '..');

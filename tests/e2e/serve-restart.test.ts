@@ -12,7 +12,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { startCli, type CliResult } from '../cli/run-cli';
+import { startCli, type CliResult } from '../support/run-cli';
 import { gql, modelPackage } from './support';
 
 interface Started {

@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-import { startCli, type CliResult } from '../cli/run-cli';
+import { startCli, type CliResult } from '../support/run-cli';
 import { gql, modelPackage, upload } from './support';
 
 interface Started {

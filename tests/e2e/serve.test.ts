@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-import { startCli, type CliResult } from '../cli/run-cli';
+import { startCli, type CliResult } from '../support/run-cli';
 import { gql, image, modelPackage, upload } from './support';
 
 interface Started {

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../../functions/config';
 import { BUNDLED_MODEL_DIR, startPlatform, type Platform } from '../../functions/local/main';
-import { exportTinyPackage } from '../engine/tiny-package';
+import { exportTinyPackage } from '../support/tiny-package';
 
 export const IMAGES = path.join(__dirname, '..', 'fixtures', 'images');
 export const image = (name: string): Buffer => readFileSync(path.join(IMAGES, name));

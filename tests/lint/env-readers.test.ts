@@ -59,7 +59,7 @@ describe('process.env in a configuration module', () => {
     expect(await envMessages(file, READ)).toEqual([]);
   });
 
-  it('is permitted in tests, which set up the environments they run code in', async () => {
-    expect(await envMessages('tests/runtime/example.test.ts', READ)).toEqual([]);
+  it('is permitted in tests, which set up the environments they run code in, also where they mirror functions/', async () => {
+    expect(await envMessages('tests/functions/local/example.test.ts', READ)).toEqual([]);
   });
 });

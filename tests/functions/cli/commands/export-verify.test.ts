@@ -1,0 +1,105 @@
+/**
+ * `peerstyle export --verify` on weights saved the way a training run saves them: the real command
+ * exports the package, then compares TF.js and onnxruntime stage by stage on two sample images.
+ */
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { presetConfig } from '../../../../trainer/config';
+import { createModel } from '../../../../trainer/model';
+import { saveWeights } from '../../../../trainer/weights';
+import { useCpuBackend } from '../../../support/export-helpers';
+import { randomiseStore } from '../../../support/random-model';
+import { runCli } from '../../../support/run-cli';
+
+it('exports trained-like weights and reports stage-by-stage parity within 1e-4', async () => {
+  await useCpuBackend();
+  const cfg = presetConfig('tiny');
+  const store = createModel(cfg, 3);
+  randomiseStore(store, 7);
+  const run = await fs.mkdtemp(path.join(os.tmpdir(), 'peerstyle-verify-'));
+  await saveWeights(path.join(run, 'model'), store, {
+    preset: 'tiny',
+    config: cfg,
+    iteration: 5,
+    trainSeconds: 1,
+    dataset: 'fixtures',
+  });
+  store.dispose();
+  const out = path.join(run, 'package');
+  const r = await runCli(['export', '--checkpoint', run, '--out', out, '--verify']);
+  expect(r.stderr).not.toMatch(/peerstyle export:/);
+  expect(r.code).toBe(0);
+  const line =
+    /Parity TF\.js \(cpu\) vs onnxruntime, max \|difference\|: encoder (\S+), TPFR (\S+) \((\d+) of (\d+) rows;.*\), decoder (\S+) \(ok/.exec(
+      r.stdout,
+    );
+  expect(line).not.toBeNull();
+  for (const figure of [line![1], line![2], line![5]]) expect(Number(figure)).toBeLessThan(1e-4);
+  // Random weights give well-separated neighbours: nearly every row is compared.
+  expect(Number(line![3])).toBeGreaterThan(0.9 * Number(line![4]));
+  expect(JSON.parse(await fs.readFile(path.join(out, 'manifest.json'), 'utf8')).training.iterations).toBe(5);
+});
+
+it('exports the mean of two checkpoints, verifies it and records which iterations went in', async () => {
+  await useCpuBackend();
+  const cfg = presetConfig('tiny');
+  const root = await fs.mkdtemp(path.join(os.tmpdir(), 'peerstyle-average-'));
+  const runs: string[] = [];
+  for (const [seed, iteration] of [
+    [11, 300],
+    [12, 600],
+  ]) {
+    const store = createModel(cfg, 3);
+    randomiseStore(store, seed);
+    const run = path.join(root, `run-${iteration}`);
+    await saveWeights(path.join(run, 'model'), store, {
+      preset: 'tiny',
+      config: cfg,
+      iteration,
+      trainSeconds: 1,
+      dataset: 'fixtures',
+    });
+    store.dispose();
+    runs.push(run);
+  }
+  const out = path.join(root, 'package');
+  const r = await runCli(['export', '--checkpoint', runs[0], '--checkpoint', runs[1], '--out', out, '--verify']);
+  expect(r.stderr).not.toMatch(/peerstyle export:/);
+  expect(r.code).toBe(0);
+  expect(r.stdout).toMatch(/the mean of 2 checkpoints \(iterations 300, 600\)/);
+  expect(r.stdout).toMatch(/decoder \S+ \(ok: tolerance/);
+  const manifest = JSON.parse(await fs.readFile(path.join(out, 'manifest.json'), 'utf8'));
+  expect(manifest.training).toMatchObject({ iterations: 600, averagedIterations: [300, 600] });
+
+  // Each run alone exports other graphs than their mean.
+  const single = path.join(root, 'single');
+  expect((await runCli(['export', '--checkpoint', runs[1], '--out', single])).code).toBe(0);
+  const singleManifest = JSON.parse(await fs.readFile(path.join(single, 'manifest.json'), 'utf8'));
+  expect(singleManifest.files['decoder.onnx'].sha256).not.toBe(manifest.files['decoder.onnx'].sha256);
+  expect(singleManifest.training.averagedIterations).toBeUndefined();
+});
+
+it('refuses to average checkpoints of different architectures, naming the difference', async () => {
+  const root = await fs.mkdtemp(path.join(os.tmpdir(), 'peerstyle-average-bad-'));
+  const runs: string[] = [];
+  for (const colorHead of [true, false]) {
+    const cfg = { ...presetConfig('tiny'), colorHead };
+    const store = createModel(cfg, 3);
+    const run = path.join(root, `run-${colorHead}`);
+    await saveWeights(path.join(run, 'model'), store, {
+      preset: 'tiny',
+      config: cfg,
+      iteration: 1,
+      trainSeconds: 1,
+      dataset: 'fixtures',
+    });
+    store.dispose();
+    runs.push(run);
+  }
+  const out = path.join(root, 'package');
+  const r = await runCli(['export', '--checkpoint', runs[0], '--checkpoint', runs[1], '--out', out]);
+  expect(r.code).toBe(1);
+  expect(r.stderr).toMatch(/Model 2 differs from model 1 in colorHead \(false vs true\)/);
+  await expect(fs.access(out)).rejects.toThrow();
+});
