@@ -91,7 +91,7 @@ function hann(n: number): Float64Array {
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 /** Steps 1–3 of the definition: the windowed power spectrum of the centred crop, and its side. */
@@ -105,14 +105,14 @@ export function gridSpectrum(grey: GreyImage): { power: Float64Array; side: numb
   let sum = 0;
   for (let y = 0; y < n; y++) {
     for (let x = 0; x < n; x++) {
-      const v = grey.data[(top + y) * grey.width + left + x];
+      const v = grey.data[(top + y) * grey.width + left + x]!;
       crop[y * n + x] = v;
       sum += v;
     }
   }
   const mean = sum / (n * n);
   const w = hann(n);
-  for (let y = 0; y < n; y++) for (let x = 0; x < n; x++) crop[y * n + x] = (crop[y * n + x] - mean) * w[y] * w[x];
+  for (let y = 0; y < n; y++) for (let x = 0; x < n; x++) crop[y * n + x] = (crop[y * n + x]! - mean) * w[y]! * w[x]!;
   return { power: powerSpectrum2d(crop, n), side: n };
 }
 
@@ -130,10 +130,10 @@ export function peakProminences(power: Float64Array, n: number, peaks: GridPeaks
     const around: number[] = [];
     for (let dv = -r; dv <= r; dv++) {
       for (let du = -r; du <= r; du++) {
-        if (du !== 0 || dv !== 0) around.push(power[wrap(v + dv) * n + wrap(u + du)]);
+        if (du !== 0 || dv !== 0) around.push(power[wrap(v + dv) * n + wrap(u + du)]!);
       }
     }
-    return power[v * n + u] / median(around);
+    return power[v * n + u]! / median(around);
   });
 }
 
