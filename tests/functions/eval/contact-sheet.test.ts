@@ -20,7 +20,11 @@ function solid(width: number, height: number, value: number): RgbImage {
 
 function row(width: number, height: number) {
   const image = solid(width, height, 40);
-  return { content: 'c.jpg', style: 's.jpg', images: { content: image, style: image, reinhard: image, peerstyle: image } };
+  return {
+    content: 'c.jpg',
+    style: 's.jpg',
+    images: { content: image, style: image, reinhard: image, peerstyle: image },
+  };
 }
 
 describe('fittedSize', () => {

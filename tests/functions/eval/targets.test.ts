@@ -32,7 +32,12 @@ describe('checkTargets', () => {
 
   it('refuses a Gram distance under Reinhard’s but above 0.85 × it: a recolouring must not pass as texture', () => {
     const checks = checkTargets(means(values(0.5, 0.26, 9.99)));
-    expect(checks[1]).toMatchObject({ metric: 'gramDistance', bound: '0.85 × Reinhard', direction: 'atMost', met: false });
+    expect(checks[1]).toMatchObject({
+      metric: 'gramDistance',
+      bound: '0.85 × Reinhard',
+      direction: 'atMost',
+      met: false,
+    });
   });
 
   it('fails each one on its own side of its bound, and counts a tie with Reinhard as not below', () => {
