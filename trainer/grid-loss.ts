@@ -34,7 +34,7 @@
  * each multiple of N/8: 56) are computed: two small matrix products per image.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { EIGHT_PIXEL_PEAKS, GRID_PEAKS, type GridPeaks as Peaks } from '../functions/eval/grid-score';
+import { EIGHT_PIXEL_PEAKS, GRID_PEAKS, hann, type GridPeaks as Peaks } from '../functions/eval/grid-score';
 import { stopGradient } from './nn/stop-gradient';
 
 /** Rec. 601 luma weights, the grid score's (functions/eval/luminance.ts). */
@@ -60,13 +60,6 @@ export const TRAINING_GRID_GROUPS: readonly Peaks[] = [GRID_PEAKS, EIGHT_PIXEL_P
  */
 const BACKGROUND_FLOOR = 1e-5;
 const TINY = 1e-12;
-
-/** The periodic Hann window of length n. */
-function hann(n: number): Float64Array {
-  const w = new Float64Array(n);
-  for (let i = 0; i < n; i++) w[i] = 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / n);
-  return w;
-}
 
 /** One peak's bin and its ring bins, as indices into the frequency lists. */
 interface PeakBins {

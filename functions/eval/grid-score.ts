@@ -82,7 +82,7 @@ export function gridCropSide(width: number, height: number): number | undefined 
 }
 
 /** The periodic Hann window of length n. */
-function hann(n: number): Float64Array {
+export function hann(n: number): Float64Array {
   const w = new Float64Array(n);
   for (let i = 0; i < n; i++) w[i] = 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / n);
   return w;
