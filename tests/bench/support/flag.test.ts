@@ -2,7 +2,7 @@
  * The benchmarks' `--name value` reader: the value after the flag, the fallback without the flag, and an
  * error naming the flag when it comes last with no value (the scripts used to run on with `undefined`).
  */
-import { flag } from '../../bench/support/flag';
+import { flag } from '../../../bench/support/flag';
 
 const argv = ['node', 'bench.ts', '--size', '1024', '--threads'];
 
