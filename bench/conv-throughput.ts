@@ -5,6 +5,7 @@
  * Run: `npx tsx bench/conv-throughput.ts`. The training benchmark reuses `measureWasmConvThroughput`.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { must } from '../functions/core/must';
 import { initBackend } from '../trainer/backend';
 
 /** One measured shape: input [1, size, size, channels], 3×3 filter, channels → channels, 'same'. */
@@ -36,7 +37,7 @@ function timeMs(fn: () => tf.Tensor, warmup: number, reps: number): number {
     out.dispose();
   }
   times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)];
+  return must(times[Math.floor(times.length / 2)], 'the median time');
 }
 
 /** Initialises wasm (with the training kernels) and measures every shape; figures vary with machine load. */

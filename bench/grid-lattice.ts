@@ -10,6 +10,7 @@
  * [--limit 32] [--size 256] [--seed 1] [--threads 1]`.
  */
 import path from 'node:path';
+import { must } from '../functions/core/must';
 import { createEngineStylizer } from '../functions/eval/engine-stylizer';
 import { countedSummary } from '../functions/eval/fidelity';
 import { EIGHT_PIXEL_PEAKS, GRID_PEAKS, gridScore, peakProminence, type GridPeaks } from '../functions/eval/grid-score';
@@ -19,11 +20,14 @@ import { loadImageAt, resizeRgb, type RgbImage } from '../functions/eval/rgb-ima
 import { selectPairs } from '../functions/eval/run-eval';
 
 function flags(name: string): string[] {
-  const args = process.argv.slice(2);
+  // One iterator for the loop and for the values it takes, so that a flag's value is skipped as an argument.
+  const args = process.argv.slice(2).values();
   const values: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    if (args[i] === `--${name}` && i + 1 < args.length) values.push(args[++i]);
-    else if (args[i].startsWith(`--${name}=`)) values.push(args[i].slice(name.length + 3));
+  for (const arg of args) {
+    if (arg === `--${name}`) {
+      const value = args.next().value;
+      if (value !== undefined) values.push(value);
+    } else if (arg.startsWith(`--${name}=`)) values.push(arg.slice(name.length + 3));
   }
   return values;
 }
@@ -64,34 +68,49 @@ async function main(): Promise<void> {
 
   for (const model of models) {
     const stylizer = createEngineStylizer({ modelDir: model, intraOpThreads: threads });
-    const outputs: (number | undefined)[][] = PERIODS.map(() => []);
-    const recons: (number | undefined)[][] = PERIODS.map(() => []);
+    // One row per pair (per content for the reconstructions), one score per period.
+    const outputs: (number | undefined)[][] = [];
+    const recons: (number | undefined)[][] = [];
     const seen = new Set<number>();
     try {
       for (const [c, s] of pairs) {
-        const content = await loadImageAt(contentFiles[c], size);
+        const contentFile = must(contentFiles[c], `content ${c + 1}`);
+        const styleFile = must(styleFiles[s], `style ${s + 1}`);
+        const content = await loadImageAt(contentFile, size);
         const atContentSize = async (image: RgbImage) =>
           image.width === content.width && image.height === content.height
             ? image
             : resizeRgb(image, content.width, content.height);
         if (!seen.has(c)) {
           seen.add(c);
-          const recon = await atContentSize(
-            await stylizer.stylize(contentFiles[c], styleFiles[s], { strength: 0, size }),
-          );
-          scores(recon, content).forEach((v, i) => recons[i].push(v));
+          const recon = await atContentSize(await stylizer.stylize(contentFile, styleFile, { strength: 0, size }));
+          recons.push(scores(recon, content));
         }
-        const output = await atContentSize(await stylizer.stylize(contentFiles[c], styleFiles[s], { size }));
-        scores(output, content).forEach((v, i) => outputs[i].push(v));
+        const output = await atContentSize(await stylizer.stylize(contentFile, styleFile, { size }));
+        outputs.push(scores(output, content));
       }
     } finally {
       await stylizer.close();
     }
     console.log(`\n${path.resolve(model)}`);
     console.log(' stylised outputs:');
-    PERIODS.forEach(({ label }, i) => console.log(line(label, outputs[i])));
+    PERIODS.forEach(({ label }, i) =>
+      console.log(
+        line(
+          label,
+          outputs.map((row) => row[i]),
+        ),
+      ),
+    );
     console.log(' reconstructions (strength 0):');
-    PERIODS.forEach(({ label }, i) => console.log(line(label, recons[i])));
+    PERIODS.forEach(({ label }, i) =>
+      console.log(
+        line(
+          label,
+          recons.map((row) => row[i]),
+        ),
+      ),
+    );
   }
 }
 

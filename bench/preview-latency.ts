@@ -22,6 +22,8 @@ import { createClient } from 'graphql-ws';
 import sharp from 'sharp';
 import WebSocket from 'ws';
 
+import { must } from '../functions/core/must';
+
 const ROOT = path.join(__dirname, '..');
 const SAMPLE = path.join(ROOT, 'datasets', 'sample');
 
@@ -83,8 +85,8 @@ async function main(): Promise<void> {
       });
       server.once('exit', (code) => reject(new Error(`serve exited (${code})`)));
     });
-    const url = /GraphQL:\s+(\S+)/.exec(out)![1];
-    const key = /API key for .*: (psk_\S+)/.exec(out)![1];
+    const url = must(/GraphQL:\s+(\S+)/.exec(out)?.[1], "the server's GraphQL URL");
+    const key = must(/API key for .*: (psk_\S+)/.exec(out)?.[1], "the server's API key");
 
     const content = await sharp(path.join(SAMPLE, 'content', 'chelsea.jpg'))
       .resize(size, Math.round((size * 3) / 4), { fit: 'fill' })

@@ -22,11 +22,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 import { createEngine, type Progress } from '../functions/engine';
-
-function flag(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : fallback;
-}
+import { must } from '../functions/core/must';
+import { flag } from './support/flag';
 
 /** The stages a child times, in order. 'load' opens the package; the others are the engine's own. */
 const STAGES = ['load', 'read', 'encode', 'transfer', 'render', 'write'] as const;
@@ -93,7 +90,8 @@ async function child(modelDir: string, contentFile: string, styleFile: string, s
       if (stage !== current) {
         enter(stage);
         // The transfer began when the encoder's last report came, not at TPFR's first report.
-        if (stage === 'transfer' && encodeDone) Object.assign(marks[marks.length - 1], encodeDone);
+        const mark = marks.at(-1);
+        if (stage === 'transfer' && encodeDone && mark) Object.assign(mark, encodeDone);
       }
       // Progress is synchronous with the engine's own loops, so it also catches peaks between samples.
       sample();
@@ -109,10 +107,11 @@ async function child(modelDir: string, contentFile: string, styleFile: string, s
     const next = marks[i + 1] ?? end;
     stages[m.stage] = { seconds: next.at - m.at, cpuSeconds: next.cpu - m.cpu, peakMiB: (peaks[m.stage] ?? 0) / MIB };
   });
+  const start = must(marks[0], "the 'load' mark");
   const report: ChildReport = {
     size,
-    seconds: end.at - marks[0].at,
-    cpuSeconds: end.cpu - marks[0].cpu,
+    seconds: end.at - start.at,
+    cpuSeconds: end.cpu - start.cpu,
     // resourceUsage().maxRSS is in kibibytes.
     maxRssMiB: (process.resourceUsage().maxRSS * 1024) / MIB,
     sampledPeakMiB: sampled / MIB,
@@ -136,8 +135,11 @@ function runChild(
     proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
     proc.stderr.on('data', (d: Buffer) => {
       const text = d.toString();
-      const progress = text.split('\r').filter((t) => t.includes('transfer'));
-      if (progress.length > 0) lastProgress = progress[progress.length - 1].trim();
+      const progress = text
+        .split('\r')
+        .filter((t) => t.includes('transfer'))
+        .at(-1);
+      if (progress !== undefined) lastProgress = progress.trim();
       else if (!/tensorflow|====|^\s*$/i.test(text)) process.stderr.write(text);
     });
     const timer = setTimeout(() => proc.kill('SIGKILL'), timeoutMs);
@@ -188,8 +190,9 @@ function printRatios(reports: ChildReport[]): void {
   ];
   console.log('\ngrowth per step: wall × / CPU × (linear in the pixels: 4× per doubling of the side)');
   console.log(`${'step'.padEnd(14)}${columns.map((c) => c.name.padStart(16)).join('')}`);
-  for (let i = 1; i < reports.length; i++) {
-    const [a, b] = [reports[i - 1], reports[i]];
+  for (const [i, b] of reports.entries()) {
+    const a = reports[i - 1];
+    if (a === undefined) continue;
     const cells = columns.map((c) => {
       const ratio = (cpu: boolean): string => {
         const [x, y] = [c.of(a, cpu), c.of(b, cpu)];

@@ -30,6 +30,7 @@ import path from 'node:path';
 
 import sharp from 'sharp';
 
+import { must } from '../functions/core/must';
 import { createEngine, type Engine } from '../functions/engine';
 import { toRows, tpfrChunkRows } from '../functions/engine/engine';
 import { graphSessionOptions } from '../functions/engine/model-package';
@@ -37,6 +38,7 @@ import {
   closeSession,
   createSession,
   endProfiling,
+  nchw,
   run,
   type FloatTensor,
   type OnnxSession,
@@ -63,14 +65,10 @@ import {
   summariseNodes,
   type NodeSummary,
 } from './support/onnx-profile';
+import { flag } from './support/flag';
 import { clockStages, type StageTimes } from './support/stage-timer';
 import { stylizeFlops } from './support/stylize-flops';
 import { DEFAULT_MODEL_DIR, median, syntheticImage } from './support/stylize-fixture';
-
-function flag(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : fallback;
-}
 
 /** A set of session settings to compare, per graph; `engine` is what the engine ships with. */
 interface VariantSpec {
@@ -149,7 +147,7 @@ async function imageTensor(png: Buffer): Promise<FloatTensor> {
   const { data, info } = await sharp(png).removeAlpha().raw().toBuffer({ resolveWithObject: true });
   const plane = info.width * info.height;
   const out = new Float32Array(3 * plane);
-  for (let p = 0; p < plane; p++) for (let c = 0; c < 3; c++) out[c * plane + p] = data[3 * p + c] / 127.5 - 1;
+  for (let p = 0; p < plane; p++) for (let c = 0; c < 3; c++) out[c * plane + p] = data[3 * p + c]! / 127.5 - 1;
   return { data: out, dims: [1, 3, info.height, info.width] };
 }
 
@@ -157,7 +155,7 @@ async function imageTensor(png: Buffer): Promise<FloatTensor> {
 function toLatent(rows: Float32Array, c: number, h: number, w: number): FloatTensor {
   const plane = h * w;
   const data = new Float32Array(rows.length);
-  for (let ch = 0; ch < c; ch++) for (let p = 0; p < plane; p++) data[ch * plane + p] = rows[p * c + ch];
+  for (let ch = 0; ch < c; ch++) for (let p = 0; p < plane; p++) data[ch * plane + p] = rows[p * c + ch]!;
   return { data, dims: [1, c, h, w] };
 }
 
@@ -177,12 +175,15 @@ async function pass(v: Variant, inputs: Inputs, channels: number): Promise<Recor
     spent[graph].cpu += (cpu.user + cpu.system) / 1e6;
     return out;
   };
-  const peers = toRows((await timed('encoder', { [ENCODER_IO.image]: inputs.style }))[ENCODER_IO.latent]);
-  const latent = (await timed('encoder', { [ENCODER_IO.image]: inputs.content }))[ENCODER_IO.latent];
-  const [, , h, w] = latent.dims;
+  const encoded = async (image: FloatTensor): Promise<FloatTensor> =>
+    must((await timed('encoder', { [ENCODER_IO.image]: image }))[ENCODER_IO.latent], 'the encoder output');
+  const peers = toRows(await encoded(inputs.style));
+  const latent = await encoded(inputs.content);
+  const [, , h, w] = nchw(latent);
   const content = toRows(latent);
-  const logWeight: FloatTensor = { data: new Float32Array(peers.dims[0]), dims: [peers.dims[0]] };
-  const chunk = tpfrChunkRows(peers.dims[0], v.spec.chunkRows);
+  const peerCount = must(peers.dims[0], 'the peer count');
+  const logWeight: FloatTensor = { data: new Float32Array(peerCount), dims: [peerCount] };
+  const chunk = tpfrChunkRows(peerCount, v.spec.chunkRows);
   const recombined = new Float32Array(content.data.length);
   for (let start = 0; start < h * w; start += chunk) {
     const end = Math.min(h * w, start + chunk);
@@ -194,7 +195,7 @@ async function pass(v: Variant, inputs: Inputs, channels: number): Promise<Recor
       [TPFR_IO.peers]: peers,
       [TPFR_IO.peerLogWeight]: logWeight,
     });
-    recombined.set(out[TPFR_IO.output].data, start * channels);
+    recombined.set(must(out[TPFR_IO.output], 'the TPFR output').data, start * channels);
   }
   await timed('decoder', { [DECODER_IO.latent]: toLatent(recombined, channels, h, w) });
   return spent;
@@ -247,7 +248,7 @@ async function main(): Promise<void> {
   const threads = Number(flag('threads', '2'));
   const reps = Number(flag('reps', '5'));
   const names = flag('variants', 'engine').split(',');
-  const detail = flag('detail', names[0]).split(',');
+  const detail = flag('detail', must(names[0], 'a variant')).split(',');
   const topNodes = Number(flag('nodes', '0'));
   for (const n of [...names, ...detail]) {
     if (!(n in VARIANTS))
@@ -266,7 +267,9 @@ async function main(): Promise<void> {
     const source = await readModelSource(modelDir);
     await exportModel(source, dir, { name: manifest.name, version: manifest.version, defaults: manifest.defaults });
     reexported = await verifyPackageFiles(dir, await readManifest(dir));
-    const same = GRAPHS.filter((g) => Buffer.compare(contents[GRAPH_FILES[g]], reexported![GRAPH_FILES[g]]) === 0);
+    const graphOf = (files: Record<string, Uint8Array>, g: GraphName): Uint8Array =>
+      must(files[GRAPH_FILES[g]], GRAPH_FILES[g]);
+    const same = GRAPHS.filter((g) => Buffer.compare(graphOf(contents, g), graphOf(reexported!, g)) === 0);
     console.log(
       `reexport: the package's weights exported again; graphs identical to the package's: ${same.join(', ') || 'none'}`,
     );
@@ -284,10 +287,10 @@ async function main(): Promise<void> {
 
   const variants: Variant[] = [];
   for (const name of names) {
-    const spec = VARIANTS[name];
+    const spec = must(VARIANTS[name], `variant ${name}`); // checked above
     const sessions = {} as Record<GraphName, OnnxSession>;
     for (const graph of GRAPHS) {
-      const bytes = (name === 'reexport' ? reexported! : contents)[GRAPH_FILES[graph]];
+      const bytes = must((name === 'reexport' ? reexported! : contents)[GRAPH_FILES[graph]], GRAPH_FILES[graph]);
       sessions[graph] = await createSession(bytes, {
         ...spec.options(graph, { intraOpThreads: threads }),
         profilePrefix: path.join(profileDir, `${name}-${graph}`),
@@ -305,11 +308,13 @@ async function main(): Promise<void> {
   const reference: OnnxConvThroughput[] = [];
   for (let r = 0; r < reps; r++) {
     // Rotate the order so that no variant always follows the same one.
-    const order = [...variants.keys(), variants.length].map((_, i, all) => all[(i + r) % all.length]);
+    const order = [...variants.keys(), variants.length].map((_, i, all) => all[(i + r) % all.length]!);
     for (const i of order) {
-      if (i === variants.length) {
+      // The index one past the variants stands for the engine.
+      const v = variants[i];
+      if (v === undefined) {
         engineRuns.push(await clockStages(engine, request));
-      } else variants[i].passes.push(await pass(variants[i], inputs, channels));
+      } else v.passes.push(await pass(v, inputs, channels));
     }
     reference.push(...(await measureOnnxConvThroughput(threads, [[64, 256]], 5, { spinWait: false })));
   }
@@ -383,7 +388,7 @@ async function main(): Promise<void> {
       // TPFR's peer-side nodes form their own group: work each call repeats on the same peers.
       const peers = (styleSize / 4) ** 2;
       const contentRows = new Set(
-        runs.flatMap((r) => r.nodes.filter((n) => n.op === 'TopK').map((n) => n.inputs[0][0])),
+        runs.flatMap((r) => r.nodes.filter((n) => n.op === 'TopK').flatMap((n) => n.inputs[0]?.slice(0, 1) ?? [])),
       );
       byGraph[graph] = summariseNodes(runs.slice(own[graph]), own[graph], (n) =>
         graph === 'tpfr' && isPeerSide(n, peers, contentRows)

@@ -30,13 +30,9 @@ import { encode } from '../trainer/networks/encoder';
 import type { ParamStore } from '../trainer/nn/params';
 import { measureOnnxConvThroughput } from './support/onnx-conv-throughput';
 import { timeStages, type StageTimes } from './support/stage-timer';
+import { flag } from './support/flag';
 import { stylizeFlops } from './support/stylize-flops';
 import { benchModel, DEFAULT_MODEL_DIR, median, syntheticImage } from './support/stylize-fixture';
-
-function flag(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : fallback;
-}
 
 /** Content rows per TF.js TPFR strip: the engine's default chunk (≈16M-entry N×M matrices). */
 const STRIP_ENTRIES = 16_000_000;
@@ -161,7 +157,7 @@ async function main(): Promise<void> {
   let sumDiff = 0;
   let far = 0;
   for (let i = 0; i < ortImage.length; i++) {
-    const d = Math.abs(ortImage[i] - tfTimes.image[i]);
+    const d = Math.abs(ortImage[i]! - tfTimes.image[i]!);
     maxDiff = Math.max(maxDiff, d);
     sumDiff += d;
     if (d > 8) far++;

@@ -223,7 +223,7 @@ export async function runSubscriptionFanout(options: SubscriptionFanoutOptions):
         await server.events.publish({ type: 'PROGRESS', job: updated });
       }
       roundsPublished = round;
-      await tallies.rounds[round].reached(total, remaining());
+      await tallies.rounds[round]!.reached(total, remaining()); // one tally per round, 0..rounds
     }
     const deliveryWindow = (tallies.lastArrival - firstSend) / 1000;
 

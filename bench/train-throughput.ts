@@ -15,6 +15,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { spawnSync } from 'node:child_process';
+import { must } from '../functions/core/must';
 import { initBackend } from '../trainer/backend';
 import { applyOverrides, presetConfig } from '../trainer/config';
 import { createModel } from '../trainer/model';
@@ -23,19 +24,15 @@ import { indexDataset } from '../trainer/data/dataset-index';
 import { PairSampler } from '../trainer/data/pair-sampler';
 import { iterationFlops } from '../trainer/flops';
 import { measureWasmConvThroughput } from './conv-throughput';
+import { flag } from './support/flag';
 import path from 'node:path';
-
-function flag(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : fallback;
-}
 
 /** The `--key=value` arguments, as the trainer takes them (keys are checked by `applyOverrides`). */
 function configOverrides(argv: string[]): Record<string, string> {
   const overrides: Record<string, string> = {};
   for (const arg of argv) {
-    const match = /^--([^=]+)=(.*)$/.exec(arg);
-    if (match) overrides[match[1]] = match[2];
+    const [, key, value] = /^--([^=]+)=(.*)$/.exec(arg) ?? [];
+    if (key !== undefined && value !== undefined) overrides[key] = value;
   }
   return overrides;
 }
@@ -67,7 +64,7 @@ function timeKernels(): Map<string, { ms: number; calls: number }> {
 
 /** Runs this benchmark once per thread count in a child process and prints the iteration rates side by side. */
 function sweep(counts: number[]): void {
-  const rates: number[] = [];
+  const runs: { threads: number; rate: number }[] = [];
   for (const threads of counts) {
     const args = [...process.execArgv, __filename, '--threads', String(threads), '--preset', flag('preset', 'small')];
     args.push('--iterations', flag('iterations', '12'));
@@ -75,11 +72,12 @@ function sweep(counts: number[]): void {
     const child = spawnSync(process.execPath, args, { encoding: 'utf8' });
     const match = /^training: ([0-9.]+) it\/s/m.exec(child.stdout);
     if (child.status !== 0 || !match) throw new Error(`The run with ${threads} threads failed:\n${child.stderr}`);
-    rates.push(Number(match[1]));
+    runs.push({ threads, rate: Number(match[1]) });
     console.log(`threads ${threads}: ${match[1]} it/s`);
   }
-  for (let i = 1; i < counts.length; i++) {
-    console.log(`threads ${counts[i]} vs ${counts[0]}: ${(rates[i] / rates[0]).toFixed(2)}×`);
+  const [base, ...others] = runs;
+  for (const run of others) {
+    if (base) console.log(`threads ${run.threads} vs ${base.threads}: ${(run.rate / base.rate).toFixed(2)}×`);
   }
 }
 
@@ -99,14 +97,14 @@ async function main(): Promise<void> {
   const sampler = new PairSampler(index, cfg);
   const store = createModel(cfg, cfg.seed);
   const trainer = new TsprTrainer(cfg, store);
+  const warmUp = [await sampler.next(), await sampler.next()];
   const batches = [];
-  for (let i = 0; i < iterations + 2; i++) batches.push(await sampler.next());
-  trainer.step(batches[0]); // warm-up: kernel compilation, optimiser state
-  trainer.step(batches[1]);
+  for (let i = 0; i < iterations; i++) batches.push(await sampler.next());
+  for (const batch of warmUp) trainer.step(batch); // kernel compilation, optimiser state
   profile?.clear();
   const started = process.hrtime.bigint();
   const cpuStarted = process.cpuUsage();
-  for (let i = 2; i < batches.length; i++) trainer.step(batches[i]);
+  for (const batch of batches) trainer.step(batch);
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const cpu = process.cpuUsage(cpuStarted);
   const cpuSeconds = (cpu.user + cpu.system) / 1e6;
@@ -115,7 +113,7 @@ async function main(): Promise<void> {
   const achieved = (flops.total * itPerS) / 1e9;
 
   const conv = await measureWasmConvThroughput();
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const median = (xs: number[]) => must([...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)], 'a median');
   const convForward = median(conv.map((c) => c.forwardGflops));
 
   const overridden = Object.entries(overrides).map(([k, v]) => ` ${k}=${v}`);

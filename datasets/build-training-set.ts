@@ -95,7 +95,7 @@ export function globToRegExp(glob: string): RegExp {
   let re = '';
   let braces = 0;
   for (let i = 0; i < glob.length; i++) {
-    const c = glob[i];
+    const c = glob.charAt(i);
     if (c === '{') {
       re += '(?:';
       braces++;
@@ -163,7 +163,7 @@ export function differenceHash(grey9x8: Uint8Array | Buffer): string {
   let bits = 0n;
   for (let y = 0; y < 8; y++) {
     for (let x = 0; x < 8; x++) {
-      bits = (bits << 1n) | (grey9x8[y * 9 + x] > grey9x8[y * 9 + x + 1] ? 1n : 0n);
+      bits = (bits << 1n) | (grey9x8[y * 9 + x]! > grey9x8[y * 9 + x + 1]! ? 1n : 0n);
     }
   }
   return bits.toString(16).padStart(16, '0');
@@ -209,8 +209,9 @@ export function chooseHeldout<T extends { pkg: string; source: string; group: st
       .sort((a, b) => a.u - b.u);
     for (const { m, u } of eligible) if (u < share) heldout.add(m);
     const expected = members.length * share;
-    if (expected >= 1 && eligible.length > 1 && !eligible.some(({ m }) => heldout.has(m))) {
-      heldout.add(eligible[0].m);
+    const [first] = eligible;
+    if (first && expected >= 1 && eligible.length > 1 && !eligible.some(({ m }) => heldout.has(m))) {
+      heldout.add(first.m);
     }
   }
   return heldout;
@@ -251,7 +252,7 @@ export function kebab(text: string): string {
 /** Readable stem: wallpaper bundles name their files by resolution, so the folder names the picture. */
 export function outputStem(short: string, source: string): string {
   const bundle = /\/([^/]+)\/contents\/images(?:_dark)?\//.exec(source);
-  const stem = bundle ? bundle[1] : path.posix.basename(source).replace(IMAGE_EXTENSIONS, '');
+  const stem = bundle?.[1] ?? path.posix.basename(source).replace(IMAGE_EXTENSIONS, '');
   return `${kebab(short)}-${kebab(stem) || 'image'}`;
 }
 
@@ -264,12 +265,13 @@ export function uniqueName(stem: string, taken: Set<string>): string {
 
 export function parseArgs(argv: readonly string[]): BuildOptions {
   const values = new Map<string, string>();
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i];
+  // One iterator for the loop and for the values it takes, so that a flag's value is skipped as an argument.
+  const rest = argv.values();
+  for (const flag of rest) {
     if (!['--out', '--cache', '--heldout-share', '--max-per-package', '--reserved'].includes(flag)) {
       throw new Error(`unknown option ${flag}`);
     }
-    const value = argv[++i];
+    const value = rest.next().value;
     if (value === undefined) throw new Error(`${flag} needs a value`);
     values.set(flag, value);
   }
@@ -375,10 +377,10 @@ async function analyse(file: string): Promise<Analysis> {
   const luma = new Float64Array(pixels);
   const flat = Buffer.alloc(pixels * 3);
   for (let i = 0; i < pixels; i++) {
-    const a = rgba[i * 4 + 3] / 255;
+    const a = rgba[i * 4 + 3]! / 255;
     if (a < 0.5) transparent++;
-    for (let c = 0; c < 3; c++) flat[i * 3 + c] = Math.round(rgba[i * 4 + c] * a + 255 * (1 - a));
-    luma[i] = 0.299 * flat[i * 3] + 0.587 * flat[i * 3 + 1] + 0.114 * flat[i * 3 + 2];
+    for (let c = 0; c < 3; c++) flat[i * 3 + c] = Math.round(rgba[i * 4 + c]! * a + 255 * (1 - a));
+    luma[i] = 0.299 * flat[i * 3]! + 0.587 * flat[i * 3 + 1]! + 0.114 * flat[i * 3 + 2]!;
   }
   const grey = await sharp(flat, { raw: { width: 64, height: 64, channels: 3 } })
     .greyscale()
@@ -404,8 +406,8 @@ function stddev(values: Float64Array): number {
 export function backdropShare(rgb: Uint8Array | Buffer, size: number): number {
   const border: number[] = [];
   for (let i = 0; i < size; i++) border.push(i, (size - 1) * size + i, i * size, i * size + size - 1);
-  const mean = [0, 1, 2].map((c) => border.reduce((s, p) => s + rgb[p * 3 + c], 0) / border.length);
-  const near = (p: number) => [0, 1, 2].every((c) => Math.abs(rgb[p * 3 + c] - mean[c]) <= 12);
+  const mean = [0, 1, 2].map((c) => border.reduce((s, p) => s + rgb[p * 3 + c]!, 0) / border.length);
+  const near = (p: number) => [0, 1, 2].every((c) => Math.abs(rgb[p * 3 + c]! - mean[c]!) <= 12);
   if (border.filter(near).length < border.length * 0.9) return 0;
   let count = 0;
   for (let p = 0; p < size * size; p++) if (near(p)) count++;
@@ -463,7 +465,7 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) 
   const worker = async () => {
     while (next < items.length) {
       const i = next++;
-      results[i] = await fn(items[i]);
+      results[i] = await fn(items[i] as T);
     }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));

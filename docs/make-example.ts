@@ -19,7 +19,10 @@ const GAP = 6;
 
 function flag(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : fallback;
+  if (i < 0) return fallback;
+  const value = process.argv[i + 1];
+  if (value === undefined) throw new Error(`--${name} needs a value.`);
+  return value;
 }
 
 /** An image fitted into a CELL × CELL square on white. */

@@ -13,8 +13,9 @@ import WebSocket from 'ws';
 
 function flag(name: string): string {
   const i = process.argv.indexOf(`--${name}`);
-  if (i < 0 || !process.argv[i + 1]) throw new Error(`--${name} is required.`);
-  return process.argv[i + 1];
+  const value = i < 0 ? undefined : process.argv[i + 1];
+  if (!value) throw new Error(`--${name} is required.`);
+  return value;
 }
 
 const url = flag('url');

@@ -56,6 +56,7 @@ async function main(): Promise<void> {
   if (args.includes('--check')) {
     const againstIndex = args.indexOf('--against');
     const target = againstIndex >= 0 ? args[againstIndex + 1] : GENERATED_FILE;
+    if (target === undefined) throw new Error('--against needs a file.');
     if (readFileSync(target, 'utf8') !== fresh) {
       process.stderr.write(`${target} is out of date; run npx tsx schema/codegen.ts\n`);
       process.exitCode = 1;

@@ -65,14 +65,20 @@ interface Args {
 
 function parseArgs(argv: string[]): Args {
   const args: Args = { out: '', preset: 'small', backend: 'cpu', seed: 7, activations: false, overrides: {} };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const eq = /^--([A-Za-z]+)=(.*)$/.exec(a);
-    if (eq) args.overrides[eq[1]] = eq[2];
-    else if (a === '--out') args.out = argv[++i];
-    else if (a === '--preset') args.preset = argv[++i];
-    else if (a === '--backend') args.backend = argv[++i];
-    else if (a === '--seed') args.seed = Number(argv[++i]);
+  // One iterator for the loop and for the values it takes, so that a flag's value is skipped as an argument.
+  const rest = argv.values();
+  const valueOf = (name: string): string => {
+    const value = rest.next().value;
+    if (value === undefined) throw new Error(`${name} needs a value.`);
+    return value;
+  };
+  for (const a of rest) {
+    const [, key, value] = /^--([A-Za-z]+)=(.*)$/.exec(a) ?? [];
+    if (key !== undefined && value !== undefined) args.overrides[key] = value;
+    else if (a === '--out') args.out = valueOf(a);
+    else if (a === '--preset') args.preset = valueOf(a);
+    else if (a === '--backend') args.backend = valueOf(a);
+    else if (a === '--seed') args.seed = Number(valueOf(a));
     else if (a === '--activations') args.activations = true;
     else
       throw new Error(
@@ -238,7 +244,7 @@ async function main(): Promise<void> {
     out('global_vector', applyLayers(store, globalStyleLayers(cfg), zGlobal)); // [2, 1, 1, 4ngf]
     const latent = encode(store, cfg, images).latent; // [2, S/4, S/4, 12ngf]
     out('enc_latent', latent);
-    const [zA, zB] = tf.split(latent, 2, 0) as tf.Tensor4D[];
+    const [zA, zB] = tf.split(latent, 2, 0) as [tf.Tensor4D, tf.Tensor4D];
     const evalResult = tpfr(store, cfg, zA, zB, { training: false, returnAttention: true });
     out('tpfr_eval', evalResult.output);
     out('tpfr_eval_attention_s1', evalResult.attention!.style!);
@@ -259,7 +265,12 @@ async function main(): Promise<void> {
       (['realA', 'styleA', 'realB', 'styleB'] as const).map((k) => tf.tensor4d(pixels[k], shape)),
       0,
     );
-    const [zRealA, , , zStyleB] = tf.split(encode(store, cfg, batch4).latent, 4, 0) as tf.Tensor4D[];
+    const [zRealA, , , zStyleB] = tf.split(encode(store, cfg, batch4).latent, 4, 0) as [
+      tf.Tensor4D,
+      tf.Tensor4D,
+      tf.Tensor4D,
+      tf.Tensor4D,
+    ];
     const { attention } = tpfr(store, cfg, zRealA, zStyleB, {
       training: true,
       updateRunningStats: false,

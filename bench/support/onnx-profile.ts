@@ -87,7 +87,7 @@ export function nodeFlops(node: NodeTiming): number {
     case 'Gemm':
     case 'FusedGemm':
       // The exporter never transposes A, so its last axis is the reduced one.
-      return 2 * product(out) * a[a.length - 1];
+      return 2 * product(out) * a[a.length - 1]!;
     default:
       return 0;
   }
@@ -113,7 +113,7 @@ const LAYOUT_OPS = new Set([
  * layers cannot reach a wide layer's rate; the rest by what bounds them.
  */
 export function nodeGroup(node: NodeTiming): string {
-  const w = node.inputs[1];
+  const w = node.inputs[1] ?? [];
   switch (node.op) {
     case 'Conv':
     case 'FusedConv':
@@ -152,7 +152,7 @@ export function nodeGroup(node: NodeTiming): string {
  * not change between the calls of one request.
  */
 export function isPeerSide(node: NodeTiming, peers: number, contentRows: ReadonlySet<number>): boolean {
-  const leading = node.inputs.filter((dims) => dims.length > 0).map((dims) => dims[0]);
+  const leading = node.inputs.flatMap((dims) => dims.slice(0, 1));
   return leading.includes(peers) && !leading.some((d) => contentRows.has(d));
 }
 

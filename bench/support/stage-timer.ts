@@ -50,9 +50,9 @@ export async function clockStages(
     return m;
   };
   const last = (stage: Progress['stage']): (typeof marks)[number] => {
-    const found = marks.filter((x) => x.stage === stage);
-    if (found.length === 0) throw new Error(`The engine never reported the "${stage}" stage.`);
-    return found[found.length - 1];
+    const found = marks.filter((x) => x.stage === stage).at(-1);
+    if (!found) throw new Error(`The engine never reported the "${stage}" stage.`);
+    return found;
   };
   const split = (clock: 'at' | 'cpu'): Omit<StageTimes, 'tpfrCalls'> => {
     const s = (from: { at: number; cpu: number }, to: { at: number; cpu: number }): number =>

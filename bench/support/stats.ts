@@ -18,7 +18,7 @@ export interface LatencySummary {
 export function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
   const rank = Math.ceil((p / 100) * sorted.length);
-  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1];
+  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1]!;
 }
 
 /** Summarises latency samples in milliseconds. */
@@ -29,17 +29,18 @@ export function summarize(samples: readonly number[]): LatencySummary {
     count: sorted.length,
     p50: percentile(sorted, 50),
     p99: percentile(sorted, 99),
-    max: sorted.length === 0 ? Number.NaN : sorted[sorted.length - 1],
+    max: sorted.at(-1) ?? Number.NaN,
     mean: sorted.length === 0 ? Number.NaN : total / sorted.length,
   };
 }
 
 /** Formats rows as a left-aligned text table with a header rule. */
 export function formatTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)));
+  // Every row has a cell per header column.
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
   const line = (cells: readonly string[]) =>
     cells
-      .map((cell, i) => cell.padEnd(widths[i]))
+      .map((cell, i) => cell.padEnd(widths[i] ?? 0))
       .join('  ')
       .trimEnd();
   return [line(header), widths.map((width) => '-'.repeat(width)).join('  '), ...rows.map(line)].join('\n');
@@ -58,8 +59,8 @@ export function parseIntFlags<T extends Record<string, number>>(argv: readonly s
   const result: Record<string, number> = { ...defaults };
   const problems: string[] = [];
   for (const arg of argv) {
-    const match = /^--([a-zA-Z]+)=(\d+)$/.exec(arg);
-    if (match === null || !(match[1] in defaults)) {
+    const [, name, digits] = /^--([a-zA-Z]+)=(\d+)$/.exec(arg) ?? [];
+    if (name === undefined || digits === undefined || !(name in defaults)) {
       problems.push(
         `Unknown or malformed flag "${arg}". Expected --name=<positive integer>, one of: ${Object.keys(defaults)
           .map((k) => `--${k}`)
@@ -67,9 +68,9 @@ export function parseIntFlags<T extends Record<string, number>>(argv: readonly s
       );
       continue;
     }
-    const value = Number(match[2]);
-    if (value <= 0) problems.push(`--${match[1]} must be positive, got ${value}.`);
-    result[match[1]] = value;
+    const value = Number(digits);
+    if (value <= 0) problems.push(`--${name} must be positive, got ${value}.`);
+    result[name] = value;
   }
   if (problems.length > 0) throw new Error(problems.join('\n'));
   return result as T;

@@ -13,6 +13,7 @@ import path from 'node:path';
 
 import sharp from 'sharp';
 
+import { must } from '../../functions/core/must';
 import { presetConfig, type ModelConfig } from '../../trainer/config';
 import { exportModel, readModelSource } from '../../trainer/export/model-export';
 import { readManifest } from '../../trainer/export/package-format';
@@ -114,5 +115,5 @@ export async function syntheticImage(width: number, height: number, variant: num
 /** Median of a non-empty list. */
 export function median(xs: readonly number[]): number {
   const sorted = [...xs].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
+  return must(sorted[Math.floor(sorted.length / 2)], 'a median of no values');
 }
