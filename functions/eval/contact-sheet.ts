@@ -70,7 +70,10 @@ function cellLeft(column: number): number {
 
 async function scaled(image: RgbImage): Promise<{ png: Buffer; size: Size }> {
   const size = fittedSize(image);
-  const png = await sharp(await encodePng(image)).resize(size.width, size.height, { fit: 'fill' }).png().toBuffer();
+  const png = await sharp(await encodePng(image))
+    .resize(size.width, size.height, { fit: 'fill' })
+    .png()
+    .toBuffer();
   return { png, size };
 }
 
