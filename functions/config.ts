@@ -107,8 +107,8 @@ const FLAGS = new Map<string, keyof RuntimeConfig>(
 /** Splits `--name=value`, `--name value`, `--flag` and `--no-flag` into raw strings, noting unknown flags. */
 function readFlags(argv: readonly string[], problems: string[]): Map<keyof RuntimeConfig, string> {
   const raw = new Map<keyof RuntimeConfig, string>();
-  for (let i = 0; i < argv.length; i += 1) {
-    const arg = argv[i];
+  const rest = [...argv];
+  for (let arg = rest.shift(); arg !== undefined; arg = rest.shift()) {
     if (!arg.startsWith('--')) {
       problems.push(`Unexpected argument "${arg}"; settings are given as --name=value.`);
       continue;
@@ -127,8 +127,10 @@ function readFlags(argv: readonly string[], problems: string[]): Map<keyof Runti
     }
     if (value === undefined) {
       if (key === 'introspection') value = 'true';
-      else if (i + 1 < argv.length && !argv[i + 1].startsWith('--')) value = argv[(i += 1)];
-      else {
+      else if (rest[0] !== undefined && !rest[0].startsWith('--')) {
+        value = rest[0];
+        rest.shift();
+      } else {
         problems.push(`--${name} needs a value.`);
         continue;
       }

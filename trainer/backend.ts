@@ -196,7 +196,9 @@ export function registerCoreGradients(): void {
     write: false,
     logLevel: 'silent',
   });
-  const code = built.outputFiles[0].text;
+  const [bundle] = built.outputFiles;
+  if (bundle === undefined) throw new BackendError('Bundling the TF.js gradient functions produced no output.');
+  const code = bundle.text;
   const mod = { exports: {} };
   // Evaluated in this realm so the bundle sees the same global namespace as the imported tfjs-core.
   new Function('module', 'exports', 'require', code)(mod, mod.exports, createRequire(gradients));
@@ -206,5 +208,5 @@ export function registerCoreGradients(): void {
 
 function firstLine(err: unknown): string {
   const message = err instanceof Error ? err.message : String(err);
-  return message.split('\n')[0];
+  return message.split('\n', 1)[0] ?? message;
 }

@@ -204,6 +204,13 @@ export function loadParams(
   store.load(params, keepInitial);
 }
 
+/** The checkpoint's array `key`: its meta and its names promise it, so one without it is damaged. */
+function arrayOf(arrays: Record<string, NamedArray>, key: string): NamedArray {
+  const array = arrays[key];
+  if (array === undefined) throw new CheckpointError(`The checkpoint has no array "${key}"; it is incomplete.`);
+  return array;
+}
+
 /**
  * Restores a trainer (weights, optimisers, pool, counters) from checkpoint arrays. Parameters the
  * checkpoint lacks and `keepInitial` accepts start from their initial values, with fresh optimiser moments.
@@ -222,16 +229,16 @@ export function restoreTrainer(
     for (const key of Object.keys(arrays)) {
       if (!key.startsWith(prefix)) continue;
       const name = key.slice(prefix.length);
-      moments[name] = { m: arrays[key], v: arrays[`adam/${group}/v/${name}`] };
+      moments[name] = { m: arrayOf(arrays, key), v: arrayOf(arrays, `adam/${group}/v/${name}`) };
     }
     opt.load({ step: meta.optimisers[group as keyof typeof groups].step, moments });
   }
   const entries: ImagePoolState['entries'] = [];
   for (let i = 0; i < meta.pool.entries; i++) {
     entries.push({
-      real: arrays[`pool/${i}/real`].data,
-      fake: arrays[`pool/${i}/fake`].data,
-      style: arrays[`pool/${i}/style`].data,
+      real: arrayOf(arrays, `pool/${i}/real`).data,
+      fake: arrayOf(arrays, `pool/${i}/fake`).data,
+      style: arrayOf(arrays, `pool/${i}/style`).data,
     });
   }
   trainer.pool.load({ entries, rng: meta.pool.rng });

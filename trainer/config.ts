@@ -126,6 +126,11 @@ export interface TrainConfig extends ModelConfig {
    * which has only the reference's losses.
    */
   lambdaTexture: number;
+  /**
+   * Weight of the grid loss on the main decoder's outputs: how much more prominent their spectral peaks
+   * at the 2- and 4-pixel periods are than their targets' (trainer/grid-loss.ts). 0 in every preset.
+   */
+  lambdaGrid: number;
   /** Margin of the metric loss's hinge on the mean negative distance. */
   metricMargin: number;
   /** Size of the discriminator's history buffer of (real, fake, style) triplets. */
@@ -142,7 +147,7 @@ export interface TrainConfig extends ModelConfig {
 
 /** {@link withLegacyDefaults} for a training config: training keys added later are off in older runs. */
 export function withLegacyTrainDefaults(saved: TrainConfig): TrainConfig {
-  const legacy: Pick<TrainConfig, 'lambdaTexture'> = { lambdaTexture: 0 };
+  const legacy: Pick<TrainConfig, 'lambdaTexture' | 'lambdaGrid'> = { lambdaTexture: 0, lambdaGrid: 0 };
   return { ...legacy, ...withLegacyDefaults(saved) };
 }
 
@@ -165,6 +170,7 @@ const shared = {
   lambdaTransfer: 1,
   lambdaAdversarial: 1,
   lambdaTexture: 0,
+  lambdaGrid: 0,
   metricMargin: 1.0,
   poolSize: 50,
   seed: 1,
@@ -269,6 +275,7 @@ const BOUNDS: Partial<Record<keyof TrainConfig, [number, number]>> = {
   lambdaTransfer: [0, 1000],
   lambdaAdversarial: [0, 1000],
   lambdaTexture: [0, 1000],
+  lambdaGrid: [0, 1000],
   metricMargin: [0, 100],
   poolSize: [0, 10_000],
   seed: [0, 2 ** 31 - 1],

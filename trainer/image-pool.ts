@@ -5,6 +5,7 @@
  * Showing D older fakes damps oscillation. Its random choices come from a seeded generator and its
  * contents are plain arrays, so a checkpoint restores it exactly.
  */
+import { must } from '../functions/core/must';
 import { Mulberry32 } from './rng';
 
 export interface Triplet {
@@ -37,7 +38,7 @@ export class ImagePool {
     }
     if (this.rng.next() < 0.5) return current;
     const i = Math.floor(this.rng.next() * this.size);
-    const old = this.entries[i];
+    const old = must(this.entries[i], `pool entry ${i}`); // i < size, and the pool is full
     this.entries[i] = current;
     return old;
   }

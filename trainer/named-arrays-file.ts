@@ -26,15 +26,16 @@ const sha256Hex = (bytes: Uint8Array): string => createHash('sha256').update(byt
 /** Packs the arrays, in their key order, into one binary with its index and checksum. */
 export function packArrays(arrays: Readonly<Record<string, NamedArray>>): PackedArrays {
   const index: ArrayEntry[] = [];
+  const parts: { data: Float32Array; offset: number }[] = [];
   let offset = 0;
   for (const [name, a] of Object.entries(arrays)) {
     index.push({ name, shape: a.shape, offset, length: a.data.length });
+    parts.push({ data: a.data, offset });
     offset += a.data.length * 4;
   }
   const bin = Buffer.alloc(offset);
-  for (const entry of index) {
-    const d = arrays[entry.name].data;
-    Buffer.from(d.buffer, d.byteOffset, d.byteLength).copy(bin, entry.offset);
+  for (const { data: d, offset: at } of parts) {
+    Buffer.from(d.buffer, d.byteOffset, d.byteLength).copy(bin, at);
   }
   return { index, bin, sha256: sha256Hex(bin) };
 }

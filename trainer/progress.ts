@@ -28,13 +28,15 @@ export function metricLine(step: number, values: Record<string, number>): string
 /** Parses a metric line back into its values (null for any other line). */
 export function parseMetricLine(line: string): { step: number; values: Record<string, number> } | null {
   const m = /^METRIC step=(\d+)((?: [a-z0-9_]+=(?:[-+0-9.eE]+|NaN|-?Infinity))*)\s*$/.exec(line.trim());
-  if (!m) return null;
+  const [, step, pairs] = m ?? [];
+  if (step === undefined || pairs === undefined) return null;
   const values: Record<string, number> = {};
-  for (const pair of m[2].trim().split(/\s+/).filter(Boolean)) {
-    const [k, v] = pair.split('=');
-    values[k] = Number(v);
+  for (const pair of pairs.trim().split(/\s+/).filter(Boolean)) {
+    // The pattern above allows exactly one '=' in each pair.
+    const eq = pair.indexOf('=');
+    values[pair.slice(0, eq)] = Number(pair.slice(eq + 1));
   }
-  return { step: Number(m[1]), values };
+  return { step: Number(step), values };
 }
 
 export class ProgressBar {
@@ -59,8 +61,10 @@ export class ProgressBar {
     const filled = Math.round((width * iteration) / Math.max(1, this.total));
     const bar = '#'.repeat(Math.min(width, filled)).padEnd(width, '.');
     const shown = ['loss_idt', 'loss_idt_aux', 'loss_adv_g', 'loss_d']
-      .filter((k) => k in losses)
-      .map((k) => `${k}=${formatValue(losses[k])}`)
+      .flatMap((k) => {
+        const value = losses[k];
+        return value === undefined ? [] : [`${k}=${formatValue(value)}`];
+      })
       .join(' ');
     const text = `iter ${iteration}/${this.total} [${bar}] ${rate.toFixed(2)} it/s ETA ${formatDuration(eta)} ${shown}`;
     if (this.stream.isTTY) this.stream.write(`\r\x1b[2K${text}`);

@@ -64,7 +64,8 @@ export async function resolveTrainingChannel(dataDir: string): Promise<string> {
     throw new Error(`No input channels: ${dataDir} does not exist.`);
   }
   if (channels.includes(TRAINING_CHANNEL)) return path.join(dataDir, TRAINING_CHANNEL);
-  if (channels.length === 1) return path.join(dataDir, channels[0]);
+  const [only] = channels;
+  if (only !== undefined && channels.length === 1) return path.join(dataDir, only);
   throw new Error(
     `Cannot choose the training channel in ${dataDir}: expected "${TRAINING_CHANNEL}" or a single channel, found [${channels.join(', ')}].`,
   );

@@ -24,6 +24,7 @@
  * decoder from learning to reconstruct at all.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { must } from '../functions/core/must';
 import { Mulberry32 } from './rng';
 
 /** Seed of the texture net's weights. Changing it changes what every run trained against. */
@@ -74,7 +75,7 @@ export class TextureLoss {
       const target = this.features(exemplars).map(statistics);
       const terms = this.features(outputs).map((f, i) => {
         const own = statistics(f);
-        const ref = target[i];
+        const ref = must(target[i], `the exemplars' statistics at layer ${i}`);
         return tf.add(boundedDistance(own.gram, ref.gram), boundedDistance(own.mean, ref.mean));
       });
       return tf.div(tf.addN(terms), terms.length) as tf.Scalar;

@@ -36,6 +36,7 @@ import { Adam, learningRateAt } from './optim/adam';
 import { ImagePool, type Triplet } from './image-pool';
 import { Mulberry32 } from './rng';
 import { TextureLoss } from './texture-loss';
+import { GridLoss } from './grid-loss';
 
 /** One batch of training images, NHWC in [-1, 1] (trainer/data's TrainingBatch has this shape). */
 export interface ImageBatch {
@@ -58,6 +59,8 @@ export interface StepLosses {
   loss_transf: number;
   /** The texture loss on fake_B (trainer/texture-loss.ts); 0 when lambdaTexture is 0. */
   loss_texture: number;
+  /** The grid loss on fake_B, rec_A and rec_style_B (trainer/grid-loss.ts); 0 when lambdaGrid is 0. */
+  loss_grid: number;
   loss_d: number;
   loss_aux: number;
   loss_main: number;
@@ -87,6 +90,8 @@ export class TsprTrainer {
   private readonly rng: Mulberry32;
   /** The fixed random net of the texture loss, built only when the loss is weighted. */
   private readonly texture: TextureLoss | null;
+  /** The grid loss's DFT bases, built only when the loss is weighted. */
+  private readonly grid: GridLoss | null;
 
   constructor(
     readonly cfg: TrainConfig,
@@ -99,6 +104,7 @@ export class TsprTrainer {
     this.pool = new ImagePool(cfg.poolSize, cfg.seed ^ 0x5eed);
     this.rng = new Mulberry32(cfg.seed ^ 0x7a11);
     this.texture = cfg.lambdaTexture > 0 ? new TextureLoss() : null;
+    this.grid = cfg.lambdaGrid > 0 ? new GridLoss() : null;
   }
 
   learningRate(): number {
@@ -234,11 +240,15 @@ export class TsprTrainer {
         stopGradient(codeStyleB.style),
       );
       const lTexture = this.texture ? this.texture.loss(fakeB, styleB) : tf.scalar(0);
+      // fake_B should carry no more grid than the photo whose structure it keeps; each reconstruction
+      // no more than its original.
+      const lGrid = this.grid ? this.grid.loss(decoded, tf.concat([realA, realA, styleB], 0)) : tf.scalar(0);
       const lossMain = tf.addN([
         tf.mul(lAdv, cfg.lambdaAdversarial),
         tf.mul(lIdt, cfg.lambdaIdt),
         tf.mul(lTransf, cfg.lambdaTransfer),
         tf.mul(lTexture, cfg.lambdaTexture),
+        tf.mul(lGrid, cfg.lambdaGrid),
       ]) as tf.Scalar;
 
       Object.assign(kept, {
@@ -250,6 +260,7 @@ export class TsprTrainer {
         loss_idt: tf.keep(lIdt),
         loss_transf: tf.keep(lTransf),
         loss_texture: tf.keep(lTexture),
+        loss_grid: tf.keep(lGrid),
         loss_aux: tf.keep(lossAux),
         loss_main: tf.keep(lossMain),
         fakeB: tf.keep(fakeB),
@@ -304,6 +315,7 @@ export class TsprTrainer {
       'loss_idt',
       'loss_transf',
       'loss_texture',
+      'loss_grid',
       'loss_aux',
       'loss_main',
     ] as const) {
@@ -323,5 +335,6 @@ export class TsprTrainer {
     this.main.dispose();
     this.disc.dispose();
     this.texture?.dispose();
+    this.grid?.dispose();
   }
 }

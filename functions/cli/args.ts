@@ -25,8 +25,9 @@ export function parseArgs(argv: string[], specs: Record<string, FlagSpec>, allow
   const flags: ParsedArgs['flags'] = {};
   const positionals: string[] = [];
   const overrides: Record<string, string> = {};
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
+  // One iterator for the loop and for the values it takes, so that a flag's value is skipped as an argument.
+  const args = argv.values();
+  for (const arg of args) {
     if (!arg.startsWith('--') || arg === '--') {
       positionals.push(arg);
       continue;
@@ -54,7 +55,7 @@ export function parseArgs(argv: string[], specs: Record<string, FlagSpec>, allow
       flags[name] = inline !== 'false';
       continue;
     }
-    const value = inline ?? argv[++i];
+    const value = inline ?? args.next().value;
     if (value === undefined || (inline === undefined && value.startsWith('--'))) {
       throw new UsageError(`--${name} needs a value.`);
     }
@@ -70,9 +71,12 @@ export function parseArgs(argv: string[], specs: Record<string, FlagSpec>, allow
 }
 
 export function usage(command: string, summary: string, specs: Record<string, FlagSpec>): string {
-  const names = Object.entries(specs).map(([k, s]) => `  --${k}${s.type === 'boolean' ? '' : ' <value>'}`);
+  const flags = Object.entries(specs).map(([k, s]) => ({
+    name: `  --${k}${s.type === 'boolean' ? '' : ' <value>'}`,
+    description: s.description,
+  }));
   // The descriptions start in one column, two spaces past the longest flag.
-  const column = Math.max(28, ...names.map((n) => n.length + 2));
-  const lines = Object.values(specs).map((s, i) => names[i].padEnd(column) + s.description);
+  const column = Math.max(28, ...flags.map((f) => f.name.length + 2));
+  const lines = flags.map((f) => f.name.padEnd(column) + f.description);
   return `peerstyle ${command}: ${summary}\n\nOptions:\n${lines.join('\n')}\n`;
 }

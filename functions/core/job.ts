@@ -12,6 +12,7 @@ import { createHash } from 'node:crypto';
 import { assertBlobKey } from './blob-key';
 import { DomainError, ErrorCode, parseOneOf } from './errors';
 import type { JsonValue } from './json';
+import { parseStylizeJobInput } from './stylize-input';
 
 /** What a job does. */
 export const JOB_KINDS = ['STYLIZE', 'TRAIN'] as const;
@@ -164,12 +165,27 @@ export function requestHash(request: Pick<NewJob, 'kind' | 'input'>): string {
 }
 
 /**
+ * A request as idempotency compares it: a stylize input in its canonical form. Stylize inputs are
+ * stored canonical (functions/core/stylize-input.ts), but a job stored before that form existed holds
+ * upper-case enums and no defaults, and its retry, canonical now, must still find it. An input the
+ * parser refuses is compared as stored.
+ */
+function comparable(request: Pick<NewJob, 'kind' | 'input'>): Pick<NewJob, 'kind' | 'input'> {
+  if (request.kind !== 'STYLIZE') return request;
+  try {
+    return { kind: request.kind, input: parseStylizeJobInput(request.input) as unknown as JsonValue };
+  } catch {
+    return request;
+  }
+}
+
+/**
  * Checks that a repeated idempotency key comes with the request that created `existing`; otherwise
  * IDEMPOTENCY_CONFLICT, since silently answering with another request's job would be wrong. Stores call
  * this on every path that returns an existing job for a key.
  */
 export function assertSameRequest(existing: Job, request: Pick<NewJob, 'kind' | 'input'>): Job {
-  if (requestHash(existing) === requestHash(request)) return existing;
+  if (requestHash(comparable(existing)) === requestHash(comparable(request))) return existing;
   throw new DomainError(
     ErrorCode.IDEMPOTENCY_CONFLICT,
     `IDEMPOTENCY_CONFLICT: idempotency key ${JSON.stringify(existing.idempotencyKey)} was already used for a ` +

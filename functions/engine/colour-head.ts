@@ -21,9 +21,9 @@ export function colourMoments(image: RgbImage): ColourMoments {
   const pixels = image.width * image.height;
   for (let p = 0; p < pixels; p++) {
     for (let c = 0; c < 3; c++) {
-      const v = image.data[3 * p + c] / 127.5 - 1;
-      sum[c] += v;
-      sumSquares[c] += v * v;
+      const v = image.data[3 * p + c]! / 127.5 - 1;
+      sum[c]! += v;
+      sumSquares[c]! += v * v;
     }
   }
   return { count: pixels, sum, sumSquares };
@@ -40,19 +40,19 @@ export function pooledStats(parts: { moments: ColourMoments; weight: number }[])
   for (const { moments, weight } of parts) {
     total += weight * moments.count;
     for (let c = 0; c < 3; c++) {
-      sum[c] += weight * moments.sum[c];
-      sumSquares[c] += weight * moments.sumSquares[c];
+      sum[c]! += weight * moments.sum[c]!;
+      sumSquares[c]! += weight * moments.sumSquares[c]!;
     }
   }
   if (!(total > 0)) throw new Error('Colour statistics need at least one pixel with a positive weight.');
   const mean = sum.map((s) => s / total);
-  const std = sumSquares.map((s, c) => Math.sqrt(Math.max(0, s / total - mean[c] * mean[c])));
+  const std = sumSquares.map((s, c) => Math.sqrt(Math.max(0, s / total - mean[c]! * mean[c]!)));
   return [...mean, ...std];
 }
 
 /** (1 − t)·a + t·b, element by element: the strength blend of the content's and the style's statistics. */
 export function blendStats(a: number[], b: number[], t: number): number[] {
-  return a.map((v, i) => (1 - t) * v + t * b[i]);
+  return a.map((v, i) => (1 - t) * v + t * b[i]!);
 }
 
 /**
@@ -67,28 +67,30 @@ export function applyColourHead(
   inPlace = false,
 ): FloatTensor {
   const [batch, channels, height, width] = preTanh.dims;
-  if (batch !== 1 || channels !== 3) throw new Error(`The colour head takes [1, 3, H, W], got [${preTanh.dims}].`);
+  if (batch !== 1 || channels !== 3 || height === undefined || width === undefined) {
+    throw new Error(`The colour head takes [1, 3, H, W], got [${preTanh.dims}].`);
+  }
   const plane = height * width;
   const out = inPlace ? preTanh.data : new Float32Array(preTanh.data.length);
   for (let c = 0; c < 3; c++) {
-    let scale = head.scaleBias[c];
-    let shift = head.shiftBias[c];
-    for (let i = 0; i < stats.length; i++) {
-      scale += stats[i] * head.scaleWeight[i * 3 + c];
-      shift += stats[i] * head.shiftWeight[i * 3 + c];
+    let scale = head.scaleBias[c]!;
+    let shift = head.shiftBias[c]!;
+    for (const [i, stat] of stats.entries()) {
+      scale += stat * head.scaleWeight[i * 3 + c]!;
+      shift += stat * head.shiftWeight[i * 3 + c]!;
     }
     const base = c * plane;
     // Mean and biased variance in float64, over the whole plane.
     let sum = 0;
-    for (let p = 0; p < plane; p++) sum += preTanh.data[base + p];
+    for (let p = 0; p < plane; p++) sum += preTanh.data[base + p]!;
     const mean = sum / plane;
     let squares = 0;
     for (let p = 0; p < plane; p++) {
-      const d = preTanh.data[base + p] - mean;
+      const d = preTanh.data[base + p]! - mean;
       squares += d * d;
     }
     const factor = scale / Math.sqrt(squares / plane + head.eps);
-    for (let p = 0; p < plane; p++) out[base + p] = Math.tanh((preTanh.data[base + p] - mean) * factor + shift);
+    for (let p = 0; p < plane; p++) out[base + p] = Math.tanh((preTanh.data[base + p]! - mean) * factor + shift);
   }
   return { data: out, dims: preTanh.dims };
 }
@@ -101,22 +103,24 @@ export function applyColourHead(
  */
 export function withMeanColour(image: FloatTensor, stats: number[], matchStd = false): FloatTensor {
   const [batch, channels, height, width] = image.dims;
-  if (batch !== 1 || channels !== 3) throw new Error(`colorMean takes [1, 3, H, W], got [${image.dims}].`);
+  if (batch !== 1 || channels !== 3 || height === undefined || width === undefined) {
+    throw new Error(`colorMean takes [1, 3, H, W], got [${image.dims}].`);
+  }
   const plane = height * width;
   for (let c = 0; c < 3; c++) {
     const base = c * plane;
     let sum = 0; // float64
-    for (let p = 0; p < plane; p++) sum += image.data[base + p];
+    for (let p = 0; p < plane; p++) sum += image.data[base + p]!;
     const mean = sum / plane;
     if (!matchStd) {
-      const shift = stats[c] - mean;
-      for (let p = 0; p < plane; p++) image.data[base + p] += shift;
+      const shift = stats[c]! - mean;
+      for (let p = 0; p < plane; p++) image.data[base + p]! += shift;
       continue;
     }
     let squares = 0;
-    for (let p = 0; p < plane; p++) squares += (image.data[base + p] - mean) ** 2;
-    const gain = stats[c + 3] / Math.sqrt(squares / plane + COLOUR_STD_FLOOR ** 2);
-    for (let p = 0; p < plane; p++) image.data[base + p] = (image.data[base + p] - mean) * gain + stats[c];
+    for (let p = 0; p < plane; p++) squares += (image.data[base + p]! - mean) ** 2;
+    const gain = stats[c + 3]! / Math.sqrt(squares / plane + COLOUR_STD_FLOOR ** 2);
+    for (let p = 0; p < plane; p++) image.data[base + p] = (image.data[base + p]! - mean) * gain + stats[c]!;
   }
   return image;
 }

@@ -17,6 +17,7 @@ import path from 'node:path';
 
 import { latentChannels } from '../../trainer/config';
 import { DECODER_IO, ENCODER_IO, TPFR_IO } from '../../trainer/export/package-format';
+import { must } from '../core/must';
 import type { EncodedImage, StylizeProgress } from '../core/ports/stylize-engine';
 import {
   DEFAULT_QUALITY,
@@ -41,7 +42,7 @@ import {
   type RgbImage,
 } from './image-io';
 import { closeModelPackage, loadModelPackage, type ModelManifest, type ModelPackage } from './model-package';
-import { defaultIntraOpThreads, run, type ExecutionProvider, type FloatTensor } from './onnx-session';
+import { defaultIntraOpThreads, nchw, run, type ExecutionProvider, type FloatTensor } from './onnx-session';
 import { applyGlobalStyle, runStaged } from './tiled-runner';
 
 /** Options for {@link createEngine}. */
@@ -244,7 +245,9 @@ async function stylizeWith(
   for (const [i, img] of styleImages.entries()) {
     const rows = toRows(await encodeLatent(pkg, img, tiling));
     peers.push(rows.data);
-    for (let r = 0; r < rows.dims[0]; r++) logWeights.push(Math.log(active[i].weight));
+    const { weight } = must(active[i], `the weight of style ${i + 1}`);
+    const positions = must(rows.dims[0], 'the row count of a style latent');
+    for (let r = 0; r < positions; r++) logWeights.push(Math.log(weight));
     report('encode', 0.1 + (0.1 * (i + 1)) / styleImages.length);
   }
   const peerRows: FloatTensor = {
@@ -252,10 +255,10 @@ async function stylizeWith(
     dims: [logWeights.length, latentChannels(pkg.manifest.config).total],
   };
   peers = [];
-  if (peerRows.dims[0] < pkg.manifest.config.knn) {
+  if (logWeights.length < pkg.manifest.config.knn) {
     throw new EngineError(
       'BAD_OPTION',
-      `The style images give ${peerRows.dims[0]} positions; the model needs at least ${pkg.manifest.config.knn}. Use a larger --style-size.`,
+      `The style images give ${logWeights.length} positions; the model needs at least ${pkg.manifest.config.knn}. Use a larger --style-size.`,
     );
   }
   // With structure 'keep', the content channels of the latent stay the content's own (stage 1 only).
@@ -275,7 +278,12 @@ async function stylizeWith(
     (colorHead && head) || colorMean
       ? blendStats(
           pooledStats([{ moments: colourMoments(contentWork), weight: 1 }]),
-          pooledStats(styleImages.map((img, i) => ({ moments: colourMoments(img), weight: active[i].weight }))),
+          pooledStats(
+            styleImages.map((img, i) => ({
+              moments: colourMoments(img),
+              weight: must(active[i], `the weight of style ${i + 1}`).weight,
+            })),
+          ),
           opts.strength,
         )
       : undefined;
@@ -351,9 +359,9 @@ async function transferLatent(
   onChunk?: (fractionDone: number) => void,
 ): Promise<void> {
   if (t.strength <= 0) return;
-  const [, channels, h, w] = latent.dims;
+  const [, channels, h, w] = nchw(latent);
   const n = h * w;
-  const chunk = tpfrChunkRows(t.peerRows.dims[0], t.chunkRows);
+  const chunk = tpfrChunkRows(must(t.peerRows.dims[0], 'the peer count'), t.chunkRows);
   const rows = new Float32Array(Math.min(chunk, n) * channels);
   for (let start = 0; start < n; start += chunk) {
     const end = Math.min(n, start + chunk);
@@ -363,7 +371,8 @@ async function transferLatent(
       [TPFR_IO.peers]: t.peerRows,
       [TPFR_IO.peerLogWeight]: t.logWeight,
     });
-    scatterRows(result[TPFR_IO.output].data, latent.data, n, channels, start, end, t.strength, t.firstChannel);
+    const output = must(result[TPFR_IO.output], 'the TPFR output');
+    scatterRows(output.data, latent.data, n, channels, start, end, t.strength, t.firstChannel);
     onChunk?.(end / n);
   }
 }
@@ -479,7 +488,8 @@ async function encodeLatent(pkg: ModelPackage, image: RgbImage, tiling: Tiling |
     });
     return applyGlobalStyle(pkg.tiled.global, raw, latentChannels(pkg.manifest.config));
   }
-  return (await run(pkg.sessions.encoder, { [ENCODER_IO.image]: toNchw(image) }))[ENCODER_IO.latent];
+  const outputs = await run(pkg.sessions.encoder, { [ENCODER_IO.image]: toNchw(image) });
+  return must(outputs[ENCODER_IO.latent], 'the encoder output');
 }
 
 /**
@@ -487,7 +497,8 @@ async function encodeLatent(pkg: ModelPackage, image: RgbImage, tiling: Tiling |
  * it empty): at 4096 px it is 768 MiB that only the decoder's first pass reads.
  */
 async function decodeLatent(pkg: ModelPackage, latent: FloatTensor, tiling: Tiling | undefined): Promise<FloatTensor> {
-  const pixels = latent.dims[2] * latent.dims[3] * 16;
+  const [, , h, w] = nchw(latent);
+  const pixels = h * w * 16;
   if (tiling && pkg.staged && pixels > tiling.abovePixels) {
     return runStaged(pkg.staged.decoder, latent, {
       tile: tiling.size / 4,
@@ -496,35 +507,36 @@ async function decodeLatent(pkg: ModelPackage, latent: FloatTensor, tiling: Tili
       check: tiling.check,
     });
   }
-  return (await run(pkg.sessions.decoder, { [DECODER_IO.latent]: latent }))[DECODER_IO.image];
+  const outputs = await run(pkg.sessions.decoder, { [DECODER_IO.latent]: latent });
+  return must(outputs[DECODER_IO.image], 'the decoder output');
 }
 
 /** RGB bytes (HWC) → [1, 3, H, W] in [-1, 1]. */
 function toNchw(image: RgbImage): FloatTensor {
   const plane = image.width * image.height;
   const data = new Float32Array(3 * plane);
-  for (let p = 0; p < plane; p++) for (let c = 0; c < 3; c++) data[c * plane + p] = image.data[3 * p + c] / 127.5 - 1;
+  for (let p = 0; p < plane; p++) for (let c = 0; c < 3; c++) data[c * plane + p] = image.data[3 * p + c]! / 127.5 - 1;
   return { data, dims: [1, 3, image.height, image.width] };
 }
 
 /** [1, 3, H, W] in [-1, 1] → RGB bytes (HWC). */
 function toRgb(t: FloatTensor): RgbImage {
-  const [, , height, width] = t.dims;
+  const [, , height, width] = nchw(t);
   const plane = width * height;
   const data = new Uint8Array(3 * plane);
   for (let p = 0; p < plane; p++) {
     for (let c = 0; c < 3; c++)
-      data[3 * p + c] = Math.min(255, Math.max(0, Math.round((t.data[c * plane + p] + 1) * 127.5)));
+      data[3 * p + c] = Math.min(255, Math.max(0, Math.round((t.data[c * plane + p]! + 1) * 127.5)));
   }
   return { data, width, height };
 }
 
 /** Latent [1, C, h, w] → rows [h·w, C], as TPFR takes content and peers. */
 export function toRows(t: FloatTensor): FloatTensor {
-  const [, c, h, w] = t.dims;
+  const [, c, h, w] = nchw(t);
   const plane = h * w;
   const data = new Float32Array(t.data.length);
-  for (let ch = 0; ch < c; ch++) for (let p = 0; p < plane; p++) data[p * c + ch] = t.data[ch * plane + p];
+  for (let ch = 0; ch < c; ch++) for (let p = 0; p < plane; p++) data[p * c + ch] = t.data[ch * plane + p]!;
   return { data, dims: [plane, c] };
 }
 
@@ -532,7 +544,7 @@ export function toRows(t: FloatTensor): FloatTensor {
 function gatherRows(latent: Float32Array, n: number, c: number, start: number, end: number, out: Float32Array): void {
   for (let ch = 0; ch < c; ch++) {
     const plane = ch * n;
-    for (let p = start; p < end; p++) out[(p - start) * c + ch] = latent[plane + p];
+    for (let p = start; p < end; p++) out[(p - start) * c + ch] = latent[plane + p]!;
   }
 }
 
@@ -554,8 +566,8 @@ function scatterRows(
   for (let ch = firstChannel; ch < c; ch++) {
     const plane = ch * n;
     for (let p = start; p < end; p++) {
-      const value = rows[(p - start) * c + ch];
-      latent[plane + p] = t === 1 ? value : (1 - t) * latent[plane + p] + t * value;
+      const value = rows[(p - start) * c + ch]!;
+      latent[plane + p] = t === 1 ? value : (1 - t) * latent[plane + p]! + t * value;
     }
   }
 }

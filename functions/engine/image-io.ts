@@ -142,8 +142,8 @@ export async function encodeImage(image: RgbImage, format: OutputFormat, quality
 export function preserveColour(styled: RgbImage, content: RgbImage): RgbImage {
   const out = new Uint8Array(styled.data.length);
   for (let i = 0; i < out.length; i += 3) {
-    const y = 0.299 * styled.data[i] + 0.587 * styled.data[i + 1] + 0.114 * styled.data[i + 2];
-    const [r, g, b] = [content.data[i], content.data[i + 1], content.data[i + 2]];
+    const y = 0.299 * styled.data[i]! + 0.587 * styled.data[i + 1]! + 0.114 * styled.data[i + 2]!;
+    const [r, g, b] = [content.data[i]!, content.data[i + 1]!, content.data[i + 2]!];
     const cb = -0.168736 * r - 0.331264 * g + 0.5 * b;
     const cr = 0.5 * r - 0.418688 * g - 0.081312 * b;
     out[i] = clampByte(y + 1.402 * cr);

@@ -16,6 +16,7 @@ import {
   type GraphName,
   type ModelManifest,
 } from '../../trainer/export/package-format';
+import { must } from '../core/must';
 import { closeSession, createSession, OnnxSessionError, type OnnxSession, type SessionOptions } from './onnx-session';
 import { stagedGraph, type StagedGraph } from './tiled-runner';
 
@@ -50,7 +51,9 @@ export async function loadModelPackage(dir: string, options: SessionOptions = {}
   try {
     for (const [graph, file] of Object.entries(graphs) as [GraphName | TiledGraphName, string][]) {
       try {
-        sessions[graph] = await createSession(contents[file], graphSessionOptions(graph, options));
+        // The manifest's checks make every graph file one of the verified files.
+        const bytes = must(contents[file], `the contents of ${file}`);
+        sessions[graph] = await createSession(bytes, graphSessionOptions(graph, options));
       } catch (err) {
         if (!(err instanceof OnnxSessionError)) throw err;
         throw new ModelPackageError(`${path.join(root, file)} does not load: ${err.message}`);
@@ -65,8 +68,8 @@ export async function loadModelPackage(dir: string, options: SessionOptions = {}
   const staged =
     tiled && tiling
       ? {
-          encoder: stagedGraph(contents[TILED_GRAPH_FILES.encoderTiled], tiling.encoderNorms.length, options),
-          decoder: stagedGraph(contents[TILED_GRAPH_FILES.decoderTiled], tiling.decoderNorms.length, options),
+          encoder: stagedGraph(tiledBytes(contents, 'encoderTiled'), tiling.encoderNorms.length, options),
+          decoder: stagedGraph(tiledBytes(contents, 'decoderTiled'), tiling.decoderNorms.length, options),
         }
       : undefined;
   return {
@@ -97,4 +100,9 @@ export function graphSessionOptions(graph: GraphName | TiledGraphName, options: 
 export async function closeModelPackage(pkg: ModelPackage): Promise<void> {
   await Promise.all([...Object.values(pkg.sessions), ...Object.values(pkg.tiled ?? {})].map((s) => closeSession(s)));
   await Promise.all([pkg.staged?.encoder.close(), pkg.staged?.decoder.close()]);
+}
+
+/** A tiled graph's verified bytes; `tiled` is set only when the manifest lists every tiled graph. */
+function tiledBytes(contents: Record<string, Buffer>, graph: TiledGraphName): Buffer {
+  return must(contents[TILED_GRAPH_FILES[graph]], `the contents of ${TILED_GRAPH_FILES[graph]}`);
 }

@@ -27,6 +27,15 @@ export interface FloatTensor {
   dims: number[];
 }
 
+/** The dims [N, C, H, W] of a tensor of rank 4; throws for any other rank. */
+export function nchw(t: FloatTensor): [number, number, number, number] {
+  const [n, c, h, w, ...more] = t.dims;
+  if (n === undefined || c === undefined || h === undefined || w === undefined || more.length > 0) {
+    throw new Error(`Expected a tensor [N, C, H, W], got dims [${t.dims.join(', ')}].`);
+  }
+  return [n, c, h, w];
+}
+
 /** Options for {@link createSession}. */
 export interface SessionOptions {
   /**
@@ -246,6 +255,7 @@ export async function run(
   const out: Record<string, FloatTensor> = {};
   for (const name of wanted) {
     const tensor = results[name];
+    if (tensor === undefined) throw new OnnxSessionError(`onnxruntime returned no output "${name}".`);
     if (tensor.type !== 'float32') throw new OnnxSessionError(`Output "${name}" is ${tensor.type}, expected float32.`);
     // The addon's output arrays are ordinary JavaScript arrays of the main realm: kept as they are there
     // (an output can be hundreds of MB), copied only into a sandbox's realm.
@@ -271,10 +281,11 @@ export async function endProfiling(session: OnnxSession): Promise<string> {
   const dir = path.dirname(prefix);
   const stem = `${path.basename(prefix)}_`;
   const found = (await fs.readdir(dir)).filter((f) => f.startsWith(stem) && f.endsWith('.json'));
-  if (found.length !== 1) {
+  const [file] = found;
+  if (file === undefined || found.length !== 1) {
     throw new OnnxSessionError(`Expected one profile named ${stem}….json in ${dir}, found ${found.length}.`);
   }
-  return path.join(dir, found[0]);
+  return path.join(dir, file);
 }
 
 /** Releases the session's native memory. */

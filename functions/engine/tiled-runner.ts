@@ -18,9 +18,11 @@
  */
 import { splitTiledGraph, type GraphStages } from '../../trainer/export/graph-stages';
 import { ENCODER_IO, TILED_IO } from '../../trainer/export/package-format';
+import { must } from '../core/must';
 import {
   closeSession,
   createSession,
+  nchw,
   run,
   type FloatTensor,
   type OnnxSession,
@@ -50,7 +52,7 @@ interface Rect {
 
 /** Runs `session` on `input` [1, C, H, W] tile by tile; returns its `output` for the whole image. */
 export async function runTiled(session: OnnxSession, input: FloatTensor, opts: TileOptions): Promise<FloatTensor> {
-  const [, , height, width] = input.dims;
+  const [, , height, width] = nchw(input);
   if (opts.tile % opts.align !== 0 || opts.halo % opts.align !== 0) {
     throw new Error(`Tile (${opts.tile}) and halo (${opts.halo}) must be multiples of ${opts.align}.`);
   }
@@ -67,64 +69,63 @@ export async function runTiled(session: OnnxSession, input: FloatTensor, opts: T
       tiles.push({ interior, crop });
     }
   }
-  const means: Float32Array[] = opts.norms.map((c) => new Float32Array(c));
-  const variances: Float32Array[] = opts.norms.map((c) => new Float32Array(c).fill(1));
+  const norms = opts.norms.map((c) => ({ mean: new Float32Array(c), variance: new Float32Array(c).fill(1) }));
   const feedsFor = (crop: Rect): Record<string, FloatTensor> => {
     const feeds: Record<string, FloatTensor> = { input: cropTensor(input, crop) };
-    opts.norms.forEach((c, i) => {
-      feeds[`norm${i}.mean`] = { data: means[i], dims: [1, c, 1, 1] };
-      feeds[`norm${i}.var`] = { data: variances[i], dims: [1, c, 1, 1] };
+    norms.forEach(({ mean, variance }, i) => {
+      feeds[`norm${i}.mean`] = { data: mean, dims: [1, mean.length, 1, 1] };
+      feeds[`norm${i}.var`] = { data: variance, dims: [1, variance.length, 1, 1] };
     });
     return feeds;
   };
 
-  for (let p = 0; p < opts.norms.length; p++) {
-    const channels = opts.norms[p];
+  for (const [p, norm] of norms.entries()) {
+    const channels = norm.mean.length;
     const sum = new Float64Array(channels);
     const squares = new Float64Array(channels);
     let count = 0;
     for (const { interior, crop } of tiles) {
       opts.check?.();
       const name = `norm${p}.pre`;
-      const pre = (await run(session, feedsFor(crop), [name]))[name];
-      const inside = scaleRect(interior, crop, pre.dims[2] / (crop.y1 - crop.y0));
-      const [, , h, w] = pre.dims;
+      const pre = must((await run(session, feedsFor(crop), [name]))[name], `output ${name}`);
+      const [, , h, w] = nchw(pre);
+      const inside = scaleRect(interior, crop, h / (crop.y1 - crop.y0));
       for (let c = 0; c < channels; c++) {
         let s = 0;
         let s2 = 0;
         for (let y = inside.y0; y < inside.y1; y++) {
           const row = (c * h + y) * w;
           for (let x = inside.x0; x < inside.x1; x++) {
-            const v = pre.data[row + x];
+            const v = pre.data[row + x]!;
             s += v;
             s2 += v * v;
           }
         }
-        sum[c] += s;
-        squares[c] += s2;
+        sum[c]! += s;
+        squares[c]! += s2;
       }
       count += (inside.y1 - inside.y0) * (inside.x1 - inside.x0);
     }
     for (let c = 0; c < channels; c++) {
-      const mean = sum[c] / count;
-      means[p][c] = mean;
-      variances[p][c] = Math.max(0, squares[c] / count - mean * mean);
+      const mean = sum[c]! / count;
+      norm.mean[c] = mean;
+      norm.variance[c] = Math.max(0, squares[c]! / count - mean * mean);
     }
   }
 
   let output: FloatTensor | undefined;
   for (const { interior, crop } of tiles) {
     opts.check?.();
-    const out = (await run(session, feedsFor(crop), ['output'])).output;
-    const ratio = out.dims[2] / (crop.y1 - crop.y0);
-    const [, channels, h, w] = out.dims;
+    const out = must((await run(session, feedsFor(crop), ['output'])).output, 'output');
+    const [, channels, h, w] = nchw(out);
+    const ratio = h / (crop.y1 - crop.y0);
     output ??= {
       data: new Float32Array(channels * height * ratio * width * ratio),
       dims: [1, channels, height * ratio, width * ratio],
     };
     const inside = scaleRect(interior, crop, ratio);
     const target = scaleRect(interior, { y0: 0, y1: height, x0: 0, x1: width }, ratio);
-    const [, , outH, outW] = output.dims;
+    const [, , outH, outW] = nchw(output);
     for (let c = 0; c < channels; c++) {
       for (let y = inside.y0; y < inside.y1; y++) {
         const from = (c * h + y) * w;
@@ -257,30 +258,33 @@ export function planPasses(
     values.reduce((n, v) => n + 4 * (stages.channels.get(v) ?? 0) * pixels * (stages.scale.get(v) ?? 1) ** 2, 0);
   const last = stages.stages.length - 1;
   const cutOf = new Array<number>(rows).fill(-1);
-  const stateOf = (cut: number): readonly string[] => (cut < 0 ? [TILED_IO.input] : stages.carried[cut]);
+  const stateOf = (cut: number): readonly string[] =>
+    cut < 0 ? [TILED_IO.input] : must(stages.carried[cut], `the state after cut ${cut}`);
   const plans: PassPlan[] = [];
   for (let p = 0; p <= last; p++) {
     const first = cutOf.map((cut) => cut + 1);
     const halo = first.map((f) => {
       let reach = 0;
-      for (let s = f; s <= p; s++) reach += stages.stages[s].reach;
+      for (const stage of stages.stages.slice(f, p + 1)) reach += stage.reach;
       return Math.ceil(reach / align - 1e-9) * align;
     });
     let keptRows = 0;
     if (p < last) {
-      const state = stages.carried[p];
+      const state = stateOf(p);
+      const leadCut = must(cutOf[0], 'the cut of the first row of tiles');
       let macs = 0;
-      for (let s = first[0]; s <= p; s++) macs += stages.stages[s].macs * pixels;
-      const worth = bytesOf(state) <= bytesOf(stateOf(cutOf[0])) || macs >= KEEP_MACS_PER_BYTE * bytesOf(state);
+      for (const stage of stages.stages.slice(leadCut + 1, p + 1)) macs += stage.macs * pixels;
+      const worth = bytesOf(state) <= bytesOf(stateOf(leadCut)) || macs >= KEEP_MACS_PER_BYTE * bytesOf(state);
       if (worth && bytesOf(state) <= keepBytes) {
         keptRows = rows;
-      } else if (worth && cutOf.every((cut) => cut === cutOf[0])) {
-        const old = stateOf(cutOf[0]);
-        const alone = !state.some((v) => stages.carried[p + 1].includes(v) || old.includes(v));
+      } else if (worth && cutOf.every((cut) => cut === leadCut)) {
+        const old = stateOf(leadCut);
+        const next = stateOf(p + 1);
+        const alone = !state.some((v) => next.includes(v) || old.includes(v));
         // With k rows kept, the others still hold the old state: all of it when it is the input (one
         // array, held whole while any row reads it), the rest of its rows otherwise.
         const oldBytes = bytesOf(old);
-        const perRow = (bytesOf(state) - (cutOf[0] < 0 ? 0 : oldBytes)) / rows;
+        const perRow = (bytesOf(state) - (leadCut < 0 ? 0 : oldBytes)) / rows;
         const fits = Math.floor((keepBytes - oldBytes) / perRow);
         if (alone && perRow > 0) keptRows = Math.max(0, Math.min(rows - 1, fits));
       }
@@ -313,7 +317,7 @@ export function planPasses(
  */
 export async function runStaged(graph: StagedGraph, input: FloatTensor, opts: StagedOptions): Promise<FloatTensor> {
   const { stages, carried, scale, channels } = graph.stages;
-  const [, , height, width] = input.dims;
+  const [, , height, width] = nchw(input);
   const { tile } = opts;
   if (tile % opts.align !== 0) throw new Error(`Tile (${tile}) must be a multiple of ${opts.align}.`);
   const tileRows: Rect[][] = [];
@@ -335,13 +339,15 @@ export async function runStaged(graph: StagedGraph, input: FloatTensor, opts: St
 
   // For each value a row's state holds: the widest halo any of its readers needs, and per row the last
   // pass that reads it there.
-  const stateOf = (first: number): readonly string[] => (first === 0 ? [TILED_IO.input] : carried[first - 1]);
+  const stateOf = (first: number): readonly string[] =>
+    first === 0 ? [TILED_IO.input] : must(carried[first - 1], `the state after cut ${first - 1}`);
   const bandHalo = new Map<string, number>();
   const lastReader = new Map<string, number[]>();
   plans.forEach((plan, p) => {
     plan.first.forEach((first, r) => {
+      const halo = must(plan.halo[r], `the halo of row ${r}`);
       for (const v of stateOf(first)) {
-        bandHalo.set(v, Math.max(bandHalo.get(v) ?? 0, plan.halo[r]));
+        bandHalo.set(v, Math.max(bandHalo.get(v) ?? 0, halo));
         if (!lastReader.has(v)) lastReader.set(v, new Array<number>(rows).fill(-1));
         (lastReader.get(v) as number[])[r] = p;
       }
@@ -367,13 +373,15 @@ export async function runStaged(graph: StagedGraph, input: FloatTensor, opts: St
   };
   input = EMPTY;
   let output: FloatTensor | undefined;
-  for (let p = 0; p <= last; p++) {
-    const plan = plans[p];
+  for (const [p, plan] of plans.entries()) {
+    const stage = must(stages[p], `stage ${p}`);
     // A norm's input is published as an Identity of a value the next stage reads: fetch that value once.
-    const target = p < last ? graph.stages.source(stages[p].target) : stages[p].target;
+    const target = p < last ? graph.stages.source(stage.target) : stage.target;
     // The rows that keep this cut store what their state lacks; the planner makes that the same in every
     // row. Rows just below them compute it too and hand over the rows of their halos.
-    const fresh = plan.keptRows > 0 ? carried[p].filter((v) => !stateOf(plan.first[0]).includes(v)) : [];
+    const kept = plan.keptRows > 0 ? must(carried[p], `the state after cut ${p}`) : [];
+    const held = kept.length > 0 ? stateOf(must(plan.first[0], 'the first stage of row 0')) : [];
+    const fresh = kept.filter((v) => !held.includes(v));
     for (const v of fresh) state.set(v, { halo: bandHalo.get(v) ?? 0, bands: tileRows.map(() => undefined) });
     const spread = Math.max(0, ...fresh.map((v) => Math.ceil((bandHalo.get(v) ?? 0) / tile)));
     const channelsOfTarget = channels.get(target) ?? 0;
@@ -384,8 +392,9 @@ export async function runStaged(graph: StagedGraph, input: FloatTensor, opts: St
       // The statistics' sums come from onnxruntime; the target itself is fetched only when it is kept.
       const outputs = p === last ? [target] : r < plan.keptRows + spread ? fresh : [];
       const sums = p < last ? target : undefined;
-      const { session, inputs } = await graph.session(plan.first[r], p, outputs, sums);
-      const halo = plan.halo[r];
+      const first = must(plan.first[r], `the first stage of row ${r}`);
+      const { session, inputs } = await graph.session(first, p, outputs, sums);
+      const halo = must(plan.halo[r], `the halo of row ${r}`);
       for (const interior of row) {
         opts.check?.();
         const crop = {
@@ -423,20 +432,21 @@ export async function runStaged(graph: StagedGraph, input: FloatTensor, opts: St
         const fetches = sums === undefined ? outputs : [...outputs, `${sums}.sum`, `${sums}.squares`];
         const results = await run(session, feeds, fetches);
         if (sums !== undefined) {
-          const s = results[`${sums}.sum`].data;
-          const s2 = results[`${sums}.squares`].data;
+          const s = must(results[`${sums}.sum`], `output ${sums}.sum`).data;
+          const s2 = must(results[`${sums}.squares`], `output ${sums}.squares`).data;
           for (let c = 0; c < channelsOfTarget; c++) {
-            sum[c] += s[c];
-            squares[c] += s2[c];
+            sum[c]! += s[c]!;
+            squares[c]! += s2[c]!;
           }
           const inside = scaleRect(interior, crop, scale.get(target) ?? 1);
           count += (inside.y1 - inside.y0) * (inside.x1 - inside.x0);
         }
         for (const name of outputs) {
-          const out = results[name];
+          const out = must(results[name], `output ${name}`);
+          const outChannels = must(out.dims[1], `the channels of ${name}`);
           const ratio = scale.get(name) ?? 1;
           if (p === last) {
-            output ??= emptyLike(out.dims[1], height * ratio, width * ratio);
+            output ??= emptyLike(outChannels, height * ratio, width * ratio);
             pasteInterior(out, scaleRect(interior, crop, ratio), output, scaleRect(interior, whole, ratio));
             continue;
           }
@@ -447,7 +457,7 @@ export async function runStaged(graph: StagedGraph, input: FloatTensor, opts: St
             const held = bandRows(b, value.halo);
             const part = { ...interior, y0: Math.max(interior.y0, held.y0), y1: Math.min(interior.y1, held.y1) };
             if (part.y0 >= part.y1) continue;
-            const band = (value.bands[b] ??= emptyLike(out.dims[1], (held.y1 - held.y0) * ratio, width * ratio));
+            const band = (value.bands[b] ??= emptyLike(outChannels, (held.y1 - held.y0) * ratio, width * ratio));
             pasteInterior(out, scaleRect(part, crop, ratio), band, scaleRect(part, held, ratio));
           }
         }
@@ -461,10 +471,10 @@ export async function runStaged(graph: StagedGraph, input: FloatTensor, opts: St
       const mean = new Float32Array(channelsOfTarget);
       const variance = new Float32Array(channelsOfTarget);
       for (let c = 0; c < channelsOfTarget; c++) {
-        mean[c] = sum[c] / count;
-        variance[c] = Math.max(0, squares[c] / count - (sum[c] / count) ** 2);
+        mean[c] = sum[c]! / count;
+        variance[c] = Math.max(0, squares[c]! / count - (sum[c]! / count) ** 2);
       }
-      const prefix = stages[p].target.replace(/\.pre$/, '');
+      const prefix = stage.target.replace(/\.pre$/, '');
       statistics.set(`${prefix}.mean`, { data: mean, dims: [1, channelsOfTarget, 1, 1] });
       statistics.set(`${prefix}.var`, { data: variance, dims: [1, channelsOfTarget, 1, 1] });
     }
@@ -489,8 +499,8 @@ function emptyLike(channels: number, height: number, width: number): FloatTensor
 
 /** Copies `inside` of the tile output `from` to `target` of the whole-image tensor `to`. */
 function pasteInterior(from: FloatTensor, inside: Rect, to: FloatTensor, target: Rect): void {
-  const [, channels, h, w] = from.dims;
-  const [, , outH, outW] = to.dims;
+  const [, channels, h, w] = nchw(from);
+  const [, , outH, outW] = nchw(to);
   for (let c = 0; c < channels; c++) {
     for (let y = inside.y0; y < inside.y1; y++) {
       const at = (c * h + y) * w;
@@ -524,19 +534,25 @@ export async function applyGlobalStyle(
   layout: LatentLayout,
 ): Promise<FloatTensor> {
   const [batch, channels, h, w] = raw.dims;
-  if (batch !== 1 || channels !== layout.total) {
+  if (batch !== 1 || channels !== layout.total || h === undefined || w === undefined) {
     throw new Error(`Expected a raw latent [1, ${layout.total}, h, w], got [${raw.dims.join(', ')}].`);
   }
   if (session.outputNames.includes(ENCODER_IO.latent)) {
-    return (await run(session, { [session.inputNames[0]]: raw }))[ENCODER_IO.latent];
+    return must((await run(session, { [inputOf(session)]: raw }))[ENCODER_IO.latent], 'the latent');
   }
   const plane = h * w;
   const from = layout.content * plane;
   const to = from + layout.globalStyle * plane;
   const zGlobal: FloatTensor = { data: raw.data.subarray(from, to), dims: [1, layout.globalStyle, h, w] };
-  const vector = (await run(session, { [session.inputNames[0]]: zGlobal }))[session.outputNames[0]]; // [1, G, 1, 1]
-  for (let c = 0; c < layout.globalStyle; c++) raw.data.fill(vector.data[c], from + c * plane, from + (c + 1) * plane);
+  const output = must(session.outputNames[0], 'the global-style output');
+  const vector = must((await run(session, { [inputOf(session)]: zGlobal }))[output], output); // [1, G, 1, 1]
+  for (let c = 0; c < layout.globalStyle; c++) raw.data.fill(vector.data[c]!, from + c * plane, from + (c + 1) * plane);
   return raw;
+}
+
+/** The global-style graph's one input. */
+function inputOf(session: OnnxSession): string {
+  return must(session.inputNames[0], 'the global-style input');
 }
 
 /** The interior relative to the crop, at a layer whose pixels are `ratio` per input pixel. */
@@ -551,7 +567,7 @@ function scaleRect(interior: Rect, crop: Rect, ratio: number): Rect {
 
 /** Copies the rectangle out of [1, C, H, W]. */
 function cropTensor(t: FloatTensor, r: Rect): FloatTensor {
-  const [, channels, height, width] = t.dims;
+  const [, channels, height, width] = nchw(t);
   if (r.y0 === 0 && r.x0 === 0 && r.y1 === height && r.x1 === width) return t;
   const h = r.y1 - r.y0;
   const w = r.x1 - r.x0;

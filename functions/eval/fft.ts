@@ -24,8 +24,8 @@ export function fft(re: Float64Array, im: Float64Array): void {
     for (; j & bit; bit >>= 1) j ^= bit;
     j ^= bit;
     if (i < j) {
-      [re[i], re[j]] = [re[j], re[i]];
-      [im[i], im[j]] = [im[j], im[i]];
+      [re[i], re[j]] = [re[j]!, re[i]!];
+      [im[i], im[j]] = [im[j]!, im[i]!];
     }
   }
   for (let len = 2; len <= n; len <<= 1) {
@@ -39,12 +39,12 @@ export function fft(re: Float64Array, im: Float64Array): void {
       for (let start = 0; start < n; start += len) {
         const a = start + k;
         const b = a + half;
-        const tr = re[b] * wr - im[b] * wi;
-        const ti = re[b] * wi + im[b] * wr;
-        re[b] = re[a] - tr;
-        im[b] = im[a] - ti;
-        re[a] += tr;
-        im[a] += ti;
+        const tr = re[b]! * wr - im[b]! * wi;
+        const ti = re[b]! * wi + im[b]! * wr;
+        re[b] = re[a]! - tr;
+        im[b] = im[a]! - ti;
+        re[a]! += tr;
+        im[a]! += ti;
       }
     }
   }
@@ -69,13 +69,13 @@ export function fft2d(re: Float64Array, im: Float64Array, n: number): void {
   }
   for (let x = 0; x < n; x++) {
     for (let y = 0; y < n; y++) {
-      lineRe[y] = re[y * n + x];
-      lineIm[y] = im[y * n + x];
+      lineRe[y] = re[y * n + x]!;
+      lineIm[y] = im[y * n + x]!;
     }
     fft(lineRe, lineIm);
     for (let y = 0; y < n; y++) {
-      re[y * n + x] = lineRe[y];
-      im[y * n + x] = lineIm[y];
+      re[y * n + x] = lineRe[y]!;
+      im[y * n + x] = lineIm[y]!;
     }
   }
 }
@@ -89,6 +89,6 @@ export function powerSpectrum2d(data: Float64Array, n: number): Float64Array {
   const im = new Float64Array(n * n);
   fft2d(re, im, n);
   const power = new Float64Array(n * n);
-  for (let i = 0; i < power.length; i++) power[i] = re[i] * re[i] + im[i] * im[i];
+  for (let i = 0; i < power.length; i++) power[i] = re[i]! * re[i]! + im[i]! * im[i]!;
   return power;
 }

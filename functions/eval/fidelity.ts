@@ -2,8 +2,8 @@
  * Rendering fidelity: the two figures that say whether a model draws cleanly, whatever its style.
  * The reconstruction PSNR asks whether the encoder and decoder can give the content back (strength 0:
  * no transfer, the content's own colour statistics); the grid score asks whether the decoder's stride-2
- * upsampling leaves a checkerboard (grid-score.ts). Both have absolute targets, from the project's
- * issue, unlike the style targets (targets.ts), which are relative to the run's baselines.
+ * upsampling leaves a checkerboard (grid-score.ts). Both have absolute targets, the product's quality
+ * bars, unlike the style targets (targets.ts), which are relative to the run's baselines.
  */
 import type { MetricSummary } from './pair-metrics';
 
@@ -52,7 +52,7 @@ export interface FidelitySummary {
   targets: FidelityTarget[];
 }
 
-/** The issue's bars: a reconstruction with luma PSNR ≥ 26 dB, outputs with a grid score ≤ 2. */
+/** The quality bars: a reconstruction with luma PSNR ≥ 26 dB, outputs with a grid score ≤ 2. */
 export const FIDELITY_TARGETS = { psnrLuma: 26, gridScore: 2 } as const;
 
 /** Mean, sample standard deviation (n − 1; 0 for one value) and count of the non-null values. */

@@ -33,7 +33,7 @@ export const GRID_MIN_SIDE = 32;
 const NEIGHBOURHOOD = 7;
 
 /** The nine peaks, as fractions of N: [u, v] = horizontal and vertical cycles per image ÷ N. */
-export const GRID_PEAKS: readonly (readonly [number, number])[] = [
+export const GRID_PEAKS: GridPeaks = [
   [1 / 2, 0],
   [0, 1 / 2],
   [1 / 2, 1 / 2],
@@ -44,6 +44,35 @@ export const GRID_PEAKS: readonly (readonly [number, number])[] = [
   [1 / 2, 1 / 4],
   [1 / 4, 3 / 4],
 ];
+
+/** Peaks as fractions of N: [u, v] = horizontal and vertical cycles per image ÷ N. */
+export type GridPeaks = readonly (readonly [number, number])[];
+
+/**
+ * The rest of the 8-pixel lattice: every nonzero multiple of N/8 on both axes, one of each conjugate
+ * pair (a real image has the same power at (−u, −v)), without the nine {@link GRID_PEAKS}: 24 peaks.
+ * The decoder upsamples a latent of a quarter of the image's resolution, so a checkerboard between
+ * neighbouring latent cells shows at the 8-pixel period, which the grid score does not read; the same
+ * prominence on these peaks (`bench/grid-lattice.ts`, the trainer's grid loss) does.
+ */
+export const EIGHT_PIXEL_PEAKS: GridPeaks = (() => {
+  const key = (a: number, b: number) => `${(a + 8) % 8},${(b + 8) % 8}`;
+  const seen = new Set<string>();
+  for (const [u, v] of GRID_PEAKS) {
+    seen.add(key(u * 8, v * 8));
+    seen.add(key(-u * 8, -v * 8));
+  }
+  const peaks: [number, number][] = [];
+  for (let a = 0; a < 8; a++) {
+    for (let b = 0; b < 8; b++) {
+      if ((a === 0 && b === 0) || seen.has(key(a, b))) continue;
+      seen.add(key(a, b));
+      seen.add(key(-a, -b));
+      peaks.push([a / 8, b / 8]);
+    }
+  }
+  return peaks;
+})();
 
 /** The side of the grid score's crop for a `width × height` image, or undefined when below 32 px. */
 export function gridCropSide(width: number, height: number): number | undefined {
@@ -62,7 +91,7 @@ function hann(n: number): Float64Array {
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 /** Steps 1–3 of the definition: the windowed power spectrum of the centred crop, and its side. */
@@ -76,34 +105,35 @@ export function gridSpectrum(grey: GreyImage): { power: Float64Array; side: numb
   let sum = 0;
   for (let y = 0; y < n; y++) {
     for (let x = 0; x < n; x++) {
-      const v = grey.data[(top + y) * grey.width + left + x];
+      const v = grey.data[(top + y) * grey.width + left + x]!;
       crop[y * n + x] = v;
       sum += v;
     }
   }
   const mean = sum / (n * n);
   const w = hann(n);
-  for (let y = 0; y < n; y++) for (let x = 0; x < n; x++) crop[y * n + x] = (crop[y * n + x] - mean) * w[y] * w[x];
+  for (let y = 0; y < n; y++) for (let x = 0; x < n; x++) crop[y * n + x] = (crop[y * n + x]! - mean) * w[y]! * w[x]!;
   return { power: powerSpectrum2d(crop, n), side: n };
 }
 
 /**
- * The prominence of each of the nine {@link GRID_PEAKS} in a power spectrum of side `n`: power at the
- * peak ÷ median power of its 7×7 neighbourhood without it, wrapping around the edges.
+ * The prominence of each of the `peaks` (the nine {@link GRID_PEAKS} unless told) in a power spectrum
+ * of side `n`: power at the peak ÷ median power of its 7×7 neighbourhood without it, wrapping around
+ * the edges.
  */
-export function peakProminences(power: Float64Array, n: number): number[] {
+export function peakProminences(power: Float64Array, n: number, peaks: GridPeaks = GRID_PEAKS): number[] {
   const r = NEIGHBOURHOOD >> 1;
   const wrap = (i: number): number => ((i % n) + n) % n;
-  return GRID_PEAKS.map(([fu, fv]) => {
+  return peaks.map(([fu, fv]) => {
     const u = fu * n;
     const v = fv * n;
     const around: number[] = [];
     for (let dv = -r; dv <= r; dv++) {
       for (let du = -r; du <= r; du++) {
-        if (du !== 0 || dv !== 0) around.push(power[wrap(v + dv) * n + wrap(u + du)]);
+        if (du !== 0 || dv !== 0) around.push(power[wrap(v + dv) * n + wrap(u + du)]!);
       }
     }
-    return power[v * n + u] / median(around);
+    return power[v * n + u]! / median(around);
   });
 }
 
@@ -111,22 +141,26 @@ export function peakProminences(power: Float64Array, n: number): number[] {
  * An image's peak prominence (steps 1–5 of the definition), or undefined when the image is smaller
  * than {@link GRID_MIN_SIDE} on its short side. A flat crop has no power anywhere and gives NaN.
  */
-export function peakProminence(grey: GreyImage): number | undefined {
+export function peakProminence(grey: GreyImage, peaks: GridPeaks = GRID_PEAKS): number | undefined {
   const spectrum = gridSpectrum(grey);
   if (!spectrum) return undefined;
-  const prominences = peakProminences(spectrum.power, spectrum.side);
+  const prominences = peakProminences(spectrum.power, spectrum.side, peaks);
   return prominences.reduce((s, p) => s + p, 0) / prominences.length;
 }
 
 /**
  * The grid score of `output` against its content's peak prominence (from {@link peakProminence} on the
- * content at the output's size), or undefined when the output is too small to score or either
+ * content at the output's size, with the same `peaks`), or undefined when the output is too small to score or either
  * prominence is not a finite positive number (a flat image).
  */
-export function gridScore(output: GreyImage, contentProminence: number | undefined): number | undefined {
+export function gridScore(
+  output: GreyImage,
+  contentProminence: number | undefined,
+  peaks: GridPeaks = GRID_PEAKS,
+): number | undefined {
   if (contentProminence === undefined || !(contentProminence > 0) || !Number.isFinite(contentProminence))
     return undefined;
-  const p = peakProminence(output);
+  const p = peakProminence(output, peaks);
   if (p === undefined || !Number.isFinite(p)) return undefined;
   return p / contentProminence;
 }

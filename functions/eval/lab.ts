@@ -70,7 +70,7 @@ export function imageToLab(image: RgbImage): Float64Array {
   for (let v = 0; v < 256; v++) table[v] = srgbToLinear(v);
   const d = image.data;
   for (let i = 0; i < n; i++) {
-    const [L, a, b] = linearToLab(table[d[3 * i]], table[d[3 * i + 1]], table[d[3 * i + 2]]);
+    const [L, a, b] = linearToLab(table[d[3 * i]!]!, table[d[3 * i + 1]!]!, table[d[3 * i + 2]!]!);
     out[3 * i] = L;
     out[3 * i + 1] = a;
     out[3 * i + 2] = b;
@@ -83,8 +83,8 @@ export function labToImage(lab: Float64Array, width: number, height: number): Rg
   const n = width * height;
   const data = new Uint8Array(3 * n);
   for (let i = 0; i < n; i++) {
-    const rgb = labToSrgb(lab[3 * i], lab[3 * i + 1], lab[3 * i + 2]);
-    for (let c = 0; c < 3; c++) data[3 * i + c] = Math.min(255, Math.max(0, Math.round(rgb[c])));
+    const rgb = labToSrgb(lab[3 * i]!, lab[3 * i + 1]!, lab[3 * i + 2]!);
+    for (let c = 0; c < 3; c++) data[3 * i + c] = Math.min(255, Math.max(0, Math.round(rgb[c]!)));
   }
   return { data, width, height };
 }

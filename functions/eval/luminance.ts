@@ -18,7 +18,7 @@ export function luminance(image: RgbImage): GreyImage {
   const n = image.width * image.height;
   const data = new Float64Array(n);
   const rgb = image.data;
-  for (let i = 0; i < n; i++) data[i] = 0.299 * rgb[3 * i] + 0.587 * rgb[3 * i + 1] + 0.114 * rgb[3 * i + 2];
+  for (let i = 0; i < n; i++) data[i] = 0.299 * rgb[3 * i]! + 0.587 * rgb[3 * i + 1]! + 0.114 * rgb[3 * i + 2]!;
   return { data, width: image.width, height: image.height };
 }
 
@@ -40,7 +40,7 @@ export function sobelMagnitude(grey: GreyImage): GreyImage {
   const { width: w, height: h, data: src } = grey;
   const out = new Float64Array(w * h);
   const at = (x: number, y: number): number =>
-    src[Math.min(h - 1, Math.max(0, y)) * w + Math.min(w - 1, Math.max(0, x))];
+    src[Math.min(h - 1, Math.max(0, y)) * w + Math.min(w - 1, Math.max(0, x))]!;
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
       const tl = at(x - 1, y - 1),
@@ -66,6 +66,6 @@ export function sobelMagnitude(grey: GreyImage): GreyImage {
 export function edgeMap(image: RgbImage): GreyImage {
   const sobel = sobelMagnitude(luminance(image));
   const scale = 255 / SOBEL_MAX;
-  for (let i = 0; i < sobel.data.length; i++) sobel.data[i] *= scale;
+  for (let i = 0; i < sobel.data.length; i++) sobel.data[i]! *= scale;
   return sobel;
 }

@@ -40,7 +40,7 @@ function checkSameSize(a: RgbImage, b: RgbImage): void {
 export function psnrRgb(a: RgbImage, b: RgbImage): number {
   checkSameSize(a, b);
   let sum = 0;
-  for (let i = 0; i < a.data.length; i++) sum += (a.data[i] - b.data[i]) ** 2;
+  for (let i = 0; i < a.data.length; i++) sum += (a.data[i]! - b.data[i]!) ** 2;
   return psnrFromMse(sum / a.data.length);
 }
 
@@ -50,6 +50,6 @@ export function psnrLuma(a: RgbImage, b: RgbImage): number {
   const ya = luminance(a).data;
   const yb = luminance(b).data;
   let sum = 0;
-  for (let i = 0; i < ya.length; i++) sum += (ya[i] - yb[i]) ** 2;
+  for (let i = 0; i < ya.length; i++) sum += (ya[i]! - yb[i]!) ** 2;
   return psnrFromMse(sum / ya.length);
 }

@@ -14,10 +14,10 @@ export function labMoments(lab: Float64Array): { mean: [number, number, number];
   const n = lab.length / 3;
   const mean: [number, number, number] = [0, 0, 0];
   const std: [number, number, number] = [0, 0, 0];
-  for (let i = 0; i < n; i++) for (let c = 0; c < 3; c++) mean[c] += lab[3 * i + c];
-  for (let c = 0; c < 3; c++) mean[c] /= n;
-  for (let i = 0; i < n; i++) for (let c = 0; c < 3; c++) std[c] += (lab[3 * i + c] - mean[c]) ** 2;
-  for (let c = 0; c < 3; c++) std[c] = Math.sqrt(std[c] / n);
+  for (let i = 0; i < n; i++) for (let c = 0; c < 3; c++) mean[c]! += lab[3 * i + c]!;
+  for (let c = 0; c < 3; c++) mean[c]! /= n;
+  for (let i = 0; i < n; i++) for (let c = 0; c < 3; c++) std[c]! += (lab[3 * i + c]! - mean[c]!) ** 2;
+  for (let c = 0; c < 3; c++) std[c] = Math.sqrt(std[c]! / n);
   return { mean, std };
 }
 
@@ -30,8 +30,8 @@ export function reinhardLab(content: Float64Array, style: Float64Array): Float64
   const s = labMoments(style);
   const out = new Float64Array(content.length);
   for (let ch = 0; ch < 3; ch++) {
-    const gain = c.std[ch] > 0 ? s.std[ch] / c.std[ch] : 1;
-    for (let i = ch; i < content.length; i += 3) out[i] = (content[i] - c.mean[ch]) * gain + s.mean[ch];
+    const gain = c.std[ch]! > 0 ? s.std[ch]! / c.std[ch]! : 1;
+    for (let i = ch; i < content.length; i += 3) out[i] = (content[i]! - c.mean[ch]!) * gain + s.mean[ch]!;
   }
   return out;
 }

@@ -19,6 +19,7 @@
  * and is tested with stylizers defined in the tests.
  */
 import path from 'node:path';
+import { must } from '../core/must';
 import { summariseFidelity, type FidelitySummary, type ReconstructionResult } from './fidelity';
 import { gridScore, peakProminence, GRID_MIN_SIDE } from './grid-score';
 import { luminance } from './luminance';
@@ -134,7 +135,7 @@ export function selectPairs(
   const rng = seededRandom(seed);
   for (let i = all.length - 1; i > 0; i--) {
     const j = Math.floor(rng.uniform() * (i + 1));
-    [all[i], all[j]] = [all[j], all[i]];
+    [all[i], all[j]] = [all[j]!, all[i]!];
   }
   return all.slice(0, limit).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
 }
@@ -168,10 +169,10 @@ export async function runEval(options: EvalOptions): Promise<EvalResult> {
   };
 
   const styleCache = new Map<number, { image: RgbImage; ref: StyleReference }>();
-  const styleAt = async (s: number): Promise<{ image: RgbImage; ref: StyleReference }> => {
+  const styleAt = async (s: number, file: string): Promise<{ image: RgbImage; ref: StyleReference }> => {
     let entry = styleCache.get(s);
     if (!entry) {
-      const image = await loadImage(styleFiles[s], styleSide);
+      const image = await loadImage(file, styleSide);
       entry = { image, ref: styleReference(net, image) };
       gramCache.set(image, entry.ref.grams);
       styleCache.set(s, entry);
@@ -196,36 +197,38 @@ export async function runEval(options: EvalOptions): Promise<EvalResult> {
   const sheet: SheetRow[] = [];
   let current: { index: number; image: RgbImage; ref: ContentReference; prominence?: number } | undefined;
   for (const [i, [c, s]] of pairs.entries()) {
+    const contentFile = must(contentFiles[c], `content file ${c + 1}`);
+    const styleFile = must(styleFiles[s], `style file ${s + 1}`);
     if (current?.index !== c) {
-      const image = await loadImageAt(contentFiles[c], size);
+      const image = await loadImageAt(contentFile, size);
       const ref = contentReference(image);
-      const name = path.basename(contentFiles[c]);
+      const name = path.basename(contentFile);
       const prominence = peakProminence(ref.luma);
       if (prominence === undefined) tooSmall.add(name);
       else if (!(prominence > 0 && Number.isFinite(prominence))) flat.add(name);
       current = { index: c, image, ref, prominence };
       // Each content once, at strength 0, with the first style it is paired with (the engine needs one;
       // at strength 0 it should not matter which).
-      options.onReconstruction?.(reconstructions.length, contentCount, contentFiles[c]);
-      const rendered = await options.stylizer(contentFiles[c], styleFiles[s], { strength: 0, size });
+      options.onReconstruction?.(reconstructions.length, contentCount, contentFile);
+      const rendered = await options.stylizer(contentFile, styleFile, { strength: 0, size });
       const recon = await toContentSize(rendered, image);
       reconstructions.push({
         content: name,
-        style: path.basename(styleFiles[s]),
+        style: path.basename(styleFile),
         psnrLuma: capPsnr(psnrLuma(recon, image)),
         psnrRgb: capPsnr(psnrRgb(recon, image)),
         gridScore: gridOf(recon, prominence),
       });
     }
-    options.onPair?.(i, pairs.length, contentFiles[c], styleFiles[s]);
+    options.onPair?.(i, pairs.length, contentFile, styleFile);
     const content = current;
-    const style = await styleAt(s);
+    const style = await styleAt(s, styleFile);
     const { width, height } = content.image;
     const images: Record<Method, RgbImage> = {
       content: content.image,
       style: await resizeRgb(style.image, width, height),
       reinhard: reinhardTransfer(content.image, style.image),
-      peerstyle: await toContentSize(await options.stylizer(contentFiles[c], styleFiles[s], { size }), content.image),
+      peerstyle: await toContentSize(await options.stylizer(contentFile, styleFile, { size }), content.image),
     };
     const metrics = {} as Record<Method, MetricValues>;
     for (const method of METHODS)
@@ -234,7 +237,7 @@ export async function runEval(options: EvalOptions): Promise<EvalResult> {
       reinhard: gridOf(images.reinhard, content.prominence),
       peerstyle: gridOf(images.peerstyle, content.prominence),
     };
-    const names = { content: path.basename(contentFiles[c]), style: path.basename(styleFiles[s]) };
+    const names = { content: path.basename(contentFile), style: path.basename(styleFile) };
     results.push({ ...names, metrics, gridScore: gridScores });
     if (keepForSheet.has(i)) sheet.push({ ...names, images });
   }

@@ -36,10 +36,10 @@ export function randomDirections(count: number, seed: number): Float64Array {
     let norm = 0;
     for (let c = 0; c < DIM; c++) {
       out[i * DIM + c] = rng.normal();
-      norm += out[i * DIM + c] ** 2;
+      norm += out[i * DIM + c]! ** 2;
     }
     norm = Math.sqrt(norm) || 1;
-    for (let c = 0; c < DIM; c++) out[i * DIM + c] /= norm;
+    for (let c = 0; c < DIM; c++) out[i * DIM + c]! /= norm;
   }
   return out;
 }
@@ -51,7 +51,7 @@ function thin(points: Float64Array, maxPoints: number): Float64Array {
   const out = new Float64Array(maxPoints * DIM);
   for (let i = 0; i < maxPoints; i++) {
     const j = Math.floor((i * n) / maxPoints);
-    for (let c = 0; c < DIM; c++) out[i * DIM + c] = points[j * DIM + c];
+    for (let c = 0; c < DIM; c++) out[i * DIM + c] = points[j * DIM + c]!;
   }
   return out;
 }
@@ -59,8 +59,8 @@ function thin(points: Float64Array, maxPoints: number): Float64Array {
 function sortedProjection(points: Float64Array, dir: Float64Array, d: number): Float64Array {
   const n = points.length / DIM;
   const out = new Float64Array(n);
-  const [x, y, z] = [dir[d * DIM], dir[d * DIM + 1], dir[d * DIM + 2]];
-  for (let i = 0; i < n; i++) out[i] = x * points[i * DIM] + y * points[i * DIM + 1] + z * points[i * DIM + 2];
+  const [x, y, z] = [dir[d * DIM]!, dir[d * DIM + 1]!, dir[d * DIM + 2]!];
+  for (let i = 0; i < n; i++) out[i] = x * points[i * DIM]! + y * points[i * DIM + 1]! + z * points[i * DIM + 2]!;
   return out.sort();
 }
 
@@ -81,7 +81,7 @@ export function slicedWassersteinAlong(a: Float64Array, b: Float64Array, directi
     let w2 = 0;
     for (let i = 0; i < k; i++) {
       const q = (i + 0.5) / k;
-      const diff = pa[Math.floor(q * na)] - pb[Math.floor(q * nb)];
+      const diff = pa[Math.floor(q * na)]! - pb[Math.floor(q * nb)]!;
       w2 += diff * diff;
     }
     total += w2 / k;

@@ -26,9 +26,9 @@ function gaussianKernel(): Float64Array {
   let sum = 0;
   for (let i = 0; i < SSIM_WINDOW; i++) {
     k[i] = Math.exp(-((i - r) ** 2) / (2 * SSIM_SIGMA ** 2));
-    sum += k[i];
+    sum += k[i]!;
   }
-  for (let i = 0; i < SSIM_WINDOW; i++) k[i] /= sum;
+  for (let i = 0; i < SSIM_WINDOW; i++) k[i]! /= sum;
   return k;
 }
 
@@ -41,7 +41,7 @@ function filterValid(src: Float64Array, w: number, h: number, k: Float64Array): 
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < ow; x++) {
       let s = 0;
-      for (let i = 0; i < n; i++) s += k[i] * src[y * w + x + i];
+      for (let i = 0; i < n; i++) s += k[i]! * src[y * w + x + i]!;
       rows[y * ow + x] = s;
     }
   }
@@ -49,7 +49,7 @@ function filterValid(src: Float64Array, w: number, h: number, k: Float64Array): 
   for (let y = 0; y < oh; y++) {
     for (let x = 0; x < ow; x++) {
       let s = 0;
-      for (let i = 0; i < n; i++) s += k[i] * rows[(y + i) * ow + x];
+      for (let i = 0; i < n; i++) s += k[i]! * rows[(y + i) * ow + x]!;
       out[y * ow + x] = s;
     }
   }
@@ -76,9 +76,9 @@ export function ssim(a: GreyImage, b: GreyImage): number {
   const bb = new Float64Array(n);
   const ab = new Float64Array(n);
   for (let i = 0; i < n; i++) {
-    aa[i] = a.data[i] * a.data[i];
-    bb[i] = b.data[i] * b.data[i];
-    ab[i] = a.data[i] * b.data[i];
+    aa[i] = a.data[i]! * a.data[i]!;
+    bb[i] = b.data[i]! * b.data[i]!;
+    ab[i] = a.data[i]! * b.data[i]!;
   }
   const muA = filterValid(a.data, w, h, k);
   const muB = filterValid(b.data, w, h, k);
@@ -87,11 +87,11 @@ export function ssim(a: GreyImage, b: GreyImage): number {
   const eAB = filterValid(ab, w, h, k);
   let total = 0;
   for (let i = 0; i < muA.length; i++) {
-    const ma = muA[i];
-    const mb = muB[i];
-    const varA = eAA[i] - ma * ma;
-    const varB = eBB[i] - mb * mb;
-    const cov = eAB[i] - ma * mb;
+    const ma = muA[i]!;
+    const mb = muB[i]!;
+    const varA = eAA[i]! - ma * ma;
+    const varB = eBB[i]! - mb * mb;
+    const cov = eAB[i]! - ma * mb;
     total += ((2 * ma * mb + C1) * (2 * cov + C2)) / ((ma * ma + mb * mb + C1) * (varA + varB + C2));
   }
   return total / muA.length;

@@ -21,6 +21,7 @@
  * one texture stay far closer (0.16) than halves of different textures (0.68). Colour is measured on
  * its own by the sliced Wasserstein distance.
  */
+import { must } from '../core/must';
 import type { RgbImage } from './rgb-image';
 import { seededRandom } from './seeded-random';
 
@@ -69,7 +70,7 @@ function toFeatures(image: RgbImage): Features {
   const { width, height } = image;
   const hw = width * height;
   const data = new Float32Array(3 * hw); // [3, H, W]
-  for (let i = 0; i < hw; i++) for (let c = 0; c < 3; c++) data[c * hw + i] = image.data[3 * i + c] / 255 - 0.5;
+  for (let i = 0; i < hw; i++) for (let c = 0; c < 3; c++) data[c * hw + i] = image.data[3 * i + c]! / 255 - 0.5;
   return { data, channels: 3, width, height };
 }
 
@@ -103,15 +104,15 @@ function convRelu(input: Features, layer: ConvLayer): Features {
     const o = co * hw;
     for (let ci = 0; ci < layer.cin; ci++) {
       const k = ((co * layer.cin + ci) * 9) | 0;
-      const k0 = weights[k],
-        k1 = weights[k + 1],
-        k2 = weights[k + 2];
-      const k3 = weights[k + 3],
-        k4 = weights[k + 4],
-        k5 = weights[k + 5];
-      const k6 = weights[k + 6],
-        k7 = weights[k + 7],
-        k8 = weights[k + 8];
+      const k0 = weights[k]!,
+        k1 = weights[k + 1]!,
+        k2 = weights[k + 2]!;
+      const k3 = weights[k + 3]!,
+        k4 = weights[k + 4]!,
+        k5 = weights[k + 5]!;
+      const k6 = weights[k + 6]!,
+        k7 = weights[k + 7]!,
+        k8 = weights[k + 8]!;
       const base = ci * phw;
       for (let y = 0; y < h; y++) {
         let r0 = base + y * pw; // top row of the 3×3 neighbourhood of (0, y)
@@ -119,21 +120,21 @@ function convRelu(input: Features, layer: ConvLayer): Features {
         let r2 = r1 + pw;
         const oRow = o + y * w;
         for (let x = 0; x < w; x++, r0++, r1++, r2++) {
-          out[oRow + x] +=
-            k0 * padded[r0] +
-            k1 * padded[r0 + 1] +
-            k2 * padded[r0 + 2] +
-            k3 * padded[r1] +
-            k4 * padded[r1 + 1] +
-            k5 * padded[r1 + 2] +
-            k6 * padded[r2] +
-            k7 * padded[r2 + 1] +
-            k8 * padded[r2 + 2];
+          out[oRow + x]! +=
+            k0 * padded[r0]! +
+            k1 * padded[r0 + 1]! +
+            k2 * padded[r0 + 2]! +
+            k3 * padded[r1]! +
+            k4 * padded[r1 + 1]! +
+            k5 * padded[r1 + 2]! +
+            k6 * padded[r2]! +
+            k7 * padded[r2 + 1]! +
+            k8 * padded[r2 + 2]!;
         }
       }
     }
   }
-  for (let i = 0; i < out.length; i++) if (out[i] < 0) out[i] = 0;
+  for (let i = 0; i < out.length; i++) if (out[i]! < 0) out[i] = 0;
   return { data: out, channels: layer.cout, width: w, height: h };
 }
 
@@ -149,7 +150,7 @@ function avgPool(input: Features): Features {
       for (let x = 0; x < w; x++) {
         const i = c * ihw + 2 * y * iw + 2 * x;
         out[c * w * h + y * w + x] =
-          0.25 * (input.data[i] + input.data[i + 1] + input.data[i + iw] + input.data[i + iw + 1]);
+          0.25 * (input.data[i]! + input.data[i + 1]! + input.data[i + iw]! + input.data[i + iw + 1]!);
       }
     }
   }
@@ -168,7 +169,7 @@ export function centredGram(f: Features): Float64Array {
   const mean = new Float64Array(c);
   for (let i = 0; i < c; i++) {
     let s = 0;
-    for (let p = i * hw; p < (i + 1) * hw; p++) s += data[p];
+    for (let p = i * hw; p < (i + 1) * hw; p++) s += data[p]!;
     mean[i] = s / hw;
   }
   for (let i = 0; i < c; i++) {
@@ -176,8 +177,8 @@ export function centredGram(f: Features): Float64Array {
     for (let j = i; j < c; j++) {
       const b = data.subarray(j * hw, (j + 1) * hw);
       let s = 0;
-      for (let p = 0; p < hw; p++) s += a[p] * b[p];
-      g[i * c + j] = g[j * c + i] = s / hw - mean[i] * mean[j];
+      for (let p = 0; p < hw; p++) s += a[p]! * b[p]!;
+      g[i * c + j] = g[j * c + i] = s / hw - mean[i]! * mean[j]!;
     }
   }
   return g;
@@ -203,7 +204,7 @@ export function gramMatrices(net: TextureNet, image: RgbImage): Float64Array[] {
 
 function frobenius(m: Float64Array): number {
   let s = 0;
-  for (let i = 0; i < m.length; i++) s += m[i] * m[i];
+  for (let i = 0; i < m.length; i++) s += m[i]! * m[i]!;
   return Math.sqrt(s);
 }
 
@@ -217,10 +218,11 @@ function frobenius(m: Float64Array): number {
 export function gramDistance(a: readonly Float64Array[], b: readonly Float64Array[]): number {
   if (a.length !== b.length) throw new Error(`Gram lists differ in length: ${a.length} and ${b.length}.`);
   let total = 0;
-  for (let l = 0; l < a.length; l++) {
-    const diff = new Float64Array(a[l].length);
-    for (let i = 0; i < diff.length; i++) diff[i] = a[l][i] - b[l][i];
-    const denominator = frobenius(a[l]) + frobenius(b[l]);
+  for (const [l, ga] of a.entries()) {
+    const gb = must(b[l], `Gram matrix ${l + 1}`);
+    const diff = new Float64Array(ga.length);
+    for (let i = 0; i < diff.length; i++) diff[i] = ga[i]! - gb[i]!;
+    const denominator = frobenius(ga) + frobenius(gb);
     total += denominator > 0 ? frobenius(diff) / denominator : 0;
   }
   return total / a.length;

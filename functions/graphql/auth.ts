@@ -13,7 +13,7 @@ import type { ApiKeyStore, Clock, RequestLimiter } from '../core';
 export function bearerKey(header: string | undefined | null): string | null {
   if (typeof header !== 'string') return null;
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-  return match === null ? null : match[1];
+  return match?.[1] ?? null;
 }
 
 /** Pulls the key out of a graphql-ws connection_init payload. */

@@ -100,14 +100,15 @@ export function checkSubscription(
   // The shared rules have refused other operation types already; kept so this function stands alone.
   if (operation.operation !== 'subscription') return fail(rules, WRONG_TRANSPORT.websocket);
   const fields = operation.selectionSet.selections.filter((node): node is FieldNode => node.kind === Kind.FIELD);
-  if (fields.length !== 1 || operation.selectionSet.selections.length !== 1) {
+  const [root] = fields;
+  if (root === undefined || fields.length !== 1 || operation.selectionSet.selections.length !== 1) {
     return fail(rules, 'A subscription selects exactly one root field: jobProgress or myJobs.');
   }
-  const field = fields[0].name.value as SubscriptionField;
+  const field = root.name.value as SubscriptionField;
   const variables = (payload.variables ?? undefined) as JsonObject | undefined;
   let jobId: string | undefined;
   if (field === 'jobProgress') {
-    const argument = fields[0].arguments?.find((arg) => arg.name.value === 'id');
+    const argument = root.arguments?.find((arg) => arg.name.value === 'id');
     const value = argument?.value;
     if (value?.kind === Kind.STRING) jobId = value.value;
     else if (value?.kind === Kind.VARIABLE) {

@@ -89,7 +89,10 @@ export function lossCurvesSvg(records: readonly MetricRecord[], options: PlotOpt
   const plotH = height - margin.top - margin.bottom;
   const series = LOSS_SERIES.map((s) => ({
     ...s,
-    points: records.filter((r) => (r.values[s.key] ?? 0) > 0).map((r) => ({ step: r.step, value: r.values[s.key] })),
+    points: records.flatMap((r) => {
+      const value = r.values[s.key];
+      return value !== undefined && value > 0 ? [{ step: r.step, value }] : [];
+    }),
   })).filter((s) => s.points.length > 0);
 
   const steps = records.map((r) => r.step);
@@ -140,9 +143,10 @@ export function lossCurvesSvg(records: readonly MetricRecord[], options: PlotOpt
   for (const s of series) {
     const d = s.points.map((p, i) => `${i === 0 ? 'M' : 'L'}${f(x(p.step))},${f(y(p.value))}`).join(' ');
     parts.push(`<path d="${d}" fill="none" stroke="${s.colour}" stroke-width="2" stroke-linejoin="round"/>`);
-    if (s.points.length === 1) {
+    const [only] = s.points;
+    if (s.points.length === 1 && only !== undefined) {
       // A single record draws no segment; a dot keeps it visible.
-      parts.push(`<circle cx="${f(x(s.points[0].step))}" cy="${f(y(s.points[0].value))}" r="3" fill="${s.colour}"/>`);
+      parts.push(`<circle cx="${f(x(only.step))}" cy="${f(y(only.value))}" r="3" fill="${s.colour}"/>`);
     }
   }
   const legendX = margin.left + plotW + 20;

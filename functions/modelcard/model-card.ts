@@ -224,30 +224,29 @@ function licenceTables(title: string, entries: readonly DatasetEntry[]): string[
 }
 
 function trainingFromMetrics(records: readonly MetricRecord[]): string[] {
-  if (records.length === 0) return ['- Logged steps: none'];
   const first = records[0];
-  const last = records[records.length - 1];
+  const last = records.at(-1);
+  if (first === undefined || last === undefined) return ['- Logged steps: none'];
   const out = [`- Logged steps: ${records.length} (steps ${first.step} to ${last.step}, one record per step)`];
   if (first.at && last.at) {
     const span = (Date.parse(last.at) - Date.parse(first.at)) / 1000;
     if (Number.isFinite(span)) out.push(`- Wall time between the first and last log: ${formatDuration(span)}`);
   }
   const speeds = records.map((r) => r.values.it_per_s).filter((v): v is number => v !== undefined);
-  if (speeds.length > 0) {
-    const sorted = [...speeds].sort((a, b) => a - b);
-    out.push(`- Median speed: ${sorted[Math.floor(sorted.length / 2)].toFixed(3)} it/s`);
-  }
+  const sorted = [...speeds].sort((a, b) => a - b);
+  const median = sorted[Math.floor(sorted.length / 2)];
+  if (median !== undefined) out.push(`- Median speed: ${median.toFixed(3)} it/s`);
   return out;
 }
 
 function finalLosses(records: readonly MetricRecord[]): string[] {
-  if (records.length === 0) return [];
   const first = records[0];
-  const last = records[records.length - 1];
-  const rows = LOSS_SERIES.filter((s) => last.values[s.key] !== undefined).map(
-    (s) =>
-      `| ${s.key} | ${first.values[s.key] === undefined ? '–' : format(first.values[s.key])} | ${format(last.values[s.key])} |`,
-  );
+  const last = records.at(-1);
+  if (first === undefined || last === undefined) return [];
+  const rows = LOSS_SERIES.flatMap((s) => {
+    const [from, to] = [first.values[s.key], last.values[s.key]];
+    return to === undefined ? [] : [`| ${s.key} | ${from === undefined ? '–' : format(from)} | ${format(to)} |`];
+  });
   if (rows.length === 0) return [];
   return [`| loss | step ${first.step} | step ${last.step} |`, '|---|---:|---:|', ...rows, ''];
 }
@@ -260,7 +259,8 @@ function evaluationsSection(evaluations: readonly LabelledEvaluation[]): string[
   if (evaluations.length === 0) {
     return ['Not measured. Run `peerstyle eval` and pass its eval.json with `--eval`.', ''];
   }
-  if (evaluations.length === 1 && evaluations[0].label === '') return evaluationSection(evaluations[0].evaluation);
+  const [only] = evaluations;
+  if (evaluations.length === 1 && only?.label === '') return evaluationSection(only.evaluation);
   return evaluations.flatMap(({ label, evaluation }) => [
     `### ${label || 'Evaluation'}`,
     '',
@@ -278,7 +278,7 @@ function evaluationSection(evaluation: unknown): string[] {
   };
   if (doc.summary && typeof doc.summary === 'object') {
     const methods = Object.keys(doc.summary);
-    const keys = doc.metrics?.map((x) => x.key) ?? Object.keys(doc.summary[methods[0]] ?? {});
+    const keys = doc.metrics?.map((x) => x.key) ?? Object.keys(Object.values(doc.summary)[0] ?? {});
     const label = (k: string): string => doc.metrics?.find((x) => x.key === k)?.label ?? k;
     return [
       ...(doc.pairs !== undefined ? [`Mean ± standard deviation over ${doc.pairs} content × style pairs.`, ''] : []),

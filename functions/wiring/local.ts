@@ -105,7 +105,7 @@ export function createLocalRuntime(config: RuntimeConfig, overrides: RuntimeOver
   const clock = overrides.clock ? { clock: overrides.clock } : {};
   const db = openSqliteDatabase(path.join(config.dataDir, 'peerstyle.sqlite'));
   const queue = new SqliteJobQueue(db, { maxAttempts: config.maxAttempts, ...clock });
-  // One transaction writes a new job and its queue message (issue 12, item 18).
+  // One transaction writes a new job and its queue message, so a crash between them strands nothing.
   const jobs = new SqliteJobStore(db, { ...clock, queue });
   const events = new InProcessJobEvents();
   const blobs = new FsBlobStore({

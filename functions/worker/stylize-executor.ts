@@ -75,14 +75,14 @@ export function createStylizeExecutor(deps: {
     const input = parseStylizeJobInput(job.input);
     const { contentKey, styles, modelId, source: _source, ...options } = input;
     await context.report({ stage: 'reading images', progress: 0 });
-    const [content, ...styleBytes] = await Promise.all([
+    const [content, styleImages] = await Promise.all([
       deps.blobs.get(contentKey),
-      ...styles.map((style) => deps.blobs.get(style.key)),
+      Promise.all(styles.map(async (style) => ({ image: await deps.blobs.get(style.key), weight: style.weight }))),
     ]);
     const request: StylizeRequest = {
       ...options,
       content,
-      styles: styles.map((style, i) => ({ image: styleBytes[i], weight: style.weight })),
+      styles: styleImages,
       preview: wantsPreview(input, content),
     };
     if (modelId !== undefined) {

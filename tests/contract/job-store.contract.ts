@@ -15,6 +15,8 @@ import {
   type JobStore,
   type TransitionPatch,
 } from '../../functions/core';
+import type { JsonValue } from '../../functions/core/json';
+import { parseStylizeJobInput } from '../../functions/core/stylize-input';
 import { expectDomainError } from '../support/expect-domain-error';
 
 /** Builds a fresh, empty store and a way to dispose of it. */
@@ -103,6 +105,30 @@ export function describeJobStoreContract(name: string, makeStore: JobStoreFactor
         ErrorCode.IDEMPOTENCY_CONFLICT,
       );
       expect((await store.list('alice')).items).toHaveLength(1);
+    });
+
+    test('a stylize job stored before inputs were canonical still answers its canonical retry', async () => {
+      // Upper-case enums and no format: the form the stylize mutation stored before the one parser.
+      const legacy = {
+        contentKey: 'uploads/alice/c.png',
+        styles: [{ key: 'uploads/alice/s.png' }],
+        strength: 1,
+        structure: 'KEEP',
+      };
+      const first = await store.create({ owner: 'alice', kind: 'STYLIZE', input: legacy, idempotencyKey: 'old' });
+      const canonical = parseStylizeJobInput(legacy) as unknown as JsonValue;
+      expect(canonical).not.toEqual(legacy);
+      const again = await store.create({ owner: 'alice', kind: 'STYLIZE', input: canonical, idempotencyKey: 'old' });
+      expect(again).toMatchObject({ created: false, job: { id: first.job.id } });
+      await expectDomainError(
+        store.create({
+          owner: 'alice',
+          kind: 'STYLIZE',
+          input: { ...(canonical as Record<string, JsonValue>), strength: 0.5 },
+          idempotencyKey: 'old',
+        }),
+        ErrorCode.IDEMPOTENCY_CONFLICT,
+      );
     });
 
     test('concurrent creates with one key make exactly one job', async () => {

@@ -12,6 +12,7 @@
  * running statistic of the pooled batches, up to the spread between checkpoints). The models must share
  * the preset, the architecture and every parameter's shape: anything else is refused, naming what differs.
  */
+import { must } from '../../functions/core/must';
 import { ARCHITECTURE_KEYS, type ModelConfig } from '../config';
 import type { NamedArray } from '../nn/params';
 import type { LoadedModel } from './model-export';
@@ -26,9 +27,9 @@ export class AverageError extends Error {
  * trained longest (its `averagedIterations` lists every model's iteration count, in the given order).
  */
 export function averageModels(models: readonly LoadedModel[]): LoadedModel {
-  if (models.length === 0) throw new AverageError('Nothing to average: no models given.');
-  if (models.length === 1) return models[0];
-  const first = models[0];
+  const [first] = models;
+  if (first === undefined) throw new AverageError('Nothing to average: no models given.');
+  if (models.length === 1) return first;
   for (const [i, m] of models.entries()) {
     if (m.preset !== first.preset)
       throw new AverageError(`Model ${i + 1} has preset "${m.preset}", model 1 has "${first.preset}".`);
@@ -44,12 +45,13 @@ export function averageModels(models: readonly LoadedModel[]): LoadedModel {
   for (const [name, a] of Object.entries(first.params)) {
     // Summed in float64 so the mean of many checkpoints does not pick up float32 rounding.
     const sum = new Float64Array(a.data.length);
-    for (const m of models) {
-      const data = m.params[name].data;
-      for (let j = 0; j < data.length; j++) sum[j] += data[j];
+    for (const [i, m] of models.entries()) {
+      // checkSameParameters has made every model's parameters the first one's, in name and shape.
+      const data = must(m.params[name], `parameter "${name}" of model ${i + 1}`).data;
+      for (let j = 0; j < data.length; j++) sum[j]! += data[j]!;
     }
     const mean = new Float32Array(sum.length);
-    for (let j = 0; j < sum.length; j++) mean[j] = sum[j] / models.length;
+    for (let j = 0; j < sum.length; j++) mean[j] = sum[j]! / models.length;
     params[name] = { shape: [...a.shape], data: mean };
   }
 

@@ -57,6 +57,13 @@ export interface ModelOptions {
 }
 
 /** Raised when a graph is assembled inconsistently; the message names the tensor or node at fault. */
+/** `N` output names: a tuple of that length when `N` is a literal, an array otherwise. */
+export type OutputNames<N extends number, Names extends string[] = []> = number extends N
+  ? string[]
+  : Names['length'] extends N
+    ? Names
+    : OutputNames<N, [...Names, string]>;
+
 export class GraphBuildError extends Error {
   override name = 'GraphBuildError';
 }
@@ -125,14 +132,15 @@ export class GraphBuilder {
    * Appends a node. Inputs must be graph inputs, initializers or outputs of earlier nodes (an empty
    * string skips an optional input), which keeps the node list in topological order.
    *
-   * @returns the names of the node's outputs, derived from `hint`
+   * @returns the names of the node's outputs, derived from `hint`: a tuple of `outputs` names when that
+   * count is a literal, so that each name destructures as a string
    */
-  node(
+  node<N extends number = 1>(
     opType: string,
     inputs: readonly string[],
     attributes: Readonly<Record<string, AttributeValue>> = {},
-    options: { hint?: string; outputs?: number } = {},
-  ): string[] {
+    options: { hint?: string; outputs?: N } = {},
+  ): OutputNames<N> {
     const nodeName = this.nodeName(options.hint ?? opType);
     for (const input of inputs) {
       if (input !== '') this.requireValue(input, `node "${nodeName}" (${opType})`);
@@ -146,7 +154,7 @@ export class GraphBuilder {
       output: outputs,
       attribute: Object.entries(attributes).map(([key, value]) => attribute(key, value)),
     });
-    return outputs;
+    return outputs as OutputNames<N>;
   }
 
   /** {@link node} for the common single-output case. */

@@ -15,6 +15,7 @@
  * distance in input pixels an output can see (half a kernel per conv, at that conv's scale), which is
  * the halo its tiles need.
  */
+import { must } from '../../functions/core/must';
 import {
   decodeModel,
   encodeModel,
@@ -71,6 +72,7 @@ export function splitTiledGraph(bytes: Uint8Array, norms: number): GraphStages {
   const graphInputs = new Set((graph.input ?? []).map((v) => v.name as string));
   const producer = new Map<string, number>();
   nodes.forEach((n, i) => (n.output ?? []).forEach((o) => producer.set(o, i)));
+  const nodeAt = (index: number): NodeMessage => must(nodes[index], `node ${index}`);
 
   // Which stage each node belongs to: the first target whose closure reaches it.
   const targets = [...Array.from({ length: norms }, (_, i) => `norm${i}.pre`), TILED_IO.output];
@@ -81,7 +83,7 @@ export function splitTiledGraph(bytes: Uint8Array, norms: number): GraphStages {
       const index = producer.get(stack.pop() as string);
       if (index === undefined || stageOf[index] !== -1) continue;
       stageOf[index] = s;
-      for (const input of nodes[index].input ?? []) if (input) stack.push(input);
+      for (const input of nodeAt(index).input ?? []) if (input) stack.push(input);
     }
   });
 
@@ -99,22 +101,25 @@ export function splitTiledGraph(bytes: Uint8Array, norms: number): GraphStages {
     let out = s;
     let outChannels = channels.get(spatial) as number;
     if (node.opType === 'Conv' || node.opType === 'ConvTranspose') {
-      const kernel = intsAttr(node, 'kernel_shape')[0];
+      const [kernel] = intsAttr(node, 'kernel_shape');
+      if (kernel === undefined) throw new Error(`${node.opType} node "${node.name ?? ''}" has no kernel_shape.`);
       const stride = intsAttr(node, 'strides')[0] ?? 1;
       const halfKernel = (kernel - 1) / 2;
       const weight = weightDims.get(node.input?.[1] as string) ?? [];
       // Each weight is used once per output pixel of a conv, once per input pixel of a transposed conv.
       const perPixel = weight.reduce((a, b) => a * b, 1);
+      // stageOf has an entry per node; the weight dims come from the exporter's own initializers.
+      const stage = stageOf[i]!;
       if (node.opType === 'Conv') {
-        reach[stageOf[i]] += halfKernel / s;
+        reach[stage]! += halfKernel / s;
         out = s / stride;
-        outChannels = weight[0];
-        macs[stageOf[i]] += perPixel * out * out;
+        outChannels = weight[0]!;
+        macs[stage]! += perPixel * out * out;
       } else {
-        reach[stageOf[i]] += Math.ceil(halfKernel / stride) / s;
+        reach[stage]! += Math.ceil(halfKernel / stride) / s;
         out = s * stride;
-        outChannels = weight[1];
-        macs[stageOf[i]] += perPixel * s * s;
+        outChannels = weight[1]!;
+        macs[stage]! += perPixel * s * s;
       }
     } else if (node.opType === 'Resize') {
       out = s * resizeFactor(graph, node);
@@ -128,7 +133,7 @@ export function splitTiledGraph(bytes: Uint8Array, norms: number): GraphStages {
   // The state after each cut: values produced in stages ≤ i (or the graph input) read in stages > i.
   const readBy = new Map<string, number>(); // value → the last stage reading it
   nodes.forEach((node, i) => {
-    for (const input of node.input ?? []) if (input) readBy.set(input, Math.max(readBy.get(input) ?? -1, stageOf[i]));
+    for (const input of node.input ?? []) if (input) readBy.set(input, Math.max(readBy.get(input) ?? -1, stageOf[i]!));
   });
   const carried = targets.map((_, cut) => {
     const values = [...readBy.entries()]
@@ -136,7 +141,7 @@ export function splitTiledGraph(bytes: Uint8Array, norms: number): GraphStages {
         if (initializers.has(value) || last <= cut) return false;
         if (value === TILED_IO.input) return true;
         const p = producer.get(value);
-        return p !== undefined && stageOf[p] <= cut;
+        return p !== undefined && stageOf[p]! <= cut;
       })
       .map(([value]) => value);
     return values.sort();
@@ -166,9 +171,9 @@ export function splitTiledGraph(bytes: Uint8Array, norms: number): GraphStages {
     const stack = [...outputs, ...(sums === undefined ? [] : [sums])];
     while (stack.length > 0) {
       const index = producer.get(stack.pop() as string);
-      if (index === undefined || keep.has(index) || stageOf[index] < from || stageOf[index] > to) continue;
+      if (index === undefined || keep.has(index) || stageOf[index]! < from || stageOf[index]! > to) continue;
       keep.add(index);
-      for (const input of nodes[index].input ?? []) if (input) stack.push(input);
+      for (const input of nodeAt(index).input ?? []) if (input) stack.push(input);
     }
     const produced = new Set(nodes.flatMap((n, i) => (keep.has(i) ? (n.output ?? []) : [])));
     const read = [...new Set(nodes.flatMap((n, i) => (keep.has(i) ? (n.input ?? []) : [])).filter((v) => v !== ''))];
@@ -259,7 +264,7 @@ export function splitTiledGraph(bytes: Uint8Array, norms: number): GraphStages {
   };
 
   return {
-    stages: targets.map((target, i) => ({ target, reach: reach[i], macs: macs[i] })),
+    stages: targets.map((target, i) => ({ target, reach: reach[i]!, macs: macs[i]! })),
     scale,
     channels,
     carried,
@@ -284,8 +289,9 @@ function resizeFactor(graph: GraphMessage, node: NodeMessage): number {
     const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
     values = Array.from({ length: raw.byteLength / 4 }, (_, i) => view.getFloat32(4 * i, true));
   }
-  if (values.length !== 4 || values[2] !== values[3]) {
+  const [, , factor, factorX] = values;
+  if (values.length !== 4 || factor === undefined || factor !== factorX) {
     throw new Error(`Cannot read the scales of Resize node "${node.name ?? ''}".`);
   }
-  return values[2];
+  return factor;
 }

@@ -134,16 +134,16 @@ export function layersToOnnx(params: ParamSource, layers: readonly Layer[], opti
  * @param shape - the input's shape
  */
 export function transpose4d(data: Float32Array, shape: readonly number[], perm: readonly number[]): Float32Array {
-  const inStrides = [shape[1] * shape[2] * shape[3], shape[2] * shape[3], shape[3], 1];
+  const inStrides = [shape[1]! * shape[2]! * shape[3]!, shape[2]! * shape[3]!, shape[3], 1];
   const outShape = perm.map((p) => shape[p]);
   const s = perm.map((p) => inStrides[p]); // input stride of each output axis
   const out = new Float32Array(data.length);
   let o = 0;
-  for (let a = 0; a < outShape[0]; a++) {
-    for (let b = 0; b < outShape[1]; b++) {
-      for (let c = 0; c < outShape[2]; c++) {
-        const base = a * s[0] + b * s[1] + c * s[2];
-        for (let d = 0; d < outShape[3]; d++) out[o++] = data[base + d * s[3]];
+  for (let a = 0; a < outShape[0]!; a++) {
+    for (let b = 0; b < outShape[1]!; b++) {
+      for (let c = 0; c < outShape[2]!; c++) {
+        const base = a * s[0]! + b * s[1]! + c * s[2]!;
+        for (let d = 0; d < outShape[3]!; d++) out[o++] = data[base + d * s[3]!]!;
       }
     }
   }
@@ -341,7 +341,7 @@ class LayerEmitter {
 
   private weight(name: string, tfShape: readonly number[], layerName: string): string {
     const p = this.param(name, tfShape, layerName);
-    const onnxShape = TF_FILTER_TO_ONNX.map((axis) => tfShape[axis]);
+    const onnxShape = TF_FILTER_TO_ONNX.map((axis) => tfShape[axis]!); // param() checked the rank
     return this.graph.floatInitializer(name, onnxShape, transpose4d(p.data, tfShape, TF_FILTER_TO_ONNX));
   }
 

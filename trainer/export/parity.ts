@@ -18,6 +18,7 @@ import { applyColourHead, withMeanColour } from '../../functions/engine/colour-h
 import { encode } from '../networks/encoder';
 import type { ParamStore } from '../nn/params';
 import { closeSession, createSession, run, type FloatTensor } from '../../functions/engine/onnx-session';
+import { must } from '../../functions/core/must';
 
 /** Largest absolute difference per stage. */
 export interface ParityReport {
@@ -43,7 +44,7 @@ function ambiguous(dist: tf.Tensor2D, rows: tf.Tensor2D, peers: tf.Tensor2D, k: 
   const nearest = tf.tidy(() => tf.neg(tf.topk(tf.neg(dist), k + 1).values).arraySync() as number[][]);
   const rowNorms = tf.tidy(() => tf.sum(tf.square(rows), 1).arraySync() as number[]);
   const peerNorm = tf.tidy(() => tf.max(tf.sum(tf.square(peers), 1)).arraySync() as number);
-  return nearest.map((d, i) => d[k] - d[k - 1] <= 1e-6 * (rowNorms[i] + peerNorm));
+  return nearest.map((d, i) => d[k]! - d[k - 1]! <= 1e-6 * (rowNorms[i]! + peerNorm));
 }
 
 /** NHWC TF.js tensor → NCHW plain tensor. */
@@ -63,7 +64,7 @@ export function toRows(t: tf.Tensor4D): FloatTensor {
 function maxAbsDiff(a: Float32Array, b: Float32Array): number {
   if (a.length !== b.length) throw new Error(`Parity check: ${a.length} values against ${b.length}.`);
   let worst = 0;
-  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]));
+  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!));
   return worst;
 }
 
@@ -100,14 +101,15 @@ export async function checkParity(
     const zc = encode(store, cfg, x);
     const zs = encode(store, cfg, s);
     const encoded = await run(sessions.encoder, { [ENCODER_IO.image]: toNchw(x) });
-    const encoder = maxAbsDiff(encoded[ENCODER_IO.latent].data, toNchw(zc.latent).data);
+    const encoder = maxAbsDiff(must(encoded[ENCODER_IO.latent], 'the encoder output').data, toNchw(zc.latent).data);
 
     const { output } = tpfr(store, cfg, zc.latent, zs.latent, { training: false });
     const peers = toRows(zs.latent);
+    const peerCount = must(peers.dims[0], 'the peer count');
     const rows = await run(sessions.tpfr, {
       [TPFR_IO.content]: toRows(zc.latent),
       [TPFR_IO.peers]: peers,
-      [TPFR_IO.peerLogWeight]: { data: new Float32Array(peers.dims[0]), dims: [peers.dims[0]] },
+      [TPFR_IO.peerLogWeight]: { data: new Float32Array(peerCount), dims: [peerCount] },
     });
     // Which rows have an ambiguous K-th neighbour, in stage 1 (content codes) or stage 2 (the new style
     // code against the peers' style codes)?
@@ -122,21 +124,23 @@ export async function checkParity(
       const ys = tf.slice(y, [0, cw], [-1, total - cw]) as tf.Tensor2D;
       const one = ambiguous(pairwiseSquaredDistances(xc, yc), xc, yc, cfg.knn);
       const two = ambiguous(pairwiseSquaredDistances(sNew, ys), sNew, ys, cfg.knn);
-      return one.map((a, i) => a || two[i]);
+      return one.map((a, i) => a || two[i]!);
     });
     const reference = output.dataSync() as Float32Array;
-    const got = rows[TPFR_IO.output].data;
+    const got = must(rows[TPFR_IO.output], 'the TPFR output').data;
     let tpfrDiff = 0;
     for (let r = 0; r < flags.length; r++) {
       if (flags[r]) continue;
-      for (let c = r * total; c < (r + 1) * total; c++) tpfrDiff = Math.max(tpfrDiff, Math.abs(got[c] - reference[c]));
+      for (let c = r * total; c < (r + 1) * total; c++)
+        tpfrDiff = Math.max(tpfrDiff, Math.abs(got[c]! - reference[c]!));
     }
 
     // The decoder is fed the TF.js rows, so its figure measures the decoder alone (with the colour head
     // the engine's head on the graph's output, against TF.js's decoder with its head).
     const colour = styleColour(s, 1);
     const image = decode(store, cfg, 'dec', output, colour);
-    let decoded = (await run(sessions.decoder, { [DECODER_IO.latent]: toNchw(output) }))[DECODER_IO.image];
+    const decoderOutputs = await run(sessions.decoder, { [DECODER_IO.latent]: toNchw(output) });
+    let decoded = must(decoderOutputs[DECODER_IO.image], 'the decoder output');
     if (cfg.colorHead) {
       const stats = Array.from(colour.dataSync());
       decoded = applyColourHead(decoded, stats, colourHeadWeights(store.toNamedArrays(), 'dec'));

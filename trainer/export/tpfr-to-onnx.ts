@@ -225,10 +225,10 @@ class StageEmitter {
       const beta = this.param(`${bn}.beta`, [outW]).data;
       const mean = this.param(`${bn}.runningMean`, [outW]).data;
       const variance = this.param(`${bn}.runningVar`, [outW]).data;
-      const scale = Array.from(gamma, (gm, j) => gm / Math.sqrt(variance[j] + BATCH_NORM_EPS));
+      const scale = Array.from(gamma, (gm, j) => gm / Math.sqrt(variance[j]! + BATCH_NORM_EPS));
       const weight = new Float32Array(inW * outW);
-      for (let i = 0; i < inW; i++) for (let j = 0; j < outW; j++) weight[i * outW + j] = w[i * outW + j] * scale[j];
-      const bias = Float32Array.from(scale, (s, j) => (b[j] - mean[j]) * s + beta[j]);
+      for (let i = 0; i < inW; i++) for (let j = 0; j < outW; j++) weight[i * outW + j] = w[i * outW + j]! * scale[j]!;
+      const bias = Float32Array.from(scale, (s, j) => (b[j]! - mean[j]!) * s + beta[j]!);
       fold = {
         weight: this.g.floatInitializer(`${fc}.weight`, [inW, outW], weight),
         bias: this.g.floatInitializer(`${fc}.bias`, [outW], bias),

@@ -11,7 +11,8 @@
  * the exact derivative of that map.
  */
 import type { KernelConfig, NamedAttrMap, TensorInfo, GradConfig, Tensor } from '@tensorflow/tfjs-core';
-import { runTyped } from './typed-kernel';
+import { must } from '../../functions/core/must';
+import { runTyped, shape4 } from './typed-kernel';
 
 export const INSTANCE_NORM = 'PeerstyleInstanceNorm';
 export const INSTANCE_NORM_GRAD = 'PeerstyleInstanceNormGrad';
@@ -24,7 +25,7 @@ export function instanceNormKernel(backendName: string): KernelConfig {
     kernelFunc: ({ inputs, backend, attrs }) => {
       const { x } = inputs as { x: TensorInfo };
       const { eps } = attrs as unknown as { eps: number };
-      const [b, h, w, c] = x.shape;
+      const [b, h, w, c] = shape4(x);
       return runTyped(backend, [x], [x.shape, [b, c]], ([xv], [y, rstd]) => {
         const n = h * w;
         const sum = new Float64Array(c);
@@ -32,21 +33,21 @@ export function instanceNormKernel(backendName: string): KernelConfig {
           const base = s * n * c;
           sum.fill(0);
           for (let i = base, end = base + n * c; i < end; i += c) {
-            for (let k = 0; k < c; k++) sum[k] += xv[i + k];
+            for (let k = 0; k < c; k++) sum[k]! += xv[i + k]!;
           }
           const mean = sum.map((v) => v / n);
           sum.fill(0);
           for (let i = base, end = base + n * c; i < end; i += c) {
             for (let k = 0; k < c; k++) {
-              const d = xv[i + k] - mean[k];
-              sum[k] += d * d;
+              const d = xv[i + k]! - mean[k]!;
+              sum[k]! += d * d;
             }
           }
           const r = sum.map((v) => 1 / Math.sqrt(v / n + eps));
           for (let i = base, end = base + n * c; i < end; i += c) {
-            for (let k = 0; k < c; k++) y[i + k] = (xv[i + k] - mean[k]) * r[k];
+            for (let k = 0; k < c; k++) y[i + k] = (xv[i + k]! - mean[k]!) * r[k]!;
           }
-          for (let k = 0; k < c; k++) rstd[s * c + k] = r[k];
+          for (let k = 0; k < c; k++) rstd[s * c + k] = r[k]!;
         }
       });
     },
@@ -60,7 +61,7 @@ export function instanceNormGradKernel(backendName: string): KernelConfig {
     backendName,
     kernelFunc: ({ inputs, backend }) => {
       const { dy, y, rstd } = inputs as { dy: TensorInfo; y: TensorInfo; rstd: TensorInfo };
-      const [b, h, w, c] = y.shape;
+      const [b, h, w, c] = shape4(y);
       return runTyped(backend, [dy, y, rstd], [y.shape], ([g, yv, r], [dx]) => {
         const n = h * w;
         const sumG = new Float64Array(c);
@@ -71,16 +72,16 @@ export function instanceNormGradKernel(backendName: string): KernelConfig {
           sumGY.fill(0);
           for (let i = base, end = base + n * c; i < end; i += c) {
             for (let k = 0; k < c; k++) {
-              const gi = g[i + k];
-              sumG[k] += gi;
-              sumGY[k] += gi * yv[i + k];
+              const gi = g[i + k]!;
+              sumG[k]! += gi;
+              sumGY[k]! += gi * yv[i + k]!;
             }
           }
           const m1 = sumG.map((v) => v / n);
           const m2 = sumGY.map((v) => v / n);
           const scale = r.subarray(s * c, s * c + c);
           for (let i = base, end = base + n * c; i < end; i += c) {
-            for (let k = 0; k < c; k++) dx[i + k] = scale[k] * (g[i + k] - m1[k] - yv[i + k] * m2[k]);
+            for (let k = 0; k < c; k++) dx[i + k] = scale[k]! * (g[i + k]! - m1[k]! - yv[i + k]! * m2[k]!);
           }
         }
       })[0];
@@ -96,8 +97,10 @@ export function instanceNormGradConfig(
     kernelName: INSTANCE_NORM,
     outputsToSave: [true, true],
     gradFunc: (dys: Tensor | Tensor[], saved: Tensor[]) => {
-      const dy = Array.isArray(dys) ? dys[0] : dys;
-      const [y, rstd] = saved;
+      // One gradient for the one output that gets one (y), and the two outputs saved above.
+      const dy = must(Array.isArray(dys) ? dys[0] : dys, 'the gradient of y');
+      const y = must(saved[0], 'the saved y');
+      const rstd = must(saved[1], 'the saved r');
       return { x: () => runKernel(INSTANCE_NORM_GRAD, { dy, y, rstd }, {}) };
     },
   };

@@ -7,7 +7,7 @@
  * backend's Slice copies one pixel at a time. This kernel makes one pass over dy.
  */
 import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs-core';
-import { runTyped } from './typed-kernel';
+import { runTyped, shape4 } from './typed-kernel';
 
 export const REFLECT_PAD_GRAD = 'PeerstyleReflectPadGrad';
 
@@ -26,7 +26,7 @@ export function reflectPadGradKernel(backendName: string): KernelConfig {
     kernelFunc: ({ inputs, backend, attrs }) => {
       const { dy } = inputs as { dy: TensorInfo };
       const { padding: p } = attrs as unknown as { padding: number };
-      const [b, hp, wp, c] = dy.shape;
+      const [b, hp, wp, c] = shape4(dy);
       const h = hp - 2 * p;
       const w = wp - 2 * p;
       return runTyped(backend, [dy], [[b, h, w, c]], ([g], [dx]) => {
@@ -40,13 +40,13 @@ export function reflectPadGradKernel(backendName: string): KernelConfig {
           }
           for (let i = 0; i < hp; i++) {
             const inside = i >= p && i < p + h;
-            const dstRow = (s * h + rows[i]) * w;
+            const dstRow = (s * h + rows[i]!) * w;
             const srcRow = (s * hp + i) * wp;
             for (let j = 0; j < wp; j++) {
               if (inside && j >= p && j < p + w) continue;
               const src = (srcRow + j) * c;
-              const dst = (dstRow + cols[j]) * c;
-              for (let k = 0; k < c; k++) dx[dst + k] += g[src + k];
+              const dst = (dstRow + cols[j]!) * c;
+              for (let k = 0; k < c; k++) dx[dst + k]! += g[src + k]!;
             }
           }
         }

@@ -42,7 +42,11 @@ export function applyGlobalStyle(store: ParamStore, cfg: ModelConfig, rawLatent:
     throw new Error(`The global-style net expects a ${total}-channel latent (12·ngf), got ${channels}.`);
   }
   return tf.tidy(() => {
-    const [zContent, zGlobal, zLocal] = tf.split(rawLatent, [content, globalStyle, localStyle], 3) as tf.Tensor4D[]; // [B, h, w, 4ngf] each
+    const [zContent, zGlobal, zLocal] = tf.split(rawLatent, [content, globalStyle, localStyle], 3) as [
+      tf.Tensor4D,
+      tf.Tensor4D,
+      tf.Tensor4D,
+    ]; // [B, h, w, 4ngf] each
     const vector = applyLayers(store, globalStyleLayers(cfg), zGlobal); // [B, 1, 1, 4ngf]
     // A broadcasting add rather than tf.tile: tile's gradient adds up one slice per repetition (h·w
     // slices), the add's is one sum over h and w.

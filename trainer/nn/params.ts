@@ -139,8 +139,9 @@ export class ParamStore {
       );
     }
     for (const [name, v] of this.variables) {
-      if (!(name in arrays)) continue;
-      const { shape, data } = arrays[name];
+      const array = arrays[name];
+      if (array === undefined) continue;
+      const { shape, data } = array;
       if (shape.join('x') !== v.shape.join('x')) {
         throw new Error(`Parameter "${name}" has shape [${shape}] in the file but [${v.shape}] in the model.`);
       }

@@ -34,7 +34,7 @@ export function batchMatMulConfig(backendName: string, original: KernelFunc): Ke
       const swapLast = (x: TensorInfo): TensorInfo => {
         const perm = x.shape.map((_, i) => i);
         const r = perm.length;
-        [perm[r - 2], perm[r - 1]] = [perm[r - 1], perm[r - 2]];
+        [perm[r - 2], perm[r - 1]] = [perm[r - 1]!, perm[r - 2]!];
         return callKernel(backendName, kb, 'Transpose', { x }, { perm } as unknown as NamedAttrMap);
       };
       const aa = transposeA ? swapLast(a) : a;

@@ -168,7 +168,8 @@ function im2colPath(
     }
   }
   disposeIntermediate(kb, xp);
-  const patches = taps.length === 1 ? taps[0] : run('Concat', taps, { axis: 0 }); // [kh·kw·Cin, N, Ho, Wo]
+  const [single] = taps;
+  const patches = taps.length === 1 && single !== undefined ? single : run('Concat', taps, { axis: 0 }); // [kh·kw·Cin, N, Ho, Wo]
   if (taps.length > 1) taps.forEach((t) => disposeIntermediate(kb, t));
   const rows = n * ho * wo;
   const a3 = run('Reshape', { x: patches }, { shape: [1, kh * kw * cin, rows] }); // [1, kh·kw·Cin, N·Ho·Wo]

@@ -24,6 +24,7 @@ import {
   type NamedAttrMap,
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
+import { shape4 } from '../kernels/typed-kernel';
 import { callKernel, disposeIntermediate } from './call-kernel';
 
 /** The wasm backend's methods the phase path uses (BackendWasm has them). */
@@ -99,7 +100,7 @@ function phasePath(
   info: backend_util.Conv2DInfo,
 ): TensorInfo | undefined {
   const [n, h, w, cin] = inputShape;
-  const [, ho, wo, cout] = dy.shape;
+  const [, ho, wo, cout] = shape4(dy);
   const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
   const rows = axisPhases(h, kh, sh, info.padInfo.top);
   const cols = axisPhases(w, kw, sw, info.padInfo.left);
@@ -121,7 +122,7 @@ function phasePath(
           const dst = (t * col.taps + u) * cout * cin;
           const src = (a * kw + b) * cin * cout;
           for (let ci = 0; ci < cin; ci++) {
-            for (let co = 0; co < cout; co++) g[dst + co * cin + ci] = wv[src + ci * cout + co];
+            for (let co = 0; co < cout; co++) g[dst + co * cin + ci] = wv[src + ci * cout + co]!;
           }
         }
       }
@@ -142,7 +143,7 @@ function phasePath(
   if (parts.length < sh * sw) dxv.fill(0); // a phase with no positions leaves nothing to write
   for (const { row, col, out } of parts) {
     const pv = backend.typedArrayFromHeap(out);
-    const [, ph, pw] = out.shape;
+    const [, ph, pw] = shape4(out);
     for (let b = 0; b < n; b++) {
       for (let i = 0; i < row.count; i++) {
         const dstRow = (b * h + row.first + sh * i) * w;
@@ -150,7 +151,7 @@ function phasePath(
         for (let j = 0; j < col.count; j++) {
           const dst = (dstRow + col.first + sw * j) * cin;
           const src = (srcRow + j) * cin;
-          for (let c = 0; c < cin; c++) dxv[dst + c] = pv[src + c];
+          for (let c = 0; c < cin; c++) dxv[dst + c] = pv[src + c]!;
         }
       }
     }
@@ -192,7 +193,7 @@ export function conv2dBackpropInputConfig(backendName: string): KernelConfig {
         if (dx !== undefined) return dx;
       }
       const [n, h, w, cin] = inputShape;
-      const [, ho, wo, cout] = dy.shape;
+      const [, ho, wo, cout] = shape4(dy);
       const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
 
       // Flip the filter in space and swap its channel roles: [kh, kw, Cin, Cout] → [kh, kw, Cout, Cin].

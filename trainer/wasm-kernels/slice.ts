@@ -21,6 +21,7 @@ import {
   type TensorInfo,
   type TypedArray,
 } from '@tensorflow/tfjs-core';
+import { must } from '../../functions/core/must';
 
 /** The wasm backend's methods used here. */
 interface WasmLike {
@@ -40,27 +41,27 @@ export function copyBox(src: TypedArray, shape: number[], begin: number[], size:
   if (util.sizeFromShape(size) === 0) return;
   const strides = new Array<number>(rank);
   strides[rank - 1] = 1;
-  for (let d = rank - 2; d >= 0; d--) strides[d] = strides[d + 1] * shape[d + 1];
+  for (let d = rank - 2; d >= 0; d--) strides[d] = strides[d + 1]! * shape[d + 1]!;
   // Axes after `inner` are taken whole, so axis `inner` and everything after it is one contiguous run.
   let inner = rank - 1;
   while (inner > 0 && size[inner] === shape[inner] && begin[inner] === 0) inner--;
-  const run = size[inner] * (rank > 0 ? strides[inner] : 1);
+  const run = size[inner]! * (rank > 0 ? strides[inner]! : 1);
   let srcBase = 0;
-  for (let d = 0; d < rank; d++) srcBase += begin[d] * strides[d];
+  for (let d = 0; d < rank; d++) srcBase += begin[d]! * strides[d]!;
   const outer = util.sizeFromShape(size.slice(0, inner));
   const index = new Array<number>(inner).fill(0);
   let out = 0;
   for (let r = 0; r < outer; r++) {
     let offset = srcBase;
-    for (let d = 0; d < inner; d++) offset += index[d] * strides[d];
+    for (let d = 0; d < inner; d++) offset += index[d]! * strides[d]!;
     if (run >= SET_MIN_RUN) {
       dst.set(src.subarray(offset, offset + run), out);
     } else {
-      for (let k = 0; k < run; k++) dst[out + k] = src[offset + k];
+      for (let k = 0; k < run; k++) dst[out + k] = src[offset + k]!;
     }
     out += run;
     for (let d = inner - 1; d >= 0; d--) {
-      if (++index[d] < size[d]) break;
+      if (++index[d]! < size[d]!) break;
       index[d] = 0;
     }
   }
@@ -82,7 +83,8 @@ export function sliceConfig(backendName: string, original: KernelFunc): KernelCo
       if (x.dtype === 'string' || x.shape.length === 0) return original(args);
       const { begin, size } = args.attrs as unknown as SliceAttrs;
       const [begin_, size_] = slice_util.parseSliceParams(x, begin, size);
-      return sliceInto(args.backend as unknown as WasmLike, x, begin_, size_);
+      const backend = args.backend as unknown as WasmLike;
+      return sliceInto(backend, x, must(begin_, 'the slice begin'), must(size_, 'the slice size'));
     },
   };
 }
@@ -96,7 +98,7 @@ export function splitVConfig(backendName: string, original: KernelFunc): KernelC
       const { x } = args.inputs as { x: TensorInfo };
       if (x.dtype === 'string' || x.shape.length === 0) return original(args);
       const { numOrSizeSplits, axis } = args.attrs as unknown as SplitVAttrs;
-      const $axis = util.parseAxisParam(axis, x.shape)[0];
+      const $axis = must(util.parseAxisParam(axis, x.shape)[0], 'the split axis');
       const sizes = backend_util.prepareSplitSize(x, numOrSizeSplits, $axis);
       const begin = new Array<number>(x.shape.length).fill(0);
       const backend = args.backend as unknown as WasmLike & KernelBackend;
@@ -104,7 +106,7 @@ export function splitVConfig(backendName: string, original: KernelFunc): KernelC
         const size = [...x.shape];
         size[$axis] = s;
         const part = sliceInto(backend, x, [...begin], size);
-        begin[$axis] += s;
+        begin[$axis]! += s;
         return part;
       });
     },

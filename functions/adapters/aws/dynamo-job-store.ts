@@ -341,8 +341,8 @@ export class DynamoJobStore implements JobStore {
     } while (items.length <= limit && exclusiveStart !== undefined);
     const pageItems = items.slice(0, limit);
     const page: Page<Job> = { items: pageItems.map(jobFromItem) };
-    if (items.length > limit) {
-      const last = pageItems[pageItems.length - 1];
+    const last = pageItems.at(-1);
+    if (items.length > limit && last !== undefined) {
       page.nextCursor = encodeCursor({ pk: last.pk, owner: last.owner, createdAt: last.createdAt });
     }
     return page;

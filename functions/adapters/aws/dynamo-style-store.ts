@@ -48,7 +48,7 @@ export function newCatalogId(clock: Clock = systemClock): string {
   const time = millis.toString(16).padStart(12, '0').slice(-12);
   const counter = (0x7000 | (sequence & 0x0fff)).toString(16);
   const random = randomBytes(8);
-  random[0] = (random[0] & 0x3f) | 0x80; // RFC 9562 variant bits
+  random.writeUInt8((random.readUInt8(0) & 0x3f) | 0x80, 0); // RFC 9562 variant bits
   const tail = random.toString('hex');
   return `${time.slice(0, 8)}-${time.slice(8)}-${counter}-${tail.slice(0, 4)}-${tail.slice(4)}`;
 }
@@ -90,7 +90,7 @@ export async function queryOwnerPage<T>(
   }
   const rows = (result.Items ?? []) as Array<T & { sk: string }>;
   const page = rows.slice(0, wanted);
-  const next = rows.length > wanted ? (page.length > 0 ? page[page.length - 1].sk : (after ?? '')) : undefined;
+  const next = rows.length > wanted ? (page.at(-1)?.sk ?? after ?? '') : undefined;
   return { items: page, ...(next !== undefined && { nextCursor: encodeCursor(next) }) };
 }
 

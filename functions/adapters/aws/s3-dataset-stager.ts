@@ -111,13 +111,11 @@ export class S3DatasetStager {
       );
     }
     const destination = `${DATASETS_PREFIX}${jobId}/`;
-    const names = await this.inParallel(sources, async ({ key }) =>
-      datasetFileName(key.slice(sourcePrefix.length), detectImageType(await this.firstBytes(key))),
-    );
-    const images = sources.flatMap((source, index) => {
-      const name = names[index];
-      return name === null ? [] : [{ ...source, name }];
-    });
+    const named = await this.inParallel(sources, async (source) => ({
+      source,
+      name: datasetFileName(source.key.slice(sourcePrefix.length), detectImageType(await this.firstBytes(source.key))),
+    }));
+    const images = named.flatMap(({ source, name }) => (name === null ? [] : [{ ...source, name }]));
     checkDatasetLayout(
       images.map((image) => image.name),
       { prefix: sourcePrefix, skipped: sources.length - images.length },

@@ -246,12 +246,14 @@ export class FsBlobStore implements BlobStore {
       .filter((key) => after === undefined || Buffer.compare(Buffer.from(key), Buffer.from(after)) > 0)
       .sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
     const items: BlobInfo[] = [];
-    for (const key of keys.slice(0, limit)) {
+    const pageKeys = keys.slice(0, limit);
+    for (const key of pageKeys) {
       const info = await this.head(key);
       if (info !== null) items.push(info);
     }
     const page: Page<BlobInfo> = { items };
-    if (keys.length > limit) page.nextCursor = encodeCursor(keys[limit - 1]);
+    const last = pageKeys.at(-1);
+    if (keys.length > limit && last !== undefined) page.nextCursor = encodeCursor(last);
     return page;
   }
 

@@ -162,7 +162,8 @@ export class SqliteJobStore implements JobStore {
       .all(...params, limit + 1) as JobRow[];
     const page = rows.slice(0, limit);
     const result: Page<Job> = { items: page.map((row) => JSON.parse(row.doc) as Job) };
-    if (rows.length > limit) result.nextCursor = encodeCursor(page[page.length - 1].seq);
+    const last = page.at(-1);
+    if (rows.length > limit && last !== undefined) result.nextCursor = encodeCursor(last.seq);
     return result;
   }
 

@@ -181,7 +181,7 @@ export class SqliteModelRegistry implements ModelRegistry {
     const page = rows.slice(0, wanted);
     const items = page.map(toModel);
     const result: Page<ModelInfo> = { items: first ? [this.builtIn, ...items] : items };
-    if (rows.length > wanted) result.nextCursor = encodeCursor(page.length > 0 ? page[page.length - 1].seq : before);
+    if (rows.length > wanted) result.nextCursor = encodeCursor(page.at(-1)?.seq ?? before);
     return result;
   }
 

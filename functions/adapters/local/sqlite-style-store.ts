@@ -83,7 +83,8 @@ export class SqliteStyleStore implements StyleStore {
       .all(owner, before, limit + 1) as StyleRow[];
     const page = rows.slice(0, limit);
     const result: Page<Style> = { items: page.map(toStyle) };
-    if (rows.length > limit) result.nextCursor = encodeCursor(page[page.length - 1].seq);
+    const last = page.at(-1);
+    if (rows.length > limit && last !== undefined) result.nextCursor = encodeCursor(last.seq);
     return result;
   }
 

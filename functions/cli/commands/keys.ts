@@ -21,6 +21,8 @@ const HELP = `peerstyle keys: manage API keys of the local runtime
 
 const SUBCOMMANDS = ['create', 'list', 'revoke'] as const;
 
+const REVOKE_USAGE = 'Usage: peerstyle keys revoke <id> [--owner <name>]';
+
 /** Runs the command; returns the exit code. */
 export async function keysCommand(argv: string[]): Promise<number> {
   const { own, rest } = takeFlags(argv, { owner: 'string', label: 'string', help: 'boolean' });
@@ -37,9 +39,7 @@ export async function keysCommand(argv: string[]): Promise<number> {
   }
   const expected = sub === 'revoke' ? 1 : 0;
   if (args.length !== expected) {
-    throw new UsageError(
-      sub === 'revoke' ? 'Usage: peerstyle keys revoke <id> [--owner <name>]' : `Unexpected argument "${args[0]}".`,
-    );
+    throw new UsageError(sub === 'revoke' ? REVOKE_USAGE : `Unexpected argument "${args[0]}".`);
   }
   if (sub !== 'create' && own.label !== undefined) throw new UsageError('--label applies to keys create only.');
 
@@ -61,8 +61,10 @@ export async function keysCommand(argv: string[]): Promise<number> {
         process.stdout.write(`${key.id}  ${key.prefix}…  ${key.label}  created ${key.createdAt}  ${state}\n`);
       }
     } else {
-      await runtime.apiKeys.revoke(args[0], owner);
-      process.stdout.write(`Revoked key ${args[0]}.\n`);
+      const [id] = args;
+      if (id === undefined) throw new UsageError(REVOKE_USAGE);
+      await runtime.apiKeys.revoke(id, owner);
+      process.stdout.write(`Revoked key ${id}.\n`);
     }
     return 0;
   } finally {

@@ -32,8 +32,9 @@ export function takeFlags(
 ): { own: Record<string, string | true>; rest: string[] } {
   const taken: Record<string, string | true> = {};
   const rest: string[] = [];
-  for (let i = 0; i < argv.length; i += 1) {
-    const arg = argv[i];
+  // One iterator for the loop and for the values it takes, so that a flag's value is skipped as an argument.
+  const args = argv.values();
+  for (const arg of args) {
     const eq = arg.indexOf('=');
     const name = arg.startsWith('--') ? arg.slice(2, eq < 0 ? undefined : eq) : '';
     const type = own[name];
@@ -42,7 +43,7 @@ export function takeFlags(
     } else if (type === 'boolean') {
       taken[name] = true;
     } else {
-      const value = eq >= 0 ? arg.slice(eq + 1) : argv[(i += 1)];
+      const value = eq >= 0 ? arg.slice(eq + 1) : args.next().value;
       if (value === undefined || value === '' || (eq < 0 && value.startsWith('--'))) {
         throw new UsageError(`--${name} needs a value.`);
       }

@@ -18,11 +18,18 @@ export interface ImageSize {
 const ascii = (bytes: Uint8Array, offset: number, text: string): boolean =>
   bytes.length >= offset + text.length && [...text].every((char, i) => bytes[offset + i] === char.charCodeAt(0));
 
-const be16 = (b: Uint8Array, o: number): number => (b[o] << 8) | b[o + 1];
-const le16 = (b: Uint8Array, o: number): number => b[o] | (b[o + 1] << 8);
-const le24 = (b: Uint8Array, o: number): number => b[o] | (b[o + 1] << 8) | (b[o + 2] << 16);
+/** The byte at offset `o`; each reader checks the length before reading, so a byte past the end is a bug here. */
+function byteAt(b: Uint8Array, o: number): number {
+  const byte = b[o];
+  if (byte === undefined) throw new RangeError(`Image header read at byte ${o} of ${b.length}.`);
+  return byte;
+}
+
+const be16 = (b: Uint8Array, o: number): number => (byteAt(b, o) << 8) | byteAt(b, o + 1);
+const le16 = (b: Uint8Array, o: number): number => byteAt(b, o) | (byteAt(b, o + 1) << 8);
+const le24 = (b: Uint8Array, o: number): number => le16(b, o) | (byteAt(b, o + 2) << 16);
 const be32 = (b: Uint8Array, o: number): number =>
-  ((b[o] << 24) >>> 0) + ((b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]);
+  ((byteAt(b, o) << 24) >>> 0) + ((byteAt(b, o + 1) << 16) | be16(b, o + 2));
 
 function pngSize(b: Uint8Array): ImageSize | null {
   // Signature (8), IHDR length (4), "IHDR" (4), then width and height, big-endian.
@@ -40,7 +47,7 @@ function webpSize(b: Uint8Array): ImageSize | null {
   if (ascii(b, 12, 'VP8L')) {
     // Lossless: signature 0x2f, then width-1 and height-1 in 14 bits each.
     if (b[20] !== 0x2f) return null;
-    const bits = b[21] | (b[22] << 8) | (b[23] << 16) | (b[24] << 24);
+    const bits = le24(b, 21) | (byteAt(b, 24) << 24);
     return { width: (bits & 0x3fff) + 1, height: ((bits >>> 14) & 0x3fff) + 1 };
   }
   if (ascii(b, 12, 'VP8X')) {
@@ -57,7 +64,7 @@ function jpegSize(b: Uint8Array): ImageSize | null {
   let p = 2;
   while (p + 9 <= b.length) {
     if (b[p] !== 0xff) return null; // not at a marker: the stream is damaged
-    const marker = b[p + 1];
+    const marker = byteAt(b, p + 1);
     if (marker === 0xff) {
       p += 1; // fill byte
       continue;

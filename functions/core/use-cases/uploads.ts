@@ -16,7 +16,7 @@ export const UPLOADS_ROOT = 'uploads';
 
 const SAFE_SEGMENT = /^[A-Za-z0-9_-]{1,64}$/;
 
-/** The form of the hashed segments before issue 12: `h-` and 32 hex digits (a valid owner name). */
+/** The form of the hashed segments of earlier releases: `h-` and 32 hex digits (a valid owner name). */
 const LEGACY_HASHED_SEGMENT = /^h-[0-9a-f]{32}$/;
 
 /**

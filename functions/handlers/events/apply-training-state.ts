@@ -44,7 +44,7 @@ const ATTEMPTS = 3;
 /** The key of a run's artifact in the models bucket: `training-output/<name>/output/model.tar.gz`. */
 export function archiveKeyFor(change: TrainingStateChange): string {
   const match = change.modelArtifacts === null ? null : /^s3:\/\/[^/]+\/(.+)$/.exec(change.modelArtifacts);
-  return match ? match[1] : `training-output/${change.trainingJobName}/output/model.tar.gz`;
+  return match?.[1] ?? `training-output/${change.trainingJobName}/output/model.tar.gz`;
 }
 
 function failureFor(change: TrainingStateChange): JobError {

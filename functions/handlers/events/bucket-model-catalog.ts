@@ -28,7 +28,8 @@ export class BucketModelCatalog implements ModelRegistry {
     }
     // Checked, so that a deployment without the package fails with a clear message, not a load error.
     const page = await this.blobs.list({ prefix: this.defaultPackagePrefix, limit: 1 });
-    if (page.items.length === 0) return null;
+    const [newest] = page.items;
+    if (newest === undefined) return null;
     return {
       id,
       name: 'TSPR default',
@@ -36,7 +37,7 @@ export class BucketModelCatalog implements ModelRegistry {
       owner: BUILTIN_OWNER,
       packagePrefix: this.defaultPackagePrefix,
       manifest: {},
-      createdAt: page.items[0].lastModified,
+      createdAt: newest.lastModified,
     };
   }
 

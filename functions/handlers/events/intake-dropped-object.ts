@@ -75,10 +75,10 @@ export async function intakeDroppedObject(deps: IntakeDeps, object: S3ObjectRef)
     return { action: 'ignored', reason: `${object.key} is not under ${DROP_PREFIX}` };
   if (object.key.endsWith('/')) return { action: 'ignored', reason: 'a folder placeholder, not a file' };
   const parts = object.key.slice(DROP_PREFIX.length).split('/');
-  if (parts.length !== 2 || parts[0] === '' || parts[1] === '') {
+  const [styleId, name] = parts;
+  if (parts.length !== 2 || !styleId || !name) {
     return reject(blobs, object.key, 'Images go in a folder named after a style id: drop/<style-id>/<image>.');
   }
-  const [styleId, name] = parts;
   const style = await deps.styles.find(styleId);
   if (style === null) {
     const known = await deps.styles.known(20);

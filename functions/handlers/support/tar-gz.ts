@@ -40,7 +40,7 @@ function corrupt(reason: string): DomainError {
 /** The header checksum: the byte sum with the checksum field itself counted as spaces. */
 function checksumOk(header: Buffer): boolean {
   let sum = 0;
-  for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : header[i];
+  for (const [i, byte] of header.entries()) sum += i >= 148 && i < 156 ? 0x20 : byte;
   return sum === octal(header, 148, 8, 'the header checksum');
 }
 

@@ -224,10 +224,10 @@ export class DropFolderWatcher {
   private async take(rel: string, size: number, mtimeMs: number): Promise<void> {
     const entry: DropEntry = { path: rel, size, mtimeMs, state: 'PENDING', jobId: null };
     const parts = rel.split('/');
-    if (parts.length !== 2) {
+    const [styleId] = parts;
+    if (parts.length !== 2 || styleId === undefined) {
       return this.reject(entry, 'Images go in a folder named after a style id: drop/<style-id>/<image>.');
     }
-    const [styleId] = parts;
     const style = await this.options.styles.get(styleId, this.owner);
     if (style === null) {
       const known = (await this.options.styles.list(this.owner, { limit: 100 })).items.map((s) => s.id);

@@ -23,8 +23,10 @@ function malformed(message: string): DomainError {
 /** The boundary from a Content-Type header, or BAD_REQUEST when it is not multipart/form-data. */
 export function multipartBoundary(contentType: string | undefined): string {
   const match = /^multipart\/form-data\s*;.*boundary=(?:"([^"]+)"|([^\s;]+))/i.exec(contentType ?? '');
-  if (match === null) throw malformed('expected Content-Type multipart/form-data with a boundary');
-  return match[1] ?? match[2];
+  // Exactly one of the two groups takes part: the quoted boundary or the bare one.
+  const boundary = match?.[1] ?? match?.[2];
+  if (boundary === undefined) throw malformed('expected Content-Type multipart/form-data with a boundary');
+  return boundary;
 }
 
 function parseHeaders(text: string): Map<string, string> {
@@ -38,7 +40,7 @@ function parseHeaders(text: string): Map<string, string> {
 
 function dispositionParam(disposition: string, name: string): string | null {
   const match = new RegExp(`;\\s*${name}="([^"]*)"`, 'i').exec(disposition);
-  return match === null ? null : match[1];
+  return match?.[1] ?? null;
 }
 
 /** Parses a buffered multipart body. */

@@ -102,7 +102,11 @@ it('stylises every pair with the model, prints the table and writes eval.md, eva
     ['photo-1.jpg', 'photo-5.png'].map(async (name) => {
       const { width = 0, height = 0 } = await sharp(path.join(contentDir, name)).metadata();
       const size = { width, height };
-      return { content: name, style: 'painting-3.jpg', images: { content: size, style: size, reinhard: size, peerstyle: size } };
+      return {
+        content: name,
+        style: 'painting-3.jpg',
+        images: { content: size, style: size, reinhard: size, peerstyle: size },
+      };
     }),
   );
   expect({ width: meta.width, height: meta.height }).toEqual(contactSheetSize(rows));

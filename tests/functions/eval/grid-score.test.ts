@@ -4,7 +4,13 @@
  * details (centred power-of-two crop, median of the wrapped 7×7 neighbourhood) hold on built cases.
  */
 import path from 'node:path';
-import { gridCropSide, gridScore, peakProminence, peakProminences } from '../../../functions/eval/grid-score';
+import {
+  EIGHT_PIXEL_PEAKS,
+  gridCropSide,
+  gridScore,
+  peakProminence,
+  peakProminences,
+} from '../../../functions/eval/grid-score';
 import { luminance, type GreyImage } from '../../../functions/eval/luminance';
 import { reinhardTransfer } from '../../../functions/eval/reinhard';
 import { loadImageAt } from '../../../functions/eval/rgb-image';
@@ -51,6 +57,16 @@ describe('gridScore', () => {
       // that period than at 2 pixels, and this pattern lights 2 of the 9 peaks: ±5 levels here.
       const coarse = plus(content, (x, y) => (Math.floor(x / 2) % 2 ? 5 : -5) + (Math.floor(y / 2) % 2 ? 5 : -5));
       expect(gridScore(coarse, prominence)).toBeGreaterThan(5);
+    }
+  });
+
+  it('sees a checkerboard of 4-pixel cells on the 8-pixel peaks, which the nine do not read', async () => {
+    for (const name of photos) {
+      const content = luminance(await loadPhoto(name));
+      // Cells of 4×4 pixels: one latent cell of a decoder that upsamples ×4.
+      const cells = plus(content, (x, y) => ((Math.floor(x / 4) + Math.floor(y / 4)) % 2 ? 4 : -4));
+      expect(gridScore(cells, peakProminence(content, EIGHT_PIXEL_PEAKS), EIGHT_PIXEL_PEAKS)).toBeGreaterThan(3);
+      expect(gridScore(cells, peakProminence(content))).toBeLessThan(1.5);
     }
   });
 
