@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { at, defined } from './support/checked';
 
 const ROOT = path.join(__dirname, '..');
 const NODE_20 = process.versions.node.startsWith('20.') ? process.versions.node : '20.19.0';
@@ -31,8 +32,9 @@ export function admits(range: string, version: string): boolean {
       .filter((c) => c !== '' && c !== '*' && c !== 'x')
       .every((comparator) => {
         const [, op = '', raw] = /^([<>=^~]*)v?(.+)$/.exec(comparator) ?? [];
-        const bound = parse(raw.replace(/\.?[x*]/g, ''));
-        const parts = raw.split('.').filter((p) => /^\d+$/.test(p)).length;
+        const version = defined(raw, `the version in "${comparator}"`);
+        const bound = parse(version.replace(/\.?[x*]/g, ''));
+        const parts = version.split('.').filter((p) => /^\d+$/.test(p)).length;
         switch (op) {
           case '>=':
             return compare(v, bound) >= 0;
@@ -85,7 +87,7 @@ describe('installing', () => {
       .split('\n')
       .map((line) => line.trim())
       .filter((line) => line !== '' && !line.startsWith('#') && !line.startsWith(';'))
-      .map((line) => line.split('=')[0].trim());
+      .map((line) => at(line.split('='), 0).trim());
     expect(keys.filter((key) => !['fund', 'audit'].includes(key))).toEqual([]);
     const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
       allowScripts: Record<string, boolean>;

@@ -117,9 +117,10 @@ function buildBasis(size: number, gridPeaks: Peaks): GridBasis {
   const sin = new Float32Array(size * f);
   for (let x = 0; x < size; x++) {
     for (let j = 0; j < f; j++) {
-      const angle = (2 * Math.PI * frequencies[j] * x) / size;
-      cos[x * f + j] = w[x] * Math.cos(angle);
-      sin[x * f + j] = w[x] * Math.sin(angle);
+      // j < F = frequencies.length and x < N = w.length by the loop bounds.
+      const angle = (2 * Math.PI * frequencies[j]! * x) / size;
+      cos[x * f + j] = w[x]! * Math.cos(angle);
+      sin[x * f + j] = w[x]! * Math.sin(angle);
     }
   }
   // The power grid is laid out [u, v] (see GridLoss.power), flattened as u·F + v.
@@ -127,7 +128,10 @@ function buildBasis(size: number, gridPeaks: Peaks): GridBasis {
   const ringMean = new Float32Array(f * f * peaks.length);
   for (const [p, { peak, ring }] of peaks.entries()) {
     peakSelect[(peak[0] * f + peak[1]) * peaks.length + p] = 1;
-    for (const [iu, iv] of ring) ringMean[(iu * f + iv) * peaks.length + p] += 1 / ring.length;
+    for (const [iu, iv] of ring) {
+      const at = (iu * f + iv) * peaks.length + p;
+      ringMean[at] = (ringMean[at] ?? 0) + 1 / ring.length;
+    }
   }
   return {
     size,

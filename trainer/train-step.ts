@@ -33,6 +33,7 @@ import {
   transferCycleLoss,
 } from './losses';
 import { Adam, learningRateAt } from './optim/adam';
+import { must } from '../functions/core/must';
 import { ImagePool, type Triplet } from './image-pool';
 import { Mulberry32 } from './rng';
 import { TextureLoss } from './texture-loss';
@@ -66,6 +67,24 @@ export interface StepLosses {
   loss_main: number;
 }
 
+/** The generator's loss terms, read back after its update. */
+const GENERATOR_LOSSES = [
+  'loss_z_cont',
+  'loss_metric',
+  'loss_cycle_aux',
+  'loss_idt_aux',
+  'loss_adv_g',
+  'loss_idt',
+  'loss_transf',
+  'loss_texture',
+  'loss_grid',
+  'loss_aux',
+  'loss_main',
+] as const;
+
+/** What the generator's pass keeps for after its update: its losses and the images the discriminator sees. */
+type KeptName = (typeof GENERATOR_LOSSES)[number] | 'fakeB' | 'recA';
+
 export interface TrainerState {
   iteration: number;
   rng: number;
@@ -77,8 +96,19 @@ function paramName(variableName: string): string {
   return at < 0 ? variableName : variableName.slice(0, at);
 }
 
-function splitBatch(t: tf.Tensor4D, parts: number): tf.Tensor4D[] {
-  return tf.split(t, parts, 0) as tf.Tensor4D[];
+/** A tuple of `N` elements of `T`. */
+type Tuple<T, N extends number, R extends T[] = []> = R['length'] extends N ? R : Tuple<T, N, [...R, T]>;
+
+/** Splits a batch into `parts` equal batches along the first axis, typed as a tuple of that length. */
+function splitBatch<N extends 2 | 3 | 4>(t: tf.Tensor4D, parts: N): Tuple<tf.Tensor4D, N> {
+  const pieces = tf.split(t, parts, 0) as tf.Tensor4D[];
+  if (pieces.length !== parts) throw new Error(`Internal error: split into ${pieces.length} parts, not ${parts}.`);
+  return pieces as Tuple<tf.Tensor4D, N>;
+}
+
+/** The single value of a scalar tensor. */
+function scalarValue(t: tf.Tensor): number {
+  return must(t.dataSync()[0], 'the value of a scalar loss');
 }
 
 export class TsprTrainer {
@@ -137,7 +167,8 @@ export class TsprTrainer {
     const b = batch.batchSize;
 
     // ---- generator: auxiliary + main losses, one forward, one backward ----
-    const kept: Record<string, tf.Tensor> = {};
+    const kept: Partial<Record<KeptName, tf.Tensor>> = {};
+    const keptTensor = (name: KeptName): tf.Tensor => must(kept[name], `the kept tensor ${name}`);
     const genVars = [...store.trainable(OPTIMISER_GROUPS.aux), ...store.trainable(OPTIMISER_GROUPS.main)];
     const { value: genTotal, grads: genGrads } = tf.variableGrads(() => {
       const { realA, styleA, realB, styleB } = tensors;
@@ -279,8 +310,8 @@ export class TsprTrainer {
 
     // ---- discriminator, on (real, fake, style) triplets from the history buffer ----
     const toArray = (t: tf.Tensor) => Float32Array.from(t.dataSync() as Float32Array);
-    const tripletA: Triplet = { real: batch.realA, fake: toArray(kept.recA), style: batch.styleA };
-    const tripletB: Triplet = { real: batch.realB, fake: toArray(kept.fakeB), style: batch.styleB };
+    const tripletA: Triplet = { real: batch.realA, fake: toArray(keptTensor('recA')), style: batch.styleA };
+    const tripletB: Triplet = { real: batch.realB, fake: toArray(keptTensor('fakeB')), style: batch.styleB };
     const pooledA = this.pool.query(tripletA);
     const pooledB = this.pool.query(tripletB);
     const discVars = store.trainable(OPTIMISER_GROUPS.discriminator);
@@ -306,22 +337,8 @@ export class TsprTrainer {
     this.disc.apply(dByName, lr);
 
     const losses = {} as StepLosses;
-    for (const key of [
-      'loss_z_cont',
-      'loss_metric',
-      'loss_cycle_aux',
-      'loss_idt_aux',
-      'loss_adv_g',
-      'loss_idt',
-      'loss_transf',
-      'loss_texture',
-      'loss_grid',
-      'loss_aux',
-      'loss_main',
-    ] as const) {
-      losses[key] = kept[key].dataSync()[0];
-    }
-    losses.loss_d = dLoss.dataSync()[0];
+    for (const key of GENERATOR_LOSSES) losses[key] = scalarValue(keptTensor(key));
+    losses.loss_d = scalarValue(dLoss);
     dLoss.dispose();
     tf.dispose(Object.values(dGrads));
     tf.dispose(Object.values(kept));

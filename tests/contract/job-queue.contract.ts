@@ -127,9 +127,10 @@ export function describeJobQueueContract(name: string, makeQueue: () => Promise<
       expect(await fx.queue.receive('w', 1)).toBeNull();
       const dead = await fx.queue.receiveDeadLetters(10);
       expect(dead).toHaveLength(1);
-      expect(dead[0]).toMatchObject({ jobId: 'poison', attempts: fx.maxAttempts });
-      expect(dead[0].reason).toContain(String(fx.maxAttempts));
-      await fx.queue.ackDeadLetter(dead[0].receipt);
+      const letter = dead[0]!;
+      expect(letter).toMatchObject({ jobId: 'poison', attempts: fx.maxAttempts });
+      expect(letter.reason).toContain(String(fx.maxAttempts));
+      await fx.queue.ackDeadLetter(letter.receipt);
       expect(await fx.queue.receiveDeadLetters(10)).toEqual([]);
     });
 

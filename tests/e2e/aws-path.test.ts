@@ -56,6 +56,7 @@ import {
 } from '../support/emulators';
 import { imageEntrypoint, startLocalStack, type LocalStack } from './local-stack';
 import { logicalIdOf } from '../infra/support/synth';
+import { at, defined } from '../support/checked';
 
 const SAMPLE = path.join(__dirname, '..', '..', 'datasets', 'sample');
 const sample = (folder: 'content' | 'style', name: string): Buffer => readFileSync(path.join(SAMPLE, folder, name));
@@ -77,7 +78,7 @@ const containerLogs: string[] = [];
 /** Runs a container entry point as a local process; resolves with its exit code. */
 function runContainer(command: string[], env: Record<string, string>): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command[0], command.slice(1), {
+    const child = spawn(at(command, 0), command.slice(1), {
       env: { PATH: process.env.PATH ?? '', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -94,7 +95,7 @@ function runContainer(command: string[], env: Record<string, string>): Promise<n
 
 const s3Location = (uri: string): { bucket: string; key: string } => {
   const match = /^s3:\/\/([^/]+)\/(.*)$/.exec(uri)!;
-  return { bucket: match[1], key: match[2] };
+  return { bucket: at(match, 1), key: at(match, 2) };
 };
 
 /** What Batch does with a SubmitJob: run the job definition's container, then report its state. */
@@ -185,7 +186,7 @@ beforeAll(async () => {
   local = await startLocalStack({ s3, dynamo, sqs });
   const keys = new DynamoApiKeyStore({
     client: createDynamoDbDocumentClient(dynamo.client),
-    tableName: local.refs[logicalIdOf(local.stack.jobs.apiKeysTable)],
+    tableName: defined(local.refs[logicalIdOf(local.stack.jobs.apiKeysTable)], 'the API-key table name'),
   });
   apiKey = (await keys.create('alice', 'aws-path')).key;
 
@@ -361,7 +362,7 @@ test('a training job on uploaded images goes from the mutation to the launcher, 
   // The launcher the stack named was invoked once, by the job-dispatch relay from the jobs table's
   // stream (the GraphQL function only wrote the row), and nothing went on the stylize queue.
   expect(lambda.commandCalls(InvokeCommand)).toHaveLength(1);
-  const [invoked] = lambda.commandCalls(InvokeCommand);
+  const invoked = lambda.commandCalls(InvokeCommand)[0]!;
   expect(invoked.args[0].input.FunctionName).toBe(local.envOf('jobDispatch')[ENV.trainingLauncherFunction]);
   expect(local.handlerNamed(invoked.args[0].input.FunctionName!)).toBe('trainingLauncher');
 
@@ -371,9 +372,11 @@ test('a training job on uploaded images goes from the mutation to the launcher, 
   expect(batch.commandCalls(SubmitJobCommand)).toHaveLength(0);
 
   // SageMaker was asked to train on the staged copy, whose files carry their formats' extensions.
-  const [created] = sagemaker.commandCalls(CreateTrainingJobCommand);
+  const created = at(sagemaker.commandCalls(CreateTrainingJobCommand), 0);
   expect(created.args[0].input.HyperParameters).toMatchObject({ preset: 'tiny', steps: '3', logEvery: '1' });
-  const channel = s3Location(created.args[0].input.InputDataConfig![0].DataSource!.S3DataSource!.S3Uri!);
+  const channel = s3Location(
+    defined(created.args[0].input.InputDataConfig?.[0]?.DataSource?.S3DataSource?.S3Uri, 'the training channel'),
+  );
   const staged = await s3.client.send(new ListObjectsV2Command({ Bucket: channel.bucket, Prefix: channel.key }));
   expect((staged.Contents ?? []).map((o) => o.Key!.slice(channel.key.length)).sort()).toEqual([
     expect.stringMatching(/^content\/[0-9a-f-]{36}\.jpg$/),
@@ -414,7 +417,7 @@ test('a stylize job with the trained model goes from the mutation through the qu
   expect(job.status).toBe('SUCCEEDED');
 
   // Batch ran the job definition's command for this job.
-  const [submitted] = batch.commandCalls(SubmitJobCommand);
+  const submitted = at(batch.commandCalls(SubmitJobCommand), 0);
   expect(submitted.args[0].input.parameters).toEqual({ jobId: stylize.id });
   expect(submitted.args[0].input.jobDefinition).toBe(local.envOf('stylizeDispatcher')[ENV.batchJobDefinition]);
 

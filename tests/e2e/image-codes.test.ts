@@ -17,6 +17,7 @@ import { loadConfig } from '../../functions/config';
 import { startPlatform, type Platform } from '../../functions/local/main';
 import { runCli } from '../support/run-cli';
 import { gql, image, IMAGES, modelPackage } from './support';
+import { at, defined } from '../support/checked';
 
 /** CRC-32 of PNG chunks. */
 function crc32(bytes: Buffer): number {
@@ -112,7 +113,7 @@ describe('image error codes', () => {
       'mutation($t: String!, $n: Int!) { createUpload(contentType: $t, byteSize: $n) { url key fields { name value } } }',
       { t: contentType, n: bytes.length },
     );
-    if (created.errors) return { code: created.errors[0].extensions?.code };
+    if (created.errors) return { code: created.errors[0]?.extensions?.code };
     const target = created.data.createUpload as { url: string; key: string; fields: { name: string; value: string }[] };
     const form = new FormData();
     for (const { name, value } of target.fields) form.append(name, value);
@@ -133,7 +134,7 @@ describe('image error codes', () => {
       'mutation($c: String!, $s: ID!) { stylize(input: { content: $c, styles: [{ styleId: $s }] }) { id } }',
       { c: uploaded.key, s: styleId },
     );
-    if (submitted.errors) return submitted.errors[0].extensions?.code;
+    if (submitted.errors) return submitted.errors[0]?.extensions?.code;
     const id = submitted.data.stylize.id as string;
     for (const started = Date.now(); Date.now() - started < 30_000;) {
       const { data } = await gql(platform.origin, key, 'query($id: ID!) { job(id: $id) { status error { code } } }', {
@@ -153,7 +154,7 @@ describe('image error codes', () => {
     writeFileSync(path.join(folder, name), bytes);
     const reason = path.join(dropDir, 'rejected', styleId, `${name}.reason.txt`);
     for (const started = Date.now(); Date.now() - started < 30_000;) {
-      if (existsSync(reason)) return readFileSync(reason, 'utf8').split(':')[0];
+      if (existsSync(reason)) return at(readFileSync(reason, 'utf8').split(':'), 0);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     throw new Error(`${name} was not rejected`);
@@ -181,7 +182,7 @@ describe('image error codes', () => {
   }
 
   test('the bomb is a real image of 900 megapixels in a few hundred kilobytes', async () => {
-    const bomb = inputs.TOO_LARGE.bytes;
+    const bomb = defined(inputs.TOO_LARGE, 'the TOO_LARGE input').bytes;
     expect(bomb.length).toBeLessThan(200_000);
     expect(await sharp(bomb, { limitInputPixels: false }).metadata()).toMatchObject({ width: 30_000, height: 30_000 });
   });
@@ -189,7 +190,7 @@ describe('image error codes', () => {
   test.each(['EMPTY', 'INVALID_IMAGE', 'UNSUPPORTED_FORMAT', 'TOO_LARGE', 'TRUNCATED'])(
     '%s from the CLI, the API and the drop folder',
     async (code) => {
-      const { name, bytes } = inputs[code];
+      const { name, bytes } = defined(inputs[code], `the ${code} input`);
       const contentType = name.endsWith('.png') ? 'image/png' : name.endsWith('.gif') ? 'image/gif' : 'image/jpeg';
       const [cli, api, drop] = await Promise.all([cliCode(name), apiCode(bytes, contentType), dropCode(name, bytes)]);
       expect({ cli, api, drop }).toEqual({ cli: code, api: code, drop: code });

@@ -38,6 +38,7 @@ import {
   type SqsEmulator,
 } from '../support/emulators';
 import { logicalIdOf, synthesizeStack } from '../infra/support/synth';
+import { at, defined } from '../support/checked';
 
 const ROOT = path.join(__dirname, '..', '..');
 const REGION = 'us-east-1';
@@ -106,6 +107,10 @@ export async function startLocalStack(servers: {
   const resources = (template.toJSON() as { Resources: Resources }).Resources;
   const refs: Record<string, string> = {};
   const atts: Record<string, string> = {};
+  // Lookups of what the template declares (and the emulators assigned), which must be there.
+  const resource = (id: string) => defined(resources[id], `resource ${id}`);
+  const ref = (id: string) => defined(refs[id], `the name of ${id}`);
+  const att = (name: string) => defined(atts[name], `attribute ${name}`);
   const pseudo: Record<string, string> = {
     'AWS::Region': REGION,
     'AWS::AccountId': ACCOUNT,
@@ -229,7 +234,7 @@ export async function startLocalStack(servers: {
   const envOf = (handler: HandlerName): Record<string, string> => {
     const id = [...handlerOfFunction].find(([, h]) => h === handler)?.[0];
     if (id === undefined) throw new Error(`The stack has no ${handler} function`);
-    return resolve(resources[id].Properties.Environment?.Variables ?? {}) as Record<string, string>;
+    return resolve(resource(id).Properties.Environment?.Variables ?? {}) as Record<string, string>;
   };
   const modules = new Map<HandlerName, { handler: (event: unknown, context?: unknown) => Promise<unknown> }>();
   const hostEnv = { ...process.env };
@@ -273,10 +278,10 @@ export async function startLocalStack(servers: {
     if (source[1] === 'StreamArn') {
       // Filter criteria as the mapping declares them: a record is delivered when any pattern matches.
       const filters = (resource.Properties.FilterCriteria?.Filters ?? []) as { Pattern: string }[];
-      const targets = streamTargets.get(refs[source[0]]) ?? [];
+      const targets = streamTargets.get(ref(source[0])) ?? [];
       targets.push({ handler, patterns: filters.map((f) => JSON.parse(f.Pattern) as unknown) });
-      streamTargets.set(refs[source[0]], targets);
-    } else queueTargets.push({ queueUrl: refs[source[0]], handler, arn: atts[`${source[0]}.Arn`] });
+      streamTargets.set(ref(source[0]), targets);
+    } else queueTargets.push({ queueUrl: ref(source[0]), handler, arn: att(`${source[0]}.Arn`) });
   }
   streamProxy.onRecord = (table, record) => {
     for (const { handler, patterns } of streamTargets.get(table) ?? []) {
@@ -333,12 +338,12 @@ export async function startLocalStack(servers: {
         referencedIds(r.Properties.ApiId).includes(apiIds[api]),
     );
     if (found === undefined) throw new Error(`No ${api} route ${routeKey}`);
-    const integration = resources[referencedIds(found.Properties.Target)[0]];
+    const integration = resource(at(referencedIds(found.Properties.Target), 0));
     const authorizerId =
       found.Properties.AuthorizerId === undefined ? [] : referencedIds(found.Properties.AuthorizerId);
     return {
       handler: functionIn(integration.Properties.IntegrationUri),
-      authorizer: authorizerId.length === 0 ? null : functionIn(resources[authorizerId[0]].Properties.AuthorizerUri),
+      authorizer: authorizerId.length === 0 ? null : functionIn(resource(at(authorizerId, 0)).Properties.AuthorizerUri),
     };
   };
   const ruleTarget = (source: string): HandlerName => {
@@ -393,7 +398,7 @@ export function imageEntrypoint(image: 'stylize-worker' | 'trainer'): string[] {
   const text = readFileSync(path.join(ROOT, 'infra', 'docker', image, 'Dockerfile'), 'utf8');
   const line = /^ENTRYPOINT (\[.*\])$/m.exec(text);
   if (line === null) throw new Error(`The ${image} Dockerfile has no ENTRYPOINT`);
-  return (JSON.parse(line[1]) as string[]).map((part) =>
+  return (JSON.parse(at(line, 1)) as string[]).map((part) =>
     part === 'node' ? process.execPath : part.replace(/^\/app\//, `${ROOT}/`),
   );
 }

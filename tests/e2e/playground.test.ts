@@ -19,6 +19,7 @@ import sharp from 'sharp';
 import { loadConfig } from '../../functions/config';
 import { startPlatform, type Platform } from '../../functions/local/main';
 import { gql, image, IMAGES, modelPackage, upload } from './support';
+import { at } from '../support/checked';
 
 const CHROMIUM_ARGS = [
   '--headless',
@@ -171,7 +172,7 @@ describe('playground', () => {
 
     // The job the page submitted: both styles with their weights, the options, and no size, so the
     // server keeps the content's.
-    const [job] = (await platform.runtime.jobs.list('local')).items;
+    const job = at((await platform.runtime.jobs.list('local')).items, 0);
     expect(job.input).toMatchObject({ strength: 0.8, preserveColor: true, structure: 'keep', format: 'png' });
     expect((job.input as { styles: { weight: number; styleId: string | null }[] }).styles).toEqual([
       expect.objectContaining({ weight: 0.7, styleId: null }),
@@ -246,7 +247,7 @@ describe('playground', () => {
     await page.waitForFunction(() => (window as unknown as { shown: unknown[] }).shown.length >= 1, null, {
       timeout: 120_000,
     });
-    const [preview] = await shown();
+    const preview = at(await shown(), 0);
     expect(preview).toMatchObject({ size: [512, 384], tag: 'Preview', note: true, download: false });
     expect(preview.src).toMatch(/\/downloads\/results\/[0-9a-f-]{36}\.preview\.jpg\?/);
     // Drawn while the job still ran (the server's event loop, shared with the in-process worker, may
@@ -260,8 +261,9 @@ describe('playground', () => {
     const all = await shown();
     expect(all).toHaveLength(2);
     expect(all[1]).toMatchObject({ size: [1024, 768], tag: 'After', note: false, download: true });
-    expect(all[1].src).toMatch(/\/downloads\/results\/[0-9a-f-]{36}\.png\?/);
-    expect(await page.locator('#download').getAttribute('href')).toBe(all[1].src);
+    const final = all[1]!;
+    expect(final.src).toMatch(/\/downloads\/results\/[0-9a-f-]{36}\.png\?/);
+    expect(await page.locator('#download').getAttribute('href')).toBe(final.src);
     expect(await page.locator('#progress-text').textContent()).toContain('SUCCEEDED');
     // The preview came over the subscription before the job finished, and once.
     expect(events.filter((type) => type === 'PREVIEW')).toHaveLength(1);

@@ -14,6 +14,7 @@ import sharp from 'sharp';
 import WebSocket from 'ws';
 import type { Platform } from '../../functions/local/main';
 import { gql, image, startTestPlatform, upload } from './support';
+import { at } from '../support/checked';
 
 const PROGRESS = `subscription($id: ID!) {
   jobProgress(id: $id) { type job { status stage progress preview { url width height } result { downloads { url } } } }
@@ -84,7 +85,7 @@ test('the PREVIEW event of a large content brings a working link to a 512 px JPE
   });
 
   const types = events.map((e) => e.type);
-  const last = events[events.length - 1];
+  const last = at(events, -1);
   expect(last).toMatchObject({ type: 'STATUS_CHANGED', job: { status: 'SUCCEEDED' } });
   expect(types.filter((t) => t === 'PREVIEW')).toHaveLength(1);
   const previewEvent = events.find((e) => e.type === 'PREVIEW')!;

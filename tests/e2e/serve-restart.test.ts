@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startCli, type CliResult } from '../support/run-cli';
 import { gql, modelPackage } from './support';
+import { defined } from '../support/checked';
 
 interface Started {
   child: ReturnType<typeof startCli>['child'];
@@ -39,7 +40,7 @@ async function startServe(dataDir: string, modelDir: string): Promise<Started> {
   return {
     child,
     done,
-    origin: new URL(/GraphQL:\s+(\S+)/.exec(stdout)![1]).origin,
+    origin: new URL(defined(/GraphQL:\s+(\S+)/.exec(stdout)?.[1], 'the GraphQL URL')).origin,
     key: /API key for "local" .*: (psk_\S+)/.exec(stdout)?.[1],
   };
 }

@@ -15,6 +15,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { startCli, type CliResult } from '../support/run-cli';
 import { gql, modelPackage, upload } from './support';
+import { defined } from '../support/checked';
 
 interface Started {
   child: ReturnType<typeof startCli>['child'];
@@ -68,9 +69,9 @@ describe('peerstyle serve stopped with SIGTERM during a stylize job', () => {
 
   it('finishes its clean stop (exit 0), hands the job back, and the job succeeds on its first attempt', async () => {
     running = await startServe(dataDir, model.dir, '0');
-    const origin = new URL(/GraphQL:\s+(\S+)/.exec(running.stdout())![1]).origin;
+    const origin = new URL(defined(/GraphQL:\s+(\S+)/.exec(running.stdout())?.[1], 'the GraphQL URL')).origin;
     const port = new URL(origin).port;
-    const key = /API key for "local" .*: (psk_\S+)/.exec(running.stdout())![1];
+    const key = defined(/API key for "local" .*: (psk_\S+)/.exec(running.stdout())?.[1], 'the API key');
     // Noise at 512 px keeps the job running for a while, so the signal lands while it runs.
     const noise = Buffer.from(Array.from({ length: 512 * 512 * 3 }, (_, i) => (i * 2654435761) % 251));
     const content = await sharp(noise, { raw: { width: 512, height: 512, channels: 3 } })

@@ -11,6 +11,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { startCli, type CliResult } from '../support/run-cli';
 import { gql, image, modelPackage, upload } from './support';
+import { at, defined } from '../support/checked';
 
 interface Started {
   child: ReturnType<typeof startCli>['child'];
@@ -92,7 +93,7 @@ describe('peerstyle serve', () => {
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
     expect(job).toMatchObject({ status: 'SUCCEEDED', error: null });
-    const download = await fetch(job!.result!.downloads[0].url);
+    const download = await fetch(at(job!.result!.downloads, 0).url);
     expect(download.status).toBe(200);
     const result = await sharp(Buffer.from(await download.arrayBuffer())).metadata();
     expect([result.width, result.height]).toEqual([source.width, source.height]);
@@ -120,7 +121,7 @@ describe('peerstyle serve', () => {
     running = await startServe(dataDir, model.dir);
     const again = running.stdout();
     expect(again).not.toContain('API key for');
-    const origin2 = new URL(/GraphQL:\s+(\S+)/.exec(again)![1]).origin;
+    const origin2 = new URL(defined(/GraphQL:\s+(\S+)/.exec(again)?.[1], 'the GraphQL URL')).origin;
     const listed = await gql(origin2, key!, '{ jobs { items { id status } } }');
     expect(listed.data.jobs.items).toEqual([{ id: jobId, status: 'SUCCEEDED' }]);
     running.child.kill('SIGINT');

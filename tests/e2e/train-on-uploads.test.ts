@@ -23,6 +23,7 @@ import WebSocket from 'ws';
 import { loadConfig } from '../../functions/config';
 import { startPlatform, type Platform } from '../../functions/local/main';
 import { gql, modelPackage, upload } from './support';
+import { at } from '../support/checked';
 
 const SAMPLE = path.join(__dirname, '..', '..', 'datasets', 'sample');
 const sample = (folder: 'content' | 'style', name: string): Buffer => readFileSync(path.join(SAMPLE, folder, name));
@@ -130,7 +131,7 @@ describe('training on uploaded images, over HTTP and WebSocket', () => {
     const steps = events.filter((e) => e.type === 'PROGRESS' && /^step \d+\/3$/.test(e.stage));
     expect(steps.map((e) => e.stage)).toEqual(expect.arrayContaining(['step 3/3']));
     expect(steps.length).toBeGreaterThanOrEqual(2);
-    expect(steps[steps.length - 1].progress).toBe(1);
+    expect(at(steps, -1).progress).toBe(1);
 
     const modelId = done.result.modelId as string;
     expect(modelId).toEqual(expect.any(String));
@@ -187,8 +188,8 @@ describe('training on uploaded images, over HTTP and WebSocket', () => {
   it('refuses a set without style images, naming the group to fill', async () => {
     await upload(platform.origin, key, sample('content', 'coffee.jpg'), 'image/jpeg', 'no-style/content');
     const refused = await startTraining('uploads/local/no-style/', 'e2e-train-2');
-    expect(refused.errors?.[0].extensions?.code).toBe('BAD_REQUEST');
-    expect(refused.errors?.[0].message).toMatch(/0 style images under style\/.*group: "no-style\/style"/);
+    expect(refused.errors?.[0]?.extensions?.code).toBe('BAD_REQUEST');
+    expect(refused.errors?.[0]?.message).toMatch(/0 style images under style\/.*group: "no-style\/style"/);
   });
 
   it('fails a job whose style images are not all JPEG, PNG or WebP, with the reason and no server path', async () => {

@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import { ESLint } from 'eslint';
+import { only } from '../support/checked';
 
 const root = path.join(__dirname, '..', '..');
 // The config is handed over already loaded: ESLint's own loader uses a dynamic import, which jest's
@@ -12,7 +13,7 @@ const eslint = new ESLint({ cwd: root, overrideConfigFile: true, overrideConfig:
 
 /** The boundary messages ESLint gives for `code` placed at `file` (relative to the repo). */
 async function boundaryMessages(file: string, code: string): Promise<string[]> {
-  const [result] = await eslint.lintText(code, { filePath: path.join(root, file) });
+  const result = only(await eslint.lintText(code, { filePath: path.join(root, file) }));
   return result.messages.filter((m) => m.ruleId === 'no-restricted-imports').map((m) => m.message);
 }
 
@@ -173,7 +174,7 @@ describe.each(cases)('$rule', ({ file, refused, allowed, message }) => {
 
 describe('imports used only as types', () => {
   const typeImportMessages = async (code: string): Promise<string[]> => {
-    const [result] = await eslint.lintText(code, { filePath: path.join(root, 'functions/core/example.ts') });
+    const result = only(await eslint.lintText(code, { filePath: path.join(root, 'functions/core/example.ts') }));
     return result.messages
       .filter((m) => m.ruleId === '@typescript-eslint/consistent-type-imports')
       .map((m) => m.message);

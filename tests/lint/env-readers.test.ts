@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import { ESLint } from 'eslint';
+import { only } from '../support/checked';
 
 const root = path.join(__dirname, '..', '..');
 // Loaded here rather than by ESLint, whose loader uses a dynamic import that jest's sandbox refuses.
@@ -12,7 +13,7 @@ const eslint = new ESLint({ cwd: root, overrideConfigFile: true, overrideConfig:
 
 /** The messages of the `process.env` rule for `code` placed at `file` (relative to the repo). */
 async function envMessages(file: string, code: string): Promise<string[]> {
-  const [result] = await eslint.lintText(code, { filePath: path.join(root, file) });
+  const result = only(await eslint.lintText(code, { filePath: path.join(root, file) }));
   return result.messages.filter((m) => m.ruleId === 'no-restricted-properties').map((m) => m.message);
 }
 

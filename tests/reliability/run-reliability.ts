@@ -32,6 +32,7 @@ import { createKey, freePort, ServeProcess } from './serve-process';
 import { Submitter, type JobRequest } from './submitter';
 import { contentImage, styleImage } from './tiny-images';
 import { judge, waitsSeconds, type ListedJob } from './verdict';
+import { at } from '../support/checked';
 
 /** The scale of a run. */
 const DEFAULTS = {
@@ -84,7 +85,7 @@ async function prepareOwner(client: ApiClient, size: number, seed: number): Prom
     },
   );
   const styleId = style.registerStyle.id as string;
-  return (i) => ({ content: contents[i % CONTENTS], styles: [{ styleId }] });
+  return (i) => ({ content: at(contents, i % CONTENTS), styles: [{ styleId }] });
 }
 
 /** Jobs of every owner that have SUCCEEDED so far. */
@@ -184,7 +185,7 @@ async function main(argv: readonly string[]): Promise<number> {
         request: await prepareOwner(client, options.size, seed),
       });
     }
-    const [a, b] = owners;
+    const [a, b] = [at(owners, 0), at(owners, 1)];
     const total = options.jobs * owners.length;
     log(`submitting ${options.jobs} jobs for ${a.name}; ${b.name} starts after ${a.name}'s first ${B_STARTS_AFTER}`);
 
@@ -230,7 +231,7 @@ async function main(argv: readonly string[]): Promise<number> {
       `  jobs not SUCCEEDED:      ${verdict.notSucceeded}`,
       `  jobs run again after a kill -9: ${verdict.retried}; handed back by the SIGTERM stop: ${verdict.handedBack}`,
       `  owner B worst wait:      ${Math.max(...waitsB).toFixed(1)} s from an accepted submission to RUNNING ` +
-        `(its first job: ${firstB ? waitsSeconds([firstB])[0].toFixed(1) : '-'} s, behind owner A's ${B_STARTS_AFTER} queued)`,
+        `(its first job: ${firstB ? at(waitsSeconds([firstB]), 0).toFixed(1) : '-'} s, behind owner A's ${B_STARTS_AFTER} queued)`,
       `  server peak memory:      ${mib(server.peakKib)} (VmHWM, largest of ${server.starts} server processes)`,
       `  client retries:          ${retries.reduce((n, r) => n + r.quotaExceeded, 0)} QUOTA_EXCEEDED, ` +
         `${retries.reduce((n, r) => n + r.rateLimited, 0)} RATE_LIMITED, ${retries.reduce((n, r) => n + r.unreachable, 0)} server unreachable; ` +

@@ -6,10 +6,17 @@
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 
-import { closeSession, createSession, run, type FloatTensor } from '../../functions/engine/onnx-session';
+import {
+  closeSession,
+  createSession,
+  run,
+  type FloatTensor,
+  type OnnxSession,
+} from '../../functions/engine/onnx-session';
 import { layersToOnnx, type ExportOptions, type ParamSource } from '../../trainer/export/layers-to-onnx';
 import type { NamedArray } from '../../trainer/nn/params';
 import type { Layer } from '../../trainer/nn/spec';
+import { at, defined } from './checked';
 
 /** The parity bound the exporter promises: TF.js and onnxruntime agree to this, absolutely. */
 export const TOLERANCE = 1e-4;
@@ -31,9 +38,21 @@ export function randomArray(shape: number[], seed: number, std = 1, mean = 0): N
 export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   if (a.length !== b.length) return Infinity;
   let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(at(a, i) - at(b, i)));
   return Number.isNaN(m) ? Infinity : m;
 }
+
+/** Runs `session` and returns its output `name`, which must be there. */
+export async function runOutput(
+  session: OnnxSession,
+  feeds: Record<string, FloatTensor>,
+  name: string,
+): Promise<FloatTensor> {
+  return defined((await run(session, feeds))[name], `output "${name}"`);
+}
+
+/** Every output of an exported graph's run: `output` is the layers' own, which every run has. */
+export type ExportedOutputs = Record<string, FloatTensor | undefined> & { output: FloatTensor };
 
 /** Exports the layers with an NHWC boundary, runs one batch through onnxruntime and returns every output. */
 export async function runExported(
@@ -42,11 +61,14 @@ export async function runExported(
   input: NamedArray,
   options: Partial<ExportOptions> = {},
   extraFeeds: Record<string, FloatTensor> = {},
-): Promise<Record<string, FloatTensor>> {
-  const exported = layersToOnnx(params, layers, { inChannels: input.shape[3], layout: 'nhwc', ...options });
+): Promise<ExportedOutputs> {
+  const inChannels = at(input.shape, 3);
+  const exported = layersToOnnx(params, layers, { inChannels, layout: 'nhwc', ...options });
   const session = await createSession(exported.bytes, { intraOpThreads: 1 });
   try {
-    return await run(session, { [exported.inputName]: { data: input.data, dims: input.shape }, ...extraFeeds });
+    const feeds = { [exported.inputName]: { data: input.data, dims: input.shape }, ...extraFeeds };
+    const outputs = await run(session, feeds);
+    return { ...outputs, output: defined(outputs[exported.outputName], `output "${exported.outputName}"`) };
   } finally {
     await closeSession(session);
   }

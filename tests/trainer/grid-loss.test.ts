@@ -17,6 +17,7 @@ import {
 } from '../../functions/eval/grid-score';
 import { luminance } from '../../functions/eval/luminance';
 import { loadImageAt, type RgbImage } from '../../functions/eval/rgb-image';
+import { at } from '../support/checked';
 
 const SIZE = 64;
 const PHOTO = path.join(__dirname, '..', 'fixtures', 'images', 'photo-2.jpg');
@@ -51,7 +52,7 @@ function photoWithGrid(amplitude: number, cell = 1): tf.Tensor4D {
     const x = Math.floor((i % SIZE) / cell);
     const y = Math.floor(Math.floor(i / SIZE) / cell);
     const sign = (x + y) % 2 ? -1 : 1;
-    for (let c = 0; c < 3; c++) data[i * 3 + c] = photo.data[i * 3 + c] / 127.5 - 1 + amplitude * sign;
+    for (let c = 0; c < 3; c++) data[i * 3 + c] = at(photo.data, i * 3 + c) / 127.5 - 1 + amplitude * sign;
   }
   return tf.tensor4d(data, [1, SIZE, SIZE, 3]);
 }
@@ -63,7 +64,7 @@ function toRgb(t: tf.Tensor4D): RgbImage {
   return { data, width: SIZE, height: SIZE };
 }
 
-const value = (t: tf.Scalar) => t.dataSync()[0];
+const value = (t: tf.Scalar) => at(t.dataSync(), 0);
 
 test("the 8-pixel group is the rest of the lattice, one of each conjugate pair, without the score's nine", () => {
   const key = ([u, v]: readonly [number, number]) => `${Math.round(u * 8) % 8},${Math.round(v * 8) % 8}`;
@@ -92,24 +93,25 @@ test('peak and ring powers are the evaluation spectrum at the same bins', () => 
   if (!spectrum) throw new Error('the crop is large enough to score');
   const { power, side } = spectrum;
   const scale = 127.5 ** 2;
-  const at = (u: number, v: number) => power[(((v % side) + side) % side) * side + (((u % side) + side) % side)];
+  const powerAt = (u: number, v: number) =>
+    at(power, (((v % side) + side) % side) * side + (((u % side) + side) % side));
   const peaks = peak.dataSync();
   const rings = background.dataSync();
   for (const [p, [fu, fv]] of TRAINING_GRID_GROUPS.flat().entries()) {
     const u = fu * side;
     const v = fv * side;
-    expect(peaks[p] * scale).toBeCloseTo(at(u, v), -Math.floor(Math.log10(at(u, v))) + 3);
+    expect(at(peaks, p) * scale).toBeCloseTo(powerAt(u, v), -Math.floor(Math.log10(powerAt(u, v))) + 3);
     let ring = 0;
     let count = 0;
     for (let dv = -3; dv <= 3; dv++) {
       for (let du = -3; du <= 3; du++) {
         if (Math.max(Math.abs(du), Math.abs(dv)) < 2) continue;
-        ring += at(u + du, v + dv);
+        ring += powerAt(u + du, v + dv);
         count += 1;
       }
     }
     expect(count).toBe(40);
-    expect((rings[p] * scale) / (ring / count)).toBeCloseTo(1, 3);
+    expect((at(rings, p) * scale) / (ring / count)).toBeCloseTo(1, 3);
   }
 });
 
@@ -118,8 +120,8 @@ test('an output equal to its target costs nothing; a checkerboard costs more the
   expect(value(grid.loss(clean, clean))).toBe(0);
   const losses = [0.005, 0.02, 0.08].map((a) => value(grid.loss(photoWithGrid(a), clean)));
   expect(losses[0]).toBeGreaterThan(0);
-  expect(losses[1]).toBeGreaterThan(losses[0]);
-  expect(losses[2]).toBeGreaterThan(losses[1]);
+  expect(losses[1]).toBeGreaterThan(at(losses, 0));
+  expect(losses[2]).toBeGreaterThan(at(losses, 1));
   // The output's prominence is against its own surroundings: a target of ten times the contrast (a
   // hundred times the ring power) leaves the cost of a softened output's grid about as it was.
   const blurred = tf.avgPool(clean, 3, 1, 'same');
@@ -148,7 +150,7 @@ test("descending it removes a grid that the evaluation's grid score sees", () =>
   // The grid went, not the photo: the pixels moved towards the clean photo. The window weights the
   // centre, so that is where most of the checkerboard must be gone.
   const centre = (t: tf.Tensor4D) => tf.slice(t, [0, SIZE / 4, SIZE / 4, 0], [1, SIZE / 2, SIZE / 2, 3]);
-  const centreError = (t: tf.Tensor4D) => tf.mean(tf.abs(tf.sub(centre(t), centre(clean)))).dataSync()[0];
+  const centreError = (t: tf.Tensor4D) => at(tf.mean(tf.abs(tf.sub(centre(t), centre(clean)))).dataSync(), 0);
   expect(centreError(pixels)).toBeLessThan(0.6 * centreError(start));
 });
 

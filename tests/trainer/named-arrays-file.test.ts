@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { packArrays, unpackArrays } from '../../trainer/named-arrays-file';
+import { at, defined } from '../support/checked';
 
 const arrays = {
   'param/conv.w': { shape: [2, 2], data: new Float32Array([1, -2.5, 3, 4]) },
@@ -30,15 +31,16 @@ describe('unpackArrays', () => {
     expect(back).not.toBeNull();
     expect(Object.keys(back!)).toEqual(Object.keys(arrays));
     for (const [name, a] of Object.entries(arrays)) {
-      expect(back![name].shape).toEqual(a.shape);
-      expect(Array.from(back![name].data)).toEqual(Array.from(a.data));
+      const got = defined(back![name], `array ${name}`);
+      expect(got.shape).toEqual(a.shape);
+      expect(Array.from(got.data)).toEqual(Array.from(a.data));
     }
   });
 
   it('refuses a binary with one byte flipped', () => {
     const { index, bin, sha256 } = packArrays(arrays);
     const damaged = Buffer.from(bin);
-    damaged[5] ^= 0x01;
+    damaged[5] = at(damaged, 5) ^ 0x01;
     expect(unpackArrays(damaged, index, sha256)).toBeNull();
   });
 });

@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../trainer/backend';
 import { Mulberry32 } from '../../trainer/rng';
 import { TextureLoss } from '../../trainer/texture-loss';
+import { at } from '../support/checked';
 
 const SIZE = 32;
 
@@ -33,7 +34,7 @@ beforeAll(async () => {
 });
 afterAll(() => texture.dispose());
 
-const value = (t: tf.Scalar) => t.dataSync()[0];
+const value = (t: tf.Scalar) => at(t.dataSync(), 0);
 
 test('an output equal to its exemplar costs nothing', () => {
   const img = noise(1);

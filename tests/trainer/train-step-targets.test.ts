@@ -16,6 +16,7 @@ import { encode } from '../../trainer/networks/encoder';
 import type { ParamStore } from '../../trainer/nn/params';
 import { TsprTrainer, type ImageBatch } from '../../trainer/train-step';
 import { Mulberry32 } from '../../trainer/rng';
+import { at, defined } from '../support/checked';
 
 const SIZE = 32;
 
@@ -45,11 +46,12 @@ function expectClose(actual: Record<string, Float32Array>, expected: Record<stri
   expect(Object.keys(actual).sort()).toEqual(Object.keys(expected).sort());
   let worst = 0;
   let scale = 0;
-  for (const name of Object.keys(expected)) {
-    for (let i = 0; i < expected[name].length; i++) {
-      worst = Math.max(worst, Math.abs(actual[name][i] - expected[name][i]));
-      scale = Math.max(scale, Math.abs(expected[name][i]));
-    }
+  for (const [name, want] of Object.entries(expected)) {
+    const got = defined(actual[name], `the gradient of ${name}`);
+    want.forEach((w, i) => {
+      worst = Math.max(worst, Math.abs(at(got, i) - w));
+      scale = Math.max(scale, Math.abs(w));
+    });
   }
   expect(scale).toBeGreaterThan(0);
   expect(worst).toBeLessThan(1e-4 * scale);
@@ -122,7 +124,12 @@ describe('auxiliary step targets', () => {
         const encSB = encode(s, cfg, styleB);
         const reA = encode(s, cfg, decode(s, cfg, 'decAux', encA.latent, colourStats(realA)));
         const reSB = encode(s, cfg, decode(s, cfg, 'decAux', encSB.latent, colourStats(styleB)));
-        const [a, sb, ra, rsb] = [encA, encSB, reA, reSB].map((e) => splitLatent(cfg, e.latent));
+        const [a, sb, ra, rsb] = [
+          splitLatent(cfg, encA.latent),
+          splitLatent(cfg, encSB.latent),
+          splitLatent(cfg, reA.latent),
+          splitLatent(cfg, reSB.latent),
+        ];
         return latentCycleLoss([
           [ra.content, stopGradient(a.content)],
           [ra.style, stopGradient(a.style)],

@@ -17,6 +17,12 @@ import { createModel } from '../../trainer/model';
 import { TsprTrainer } from '../../trainer/train-step';
 import { indexDataset } from '../../trainer/data/dataset-index';
 import { PairSampler } from '../../trainer/data/pair-sampler';
+import type { NamedArray } from '../../trainer/nn/params';
+import { at, defined } from '../support/checked';
+
+/** The values of one saved array, which must be there. */
+const values = (weights: { arrays: Record<string, NamedArray> }, name: string): Float32Array =>
+  defined(weights.arrays[name], `array ${name}`).data;
 
 const SAMPLE = path.join(__dirname, '..', '..', 'datasets', 'sample');
 
@@ -117,8 +123,8 @@ describe('tiny training run', () => {
     expect(Object.keys(b.arrays)).toEqual(Object.keys(a.arrays));
     let maxDiff = 0;
     for (const [name, arr] of Object.entries(a.arrays)) {
-      const other = b.arrays[name].data;
-      for (let i = 0; i < arr.data.length; i++) maxDiff = Math.max(maxDiff, Math.abs(arr.data[i] - other[i]));
+      const other = values(b, name);
+      arr.data.forEach((v, i) => (maxDiff = Math.max(maxDiff, Math.abs(v - at(other, i)))));
     }
     expect(maxDiff).toBe(0);
     // Metric lines at every logEvery, scrapable by the documented pattern.
@@ -137,7 +143,7 @@ describe('tiny training run', () => {
       await runTraining({ ...quiet, preset: 'tiny', overrides, dataDir: data, outDir: out, resume: false, keepEvery });
       const names = (await fs.readdir(path.join(out, 'checkpoints'))).filter((n) => n.startsWith('ckpt-')).sort();
       // Each checkpoint names the data it trained on, so a package exported from one can say it.
-      const state = JSON.parse(await fs.readFile(path.join(out, 'checkpoints', names[0], 'state.json'), 'utf8'));
+      const state = JSON.parse(await fs.readFile(path.join(out, 'checkpoints', at(names, 0), 'state.json'), 'utf8'));
       expect(state.dataset).toBe(data);
       return names;
     };
@@ -177,9 +183,10 @@ describe('tiny training run', () => {
     const after = await readWeights(path.join(out, 'model'));
     expect(after.meta.config.colorHead).toBe(true);
     // Both decoders gained the head, and it trained: its weights moved from their initial values.
-    const head = after.arrays['dec.colour.shiftWeight'];
+    const head = values(after, 'dec.colour.shiftWeight');
     expect(after.arrays['decAux.colour.scaleWeight']).toBeDefined();
-    expect(head.data.some((v, i) => Math.abs(v - initialColourHead().shift[i]) > 1e-6)).toBe(true);
+    const initial = initialColourHead().shift;
+    expect(head.some((v, i) => Math.abs(v - at(initial, i)) > 1e-6)).toBe(true);
     // It continued from the checkpoint rather than starting over.
     expect(lines.some((l) => /^# resumed from .* at iteration 3$/.test(l))).toBe(true);
 
@@ -212,7 +219,7 @@ describe('tiny training run', () => {
     expect(Object.keys(manifest.files)).toEqual(expect.arrayContaining(['weights.json', 'weights.bin']));
     const exported = await readWeights(pkg);
     const trained = await readWeights(path.join(source, 'model'));
-    expect(exported.arrays['enc.pre.conv0.weight'].data).toEqual(trained.arrays['enc.pre.conv0.weight'].data);
+    expect(values(exported, 'enc.pre.conv0.weight')).toEqual(values(trained, 'enc.pre.conv0.weight'));
 
     // Learning rate ~0: one iteration leaves the weights where the package had them.
     const lines: string[] = [];
@@ -233,9 +240,9 @@ describe('tiny training run', () => {
     for (const name of Object.keys(trained.arrays)) {
       // Batch-norm running statistics move with every forward pass, whatever the learning rate.
       if (/\.running(Mean|Var)$/.test(name)) continue;
-      const a = after.arrays[name].data;
-      const b = trained.arrays[name].data;
-      const worst = a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
+      const a = values(after, name);
+      const b = values(trained, name);
+      const worst = a.reduce((m, v, i) => Math.max(m, Math.abs(v - at(b, i))), 0);
       expect([name, worst < 1e-4]).toEqual([name, true]);
     }
 
@@ -250,9 +257,9 @@ describe('tiny training run', () => {
       resume: false,
     });
     const random = await readWeights(path.join(fresh, 'model'));
-    const w = random.arrays['enc.pre.conv0.weight'].data;
-    const t = trained.arrays['enc.pre.conv0.weight'].data;
-    expect(w.some((v, i) => Math.abs(v - t[i]) > 1e-3)).toBe(true);
+    const w = values(random, 'enc.pre.conv0.weight');
+    const t = values(trained, 'enc.pre.conv0.weight');
+    expect(w.some((v, i) => Math.abs(v - at(t, i)) > 1e-3)).toBe(true);
 
     // A width the package's shapes cannot fill is refused with the parameter named.
     await expect(

@@ -25,6 +25,7 @@ import {
   run,
 } from '../../../functions/engine/onnx-session';
 import { attr, GraphBuilder } from '../../../trainer/export/graph-builder';
+import { at, defined, only } from '../../support/checked';
 
 let dir: string;
 
@@ -62,25 +63,26 @@ test('a profiled session records each run with every node, its operator and shap
 
   const runs = await readProfile(file);
   expect(runs).toHaveLength(2);
-  const [first, second] = runs;
+  const [first, second] = [runs[0]!, runs[1]!];
   expect(first.nodes.map((n) => [n.name, n.op])).toEqual([
     ['conv', 'Conv'],
     ['act', 'Relu'],
   ]);
-  expect(first.nodes[0].inputs).toEqual([
+  expect(first.nodes[0]?.inputs).toEqual([
     [1, 2, 8, 8],
     [4, 2, 3, 3],
   ]);
-  expect(second.nodes[0].outputs).toEqual([[1, 4, 6, 6]]);
+  expect(second.nodes[0]?.outputs).toEqual([[1, 4, 6, 6]]);
   for (const r of runs) {
     expect(r.micros).toBeGreaterThan(0);
     for (const n of r.nodes) expect(n.micros).toBeGreaterThanOrEqual(0);
   }
   // 2 FLOP per multiply-add: 4 outputs channels × 8·8 positions × 2·3·3 taps.
-  expect(nodeFlops(first.nodes[0])).toBe(2 * 4 * 64 * 18);
-  expect(nodeFlops(first.nodes[1])).toBe(0);
-  expect(nodeGroup(first.nodes[0])).toBe('Conv 3×3 2→4');
-  expect(nodeGroup(first.nodes[1])).toBe('element-wise');
+  const [conv, relu] = [at(first.nodes, 0), at(first.nodes, 1)];
+  expect(nodeFlops(conv)).toBe(2 * 4 * 64 * 18);
+  expect(nodeFlops(relu)).toBe(0);
+  expect(nodeGroup(conv)).toBe('Conv 3×3 2→4');
+  expect(nodeGroup(relu)).toBe('element-wise');
 });
 
 test('endProfiling refuses a session that records no profile', async () => {
@@ -96,7 +98,7 @@ test('a parallel session computes what a sequential one does, and a bad inter-op
   const a = await run(sequential, input);
   const b = await run(parallel, input);
   await Promise.all([closeSession(sequential), closeSession(parallel)]);
-  expect(Array.from(b.y.data)).toEqual(Array.from(a.y.data));
+  expect(Array.from(defined(b.y, 'output y').data)).toEqual(Array.from(defined(a.y, 'output y').data));
   await expect(createSession(convRelu(), { interOpThreads: 0 })).rejects.toThrow(
     'interOpThreads must be a whole number ≥ 1, got 0.',
   );
@@ -120,7 +122,7 @@ test('node summaries take each shape at its mean and fastest run, per pass', () 
     { micros: 0, nodes: [node(30, 8)] },
     { micros: 0, nodes: [node(2, 6)] },
   ];
-  const [summary] = summariseNodes(runs, 2);
+  const summary = only(summariseNodes(runs, 2));
   expect(summary).toMatchObject({ name: 'conv', group: 'Conv 3×3 2→4', meanMicros: 20 + 3, minMicros: 10 + 2 });
   expect(summary.flops).toBe(2 * 4 * 18 * (64 + 36));
   expect(summariseGroups([summary])).toEqual([

@@ -99,7 +99,7 @@ describe('progress helpers', () => {
     let job = fresh();
     for (let i = 0; i < MAX_JOB_MESSAGES + 5; i += 1) job = appendMessage(job, 'INFO', `m${i}`, T0 + i);
     expect(job.messages).toHaveLength(MAX_JOB_MESSAGES);
-    expect(job.messages[0].text).toBe('m5');
+    expect(job.messages[0]?.text).toBe('m5');
     expect(appendMessage(job, 'WARN', 'x'.repeat(5000), T0).messages.at(-1)?.text.length).toBe(1000);
   });
 
@@ -110,7 +110,7 @@ describe('progress helpers', () => {
     }
     expect(job.metrics.latest).toEqual({ content: MAX_METRIC_POINTS + 8, style: MAX_METRIC_POINTS + 9 });
     expect(job.metrics.history).toHaveLength(MAX_METRIC_POINTS);
-    expect(job.metrics.history[0].step).toBe(10);
+    expect(job.metrics.history[0]?.step).toBe(10);
     expect(() => recordMetrics(job, 1, { content: Number.NaN }, T0)).toThrow('must be a finite number');
   });
 

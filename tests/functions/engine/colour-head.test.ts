@@ -8,6 +8,7 @@ import { applyColourHead, blendStats, colourMoments, pooledStats } from '../../.
 import type { RgbImage } from '../../../functions/engine/image-io';
 import { applyColourHead as applyInTfjs, colourStats, declareColourHead } from '../../../trainer/layers/colour-head';
 import { ParamStore } from '../../../trainer/nn/params';
+import { at, defined } from '../../support/checked';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -34,7 +35,7 @@ test('one image gives its own mean and standard deviation, as TF.js computes the
   const img = image(9, 7, 1);
   const stats = pooledStats([{ moments: colourMoments(img), weight: 1 }]);
   const expected = Array.from(colourStats(toTensor(img)).dataSync());
-  stats.forEach((v, i) => expect(v).toBeCloseTo(expected[i], 5));
+  stats.forEach((v, i) => expect(v).toBeCloseTo(at(expected, i), 5));
 });
 
 test('a weight of 2 counts an image twice; a weight of 0 leaves it out', () => {
@@ -47,7 +48,7 @@ test('a weight of 2 counts an image twice; a weight of 0 leaves it out', () => {
   // The same pixels with a listed twice, pooled as one image.
   const twice: RgbImage = { width: 1, height: 64 + 64 + 30, data: new Uint8Array([...a.data, ...a.data, ...b.data]) };
   const pooled = pooledStats([{ moments: colourMoments(twice), weight: 1 }]);
-  weighted.forEach((v, i) => expect(v).toBeCloseTo(pooled[i], 6));
+  weighted.forEach((v, i) => expect(v).toBeCloseTo(at(pooled, i), 6));
   const withoutB = pooledStats([
     { moments: colourMoments(a), weight: 1 },
     { moments: colourMoments(b), weight: 0 },
@@ -74,18 +75,19 @@ test('the head matches TF.js on a pre-tanh output with trained-looking weights',
   const stats = [0.1, -0.3, 0.5, 0.4, 0.2, 0.6];
   const expected = applyInTfjs(store, 'dec', preTanh, tf.tensor2d([stats])).dataSync();
   const arrays = store.toNamedArrays();
+  const values = (name: string) => Array.from(defined(arrays[name], `array ${name}`).data);
   const head = {
     eps: 1e-5,
-    scaleWeight: Array.from(arrays['dec.colour.scaleWeight'].data),
-    scaleBias: Array.from(arrays['dec.colour.scaleBias'].data),
-    shiftWeight: Array.from(arrays['dec.colour.shiftWeight'].data),
-    shiftBias: Array.from(arrays['dec.colour.shiftBias'].data),
+    scaleWeight: values('dec.colour.scaleWeight'),
+    scaleBias: values('dec.colour.scaleBias'),
+    shiftWeight: values('dec.colour.shiftWeight'),
+    shiftBias: values('dec.colour.shiftBias'),
   };
   const nchw = tf.transpose(preTanh, [0, 3, 1, 2]);
   const got = applyColourHead({ data: Float32Array.from(nchw.dataSync()), dims: [1, 3, 6, 5] }, stats, head);
   const gotNhwc = tf.transpose(tf.tensor4d(got.data, [1, 3, 6, 5]), [0, 2, 3, 1]).dataSync();
   let worst = 0;
-  for (let i = 0; i < expected.length; i++) worst = Math.max(worst, Math.abs(expected[i] - gotNhwc[i]));
+  expected.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - at(gotNhwc, i)))));
   expect(worst).toBeLessThan(1e-5);
   store.dispose();
 });

@@ -25,6 +25,7 @@ import { colourStats } from '../../../trainer/layers/colour-head';
 import { decode } from '../../../trainer/networks/decoder';
 import { encode } from '../../../trainer/networks/encoder';
 import type { ParamStore } from '../../../trainer/nn/params';
+import { at, defined } from '../../support/checked';
 import { exportTinyPackage, FIXTURES } from '../../support/tiny-package';
 
 const fixture = (name: string): string => path.join(FIXTURES, name);
@@ -57,7 +58,7 @@ async function pixels(image: Buffer): Promise<{ data: Buffer; width: number; hei
 function maxDiff(a: Uint8Array, b: Uint8Array): number {
   if (a.length !== b.length) return Infinity;
   let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  a.forEach((v, i) => (m = Math.max(m, Math.abs(v - at(b, i)))));
   return m;
 }
 
@@ -182,14 +183,14 @@ describe('options', () => {
     const content = await pixels(readFileSync(photo));
     const chroma = (p: Uint8Array): number[] => {
       const out: number[] = [];
-      for (let i = 0; i < p.length; i += 3)
-        out.push(
-          -0.168736 * p[i] - 0.331264 * p[i + 1] + 0.5 * p[i + 2],
-          0.5 * p[i] - 0.418688 * p[i + 1] - 0.081312 * p[i + 2],
-        );
+      for (let i = 0; i < p.length; i += 3) {
+        const [r, g, b] = [at(p, i), at(p, i + 1), at(p, i + 2)];
+        out.push(-0.168736 * r - 0.331264 * g + 0.5 * b, 0.5 * r - 0.418688 * g - 0.081312 * b);
+      }
       return out;
     };
-    const meanGap = (a: number[], b: number[]): number => a.reduce((s, v, i) => s + Math.abs(v - b[i]), 0) / a.length;
+    const meanGap = (a: number[], b: number[]): number =>
+      a.reduce((s, v, i) => s + Math.abs(v - at(b, i)), 0) / a.length;
     const target = chroma(content.data);
     expect(meanGap(chroma(kept.data), target)).toBeLessThan(4);
     expect(meanGap(chroma(plain.data), target)).toBeGreaterThan(meanGap(chroma(kept.data), target) + 4);
@@ -416,11 +417,11 @@ describe('preview', () => {
       preview: 48,
       onProgress: (p) => events.push(p),
     });
-    const at = events.findIndex((p) => p.stage === 'preview');
-    expect(at).toBeGreaterThanOrEqual(0);
+    const previewAt = events.findIndex((p) => p.stage === 'preview');
+    expect(previewAt).toBeGreaterThanOrEqual(0);
     // Before the content's full-size transfer and render.
-    expect(events.findIndex((p) => p.stage === 'transfer' || p.stage === 'render')).toBeGreaterThan(at);
-    const preview = events[at].preview!;
+    expect(events.findIndex((p) => p.stage === 'transfer' || p.stage === 'render')).toBeGreaterThan(previewAt);
+    const preview = defined(events[previewAt]?.preview, 'the preview event’s image');
     const meta = await sharp(preview.image).metadata();
     expect([meta.format, meta.width, meta.height]).toEqual(['jpeg', 48, 36]);
     expect([preview.width, preview.height]).toEqual([48, 36]);
@@ -438,7 +439,7 @@ describe('preview', () => {
     });
     const previews = events.filter((p) => p.stage === 'preview');
     expect(previews).toHaveLength(1);
-    expect([previews[0].preview!.width, previews[0].preview!.height]).toEqual([result.width, result.height]);
+    expect([previews[0]!.preview!.width, previews[0]!.preview!.height]).toEqual([result.width, result.height]);
     const none: Progress[] = [];
     await engine.stylize({
       content: photo,

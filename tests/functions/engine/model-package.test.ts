@@ -15,6 +15,7 @@ import {
   type GraphName,
   type TiledGraphName,
 } from '../../../trainer/export/package-format';
+import { at } from '../../support/checked';
 import { exportTinyPackage } from '../../support/tiny-package';
 
 let source: string;
@@ -65,7 +66,8 @@ test('a tampered byte in a graph is refused, naming the file', async () => {
   const dir = damagedCopy((d) => {
     const file = path.join(d, 'decoder.onnx');
     const bytes = readFileSync(file);
-    bytes[Math.floor(bytes.length / 2)] ^= 0x01;
+    const middle = Math.floor(bytes.length / 2);
+    bytes[middle] = at(bytes, middle) ^ 0x01;
     writeFileSync(file, bytes);
   });
   const err = await loadError(dir);

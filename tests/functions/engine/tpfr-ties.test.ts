@@ -12,7 +12,7 @@ import { rmSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 
 import { closeModelPackage, loadModelPackage, type ModelPackage } from '../../../functions/engine';
-import { run, type FloatTensor } from '../../../functions/engine/onnx-session';
+import type { FloatTensor } from '../../../functions/engine/onnx-session';
 import { latentChannels, type ModelConfig } from '../../../trainer/config';
 import { TPFR_IO } from '../../../trainer/export/package-format';
 // Nearest peers beyond K that the graph's window keeps: ties must exceed K plus this to leave the window.
@@ -21,7 +21,8 @@ import { pairwiseSquaredDistances } from '../../../trainer/layers/knn-attention'
 import { tpfr } from '../../../trainer/layers/tpfr';
 import { encode } from '../../../trainer/networks/encoder';
 import type { ParamStore } from '../../../trainer/nn/params';
-import { maxAbsDiff, randomArray, TOLERANCE } from '../../support/export-helpers';
+import { at } from '../../support/checked';
+import { maxAbsDiff, randomArray, runOutput, TOLERANCE } from '../../support/export-helpers';
 import { exportTinyPackage } from '../../support/tiny-package';
 
 let dir: string;
@@ -48,7 +49,7 @@ function flatStyle(): tf.Tensor4D {
     for (let x = 0; x < 64; x++) {
       for (let c = 0; c < 3; c++) {
         const i = (y * 64 + x) * 3 + c;
-        data[i] = y < 12 && x < 12 ? noise.data[i] : [0.3, -0.2, 0.1][c];
+        data[i] = y < 12 && x < 12 ? at(noise.data, i) : at([0.3, -0.2, 0.1], c);
       }
     }
   }
@@ -92,12 +93,17 @@ test.each([
   const { output } = tpfr(store, cfg, zc.latent, zs.latent, { training: false });
   const peers = rowsOf(zs.latent);
   const content = rowsOf(zc.latent);
-  const got = await run(pkg.sessions.tpfr, {
-    [TPFR_IO.content]: content,
-    [TPFR_IO.peers]: peers,
-    [TPFR_IO.peerLogWeight]: { data: new Float32Array(peers.dims[0]), dims: [peers.dims[0]] },
-  });
-  expect(got[TPFR_IO.output].dims).toEqual(content.dims);
-  expect(maxAbsDiff(got[TPFR_IO.output].data, output.dataSync())).toBeLessThan(TOLERANCE);
+  const peerCount = at(peers.dims, 0);
+  const got = await runOutput(
+    pkg.sessions.tpfr,
+    {
+      [TPFR_IO.content]: content,
+      [TPFR_IO.peers]: peers,
+      [TPFR_IO.peerLogWeight]: { data: new Float32Array(peerCount), dims: [peerCount] },
+    },
+    TPFR_IO.output,
+  );
+  expect(got.dims).toEqual(content.dims);
+  expect(maxAbsDiff(got.data, output.dataSync())).toBeLessThan(TOLERANCE);
   tf.dispose([x, s, zc.latent, zc.middle, zs.latent, zs.middle, output]);
 });

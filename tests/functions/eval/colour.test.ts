@@ -11,7 +11,11 @@ import {
   slicedWasserstein,
   slicedWassersteinAlong,
 } from '../../../functions/eval/sliced-wasserstein';
+import { at } from '../../support/checked';
 import { FIXTURES } from './images';
+
+type Triple = [number, number, number];
+const CHANNELS = [0, 1, 2] as const;
 
 let photo: RgbImage;
 let painting: RgbImage;
@@ -21,40 +25,41 @@ beforeAll(async () => {
 });
 
 describe('srgbToLab', () => {
-  it.each([
+  it.each<[string, Triple, Triple]>([
     ['white', [255, 255, 255], [100, 0, 0]],
     ['black', [0, 0, 0], [0, 0, 0]],
     ['red', [255, 0, 0], [53.24, 80.09, 67.2]],
     ['green', [0, 255, 0], [87.73, -86.18, 83.18]],
     ['blue', [0, 0, 255], [32.3, 79.19, -107.86]],
   ])('converts %s', (_name, rgb, lab) => {
-    const got = srgbToLab(rgb[0], rgb[1], rgb[2]);
-    for (let c = 0; c < 3; c++) expect(got[c]).toBeCloseTo(lab[c], 2);
+    const got = srgbToLab(...rgb);
+    for (const c of CHANNELS) expect(got[c]).toBeCloseTo(lab[c], 2);
   });
 
   it('round-trips through labToSrgb', () => {
-    for (const rgb of [
+    const colours: Triple[] = [
       [12, 200, 99],
       [255, 128, 0],
       [30, 30, 30],
       [250, 250, 251],
-    ]) {
-      const back = labToSrgb(...srgbToLab(rgb[0], rgb[1], rgb[2]));
-      for (let c = 0; c < 3; c++) expect(back[c]).toBeCloseTo(rgb[c], 3);
+    ];
+    for (const rgb of colours) {
+      const back = labToSrgb(...srgbToLab(...rgb));
+      for (const c of CHANNELS) expect(back[c]).toBeCloseTo(rgb[c], 3);
     }
   });
 
   it('gives imageToLab the same values pixel by pixel', () => {
     const lab = imageToLab(photo);
     for (const i of [0, 17, 1000]) {
-      const p = srgbToLab(photo.data[3 * i], photo.data[3 * i + 1], photo.data[3 * i + 2]);
-      for (let c = 0; c < 3; c++) expect(lab[3 * i + c]).toBeCloseTo(p[c], 10);
+      const p = srgbToLab(at(photo.data, 3 * i), at(photo.data, 3 * i + 1), at(photo.data, 3 * i + 2));
+      for (const c of CHANNELS) expect(lab[3 * i + c]).toBeCloseTo(p[c], 10);
     }
   });
 });
 
-function shifted(points: Float64Array, s: [number, number, number]): Float64Array {
-  return points.map((v, i) => v + s[i % 3]);
+function shifted(points: Float64Array, s: Triple): Float64Array {
+  return points.map((v, i) => v + at(s, i % 3));
 }
 
 describe('slicedWasserstein', () => {
@@ -76,16 +81,17 @@ describe('slicedWasserstein', () => {
 
   it('is exactly √(3 · mean (θ·s)²) for a uniform shift s along the directions θ', () => {
     const lab = imageToLab(photo);
-    const s: [number, number, number] = [3, 4, 12];
+    const s: Triple = [3, 4, 12];
     const dirs = randomDirections(16, 5);
     let sum = 0;
-    for (let d = 0; d < 16; d++) sum += (dirs[3 * d] * s[0] + dirs[3 * d + 1] * s[1] + dirs[3 * d + 2] * s[2]) ** 2;
+    for (let d = 0; d < 16; d++)
+      sum += (at(dirs, 3 * d) * s[0] + at(dirs, 3 * d + 1) * s[1] + at(dirs, 3 * d + 2) * s[2]) ** 2;
     expect(slicedWassersteinAlong(lab, shifted(lab, s), dirs)).toBeCloseTo(Math.sqrt((3 * sum) / 16), 8);
   });
 
   it('equals the length of a uniform shift in expectation over directions', () => {
     const lab = imageToLab(photo);
-    const s: [number, number, number] = [3, 4, 12]; // |s| = 13
+    const s: Triple = [3, 4, 12]; // |s| = 13
     let sumSquares = 0;
     const seeds = 20;
     for (let seed = 1; seed <= seeds; seed++)
@@ -108,7 +114,7 @@ describe('reinhard', () => {
   it('gives the Lab output exactly the style’s per-channel means and standard deviations', () => {
     const out = labMoments(reinhardLab(imageToLab(photo), imageToLab(painting)));
     const style = labMoments(imageToLab(painting));
-    for (let c = 0; c < 3; c++) {
+    for (const c of CHANNELS) {
       expect(out.mean[c]).toBeCloseTo(style.mean[c], 9);
       expect(out.std[c]).toBeCloseTo(style.std[c], 9);
     }
@@ -120,7 +126,7 @@ describe('reinhard', () => {
     const out = labMoments(imageToLab(image));
     const style = labMoments(imageToLab(painting));
     const before = labMoments(imageToLab(photo));
-    for (let c = 0; c < 3; c++) {
+    for (const c of CHANNELS) {
       expect(Math.abs(out.mean[c] - style.mean[c])).toBeLessThan(1.5);
       expect(Math.abs(out.std[c] / style.std[c] - 1)).toBeLessThan(0.08);
       // and the transfer did move them: the content started further away

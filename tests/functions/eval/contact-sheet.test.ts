@@ -13,6 +13,7 @@ import {
   SHEET_HEADER,
 } from '../../../functions/eval/contact-sheet';
 import type { RgbImage } from '../../../functions/eval/rgb-image';
+import { at } from '../../support/checked';
 
 function solid(width: number, height: number, value: number): RgbImage {
   return { width, height, data: new Uint8Array(width * height * 3).fill(value) };
@@ -48,7 +49,7 @@ describe('renderContactSheet', () => {
     // Crop first, then measure: sharp's stats() of a pipeline reads the whole input.
     const mean = async (top: number, height: number) => {
       const crop = await sharp(png).extract({ left: SHEET_GAP, top, width: SHEET_CELL, height }).png().toBuffer();
-      return (await sharp(crop).stats()).channels[0].mean;
+      return at((await sharp(crop).stats()).channels, 0).mean;
     };
     // The first image fills the row's whole height; the second row's image starts right after the caption.
     expect(await mean(SHEET_HEADER, landscape)).toBeCloseTo(40, 0);

@@ -15,6 +15,7 @@ import { luminance, type GreyImage } from '../../../functions/eval/luminance';
 import { reinhardTransfer } from '../../../functions/eval/reinhard';
 import { loadImageAt } from '../../../functions/eval/rgb-image';
 import { seededRandom } from '../../../functions/eval/seeded-random';
+import { at } from '../../support/checked';
 import { grey, SAMPLE } from './images';
 
 const SIDE = 128; // the crop is then the whole image
@@ -23,7 +24,7 @@ const loadPhoto = (name: string) => loadImageAt(path.join(SAMPLE, 'content', nam
 
 /** `image` plus `f(x, y)` at every pixel. */
 function plus(image: GreyImage, f: (x: number, y: number) => number): GreyImage {
-  return grey(image.width, image.height, (x, y) => image.data[y * image.width + x] + f(x, y));
+  return grey(image.width, image.height, (x, y) => at(image.data, y * image.width + x) + f(x, y));
 }
 
 /** A smooth synthetic scene: a few seeded low-frequency waves and sensor-like noise of σ 2. */
@@ -128,8 +129,12 @@ describe('peakProminence', () => {
     expect(peakProminence(grey(31, 300, (x, y) => x * y))).toBeUndefined();
     // A 100 × 70 image is cropped at (18, 3): a checkerboard outside that 64 × 64 square is not seen.
     const base = smoothScene(1);
-    const wide = grey(100, 70, (x, y) => base.data[(y % SIDE) * SIDE + (x % SIDE)]);
-    const outside = grey(100, 70, (x, y) => wide.data[y * 100 + x] + (x < 18 || x >= 82 ? ((x + y) % 2 ? 9 : -9) : 0));
+    const wide = grey(100, 70, (x, y) => at(base.data, (y % SIDE) * SIDE + (x % SIDE)));
+    const outside = grey(
+      100,
+      70,
+      (x, y) => at(wide.data, y * 100 + x) + (x < 18 || x >= 82 ? ((x + y) % 2 ? 9 : -9) : 0),
+    );
     expect(peakProminence(outside)).toBe(peakProminence(wide));
   });
 

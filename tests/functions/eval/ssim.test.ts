@@ -6,6 +6,7 @@ import path from 'node:path';
 import { edgeMap, luminance, sobelMagnitude, SOBEL_MAX } from '../../../functions/eval/luminance';
 import { loadImage, type RgbImage } from '../../../functions/eval/rgb-image';
 import { ssim } from '../../../functions/eval/ssim';
+import { at } from '../../support/checked';
 import { FIXTURES, grey, withNoise } from './images';
 
 describe('ssim', () => {
@@ -89,9 +90,9 @@ describe('sobelMagnitude', () => {
       [2, 1],
       [2, 2],
       [1, 2],
-    ])
+    ] as const)
       corner.data.fill(white, (y * 3 + x) * 3, (y * 3 + x) * 3 + 3);
-    const centre = sobelMagnitude(luminance(corner)).data[4];
+    const centre = at(sobelMagnitude(luminance(corner)).data, 4);
     expect(centre).toBeCloseTo(Math.hypot(4 * 255, 2 * 255), 9);
     expect(SOBEL_MAX).toBeCloseTo(centre, 9);
     expect(edgeMap(corner).data[4]).toBeCloseTo(255, 6);

@@ -26,8 +26,8 @@ describe('checkTargets', () => {
       ['gramDistance', true],
       ['colourSwd', true],
     ]);
-    expect(checks[0].limit).toBeCloseTo(0.5, 12);
-    expect(checks[1].limit).toBeCloseTo(0.255, 12);
+    expect(checks[0]?.limit).toBeCloseTo(0.5, 12);
+    expect(checks[1]?.limit).toBeCloseTo(0.255, 12);
   });
 
   it('refuses a Gram distance under Reinhard’s but above 0.85 × it: a recolouring must not pass as texture', () => {
@@ -70,9 +70,9 @@ describe('perStyle', () => {
       ['flat.png', 1],
       ['oil.jpg', 2],
     ]);
-    expect(rows[1].means.peerstyle).toEqual(values(0.55, expect.closeTo(0.15, 12), 7));
-    expect(rows[0].targets.map((t) => t.met)).toEqual([true, true, false]);
-    expect(rows[1].targets.map((t) => t.met)).toEqual([true, true, true]);
+    expect(rows[1]?.means.peerstyle).toEqual(values(0.55, expect.closeTo(0.15, 12), 7));
+    expect(rows[0]?.targets.map((t) => t.met)).toEqual([true, true, false]);
+    expect(rows[1]?.targets.map((t) => t.met)).toEqual([true, true, true]);
   });
 });
 

@@ -5,6 +5,7 @@
 import path from 'node:path';
 import { loadImage, type RgbImage } from '../../../functions/eval/rgb-image';
 import { centredGram, createTextureNet, gramDistance, gramMatrices } from '../../../functions/eval/texture-net';
+import { at } from '../../support/checked';
 import { crop, SAMPLE } from './images';
 
 const net = createTextureNet();
@@ -12,16 +13,16 @@ let brick: RgbImage;
 let leopard: RgbImage;
 let starry: RgbImage;
 beforeAll(async () => {
-  [brick, leopard, starry] = await Promise.all(
-    ['brick.jpg', 'leopard.jpg', 'starry-night.jpg'].map((f) => loadImage(path.join(SAMPLE, 'style', f), 128)),
-  );
+  const load = (file: string) => loadImage(path.join(SAMPLE, 'style', file), 128);
+  [brick, leopard, starry] = await Promise.all([load('brick.jpg'), load('leopard.jpg'), load('starry-night.jpg')]);
 });
 
 describe('gram distance', () => {
   it('gives one [C, C] symmetric matrix per layer', () => {
     const grams = gramMatrices(net, brick);
     expect(grams.map((g) => g.length)).toEqual([32 * 32, 32 * 32, 64 * 64]);
-    expect(grams[2][1 * 64 + 5]).toBe(grams[2][5 * 64 + 1]);
+    const third = at(grams, 2);
+    expect(third[1 * 64 + 5]).toBe(at(third, 5 * 64 + 1));
   });
 
   it('is 0 for an image and itself, and symmetric', () => {
@@ -60,8 +61,8 @@ describe('gram distance', () => {
   });
 
   it('is reproducible from the seed, and another seed gives another network', () => {
-    expect(createTextureNet().layers[1].weights).toEqual(net.layers[1].weights);
-    expect(createTextureNet(2).layers[1].weights).not.toEqual(net.layers[1].weights);
+    expect(createTextureNet().layers[1]?.weights).toEqual(at(net.layers, 1).weights);
+    expect(createTextureNet(2).layers[1]?.weights).not.toEqual(at(net.layers, 1).weights);
     expect(gramDistance(gramMatrices(createTextureNet(), brick), gramMatrices(net, brick))).toBe(0);
   });
 });

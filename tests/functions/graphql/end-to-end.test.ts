@@ -6,6 +6,7 @@
  */
 
 import { collect, fixture, startHarness, type Harness } from './harness';
+import { at } from '../../support/checked';
 
 const STYLIZE = `mutation($input: StylizeInput!) { stylize(input: $input) { id kind status stage progress attempts } }`;
 const PROGRESS = `subscription($id: ID!) { jobProgress(id: $id) { type job { id status stage progress messages { text } } } }`;
@@ -45,7 +46,9 @@ test('upload → stylize → progress events in order → SUCCEEDED → the resu
   });
   const input = stored?.input as { contentKey: string; styles: Array<{ key: string }> };
   expect(Buffer.from(await h.deps.blobs.get(input.contentKey)).equals(photo)).toBe(true);
-  expect(Buffer.from(await h.deps.blobs.get(input.styles[0].key))).toEqual(Buffer.from(await h.deps.blobs.get(style)));
+  expect(Buffer.from(await h.deps.blobs.get(at(input.styles, 0).key))).toEqual(
+    Buffer.from(await h.deps.blobs.get(style)),
+  );
 
   const stream = collect(h.wsClient({ authorization: `Bearer ${h.aliceKey}` }), PROGRESS, { id: job.id });
   await stream.waitFor(1);
@@ -81,7 +84,7 @@ test('upload → stylize → progress events in order → SUCCEEDED → the resu
     ['PROGRESS', 'RUNNING', 0.5],
     ['STATUS_CHANGED', 'SUCCEEDED', 1],
   ]);
-  expect(stream.results[2].data.jobProgress.job.messages).toEqual([{ text: 'halfway' }]);
+  expect(stream.results[2]?.data.jobProgress.job.messages).toEqual([{ text: 'halfway' }]);
 
   const read = await h.gql(
     h.aliceKey,
@@ -160,7 +163,7 @@ test('a reused idempotency key with another size, or for startTraining, is IDEMP
     `mutation($input: TrainingInput!) { startTraining(input: $input) { id kind } }`,
     { input: { dataset: { folder: 'sample' }, preset: 'tiny', steps: 10, idempotencyKey: 'reuse-1' } },
   );
-  expect(training.body.errors?.[0].extensions?.code).toBe('IDEMPOTENCY_CONFLICT');
+  expect(training.body.errors?.[0]?.extensions?.code).toBe('IDEMPOTENCY_CONFLICT');
   expect((await h.queue.stats()).visible).toBe(1);
 });
 
@@ -186,7 +189,7 @@ test('cancelling a queued job cancels it at once; a running one is flagged; a fi
   const flagged = await h.gql(h.aliceKey, CANCEL, { id: running });
   expect(flagged.body.data!.cancelJob).toMatchObject({ status: 'RUNNING', cancelRequested: true });
   await mine.waitFor(1);
-  expect(mine.results[0].data.myJobs).toEqual({
+  expect(mine.results[0]?.data.myJobs).toEqual({
     type: 'CANCEL_REQUESTED',
     job: { id: running, cancelRequested: true },
   });
@@ -196,7 +199,7 @@ test('cancelling a queued job cancels it at once; a running one is flagged; a fi
   await h.deps.jobs.transition(finished, 'QUEUED', 'RUNNING');
   await h.deps.jobs.transition(finished, 'RUNNING', 'SUCCEEDED', { result: { outputKeys: [] } });
   const refused = await h.gql(h.aliceKey, CANCEL, { id: finished });
-  expect(refused.body.errors?.[0].extensions?.code).toBe('CONFLICT');
+  expect(refused.body.errors?.[0]?.extensions?.code).toBe('CONFLICT');
 });
 
 test('jobs pages newest first with items/nextCursor and filters by status', async () => {

@@ -152,7 +152,7 @@ test('registerStyle validates the name and stores the style', async () => {
   const key = 'uploads/alice/painting';
   await deps.blobs.put(key, fixture('painting-1.jpg'), { contentType: 'image/jpeg' });
   const empty = await run(`mutation($k: String!) { registerStyle(name: "  ", uploadKey: $k) { id } }`, { k: key });
-  expect(empty.errors?.[0].extensions?.code).toBe('BAD_REQUEST');
+  expect(empty.errors?.[0]?.extensions?.code).toBe('BAD_REQUEST');
   const saved = await run(`mutation($k: String!) { registerStyle(name: "Starry", uploadKey: $k) { id name } }`, {
     k: key,
   });
@@ -180,7 +180,7 @@ test('stylize options are range-checked with the valid range in the message', as
     const result = await run(`mutation($input: StylizeInput!) { stylize(input: $input) { id } }`, {
       input: { content: key, styles: [{ uploadKey: key }], ...patch },
     });
-    expect([result.errors?.[0].extensions?.code, result.errors?.[0].message]).toEqual([
+    expect([result.errors?.[0]?.extensions?.code, result.errors?.[0]?.message]).toEqual([
       'BAD_REQUEST',
       expect.stringMatching(message),
     ]);
@@ -210,7 +210,7 @@ test('quality reaches the job input; out of range it is one BAD_REQUEST naming t
   // Not a whole number: the schema's Int refuses it before the resolver runs.
   const fraction = await stylize({ quality: 50.5 });
   expect(fraction.errors).toHaveLength(1);
-  expect(fraction.errors?.[0].extensions?.code).toBe('BAD_REQUEST');
+  expect(fraction.errors?.[0]?.extensions?.code).toBe('BAD_REQUEST');
   expect((await deps.queue?.stats())?.visible).toBe(1);
 });
 
@@ -257,8 +257,8 @@ test('the structure option reaches the job input in lower case; an unknown value
   const wrong = await run(`mutation($input: StylizeInput!) { stylize(input: $input) { id } }`, {
     input: { content: key, styles: [{ uploadKey: key }], options: { structure: 'HALF' } },
   });
-  expect(wrong.errors?.[0].extensions?.code).toBe('BAD_REQUEST');
-  expect(wrong.errors?.[0].message).toMatch(/HALF/);
+  expect(wrong.errors?.[0]?.extensions?.code).toBe('BAD_REQUEST');
+  expect(wrong.errors?.[0]?.message).toMatch(/HALF/);
 });
 
 test('the preview option reaches the job input; a stored preview reads as a signed link with its size', async () => {
@@ -274,7 +274,7 @@ test('the preview option reaches the job input; a stored preview reads as a sign
   const unset = await stylize();
   const id = (unset.data as any).stylize.id;
   expect((await deps.jobs.get(id, 'alice'))?.input).not.toHaveProperty('preview');
-  expect((await stylize({ preview: 'yes' })).errors?.[0].extensions?.code).toBe('BAD_REQUEST');
+  expect((await stylize({ preview: 'yes' })).errors?.[0]?.extensions?.code).toBe('BAD_REQUEST');
 
   // What a worker records: the blob first, then the progress report naming it.
   const previewKey = `results/${id}.preview.jpg`;
@@ -303,9 +303,9 @@ test('an unexpected failure is masked as INTERNAL and logged; a domain error kee
     },
   } as JobStore;
   const masked = await run(`{ job(id: "x") { id } }`, {}, 'alice', { jobs: broken });
-  expect(masked.errors?.[0].extensions?.code).toBe('INTERNAL');
-  expect(masked.errors?.[0].message).not.toMatch(/secret/);
-  expect(masked.errors?.[0].message).toMatch(/Internal error \(id [0-9a-f-]{36}\)/);
+  expect(masked.errors?.[0]?.extensions?.code).toBe('INTERNAL');
+  expect(masked.errors?.[0]?.message).not.toMatch(/secret/);
+  expect(masked.errors?.[0]?.message).toMatch(/Internal error \(id [0-9a-f-]{36}\)/);
   expect(logged).toHaveLength(1);
   const unavailable: JobStore = {
     ...deps.jobs,
@@ -319,7 +319,7 @@ test('an unexpected failure is masked as INTERNAL and logged; a domain error kee
 
 test('a variable of the wrong type is BAD_REQUEST', async () => {
   const result = await run(`query($id: ID!) { job(id: $id) { id } }`, { id: { not: 'an id' } });
-  expect(result.errors?.[0].extensions?.code).toBe('BAD_REQUEST');
+  expect(result.errors?.[0]?.extensions?.code).toBe('BAD_REQUEST');
 });
 
 test('introspection can be switched on', async () => {

@@ -117,7 +117,7 @@ describe('owner isolation', () => {
     for (let i = 0; i < 200 && h.events.subscriberCount() < 2; i += 1) await new Promise((r) => setTimeout(r, 10));
     await h.gql(h.aliceKey, `mutation($j: ID!) { cancelJob(id: $j) { id } }`, { j: jobId });
     await alicesFeed.waitFor(1);
-    expect(alicesFeed.results[0].data.myJobs.job.id).toBe(jobId);
+    expect(alicesFeed.results[0]?.data.myJobs.job.id).toBe(jobId);
     // Bob's feed got nothing from Alice's change; a round trip of his own proves the feed is live.
     await h
       .upload(h.bobKey, fixture('photo-3.jpg'))
@@ -130,7 +130,7 @@ describe('owner isolation', () => {
       );
     await bobsFeed.waitFor(1);
     expect(bobsFeed.results).toHaveLength(1);
-    expect(bobsFeed.results[0].data.myJobs.job.id).not.toBe(jobId);
+    expect(bobsFeed.results[0]?.data.myJobs.job.id).not.toBe(jobId);
     bobsFeed.unsubscribe();
     alicesFeed.unsubscribe();
   });
@@ -146,7 +146,7 @@ describe('authentication', () => {
   test('a wrong key is 401 UNAUTHENTICATED', async () => {
     const { status, body } = await h.gql('psk_not-a-key', '{ models { id } }');
     expect(status).toBe(401);
-    expect(body.errors?.[0].message).toMatch(/unknown or revoked/);
+    expect(body.errors?.[0]?.message).toMatch(/unknown or revoked/);
   });
 
   test('a WebSocket with a wrong key is closed with 4403', async () => {
@@ -160,7 +160,7 @@ describe('bad requests', () => {
   test('a malformed query is BAD_REQUEST (GRAPHQL_PARSE_FAILED)', async () => {
     const { status, body } = await h.gql(h.aliceKey, '{ models { id ');
     expect(status).toBe(400);
-    expect(body.errors?.[0].extensions).toMatchObject({ code: 'BAD_REQUEST', reason: 'GRAPHQL_PARSE_FAILED' });
+    expect(body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_REQUEST', reason: 'GRAPHQL_PARSE_FAILED' });
   });
 
   test('an unknown field is BAD_REQUEST and suggests nothing', async () => {
@@ -177,7 +177,7 @@ describe('bad requests', () => {
     try {
       const refused = await limited.gql(limited.aliceKey, deep);
       expect(codeOf(refused.body)).toBe('BAD_REQUEST');
-      expect(refused.body.errors?.[0].message).toMatch(/depth limit of 3/i);
+      expect(refused.body.errors?.[0]?.message).toMatch(/depth limit of 3/i);
     } finally {
       await limited.close();
     }
@@ -187,14 +187,14 @@ describe('bad requests', () => {
     const aliases = Array.from({ length: 20 }, (_, i) => `m${i}: models { id }`).join(' ');
     const { body } = await h.gql(h.aliceKey, `{ ${aliases} }`);
     expect(codeOf(body)).toBe('BAD_REQUEST');
-    expect(body.errors?.[0].message).toMatch(/aliases/i);
+    expect(body.errors?.[0]?.message).toMatch(/aliases/i);
   });
 
   test('subscriptions obey the same limits', async () => {
     const aliases = Array.from({ length: 20 }, (_, i) => `e${i}: myJobs { type }`).join(' ');
     const stream = collect(h.wsClient({ apiKey: h.aliceKey }), `subscription { ${aliases} }`);
     const { error } = await stream.done;
-    expect((error as { extensions?: { code?: string } }[])[0].extensions?.code).toBe('BAD_REQUEST');
+    expect((error as { extensions?: { code?: string } }[])[0]?.extensions?.code).toBe('BAD_REQUEST');
   });
 
   test('an upload larger than the limit is refused before and after signing', async () => {
@@ -203,7 +203,7 @@ describe('bad requests', () => {
       `mutation { createUpload(contentType: "image/jpeg", byteSize: 10000000) { key } }`,
     );
     expect(codeOf(body)).toBe('TOO_LARGE');
-    expect(body.errors?.[0].message).toMatch(/65536/);
+    expect(body.errors?.[0]?.message).toMatch(/65536/);
     // A client that declares a small size and then sends more is refused by the signed policy.
     const target = (
       await h.gql(
@@ -223,7 +223,7 @@ describe('bad requests', () => {
       `mutation { createUpload(contentType: "text/html", byteSize: 10) { key } }`,
     );
     expect(codeOf(body)).toBe('UNSUPPORTED_FORMAT');
-    expect(body.errors?.[0].message).toMatch(/image\/\*/);
+    expect(body.errors?.[0]?.message).toMatch(/image\/\*/);
     const corrupt = fixture('corrupt.jpg');
     const target = (
       await h.gql(
@@ -329,21 +329,21 @@ describe('bad requests', () => {
       input: { ...base, hyperparameters: [{ key: 'learning_rate', value: '1' }] },
     });
     expect(codeOf(unknownKey.body)).toBe('BAD_REQUEST');
-    expect(unknownKey.body.errors?.[0].message).toMatch(/Unknown key "learning_rate". Valid keys: /);
+    expect(unknownKey.body.errors?.[0]?.message).toMatch(/Unknown key "learning_rate". Valid keys: /);
     const notNumber = await h.gql(h.aliceKey, TRAIN, {
       input: { ...base, hyperparameters: [{ key: 'knn', value: 'many' }] },
     });
-    expect(notNumber.body.errors?.[0].message).toMatch(/knn must be a number/);
+    expect(notNumber.body.errors?.[0]?.message).toMatch(/knn must be a number/);
     const tooMany = await h.gql(h.aliceKey, TRAIN, { input: { ...base, steps: 1001 } });
-    expect(tooMany.body.errors?.[0].message).toMatch(/steps: must be an integer in 1..1000/);
+    expect(tooMany.body.errors?.[0]?.message).toMatch(/steps: must be an integer in 1..1000/);
     const badPreset = await h.gql(h.aliceKey, TRAIN, { input: { ...base, preset: 'larg' } });
     expect(codeOf(badPreset.body)).toBe('BAD_REQUEST');
     const badFolder = await h.gql(h.aliceKey, TRAIN, { input: { ...base, dataset: { folder: '../../etc' } } });
-    expect(badFolder.body.errors?.[0].message).toMatch(/Expected one of: sample/);
+    expect(badFolder.body.errors?.[0]?.message).toMatch(/Expected one of: sample/);
     const both = await h.gql(h.aliceKey, TRAIN, {
       input: { ...base, dataset: { folder: 'sample', uploadPrefix: 'uploads/alice/' } },
     });
-    expect(both.body.errors?.[0].message).toMatch(/exactly one of uploadPrefix and folder/);
+    expect(both.body.errors?.[0]?.message).toMatch(/exactly one of uploadPrefix and folder/);
     const ok = await h.gql(h.aliceKey, TRAIN, { input: { ...base, hyperparameters: [{ key: 'knn', value: '3' }] } });
     expect(ok.body.data?.startTraining).toMatchObject({ kind: 'TRAIN', status: 'QUEUED' });
   });
@@ -356,7 +356,7 @@ describe('bad requests', () => {
       input: { ...base, steps: 70, hyperparameters: [{ key: 'iterations', value: '40' }] },
     });
     expect(codeOf(past.body)).toBe('BAD_REQUEST');
-    expect(past.body.errors?.[0].message).toMatch(/^steps: steps \(70\) exceeds iterations \(40\)/);
+    expect(past.body.errors?.[0]?.message).toMatch(/^steps: steps \(70\) exceeds iterations \(40\)/);
     const longer = await h.gql(h.aliceKey, TRAIN, { input: { ...base, steps: 70 } });
     expect(longer.body.errors).toBeUndefined();
   });
@@ -379,10 +379,10 @@ describe('bad requests', () => {
     // A set needs content/ and two style images; what is missing is named with the group to upload to.
     const noContent = await h.gql(h.aliceKey, TRAIN, { p: 'uploads/alice/set-1/' });
     expect(codeOf(noContent.body)).toBe('BAD_REQUEST');
-    expect(noContent.body.errors?.[0].message).toMatch(/no content image under content\/.*group: "set-1\/content"/);
+    expect(noContent.body.errors?.[0]?.message).toMatch(/no content image under content\/.*group: "set-1\/content"/);
     await h.upload(h.aliceKey, fixture('photo-1.jpg'), 'image/jpeg', 'set-1/content');
     const oneStyle = await h.gql(h.aliceKey, TRAIN, { p: 'uploads/alice/set-1/' });
-    expect(oneStyle.body.errors?.[0].message).toMatch(/1 style image under style\/; training needs at least 2/);
+    expect(oneStyle.body.errors?.[0]?.message).toMatch(/1 style image under style\/; training needs at least 2/);
     await h.upload(h.aliceKey, fixture('painting-2.jpg'), 'image/jpeg', 'set-1/style');
     const ok = await h.gql(h.aliceKey, TRAIN, { p: 'uploads/alice/set-1/' });
     expect(ok.body.errors).toBeUndefined();
@@ -398,7 +398,7 @@ describe('bad requests', () => {
   test('introspection is off unless configured', async () => {
     const { body } = await h.gql(h.aliceKey, '{ __schema { queryType { name } } }');
     expect(codeOf(body)).toBe('BAD_REQUEST');
-    expect(body.errors?.[0].message).toMatch(/introspection/i);
+    expect(body.errors?.[0]?.message).toMatch(/introspection/i);
   });
 });
 
@@ -408,7 +408,7 @@ describe('query size', () => {
     const { status, body } = await h.gql(h.aliceKey, many);
     expect(status).toBe(400);
     expect(codeOf(body)).toBe('BAD_REQUEST');
-    expect(body.errors?.[0].message).toMatch(/2000 tokens/);
+    expect(body.errors?.[0]?.message).toMatch(/2000 tokens/);
     const stream = collect(
       h.wsClient({ apiKey: h.aliceKey }),
       `subscription { myJobs { ${Array.from({ length: 2100 }, () => 'type').join(' ')} } }`,
@@ -431,14 +431,14 @@ test('"bob smith" and "h-7e50351d7a4c51161920af1a3526e79e" do not share an uploa
       `mutation($c: String!) { stylize(input: { content: $c, styles: [{ uploadKey: $c }] }) { id } }`,
       { c: content },
     );
-    expect(stolen.body.errors?.[0].extensions?.code).toBe('NOT_FOUND');
+    expect(stolen.body.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
     const prefix = content.slice(0, content.lastIndexOf('/') + 1);
     const training = await h2.gql(
       forger,
       `mutation($p: String!) { startTraining(input: { dataset: { uploadPrefix: $p }, preset: tiny, steps: 10 }) { id } }`,
       { p: prefix },
     );
-    expect(training.body.errors?.[0].extensions?.code).toBe('NOT_FOUND');
+    expect(training.body.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
   } finally {
     await h2.close();
   }
@@ -502,7 +502,7 @@ describe('rate limiting', () => {
       expect((await limited.gql(limited.bobKey, '{ models { id } }')).status).toBe(200);
       const stream = collect(limited.wsClient({ apiKey: limited.aliceKey }), `subscription { myJobs { type } }`);
       const { error } = await stream.done;
-      expect((error as { extensions?: { code?: string } }[])[0].extensions?.code).toBe('RATE_LIMITED');
+      expect((error as { extensions?: { code?: string } }[])[0]?.extensions?.code).toBe('RATE_LIMITED');
     } finally {
       await limited.close();
     }

@@ -38,7 +38,7 @@ describe('model names', () => {
       const { status, body } = await h.gql(h.aliceKey, TRAIN, { input: { ...base, modelName } });
       expect(status).toBe(200);
       expect(codeOf(body)).toBe('BAD_REQUEST');
-      expect(body.errors?.[0].message).toMatch(
+      expect(body.errors?.[0]?.message).toMatch(
         /^modelName: .* is not a model name: use 1\.\.100 letters, digits, spaces, "\.", "_" or "-", starting with a letter or a digit\.$/,
       );
       expect((await trainJobs(h.aliceKey)).length).toBe(before);
@@ -68,7 +68,7 @@ describe('the training budget', () => {
       input: { ...base, preset: 'paper', steps: 1000, hyperparameters: huge },
     });
     expect(codeOf(body)).toBe('BUDGET_EXCEEDED');
-    expect(body.errors?.[0].message).toMatch(
+    expect(body.errors?.[0]?.message).toMatch(
       /^BUDGET_EXCEEDED: one iteration of this training needs about [\d,.]+ GiB of memory; the limit is 8\.0 GiB per training job\./,
     );
     expect((await trainJobs(h.aliceKey)).length).toBe(before);
@@ -78,7 +78,7 @@ describe('the training budget', () => {
     // paper at its own sizes: about 3.6 TFLOP per iteration, 3,616 TFLOP for 1,000 steps.
     const { body } = await h.gql(h.aliceKey, TRAIN, { input: { ...base, preset: 'paper', steps: 1000 } });
     expect(codeOf(body)).toBe('BUDGET_EXCEEDED');
-    expect(body.errors?.[0].message).toBe(
+    expect(body.errors?.[0]?.message).toBe(
       'BUDGET_EXCEEDED: this training needs about 3,616 TFLOP (3,616.3 GFLOP per iteration × 1,000 steps); ' +
         "an owner's queued and running training may total at most 2,000 TFLOP. Lower steps or the model's size, " +
         'or wait for the other runs.',
@@ -100,7 +100,7 @@ describe('the training budget', () => {
       expect(again.body.data?.startTraining.id).toBe(first.body.data?.startTraining.id);
       const second = await small.gql(small.aliceKey, TRAIN, { input: run });
       expect(codeOf(second.body)).toBe('BUDGET_EXCEEDED');
-      expect(second.body.errors?.[0].message).toMatch(
+      expect(second.body.errors?.[0]?.message).toMatch(
         /needs about 5\.2 TFLOP \(51\.6 GFLOP per iteration × 100 steps\), and 5\.2 TFLOP of this owner's training is already queued or running; an owner's queued and running training may total at most 10 TFLOP\./,
       );
       const bobs = await small.gql(small.bobKey, TRAIN, { input: run });

@@ -48,8 +48,8 @@ describe('with introspection off (the default)', () => {
       h,
       'mutation { registerStyle(name: "x", uploadKey: "uploads/alice/none") { id } }',
     );
-    expect(errors?.[0].extensions?.code).toBe('BAD_REQUEST');
-    expect(errors?.[0].message).toMatch(/Only subscriptions/);
+    expect(errors?.[0]?.extensions?.code).toBe('BAD_REQUEST');
+    expect(errors?.[0]?.message).toMatch(/Only subscriptions/);
     const styles = await h.gql(h.aliceKey, '{ styles { items { id } } }');
     expect(styles.body.data?.styles.items).toEqual([]);
   });
@@ -66,7 +66,7 @@ describe('with introspection off (the default)', () => {
 
   test('introspection is refused over HTTP and WebSocket alike', async () => {
     const http = await h.gql(h.aliceKey, '{ __schema { queryType { name } } }');
-    expect(http.body.errors?.[0].extensions?.code).toBe('BAD_REQUEST');
+    expect(http.body.errors?.[0]?.extensions?.code).toBe('BAD_REQUEST');
     expect(http.body.data ?? null).toBeNull();
     const ws = await overWebSocket(h, '{ __schema { types { name } } }');
     expect(ws.data).toBeUndefined();
@@ -75,7 +75,7 @@ describe('with introspection off (the default)', () => {
 
   test('no message suggests a field name, over HTTP or WebSocket', async () => {
     const http = await h.gql(h.aliceKey, '{ models { nam } }');
-    expect(http.body.errors?.[0].message).toBe('Cannot query field "nam" on type "Model".');
+    expect(http.body.errors?.[0]?.message).toBe('Cannot query field "nam" on type "Model".');
     const ws = await overWebSocket(h, 'subscription { myJobs { typ } }');
     expect(ws.errors?.[0]).toMatchObject({
       message: 'Cannot query field "typ" on type "JobEvent".',
@@ -88,8 +88,8 @@ describe('with introspection off (the default)', () => {
   test('the query limits hold on the WebSocket as over HTTP', async () => {
     const aliases = Array.from({ length: 16 }, (_, i) => `a${i}: type`).join(' ');
     const ws = await overWebSocket(h, `subscription { myJobs { ${aliases} } }`);
-    expect(ws.errors?.[0].extensions?.code).toBe('BAD_REQUEST');
-    expect(ws.errors?.[0].message).toMatch(/aliases/i);
+    expect(ws.errors?.[0]?.extensions?.code).toBe('BAD_REQUEST');
+    expect(ws.errors?.[0]?.message).toMatch(/aliases/i);
   });
 });
 
@@ -100,7 +100,7 @@ describe('with --introspection', () => {
       const http = await h.gql(h.aliceKey, '{ __schema { queryType { name } } }');
       expect(http.body.data).toEqual({ __schema: { queryType: { name: 'Query' } } });
       const ws = await overWebSocket(h, '{ __schema { queryType { name } } }');
-      expect(ws.errors?.[0].message).toMatch(/Only subscriptions/);
+      expect(ws.errors?.[0]?.message).toMatch(/Only subscriptions/);
     } finally {
       await h.close();
     }

@@ -34,6 +34,7 @@ import {
   type S3Emulator,
   type SqsEmulator,
 } from '../../support/emulators';
+import { at } from '../../support/checked';
 
 const FIXTURES = path.join(__dirname, '..', '..', 'fixtures', 'images');
 const fixture = (name: string): Buffer => readFileSync(path.join(FIXTURES, name));
@@ -144,7 +145,7 @@ test('a dropped photo with a URL-encoded key becomes one QUEUED job, however oft
   expect(first.batchItemFailures).toEqual([]);
   const made = (await dropJobs()).filter((job) => (job.input as { contentKey: string }).contentKey === key);
   expect(made).toHaveLength(1);
-  const job = made[0];
+  const job = made[0]!;
   expect(job.status).toBe('QUEUED');
   expect(job.kind).toBe('STYLIZE');
   expect(job.idempotencyKey).toBe(dropIdempotencyKey({ bucket, key, versionId: null, eTag: 'e-1' }));
@@ -280,7 +281,7 @@ test('a notification about another bucket is acknowledged and ignored', async ()
   const foreign = JSON.parse(s3Record([{ key: 'drop/starry/photo-1.jpg', eTag: 'f' }]).body) as {
     Records: { s3: { bucket: { name: string } } }[];
   };
-  foreign.Records[0].s3.bucket.name = 'someone-elses-bucket';
+  at(foreign.Records, 0).s3.bucket.name = 'someone-elses-bucket';
   const before = (await dropJobs()).length;
   expect((await handler(event(rawRecord(JSON.stringify(foreign))))).batchItemFailures).toEqual([]);
   expect(await dropJobs()).toHaveLength(before);

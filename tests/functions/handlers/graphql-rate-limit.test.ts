@@ -111,8 +111,10 @@ test('past the per-minute budget a request is refused with 429, RATE_LIMITED and
   }
   const refused = await invoke('{ models { id } }', owner);
   expect(refused.status).toBe(429);
-  expect(refused.body.errors?.[0].extensions.code).toBe('RATE_LIMITED');
-  expect(refused.body.errors?.[0].message).toMatch(/^Too many requests: the limit is 4 per minute\. Retry in \d+ s\.$/);
+  expect(refused.body.errors?.[0]?.extensions.code).toBe('RATE_LIMITED');
+  expect(refused.body.errors?.[0]?.message).toMatch(
+    /^Too many requests: the limit is 4 per minute\. Retry in \d+ s\.$/,
+  );
   expect(Number(refused.headers['retry-after'])).toBeGreaterThanOrEqual(1);
   expect(Number(refused.headers['retry-after'])).toBeLessThanOrEqual(60);
   expect((await invoke('{ models { id } }', `bob-${randomUUID()}`)).status).toBe(200);

@@ -153,7 +153,7 @@ test('a training job is started through the launcher function, asynchronously', 
     const calls = lambda.commandCalls(InvokeCommand).map((call) => call.args[0].input);
     expect(calls).toHaveLength(1);
     expect(calls[0]).toMatchObject({ FunctionName: 'peerstyle-training-launcher', InvocationType: 'Event' });
-    expect(JSON.parse(Buffer.from(calls[0].Payload as Uint8Array).toString('utf8'))).toMatchObject({ jobId: job.id });
+    expect(JSON.parse(Buffer.from(calls[0]!.Payload as Uint8Array).toString('utf8'))).toMatchObject({ jobId: job.id });
   } finally {
     lambda.restore();
   }

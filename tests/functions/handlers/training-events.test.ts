@@ -31,6 +31,7 @@ import {
   TRAINING_STATE_CHANGE as STACK_DETAIL_TYPE,
 } from '../../../infra/lib/training';
 import { createTrainJob, modelArchive, startTrainingTables, type TrainingTables } from './training-support';
+import { at } from '../../support/checked';
 
 let tables: TrainingTables;
 const savedEnv = { ...process.env };
@@ -243,9 +244,9 @@ test('a Completed event applied again registers one model, even when the job no 
   // EventBridge redelivers the same event to the function.
   expect(await handler(completed(job.id))).toMatchObject({ action: 'succeeded' });
   const finished = await tables.jobs.get(job.id);
-  expect(finished).toMatchObject({ status: 'SUCCEEDED', result: { modelId: registered[0].id } });
-  expect((await modelsOf('owner-h')).map((m) => m.id)).toEqual([registered[0].id]);
-  expect(await keysUnder(`models/${registered[0].id}/`)).toEqual([
+  expect(finished).toMatchObject({ status: 'SUCCEEDED', result: { modelId: registered[0]!.id } });
+  expect((await modelsOf('owner-h')).map((m) => m.id)).toEqual([registered[0]!.id]);
+  expect(await keysUnder(`models/${registered[0]!.id}/`)).toEqual([
     '1/decoder.onnx',
     '1/encoder.onnx',
     '1/manifest.json',
@@ -331,7 +332,7 @@ test('a package that lists its weights is published with them, manifest last', a
     return tables.modelsBucket.put(key, body, options);
   };
   await applyTrainingState(depsWith({ blobs: bucket }), parseTrainingStateChange(completed(job.id)));
-  const [model] = await modelsOf('owner-i');
+  const model = at(await modelsOf('owner-i'), 0);
   const published = ['decoder.onnx', 'encoder.onnx', 'manifest.json', 'tpfr.onnx', 'weights.bin', 'weights.json'];
   expect(await keysUnder(model.packagePrefix)).toEqual(published);
   expect(written.map((key) => key.slice(model.packagePrefix.length)).sort()).toEqual(published);

@@ -17,6 +17,7 @@ import { trainingLaunchDepsFromEnv } from '../../../functions/wiring/aws';
 import { TRAINING_METRIC_DEFINITIONS } from '../../../infra/lib/training-metrics';
 import { expectDomainError } from '../../support/expect-domain-error';
 import { createTrainJob, startTrainingTables, type TrainingTables } from './training-support';
+import { at } from '../../support/checked';
 
 const sagemaker = mockClient(SageMakerClient);
 let tables: TrainingTables;
@@ -59,7 +60,7 @@ test('a QUEUED TRAIN job becomes a spot training job with string hyperparameters
   const result = await handler({ jobId: job.id });
 
   expect(result).toEqual({ status: 'launched', jobId: job.id, trainingJobName: `peerstyle-${job.id}` });
-  const [call] = sagemaker.commandCalls(CreateTrainingJobCommand);
+  const call = at(sagemaker.commandCalls(CreateTrainingJobCommand), 0);
   expect(call.args[0].input).toMatchObject({
     TrainingJobName: `peerstyle-${job.id}`,
     RoleArn: 'arn:aws:iam::123456789012:role/training',
@@ -69,7 +70,7 @@ test('a QUEUED TRAIN job becomes a spot training job with string hyperparameters
     OutputDataConfig: { S3OutputPath: 's3://models-bucket/training-output/' },
     Tags: [{ Key: 'peerstyle:job-id', Value: job.id }],
   });
-  expect(call.args[0].input.InputDataConfig?.[0].DataSource?.S3DataSource?.S3Uri).toBe(
+  expect(call.args[0].input.InputDataConfig?.[0]?.DataSource?.S3DataSource?.S3Uri).toBe(
     's3://datasets-bucket/datasets/user-1/portraits/',
   );
   expect(call.args[0].input.AlgorithmSpecification?.MetricDefinitions).toHaveLength(TRAINING_METRIC_DEFINITIONS.length);
@@ -140,8 +141,8 @@ describe('a dataset given as an upload prefix', () => {
 
     expect(await keysUnder(datasets, 'datasets/')).toEqual(staged);
     expect(Buffer.from(await datasets.get(`datasets/${job.id}/style/s.webp`))).toEqual(Buffer.from(WEBP));
-    const [call] = sagemaker.commandCalls(CreateTrainingJobCommand);
-    expect(call.args[0].input.InputDataConfig?.[0].DataSource?.S3DataSource?.S3Uri).toBe(
+    const call = at(sagemaker.commandCalls(CreateTrainingJobCommand), 0);
+    expect(call.args[0].input.InputDataConfig?.[0]?.DataSource?.S3DataSource?.S3Uri).toBe(
       `s3://datasets-bucket/datasets/${job.id}/`,
     );
     const stored = await tables.jobs.get(job.id);

@@ -48,6 +48,7 @@ import {
   type DynamoEmulator,
 } from '../../support/emulators';
 import { createRecordTables } from '../../contract/records.contract';
+import { at } from '../../support/checked';
 
 const managementApi = mockClient(ApiGatewayManagementApiClient);
 let dynamo: DynamoEmulator;
@@ -229,7 +230,7 @@ async function openAuthorised(key = aliceKey): Promise<string> {
 }
 
 const hasRows = async (table: string, connectionId: string): Promise<boolean> =>
-  (await scan(table)).some((item) => item.connectionId.S === connectionId);
+  (await scan(table)).some((item) => item.connectionId?.S === connectionId);
 
 const deletedConnections = (): string[] =>
   managementApi.commandCalls(DeleteConnectionCommand).map((call) => call.args[0].input.ConnectionId as string);
@@ -242,13 +243,19 @@ test('$connect stores a connection row with a TTL; connection_init stores the ow
   const connectionId = 'conn-init';
   const before = Math.floor(Date.now() / 1000);
   await onConnect(wsEvent('$connect', connectionId));
-  const [row] = (await scan(connectionsTable)).filter((item) => item.connectionId.S === connectionId);
-  expect(Number(row.expiresAt.N)).toBeGreaterThanOrEqual(before + CONNECTION_TTL_SECONDS);
+  const row = at(
+    (await scan(connectionsTable)).filter((item) => item.connectionId?.S === connectionId),
+    0,
+  );
+  expect(Number(row.expiresAt?.N)).toBeGreaterThanOrEqual(before + CONNECTION_TTL_SECONDS);
   expect(row.owner).toBeUndefined();
 
   await send(connectionId, { type: 'connection_init', payload: { authorization: `Bearer ${aliceKey}` } });
   expect(posted(connectionId)).toEqual([{ type: 'connection_ack' }]);
-  const [authorised] = (await scan(connectionsTable)).filter((item) => item.connectionId.S === connectionId);
+  const authorised = at(
+    (await scan(connectionsTable)).filter((item) => item.connectionId?.S === connectionId),
+    0,
+  );
   expect(authorised.owner).toEqual({ S: 'alice' });
   expect(authorised.keyHash).toEqual({ S: hashApiKey(aliceKey) });
   expect(JSON.stringify(await scan(connectionsTable))).not.toContain(aliceKey);
@@ -262,8 +269,8 @@ test('a subscribe before connection_init closes the socket with 4401', async () 
   await onConnect(wsEvent('$connect', connectionId));
   await send(connectionId, { id: '1', type: 'subscribe', payload: { query: 'subscription { myJobs { type } }' } });
   expect(closedWith(4401)).toBe(true);
-  expect(managementApi.commandCalls(DeleteConnectionCommand)[0].args[0].input.ConnectionId).toBe(connectionId);
-  expect((await scan(connectionsTable)).some((item) => item.connectionId.S === connectionId)).toBe(false);
+  expect(managementApi.commandCalls(DeleteConnectionCommand)[0]?.args[0].input.ConnectionId).toBe(connectionId);
+  expect((await scan(connectionsTable)).some((item) => item.connectionId?.S === connectionId)).toBe(false);
 
   warnings.mockClear();
   await onConnect(wsEvent('$connect', 'conn-early-complete'));
@@ -294,18 +301,24 @@ test("subscribing to another owner's job answers an error and stores nothing", a
     type: 'subscribe',
     payload: { query: JOB_PROGRESS, variables: { id: bobs.id } },
   });
-  const [error] = posted(connectionId).filter((message) => message.type === 'error');
+  const error = at(
+    posted(connectionId).filter((message) => message.type === 'error'),
+    0,
+  );
   expect(error.id).toBe('s1');
-  expect((error.payload as ErrorPayload)[0].extensions.code).toBe('NOT_FOUND');
-  expect((await scan(subscriptionsTable)).some((item) => item.connectionId.S === connectionId)).toBe(false);
+  expect((error.payload as ErrorPayload)[0]?.extensions.code).toBe('NOT_FOUND');
+  expect((await scan(subscriptionsTable)).some((item) => item.connectionId?.S === connectionId)).toBe(false);
 });
 
 test('an invalid document answers an error with BAD_REQUEST and stores nothing', async () => {
   const connectionId = await openAuthorised();
   await send(connectionId, { id: 's1', type: 'subscribe', payload: { query: 'subscription { nope }' } });
-  const [error] = posted(connectionId).filter((message) => message.type === 'error');
-  expect((error.payload as ErrorPayload)[0].extensions.code).toBe('BAD_REQUEST');
-  expect((await scan(subscriptionsTable)).some((item) => item.connectionId.S === connectionId)).toBe(false);
+  const error = at(
+    posted(connectionId).filter((message) => message.type === 'error'),
+    0,
+  );
+  expect((error.payload as ErrorPayload)[0]?.extensions.code).toBe('BAD_REQUEST');
+  expect((await scan(subscriptionsTable)).some((item) => item.connectionId?.S === connectionId)).toBe(false);
 });
 
 test('the shared rules: a query or introspection is refused, and no message suggests a field', async () => {
@@ -320,8 +333,8 @@ test('the shared rules: a query or introspection is refused, and no message sugg
   expect(messages[0]).toBe('Only subscriptions are served over the WebSocket; send queries and mutations over HTTP.');
   expect(messages[1]).toMatch(/introspection has been disabled/);
   expect(messages[2]).toBe('Cannot query field "typ" on type "JobEvent".');
-  for (const error of errors) expect((error.payload as ErrorPayload)[0].extensions.code).toBe('BAD_REQUEST');
-  expect((await scan(subscriptionsTable)).some((item) => item.connectionId.S === connectionId)).toBe(false);
+  for (const error of errors) expect((error.payload as ErrorPayload)[0]?.extensions.code).toBe('BAD_REQUEST');
+  expect((await scan(subscriptionsTable)).some((item) => item.connectionId?.S === connectionId)).toBe(false);
 });
 
 test('full exchange: snapshot, stream-driven next, complete at the terminal status, client complete, disconnect', async () => {
@@ -346,8 +359,8 @@ test('full exchange: snapshot, stream-driven next, complete at the terminal stat
     },
   ]);
   const topics = (await scan(subscriptionsTable))
-    .filter((item) => item.connectionId.S === connectionId)
-    .map((item) => item.topic.S)
+    .filter((item) => item.connectionId?.S === connectionId)
+    .map((item) => item.topic?.S)
     .sort();
   expect(topics).toEqual([`job#${job.id}`, 'owner#alice']);
 
@@ -380,16 +393,16 @@ test('full exchange: snapshot, stream-driven next, complete at the terminal stat
     ['one', 'complete'],
     ['all', 'next'],
   ]);
-  const remaining = (await scan(subscriptionsTable)).filter((item) => item.connectionId.S === connectionId);
-  expect(remaining.map((item) => item.subscriptionId.S)).toEqual(['all']);
+  const remaining = (await scan(subscriptionsTable)).filter((item) => item.connectionId?.S === connectionId);
+  expect(remaining.map((item) => item.subscriptionId?.S)).toEqual(['all']);
 
   await send(connectionId, { id: 'all', type: 'complete' });
-  expect((await scan(subscriptionsTable)).some((item) => item.connectionId.S === connectionId)).toBe(false);
+  expect((await scan(subscriptionsTable)).some((item) => item.connectionId?.S === connectionId)).toBe(false);
 
   await send(connectionId, { id: 'again', type: 'subscribe', payload: { query: 'subscription { myJobs { type } }' } });
   await onDisconnect(wsEvent('$disconnect', connectionId));
-  expect((await scan(connectionsTable)).some((item) => item.connectionId.S === connectionId)).toBe(false);
-  expect((await scan(subscriptionsTable)).some((item) => item.connectionId.S === connectionId)).toBe(false);
+  expect((await scan(connectionsTable)).some((item) => item.connectionId?.S === connectionId)).toBe(false);
+  expect((await scan(subscriptionsTable)).some((item) => item.connectionId?.S === connectionId)).toBe(false);
 });
 
 test('a stored preview reaches subscribers as PREVIEW, with a signed link to it in the results bucket', async () => {
@@ -414,13 +427,13 @@ test('a stored preview reaches subscribers as PREVIEW, with a signed link to it 
   type PreviewPayload = {
     data: { jobProgress: { type: string; job: { stage: string; preview: { url: string; width: number } | null } } };
   };
-  const [encode] = await step({ progress: 0.1, stage: 'encode' });
+  const encode = at(await step({ progress: 0.1, stage: 'encode' }), 0);
   expect((encode.payload as PreviewPayload).data.jobProgress).toEqual({
     type: 'PROGRESS',
     job: { stage: 'encode', preview: null },
   });
   const preview = { key: `out/${job.id}.preview.jpg`, width: 512, height: 341, contentType: 'image/jpeg' };
-  const [shown] = await step({ progress: 0.2, stage: 'preview', preview });
+  const shown = at(await step({ progress: 0.2, stage: 'preview', preview }), 0);
   const event = (shown.payload as PreviewPayload).data.jobProgress;
   expect(event.type).toBe('PREVIEW');
   expect(event.job.preview).toMatchObject({ width: 512, height: 341 });
@@ -428,7 +441,7 @@ test('a stored preview reaches subscribers as PREVIEW, with a signed link to it 
   expect(`${url.hostname}${url.pathname}`).toMatch(new RegExp(`results-bucket.*/out/${job.id}\\.preview\\.jpg$`));
   expect(url.searchParams.get('X-Amz-Signature')).toMatch(/^[0-9a-f]{64}$/);
   // Later progress keeps the preview, and is PROGRESS again.
-  const [later] = await step({ progress: 0.5, stage: 'transfer' });
+  const later = at(await step({ progress: 0.5, stage: 'transfer' }), 0);
   expect((later.payload as PreviewPayload).data.jobProgress.type).toBe('PROGRESS');
   expect((later.payload as PreviewPayload).data.jobProgress.job.preview).toMatchObject({ width: 512 });
 });
@@ -443,8 +456,8 @@ test('subscribing to a finished job sends its state and completes at once, stori
       .slice(1)
       .map((message) => message.type),
   ).toEqual(['next', 'complete']);
-  expect((posted(connectionId)[1].payload as JobProgressPayload).data.jobProgress.job.status).toBe('CANCELLED');
-  expect((await scan(subscriptionsTable)).some((item) => item.connectionId.S === connectionId)).toBe(false);
+  expect((at(posted(connectionId), 1).payload as JobProgressPayload).data.jobProgress.job.status).toBe('CANCELLED');
+  expect((await scan(subscriptionsTable)).some((item) => item.connectionId?.S === connectionId)).toBe(false);
 });
 
 test('a gone connection is removed; a failed post reports that record in batchItemFailures', async () => {
@@ -460,8 +473,8 @@ test('a gone connection is removed; a failed post reports that record in batchIt
   expect((await publish({ Records: [streamRecord(after, before)] } as DynamoDBStreamEvent)).batchItemFailures).toEqual(
     [],
   );
-  expect((await scan(connectionsTable)).some((item) => item.connectionId.S === gone)).toBe(false);
-  expect((await scan(subscriptionsTable)).some((item) => item.connectionId.S === gone)).toBe(false);
+  expect((await scan(connectionsTable)).some((item) => item.connectionId?.S === gone)).toBe(false);
+  expect((await scan(subscriptionsTable)).some((item) => item.connectionId?.S === gone)).toBe(false);
 
   const failing = await openAuthorised();
   await send(failing, { id: 'f', type: 'subscribe', payload: { query: 'subscription { myJobs { type } }' } });

@@ -16,6 +16,7 @@ import {
   plotLossCurves,
 } from '../../../functions/modelcard/loss-plot';
 import { metricsLine, resumedMetrics } from './fixtures';
+import { at } from '../../support/checked';
 
 let dir: string;
 beforeAll(() => {
@@ -25,10 +26,11 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Pixels within a small distance of the colour `hex`. */
 function countColour(data: Buffer, channels: number, hex: string): number {
-  const [r, g, b] = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
+  const channel = (offset: number) => parseInt(hex.slice(offset, offset + 2), 16);
+  const [r, g, b] = [channel(1), channel(3), channel(5)];
   let n = 0;
   for (let i = 0; i < data.length; i += channels) {
-    if (Math.abs(data[i] - r) + Math.abs(data[i + 1] - g) + Math.abs(data[i + 2] - b) < 24) n++;
+    if (Math.abs(at(data, i) - r) + Math.abs(at(data, i + 1) - g) + Math.abs(at(data, i + 2) - b) < 24) n++;
   }
   return n;
 }

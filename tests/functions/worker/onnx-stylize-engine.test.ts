@@ -6,6 +6,7 @@
 import path from 'node:path';
 import { DomainError } from '../../../functions/core';
 import { OnnxStylizeEngine } from '../../../functions/worker/onnx-stylize-engine';
+import { at } from '../../support/checked';
 
 const FAKE = path.join(__dirname, 'support', 'fake-engine-module.ts');
 
@@ -57,7 +58,7 @@ describe('OnnxStylizeEngine', () => {
       styles: [{ weight: 1 }],
     });
     expect(fake.requests[2]).not.toHaveProperty('model');
-    expect(Buffer.isBuffer(fake.requests[0].content)).toBe(true);
+    expect(Buffer.isBuffer(at(fake.requests, 0).content)).toBe(true);
     expect(dirs).toEqual([undefined, undefined, 'm-2']);
   });
 

@@ -12,6 +12,7 @@ import { startPlatform, type Platform } from '../../../functions/local/main';
 import { loadConfig } from '../../../functions/config';
 import type { LocalRuntime } from '../../../functions/wiring/local';
 import { IMAGES, tempDir } from '../../support/runtime';
+import { at } from '../../support/checked';
 
 let platform: Platform;
 let rt: LocalRuntime;
@@ -99,7 +100,7 @@ test('an output over 512 px gets a JPEG preview by default, announced before SUC
     .toBuffer();
   const small = await sharp(bytes).removeAlpha().raw().toBuffer();
   let diff = 0;
-  for (let i = 0; i < full.length; i += 1) diff += Math.abs(full[i] - small[i]);
+  full.forEach((v, i) => (diff += Math.abs(v - at(small, i))));
   expect(diff / full.length).toBeLessThan(40);
 }, 120_000);
 

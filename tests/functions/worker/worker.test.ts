@@ -10,6 +10,7 @@ import { startWorkerPool } from '../../../functions/local/worker/worker-pool';
 import type { LocalRuntime } from '../../../functions/wiring/local';
 import { InvertTestEngine } from '../../support/invert-test-engine';
 import { jobStatus, openRuntime, submitStylize, tempDir, waitFor } from '../../support/runtime';
+import { at } from '../../support/checked';
 
 const open: LocalRuntime[] = [];
 const workers: Worker[] = [];
@@ -80,7 +81,7 @@ describe('Worker', () => {
       .raw()
       .toBuffer();
     const output = await sharp(bytes).removeAlpha().raw().toBuffer();
-    expect(output[0]).toBeCloseTo(255 - input[0], -1);
+    expect(output[0]).toBeCloseTo(255 - at(input, 0), -1);
     expect(await rt.queue.stats()).toEqual({ visible: 0, inFlight: 0, deadLetters: 0 });
   });
 

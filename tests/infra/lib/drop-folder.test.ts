@@ -5,6 +5,7 @@
  */
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { logicalIdOf, synthesizeStack, type TemplateResource } from '../support/synth';
+import { at } from '../../support/checked';
 
 describe('DropFolder', () => {
   let template: Template;
@@ -27,7 +28,7 @@ describe('DropFolder', () => {
 
   it('sends every OBJECT_CREATED event under drop/ in the uploads bucket to the intake queue', () => {
     expect(notifications).toHaveLength(1);
-    expect(notifications[0].Properties).toMatchObject({
+    expect(notifications[0]?.Properties).toMatchObject({
       BucketName: { Ref: ids.uploads },
       NotificationConfiguration: {
         QueueConfigurations: [
@@ -45,7 +46,7 @@ describe('DropFolder', () => {
     const everything = JSON.stringify(notifications);
     expect(everything).not.toContain(ids.results);
     expect(everything).not.toContain('"out/"');
-    const config = notifications[0].Properties?.NotificationConfiguration as Record<string, unknown>;
+    const config = at(notifications, 0).Properties?.NotificationConfiguration as Record<string, unknown>;
     expect(Object.keys(config)).toEqual(['QueueConfigurations']);
   });
 

@@ -220,8 +220,8 @@ describe('stopping training runs', () => {
       g.actions.includes('sagemaker:StopTrainingJob'),
     );
     expect(stops).toHaveLength(1);
-    expect(stops[0].actions).toEqual(['sagemaker:StopTrainingJob']);
-    expect(stops[0].resource).toContain(':training-job/peerstyle-*');
+    expect(stops[0]?.actions).toEqual(['sagemaker:StopTrainingJob']);
+    expect(stops[0]?.resource).toContain(':training-job/peerstyle-*');
     expect(environmentOf(stack.api.graphqlFunction)[ENV.trainingJobPrefix]).toBe('peerstyle-');
   });
 });

@@ -101,8 +101,8 @@ describe('GraphqlApi', () => {
       s.Action.some((action) => action.startsWith('dynamodb:')),
     );
     expect(statements).toHaveLength(1);
-    expect(statements[0].Action).toEqual(['dynamodb:GetItem']);
-    expect(JSON.stringify(statements[0].Resource)).toContain(ids.apiKeysTable);
+    expect(statements[0]?.Action).toEqual(['dynamodb:GetItem']);
+    expect(JSON.stringify(statements[0]?.Resource)).toContain(ids.apiKeysTable);
   });
 
   it('does not cache authorizer answers, so a revoked key is refused at its next request', () => {

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { HANDLER_ENTRIES } from '../../../infra/lib/handlers';
 import { logicalIdOf, statementsOfRole, synthesizeStack, type TemplateResource } from '../support/synth';
+import { defined } from '../../support/checked';
 
 describe('handler table', () => {
   it('lists the twelve handlers, each a TypeScript file under functions/handlers/', () => {
@@ -61,7 +62,7 @@ describe('HandlerFunction', () => {
   });
 
   it('logs to a dedicated log group with a retention period', () => {
-    const fn = functions[intake.fn];
+    const fn = defined(functions[intake.fn], 'the intake function');
     expect(fn.Properties?.LoggingConfig).toEqual({ LogGroup: { Ref: intake.logs } });
     const group = template.toJSON().Resources[intake.logs] as TemplateResource;
     expect(group.Properties?.RetentionInDays).toBe(30);
@@ -74,6 +75,6 @@ describe('HandlerFunction', () => {
       s.Action.some((a) => a.startsWith('logs:')),
     );
     expect(logStatements).toHaveLength(1);
-    expect(logStatements[0].Resource).toEqual([{ 'Fn::GetAtt': [intake.logs, 'Arn'] }]);
+    expect(logStatements[0]?.Resource).toEqual([{ 'Fn::GetAtt': [intake.logs, 'Arn'] }]);
   });
 });

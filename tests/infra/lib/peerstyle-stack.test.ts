@@ -23,11 +23,11 @@ describe('PeerstyleStack', () => {
 
   it('outputs the GraphQL URL, the subscriptions URL and the uploads bucket', () => {
     const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
-    expect(JSON.stringify(outputs.GraphqlUrl.Value)).toContain(ids.httpApi);
-    expect(JSON.stringify(outputs.GraphqlUrl.Value)).toContain('/graphql');
-    expect(JSON.stringify(outputs.SubscriptionsUrl.Value)).toContain(ids.webSocketApi);
-    expect(JSON.stringify(outputs.SubscriptionsUrl.Value)).toMatch(/wss:\/\/.*\/live/);
-    expect(outputs.UploadsBucketName.Value).toEqual({ Ref: ids.uploads });
+    expect(JSON.stringify(outputs.GraphqlUrl?.Value)).toContain(ids.httpApi);
+    expect(JSON.stringify(outputs.GraphqlUrl?.Value)).toContain('/graphql');
+    expect(JSON.stringify(outputs.SubscriptionsUrl?.Value)).toContain(ids.webSocketApi);
+    expect(JSON.stringify(outputs.SubscriptionsUrl?.Value)).toMatch(/wss:\/\/.*\/live/);
+    expect(outputs.UploadsBucketName?.Value).toEqual({ Ref: ids.uploads });
   });
 
   it('passes GPU settings through to the compute environment', () => {

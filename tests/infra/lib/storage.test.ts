@@ -5,6 +5,7 @@
  */
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { logicalIdOf, synthesizeStack, type TemplateResource } from '../support/synth';
+import { defined } from '../../support/checked';
 
 describe('Storage', () => {
   let template: Template;
@@ -26,6 +27,7 @@ describe('Storage', () => {
   });
 
   const dataBuckets = ['uploads', 'results', 'models', 'datasets'] as const;
+  const bucket = (id: string): TemplateResource => defined(buckets[id], `bucket ${id}`);
 
   it('creates the four data buckets and the access-log bucket', () => {
     expect(Object.keys(buckets).sort()).toEqual(Object.values(ids).sort());
@@ -72,7 +74,7 @@ describe('Storage', () => {
 
   it('sends server access logs of each data bucket to the log bucket under its own prefix', () => {
     for (const name of dataBuckets) {
-      expect(buckets[ids[name]].Properties?.LoggingConfiguration).toEqual({
+      expect(bucket(ids[name]).Properties?.LoggingConfiguration).toEqual({
         DestinationBucketName: { Ref: ids.logs },
         LogFilePrefix: `${name}/`,
       });
@@ -88,7 +90,7 @@ describe('Storage', () => {
 
   it('aborts incomplete multipart uploads after a day in every data bucket', () => {
     for (const name of dataBuckets) {
-      const rules = (buckets[ids[name]].Properties?.LifecycleConfiguration as { Rules: object[] }).Rules;
+      const rules = (bucket(ids[name]).Properties?.LifecycleConfiguration as { Rules: object[] }).Rules;
       expect(rules).toContainEqual(
         expect.objectContaining({ AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } }),
       );
@@ -96,7 +98,7 @@ describe('Storage', () => {
   });
 
   it('expires dropped inputs after 7 days and results after 30 days, by prefix', () => {
-    const rulesOf = (id: string) => (buckets[id].Properties?.LifecycleConfiguration as { Rules: object[] }).Rules;
+    const rulesOf = (id: string) => (bucket(id).Properties?.LifecycleConfiguration as { Rules: object[] }).Rules;
     expect(rulesOf(ids.uploads)).toContainEqual(expect.objectContaining({ Prefix: 'drop/', ExpirationInDays: 7 }));
     // Files sent through createUpload's presigned POST age out the same way.
     expect(rulesOf(ids.uploads)).toContainEqual(
@@ -106,7 +108,7 @@ describe('Storage', () => {
   });
 
   it('keeps saved styles for good and job inputs as long as uploads, and expires nothing bucket-wide', () => {
-    const rules = (buckets[ids.uploads].Properties?.LifecycleConfiguration as { Rules: Record<string, unknown>[] })
+    const rules = (bucket(ids.uploads).Properties?.LifecycleConfiguration as { Rules: Record<string, unknown>[] })
       .Rules;
     expect(rules).toContainEqual(expect.objectContaining({ Prefix: 'job-inputs/', ExpirationInDays: 7 }));
     const expiring = rules.filter((rule) => rule.ExpirationInDays !== undefined);
@@ -117,9 +119,9 @@ describe('Storage', () => {
   });
 
   it('allows presigned POST uploads from the configured origins only', () => {
-    expect(buckets[ids.uploads].Properties?.CorsConfiguration).toEqual({
+    expect(bucket(ids.uploads).Properties?.CorsConfiguration).toEqual({
       CorsRules: [expect.objectContaining({ AllowedOrigins: ['https://app.example.com'], AllowedMethods: ['POST'] })],
     });
-    expect(buckets[ids.results].Properties?.CorsConfiguration).toBeUndefined();
+    expect(bucket(ids.results).Properties?.CorsConfiguration).toBeUndefined();
   });
 });

@@ -6,6 +6,7 @@ import { presetConfig, type TrainConfig } from '../../../trainer/config';
 import { averageModels, AverageError } from '../../../trainer/export/average-weights';
 import type { LoadedModel } from '../../../trainer/export/model-export';
 import { createModel } from '../../../trainer/model';
+import { at, defined } from '../../support/checked';
 import { maxAbsDiff, useCpuBackend } from '../../support/export-helpers';
 import { randomiseStore } from '../../support/random-model';
 
@@ -24,22 +25,24 @@ function randomModel(seed: number, iterations: number, cfg: TrainConfig = preset
   }
 }
 
+const param = (model: LoadedModel, name: string) => defined(model.params[name], `parameter ${name}`);
+
 beforeAll(useCpuBackend);
 
 it('averages every parameter elementwise and keeps the longest-trained model’s record', () => {
-  const models = [randomModel(1, 300), randomModel(2, 500), randomModel(3, 400)];
-  const mean = averageModels(models);
+  const models = [randomModel(1, 300), randomModel(2, 500), randomModel(3, 400)] as const;
+  const mean = averageModels([...models]);
   const names = Object.keys(models[0].params);
   expect(Object.keys(mean.params).sort()).toEqual([...names].sort());
   for (const name of names) {
-    const a = models.map((m) => m.params[name].data);
-    const expected = a[0].map((_, j) => (a[0][j] + a[1][j] + a[2][j]) / 3);
-    expect(mean.params[name].shape).toEqual(models[0].params[name].shape);
-    expect(maxAbsDiff(mean.params[name].data, expected)).toBeLessThan(1e-6);
+    const [a, b, c] = [param(models[0], name).data, param(models[1], name).data, param(models[2], name).data];
+    const expected = a.map((x, j) => (x + at(b, j) + at(c, j)) / 3);
+    expect(param(mean, name).shape).toEqual(param(models[0], name).shape);
+    expect(maxAbsDiff(param(mean, name).data, expected)).toBeLessThan(1e-6);
   }
   // The models really differ, so the mean is none of them.
-  const first = names[0];
-  expect(maxAbsDiff(mean.params[first].data, models[0].params[first].data)).toBeGreaterThan(1e-3);
+  const first = at(names, 0);
+  expect(maxAbsDiff(param(mean, first).data, param(models[0], first).data)).toBeGreaterThan(1e-3);
   expect(mean.training).toEqual({
     dataset: 'fixtures',
     iterations: 500,
@@ -69,7 +72,7 @@ it('refuses nothing to average, another preset, another architecture and another
 
   const other = randomModel(9, 20);
   const [dropped, ...kept] = Object.keys(other.params);
-  const lacking = { ...other, params: Object.fromEntries(kept.map((n) => [n, other.params[n]])) };
+  const lacking = { ...other, params: Object.fromEntries(kept.map((n) => [n, param(other, n)])) };
   expect(() => averageModels([base, lacking])).toThrow(`Model 2 lacks parameter "${dropped}".`);
 
   const bias = Object.keys(other.params).find((n) => n.endsWith('.bias'))!;

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { closeSession, createSession, OnnxSessionError, run } from '../../../functions/engine/onnx-session';
 import { attr, GraphBuildError, GraphBuilder } from '../../../trainer/export/graph-builder';
 import { AttributeType, decodeModel } from '../../../trainer/export/onnx-proto';
+import { at, defined } from '../../support/checked';
 
 /** y = LeakyRelu(Conv1×1(x; weight 2, bias −1), 0.1) on one channel: a model small enough to check by hand. */
 function affineLeaky(): GraphBuilder {
@@ -37,8 +38,9 @@ describe('GraphBuilder', () => {
     const { y } = await run(session, { x: { data: Float32Array.from(input), dims: [1, 1, 2, 3] } });
     await closeSession(session);
     const expected = input.map((v) => 2 * v - 1).map((v) => (v < 0 ? 0.1 * v : v));
-    expect(y.dims).toEqual([1, 1, 2, 3]);
-    y.data.forEach((v, i) => expect(v).toBeCloseTo(expected[i], 6));
+    const output = defined(y, 'output y');
+    expect(output.dims).toEqual([1, 1, 2, 3]);
+    output.data.forEach((v, i) => expect(v).toBeCloseTo(at(expected, i), 6));
   });
 
   test('a reflect Pad with int64 pads runs as the ONNX spec defines', async () => {
@@ -49,7 +51,7 @@ describe('GraphBuilder', () => {
     const session = await createSession(g.toBytes(), { intraOpThreads: 1 });
     const { y } = await run(session, { x: { data: Float32Array.from([1, 2, 3, 4]), dims: [1, 1, 1, 4] } });
     await closeSession(session);
-    expect(Array.from(y.data)).toEqual([3, 2, 1, 2, 3, 4, 3]);
+    expect(Array.from(defined(y, 'output y').data)).toEqual([3, 2, 1, 2, 3, 4, 3]);
   });
 
   test('an initializer whose data does not fit its dims is refused at build time', () => {
@@ -142,7 +144,7 @@ describe('onnx-session', () => {
       const session = await createSession(path, { intraOpThreads: 1 });
       const { y } = await run(session, { x: { data: Float32Array.from([2]), dims: [1, 1, 1, 1] } });
       await closeSession(session);
-      expect(Array.from(y.data)).toEqual([3]);
+      expect(Array.from(defined(y, 'output y').data)).toEqual([3]);
       await expect(createSession(join(dir, 'missing.onnx'))).rejects.toThrow(
         /could not load the model file ".*missing\.onnx"/,
       );

@@ -11,6 +11,7 @@ import type { NamedArray } from '../../../trainer/nn/params';
 import { registerCoreGradients } from '../../../trainer/backend';
 import { upsampleNearest } from '../../../trainer/nn/apply';
 import type { Layer } from '../../../trainer/nn/spec';
+import { at, defined } from '../../support/checked';
 import {
   maxAbsDiff,
   randomArray,
@@ -30,6 +31,10 @@ function convParams(name: string, k: number, cin: number, cout: number, seed: nu
     [`${name}.bias`]: randomArray([cout], seed + 1, 0.5),
   };
 }
+
+/** A parameter the test made itself, by name. */
+const param = (params: Record<string, NamedArray>, name: string): NamedArray =>
+  defined(params[name], `parameter ${name}`);
 
 const t4 = (a: NamedArray): tf.Tensor4D => tf.tensor4d(a.data, a.shape as [number, number, number, number]);
 const t1 = (a: NamedArray): tf.Tensor1D => tf.tensor1d(a.data);
@@ -68,7 +73,7 @@ describe('conv2d', () => {
         [0, 0],
       ];
       const padded = padMode === 'reflect' ? tf.mirrorPad(input, spec, 'reflect') : tf.pad(input, spec);
-      return tf.add(tf.conv2d(padded, t4(params['c.weight']), stride, 'valid'), t1(params['c.bias']));
+      return tf.add(tf.conv2d(padded, t4(param(params, 'c.weight')), stride, 'valid'), t1(param(params, 'c.bias')));
     });
     const { output } = await runExported(params, layers, x);
     expect(output.dims).toEqual(expected.shape);
@@ -107,11 +112,11 @@ describe('conv2d', () => {
               ],
               'reflect',
             ),
-            t4(params['c.weight']),
+            t4(param(params, 'c.weight')),
             1,
             'valid',
           ),
-          t1(params['c.bias']),
+          t1(param(params, 'c.bias')),
         ),
         [0, 3, 1, 2],
       ),
@@ -124,15 +129,15 @@ describe('conv2d', () => {
 
 describe('convTranspose2d', () => {
   test('4×4 stride 2 pad 1 matches tf.conv2dTranspose and the definition of PyTorch ConvTranspose2d', async () => {
-    const x = randomArray([2, 5, 6, 3], 5);
-    const [k, s, p, cin, cout] = [4, 2, 1, 3, 4];
+    const [b, h, w, cin] = [2, 5, 6, 3];
+    const x = randomArray([b, h, w, cin], 5);
+    const [k, s, p, cout] = [4, 2, 1, 4];
     const weight = randomArray([k, k, cout, cin], 21, 0.3); // TF.js layout [k, k, out, in]
     const bias = randomArray([cout], 22, 0.5);
     const params = { 'up.weight': weight, 'up.bias': bias };
     const layers: Layer[] = [
       { kind: 'convTranspose2d', name: 'up', inChannels: cin, outChannels: cout, kernel: k, stride: s, padding: p },
     ];
-    const [b, h, w] = x.shape;
     const [oh, ow] = [(h - 1) * s - 2 * p + k, (w - 1) * s - 2 * p + k];
     const viaTf = tfCompute(x, (input) =>
       tf.add(tf.conv2dTranspose(input, t4(weight), [b, oh, ow, cout], s, p), t1(bias)),
@@ -143,7 +148,7 @@ describe('convTranspose2d', () => {
     for (let n = 0; n < b; n++)
       for (let y = 0; y < oh; y++)
         for (let xx = 0; xx < ow; xx++)
-          for (let o = 0; o < cout; o++) byDefinition[((n * oh + y) * ow + xx) * cout + o] = bias.data[o];
+          for (let o = 0; o < cout; o++) byDefinition[((n * oh + y) * ow + xx) * cout + o] = at(bias.data, o);
     for (let n = 0; n < b; n++)
       for (let iy = 0; iy < h; iy++)
         for (let ix = 0; ix < w; ix++)
@@ -152,9 +157,13 @@ describe('convTranspose2d', () => {
               const [y, xx] = [iy * s - p + ky, ix * s - p + kx];
               if (y < 0 || y >= oh || xx < 0 || xx >= ow) continue;
               for (let i = 0; i < cin; i++)
-                for (let o = 0; o < cout; o++)
-                  byDefinition[((n * oh + y) * ow + xx) * cout + o] +=
-                    x.data[((n * h + iy) * w + ix) * cin + i] * weight.data[((ky * k + kx) * cout + o) * cin + i];
+                for (let o = 0; o < cout; o++) {
+                  const out = ((n * oh + y) * ow + xx) * cout + o;
+                  byDefinition[out] =
+                    at(byDefinition, out) +
+                    at(x.data, ((n * h + iy) * w + ix) * cin + i) *
+                      at(weight.data, ((ky * k + kx) * cout + o) * cin + i);
+                }
             }
 
     const { output } = await runExported(params, layers, x);
@@ -200,11 +209,11 @@ describe('instanceNorm', () => {
     }); // [2, 10, 1, 1]: 5 means then 5 variances per sample
     const perSample = (n: number, offset: number): number[] =>
       Array.from(stats.data.slice(n * 10 + offset, n * 10 + offset + 5));
-    expect(outputs['norm0.mean'].dims).toEqual([2, 5, 1, 1]);
-    expect(maxAbsDiff(outputs['norm0.mean'].data, [...perSample(0, 0), ...perSample(1, 0)])).toBeLessThan(TOLERANCE);
-    expect(maxAbsDiff(outputs['norm0.var'].data, [...perSample(0, 5), ...perSample(1, 5)])).toBeLessThan(
-      TOLERANCE * 10,
-    );
+    const mean = defined(outputs['norm0.mean'], 'output norm0.mean');
+    const variance = defined(outputs['norm0.var'], 'output norm0.var');
+    expect(mean.dims).toEqual([2, 5, 1, 1]);
+    expect(maxAbsDiff(mean.data, [...perSample(0, 0), ...perSample(1, 0)])).toBeLessThan(TOLERANCE);
+    expect(maxAbsDiff(variance.data, [...perSample(0, 5), ...perSample(1, 5)])).toBeLessThan(TOLERANCE * 10);
   });
 
   test('external form normalises with the statistics it is fed, not its own', async () => {
@@ -240,8 +249,8 @@ describe('instanceNorm', () => {
       x,
       { instanceNorm: 'external' },
       {
-        'norm0.mean': first['norm0.mean'],
-        'norm0.var': first['norm0.var'],
+        'norm0.mean': defined(first['norm0.mean'], 'output norm0.mean'),
+        'norm0.var': defined(first['norm0.var'], 'output norm0.var'),
       },
     );
     expect(maxAbsDiff(second.output.data, first.output.data)).toBeLessThan(TOLERANCE);
@@ -293,17 +302,19 @@ describe('activations and reductions', () => {
 
 describe('upsampleNearest', () => {
   test('×2 copies each pixel into a 2×2 block in onnxruntime, the project forward pass and tf.image', async () => {
-    const x = randomArray([2, 3, 5, 4], 17);
+    const [b, h, w, c] = [2, 3, 5, 4];
+    const x = randomArray([b, h, w, c], 17);
     const layers: Layer[] = [{ kind: 'upsampleNearest', factor: 2 }];
-    const [b, h, w, c] = x.shape;
     // The definition: out[n, y, x, ch] = in[n, ⌊y/2⌋, ⌊x/2⌋, ch].
     const byDefinition = new Float32Array(b * 2 * h * 2 * w * c);
     for (let n = 0; n < b; n++)
       for (let y = 0; y < 2 * h; y++)
         for (let xx = 0; xx < 2 * w; xx++)
           for (let ch = 0; ch < c; ch++)
-            byDefinition[((n * 2 * h + y) * 2 * w + xx) * c + ch] =
-              x.data[((n * h + Math.floor(y / 2)) * w + Math.floor(xx / 2)) * c + ch];
+            byDefinition[((n * 2 * h + y) * 2 * w + xx) * c + ch] = at(
+              x.data,
+              ((n * h + Math.floor(y / 2)) * w + Math.floor(xx / 2)) * c + ch,
+            );
     const viaTfImage = tfCompute(x, (input) => tf.image.resizeNearestNeighbor(input, [2 * h, 2 * w]));
     const viaForward = tfCompute(x, (input) => upsampleNearest(input, 2));
     const { output } = await runExported({}, layers, x);
@@ -373,11 +384,11 @@ describe('residual', () => {
                 ],
                 'reflect',
               ),
-              t4(params[`${name}.weight`]),
+              t4(param(params, `${name}.weight`)),
               1,
               'valid',
             ),
-            t1(params[`${name}.bias`]),
+            t1(param(params, `${name}.bias`)),
           );
         const norm = (t: tf.Tensor4D): tf.Tensor4D => {
           const { mean, variance } = tf.moments(t, [1, 2], true);
@@ -387,7 +398,7 @@ describe('residual', () => {
           convTf(
             tf.prelu<tf.Tensor4D>(
               norm(convTf(h, `b${i}.c1`)),
-              tf.tensor1d(params[`b${i}.act.alpha`].data) as tf.Tensor as tf.Tensor4D,
+              tf.tensor1d(param(params, `b${i}.act.alpha`).data) as tf.Tensor as tf.Tensor4D,
             ),
             `b${i}.c2`,
           ),

@@ -9,7 +9,7 @@ import path from 'node:path';
 
 import * as tf from '@tensorflow/tfjs-core';
 
-import { closeSession, createSession, run, type OnnxSession } from '../../../functions/engine/onnx-session';
+import { closeSession, createSession, type OnnxSession } from '../../../functions/engine/onnx-session';
 import { presetConfig } from '../../../trainer/config';
 import { DECODER_IO, ENCODER_IO, exportModel } from '../../../trainer/export/model-export';
 import { decodeModel } from '../../../trainer/export/onnx-proto';
@@ -21,7 +21,8 @@ import { applyColourHead, withMeanColour } from '../../../functions/engine/colou
 import { decode } from '../../../trainer/networks/decoder';
 import { encode } from '../../../trainer/networks/encoder';
 import type { ParamStore } from '../../../trainer/nn/params';
-import { maxAbsDiff, randomArray, TOLERANCE, useCpuBackend } from '../../support/export-helpers';
+import { at, defined } from '../../support/checked';
+import { maxAbsDiff, randomArray, runOutput, TOLERANCE, useCpuBackend } from '../../support/export-helpers';
 import { randomiseStore } from '../../support/random-model';
 import { toNchw, toRows } from '../../../trainer/export/parity';
 
@@ -59,8 +60,9 @@ test('the manifest describes the package and checksums every graph', async () =>
   expect(manifest).toMatchObject({ name: 'parity', preset: 'tiny', opset: 17, training: { dataset: 'random' } });
   expect(manifest.config.ngf).toBe(cfg.ngf);
   for (const file of Object.values(GRAPH_FILES)) {
-    expect(manifest.files[file].bytes).toBe(readFileSync(path.join(dir, file)).byteLength);
-    expect(manifest.files[file].sha256).toMatch(/^[0-9a-f]{64}$/);
+    const entry = defined(manifest.files[file], `the manifest's entry for ${file}`);
+    expect(entry.bytes).toBe(readFileSync(path.join(dir, file)).byteLength);
+    expect(entry.sha256).toMatch(/^[0-9a-f]{64}$/);
   }
 });
 
@@ -79,10 +81,10 @@ describe('stage by stage against TF.js', () => {
   test('the encoder gives the latent of encode()', async () => {
     const x = tf.tensor4d(contentArr.data, [1, 40, 28, 3]);
     const expected = encode(store, cfg, x);
-    const got = await run(sessions.encoder!, { [ENCODER_IO.image]: toNchw(x) });
+    const latent = await runOutput(sessions.encoder!, { [ENCODER_IO.image]: toNchw(x) }, ENCODER_IO.latent);
     const want = toNchw(expected.latent);
-    expect(got[ENCODER_IO.latent].dims).toEqual([1, total, 10, 7]);
-    expect(maxAbsDiff(got[ENCODER_IO.latent].data, want.data)).toBeLessThan(TOLERANCE);
+    expect(latent.dims).toEqual([1, total, 10, 7]);
+    expect(maxAbsDiff(latent.data, want.data)).toBeLessThan(TOLERANCE);
     tf.dispose([x, expected.latent, expected.middle]);
   });
 
@@ -93,20 +95,25 @@ describe('stage by stage against TF.js', () => {
     const zs = encode(store, cfg, s);
     const { output } = tpfr(store, cfg, zc.latent, zs.latent, { training: false });
     const peers = toRows(zs.latent);
-    const got = await run(sessions.tpfr!, {
-      [TPFR_IO.content]: toRows(zc.latent),
-      [TPFR_IO.peers]: peers,
-      [TPFR_IO.peerLogWeight]: { data: new Float32Array(peers.dims[0]), dims: [peers.dims[0]] },
-    });
-    expect(got[TPFR_IO.output].dims).toEqual([70, total]);
-    expect(maxAbsDiff(got[TPFR_IO.output].data, output.dataSync())).toBeLessThan(TOLERANCE);
+    const peerCount = at(peers.dims, 0);
+    const rows = await runOutput(
+      sessions.tpfr!,
+      {
+        [TPFR_IO.content]: toRows(zc.latent),
+        [TPFR_IO.peers]: peers,
+        [TPFR_IO.peerLogWeight]: { data: new Float32Array(peerCount), dims: [peerCount] },
+      },
+      TPFR_IO.output,
+    );
+    expect(rows.dims).toEqual([70, total]);
+    expect(maxAbsDiff(rows.data, output.dataSync())).toBeLessThan(TOLERANCE);
 
     // With colorMean the engine replaces the graph output's mean colour with the style's, which must
     // give TF.js's decode() with the same statistics.
     expect(cfg.colorMean).toBe(true);
     const colour = styleColour(s, 1);
     const image = decode(store, cfg, 'dec', output, colour);
-    const raw = (await run(sessions.decoder!, { [DECODER_IO.latent]: toNchw(output) }))[DECODER_IO.image];
+    const raw = await runOutput(sessions.decoder!, { [DECODER_IO.latent]: toNchw(output) }, DECODER_IO.image);
     expect(raw.dims).toEqual([1, 3, 40, 28]);
     const decoded = withMeanColour({ data: Float32Array.from(raw.data), dims: raw.dims }, [...colour.dataSync()]);
     expect(maxAbsDiff(decoded.data, toNchw(image).data)).toBeLessThan(TOLERANCE);
@@ -122,15 +129,17 @@ describe('stage by stage against TF.js', () => {
   test('a constant per-peer log-weight leaves the rows unchanged, a varying one changes them', async () => {
     const rows = randomArray([12, total], 31, 1, 1);
     const peers = randomArray([20, total], 32, 1, 1);
-    const feed = (w: (i: number) => number) =>
-      run(sessions.tpfr!, {
+    const feed = async (w: (i: number) => number) => {
+      const feeds = {
         [TPFR_IO.content]: { data: rows.data, dims: rows.shape },
         [TPFR_IO.peers]: { data: peers.data, dims: peers.shape },
         [TPFR_IO.peerLogWeight]: { data: Float32Array.from({ length: 20 }, (_, i) => w(i)), dims: [20] },
-      });
-    const base = (await feed(() => 0))[TPFR_IO.output].data;
-    const shifted = (await feed(() => Math.log(0.3)))[TPFR_IO.output].data;
-    const skewed = (await feed((i) => (i % 2 === 0 ? 0 : -3)))[TPFR_IO.output].data;
+      };
+      return (await runOutput(sessions.tpfr!, feeds, TPFR_IO.output)).data;
+    };
+    const base = await feed(() => 0);
+    const shifted = await feed(() => Math.log(0.3));
+    const skewed = await feed((i) => (i % 2 === 0 ? 0 : -3));
     expect(maxAbsDiff(base, shifted)).toBeLessThan(1e-5);
     expect(maxAbsDiff(base, skewed)).toBeGreaterThan(1e-3);
   });
@@ -160,7 +169,7 @@ describe('a package with the colour head (upsample transpose, as models before c
       const s = tf.tensor4d(styleArr.data, [1, 32, 32, 3]);
       const colour = styleColour(s, 1);
       const image = decode(headStore, headCfg, 'dec', latent, colour);
-      const raw = (await run(decoder, { [DECODER_IO.latent]: toNchw(latent) }))[DECODER_IO.image];
+      const raw = await runOutput(decoder, { [DECODER_IO.latent]: toNchw(latent) }, DECODER_IO.image);
       await closeSession(decoder);
       const decoded = applyColourHead(raw, Array.from(colour.dataSync()), manifest.colourHead!);
       expect(maxAbsDiff(decoded.data, toNchw(image).data)).toBeLessThan(TOLERANCE);

@@ -15,6 +15,7 @@ import { decoderLayers } from '../../../trainer/networks/decoder';
 import { discriminatorLayers } from '../../../trainer/networks/discriminator';
 import { encoderBodyLayers, encoderStemLayers } from '../../../trainer/networks/encoder';
 import { globalStyleLayers } from '../../../trainer/networks/global-style';
+import { defined } from '../../support/checked';
 import { maxAbsDiff, randomArray, runExported, TOLERANCE, useCpuBackend } from '../../support/export-helpers';
 
 const cfg = presetConfig('tiny');
@@ -44,7 +45,7 @@ function randomStore(layers: Layer[], seed: number): ParamStore {
   return store;
 }
 
-const networks: { label: string; layers: () => Layer[]; input: number[] }[] = [
+const networks: { label: string; layers: () => Layer[]; input: [number, number, number, number] }[] = [
   {
     label: 'encoder stem + body',
     layers: () => [...encoderStemLayers(cfg), ...encoderBodyLayers(cfg)],
@@ -64,7 +65,7 @@ describe.each(networks)('$label', ({ layers, input }) => {
     store = randomStore(layers(), 3);
     x = randomArray(input, 17);
     expected = tf.tidy(() => {
-      const y = applyLayers(store, layers(), tf.tensor4d(x.data, input as [number, number, number, number]));
+      const y = applyLayers(store, layers(), tf.tensor4d(x.data, input));
       return { shape: [...y.shape], data: Float32Array.from(y.dataSync() as Float32Array) };
     });
   });
@@ -84,8 +85,8 @@ describe.each(networks)('$label', ({ layers, input }) => {
     const exported = layersToOnnx(store, layers(), { inChannels: input[3], instanceNorm: 'external' });
     const feeds = Object.fromEntries(
       exported.statistics.flatMap((s) => [
-        [s.mean, first[s.mean]],
-        [s.variance, first[s.variance]],
+        [s.mean, defined(first[s.mean], `output ${s.mean}`)],
+        [s.variance, defined(first[s.variance], `output ${s.variance}`)],
       ]),
     );
     const second = await runExported(store, layers(), x, { instanceNorm: 'external' }, feeds);

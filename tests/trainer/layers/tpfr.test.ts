@@ -14,6 +14,7 @@ import { ParamStore } from '../../../trainer/nn/params';
 import { BATCH_NORM_MOMENTUM } from '../../../trainer/layers/batch-norm-1d';
 import { knnMask, pairwiseSquaredDistances } from '../../../trainer/layers/knn-attention';
 import { declareTpfr, recombineStage, stageWidths, tpfr, type TpfrStage } from '../../../trainer/layers/tpfr';
+import { at, defined } from '../../support/checked';
 
 const tiny: ModelConfig = { ...PRESETS.tiny };
 const CHANNELS = 12 * tiny.ngf; // 48
@@ -53,7 +54,7 @@ function withoutLeaks<T>(fn: () => T): T {
 }
 
 function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): number {
-  return tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]);
+  return tf.tidy(() => at(tf.max(tf.abs(tf.sub(a, b))).dataSync(), 0));
 }
 
 describe('declareTpfr', () => {
@@ -104,10 +105,11 @@ describe('pairwiseSquaredDistances and knnMask', () => {
       const ar = a.arraySync();
       const br = b.arraySync();
       const dr = d.arraySync();
-      for (let i = 0; i < 5; i++) {
-        for (let j = 0; j < 7; j++) {
-          const brute = ar[i].reduce((s, v, c) => s + (v - br[j][c]) ** 2, 0);
-          expect(dr[i][j]).toBeCloseTo(brute, 5);
+      expect([ar.length, br.length]).toEqual([5, 7]);
+      for (const [i, aRow] of ar.entries()) {
+        for (const [j, bRow] of br.entries()) {
+          const brute = aRow.reduce((s, v, c) => s + (v - at(bRow, c)) ** 2, 0);
+          expect(dr[i]?.[j]).toBeCloseTo(brute, 5);
         }
       }
       tf.dispose([a, b, d]);
@@ -122,9 +124,12 @@ describe('pairwiseSquaredDistances and knnMask', () => {
         const mask = knnMask(grid, k);
         const m = mask.arraySync();
         mask.dispose();
-        for (let i = 0; i < g.length; i++) {
-          const kth = [...g[i]].sort((x, y) => x - y)[k - 1];
-          const brute = g[i].map((v) => (v <= kth ? 1 : 0));
+        for (const [i, row] of g.entries()) {
+          const kth = at(
+            [...row].sort((x, y) => x - y),
+            k - 1,
+          );
+          const brute = row.map((v) => (v <= kth ? 1 : 0));
           expect(m[i]).toEqual(brute);
           if (brute.reduce((s: number, v) => s + v, 0) > k) tiesSeen++;
         }
@@ -215,16 +220,17 @@ describe('tpfr', () => {
       const alpha = attention!.style!.arraySync();
       const alphaC = attention!.content!.arraySync();
       for (let c = 0; c < CHANNELS; c++) {
-        const column = peerRows.map((r) => r[c]);
+        const column = peerRows.map((r) => at(r, c));
         const lo = Math.min(...column);
         const hi = Math.max(...column);
         // Channels < 16 are Ĉ (stage 2 weights), the rest Ŝ (stage 1 weights).
         const weights = c < CONTENT ? alphaC : alpha;
-        for (let i = 0; i < out.length; i++) {
-          const expected = weights[i].reduce((s, a, j) => s + a * column[j], 0);
-          expect(out[i][c]).toBeCloseTo(expected, 5);
-          expect(out[i][c]).toBeGreaterThanOrEqual(lo - 1e-6);
-          expect(out[i][c]).toBeLessThanOrEqual(hi + 1e-6);
+        for (const [i, row] of out.entries()) {
+          const expected = at(weights, i).reduce((s, a, j) => s + a * at(column, j), 0);
+          const value = at(row, c);
+          expect(value).toBeCloseTo(expected, 5);
+          expect(value).toBeGreaterThanOrEqual(lo - 1e-6);
+          expect(value).toBeLessThanOrEqual(hi + 1e-6);
         }
       }
       tf.dispose([output, attention?.style, attention?.content]);
@@ -245,7 +251,7 @@ describe('tpfr', () => {
         const norms = new Map<string, number>();
         for (const [i, v] of trainable.entries()) {
           const g = grads[v.name];
-          norms.set(names[i], g ? tf.tidy(() => tf.max(tf.abs(g)).dataSync()[0]) : 0);
+          norms.set(at(names, i), g ? tf.tidy(() => at(tf.max(tf.abs(g)).dataSync(), 0)) : 0);
         }
         tf.dispose([value, ...Object.values(grads)]);
         return norms;
@@ -279,13 +285,15 @@ describe('tpfr', () => {
           tf.square(tpfr(store, tiny, c as tf.Tensor4D, p as tf.Tensor4D, { training: true, dropoutSeed: 2 }).output),
         ),
       );
-      const [dContent, dPeers] = lossOf([content, peers]);
+      const gradients = lossOf([content, peers]);
+      expect(gradients).toHaveLength(2);
+      const [dContent, dPeers] = [at(gradients, 0), at(gradients, 1)];
       expect(dContent.shape).toEqual(content.shape);
       expect(dPeers.shape).toEqual(peers.shape);
       // Ĉ and Ŝ are recombined peers, so the peers get most of the gradient; the content latent still gets
       // some through the attention logits f(X_C) and g(Ŝ).
-      expect(tf.tidy(() => tf.max(tf.abs(dPeers)).dataSync()[0])).toBeGreaterThan(1e-3);
-      expect(tf.tidy(() => tf.max(tf.abs(dContent)).dataSync()[0])).toBeGreaterThan(1e-6);
+      expect(tf.tidy(() => at(tf.max(tf.abs(dPeers)).dataSync(), 0))).toBeGreaterThan(1e-3);
+      expect(tf.tidy(() => at(tf.max(tf.abs(dContent)).dataSync(), 0))).toBeGreaterThan(1e-6);
       tf.dispose([dContent, dPeers]);
     });
   });
@@ -300,10 +308,10 @@ describe('tpfr', () => {
         const cfg: ModelConfig = { ...tiny, [flag]: false };
         const { output, attention } = tpfr(store, cfg, content, peers, { training: true, returnAttention: true });
         const out = rows(output, CHANNELS);
-        for (let i = 0; i < out.length; i++) expect(out[i].slice(from, to)).toEqual(x[i].slice(from, to));
+        for (const [i, row] of out.entries()) expect(row.slice(from, to)).toEqual(at(x, i).slice(from, to));
         // The other part is still recombined, so it differs from the input.
-        const other = from === 0 ? [CONTENT, CHANNELS] : [0, CONTENT];
-        expect(out[0].slice(other[0], other[1])).not.toEqual(x[0].slice(other[0], other[1]));
+        const [otherFrom, otherTo] = from === 0 ? [CONTENT, CHANNELS] : [0, CONTENT];
+        expect(at(out, 0).slice(otherFrom, otherTo)).not.toEqual(at(x, 0).slice(otherFrom, otherTo));
         expect(flag === 'styleTransfer' ? attention?.style : attention?.content).toBeUndefined();
         tf.dispose([output, attention?.style, attention?.content]);
       }
@@ -358,8 +366,8 @@ describe('tpfr', () => {
         tf.tidy(() => {
           const x = tf.slice(tf.reshape(latentRows, [-1, CHANNELS]), [0, 0], [-1, CONTENT]) as tf.Tensor2D;
           const h = rows(tf.add(tf.matMul(x, w as tf.Tensor2D), bias), 8);
-          const mean = h[0].map((_, c) => h.reduce((s, r) => s + r[c], 0) / h.length);
-          const unbiased = mean.map((m, c) => h.reduce((s, r) => s + (r[c] - m) ** 2, 0) / (h.length - 1));
+          const mean = at(h, 0).map((_, c) => h.reduce((s, r) => s + at(r, c), 0) / h.length);
+          const unbiased = mean.map((m, c) => h.reduce((s, r) => s + (at(r, c) - m) ** 2, 0) / (h.length - 1));
           return { mean, unbiased };
         });
       const inp = batchStats(content);
@@ -372,8 +380,8 @@ describe('tpfr', () => {
       const var1 = snapshot(store, 'tpfr.s1.mlp.bn1.runningVar');
       for (let c = 0; c < 8; c++) {
         // Two updates per forward: the input rows first, then the peer rows.
-        const expMean = (1 - m) * ((1 - m) * mean0[c] + m * inp.mean[c]) + m * peer.mean[c];
-        const expVar = (1 - m) * ((1 - m) * var0[c] + m * inp.unbiased[c]) + m * peer.unbiased[c];
+        const expMean = (1 - m) * ((1 - m) * at(mean0, c) + m * at(inp.mean, c)) + m * at(peer.mean, c);
+        const expVar = (1 - m) * ((1 - m) * at(var0, c) + m * at(inp.unbiased, c)) + m * at(peer.unbiased, c);
         expect(mean1[c]).toBeCloseTo(expMean, 5);
         expect(var1[c]).toBeCloseTo(expVar, 5);
       }
@@ -423,11 +431,13 @@ describe('tpfr', () => {
           { inputKeys, peerKeys, peerValues },
           { training: false },
         ).output;
-        const parts = [
-          [0, 5],
-          [5, 11],
-          [11, 16],
-        ].map(([from, to]) => {
+        const parts = (
+          [
+            [0, 5],
+            [5, 11],
+            [11, 16],
+          ] as const
+        ).map(([from, to]) => {
           const chunk = tf.slice(inputKeys, [from, 0], [to - from, -1]);
           const out = recombineStage(
             store,
@@ -477,16 +487,17 @@ describe('backends', () => {
         () => tf.sum(tf.square(tpfr(store, tiny, content, peers, { training: true, dropoutSeed: 3 }).output)),
         store.trainable(['tpfr.']),
       );
-      const w = grads[store.get('tpfr.s1.mlp.fc1.weight').name];
+      const w = defined(grads[store.get('tpfr.s1.mlp.fc1.weight').name], 'the gradient of tpfr.s1.mlp.fc1.weight');
       const runningVar = store.get('tpfr.s2.mlp.bn2.runningVar');
       results.push([inference, value, w, runningVar].map((t) => Float32Array.from(t.dataSync())));
       tf.dispose([inference, value, content, peers, ...Object.values(grads)]);
       store.dispose();
     }
-    for (const [i, cpu] of results[0].entries()) {
-      const wasm = results[1][i];
+    const [cpuResults, wasmResults] = [at(results, 0), at(results, 1)];
+    for (const [i, cpu] of cpuResults.entries()) {
+      const wasm = at(wasmResults, i);
       const scale = Math.max(1e-3, ...cpu.map(Math.abs));
-      const maxDiff = cpu.reduce((m, v, j) => Math.max(m, Math.abs(v - wasm[j])), 0);
+      const maxDiff = cpu.reduce((m, v, j) => Math.max(m, Math.abs(v - at(wasm, j))), 0);
       expect(maxDiff / scale).toBeLessThan(1e-4);
     }
   });

@@ -18,6 +18,7 @@ import { colourStats } from '../../../trainer/layers/colour-head';
 import { applyLayers } from '../../../trainer/nn/apply';
 import { ParamStore } from '../../../trainer/nn/params';
 import { countParams, layerFlops, outputShape, type Shape4 } from '../../../trainer/nn/shape';
+import { defined } from '../../support/checked';
 
 beforeAll(async () => {
   registerCoreGradients();
@@ -116,9 +117,8 @@ describe.each([
   });
 
   test('the discriminator maps an image and its exemplar to an (H/4 + 4)² patch map', () => {
-    const [judged, exemplar] = [10, 8].map(
-      (seed, i) => tf.randomUniform([i === 0 ? batch : 1, side, side, 3], -1, 1, 'float32', seed) as tf.Tensor4D,
-    );
+    const judged = tf.randomUniform([batch, side, side, 3], -1, 1, 'float32', 10) as tf.Tensor4D;
+    const exemplar = tf.randomUniform([1, side, side, 3], -1, 1, 'float32', 8) as tf.Tensor4D;
     const expected: Shape4 = [batch, side / 4 + 4, side / 4 + 4, 1];
     const shared = discriminate(store, cfg, judged, exemplar);
     expect(shared.shape).toEqual(expected);
@@ -209,7 +209,9 @@ describe('tiny preset, whole model', () => {
       });
     const variables = store.trainable();
     const { value, grads } = tf.variableGrads(objective, variables);
-    const silent = variables.filter((v) => tf.tidy(() => tf.sum(tf.abs(grads[v.name])).dataSync()[0]) === 0);
+    const silent = variables.filter(
+      (v) => tf.tidy(() => tf.sum(tf.abs(defined(grads[v.name], `the gradient of ${v.name}`))).dataSync()[0]) === 0,
+    );
     expect(silent.map((v) => v.name)).toEqual([]);
     expect(Number.isFinite(value.dataSync()[0])).toBe(true);
     tf.dispose([image, style, value, ...Object.values(grads)]);

@@ -14,6 +14,7 @@ import { ParamStore } from '../../../trainer/nn/params';
 import { countParams, layerFlops, outputShape } from '../../../trainer/nn/shape';
 import { INSTANCE_NORM_EPS, type Layer } from '../../../trainer/nn/spec';
 import { pad2d } from '../../../trainer/layers/pad';
+import { at, defined } from '../../support/checked';
 
 beforeAll(async () => {
   registerCoreGradients();
@@ -33,9 +34,9 @@ function storeWith(layers: Layer[], values: Record<string, number[]> = {}): Para
 
 /** Runs the layers on an [1, H, W, 1] grid and returns the output as nested rows (single channel). */
 function run1(store: ParamStore, layers: Layer[], rows: number[][]): number[][] {
-  const x = tf.tensor4d(rows.flat(), [1, rows.length, rows[0].length, 1]);
+  const x = tf.tensor4d(rows.flat(), [1, rows.length, at(rows, 0).length, 1]);
   const y = applyLayers(store, layers, x);
-  const out = (y.arraySync() as number[][][][])[0].map((r) => r.map((c) => c[0]));
+  const out = at(y.arraySync() as number[][][][], 0).map((r) => r.map((c) => at(c, 0)));
   tf.dispose([x, y]);
   return out;
 }
@@ -43,8 +44,9 @@ function run1(store: ParamStore, layers: Layer[], rows: number[][]): number[][] 
 function expectClose(actual: number[][], expected: number[][], digits = 5): void {
   expect(actual.length).toBe(expected.length);
   actual.forEach((row, i) => {
-    expect(row.length).toBe(expected[i].length);
-    row.forEach((v, j) => expect(v).toBeCloseTo(expected[i][j], digits));
+    const want = at(expected, i);
+    expect(row.length).toBe(want.length);
+    row.forEach((v, j) => expect(v).toBeCloseTo(at(want, j), digits));
   });
 }
 
@@ -227,11 +229,12 @@ describe('convTranspose2d', () => {
     const [h, w, k, s, p] = [3, 2, 4, 2, 1];
     const x = tf.randomNormal([1, h, w, 2], 0, 1, 'float32', 5) as tf.Tensor4D;
     const y = applyLayers(store, [layer], x);
-    const xs = (x.arraySync() as number[][][][])[0];
-    const wt = store.get('u.weight').arraySync() as number[][][][]; // [k, k, out, in]
+    const xs = x.bufferSync(); // [1, h, w, in]
+    const wt = store.get('u.weight').bufferSync(); // [k, k, out, in]
     const bias = [0.1, -0.2, 0.3];
     const [oh, ow] = [(h - 1) * s - 2 * p + k, (w - 1) * s - 2 * p + k];
-    const ref = Array.from({ length: oh }, () => Array.from({ length: ow }, () => [...bias]));
+    const ref = tf.buffer([oh, ow, 3]);
+    for (let r = 0; r < oh; r++) for (let c = 0; c < ow; c++) bias.forEach((b, o) => ref.set(b, r, c, o));
     // PyTorch: out[i·s − p + ki, j·s − p + kj, o] += x[i, j, c] · W[c, o, ki, kj].
     for (let i = 0; i < h; i++)
       for (let j = 0; j < w; j++)
@@ -239,12 +242,15 @@ describe('convTranspose2d', () => {
           for (let kj = 0; kj < k; kj++) {
             const [r, c] = [i * s - p + ki, j * s - p + kj];
             if (r < 0 || r >= oh || c < 0 || c >= ow) continue;
-            for (let o = 0; o < 3; o++) for (let ci = 0; ci < 2; ci++) ref[r][c][o] += xs[i][j][ci] * wt[ki][kj][o][ci];
+            for (let o = 0; o < 3; o++)
+              for (let ci = 0; ci < 2; ci++)
+                ref.set(ref.get(r, c, o) + xs.get(0, i, j, ci) * wt.get(ki, kj, o, ci), r, c, o);
           }
     expect(y.shape).toEqual([1, oh, ow, 3]);
-    const got = (y.arraySync() as number[][][][])[0];
+    const got = y.bufferSync();
     for (let r = 0; r < oh; r++)
-      for (let c = 0; c < ow; c++) for (let o = 0; o < 3; o++) expect(got[r][c][o]).toBeCloseTo(ref[r][c][o], 5);
+      for (let c = 0; c < ow; c++)
+        for (let o = 0; o < 3; o++) expect(got.get(0, r, c, o)).toBeCloseTo(ref.get(r, c, o), 5);
     tf.dispose([x, y]);
     store.dispose();
   });
@@ -290,7 +296,7 @@ describe('normalisation and activations', () => {
     const row = [[-2, -0.5, 0, 1.5]];
     expectClose(run1(store, [{ kind: 'relu' }], row), [[0, 0, 0, 1.5]]);
     expectClose(run1(store, [{ kind: 'leakyRelu', alpha: 0.2 }], row), [[-0.4, -0.1, 0, 1.5]]);
-    expectClose(run1(store, [{ kind: 'tanh' }], row), [row[0].map(Math.tanh)]);
+    expectClose(run1(store, [{ kind: 'tanh' }], row), [at(row, 0).map(Math.tanh)]);
     expectClose(
       run1(
         store,
@@ -369,7 +375,7 @@ describe('parameters, gradients and memory', () => {
     ]);
     const { mean, variance } = tf.moments(big.get('w.weight'));
     expect(mean.dataSync()[0]).toBeCloseTo(0, 2);
-    expect(Math.sqrt(variance.dataSync()[0])).toBeCloseTo(INIT_STD, 2);
+    expect(Math.sqrt(at(variance.dataSync(), 0))).toBeCloseTo(INIT_STD, 2);
     expect(Array.from(big.get('w.bias').dataSync()).every((b) => b === 0)).toBe(true);
     tf.dispose([mean, variance]);
     big.dispose();
@@ -387,7 +393,7 @@ describe('parameters, gradients and memory', () => {
     );
     expect(Object.keys(grads)).toHaveLength(variables.length);
     for (const v of variables) {
-      const g = grads[v.name];
+      const g = defined(grads[v.name], `the gradient of ${v.name}`);
       expect(g.shape).toEqual(v.shape);
       expect(tf.sum(tf.abs(g)).dataSync()[0]).toBeGreaterThan(0);
     }
@@ -433,7 +439,7 @@ describe('parameters, gradients and memory', () => {
         applyLayers(store, everyKind.slice(0, 5), x),
       ].map((t) => Array.from(t.dataSync())),
     );
-    expected.forEach((values, i) => expect(Array.from(seen[i].values)).toEqual(values));
+    expected.forEach((values, i) => expect(Array.from(at(seen, i).values)).toEqual(values));
     // Tracing changes nothing, and stops when the function returns.
     const plain = applyLayers(store, everyKind, x);
     expect(Array.from(traced.dataSync())).toEqual(Array.from(plain.dataSync()));
@@ -487,8 +493,9 @@ describe('backends', () => {
       tf.dispose([x, y]);
       store.dispose();
     }
-    expect(outputs[1].length).toBe(outputs[0].length);
-    const maxDiff = outputs[0].reduce((m, v, i) => Math.max(m, Math.abs(v - outputs[1][i])), 0);
+    const [cpu, wasm] = [at(outputs, 0), at(outputs, 1)];
+    expect(wasm.length).toBe(cpu.length);
+    const maxDiff = cpu.reduce((m, v, i) => Math.max(m, Math.abs(v - at(wasm, i))), 0);
     expect(maxDiff).toBeLessThan(1e-4);
   });
 });

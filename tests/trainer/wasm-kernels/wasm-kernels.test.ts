@@ -10,6 +10,7 @@ import { registerWasmGradientKernels } from '../../../trainer/wasm-kernels';
 import { forceFilterGradPath, useIm2col } from '../../../trainer/wasm-kernels/conv2d-backprop-filter';
 import { forceInputGradSpread } from '../../../trainer/wasm-kernels/conv2d-backprop-input';
 import { convTranspose2dTorch } from '../../../trainer/layers/conv';
+import { at, defined, only } from '../../support/checked';
 
 type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
 interface Result {
@@ -31,7 +32,8 @@ function maxError(a: Result, b: Result): number {
   expect(a.shape).toEqual(b.shape);
   let worst = 0;
   for (let i = 0; i < b.values.length; i++) {
-    worst = Math.max(worst, Math.abs(a.values[i] - b.values[i]) / Math.max(1, Math.abs(b.values[i])));
+    const expected = at(b.values, i);
+    worst = Math.max(worst, Math.abs(at(a.values, i) - expected) / Math.max(1, Math.abs(expected)));
   }
   return worst;
 }
@@ -83,8 +85,8 @@ async function expectFilterGradientMatchesCpu(xShape: Shape4, fShape: Shape4, st
         { strides: stride, pad, dataFormat: 'NHWC', filterShape: fShape },
       ) as tf.Tensor;
   };
-  const [expected] = await on('cpu', run);
-  const [actual] = await on('wasm', run);
+  const expected = only(await on('cpu', run));
+  const actual = only(await on('wasm', run));
   expect(actual.shape).toEqual(fShape);
   expect(maxError(actual, expected)).toBeLessThan(1e-4);
 }
@@ -110,11 +112,11 @@ test('a layer-sized convolution, split across the thread pool, matches cpu with 
     const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
       tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'same'), dy)),
     )([x, w]);
-    return [tf.conv2d(x, w, 1, 'same'), dx, dw];
+    return [tf.conv2d(x, w, 1, 'same'), defined(dx, 'dx'), defined(dw, 'dw')];
   };
   const expected = await on('cpu', run);
   const actual = await on('wasm', run);
-  for (let i = 0; i < expected.length; i++) expect(maxError(actual[i], expected[i])).toBeLessThan(1e-4);
+  expected.forEach((e, i) => expect(maxError(at(actual, i), e)).toBeLessThan(1e-4));
 });
 
 test('registerWasmGradientKernels is idempotent and names its kernels', () => {
@@ -138,8 +140,8 @@ test.each(MATMUL_CASES)(
   'BatchMatMul %j·%j (transposeA %s, transposeB %s) matches cpu',
   async (aShape, bShape, ta, tb) => {
     const run = () => tf.matMul(seeded(aShape, 3) as tf.Tensor2D, seeded(bShape, 4) as tf.Tensor2D, ta, tb);
-    const [expected] = await on('cpu', run);
-    const [actual] = await on('wasm', run);
+    const expected = only(await on('cpu', run));
+    const actual = only(await on('wasm', run));
     expect(maxError(actual, expected)).toBeLessThan(1e-5);
   },
 );
@@ -163,8 +165,8 @@ describe.each(CONV_CASES)('conv kernels match cpu', (...conv) => {
           { inputShape: xShape, strides: stride, pad, dataFormat: 'NHWC' },
         ) as tf.Tensor;
     };
-    const [expected] = await on('cpu', run);
-    const [actual] = await on('wasm', run);
+    const expected = only(await on('cpu', run));
+    const actual = only(await on('wasm', run));
     expect(actual.shape).toEqual(xShape);
     expect(maxError(actual, expected)).toBeLessThan(1e-4);
   });
@@ -201,8 +203,8 @@ describe.each([
           { inputShape: xShape, strides: stride, pad, dataFormat: 'NHWC' },
         ) as tf.Tensor;
     };
-    const [expected] = await on('cpu', run);
-    const [actual] = await on('wasm', run);
+    const expected = only(await on('cpu', run));
+    const actual = only(await on('wasm', run));
     expect(maxError(actual, expected)).toBeLessThan(1e-4);
   });
 });
@@ -214,7 +216,7 @@ test.each([
 ])('convTranspose2dTorch of %j (k %i, s %i, p %i) and its gradients match cpu', async (xShape, k, s, p) => {
   const run = () => {
     const x = seeded(xShape, 15) as tf.Tensor4D;
-    const w = seeded([k, k, 3, xShape[3]], 16) as tf.Tensor4D;
+    const w = seeded([k, k, 3, at(xShape, 3)], 16) as tf.Tensor4D;
     const bias = seeded([3], 17) as tf.Tensor1D;
     const f = (a: tf.Tensor, b: tf.Tensor) => convTranspose2dTorch(a as tf.Tensor4D, b as tf.Tensor4D, bias, s, p);
     const y = f(x, w);
@@ -223,7 +225,7 @@ test.each([
   };
   const expected = await on('cpu', run);
   const actual = await on('wasm', run);
-  for (let i = 0; i < expected.length; i++) expect(maxError(actual[i], expected[i])).toBeLessThan(1e-4);
+  expected.forEach((e, i) => expect(maxError(at(actual, i), e)).toBeLessThan(1e-4));
 });
 
 test('Identity shares its input buffer on wasm; each reference frees on its own', async () => {
@@ -277,7 +279,7 @@ test('the kernels leak no memory on wasm', async () => {
  * from seeded noise, never compared against values that depend on the variables, because TF.js has no
  * gradient for Greater/Less.
  */
-function composite(v: Record<string, tf.Variable>, x: tf.Tensor4D): tf.Scalar {
+function composite(v: CompositeVariables, x: tf.Tensor4D): tf.Scalar {
   const reflect = (t: tf.Tensor4D, p: number) =>
     tf.mirrorPad(
       t,
@@ -298,7 +300,8 @@ function composite(v: Record<string, tf.Variable>, x: tf.Tensor4D): tf.Scalar {
   h = tf.add(h, r);
   h = tf.conv2d(h, v.c3s2 as tf.Tensor4D, 2, PAD1); // [2, 5, 5, 6]
   const latent = tf.relu(tf.conv2d(h, v.c1 as tf.Tensor4D, 1, 'valid')); // [2, 5, 5, 6]
-  const [content, style] = tf.split(latent, 2, 3); // 2 × [2, 5, 5, 3]
+  const halves = tf.split(latent, 2, 3); // 2 × [2, 5, 5, 3]
+  const [content, style] = [at(halves, 0), at(halves, 1)];
   const glob = tf.broadcastTo(tf.mean(style, [1, 2], true), style.shape); // [2, 5, 5, 3]
   const rows = tf.reshape(tf.concat([content, glob], 3), [-1, 6]); // [50, 6]
   const drop = tf.cast(tf.greater(tf.randomUniform([50, 50], 0, 1, 'float32', 7), 0.2), 'float32');
@@ -306,7 +309,10 @@ function composite(v: Record<string, tf.Variable>, x: tf.Tensor4D): tf.Scalar {
   const mixed = tf.matMul(tf.softmax(logits), rows); // [50, 6]
   const squareFn = (t: tf.Tensor, save: tf.GradSaveFunc) => {
     save([t]);
-    return { value: tf.square(t), gradFunc: (dy: tf.Tensor, [s]: tf.Tensor[]) => tf.mul(dy, tf.mul(s, 2)) };
+    return {
+      value: tf.square(t),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.mul(dy, tf.mul(at(saved, 0), 2)),
+    };
   };
   const square = tf.customGrad(squareFn as unknown as Parameters<typeof tf.customGrad>[0]);
   const z = tf.reshape(
@@ -331,7 +337,7 @@ function composite(v: Record<string, tf.Variable>, x: tf.Tensor4D): tf.Scalar {
   return tf.add(tf.add(smoothL1, hinge), tf.add(masked, tf.sum(tf.square(tf.div(out, 10))))) as tf.Scalar;
 }
 
-const VARIABLE_SHAPES: Record<string, number[]> = {
+const VARIABLE_SHAPES = {
   c7: [7, 7, 3, 4],
   c3: [3, 3, 4, 4],
   alpha: [1],
@@ -341,18 +347,23 @@ const VARIABLE_SHAPES: Record<string, number[]> = {
   t1: [4, 4, 4, 6],
   t2: [4, 4, 4, 6],
   d4: [4, 4, 4, 1],
-};
+} satisfies Record<string, number[]>;
+
+type CompositeVariables = Record<keyof typeof VARIABLE_SHAPES, tf.Variable>;
 
 test('tf.variableGrads of a composite of all TSPR ops matches cpu on wasm', async () => {
   const run = (): tf.Tensor[] => {
-    const vars: Record<string, tf.Variable> = {};
     let seed = 10;
-    for (const [name, shape] of Object.entries(VARIABLE_SHAPES)) {
-      vars[name] = tf.variable(tf.mul(seeded(shape, seed++), 0.3), true, `composite_${name}_${tf.getBackend()}`);
-    }
+    // One variable per key of VARIABLE_SHAPES, so the record has every key the composite reads.
+    const vars = Object.fromEntries(
+      Object.entries(VARIABLE_SHAPES).map(([name, shape]) => [
+        name,
+        tf.variable(tf.mul(seeded(shape, seed++), 0.3), true, `composite_${name}_${tf.getBackend()}`),
+      ]),
+    ) as CompositeVariables;
     const x = seeded([2, 9, 9, 3], 9) as tf.Tensor4D;
     const { value, grads } = tf.variableGrads(() => composite(vars, x), Object.values(vars));
-    const result = [value, ...Object.keys(VARIABLE_SHAPES).map((n) => grads[vars[n].name])];
+    const result = [value, ...Object.values(vars).map((v) => defined(grads[v.name], `the gradient of ${v.name}`))];
     Object.values(vars).forEach((t) => t.dispose());
     return result;
   };
@@ -361,7 +372,7 @@ test('tf.variableGrads of a composite of all TSPR ops matches cpu on wasm', asyn
   expect(actual).toHaveLength(Object.keys(VARIABLE_SHAPES).length + 1);
   actual.forEach((result, i) => {
     expect(result.values.some((value) => value !== 0)).toBe(true);
-    expect(maxError(result, expected[i])).toBeLessThan(1e-4);
+    expect(maxError(result, at(expected, i))).toBeLessThan(1e-4);
   });
 });
 

@@ -31,6 +31,7 @@ import { ErrorCode } from '../../../../functions/core';
 import { PREFIXES } from '../../../../infra/lib/handlers';
 import { scrapeMetrics, TRAINING_METRIC_DEFINITIONS } from '../../../../infra/lib/training-metrics';
 import { expectDomainError } from '../../../support/expect-domain-error';
+import { at } from '../../../support/checked';
 
 const throttled = Object.assign(new Error('Rate exceeded'), {
   name: 'ThrottlingException',
@@ -51,7 +52,7 @@ describe('BatchStylizeLauncher (Batch mocked)', () => {
     expect(await launcher.launch('job-1')).toEqual({ batchJobId: 'batch-123', batchJobName: 'stylize-job-1' });
     const calls = batch.commandCalls(SubmitJobCommand);
     expect(calls).toHaveLength(1);
-    expect(calls[0].args[0].input).toMatchObject({
+    expect(at(calls, 0).args[0].input).toMatchObject({
       jobName: 'stylize-job-1',
       jobQueue: 'gpu-queue',
       jobDefinition: 'stylize:3',
@@ -62,7 +63,7 @@ describe('BatchStylizeLauncher (Batch mocked)', () => {
   test('job ids with characters Batch refuses in names are cleaned in the name but passed intact', async () => {
     batch.on(SubmitJobCommand).resolves({ jobId: 'b', jobName: 'x' });
     await launcher.launch('a:b/c.d');
-    const input = batch.commandCalls(SubmitJobCommand)[0].args[0].input;
+    const input = at(batch.commandCalls(SubmitJobCommand), 0).args[0].input;
     expect(input.jobName).toBe('stylize-a-b-c-d');
     expect(input.parameters).toEqual({ jobId: 'a:b/c.d' });
   });
@@ -105,7 +106,7 @@ describe('SageMakerTrainingLauncher (SageMaker mocked)', () => {
       trainingJobName: 'peerstyle-job-7',
       trainingJobArn: 'arn:aws:sagemaker:us-east-1:1:training-job/x',
     });
-    const input = sagemaker.commandCalls(CreateTrainingJobCommand)[0].args[0].input;
+    const input = at(sagemaker.commandCalls(CreateTrainingJobCommand), 0).args[0].input;
     expect(input.AlgorithmSpecification).toMatchObject({
       TrainingImage: base.trainingImage,
       TrainingInputMode: 'File',
@@ -150,7 +151,7 @@ describe('SageMakerTrainingLauncher (SageMaker mocked)', () => {
       dataset: 'd',
       hyperparameters: {},
     });
-    const input = sagemaker.commandCalls(CreateTrainingJobCommand)[0].args[0].input;
+    const input = at(sagemaker.commandCalls(CreateTrainingJobCommand), 0).args[0].input;
     expect(input.EnableManagedSpotTraining).toBe(false);
     expect(input.StoppingCondition).toEqual({ MaxRuntimeInSeconds: 3600 });
   });
@@ -222,7 +223,7 @@ describe('WebSocketPublisher (API Gateway management API mocked)', () => {
   test('posts the message as JSON text to the connection', async () => {
     api.on(PostToConnectionCommand).resolves({});
     expect(await publisher.publish('conn-1', { type: 'next', payload: { status: 'RUNNING' } })).toBe('sent');
-    const input = api.commandCalls(PostToConnectionCommand)[0].args[0].input;
+    const input = at(api.commandCalls(PostToConnectionCommand), 0).args[0].input;
     expect(input.ConnectionId).toBe('conn-1');
     expect(JSON.parse(new TextDecoder().decode(input.Data as Uint8Array))).toEqual({
       type: 'next',

@@ -11,6 +11,7 @@ import { createS3Client, S3BlobStore } from '../../../../functions/adapters/aws'
 import { ErrorCode } from '../../../../functions/core';
 import { expectDomainError } from '../../../support/expect-domain-error';
 import { LOCAL_CREDENTIALS, startS3, type S3Emulator } from '../../../support/emulators';
+import { defined } from '../../../support/checked';
 
 let s3: S3Emulator;
 let store: S3BlobStore;
@@ -65,7 +66,9 @@ describe('presigned POST upload targets', () => {
     });
     expect(target.fields.key).toBe('drop/u1/big.jpg');
     expect(target.fields['X-Amz-Signature']).toMatch(/^[0-9a-f]{64}$/);
-    const policy = JSON.parse(Buffer.from(target.fields.Policy, 'base64').toString('utf8')) as {
+    const policy = JSON.parse(
+      Buffer.from(defined(target.fields.Policy, 'the Policy field'), 'base64').toString('utf8'),
+    ) as {
       expiration: string;
       conditions: unknown[];
     };

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { ErrorCode } from '../../../../functions/core';
 import { FsBlobStore, verifyUploadPolicy } from '../../../../functions/adapters/local';
 import { expectDomainError } from '../../../support/expect-domain-error';
+import { defined } from '../../../support/checked';
 
 const NOW = Date.parse('2030-01-01T00:00:00Z');
 let root: string;
@@ -56,7 +57,9 @@ describe('upload policies', () => {
 
   test('tampering with the policy, the key or the signature is FORBIDDEN', async () => {
     const { fields } = await target();
-    const policy = JSON.parse(Buffer.from(fields.policy, 'base64').toString('utf8')) as { maxBytes: number };
+    const policy = JSON.parse(Buffer.from(defined(fields.policy, 'the policy field'), 'base64').toString('utf8')) as {
+      maxBytes: number;
+    };
     const widened = Buffer.from(JSON.stringify({ ...policy, maxBytes: 10 ** 9 })).toString('base64');
     await expectDomainError(
       () => store.verifyUploadPolicy({ ...fields, policy: widened }, 'image/png', 5000, NOW),

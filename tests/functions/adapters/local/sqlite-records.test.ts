@@ -15,6 +15,7 @@ import {
   type SqliteDatabase,
 } from '../../../../functions/adapters/local';
 import { expectDomainError } from '../../../support/expect-domain-error';
+import { at } from '../../../support/checked';
 
 let dir: string;
 let db: SqliteDatabase;
@@ -41,7 +42,7 @@ describe('SqliteApiKeyStore', () => {
     await expectDomainError(keys.revoke(created.id, 'bob'), ErrorCode.NOT_FOUND);
     await keys.revoke(created.id, 'alice');
     expect(await keys.verify(created.key)).toBeNull();
-    expect((await keys.list('alice'))[0].revokedAt).not.toBeNull();
+    expect((await keys.list('alice'))[0]?.revokedAt).not.toBeNull();
   });
 });
 
@@ -51,15 +52,16 @@ describe('SqliteStyleStore', () => {
     const made = [];
     for (const name of ['one', 'two', 'three'])
       made.push(await styles.create({ name, owner: 'alice', blobKey: `styles/alice/${name}.jpg` }));
-    expect(await styles.get(made[0].id, 'bob')).toBeNull();
-    expect((await styles.get(made[0].id, 'alice'))?.blobKey).toBe('styles/alice/one.jpg');
+    const one = at(made, 0);
+    expect(await styles.get(one.id, 'bob')).toBeNull();
+    expect((await styles.get(one.id, 'alice'))?.blobKey).toBe('styles/alice/one.jpg');
     const first = await styles.list('alice', { limit: 2 });
     const second = await styles.list('alice', { limit: 2, cursor: first.nextCursor });
     expect([...first.items, ...second.items].map((s) => s.name)).toEqual(['three', 'two', 'one']);
     expect(second.nextCursor).toBeUndefined();
-    await expectDomainError(styles.delete(made[0].id, 'bob'), ErrorCode.NOT_FOUND);
-    await styles.delete(made[0].id, 'alice');
-    expect(await styles.get(made[0].id, 'alice')).toBeNull();
+    await expectDomainError(styles.delete(one.id, 'bob'), ErrorCode.NOT_FOUND);
+    await styles.delete(one.id, 'alice');
+    expect(await styles.get(one.id, 'alice')).toBeNull();
     await expectDomainError(styles.create({ name: 'x', owner: 'alice', blobKey: '../etc' }), ErrorCode.BAD_REQUEST);
   });
 });

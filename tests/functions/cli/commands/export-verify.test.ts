@@ -11,6 +11,7 @@ import { saveWeights } from '../../../../trainer/weights';
 import { useCpuBackend } from '../../../support/export-helpers';
 import { randomiseStore } from '../../../support/random-model';
 import { runCli } from '../../../support/run-cli';
+import { at } from '../../../support/checked';
 
 it('exports trained-like weights and reports stage-by-stage parity within 1e-4', async () => {
   await useCpuBackend();
@@ -49,7 +50,7 @@ it('exports the mean of two checkpoints, verifies it and records which iteration
   for (const [seed, iteration] of [
     [11, 300],
     [12, 600],
-  ]) {
+  ] as const) {
     const store = createModel(cfg, 3);
     randomiseStore(store, seed);
     const run = path.join(root, `run-${iteration}`);
@@ -64,7 +65,16 @@ it('exports the mean of two checkpoints, verifies it and records which iteration
     runs.push(run);
   }
   const out = path.join(root, 'package');
-  const r = await runCli(['export', '--checkpoint', runs[0], '--checkpoint', runs[1], '--out', out, '--verify']);
+  const r = await runCli([
+    'export',
+    '--checkpoint',
+    at(runs, 0),
+    '--checkpoint',
+    at(runs, 1),
+    '--out',
+    out,
+    '--verify',
+  ]);
   expect(r.stderr).not.toMatch(/peerstyle export:/);
   expect(r.code).toBe(0);
   expect(r.stdout).toMatch(/the mean of 2 checkpoints \(iterations 300, 600\)/);
@@ -74,7 +84,7 @@ it('exports the mean of two checkpoints, verifies it and records which iteration
 
   // Each run alone exports other graphs than their mean.
   const single = path.join(root, 'single');
-  expect((await runCli(['export', '--checkpoint', runs[1], '--out', single])).code).toBe(0);
+  expect((await runCli(['export', '--checkpoint', at(runs, 1), '--out', single])).code).toBe(0);
   const singleManifest = JSON.parse(await fs.readFile(path.join(single, 'manifest.json'), 'utf8'));
   expect(singleManifest.files['decoder.onnx'].sha256).not.toBe(manifest.files['decoder.onnx'].sha256);
   expect(singleManifest.training.averagedIterations).toBeUndefined();
@@ -98,7 +108,7 @@ it('refuses to average checkpoints of different architectures, naming the differ
     runs.push(run);
   }
   const out = path.join(root, 'package');
-  const r = await runCli(['export', '--checkpoint', runs[0], '--checkpoint', runs[1], '--out', out]);
+  const r = await runCli(['export', '--checkpoint', at(runs, 0), '--checkpoint', at(runs, 1), '--out', out]);
   expect(r.code).toBe(1);
   expect(r.stderr).toMatch(/Model 2 differs from model 1 in colorHead \(false vs true\)/);
   await expect(fs.access(out)).rejects.toThrow();

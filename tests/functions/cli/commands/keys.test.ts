@@ -50,7 +50,7 @@ describe('peerstyle keys', () => {
     const revoked = await runCli(['keys', 'revoke', id!, '--owner', 'carol', '--data-dir', dataDir]);
     expect(revoked.code).toBe(0);
     const refused = await gql(platform.origin, key!, '{ jobs { items { id } } }');
-    expect(refused.errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
+    expect(refused.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
     expect((await runCli(['keys', 'list', '--owner', 'carol', '--data-dir', dataDir])).stdout).toMatch(
       /revoked \d{4}-/,
     );

@@ -17,6 +17,7 @@ import { saveWeights } from '../../../../trainer/weights';
 import { randomiseStore } from '../../../support/random-model';
 import { FIXTURES } from '../../../support/tiny-package';
 import { runCli } from '../../../support/run-cli';
+import { at } from '../../../support/checked';
 
 let work: string;
 let model: string;
@@ -72,7 +73,8 @@ test('export writes a package that model inspect accepts, and a tampered one it 
   cpSync(model, bad, { recursive: true });
   const file = path.join(bad, 'encoder.onnx');
   const bytes = readFileSync(file);
-  bytes[bytes.length - 5] ^= 0xff;
+  const flipped = bytes.length - 5;
+  bytes[flipped] = at(bytes, flipped) ^ 0xff;
   writeFileSync(file, bytes);
   const refused = await runCli(['model', 'inspect', bad]);
   expect(refused.code).toBe(1);

@@ -12,6 +12,7 @@ import { gzipSync } from 'node:zlib';
 import { ErrorCode } from '../../../../functions/core';
 import { readTarGz } from '../../../../functions/handlers/support/tar-gz';
 import { expectDomainError } from '../../../support/expect-domain-error';
+import { at } from '../../../support/checked';
 
 function pack(format: 'gnu' | 'pax'): Buffer {
   const root = mkdtempSync(join(tmpdir(), 'peerstyle-tar-'));
@@ -43,7 +44,7 @@ test('damaged input is BAD_REQUEST: not gzip, a bad checksum, a truncated entry'
   await expectDomainError(() => readTarGz(Buffer.from('plain text')), ErrorCode.BAD_REQUEST);
   const tar = Buffer.from(execFileSync('gzip', ['-dc'], { input: pack('gnu') }));
   const flipped = Buffer.from(tar);
-  flipped[10] ^= 0xff; // inside the first name field
+  flipped[10] = at(flipped, 10) ^ 0xff; // inside the first name field
   await expectDomainError(() => readTarGz(gzipSync(flipped)), ErrorCode.BAD_REQUEST);
   await expectDomainError(() => readTarGz(gzipSync(tar.subarray(0, 700))), ErrorCode.BAD_REQUEST);
 });

@@ -111,7 +111,7 @@ describe('drop folder', () => {
     // Several more polls: the result and the untouched original must not start anything new.
     for (let i = 0; i < 3; i += 1) await drop.scan();
     expect(await jobCount(rt)).toBe(1);
-    expect((await rt.jobs.list('local')).items[0].status).toBe('SUCCEEDED');
+    expect((await rt.jobs.list('local')).items[0]?.status).toBe('SUCCEEDED');
     expect(await fs.readdir(path.join(root, 'out', styleId))).toEqual(['holiday.jpg.png']);
   });
 
@@ -181,7 +181,7 @@ describe('drop folder', () => {
     expect(await jobCount(second.rt)).toBe(1); // the same file, seen before the restart
     startWorker(second.rt);
     await waitFor(
-      async () => (await second.rt.jobs.list('local')).items[0].status,
+      async () => (await second.rt.jobs.list('local')).items[0]?.status,
       (s) => s === 'SUCCEEDED',
     );
     await second.drop.scan();
@@ -314,7 +314,7 @@ describe('drop folder intake', () => {
     for (const [out, source] of [
       ['dup.jpg.png', 'photo-1.jpg'],
       ['dup.png.png', 'grey.png'],
-    ]) {
+    ] as const) {
       const meta = await sharp(path.join(root, 'out', styleId, out)).metadata();
       const expected = await sharp(path.join(IMAGES, source)).metadata();
       expect([meta.width, meta.height]).toEqual([expected.width, expected.height]);

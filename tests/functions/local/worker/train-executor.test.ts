@@ -13,6 +13,7 @@ import { Worker } from '../../../../functions/worker/worker';
 import type { LocalRuntime } from '../../../../functions/wiring/local';
 import { InvertTestEngine } from '../../../support/invert-test-engine';
 import { IMAGES, jobStatus, openRuntime, SAMPLE, tempDir, waitFor } from '../../../support/runtime';
+import { at } from '../../../support/checked';
 
 const CONTENT = ['astronaut.jpg', 'chelsea.jpg'];
 const STYLES = ['starry-night.jpg', 'brick.jpg'];
@@ -122,17 +123,17 @@ describe('training jobs', () => {
     expect(done.error).toBeNull();
     expect(done.status).toBe('SUCCEEDED');
     const metricEvents = seen.filter((e) => e.type === 'PROGRESS' && e.job.stage.startsWith('step '));
-    const steps = metricEvents.map((e) => e.job.metrics.history[e.job.metrics.history.length - 1].step);
+    const steps = metricEvents.map((e) => at(e.job.metrics.history, -1).step);
     expect(steps).toEqual([...new Set(steps)].sort((a, b) => a - b));
     expect(steps[steps.length - 1]).toBe(4);
-    const last = metricEvents[metricEvents.length - 1].job;
+    const last = at(metricEvents, -1).job;
     expect(last.progress).toBe(1); // step 4 of 4
-    expect(metricEvents[0].job.progress).toBeCloseTo(steps[0] / 4);
+    expect(metricEvents[0]?.job.progress).toBeCloseTo(at(steps, 0) / 4);
     expect(Number.isFinite(last.metrics.latest.loss_idt)).toBe(true);
     expect(done.metrics.history.map((p) => p.step)).toContain(4);
 
     expect(h.trained).toHaveLength(1);
-    const weights = JSON.parse(await fs.readFile(path.join(h.trained[0].modelDir, 'weights.json'), 'utf8'));
+    const weights = JSON.parse(await fs.readFile(path.join(h.trained[0]!.modelDir, 'weights.json'), 'utf8'));
     expect(weights.iteration).toBe(4);
     const result = done.result as { modelId: string; packagePrefix: string };
     const model = await rt.models.get(result.modelId, 'alice');
@@ -201,10 +202,11 @@ describe('training jobs', () => {
     );
     expect(done.error?.code).toBe('CANCELLED');
     expect(h.outcomes).toHaveLength(1);
-    expect(h.outcomes[0].status).toBe('STOPPED'); // exit code 0, not a kill
+    const outcome = h.outcomes[0]!;
+    expect(outcome.status).toBe('STOPPED'); // exit code 0, not a kill
     expect(h.trained).toHaveLength(0);
-    const latest = (await fs.readFile(path.join(h.outcomes[0].checkpointDir, 'latest'), 'utf8')).trim();
-    await expect(fs.access(path.join(h.outcomes[0].checkpointDir, latest, 'tensors.bin'))).resolves.toBeUndefined();
+    const latest = (await fs.readFile(path.join(outcome.checkpointDir, 'latest'), 'utf8')).trim();
+    await expect(fs.access(path.join(outcome.checkpointDir, latest, 'tensors.bin'))).resolves.toBeUndefined();
   });
 
   it('stops a training run within an iteration of the cancel mutation, without waiting for a heartbeat', async () => {
@@ -217,7 +219,7 @@ describe('training jobs', () => {
       (j) => j.metrics.history.length >= 2,
       60_000,
     );
-    const seen = running.metrics.history[running.metrics.history.length - 1].step;
+    const seen = at(running.metrics.history, -1).step;
     const asked = Date.now();
     await cancelJob({ jobs: rt.jobs, events: rt.events }, 'alice', id);
     const done = await waitFor(
@@ -227,7 +229,7 @@ describe('training jobs', () => {
     );
     const seconds = (Date.now() - asked) / 1000;
     const stoppedAt = Number(
-      (await fs.readFile(path.join(h.outcomes[0].checkpointDir, 'latest'), 'utf8')).trim().slice(5),
+      (await fs.readFile(path.join(at(h.outcomes, 0).checkpointDir, 'latest'), 'utf8')).trim().slice(5),
     );
     // The iteration running when the request came, and at most one more that had started while the
     // metric line of the one before was on its way: not the dozens a 20 s heartbeat allowed.
