@@ -23,6 +23,7 @@ import {
 } from '../../functions/adapters/local';
 import { DEFAULT_LIMITS } from '../../functions/core/use-cases';
 import { createApiServer, localBlobUrls } from '../../functions/local/http';
+import { TRAINER_RULES } from '../../trainer/training-rules';
 
 /** Loopback only: the benchmarks never listen on, or connect to, anything else. */
 export const BENCH_HOST = '127.0.0.1';
@@ -59,6 +60,7 @@ export async function startBenchServer(): Promise<BenchServer> {
       styles: new SqliteStyleStore(db),
       models: new SqliteModelRegistry(db),
       apiKeys,
+      trainingRules: TRAINER_RULES,
     },
     blobs: (origin) =>
       new FsBlobStore({ root: join(dir, 'blobs'), signingSecret: 'bench-secret', ...localBlobUrls(origin) }),

@@ -21,4 +21,5 @@ export * from './ports/job-events';
 export * from './ports/api-key-store';
 export * from './ports/request-limiter';
 export * from './ports/style-store';
+export * from './ports/training-rules';
 export * from './ports/model-registry';

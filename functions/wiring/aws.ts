@@ -68,6 +68,7 @@ import { BlobModelCache } from '../worker/blob-model-cache';
 import { OnnxStylizeEngine } from '../worker/onnx-stylize-engine';
 import { OUTPUT_PREFIX, type BatchRunDeps } from '../worker/run-batch-stylize-job';
 import { createStylizeExecutor } from '../worker/stylize-executor';
+import { TRAINER_RULES } from '../../trainer/training-rules';
 
 // Stores and queues.
 
@@ -396,6 +397,7 @@ export function buildUseCaseDeps(settings: GraphQLSettings, env?: NodeJS.Process
     models: buildModelRegistry(settings.catalogTable, builtInModelOptions(BUNDLED_MANIFEST), env),
     clock: systemClock,
     limits: DEFAULT_LIMITS,
+    trainingRules: TRAINER_RULES,
   };
 }
 
@@ -461,6 +463,7 @@ const wsEventDeps = /* @__PURE__ */ once((): UseCaseDeps => {
     models: unavailable,
     clock: systemClock,
     limits: DEFAULT_LIMITS,
+    trainingRules: unavailable,
   };
 });
 

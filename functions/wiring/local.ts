@@ -23,6 +23,7 @@ import {
 import type { Clock, JobKind, JsonObject } from '../core';
 import type { StylizeEngine } from '../core/ports/stylize-engine';
 import type { TrainerLauncher } from '../core/ports/trainer-launcher';
+import type { TrainingRules } from '../core/ports/training-rules';
 import type { RuntimeConfig } from '../config';
 import { DropFolderWatcher } from '../local/drop-folder/drop-folder-watcher';
 import { SqliteDropLedger } from '../local/drop-folder/sqlite-drop-ledger';
@@ -37,6 +38,7 @@ import { createStylizeExecutor } from '../worker/stylize-executor';
 import { createTrainExecutor, type ModelTrainedHook } from '../local/worker/train-executor';
 import { startTrainingFilesJanitor, type TrainingFilesJanitor } from '../local/worker/training-files-janitor';
 import type { WorkerOptions } from '../worker/worker';
+import { TRAINER_RULES } from '../../trainer/training-rules';
 
 /** Parts a caller may supply instead of the defaults (tests, benchmarks, other engines). */
 export interface RuntimeOverrides {
@@ -63,6 +65,7 @@ export interface LocalRuntime {
   styles: SqliteStyleStore;
   models: SqliteModelRegistry;
   apiKeys: SqliteApiKeyStore;
+  trainingRules: TrainingRules;
   engine: StylizeEngine;
   trainer: TrainerLauncher;
   onModelTrained: ModelTrainedHook;
@@ -156,6 +159,7 @@ export function createLocalRuntime(config: RuntimeConfig, overrides: RuntimeOver
     styles,
     models,
     apiKeys,
+    trainingRules: TRAINER_RULES,
     engine,
     trainer,
     onModelTrained,

@@ -33,6 +33,20 @@ const cases: { rule: string; file: string; refused: string; allowed: string; mes
     message: /The core imports only the core/,
   },
   {
+    rule: 'the core imports nothing of the trainer',
+    file: 'functions/core/use-cases/example.ts',
+    refused: "import { presetConfig } from '../../../trainer/config';\nexport const x = presetConfig;\n",
+    allowed: "import type { TrainingRules } from '../ports/training-rules';\nexport type X = TrainingRules;\n",
+    message: /The core imports only the core/,
+  },
+  {
+    rule: 'the core imports nothing of the shared worker',
+    file: 'functions/core/example.ts',
+    refused: "import { toJobError } from '../worker/job-error';\nexport const x = toJobError;\n",
+    allowed: "import { DomainError } from './errors';\nexport const x = DomainError;\n",
+    message: /The core imports only the core/,
+  },
+  {
     rule: 'the engine reads the package format, not the exporter',
     file: 'functions/engine/example.ts',
     refused: "import { writePackage } from '../../trainer/export/package-writer';\nexport const x = writePackage;\n",

@@ -16,6 +16,7 @@ import type { JobStarter } from '../ports/job-starter';
 import type { JobStore } from '../ports/job-store';
 import type { ModelRegistry } from '../ports/model-registry';
 import type { StyleStore } from '../ports/style-store';
+import type { TrainingRules } from '../ports/training-rules';
 
 /** Limits the use cases enforce; every one is chosen by the operator through configuration. */
 export interface UseCaseLimits {
@@ -40,10 +41,10 @@ export interface UseCaseLimits {
   maxAttempts: number;
   /**
    * Most training compute one owner may have queued or running, in FLOPs (each job's FLOPs per
-   * iteration × its steps, see trainer/flops.ts); more is BUDGET_EXCEEDED.
+   * iteration × its steps, by the training rules); more is BUDGET_EXCEEDED.
    */
   maxTrainingFlopsPerOwner: number;
-  /** Most memory one training iteration may need by the estimate of trainer/memory.ts, in bytes. */
+  /** Most memory one training iteration may need by the training rules' estimate, in bytes. */
   maxTrainingMemoryBytes: number;
 }
 
@@ -82,4 +83,6 @@ export interface UseCaseDeps {
   models: ModelRegistry;
   clock: Clock;
   limits: UseCaseLimits;
+  /** The trainer's presets, config checks and costs, for training requests. */
+  trainingRules: TrainingRules;
 }

@@ -38,13 +38,13 @@ async function checkUploadedDataset(deps: Pick<UseCaseDeps, 'blobs'>, prefix: st
 
 /** Validates `request` and queues a TRAIN job owned by `owner`. */
 export async function startTraining(
-  deps: Pick<UseCaseDeps, 'blobs' | 'limits' | 'jobs' | 'queue' | 'starters' | 'events'>,
+  deps: Pick<UseCaseDeps, 'blobs' | 'limits' | 'jobs' | 'queue' | 'starters' | 'events' | 'trainingRules'>,
   owner: string,
   request: TrainingRequest,
 ): Promise<Job> {
-  const { input, config } = parseTrainingRequest(owner, request, deps.limits);
+  const { input, cost } = parseTrainingRequest(owner, request, deps.limits, deps.trainingRules);
   await checkTrainingBudget(deps, owner, {
-    config,
+    perIteration: cost,
     steps: input.steps,
     ...(request.idempotencyKey != null ? { idempotencyKey: request.idempotencyKey } : {}),
   });

@@ -3,20 +3,20 @@
  * the request's own config (the preset with its overrides), so a key cannot queue a run that would
  * occupy the machine for weeks or exhaust its memory:
  *
- * - compute: FLOPs per iteration (trainer/flops.ts) × steps, added to the compute of the owner's other
- *   queued or running training jobs, may not pass `maxTrainingFlopsPerOwner`;
- * - memory: the estimate of one iteration (trainer/memory.ts) may not pass `maxTrainingMemoryBytes`.
+ * - compute: FLOPs per iteration × steps, added to the compute of the owner's other queued or running
+ *   training jobs, may not pass `maxTrainingFlopsPerOwner`;
+ * - memory: the estimate of one iteration may not pass `maxTrainingMemoryBytes`.
+ *
+ * Both per-iteration figures are the trainer's (the training-rules port: trainer/flops.ts, memory.ts).
  *
  * Either refusal is BUDGET_EXCEEDED with the request's cost and the limit in the message. The sum is
  * read when the request arrives; the per-owner cap on active training jobs bounds what two racing
  * requests can add together.
  */
 
-import { applyOverrides, presetConfig, PRESET_NAMES, type TrainConfig } from '../../../trainer/config';
-import { iterationFlops } from '../../../trainer/flops';
-import { iterationMemory } from '../../../trainer/memory';
 import { DomainError, ErrorCode } from '../errors';
 import type { Job } from '../job';
+import type { IterationCost, TrainingRules } from '../ports/training-rules';
 import type { UseCaseDeps } from './deps';
 
 const TERA = 1e12;
@@ -35,33 +35,25 @@ export interface TrainingCost {
   memoryBytes: number;
 }
 
-/** The cost of `steps` iterations of `config`. */
-export function trainingCost(config: TrainConfig, steps: number): TrainingCost {
-  const flopsPerIteration = iterationFlops(config).total;
-  return { flopsPerIteration, flops: flopsPerIteration * steps, memoryBytes: iterationMemory(config).total };
+/** The cost of `steps` iterations that cost `perIteration` each. */
+export function trainingCost(perIteration: IterationCost, steps: number): TrainingCost {
+  return { ...perIteration, flops: perIteration.flopsPerIteration * steps };
 }
 
 /** The compute of a stored TRAIN job, from its input as `startTraining` stored it; 0 if unreadable. */
-function storedJobFlops(job: Job): number {
+function storedJobFlops(rules: TrainingRules, job: Job): number {
   const input = job.input as { preset?: unknown; steps?: unknown; hyperparameters?: unknown } | null;
   if (input === null || typeof input !== 'object') return 0;
   const { preset, steps, hyperparameters } = input;
-  if (typeof preset !== 'string' || !(PRESET_NAMES as readonly string[]).includes(preset)) return 0;
-  if (typeof steps !== 'number') return 0;
-  try {
-    const config = applyOverrides(
-      presetConfig(preset as (typeof PRESET_NAMES)[number]),
-      (hyperparameters ?? {}) as Record<string, string>,
-    );
-    return trainingCost(config, steps).flops;
-  } catch {
-    return 0;
-  }
+  if (typeof preset !== 'string' || typeof steps !== 'number') return 0;
+  const overrides = (hyperparameters ?? {}) as Record<string, string>;
+  const check = rules.checkRun(preset, overrides, steps);
+  return check.ok ? trainingCost(check.cost, steps).flops : 0;
 }
 
 /** The compute of the owner's queued and running training jobs, except the one `idempotencyKey` names. */
 async function activeTrainingFlops(
-  deps: Pick<UseCaseDeps, 'jobs'>,
+  deps: Pick<UseCaseDeps, 'jobs' | 'trainingRules'>,
   owner: string,
   idempotencyKey: string | undefined,
 ): Promise<number> {
@@ -72,7 +64,8 @@ async function activeTrainingFlops(
       const page = await deps.jobs.list(owner, { kind: 'TRAIN', status, limit: 100, ...(cursor ? { cursor } : {}) });
       for (const job of page.items) {
         // A retried request returns its own job; it must not be counted against itself.
-        if (idempotencyKey === undefined || job.idempotencyKey !== idempotencyKey) total += storedJobFlops(job);
+        if (idempotencyKey === undefined || job.idempotencyKey !== idempotencyKey)
+          total += storedJobFlops(deps.trainingRules, job);
       }
       cursor = page.nextCursor;
     } while (cursor !== undefined);
@@ -82,11 +75,11 @@ async function activeTrainingFlops(
 
 /** Refuses with BUDGET_EXCEEDED a request whose cost passes the limits; returns its cost otherwise. */
 export async function checkTrainingBudget(
-  deps: Pick<UseCaseDeps, 'jobs' | 'limits'>,
+  deps: Pick<UseCaseDeps, 'jobs' | 'limits' | 'trainingRules'>,
   owner: string,
-  request: { config: TrainConfig; steps: number; idempotencyKey?: string },
+  request: { perIteration: IterationCost; steps: number; idempotencyKey?: string },
 ): Promise<TrainingCost> {
-  const cost = trainingCost(request.config, request.steps);
+  const cost = trainingCost(request.perIteration, request.steps);
   const { maxTrainingMemoryBytes: maxMemory, maxTrainingFlopsPerOwner: maxFlops } = deps.limits;
   if (cost.memoryBytes > maxMemory) {
     throw new DomainError(

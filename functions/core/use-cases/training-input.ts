@@ -3,28 +3,20 @@
  * by one reader wherever the job runs (the local train executor, the AWS training launcher, the AWS
  * state-change handler), so the runtimes cannot drift apart on what a training job asks for.
  *
- * `parseTrainingRequest` turns the API's request into the input: hyperparameters go through the
- * trainer's own `applyOverrides` (the check `peerstyle train --key=value` applies), the run length
- * through the trainer's schedule rule, and the dataset must be a folder the operator offers or a prefix
- * in the owner's own uploads. `trainingInputOf` reads a stored input back; it checks the shape again,
+ * `parseTrainingRequest` turns the API's request into the input: the preset, hyperparameters and run
+ * length go through the trainer's own checks (the training-rules port: those of `peerstyle train
+ * --key=value` and its schedule), and the dataset must be a folder the operator offers or a prefix in
+ * the owner's own uploads. `trainingInputOf` reads a stored input back; it checks the shape again,
  * and that an upload prefix lies in the job owner's upload area, since a runner has only the job record
  * to go on and may be able to read every owner's uploads. `trainerHyperparameters` is the SageMaker
  * contract both runtimes hand the trainer.
  */
 
-import {
-  applyOverrides,
-  ConfigError,
-  PRESET_NAMES,
-  presetConfig,
-  type PresetName,
-  type TrainConfig,
-} from '../../../trainer/config';
-import { planRun, RunLengthError } from '../../../trainer/optim/schedule';
 import { assertBlobPrefix } from '../blob-key';
 import { DomainError, ErrorCode, badField, parseOneOf } from '../errors';
 import type { Job } from '../job';
 import { isRecord } from '../json';
+import type { IterationCost, TrainingRules } from '../ports/training-rules';
 import type { UseCaseLimits } from './deps';
 import { parseModelName } from './model-name';
 import { refuseLegacyArea, uploadPrefixFor } from './uploads';
@@ -38,6 +30,9 @@ export const MAX_HYPERPARAMETERS = 50;
  * such as "--verify" stays a name.
  */
 export const MODEL_NAME_HYPERPARAMETER = 'model-name';
+
+/** The form of a preset's name; which presets exist is the trainer's to say. */
+const PRESET_NAME = /^[a-z][a-z0-9-]{0,63}$/;
 
 /** A training request as the API receives it. */
 export interface TrainingRequest {
@@ -56,7 +51,8 @@ export type TrainingDataset = { folder: string } | { uploadPrefix: string };
 export interface TrainingJobInput {
   [key: string]: string | number | Record<string, string> | TrainingDataset;
   dataset: TrainingDataset;
-  preset: PresetName;
+  /** One of the trainer's presets (checked against them at submission). */
+  preset: string;
   /** Iterations to train; the schedule follows them (trainer/optim/schedule.ts). */
   steps: number;
   /** The validated config overrides, as strings, exactly as `peerstyle train --key=value` takes them. */
@@ -92,17 +88,18 @@ function parseDataset(
 }
 
 /**
- * Validates a training request of `owner` and returns the job input it becomes, with the trainer
- * config it implies (for pricing). BAD_REQUEST names the field and the valid values; a dataset prefix
- * outside the owner's uploads is NOT_FOUND. Whether the prefix holds a usable set is checked apart
- * (`startTraining`), since that needs the blob store.
+ * Validates a training request of `owner` and returns the job input it becomes, with the cost of one
+ * of its iterations (for the training budget). BAD_REQUEST names the field and the valid values; a
+ * dataset prefix outside the owner's uploads is NOT_FOUND. Whether the prefix holds a usable set is
+ * checked apart (`startTraining`), since that needs the blob store.
  */
 export function parseTrainingRequest(
   owner: string,
   request: TrainingRequest,
   limits: Pick<UseCaseLimits, 'maxTrainingSteps' | 'datasetFolders'>,
-): { input: TrainingJobInput; config: TrainConfig } {
-  const preset = parseOneOf('preset', request.preset, PRESET_NAMES);
+  rules: TrainingRules,
+): { input: TrainingJobInput; cost: IterationCost } {
+  const preset = parseOneOf('preset', request.preset, rules.presets);
   const maxSteps = limits.maxTrainingSteps;
   if (!Number.isInteger(request.steps) || request.steps < 1 || request.steps > maxSteps) {
     throw badField('steps', `must be an integer in 1..${maxSteps}, got ${request.steps}.`);
@@ -116,27 +113,12 @@ export function parseTrainingRequest(
       throw badField('hyperparameters', `"${key}" is given twice.`);
     hyperparameters[key] = value;
   }
-  let config: TrainConfig;
-  try {
-    config = applyOverrides(presetConfig(preset), hyperparameters);
-  } catch (error) {
-    if (error instanceof ConfigError) throw badField('hyperparameters', error.message.split('\n').join(' '));
-    throw error;
-  }
-  // The trainer makes the schedule follow `steps` (trainer/optim/schedule.ts); the same rule refuses a
-  // request it cannot follow here, while the caller waits, instead of in a failed job.
-  try {
-    planRun(config, request.steps, {
-      iterations: 'iterations' in hyperparameters,
-      decayIterations: 'decayIterations' in hyperparameters,
-    });
-  } catch (error) {
-    if (error instanceof RunLengthError) throw badField('steps', error.message);
-    throw error;
-  }
+  // Refused here, while the caller waits, rather than in a failed job.
+  const check = rules.checkRun(preset, hyperparameters, request.steps);
+  if (!check.ok) throw badField(check.field, check.problem);
   const modelName = parseModelName(request.modelName ?? `tspr-${preset}`);
   const dataset = parseDataset(owner, request.dataset, limits);
-  return { input: { dataset, preset, steps: request.steps, hyperparameters, modelName }, config };
+  return { input: { dataset, preset, steps: request.steps, hyperparameters, modelName }, cost: check.cost };
 }
 
 /**
@@ -171,7 +153,9 @@ export function trainingInputOf(job: Job): TrainingJobInput {
       { field: 'dataset' },
     );
   }
-  const preset = parseOneOf('preset', input.preset, PRESET_NAMES);
+  // Only the preset's form: the runner's trainer refuses a name it does not know.
+  const preset = input.preset;
+  if (typeof preset !== 'string' || !PRESET_NAME.test(preset)) throw invalid('needs a preset name');
   const steps = input.steps;
   if (typeof steps !== 'number' || !Number.isInteger(steps) || steps < 1) {
     throw invalid('needs a positive integer "steps"');

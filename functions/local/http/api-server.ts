@@ -18,6 +18,7 @@ import {
   type JobStore,
   type ModelRegistry,
   type StyleStore,
+  type TrainingRules,
 } from '../../core';
 import type { UseCaseDeps, UseCaseLimits } from '../../core/use-cases';
 import {
@@ -47,6 +48,7 @@ export interface ApiServerPorts {
   styles: StyleStore;
   models: ModelRegistry;
   apiKeys: ApiKeyStore;
+  trainingRules: TrainingRules;
   /** @default systemClock */
   clock?: Clock;
 }

@@ -27,6 +27,7 @@ import {
 import { DEFAULT_LIMITS, type UseCaseDeps, type UseCaseLimits } from '../../../functions/core/use-cases';
 import type { Clock } from '../../../functions/core/ports/clock';
 import { createApiServer, localBlobUrls, type ApiServerConfig } from '../../../functions/local/http';
+import { TRAINER_RULES } from '../../../trainer/training-rules';
 
 /** A fixture image's bytes. */
 export const fixture = (name: string): Buffer => readFileSync(join(__dirname, '..', '..', 'fixtures', 'images', name));
@@ -93,7 +94,7 @@ export async function startHarness(
   let blobs: FsBlobStore | undefined;
   const clients: Client[] = [];
   const server = createApiServer({
-    ports: { jobs, queue, events, styles, models, apiKeys, ...(clock ? { clock } : {}) },
+    ports: { jobs, queue, events, styles, models, apiKeys, trainingRules: TRAINER_RULES, ...(clock ? { clock } : {}) },
     blobs: (origin) => {
       blobs = new FsBlobStore({
         root: join(dir, 'blobs'),
@@ -117,6 +118,7 @@ export async function startHarness(
     models,
     clock: Date.now,
     limits: TEST_LIMITS,
+    trainingRules: TRAINER_RULES,
   };
 
   const gql: Harness['gql'] = async (key, query, variables) => {

@@ -32,6 +32,7 @@ import {
 import type { UseCaseDeps } from '../../../functions/core/use-cases';
 import { buildSchema, createGraphQLServer, type GraphQLContext } from '../../../functions/graphql';
 import { fixture, TEST_LIMITS } from './harness';
+import { TRAINER_RULES } from '../../../trainer/training-rules';
 
 let dir: string;
 let db: SqliteDatabase;
@@ -56,6 +57,7 @@ beforeEach(async () => {
     models: new SqliteModelRegistry(db, { defaultManifest: { preset: 'small' } }),
     clock: Date.now,
     limits: TEST_LIMITS,
+    trainingRules: TRAINER_RULES,
   };
   logged.length = 0;
   apollo = createGraphQLServer({ schema: buildSchema(), introspection: true, log: (_m, e) => logged.push(e) }).apollo;

@@ -11,6 +11,8 @@ import {
   trainerHyperparameters,
   trainingInputOf,
 } from '../../../../functions/core/use-cases';
+import type { TrainingRules } from '../../../../functions/core/ports/training-rules';
+import { TRAINER_RULES } from '../../../../trainer/training-rules';
 import { expectDomainError } from '../../../support/expect-domain-error';
 
 const T0 = Date.parse('2030-05-01T10:00:00Z');
@@ -19,7 +21,7 @@ const trainJob = (input: JsonValue, owner = 'alice') => createJob('j1', { owner,
 
 describe('parseTrainingRequest and trainingInputOf', () => {
   test('a stored request reads back as the input the parser made', () => {
-    const { input, config } = parseTrainingRequest(
+    const { input, cost } = parseTrainingRequest(
       'alice',
       {
         dataset: { uploadPrefix: 'uploads/alice/set-1/' },
@@ -29,8 +31,9 @@ describe('parseTrainingRequest and trainingInputOf', () => {
         modelName: 'oils',
       },
       limits,
+      TRAINER_RULES,
     );
-    expect(config.logEvery).toBe(1);
+    expect(cost.flopsPerIteration).toBeGreaterThan(0);
     // Stored as JSON, as both job stores keep it.
     const stored = JSON.parse(JSON.stringify(input)) as JsonValue;
     expect(trainingInputOf(trainJob(stored))).toEqual(input);
@@ -55,6 +58,7 @@ describe('parseTrainingRequest and trainingInputOf', () => {
             hyperparameters: [{ key: 'model-name', value: 'x' }],
           },
           limits,
+          TRAINER_RULES,
         ),
       ErrorCode.BAD_REQUEST,
     );
@@ -77,7 +81,9 @@ describe('parseTrainingRequest and trainingInputOf', () => {
     for (const input of [
       null,
       { ...base, dataset: {} },
-      { ...base, preset: 'huge' },
+      // Only the form of a stored preset is read back; the runner's trainer refuses a name it lacks.
+      { ...base, preset: 'Huge preset' },
+      { ...base, preset: 7 },
       { ...base, steps: 0 },
       { ...base, hyperparameters: { lr: 0.1 } },
     ]) {
@@ -103,5 +109,51 @@ describe('parseTrainingRequest and trainingInputOf', () => {
       steps: '4',
       'model-name': '--verify',
     });
+  });
+
+  test('the preset, hyperparameters and run length are the trainer’s to judge: its refusal names the field, its cost comes back', async () => {
+    // A stand-in for the trainer's rules, so the test shows what the core does with each answer.
+    const seen: unknown[] = [];
+    const rules: TrainingRules = {
+      presets: ['only'],
+      checkRun: (preset, overrides, steps) => {
+        seen.push({ preset, overrides, steps });
+        if (overrides.width === 'wide') return { ok: false, field: 'hyperparameters', problem: 'width: too wide.' };
+        if (steps > 10) return { ok: false, field: 'steps', problem: 'the schedule ends at 10.' };
+        return { ok: true, cost: { flopsPerIteration: 3e9, memoryBytes: 5e6 } };
+      },
+    };
+    const request = { dataset: { folder: 'sample' }, preset: 'only', steps: 4 };
+    expect(parseTrainingRequest('alice', request, limits, rules).cost).toEqual({
+      flopsPerIteration: 3e9,
+      memoryBytes: 5e6,
+    });
+    expect(seen).toEqual([{ preset: 'only', overrides: {}, steps: 4 }]);
+    const wide = await expectDomainError(
+      () =>
+        parseTrainingRequest(
+          'alice',
+          { ...request, hyperparameters: [{ key: 'width', value: 'wide' }] },
+          limits,
+          rules,
+        ),
+      ErrorCode.BAD_REQUEST,
+    );
+    expect([wide.message, wide.details]).toEqual([
+      expect.stringContaining('width: too wide.'),
+      { field: 'hyperparameters' },
+    ]);
+    const long = await expectDomainError(
+      () => parseTrainingRequest('alice', { ...request, steps: 11 }, limits, rules),
+      ErrorCode.BAD_REQUEST,
+    );
+    expect(long.details).toEqual({ field: 'steps' });
+    // A preset the trainer does not list never reaches its checks.
+    const tiny = await expectDomainError(
+      () => parseTrainingRequest('alice', { ...request, preset: 'tiny' }, limits, rules),
+      ErrorCode.BAD_REQUEST,
+    );
+    expect(tiny.message).toContain('Expected one of: only');
+    expect(seen).toHaveLength(3);
   });
 });
