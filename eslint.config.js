@@ -9,6 +9,9 @@
 // `process.env` is read only by the configuration modules, which validate what they read and hand typed
 // settings on; other code takes the setting, or an environment to read, as a parameter. Entry points
 // outside these folders (bin/) hand the process's environment down.
+//
+// Blob key prefixes (`drop/`, `uploads/`, `out/`, …) are named once, in functions/core/blob-prefixes.ts:
+// platform code builds and matches keys from that table, never from a copy of its strings.
 const js = require('@eslint/js');
 const tseslint = require('typescript-eslint');
 
@@ -46,6 +49,42 @@ const ENV_READERS = [
   'functions/handlers/support/handler-env.ts', // the Lambda functions and the Batch container
   'trainer/trainer-env.ts', // the trainer
   'infra/app.ts', // the CDK app
+];
+
+/** The table of blob key prefixes, the one module that spells them. */
+const BLOB_PREFIX_TABLE = 'functions/core/blob-prefixes.ts';
+
+// The table's values without their "/". A config file cannot load the TypeScript module, so they are
+// repeated here; tests/lint/blob-prefixes.test.ts lints every value of the table and fails on one
+// missing below.
+const BLOB_PREFIX_ROOTS = [
+  'drop',
+  'uploads',
+  'saved-styles',
+  'job-inputs',
+  'rejected',
+  'styles',
+  'out',
+  'results',
+  'models',
+  'checkpoints',
+  'training-output',
+  'datasets',
+];
+
+// Refused are the forms a key takes: a string that starts with "<prefix>/", a template part that does
+// (`drop/${id}`, or `/datasets/` after a bucket in an S3 URI), and a constant holding the bare word (a
+// key root to which "/" is added later). The bare words stay free elsewhere: folder names in
+// path.join, type unions of the table's keys and the like.
+const BLOB_PREFIX_MESSAGE = `A blob key prefix is spelled only in ${BLOB_PREFIX_TABLE}: build the key from BLOB_PREFIXES.`;
+const ROOTS = BLOB_PREFIX_ROOTS.join('|');
+const BLOB_PREFIX_COPIES = [
+  { selector: `Literal[value=/^(${ROOTS})\\//]`, message: BLOB_PREFIX_MESSAGE },
+  { selector: `TemplateElement[value.raw=/^\\/?(${ROOTS})\\//]`, message: BLOB_PREFIX_MESSAGE },
+  {
+    selector: `VariableDeclarator > Literal.init[value=/^(${ROOTS})$/]`,
+    message: `${BLOB_PREFIX_MESSAGE} A folder name that matches one is written where it is used, not held in a constant.`,
+  },
 ];
 
 /** The rule entry for files that may import neither TF.js nor the AWS SDK, plus `patterns`. */
@@ -94,6 +133,11 @@ module.exports = tseslint.config(
         },
       ],
     },
+  },
+  {
+    files: ['functions/**', 'infra/**'],
+    ignores: [BLOB_PREFIX_TABLE],
+    rules: { 'no-restricted-syntax': ['error', ...BLOB_PREFIX_COPIES] },
   },
   {
     files: ['functions/adapters/aws/**', 'infra/**'],

@@ -1,14 +1,15 @@
 /**
  * The public surface of the domain core: the job model and its state machine, the error vocabulary,
- * blob-key rules, the stylize job's input and the port interfaces. Adapters, use cases, resolvers and
- * handlers import from here and nowhere deeper, so anything not exported below may change without
- * notice.
+ * blob-key rules and prefixes, the stylize job's input and the port interfaces. Adapters, use cases,
+ * resolvers and handlers import from here and nowhere deeper, so anything not exported below may
+ * change without notice.
  */
 
 export * from './errors';
 export * from './json';
 export * from './job';
 export * from './blob-key';
+export * from './blob-prefixes';
 export * from './image-formats';
 export * from './stylize-input';
 export * from './ports/clock';

@@ -13,7 +13,6 @@
  * inference engine at first use, so no Lambda bundle reaches onnxruntime.
  */
 
-import { PREFIXES } from '../../infra/lib/handlers';
 // Bundled into the GraphQL function by esbuild: the built-in model's manifest as this revision ships it.
 import BUNDLED_MANIFEST from '../../models/default/manifest.json';
 import {
@@ -44,7 +43,15 @@ import {
   type DynamoModelRegistryOptions,
   type TrainingMetricDefinition,
 } from '../adapters/aws';
-import { builtInModelOptions, DomainError, ErrorCode, systemClock, type ApiKeyStore, type JobStore } from '../core';
+import {
+  BLOB_PREFIXES,
+  builtInModelOptions,
+  DomainError,
+  ErrorCode,
+  systemClock,
+  type ApiKeyStore,
+  type JobStore,
+} from '../core';
 import { DEFAULT_LIMITS, type UseCaseDeps } from '../core/use-cases';
 import { stopTrainingOnCancel } from '../core/use-cases/cancel-job';
 import type { ExecutionProvider } from '../engine';
@@ -66,7 +73,7 @@ import {
 import type { KeyHashVerifier } from '../handlers/support/subscriber-access';
 import { BlobModelCache } from '../worker/blob-model-cache';
 import { OnnxStylizeEngine } from '../worker/onnx-stylize-engine';
-import { OUTPUT_PREFIX, type BatchRunDeps } from '../worker/run-batch-stylize-job';
+import type { BatchRunDeps } from '../worker/run-batch-stylize-job';
 import { createStylizeExecutor } from '../worker/stylize-executor';
 import { TRAINER_RULES } from '../../trainer/training-rules';
 
@@ -99,7 +106,7 @@ export function buildBucketStore(bucket: string, env?: NodeJS.ProcessEnv): S3Blo
 /** A bucket setting a routed blob store may be given. */
 type BucketSetting = 'uploadsBucket' | 'resultsBucket' | 'modelsBucket' | 'datasetsBucket';
 
-/** A key prefix a routed blob store may serve: a key of PREFIXES in infra/lib/handlers.ts. */
+/** A key prefix a routed blob store may serve: a key of BLOB_PREFIXES (core/blob-prefixes.ts). */
 type RoutedPrefix = 'drop' | 'uploads' | 'savedStyles' | 'jobInputs' | 'styles' | 'out' | 'models' | 'datasets';
 
 /** The bucket each prefix lives in. */
@@ -156,7 +163,8 @@ export function buildBlobStore(
   const routes: BlobRoute[] = [];
   for (const name of prefixes) {
     const bucket = buckets[BUCKET_OF[name]];
-    if (bucket !== undefined) routes.push({ prefix: PREFIXES[name], store: new S3BlobStore({ client: s3, bucket }) });
+    if (bucket !== undefined)
+      routes.push({ prefix: BLOB_PREFIXES[name], store: new S3BlobStore({ client: s3, bucket }) });
   }
   return new RoutedBlobStore(routes);
 }
@@ -516,6 +524,6 @@ export function batchWorkerDepsFromEnv(settings: WorkerSettings, env?: NodeJS.Pr
   return {
     jobs: jobStoreFromEnv(env),
     events: new StreamJobEvents(),
-    stylize: createStylizeExecutor({ blobs, engine, models: catalog, outputPrefix: OUTPUT_PREFIX }),
+    stylize: createStylizeExecutor({ blobs, engine, models: catalog, outputPrefix: BLOB_PREFIXES.out }),
   };
 }

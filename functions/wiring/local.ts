@@ -20,7 +20,7 @@ import {
   openSqliteDatabase,
   type SqliteDatabase,
 } from '../adapters/local';
-import type { Clock, JobKind, JsonObject } from '../core';
+import { BLOB_PREFIXES, type Clock, type JobKind, type JsonObject } from '../core';
 import type { StylizeEngine } from '../core/ports/stylize-engine';
 import type { TrainerLauncher } from '../core/ports/trainer-launcher';
 import type { TrainingRules } from '../core/ports/training-rules';
@@ -146,7 +146,7 @@ export function createLocalRuntime(config: RuntimeConfig, overrides: RuntimeOver
   const onModelTrained: ModelTrainedHook = registerTrainedPackage({ jobs, models, blobs });
   const copyDataset = createDatasetCopier({ blobs, datasetsDir: config.datasetsDir });
   const executors: Record<JobKind, JobExecutor> = {
-    STYLIZE: createStylizeExecutor({ blobs, engine, models }),
+    STYLIZE: createStylizeExecutor({ blobs, engine, models, outputPrefix: BLOB_PREFIXES.results }),
     TRAIN: createTrainExecutor({ launcher: trainer, onModelTrained, copyDataset }),
   };
   return {

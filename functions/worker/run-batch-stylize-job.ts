@@ -20,13 +20,10 @@ import { reportProgress } from '../core/use-cases/run-report-progress';
 import type { JobExecutor } from './job-executor';
 import { toJobError } from './job-error';
 
-/** Prefix of stylized outputs and previews in the results bucket (the executor's `outputPrefix`). */
-export const OUTPUT_PREFIX = 'out/';
-
 /** What the run needs. */
 export interface BatchRunDeps extends RunDeps {
   jobs: JobStore;
-  /** The STYLIZE executor (see `createStylizeExecutor`), writing under `OUTPUT_PREFIX`. */
+  /** The STYLIZE executor (see `createStylizeExecutor`), writing under `BLOB_PREFIXES.out`. */
   stylize: JobExecutor;
 }
 

@@ -67,10 +67,13 @@ export function createStylizeExecutor(deps: {
   blobs: BlobStore;
   engine: StylizeEngine;
   models: ModelRegistry;
-  /** Where outputs and previews are written, before `<job id>.<extension>`. @default 'results/' */
-  outputPrefix?: string;
+  /**
+   * Where outputs and previews are written, before `<job id>.<extension>`: `BLOB_PREFIXES.results` in
+   * the local runtime, `BLOB_PREFIXES.out` (the results bucket) on AWS.
+   */
+  outputPrefix: string;
 }): JobExecutor {
-  const prefix = deps.outputPrefix ?? 'results/';
+  const prefix = deps.outputPrefix;
   return async (job: Job, context: ExecutionContext): Promise<JsonValue> => {
     const input = parseStylizeJobInput(job.input);
     const { contentKey, styles, modelId, source: _source, ...options } = input;

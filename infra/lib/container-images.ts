@@ -28,7 +28,7 @@ export const IMAGE_BUILD_CONTEXT = [
   '!schema',
   '!models',
   '!infra/docker',
-  // The table of environment names and key prefixes the handlers and the worker read (no CDK imports).
+  // The table of environment names the handlers and the worker read (no CDK imports).
   '!infra/lib/handlers.ts',
   '**/node_modules',
   '**/cdk.out',

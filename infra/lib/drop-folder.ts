@@ -16,9 +16,10 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { BLOB_PREFIXES } from '../../functions/core/blob-prefixes';
 import { grantItems, grantObjects } from './grants';
 import { HandlerFunction } from './handler-function';
-import { ENV, PREFIXES } from './handlers';
+import { ENV } from './handlers';
 import { FUNCTION_TIMEOUTS } from './timeouts';
 
 /** Props for {@link DropFolder}. */
@@ -53,7 +54,7 @@ export class DropFolder extends Construct {
     // CompleteMultipartUpload, not Put. No suffix filter: the intake function
     // checks the content itself, and rejects what is not an image.
     props.uploadsBucket.addEventNotification(s3.EventType.OBJECT_CREATED, new s3n.SqsDestination(props.intakeQueue), {
-      prefix: PREFIXES.drop,
+      prefix: BLOB_PREFIXES.drop,
     });
 
     this.intakeFunction = new HandlerFunction(this, 'Intake', {
@@ -68,12 +69,12 @@ export class DropFolder extends Construct {
       },
     });
     const fn = this.intakeFunction.function;
-    grantObjects(fn, props.uploadsBucket, PREFIXES.drop, 'read');
+    grantObjects(fn, props.uploadsBucket, BLOB_PREFIXES.drop, 'read');
     // A dropped file's folder names its style: the intake checks styles/<style> exists, and lists
     // styles/ to name the valid ones when it does not.
-    grantObjects(fn, props.uploadsBucket, PREFIXES.styles, 'read');
+    grantObjects(fn, props.uploadsBucket, BLOB_PREFIXES.styles, 'read');
     // Rejected inputs are copied to rejected/ with the reason.
-    grantObjects(fn, props.uploadsBucket, PREFIXES.rejected, 'write');
+    grantObjects(fn, props.uploadsBucket, BLOB_PREFIXES.rejected, 'write');
     grantItems(fn, props.jobsTable, 'dynamodb:PutItem', 'dynamodb:GetItem');
     props.stylizeQueue.grantSendMessages(fn);
     fn.addEventSource(

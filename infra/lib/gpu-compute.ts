@@ -35,11 +35,12 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { BLOB_PREFIXES } from '../../functions/core/blob-prefixes';
 import { BatchJobEvents } from './batch-job-events';
 import { peerstyleImageAsset } from './container-images';
 import { grantItems, grantObjects } from './grants';
 import { HandlerFunction } from './handler-function';
-import { ENV, PREFIXES } from './handlers';
+import { ENV } from './handlers';
 import { ManagedPrefixList } from './managed-prefix-list';
 import { acknowledgeWildcardResource } from './nag';
 import { FUNCTION_TIMEOUTS } from './timeouts';
@@ -227,16 +228,16 @@ export class GpuCompute extends Construct {
       assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
       description: 'Stylize worker: reads inputs and models, writes results and job progress',
     });
-    grantObjects(this.jobRole, props.uploadsBucket, PREFIXES.drop, 'read');
+    grantObjects(this.jobRole, props.uploadsBucket, BLOB_PREFIXES.drop, 'read');
     // The style image of a drop-folder job lives under styles/ in the same bucket.
-    grantObjects(this.jobRole, props.uploadsBucket, PREFIXES.styles, 'read');
+    grantObjects(this.jobRole, props.uploadsBucket, BLOB_PREFIXES.styles, 'read');
     // Jobs submitted through the API read copies of their uploads and saved styles; jobs queued
     // before those copies were taken name the uploads themselves.
-    grantObjects(this.jobRole, props.uploadsBucket, PREFIXES.jobInputs, 'read');
-    grantObjects(this.jobRole, props.uploadsBucket, PREFIXES.savedStyles, 'read');
-    grantObjects(this.jobRole, props.uploadsBucket, PREFIXES.uploads, 'read');
-    grantObjects(this.jobRole, props.resultsBucket, PREFIXES.out, 'write');
-    grantObjects(this.jobRole, props.modelsBucket, PREFIXES.models, 'read');
+    grantObjects(this.jobRole, props.uploadsBucket, BLOB_PREFIXES.jobInputs, 'read');
+    grantObjects(this.jobRole, props.uploadsBucket, BLOB_PREFIXES.savedStyles, 'read');
+    grantObjects(this.jobRole, props.uploadsBucket, BLOB_PREFIXES.uploads, 'read');
+    grantObjects(this.jobRole, props.resultsBucket, BLOB_PREFIXES.out, 'write');
+    grantObjects(this.jobRole, props.modelsBucket, BLOB_PREFIXES.models, 'read');
     grantItems(this.jobRole, props.jobsTable, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
     // A job naming a trained model is resolved to its package prefix by a GetItem on the owner's
     // model record; the worker never lists or writes the catalog.

@@ -19,9 +19,10 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { BLOB_PREFIXES } from '../../functions/core/blob-prefixes';
 import { grantItems, grantObjects } from './grants';
 import { HandlerFunction } from './handler-function';
-import { ENV, PREFIXES } from './handlers';
+import { ENV } from './handlers';
 import { JOBS_TABLE_SCHEMA } from './jobs';
 import { acknowledgeWildcardResource } from './nag';
 
@@ -169,13 +170,13 @@ export class GraphqlApi extends Construct {
     // createUpload signs a POST into uploads/ (PutObject); registerStyle and stylize check the upload
     // exists and is an image (HeadObject, which IAM authorises as GetObject); startTraining lists the
     // dataset prefix to refuse an empty one (ListBucket on uploads/ only).
-    grantObjects(fn, props.uploadsBucket, PREFIXES.uploads, 'readPut');
+    grantObjects(fn, props.uploadsBucket, BLOB_PREFIXES.uploads, 'readPut');
     // registerStyle and stylize copy the uploads they use out of reach of upload forms (CopyObject:
     // GetObject on the upload, PutObject on the copy); style images are signed for download, and a
     // retried stylize looks for its earlier copies (HeadObject, which answers 404 only with ListBucket).
-    grantObjects(fn, props.uploadsBucket, PREFIXES.savedStyles, 'readPut');
-    grantObjects(fn, props.uploadsBucket, PREFIXES.jobInputs, 'readPut');
-    grantObjects(fn, props.resultsBucket, PREFIXES.out, 'read');
+    grantObjects(fn, props.uploadsBucket, BLOB_PREFIXES.savedStyles, 'readPut');
+    grantObjects(fn, props.uploadsBucket, BLOB_PREFIXES.jobInputs, 'readPut');
+    grantObjects(fn, props.resultsBucket, BLOB_PREFIXES.out, 'read');
 
     const origins = props.allowedOrigins ?? [];
     this.httpApi = new apigwv2.HttpApi(this, 'HttpApi', {

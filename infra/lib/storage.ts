@@ -10,7 +10,7 @@
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { PREFIXES } from './handlers';
+import { BLOB_PREFIXES } from '../../functions/core/blob-prefixes';
 
 /** Props for {@link Storage}. */
 export interface StorageProps {
@@ -84,26 +84,26 @@ export class Storage extends Construct {
         abortUploads,
         {
           id: 'expire-dropped-inputs',
-          prefix: PREFIXES.drop,
+          prefix: BLOB_PREFIXES.drop,
           expiration: Duration.days(props.uploadRetentionDays ?? 7),
         },
         {
           // API uploads are inputs too: once a job has read them, or a training run has copied them to
           // the datasets bucket, nothing refers to them, so they age out like dropped files.
           id: 'expire-api-uploads',
-          prefix: PREFIXES.uploads,
+          prefix: BLOB_PREFIXES.uploads,
           expiration: Duration.days(props.uploadRetentionDays ?? 7),
         },
         {
           // Copies of a job's uploads, taken at submission; the job has long run by then.
           // Registered styles (saved-styles/) have no rule: a saved style is kept until deleted.
           id: 'expire-job-inputs',
-          prefix: PREFIXES.jobInputs,
+          prefix: BLOB_PREFIXES.jobInputs,
           expiration: Duration.days(props.uploadRetentionDays ?? 7),
         },
         {
           id: 'expire-rejected-inputs',
-          prefix: PREFIXES.rejected,
+          prefix: BLOB_PREFIXES.rejected,
           expiration: Duration.days(props.uploadRetentionDays ?? 7),
         },
       ],
@@ -128,7 +128,7 @@ export class Storage extends Construct {
         abortUploads,
         {
           id: 'expire-results',
-          prefix: PREFIXES.out,
+          prefix: BLOB_PREFIXES.out,
           expiration: Duration.days(props.resultRetentionDays ?? 30),
         },
       ],

@@ -23,9 +23,10 @@ import { DynamoEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { BLOB_PREFIXES } from '../../functions/core/blob-prefixes';
 import { grantItems, grantObjects } from './grants';
 import { HandlerFunction } from './handler-function';
-import { ENV, PREFIXES } from './handlers';
+import { ENV } from './handlers';
 import { acknowledgeWildcardResource } from './nag';
 import { FUNCTION_TIMEOUTS } from './timeouts';
 
@@ -179,7 +180,7 @@ export class Subscriptions extends Construct {
       'dynamodb:DeleteItem',
     );
     grantItems(message.function, this.subscriptionsTable, 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:Query');
-    grantObjects(message.function, props.resultsBucket, PREFIXES.out, 'read');
+    grantObjects(message.function, props.resultsBucket, BLOB_PREFIXES.out, 'read');
     grantItems(message.function, props.apiKeysTable, 'dynamodb:GetItem');
     // Read a job to check the subscriber owns it before subscribing.
     grantItems(message.function, props.jobsTable, 'dynamodb:GetItem');
@@ -232,7 +233,7 @@ export class Subscriptions extends Construct {
       environment: { ...tableEnv, ...callbackEnv, ...resultsEnv, [ENV.apiKeysTable]: props.apiKeysTable.tableName },
     });
     const publisher = this.publisherFunction.function;
-    grantObjects(publisher, props.resultsBucket, PREFIXES.out, 'read');
+    grantObjects(publisher, props.resultsBucket, BLOB_PREFIXES.out, 'read');
     // Re-verify each subscriber's key (by its hash) before delivering to it.
     grantItems(publisher, props.apiKeysTable, 'dynamodb:GetItem');
     grantItems(publisher, this.subscriptionsTable, 'dynamodb:Query', 'dynamodb:DeleteItem');

@@ -19,10 +19,11 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { BLOB_PREFIXES } from '../../functions/core/blob-prefixes';
 import { peerstyleImageAsset } from './container-images';
 import { grantItems, grantObjects } from './grants';
 import { HandlerFunction } from './handler-function';
-import { ENV, PREFIXES } from './handlers';
+import { ENV } from './handlers';
 import { acknowledgeWildcardResource } from './nag';
 import { TRAINING_METRIC_DEFINITIONS } from './training-metrics';
 
@@ -109,9 +110,9 @@ export class Training extends Construct {
       assumedBy: new iam.ServicePrincipal('sagemaker.amazonaws.com'),
       description: 'SageMaker training jobs: read datasets, write checkpoints and model output',
     });
-    grantObjects(this.executionRole, props.datasetsBucket, PREFIXES.datasets, 'read');
-    grantObjects(this.executionRole, props.modelsBucket, PREFIXES.checkpoints, 'readWrite');
-    grantObjects(this.executionRole, props.modelsBucket, PREFIXES.trainingOutput, 'write');
+    grantObjects(this.executionRole, props.datasetsBucket, BLOB_PREFIXES.datasets, 'read');
+    grantObjects(this.executionRole, props.modelsBucket, BLOB_PREFIXES.checkpoints, 'readWrite');
+    grantObjects(this.executionRole, props.modelsBucket, BLOB_PREFIXES.trainingOutput, 'write');
     image.repository.grantPull(this.executionRole);
     const trainingLogs = stack.formatArn({
       service: 'logs',
@@ -180,8 +181,8 @@ export class Training extends Construct {
     // Staging an uploaded dataset is a server-side copy: ListObjectsV2 and the copy's source read
     // (GetObject) under uploads/, the copy's destination write (PutObject) under datasets/. The
     // launcher never reads datasets/ back: copies are repeated on retry, which overwrites in place.
-    grantObjects(launcher, props.uploadsBucket, PREFIXES.uploads, 'read');
-    grantObjects(launcher, props.datasetsBucket, PREFIXES.datasets, 'write');
+    grantObjects(launcher, props.uploadsBucket, BLOB_PREFIXES.uploads, 'read');
+    grantObjects(launcher, props.datasetsBucket, BLOB_PREFIXES.datasets, 'write');
 
     this.eventsFunction = new HandlerFunction(this, 'Events', {
       handler: 'trainingEvents',
@@ -201,8 +202,8 @@ export class Training extends Construct {
     // redelivered event first gets the record by its id, so a retry registers nothing twice.
     grantItems(eventsFn, props.catalogTable, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
     // Registration unpacks SageMaker's model.tar.gz into models/<modelId>/<version>/.
-    grantObjects(eventsFn, props.modelsBucket, PREFIXES.trainingOutput, 'read');
-    grantObjects(eventsFn, props.modelsBucket, PREFIXES.models, 'write');
+    grantObjects(eventsFn, props.modelsBucket, BLOB_PREFIXES.trainingOutput, 'read');
+    grantObjects(eventsFn, props.modelsBucket, BLOB_PREFIXES.models, 'write');
     eventsFn.addToRolePolicy(
       new iam.PolicyStatement({ actions: ['sagemaker:DescribeTrainingJob'], resources: [trainingJobArn] }),
     );

@@ -21,7 +21,7 @@
  */
 
 import { CopyObjectCommand, GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { assertBlobPrefix, DomainError, ErrorCode } from '../../core';
+import { assertBlobPrefix, BLOB_PREFIXES, DomainError, ErrorCode } from '../../core';
 import { checkDatasetLayout, datasetFileName, detectImageType, SIGNATURE_BYTES } from '../../core/use-cases';
 import { translateAwsError } from './aws-errors';
 
@@ -63,8 +63,6 @@ export interface StagedDataset {
 
 /** Default caps: a generous style-training set (tens of thousands of images is already unusual). */
 export const DEFAULT_DATASET_LIMITS = { maxObjects: 20_000, maxBytes: 10 * 1024 ** 3 } as const;
-
-const DATASETS_PREFIX = 'datasets/';
 
 /** Copies uploaded training sets into the datasets bucket. */
 export class S3DatasetStager {
@@ -110,7 +108,7 @@ export class S3DatasetStager {
         },
       );
     }
-    const destination = `${DATASETS_PREFIX}${jobId}/`;
+    const destination = `${BLOB_PREFIXES.datasets}${jobId}/`;
     const named = await this.inParallel(sources, async (source) => ({
       source,
       name: datasetFileName(source.key.slice(sourcePrefix.length), detectImageType(await this.firstBytes(source.key))),

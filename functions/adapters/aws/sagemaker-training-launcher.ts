@@ -17,7 +17,7 @@ import {
   type TrainingInstanceType,
 } from '@aws-sdk/client-sagemaker';
 import type { TrainingStopper } from '../../core/ports/training-stopper';
-import { DomainError, ErrorCode } from '../../core';
+import { BLOB_PREFIXES, DomainError, ErrorCode } from '../../core';
 import type { AwsClientConfig } from './aws-client-config';
 import { awsErrorName, translateAwsError } from './aws-errors';
 
@@ -148,16 +148,16 @@ export class SageMakerTrainingLauncher {
               DataSource: {
                 S3DataSource: {
                   S3DataType: 'S3Prefix',
-                  S3Uri: `s3://${options.datasetsBucket}/datasets/${dataset}/`,
+                  S3Uri: `s3://${options.datasetsBucket}/${BLOB_PREFIXES.datasets}${dataset}/`,
                   S3DataDistributionType: 'FullyReplicated',
                 },
               },
             },
           ],
-          OutputDataConfig: { S3OutputPath: `s3://${options.modelsBucket}/training-output/` },
+          OutputDataConfig: { S3OutputPath: `s3://${options.modelsBucket}/${BLOB_PREFIXES.trainingOutput}` },
           // Per platform job, not per training job: a relaunch after a failure resumes the same run.
           CheckpointConfig: {
-            S3Uri: `s3://${options.modelsBucket}/checkpoints/${request.jobId}/`,
+            S3Uri: `s3://${options.modelsBucket}/${BLOB_PREFIXES.checkpoints}${request.jobId}/`,
             LocalPath: '/opt/ml/checkpoints',
           },
           ResourceConfig: {

@@ -10,6 +10,7 @@
  */
 
 import { assertBlobPrefix } from '../blob-key';
+import { BLOB_PREFIXES } from '../blob-prefixes';
 import { DomainError, ErrorCode } from '../errors';
 import type { JsonObject } from '../json';
 import type { Page, PageRequest } from './page';
@@ -18,12 +19,9 @@ import type { Page, PageRequest } from './page';
 export const BUILTIN_OWNER = 'builtin';
 /** Id of the built-in model. */
 export const DEFAULT_MODEL_ID = 'tspr-default';
-/** Where model packages live in the blob store. */
-export const MODELS_PREFIX = 'models/';
-
 /** The one place a registered model's package goes: `models/<id>/<version>/`. */
 export function modelPackagePrefix(id: string, version: number): string {
-  return `${MODELS_PREFIX}${id}/${version}/`;
+  return `${BLOB_PREFIXES.models}${id}/${version}/`;
 }
 
 /** What a caller registers; the registry adds the version, the package prefix and the time. */

@@ -9,17 +9,13 @@
  */
 
 import { createHash, randomUUID } from 'node:crypto';
+import { BLOB_PREFIXES } from '../blob-prefixes';
 import type { BlobStore } from '../ports/blob-store';
 import { ownerSegment } from './uploads';
 
-/** Top-level prefix of registered style images. */
-export const SAVED_STYLES_ROOT = 'saved-styles';
-/** Top-level prefix of the inputs of submitted jobs. */
-export const JOB_INPUTS_ROOT = 'job-inputs';
-
 /** Copies an upload for a new style; returns the copy's key. */
 export async function saveStyleImage(blobs: BlobStore, owner: string, uploadKey: string): Promise<string> {
-  const key = `${SAVED_STYLES_ROOT}/${ownerSegment(owner)}/${randomUUID()}`;
+  const key = `${BLOB_PREFIXES.savedStyles}${ownerSegment(owner)}/${randomUUID()}`;
   await blobs.copy(uploadKey, key);
   return key;
 }
@@ -43,7 +39,7 @@ export async function freezeJobInput(
       : createHash('sha256')
           .update(JSON.stringify([idempotencyKey, field, uploadKey]), 'utf8')
           .digest('hex');
-  const key = `${JOB_INPUTS_ROOT}/${ownerSegment(owner)}/${name}`;
+  const key = `${BLOB_PREFIXES.jobInputs}${ownerSegment(owner)}/${name}`;
   if (idempotencyKey !== undefined && (await blobs.head(key)) !== null) return key;
   await blobs.copy(uploadKey, key);
   return key;

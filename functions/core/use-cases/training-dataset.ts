@@ -12,10 +12,10 @@
  * group to fill, instead of failing inside the trainer with a path on the server.
  */
 
+import { BLOB_PREFIXES } from '../blob-prefixes';
 import { DomainError, ErrorCode } from '../errors';
 import { IMAGE_EXTENSIONS, isDecodableImageType } from '../image-formats';
 import type { DetectedImageType } from './image-signature';
-import { UPLOADS_ROOT } from './uploads';
 
 /** Bytes of a file's start that `detectImageType` needs. */
 export const SIGNATURE_BYTES = 16;
@@ -44,7 +44,7 @@ export function datasetFileName(relativePath: string, type: DetectedImageType | 
  */
 export function uploadGroupOf(prefix: string): string {
   const segments = prefix.split('/').filter((segment) => segment !== '');
-  return (segments[0] === UPLOADS_ROOT ? segments.slice(2) : segments).join('/');
+  return (`${segments[0]}/` === BLOB_PREFIXES.uploads ? segments.slice(2) : segments).join('/');
 }
 
 /** How to fill a sub-folder of the dataset, for messages. */

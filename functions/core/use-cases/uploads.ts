@@ -8,11 +8,9 @@
 
 import { createHash } from 'node:crypto';
 import { assertBlobKey } from '../blob-key';
+import { BLOB_PREFIXES } from '../blob-prefixes';
 import { DomainError, ErrorCode } from '../errors';
 import type { BlobInfo, BlobStore } from '../ports/blob-store';
-
-/** Top-level prefix of every upload. */
-export const UPLOADS_ROOT = 'uploads';
 
 const SAFE_SEGMENT = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -37,10 +35,10 @@ export function ownerSegment(owner: string): string {
  */
 export function refuseLegacyArea(keyOrPrefix: string, field: string): void {
   const segment = keyOrPrefix.split('/')[1] ?? '';
-  if (keyOrPrefix.startsWith(`${UPLOADS_ROOT}/`) && LEGACY_HASHED_SEGMENT.test(segment)) {
+  if (keyOrPrefix.startsWith(BLOB_PREFIXES.uploads) && LEGACY_HASHED_SEGMENT.test(segment)) {
     throw new DomainError(
       ErrorCode.NOT_FOUND,
-      `${field}: ${JSON.stringify(keyOrPrefix)} is in an upload area of the old short-hash form (${UPLOADS_ROOT}/h-<32 hex>/), ` +
+      `${field}: ${JSON.stringify(keyOrPrefix)} is in an upload area of the old short-hash form (${BLOB_PREFIXES.uploads}h-<32 hex>/), ` +
         'which two owners could share and is no longer served; upload the file again.',
       { field, legacyOwnerArea: true },
     );
@@ -49,7 +47,7 @@ export function refuseLegacyArea(keyOrPrefix: string, field: string): void {
 
 /** The prefix, ending in "/", under which `owner`'s uploads are stored. */
 export function uploadPrefixFor(owner: string): string {
-  return `${UPLOADS_ROOT}/${ownerSegment(owner)}/`;
+  return `${BLOB_PREFIXES.uploads}${ownerSegment(owner)}/`;
 }
 
 /** Checks a client's upload group ("set-1" or "set-1/content") and returns it. */

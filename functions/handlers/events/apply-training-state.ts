@@ -16,7 +16,7 @@
  * that same model, never a second one.
  */
 
-import { ErrorCode, isDomainError, isTerminal } from '../../core';
+import { BLOB_PREFIXES, ErrorCode, isDomainError, isTerminal } from '../../core';
 import type { Job, JobError, JobStatus, JsonValue, TransitionPatch } from '../../core';
 import { publishTrainedModel, trainingInputOf, type PublishDeps } from '../../core/use-cases';
 import type { RunDeps } from '../../core/use-cases/run-deps';
@@ -44,7 +44,7 @@ const ATTEMPTS = 3;
 /** The key of a run's artifact in the models bucket: `training-output/<name>/output/model.tar.gz`. */
 export function archiveKeyFor(change: TrainingStateChange): string {
   const match = change.modelArtifacts === null ? null : /^s3:\/\/[^/]+\/(.+)$/.exec(change.modelArtifacts);
-  return match?.[1] ?? `training-output/${change.trainingJobName}/output/model.tar.gz`;
+  return match?.[1] ?? `${BLOB_PREFIXES.trainingOutput}${change.trainingJobName}/output/model.tar.gz`;
 }
 
 function failureFor(change: TrainingStateChange): JobError {

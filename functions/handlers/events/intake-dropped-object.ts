@@ -10,16 +10,19 @@
  */
 
 import { createHash } from 'node:crypto';
-import { parseStylizeOptions, type BlobStore, type JobQueue, type JobStore, type StylizeJobInput } from '../../core';
+import {
+  BLOB_PREFIXES,
+  parseStylizeOptions,
+  type BlobStore,
+  type JobQueue,
+  type JobStore,
+  type StylizeJobInput,
+} from '../../core';
 import { inspectDroppedImage, DEFAULT_DROP_LIMITS, type DropImageLimits } from '../../core/use-cases';
 import { blobImageSource } from './blob-image-source';
 import type { S3ObjectRef } from './s3-notification';
 import type { StyleLookup } from './style-lookup';
 
-/** Prefix watched for new images. */
-export const DROP_PREFIX = 'drop/';
-/** Prefix rejected images are copied to, with their reasons. */
-export const REJECTED_PREFIX = 'rejected/';
 /** Owner of the jobs the drop folder creates. */
 export const DROP_OWNER = 'drop-folder';
 
@@ -56,7 +59,7 @@ export function dropIdempotencyKey(object: Pick<S3ObjectRef, 'bucket' | 'key' | 
 }
 
 async function reject(blobs: BlobStore, key: string, reason: string): Promise<IntakeResult> {
-  const rejectedKey = `${REJECTED_PREFIX}${key.slice(DROP_PREFIX.length)}`;
+  const rejectedKey = `${BLOB_PREFIXES.rejected}${key.slice(BLOB_PREFIXES.drop.length)}`;
   // Streamed, because a file rejected for its size can be too large to hold in memory.
   if ((await blobs.head(key)) !== null) await blobs.put(rejectedKey, await blobs.getStream(key));
   await blobs.put(`${rejectedKey}.reason.txt`, Buffer.from(`${reason}\n`, 'utf8'), {
@@ -71,13 +74,17 @@ export async function intakeDroppedObject(deps: IntakeDeps, object: S3ObjectRef)
   if (deps.bucket !== undefined && object.bucket !== deps.bucket) {
     return { action: 'ignored', reason: `${object.bucket} is not the uploads bucket` };
   }
-  if (!object.key.startsWith(DROP_PREFIX))
-    return { action: 'ignored', reason: `${object.key} is not under ${DROP_PREFIX}` };
+  if (!object.key.startsWith(BLOB_PREFIXES.drop))
+    return { action: 'ignored', reason: `${object.key} is not under ${BLOB_PREFIXES.drop}` };
   if (object.key.endsWith('/')) return { action: 'ignored', reason: 'a folder placeholder, not a file' };
-  const parts = object.key.slice(DROP_PREFIX.length).split('/');
+  const parts = object.key.slice(BLOB_PREFIXES.drop.length).split('/');
   const [styleId, name] = parts;
   if (parts.length !== 2 || !styleId || !name) {
-    return reject(blobs, object.key, 'Images go in a folder named after a style id: drop/<style-id>/<image>.');
+    return reject(
+      blobs,
+      object.key,
+      `Images go in a folder named after a style id: ${BLOB_PREFIXES.drop}<style-id>/<image>.`,
+    );
   }
   const style = await deps.styles.find(styleId);
   if (style === null) {

@@ -18,7 +18,7 @@
  * too large, or empty) is FAILED with the reason.
  */
 
-import { DomainError, ErrorCode, isDomainError, type Job, type JobStore } from '../../core';
+import { BLOB_PREFIXES, DomainError, ErrorCode, isDomainError, type Job, type JobStore } from '../../core';
 import { trainerHyperparameters, trainingInputOf, type TrainingJobInput } from '../../core/use-cases';
 import type { RunDeps } from '../../core/use-cases/run-deps';
 import type { StageDatasetRequest, StagedDataset, TrainingJobRequest, TrainingJobStarted } from '../../adapters/aws';
@@ -110,7 +110,7 @@ export async function launchTraining(
       stage: 'staged',
       message: {
         level: 'INFO',
-        text: `Copied ${staged.objects} images (${staged.bytes} bytes) from ${dataset.uploadPrefix} to datasets/${staged.folder}/${
+        text: `Copied ${staged.objects} images (${staged.bytes} bytes) from ${dataset.uploadPrefix} to ${BLOB_PREFIXES.datasets}${staged.folder}/${
           staged.skipped > 0 ? `; left out ${staged.skipped} files that are not JPEG, PNG or WebP images` : ''
         }.`,
       },

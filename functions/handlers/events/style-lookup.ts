@@ -7,10 +7,7 @@
  * intake logic does not care where styles live.
  */
 
-import type { BlobStore } from '../../core';
-
-/** Prefix of the style images in the uploads bucket. */
-export const STYLES_PREFIX = 'styles/';
+import { BLOB_PREFIXES, type BlobStore } from '../../core';
 
 /** A style the drop folder can use. */
 export interface DropStyle {
@@ -36,12 +33,12 @@ export class BlobStyleLookup implements StyleLookup {
   async find(styleId: string): Promise<DropStyle | null> {
     // The id becomes part of a key, so anything but a plain word is unknown rather than a path.
     if (!STYLE_ID.test(styleId)) return null;
-    const key = `${STYLES_PREFIX}${styleId}`;
+    const key = `${BLOB_PREFIXES.styles}${styleId}`;
     return (await this.blobs.head(key)) === null ? null : { styleId, key };
   }
 
   async known(limit: number): Promise<string[]> {
-    const page = await this.blobs.list({ prefix: STYLES_PREFIX, limit });
-    return page.items.map((item) => item.key.slice(STYLES_PREFIX.length)).filter((id) => STYLE_ID.test(id));
+    const page = await this.blobs.list({ prefix: BLOB_PREFIXES.styles, limit });
+    return page.items.map((item) => item.key.slice(BLOB_PREFIXES.styles.length)).filter((id) => STYLE_ID.test(id));
   }
 }

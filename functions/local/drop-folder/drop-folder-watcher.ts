@@ -29,6 +29,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { promises as fs, watch, type FSWatcher } from 'node:fs';
 import path from 'node:path';
 import {
+  BLOB_PREFIXES,
   IMAGE_EXTENSIONS,
   parseStylizeOptions,
   type BlobStore,
@@ -248,7 +249,7 @@ export class DropFolderWatcher {
     if (why !== null) return this.reject(entry, `${why.code}: ${why.message}`);
 
     // The extension comes from the bytes, not the name, which may hold anything a file name can.
-    const contentKey = `drop/${this.owner}/${randomUUID()}${IMAGE_EXTENSIONS[inspection.contentType]}`;
+    const contentKey = `${BLOB_PREFIXES.drop}${this.owner}/${randomUUID()}${IMAGE_EXTENSIONS[inspection.contentType]}`;
     await this.options.blobs.put(contentKey, bytes);
     // The same file (path, size, time) always maps to the same job, even if the ledger write was lost.
     const idempotencyKey = `drop:${createHash('sha256').update(`${rel}\0${size}\0${mtimeMs}`).digest('hex')}`;
@@ -256,7 +257,7 @@ export class DropFolderWatcher {
       ...parseStylizeOptions({ format: 'png' }),
       contentKey,
       styles: [{ key: style.blobKey, weight: 1, styleId: style.id }],
-      source: `drop/${rel}`,
+      source: `${BLOB_PREFIXES.drop}${rel}`,
     };
     const { job, created, enqueued } = await this.options.jobs.create({
       owner: this.owner,

@@ -27,8 +27,7 @@ import {
   WebSocketPublisher,
   type SageMakerTrainingLauncherOptions,
 } from '../../../../functions/adapters/aws';
-import { ErrorCode } from '../../../../functions/core';
-import { PREFIXES } from '../../../../infra/lib/handlers';
+import { BLOB_PREFIXES, ErrorCode } from '../../../../functions/core';
 import { scrapeMetrics, TRAINING_METRIC_DEFINITIONS } from '../../../../infra/lib/training-metrics';
 import { expectDomainError } from '../../../support/expect-domain-error';
 import { at } from '../../../support/checked';
@@ -118,16 +117,16 @@ describe('SageMakerTrainingLauncher (SageMaker mocked)', () => {
         ChannelName: 'training',
         DataSource: {
           S3DataSource: expect.objectContaining({
-            S3Uri: `s3://datasets-bucket/${PREFIXES.datasets}user-1/portraits/`,
+            S3Uri: `s3://datasets-bucket/${BLOB_PREFIXES.datasets}user-1/portraits/`,
           }),
         },
       }),
     ]);
     expect(input.CheckpointConfig).toEqual({
-      S3Uri: `s3://models-bucket/${PREFIXES.checkpoints}job-7/`,
+      S3Uri: `s3://models-bucket/${BLOB_PREFIXES.checkpoints}job-7/`,
       LocalPath: '/opt/ml/checkpoints',
     });
-    expect(input.OutputDataConfig?.S3OutputPath).toBe(`s3://models-bucket/${PREFIXES.trainingOutput}`);
+    expect(input.OutputDataConfig?.S3OutputPath).toBe(`s3://models-bucket/${BLOB_PREFIXES.trainingOutput}`);
     expect(input.EnableManagedSpotTraining).toBe(true);
     expect(input.StoppingCondition).toEqual({ MaxRuntimeInSeconds: 3600, MaxWaitTimeInSeconds: 7200 });
     expect(input.RoleArn).toBe(base.roleArn);
