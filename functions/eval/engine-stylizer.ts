@@ -19,6 +19,8 @@ export interface EngineStylizerOptions {
   intraOpThreads?: number;
   /** The engine's structure mode. @default the model package's default */
   structure?: StructureMode;
+  /** Long side the style images are resampled to. @default the engine's */
+  styleSize?: number;
 }
 
 /** A stylizer backed by the engine, and the way to release the engine's model. */
@@ -63,6 +65,7 @@ export function createEngineStylizer(options: EngineStylizerOptions): EngineStyl
         ...(options.structure ? { structure: options.structure } : {}),
         ...(render.strength !== undefined ? { strength: render.strength } : {}),
         ...(render.size !== undefined ? { size: render.size } : {}),
+        ...(options.styleSize !== undefined ? { styleSize: options.styleSize } : {}),
         format: 'png',
       });
       return decodeImageBytes(result.image);

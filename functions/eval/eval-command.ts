@@ -13,6 +13,7 @@ import { formatMarkdown } from './report';
 import { checkTargets, meansOf } from './targets';
 import { runEval } from './run-eval';
 import { writeReport } from './write-report';
+import { SIZE_RANGE } from '../core/stylize-input';
 import { STRUCTURE_MODES, type StructureMode } from '../../trainer/export/package-format';
 import { recordEval } from '../../trainer/export/package-writer';
 
@@ -35,6 +36,10 @@ const FLAGS: Record<string, FlagSpec> = {
     type: 'string',
     description:
       'long side in px the contents are scored and the outputs rendered at (default: each content’s own size; large images are slow to score)',
+  },
+  'style-size': {
+    type: 'string',
+    description: `long side in px the style images are resampled to before encoding, as the API's styleSize (${SIZE_RANGE[0]}-${SIZE_RANGE[1]}; default: the engine's, the output's long side up to 512)`,
   },
   record: { type: 'boolean', description: "write the figures into the model package's manifest" },
   help: { type: 'boolean', description: 'show this help' },
@@ -66,6 +71,9 @@ export async function evalCommand(argv: string[]): Promise<number> {
   const size = positiveInteger('size', flags.size as string | undefined);
   if (size !== undefined && size < MIN_SIZE)
     throw new UsageError(`--size must be at least ${MIN_SIZE} px, got ${size}.`);
+  const styleSize = positiveInteger('style-size', flags['style-size'] as string | undefined);
+  if (styleSize !== undefined && (styleSize < SIZE_RANGE[0] || styleSize > SIZE_RANGE[1]))
+    throw new UsageError(`--style-size must be in ${SIZE_RANGE[0]}..${SIZE_RANGE[1]} px, got ${styleSize}.`);
   const structure = flags.structure as string | undefined;
   if (structure !== undefined && !(STRUCTURE_MODES as readonly string[]).includes(structure))
     throw new UsageError(`--structure must be keep or transfer, got "${structure}".`);
@@ -84,7 +92,12 @@ export async function evalCommand(argv: string[]): Promise<number> {
     throw new UsageError(`--model folder ${modelDir} does not exist.`);
   }
 
-  const engine = createEngineStylizer({ modelDir, intraOpThreads: threads, structure: structure as StructureMode });
+  const engine = createEngineStylizer({
+    modelDir,
+    intraOpThreads: threads,
+    structure: structure as StructureMode,
+    ...(styleSize !== undefined ? { styleSize } : {}),
+  });
   try {
     const result = await runEval({
       contentFiles,
@@ -106,6 +119,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
         size: result.size ?? null,
         seed: result.seed,
         ...(structure ? { structure } : {}),
+        ...(styleSize !== undefined ? { styleSize } : {}),
         summary: result.summary,
         targets: checkTargets(meansOf(result.summary)),
         fidelity: result.fidelity,

@@ -128,4 +128,12 @@ it('stylises every pair with the model, prints the table and writes eval.md, eva
   const keptJson = JSON.parse(await fs.readFile(path.join(keptOut, 'eval.json'), 'utf8')) as EvalJson;
   expect(keptJson.summary.peerstyle.ssimLuma.mean).not.toBe(json.summary.peerstyle.ssimLuma.mean);
   expect(JSON.parse(await fs.readFile(path.join(modelDir, 'manifest.json'), 'utf8')).eval.structure).toBe('keep');
+
+  // So does the style images' side (the contents are 80 px wide, the engine's default style side).
+  const styleOut = path.join(path.dirname(out), 'style-64');
+  const small = await evalAndRecord(styleOut, ['--style-size', '64']);
+  expect(small.code).toBe(0);
+  const smallJson = JSON.parse(await fs.readFile(path.join(styleOut, 'eval.json'), 'utf8')) as EvalJson;
+  expect(smallJson.summary.peerstyle.gramDistance.mean).not.toBe(json.summary.peerstyle.gramDistance.mean);
+  expect(JSON.parse(await fs.readFile(path.join(modelDir, 'manifest.json'), 'utf8')).eval.styleSize).toBe(64);
 });

@@ -45,6 +45,11 @@ describe('peerstyle eval: bad input', () => {
       ['--content', FIXTURES, '--style', style, '--out', '/tmp/x', '--size', '256px'],
       /--size must be a positive integer, got "256px"\./,
     ],
+    [
+      'a style size outside the API’s range',
+      ['--content', FIXTURES, '--style', style, '--out', '/tmp/x', '--style-size', '32'],
+      /--style-size must be in 64\.\.2048 px, got 32\./,
+    ],
   ];
 
   it.each(cases)('%s gives one clear error and exit code 2', async (_name, args, message) => {
@@ -59,7 +64,17 @@ describe('peerstyle eval: bad input', () => {
   it('lists its options with --help', async () => {
     const r = await runCli(['eval', '--help']);
     expect(r.code).toBe(0);
-    for (const flag of ['--content', '--style', '--out', '--model', '--limit', '--seed', '--structure', '--size'])
+    for (const flag of [
+      '--content',
+      '--style',
+      '--out',
+      '--model',
+      '--limit',
+      '--seed',
+      '--structure',
+      '--size',
+      '--style-size',
+    ])
       expect(r.stdout).toContain(flag);
   });
 });
