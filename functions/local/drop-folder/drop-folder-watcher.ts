@@ -276,7 +276,7 @@ export class DropFolderWatcher {
     const target = path.join(this.rejectedDir, entry.path);
     await fs.mkdir(path.dirname(target), { recursive: true });
     await fs.rename(path.join(this.dropDir, entry.path), target);
-    await fs.writeFile(`${target}.reason.txt`, `${reason}\n`);
+    await writeWhole(`${target}.reason.txt`, `${reason}\n`);
     this.options.ledger.record({ ...entry, state: 'REJECTED' });
     this.rejections.set(entry.path, {
       size: entry.size,
@@ -324,18 +324,25 @@ export class DropFolderWatcher {
         const name = `${path.posix.basename(entry.path)}.png`;
         const target = path.join(this.outDir, path.posix.dirname(entry.path), name);
         await fs.mkdir(path.dirname(target), { recursive: true });
-        // Written beside the target and renamed, so a reader of out/ never sees half a PNG.
-        const partial = path.join(path.dirname(target), `.${name}.${randomUUID()}.partial`);
-        await fs.writeFile(partial, await this.options.blobs.get(result.outputKey));
-        await fs.rename(partial, target);
+        await writeWhole(target, await this.options.blobs.get(result.outputKey));
         this.options.ledger.settle(entry, 'DELIVERED');
       } else if (job.status === 'FAILED' || job.status === 'CANCELLED') {
         const target = path.join(this.rejectedDir, entry.path);
         await fs.mkdir(path.dirname(target), { recursive: true });
         await fs.copyFile(path.join(this.dropDir, entry.path), target).catch(() => undefined);
-        await fs.writeFile(`${target}.reason.txt`, `${job.error?.code ?? job.status}: ${job.error?.message ?? ''}\n`);
+        await writeWhole(`${target}.reason.txt`, `${job.error?.code ?? job.status}: ${job.error?.message ?? ''}\n`);
         this.options.ledger.settle(entry, 'FAILED');
       }
     }
   }
+}
+
+/**
+ * Writes a file beside its target and renames it into place, so a reader of out/ or rejected/ never
+ * sees half a PNG or an empty reason: a file there is whole from the moment it appears.
+ */
+async function writeWhole(target: string, data: string | Uint8Array): Promise<void> {
+  const partial = path.join(path.dirname(target), `.${path.basename(target)}.${randomUUID()}.partial`);
+  await fs.writeFile(partial, data);
+  await fs.rename(partial, target);
 }

@@ -143,6 +143,33 @@ describe('drop folder', () => {
     expect(await jobCount(rt)).toBe(0);
   });
 
+  it('writes each reason and each result under a hidden name and renames it, so neither is seen half-written', async () => {
+    const { rt, drop, root, styleId } = await setup();
+    startWorker(rt);
+    await fs.writeFile(path.join(root, 'drop', styleId, 'notes.jpg'), 'this is text, not a JPEG\n');
+    await fs.copyFile(path.join(IMAGES, 'photo-2.jpg'), path.join(root, 'drop', styleId, 'holiday.jpg'));
+    const written: string[] = [];
+    const realWrite = fs.writeFile.bind(fs);
+    const spy = jest.spyOn(fs, 'writeFile').mockImplementation((file, data, options) => {
+      written.push(String(file));
+      return realWrite(file, data, options);
+    });
+    cleanups.push(async () => spy.mockRestore());
+    await drop.start();
+    cleanups.push(() => drop.stop());
+
+    await waitFor(() => exists(path.join(root, 'out', styleId, 'holiday.jpg.png')), Boolean, 20_000);
+    expect(await reasonOf(root, `${styleId}/notes.jpg`)).toMatch(/^INVALID_IMAGE: /);
+    const visible = written.filter((file) => file.startsWith(root) && !/^\..*\.partial$/.test(path.basename(file)));
+    expect(written.length).toBeGreaterThanOrEqual(2);
+    expect(visible).toEqual([]);
+    const leftovers = [
+      ...(await fs.readdir(path.join(root, 'out', styleId))),
+      ...(await fs.readdir(path.join(root, 'rejected', styleId))),
+    ];
+    expect(leftovers.sort()).toEqual(['holiday.jpg.png', 'notes.jpg', 'notes.jpg.reason.txt']);
+  });
+
   it('waits until a file being written stops growing', async () => {
     const { rt, drop, root, styleId } = await setup();
     const bytes = await fs.readFile(path.join(IMAGES, 'photo-3.jpg'));
