@@ -1,6 +1,6 @@
 // Lint rules: typescript-eslint's recommended set, plus import boundaries that hold the architecture:
 // the domain core imports nothing from adapters, the trainer or foreign runtimes, onnxruntime-node is imported only
-// by the engine's session module, the AWS SDK only by the AWS adapters (and the CDK app), and the code
+// by the engine's session module (and, for training's convolutions, by trainer/native-conv/ort-binding.ts), the AWS SDK only by the AWS adapters (and the CDK app), and the code
 // both runtimes share (functions/worker/) and the Lambda handlers import nothing of the local runtime.
 //
 // A later block's `no-restricted-imports` replaces an earlier one's for the files it matches, so every
@@ -27,10 +27,11 @@ const AWS_SDK_OUTSIDE_ADAPTERS = {
   message: 'Only functions/adapters/aws/, infra/, bench/ and tests/ import the AWS SDK (@aws-sdk/*).',
 };
 
-const ONNXRUNTIME_OWNER = {
-  name: 'onnxruntime-node',
-  message: 'Only functions/engine/onnx-session.ts imports onnxruntime-node.',
-};
+const ONNXRUNTIME_MESSAGE =
+  'Only functions/engine/onnx-session.ts (inference) and trainer/native-conv/ort-binding.ts (training convolutions) import onnxruntime-node.';
+const ONNXRUNTIME_OWNER = { name: 'onnxruntime-node', message: ONNXRUNTIME_MESSAGE };
+// Its files too (the synchronous binding lives in onnxruntime-node/dist/binding).
+const ONNXRUNTIME_FILES = { group: ['onnxruntime-node/*'], message: ONNXRUNTIME_MESSAGE };
 
 // Relative imports that climb up into functions/local/ (and, for the worker, into functions/handlers/).
 const HANDLERS_WITHOUT_LOCAL = {
@@ -145,11 +146,21 @@ module.exports = tseslint.config(
   },
   {
     files: ['trainer/**'],
-    rules: { 'no-restricted-imports': ['error', { paths: [ONNXRUNTIME_OWNER], patterns: [AWS_SDK_OUTSIDE_ADAPTERS] }] },
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { paths: [ONNXRUNTIME_OWNER], patterns: [AWS_SDK_OUTSIDE_ADAPTERS, ONNXRUNTIME_FILES] },
+      ],
+    },
+  },
+  {
+    // The trainer's one door to onnxruntime: its synchronous session, for the native convolutions.
+    files: ['trainer/native-conv/ort-binding.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [AWS_SDK_OUTSIDE_ADAPTERS] }] },
   },
   {
     files: ['bench/**', 'tests/**'],
-    rules: { 'no-restricted-imports': ['error', { paths: [ONNXRUNTIME_OWNER] }] },
+    rules: { 'no-restricted-imports': ['error', { paths: [ONNXRUNTIME_OWNER], patterns: [ONNXRUNTIME_FILES] }] },
   },
   {
     files: ['functions/handlers/**/*.ts'],

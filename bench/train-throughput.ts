@@ -12,6 +12,7 @@
  * `--profile` adds the time per iteration of each top-level kernel (the ones the training code calls;
  * kernels that kernels call are inside their callers' time), to see where an iteration goes. Besides
  * wall time the run reports the process's CPU time per iteration, which a busy machine distorts less.
+ * PEERSTYLE_NATIVE_CONV=off measures the wasm convolutions instead of onnxruntime's (trainer/native-conv).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { spawnSync } from 'node:child_process';
@@ -118,7 +119,7 @@ async function main(): Promise<void> {
 
   const overridden = Object.entries(overrides).map(([k, v]) => ` ${k}=${v}`);
   console.log(
-    `preset ${preset}${overridden.length > 0 ? ` with${overridden.join(',')}` : ''}: crop ${cfg.cropSize}, ngf ${cfg.ngf}, batch ${cfg.batchSize}, ${store.count()} parameters, wasm threads ${backend.threads}`,
+    `preset ${preset}${overridden.length > 0 ? ` with${overridden.join(',')}` : ''}: crop ${cfg.cropSize}, ngf ${cfg.ngf}, batch ${cfg.batchSize}, ${store.count()} parameters, wasm threads ${backend.threads}, convolutions on ${backend.nativeConv === true ? 'onnxruntime (native)' : 'wasm'}`,
   );
   console.log(
     `FLOPs per iteration: ${(flops.total / 1e9).toFixed(2)} G (forward ${(flops.forward / 1e9).toFixed(2)} G, TPFR ${(flops.tpfr / 1e9).toFixed(3)} G)`,

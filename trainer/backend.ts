@@ -12,13 +12,16 @@
  *
  * tfjs-core alone registers no gradient functions (the @tensorflow/tfjs umbrella package does it, and it
  * is not installed here), so this module registers them (and the chained tensor methods) too; see `registerCoreGradients`.
- * On wasm it also registers the kernels that backend lacks for training (trainer/wasm-kernels).
+ * On wasm it also registers the kernels that backend lacks for training (trainer/wasm-kernels), and
+ * puts onnxruntime's native convolutions in place of its own where onnxruntime-node loads
+ * (trainer/native-conv; PEERSTYLE_NATIVE_CONV=off keeps wasm's).
  */
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs-core';
 import { registerWasmGradientKernels } from './wasm-kernels';
 import { registerFusedKernels } from './kernels';
+import { installNativeConvKernels } from './native-conv/native-conv-kernels';
 import { readTrainerEnv, type TrainerEnv } from './trainer-env';
 import { defaultWasmThreads, parseThreads, prepareWasmThreads, withDoubledCoreCount } from './wasm-threads';
 
@@ -47,6 +50,8 @@ export interface BackendChoice {
   detail: string;
   /** Threads of the wasm backend's pool; 1 for the others (they manage their own threads). */
   threads: number;
+  /** Whether the convolutions run on onnxruntime's native kernels (wasm only). */
+  nativeConv?: boolean;
 }
 
 /** Options of `initBackend` beyond the backend's name. */
@@ -55,6 +60,17 @@ export interface BackendOptions {
   threads?: number;
   /** The trainer's environment variables. @default the process's (`readTrainerEnv()`) */
   env?: TrainerEnv;
+  /** Convolutions on onnxruntime's native kernels on wasm (default: unless PEERSTYLE_NATIVE_CONV is `off`). */
+  nativeConv?: boolean;
+}
+
+/** PEERSTYLE_NATIVE_CONV: on unless `off` (or `0`, `false`, `no`); anything else is an error. */
+export function parseNativeConv(value: string | undefined): boolean {
+  if (value === undefined || value.trim() === '') return true;
+  const v = value.trim().toLowerCase();
+  if (['on', '1', 'true', 'yes'].includes(v)) return true;
+  if (['off', '0', 'false', 'no'].includes(v)) return false;
+  throw new BackendError(`PEERSTYLE_NATIVE_CONV is "${value}"; expected on or off.`);
 }
 
 /**
@@ -89,6 +105,7 @@ export async function initBackend(requested?: string, options: BackendOptions = 
   const env = options.env ?? readTrainerEnv();
   const request = parseBackendRequest(requested, env.backend);
   const threads = options.threads ?? parseThreads(undefined, env.threads) ?? defaultWasmThreads();
+  const nativeConv = options.nativeConv ?? parseNativeConv(env.nativeConv);
   if (chosen !== undefined) {
     if (request !== undefined && request !== chosenFor) {
       throw new BackendError(
@@ -98,7 +115,7 @@ export async function initBackend(requested?: string, options: BackendOptions = 
     return chosen;
   }
   chosenFor = request;
-  chosen = choose(request, threads);
+  chosen = choose(request, threads, nativeConv);
   // A failed choice may be retried (e.g. with another request), so forget it.
   chosen.catch(() => {
     chosen = undefined;
@@ -107,14 +124,18 @@ export async function initBackend(requested?: string, options: BackendOptions = 
   return chosen;
 }
 
-async function choose(request: BackendRequest | undefined, threads: number): Promise<BackendChoice> {
+async function choose(
+  request: BackendRequest | undefined,
+  threads: number,
+  nativeConv: boolean,
+): Promise<BackendChoice> {
   if (request === 'gpu' || request === 'node' || request === 'tensorflow')
     return useNative(NATIVE_PACKAGES[request], true);
-  if (request === 'wasm') return useWasm(threads);
+  if (request === 'wasm') return useWasm(threads, nativeConv);
   if (request === 'cpu') return useCpu();
   const native = await useNative(NATIVE_PACKAGES.tensorflow, false).catch(() => undefined);
   if (native !== undefined) return native;
-  const wasm = await useWasm(threads).catch(() => undefined);
+  const wasm = await useWasm(threads, nativeConv).catch(() => undefined);
   return wasm ?? useCpu();
 }
 
@@ -137,7 +158,7 @@ async function useNative(packages: readonly string[], explicit: boolean): Promis
   throw new BackendError(`The native TensorFlow backend is not available. ${failures.join('; ')}.${hint}`);
 }
 
-async function useWasm(threads: number): Promise<BackendChoice> {
+async function useWasm(threads: number, nativeConv: boolean): Promise<BackendChoice> {
   const wasm = require('@tensorflow/tfjs-backend-wasm') as typeof import('@tensorflow/tfjs-backend-wasm');
   // Point at the binaries explicitly: bundlers and test runners can hide the package's own directory.
   wasm.setWasmPaths(
@@ -148,10 +169,20 @@ async function useWasm(threads: number): Promise<BackendChoice> {
   const kernels = registerWasmGradientKernels();
   registerFusedKernels('wasm');
   const actual = wasm.getThreadsCount();
+  // One onnxruntime thread per convolution, whatever the pool: on 2 cores, `small` with the wasm pool at
+  // 1 or 2 threads ran 3.28-3.62 s/it so, against 3.69-3.72 with onnxruntime on 2 threads (idle threads
+  // sleeping), and 5.4-6.0 with them spinning (they spin while the wasm kernels run in between).
+  const native = nativeConv && installNativeConvKernels(1);
+  const convolutions = native
+    ? '; convolutions on onnxruntime (native)'
+    : nativeConv
+      ? '; onnxruntime not loadable, convolutions on wasm'
+      : '';
   return {
     name: 'wasm',
-    detail: `WebAssembly (XNNPACK, ${actual} thread${actual === 1 ? '' : 's'}) with training kernels ${kernels.join(', ')}`,
+    detail: `WebAssembly (XNNPACK, ${actual} thread${actual === 1 ? '' : 's'}) with training kernels ${kernels.join(', ')}${convolutions}`,
     threads: actual,
+    nativeConv: native,
   };
 }
 

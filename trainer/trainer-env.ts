@@ -18,9 +18,19 @@ export interface TrainerEnv {
    * without `--data` runs under the SageMaker contract (trainer/sagemaker.ts).
    */
   readonly optMl: string | undefined;
+  /**
+   * PEERSTYLE_NATIVE_CONV: `off` keeps the wasm backend's own convolutions instead of onnxruntime's
+   * native ones (trainer/native-conv), to compare the two or to train where onnxruntime misbehaves.
+   */
+  readonly nativeConv: string | undefined;
 }
 
 /** Reads the trainer's variables from `env`, the process's own unless given. */
 export function readTrainerEnv(env: NodeJS.ProcessEnv = process.env): TrainerEnv {
-  return { backend: env.PEERSTYLE_BACKEND, threads: env.PEERSTYLE_THREADS, optMl: env.PEERSTYLE_OPT_ML };
+  return {
+    backend: env.PEERSTYLE_BACKEND,
+    threads: env.PEERSTYLE_THREADS,
+    optMl: env.PEERSTYLE_OPT_ML,
+    nativeConv: env.PEERSTYLE_NATIVE_CONV,
+  };
 }

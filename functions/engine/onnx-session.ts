@@ -17,9 +17,9 @@
 import { promises as fs } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
-import { runInThisContext } from 'node:vm';
 
 import type * as Ort from 'onnxruntime-node';
+import { mainRealmRequire } from './main-realm-require';
 
 /** A dense float32 tensor in row-major order. */
 export interface FloatTensor {
@@ -313,19 +313,6 @@ function runtime(): Runtime {
     loaded = { ort, HostFloat32Array: (probe.data as Float32Array).constructor as Float32ArrayConstructor };
   }
   return loaded;
-}
-
-/**
- * Node's own `require`, evaluated in the main realm. `vm.runInThisContext` always runs in the main
- * context, so its `process` is the real one even when this file was loaded inside a sandbox; from there
- * `node:module`'s createRequire gives the ordinary loader (identical to a plain `require` outside one).
- */
-function mainRealmRequire(): NodeJS.Require {
-  const mainProcess = runInThisContext('process') as NodeJS.Process;
-  // Node before 20.16 lacks getBuiltinModule; there the ordinary loader is the best available.
-  if (typeof mainProcess.getBuiltinModule !== 'function') return require;
-  const nodeModule = mainProcess.getBuiltinModule('node:module') as typeof import('node:module');
-  return nodeModule.createRequire(__filename);
 }
 
 /** A Float32Array of this module's realm, whatever realm `data` came from. */

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as backend from '../../trainer/backend';
 import { MAX_WASM_THREADS, defaultWasmThreads, parseThreads } from '../../trainer/wasm-threads';
 
-const { initBackend, parseBackendRequest } = backend;
+const { initBackend, parseBackendRequest, parseNativeConv } = backend;
 
 afterEach(() => {
   delete process.env.PEERSTYLE_BACKEND;
@@ -18,6 +18,19 @@ test('importing the module loads no backend and registers nothing', () => {
   expect(tf.findBackendFactory('wasm')).toBeNull();
   expect(tf.findBackendFactory('cpu')).toBeNull();
   expect(tf.getGradient('Conv2D')).toBeUndefined();
+});
+
+describe('parseNativeConv (PEERSTYLE_NATIVE_CONV)', () => {
+  test('on unless set to off', () => {
+    expect(parseNativeConv(undefined)).toBe(true);
+    expect(parseNativeConv('')).toBe(true);
+    expect(parseNativeConv('on')).toBe(true);
+    expect(parseNativeConv(' OFF ')).toBe(false);
+    expect(parseNativeConv('0')).toBe(false);
+  });
+  test('anything else is one clear error', () => {
+    expect(() => parseNativeConv('fast')).toThrow('PEERSTYLE_NATIVE_CONV is "fast"; expected on or off.');
+  });
 });
 
 describe('parseBackendRequest', () => {
@@ -63,7 +76,7 @@ describe('initBackend', () => {
 
   test('reads the environment it is handed instead of the process’s', async () => {
     process.env.PEERSTYLE_BACKEND = 'cpu';
-    const env = { backend: 'tpu', threads: undefined, optMl: undefined };
+    const env = { backend: 'tpu', threads: undefined, optMl: undefined, nativeConv: undefined };
     await expect(initBackend(undefined, { env })).rejects.toThrow(/Unknown backend "tpu" \(from PEERSTYLE_BACKEND\)/);
     expect(tf.engine().backendName ?? null).toBeNull();
   });
