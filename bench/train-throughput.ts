@@ -129,13 +129,14 @@ async function main(): Promise<void> {
   );
   console.log(`cpu time: ${(cpuSeconds / iterations).toFixed(2)} s/it (all threads of this process)`);
   console.log(`achieved: ${achieved.toFixed(1)} GFLOP/s`);
+  const convName = backend.nativeConv === true ? 'onnxruntime' : 'wasm';
   for (const c of conv) {
     console.log(
-      `wasm conv 3x3 ${c.channels}->${c.channels} @ ${c.size}px: forward ${c.forwardGflops.toFixed(1)} GFLOP/s, forward+filter-grad ${c.forwardFilterGradGflops.toFixed(1)} GFLOP/s`,
+      `${convName} conv 3x3 ${c.channels}->${c.channels} @ ${c.size}px: forward ${c.forwardGflops.toFixed(1)} GFLOP/s, forward+filter-grad ${c.forwardFilterGradGflops.toFixed(1)} GFLOP/s`,
     );
   }
   console.log(
-    `ratio: ${((100 * achieved) / convForward).toFixed(0)}% of the wasm forward conv throughput (median ${convForward.toFixed(1)} GFLOP/s)`,
+    `ratio: ${((100 * achieved) / convForward).toFixed(0)}% of the ${convName} forward conv throughput (median ${convForward.toFixed(1)} GFLOP/s)`,
   );
   if (profile) {
     const rows = [...profile].sort((a, b) => b[1].ms - a[1].ms).slice(0, 15);
