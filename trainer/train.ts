@@ -156,7 +156,7 @@ export async function runTraining(opts: TrainOptions): Promise<TrainResult> {
     log(`# --init ${opts.init} ignored: the run resumes from its own checkpoint`);
   }
   log(
-    `# backend=${backend.name} threads=${backend.threads} preset=${opts.preset} params=${store.count()} content=${index.content.length} ` +
+    `# backend=${backend.name}${backend.nativeConv === true ? ' conv=onnxruntime' : ''} threads=${backend.threads} preset=${opts.preset} params=${store.count()} content=${index.content.length} ` +
       `style_classes=${index.styleClasses.length} crop=${cfg.cropSize}`,
   );
   log(

@@ -106,7 +106,7 @@ describe('peerstyle train: runs', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/# stopped at iteration \d+/);
     // tiny is far below the size where the wasm thread pool pays off, so it trains on one thread.
-    expect(r.stdout).toMatch(/^# backend=wasm threads=1 /m);
+    expect(r.stdout).toMatch(/^# backend=wasm conv=onnxruntime threads=1 /m);
     const latest = (await fs.readFile(path.join(out, 'checkpoints', 'latest'), 'utf8')).trim();
     expect(await exists(path.join(out, 'checkpoints', latest, 'tensors.bin'))).toBe(true);
   });
@@ -135,7 +135,7 @@ describe('peerstyle train: runs', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^METRIC step=4 .*loss_idt=/m);
     // The threads hyperparameter reaches the wasm backend, and its pool does not keep the process alive.
-    expect(r.stdout).toMatch(/^# backend=wasm threads=2 /m);
+    expect(r.stdout).toMatch(/^# backend=wasm conv=onnxruntime threads=2 /m);
     expect(JSON.parse(await fs.readFile(path.join(root, 'model', 'weights.json'), 'utf8')).iteration).toBe(4);
     expect(await exists(path.join(root, 'checkpoints', 'latest'))).toBe(true);
     // keep-every 2 keeps checkpoint 2 besides the last two; checkpoint 1 is pruned.
