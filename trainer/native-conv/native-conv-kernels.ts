@@ -117,63 +117,82 @@ function runOnHeap(
   return out;
 }
 
+/** Where a call meets the graphs: the forward convolution's geometry and the result's shape. */
+interface Plan {
+  geometry: ConvGeometry;
+  outShape: number[];
+}
+
+type Shape4 = [number, number, number, number];
+
+/**
+ * The plan of each kernel from its inputs and attributes (the inputs' names are the graphs' own), or
+ * null for a call the graphs do not cover: NCHW, or anything but float32.
+ */
+const PLANS: Record<Kind, { name: string; plan: (inputs: Record<string, TensorInfo>, attrs: unknown) => Plan | null }> =
+  {
+    forward: {
+      name: 'Conv2D',
+      plan: ({ x, filter }, attrs) => {
+        const a = attrs as Conv2DAttrs;
+        if (!x || !filter || !isNhwc(a.dataFormat) || x.dtype !== 'float32') return null;
+        const info = backend_util.computeConv2DInfo(
+          x.shape as Shape4,
+          filter.shape as Shape4,
+          a.strides,
+          a.dilations,
+          a.pad,
+          a.dimRoundingMode,
+        );
+        return { geometry: geometryOf(info), outShape: info.outShape };
+      },
+    },
+    input: {
+      name: 'Conv2DBackpropInput',
+      plan: ({ dy, filter }, attrs) => {
+        const a = attrs as Conv2DBackpropInputAttrs;
+        if (!dy || !filter || !isNhwc(a.dataFormat) || dy.dtype !== 'float32') return null;
+        const info = backend_util.computeConv2DInfo(
+          a.inputShape,
+          filter.shape as Shape4,
+          a.strides,
+          1,
+          a.pad,
+          a.dimRoundingMode,
+        );
+        return { geometry: geometryOf(info), outShape: [...a.inputShape] };
+      },
+    },
+    filter: {
+      name: 'Conv2DBackpropFilter',
+      plan: ({ x, dy }, attrs) => {
+        const a = attrs as Conv2DBackpropFilterAttrs;
+        if (!x || !dy || !isNhwc(a.dataFormat) || x.dtype !== 'float32') return null;
+        const info = backend_util.computeConv2DInfo(
+          x.shape as Shape4,
+          a.filterShape,
+          a.strides,
+          1,
+          a.pad,
+          a.dimRoundingMode,
+        );
+        return { geometry: geometryOf(info), outShape: [...a.filterShape] };
+      },
+    },
+  };
+
 function kernelConfigs(cache: SessionCache, previous: (name: string) => KernelFunc): KernelConfig[] {
-  const forward: KernelFunc = (args) => {
-    const { x, filter } = args.inputs as { x: TensorInfo; filter: TensorInfo };
-    const attrs = args.attrs as unknown as Conv2DAttrs;
-    if (!isNhwc(attrs.dataFormat) || x.dtype !== 'float32') return previous('Conv2D')(args);
-    const info = backend_util.computeConv2DInfo(
-      x.shape as [number, number, number, number],
-      filter.shape as [number, number, number, number],
-      attrs.strides,
-      attrs.dilations,
-      attrs.pad,
-      attrs.dimRoundingMode,
-    );
-    return runOnHeap(
-      args.backend as unknown as WasmHeap,
-      cache.get('forward', geometryOf(info)),
-      { x, filter },
-      info.outShape,
-    );
-  };
-  const input: KernelFunc = (args) => {
-    const { dy, filter } = args.inputs as { dy: TensorInfo; filter: TensorInfo };
-    const attrs = args.attrs as unknown as Conv2DBackpropInputAttrs;
-    if (!isNhwc(attrs.dataFormat) || dy.dtype !== 'float32') return previous('Conv2DBackpropInput')(args);
-    const info = backend_util.computeConv2DInfo(
-      attrs.inputShape,
-      filter.shape as [number, number, number, number],
-      attrs.strides,
-      1,
-      attrs.pad,
-      attrs.dimRoundingMode,
-    );
-    return runOnHeap(args.backend as unknown as WasmHeap, cache.get('input', geometryOf(info)), { dy, filter }, [
-      ...attrs.inputShape,
-    ]);
-  };
-  const filterGrad: KernelFunc = (args) => {
-    const { x, dy } = args.inputs as { x: TensorInfo; dy: TensorInfo };
-    const attrs = args.attrs as unknown as Conv2DBackpropFilterAttrs;
-    if (!isNhwc(attrs.dataFormat) || x.dtype !== 'float32') return previous('Conv2DBackpropFilter')(args);
-    const info = backend_util.computeConv2DInfo(
-      x.shape as [number, number, number, number],
-      attrs.filterShape,
-      attrs.strides,
-      1,
-      attrs.pad,
-      attrs.dimRoundingMode,
-    );
-    return runOnHeap(args.backend as unknown as WasmHeap, cache.get('filter', geometryOf(info)), { x, dy }, [
-      ...attrs.filterShape,
-    ]);
-  };
-  return [
-    { kernelName: 'Conv2D', backendName: WASM, kernelFunc: forward },
-    { kernelName: 'Conv2DBackpropInput', backendName: WASM, kernelFunc: input },
-    { kernelName: 'Conv2DBackpropFilter', backendName: WASM, kernelFunc: filterGrad },
-  ];
+  return (Object.keys(PLANS) as Kind[]).map((kind) => {
+    const { name, plan } = PLANS[kind];
+    const kernelFunc: KernelFunc = (args) => {
+      const inputs = args.inputs as Record<string, TensorInfo>;
+      const planned = plan(inputs, args.attrs);
+      if (planned === null) return previous(name)(args);
+      const backend = args.backend as unknown as WasmHeap;
+      return runOnHeap(backend, cache.get(kind, planned.geometry), inputs, planned.outShape);
+    };
+    return { kernelName: name, backendName: WASM, kernelFunc };
+  });
 }
 
 /** What {@link installNativeConvKernels} put in place, to be undone by {@link uninstallNativeConvKernels}. */
@@ -191,7 +210,7 @@ export function installNativeConvKernels(threads: number): boolean {
   const ort = loadSyncOrt();
   if (ort === null) return false;
   const previous = new Map<string, KernelConfig>();
-  for (const name of ['Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter']) {
+  for (const { name } of Object.values(PLANS)) {
     const kernel = getKernel(name, WASM);
     if (kernel === undefined) throw new Error(`The wasm backend has no ${name} kernel to fall back on.`);
     previous.set(name, kernel);

@@ -10,11 +10,7 @@ import { forceCompositeLayers } from '../../../trainer/kernels';
 import { instanceNorm } from '../../../trainer/layers/instance-norm';
 import { pad2d } from '../../../trainer/layers/pad';
 import { at } from '../../support/checked';
-
-interface Result {
-  shape: number[];
-  values: Float32Array;
-}
+import { maxError, type Result } from '../support/conv-cases';
 
 /** Runs `fn` on `backend` (composite ops when `composite`) and copies its tensors out. */
 async function on(backend: 'cpu' | 'wasm', composite: boolean, fn: () => tf.Tensor[]): Promise<Result[]> {
@@ -25,17 +21,6 @@ async function on(backend: 'cpu' | 'wasm', composite: boolean, fn: () => tf.Tens
   } finally {
     forceCompositeLayers(false);
   }
-}
-
-/** Largest |a − b| / max(1, |b|). */
-function maxError(a: Result, b: Result): number {
-  expect(a.shape).toEqual(b.shape);
-  let worst = 0;
-  for (let i = 0; i < b.values.length; i++) {
-    const expected = at(b.values, i);
-    worst = Math.max(worst, Math.abs(at(a.values, i) - expected) / Math.max(1, Math.abs(expected)));
-  }
-  return worst;
 }
 
 const seeded = (shape: number[], seed: number) => tf.randomNormal(shape, 0, 1, 'float32', seed);

@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
+import { convTranspose2dTorch } from '../../../trainer/layers/conv';
 import { at } from '../../support/checked';
 
 export type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
@@ -67,3 +68,34 @@ export const CONV_CASES: [Shape4, Shape4, number, Pad][] = [
 
 export const label = ([x, f, s, p]: (typeof CONV_CASES)[number]): string =>
   `x ${x} filter ${f} stride ${s} pad ${JSON.stringify(p)}`;
+
+/** [input shape, kernel, stride, padding] of transposed convolutions: the decoder's upsampling, shrunk. */
+export const CONV_TRANSPOSE_CASES: [number[], number, number, number][] = [
+  [[2, 5, 5, 4], 4, 2, 1], // the decoder's upsampling, odd input
+  [[1, 8, 6, 3], 4, 2, 1],
+  [[1, 4, 4, 2], 3, 2, 0],
+];
+
+/** A transposed convolution, its output and both gradients, for {@link on}. */
+export function convTransposeWithGradients(xShape: number[], k: number, s: number, p: number): () => tf.Tensor[] {
+  return () => {
+    const x = seeded(xShape, 15) as tf.Tensor4D;
+    const w = seeded([k, k, 3, at(xShape, 3)], 16) as tf.Tensor4D;
+    const bias = seeded([3], 17) as tf.Tensor1D;
+    const f = (a: tf.Tensor, b: tf.Tensor) => convTranspose2dTorch(a as tf.Tensor4D, b as tf.Tensor4D, bias, s, p);
+    const y = f(x, w);
+    const dy = seeded(y.shape, 18);
+    return [y, ...tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(f(a, b), dy)))([x, w])];
+  };
+}
+
+/** A layer-sized convolution (3×3 32→32 at 48 px), its output and both gradients, for {@link on}. */
+export function layerSizedConvWithGradients(): tf.Tensor[] {
+  const x = seeded([1, 48, 48, 32], 8) as tf.Tensor4D;
+  const w = seeded([3, 3, 32, 32], 9) as tf.Tensor4D;
+  const dy = seeded([1, 48, 48, 32], 10);
+  const grads = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+    tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'same'), dy)),
+  )([x, w]);
+  return [tf.conv2d(x, w, 1, 'same'), ...grads];
+}

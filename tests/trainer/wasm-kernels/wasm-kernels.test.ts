@@ -9,9 +9,21 @@ import { initBackend } from '../../../trainer/backend';
 import { registerWasmGradientKernels } from '../../../trainer/wasm-kernels';
 import { forceFilterGradPath, useIm2col } from '../../../trainer/wasm-kernels/conv2d-backprop-filter';
 import { forceInputGradSpread } from '../../../trainer/wasm-kernels/conv2d-backprop-input';
-import { convTranspose2dTorch } from '../../../trainer/layers/conv';
 import { at, defined, only } from '../../support/checked';
-import { CONV_CASES, label, maxError, on, PAD1, PAD2, seeded, type Pad, type Shape4 } from '../support/conv-cases';
+import {
+  CONV_CASES,
+  label,
+  maxError,
+  on,
+  PAD1,
+  PAD2,
+  seeded,
+  type Pad,
+  type Shape4,
+  CONV_TRANSPOSE_CASES,
+  convTransposeWithGradients,
+  layerSizedConvWithGradients,
+} from '../support/conv-cases';
 
 /** Conv2DBackpropFilter on wasm against cpu for one convolution's shapes. */
 async function expectFilterGradientMatchesCpu(xShape: Shape4, fShape: Shape4, stride: number, pad: Pad): Promise<void> {
@@ -45,17 +57,8 @@ test('the wasm backend runs on the two threads it was asked for', () => {
 });
 
 test('a layer-sized convolution, split across the thread pool, matches cpu with its gradients', async () => {
-  const run = () => {
-    const x = seeded([1, 48, 48, 32], 8) as tf.Tensor4D;
-    const w = seeded([3, 3, 32, 32], 9) as tf.Tensor4D;
-    const dy = seeded([1, 48, 48, 32], 10);
-    const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
-      tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'same'), dy)),
-    )([x, w]);
-    return [tf.conv2d(x, w, 1, 'same'), defined(dx, 'dx'), defined(dw, 'dw')];
-  };
-  const expected = await on('cpu', run);
-  const actual = await on('wasm', run);
+  const expected = await on('cpu', layerSizedConvWithGradients);
+  const actual = await on('wasm', layerSizedConvWithGradients);
   expected.forEach((e, i) => expect(maxError(at(actual, i), e)).toBeLessThan(1e-4));
 });
 
@@ -149,24 +152,14 @@ describe.each([
   });
 });
 
-test.each([
-  [[2, 5, 5, 4], 4, 2, 1], // the decoder's upsampling, odd input
-  [[1, 8, 6, 3], 4, 2, 1],
-  [[1, 4, 4, 2], 3, 2, 0],
-])('convTranspose2dTorch of %j (k %i, s %i, p %i) and its gradients match cpu', async (xShape, k, s, p) => {
-  const run = () => {
-    const x = seeded(xShape, 15) as tf.Tensor4D;
-    const w = seeded([k, k, 3, at(xShape, 3)], 16) as tf.Tensor4D;
-    const bias = seeded([3], 17) as tf.Tensor1D;
-    const f = (a: tf.Tensor, b: tf.Tensor) => convTranspose2dTorch(a as tf.Tensor4D, b as tf.Tensor4D, bias, s, p);
-    const y = f(x, w);
-    const dy = seeded(y.shape, 18);
-    return [y, ...tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(f(a, b), dy)))([x, w])];
-  };
-  const expected = await on('cpu', run);
-  const actual = await on('wasm', run);
-  expected.forEach((e, i) => expect(maxError(at(actual, i), e)).toBeLessThan(1e-4));
-});
+test.each(CONV_TRANSPOSE_CASES)(
+  'convTranspose2dTorch of %j (k %i, s %i, p %i) and its gradients match cpu',
+  async (xShape, k, s, p) => {
+    const expected = await on('cpu', convTransposeWithGradients(xShape, k, s, p));
+    const actual = await on('wasm', convTransposeWithGradients(xShape, k, s, p));
+    expected.forEach((e, i) => expect(maxError(at(actual, i), e)).toBeLessThan(1e-4));
+  },
+);
 
 test('Identity shares its input buffer on wasm; each reference frees on its own', async () => {
   await tf.setBackend('wasm');
