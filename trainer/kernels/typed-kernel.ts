@@ -9,7 +9,7 @@
 import type { KernelBackend, TensorInfo } from '@tensorflow/tfjs-core';
 
 /** The wasm backend's methods used here (BackendWasm has them). */
-interface WasmLike {
+export interface WasmLike {
   makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
   typedArrayFromHeap(info: TensorInfo): Float32Array;
 }

@@ -48,10 +48,11 @@ export interface ConvGeometry {
 
 const NHWC_TO_NCHW = [0, 3, 1, 2];
 const NCHW_TO_NHWC = [0, 2, 3, 1];
-/** [kh, kw, Cin, Cout] → ONNX Conv weight [Cout, Cin, kh, kw]. */
-const HWIO_TO_OIHW = [3, 2, 0, 1];
-/** [kh, kw, Cin, Cout] → ONNX ConvTranspose weight [Cout (its input), Cin (its output), kh, kw]. */
-const HWIO_TO_IOHW = [3, 2, 0, 1];
+/**
+ * [kh, kw, Cin, Cout] → [Cout, Cin, kh, kw]: the weight of Conv (output, input channels) and, the same
+ * array, of the ConvTranspose that is its input gradient (its input Cout, its output Cin).
+ */
+const HWIO_TO_ONNX = [3, 2, 0, 1];
 
 /** Graph input and output names, shared with the kernels that feed them. */
 export const GRAPH_IO = { x: 'x', dy: 'dy', filter: 'filter', out: 'out' } as const;
@@ -64,7 +65,7 @@ export function forwardConvGraph(g: ConvGeometry): Uint8Array {
   const x = b.input(GRAPH_IO.x, g.inShape);
   const filter = b.input(GRAPH_IO.filter, g.filterShape);
   const xNchw = b.op('Transpose', [x], { perm: attr.ints(NHWC_TO_NCHW) });
-  const w = b.op('Transpose', [filter], { perm: attr.ints(HWIO_TO_OIHW) });
+  const w = b.op('Transpose', [filter], { perm: attr.ints(HWIO_TO_ONNX) });
   const y = b.op('Conv', [xNchw, w], {
     kernel_shape: attr.ints([kh, kw]),
     strides: attr.ints([...g.strides]),
@@ -100,7 +101,7 @@ export function inputGradientGraph(g: ConvGeometry): Uint8Array {
   const dy = b.input(GRAPH_IO.dy, [n, g.outHeight, g.outWidth, cout]);
   const filter = b.input(GRAPH_IO.filter, g.filterShape);
   const dyNchw = b.op('Transpose', [dy], { perm: attr.ints(NHWC_TO_NCHW) });
-  const wT = b.op('Transpose', [filter], { perm: attr.ints(HWIO_TO_IOHW) });
+  const wT = b.op('Transpose', [filter], { perm: attr.ints(HWIO_TO_ONNX) });
   const dx = b.op('ConvTranspose', [dyNchw, wT], {
     kernel_shape: attr.ints([kh, kw]),
     strides: attr.ints([...g.strides]),

@@ -5,7 +5,7 @@
  * Why: the convolutions are three quarters of a training step on wasm, and wasm's XNNPACK runs them at
  * 8-19 GFLOP/s on one thread here, where onnxruntime's MLAS, with AVX2 or AVX-512 and the same tensors,
  * runs the same shapes 2-4 times faster, NHWC↔NCHW transposes and the copies in and out included
- * (`npx tsx bench/native-conv.ts` prints both). The rest of training stays on wasm; each kernel reads its
+ * (`npx tsx bench/train-throughput.ts --profile` prints the kernels' times, with PEERSTYLE_NATIVE_CONV=off for wasm's). The rest of training stays on wasm; each kernel reads its
  * inputs straight from the wasm heap, runs a cached graph for its shapes (./conv-graphs) synchronously
  * and copies the result into a new wasm tensor. A layout or data type the graphs do not cover (NCHW,
  * anything but float32) goes to the kernel that was registered before.
@@ -23,15 +23,10 @@ import {
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
 import { filterGradientGraph, forwardConvGraph, GRAPH_IO, inputGradientGraph, type ConvGeometry } from './conv-graphs';
+import type { WasmLike } from '../kernels/typed-kernel';
 import { loadSyncOrt, type SyncOrt, type SyncSession } from './ort-binding';
 
 const WASM = 'wasm';
-
-/** The wasm backend's methods the kernels use (BackendWasm has them). */
-interface WasmHeap {
-  makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
-  typedArrayFromHeap(info: TensorInfo): Float32Array;
-}
 
 type Kind = 'forward' | 'input' | 'filter';
 
@@ -88,12 +83,7 @@ function geometryOf(info: backend_util.Conv2DInfo): ConvGeometry {
     outWidth: info.outWidth,
     strides: [info.strideHeight, info.strideWidth],
     dilations: [info.dilationHeight, info.dilationWidth],
-    pads: {
-      top: info.padInfo.top,
-      bottom: info.padInfo.bottom,
-      left: info.padInfo.left,
-      right: info.padInfo.right,
-    },
+    pads: { top: info.padInfo.top, bottom: info.padInfo.bottom, left: info.padInfo.left, right: info.padInfo.right },
   };
 }
 
@@ -101,7 +91,7 @@ const isNhwc = (dataFormat: string | undefined): boolean => dataFormat === undef
 
 /** Runs `session` on heap views of the inputs and returns its result as a new wasm tensor of `shape`. */
 function runOnHeap(
-  backend: WasmHeap,
+  backend: WasmLike,
   session: SyncSession,
   inputs: Record<string, TensorInfo>,
   shape: number[],
@@ -188,7 +178,7 @@ function kernelConfigs(cache: SessionCache, previous: (name: string) => KernelFu
       const inputs = args.inputs as Record<string, TensorInfo>;
       const planned = plan(inputs, args.attrs);
       if (planned === null) return previous(name)(args);
-      const backend = args.backend as unknown as WasmHeap;
+      const backend = args.backend as unknown as WasmLike;
       return runOnHeap(backend, cache.get(kind, planned.geometry), inputs, planned.outShape);
     };
     return { kernelName: name, backendName: WASM, kernelFunc };

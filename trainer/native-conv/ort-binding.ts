@@ -10,6 +10,7 @@
  */
 import type { Binding } from 'onnxruntime-node/dist/binding';
 import type { Tensor as OrtTensor } from 'onnxruntime-node';
+import { mainRealmRequire } from '../../functions/engine/main-realm-require';
 
 /** A loaded graph whose `run` is synchronous. */
 export interface SyncSession {
@@ -22,8 +23,6 @@ export interface SyncSession {
 export interface SyncOrt {
   load(model: Uint8Array, threads: number): SyncSession;
 }
-
-import { mainRealmRequire } from '../../functions/engine/main-realm-require';
 
 let loaded: SyncOrt | null | undefined;
 
