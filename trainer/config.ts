@@ -41,6 +41,13 @@ export interface ModelConfig {
    */
   upsample: UpsampleMode;
   /**
+   * Multiplier of the widths of each decoder's two upsampling stages (2·ngf·w channels at half
+   * resolution, ngf·w at full). The base ngf gives 16 channels at full resolution in `small`, the
+   * whole of what the last 7×7 conv can draw strokes and edges from; widening the upsampling path
+   * alone adds rendering capacity without touching the latent, the TPFR layer or the encoder.
+   */
+  decoderWidth: number;
+  /**
    * Give each decoder output the mean colour of the image it should look like: the output after tanh
    * has its own per-channel mean over H×W replaced by the exemplar's. The encoder cannot see an image's
    * mean colour (the instance norm after its first convolution removes a constant offset), so this is
@@ -69,6 +76,7 @@ export const LEGACY_MODEL_DEFAULTS = {
   upsample: 'transpose',
   colorMean: false,
   colorStd: false,
+  decoderWidth: 1,
 } as const satisfies Partial<ModelConfig>;
 
 /** A saved model config with the keys it predates filled in from {@link LEGACY_MODEL_DEFAULTS}. */
@@ -90,6 +98,7 @@ export const ARCHITECTURE_KEYS = [
   'upsample',
   'colorMean',
   'colorStd',
+  'decoderWidth',
 ] as const satisfies readonly (keyof ModelConfig)[];
 
 export interface TrainConfig extends ModelConfig {
@@ -155,6 +164,7 @@ export const PRESET_NAMES = ['paper', 'small', 'tiny'] as const;
 export type PresetName = (typeof PRESET_NAMES)[number];
 
 const shared = {
+  decoderWidth: 1,
   attentionDropout: 0.2,
   styleTransfer: true,
   contentTransfer: true,
@@ -255,6 +265,7 @@ const BOUNDS: Partial<Record<keyof TrainConfig, [number, number]>> = {
   ndf: [1, 256],
   encoderBlocks: [0, 32],
   decoderBlocks: [0, 32],
+  decoderWidth: [1, 8],
   globalStyleConvs: [1, 6],
   knn: [1, 64],
   attentionDropout: [0, 0.9],
@@ -289,6 +300,7 @@ const INTEGER_KEYS = new Set<keyof TrainConfig>([
   'ndf',
   'encoderBlocks',
   'decoderBlocks',
+  'decoderWidth',
   'globalStyleConvs',
   'knn',
   'cropSize',

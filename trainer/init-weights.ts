@@ -5,8 +5,9 @@
  * fine-tuned on new styles, and how a long run goes on from an exported model on another machine.
  */
 import { readModelSource } from './export/model-export';
-import { ARCHITECTURE_KEYS, type TrainConfig } from './config';
+import { ARCHITECTURE_KEYS, LEGACY_MODEL_DEFAULTS, type TrainConfig } from './config';
 import type { NamedArray } from './nn/params';
+import { widenDecoders } from './widen-decoder';
 
 export interface InitialWeights {
   /** The run's config with the architecture of the weights. */
@@ -42,10 +43,30 @@ export async function readInitialWeights(
     if (key in overrides || !(key in source.cfg)) continue;
     Object.assign(inherited, { [key]: (source.cfg as TrainConfig)[key] });
   }
+  const fitted: TrainConfig = { ...cfg, ...inherited };
   return {
-    cfg: { ...cfg, ...inherited },
-    params: source.params,
+    cfg: fitted,
+    params: widenedToFit(source.params, source.cfg.decoderWidth ?? LEGACY_MODEL_DEFAULTS.decoderWidth, fitted),
     sourceIterations: source.training?.iterations ?? 0,
     sourcePreset: source.preset,
   };
+}
+
+/**
+ * The weights with their decoders widened to the run's `decoderWidth` when the command line asks for a
+ * multiple of the weights' own (trainer/widen-decoder.ts); any other difference is left for the
+ * parameter store to report.
+ */
+function widenedToFit(
+  params: Readonly<Record<string, NamedArray>>,
+  sourceWidth: number,
+  cfg: TrainConfig,
+): Readonly<Record<string, NamedArray>> {
+  if (cfg.decoderWidth === sourceWidth) return params;
+  if (cfg.decoderWidth % sourceWidth !== 0) {
+    throw new InitWeightsError(
+      `decoderWidth=${cfg.decoderWidth} is not a multiple of the weights' own ${sourceWidth}: a decoder can only be widened by copying each channel a whole number of times.`,
+    );
+  }
+  return widenDecoders(params, cfg.decoderWidth / sourceWidth, cfg.upsample, cfg.seed);
 }

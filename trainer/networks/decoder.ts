@@ -28,6 +28,7 @@ export function decoderLayers(cfg: ModelConfig, prefix: DecoderPrefix): Layer[] 
     throw new Error(`Unknown decoder prefix "${String(prefix)}". Expected one of: ${DECODER_PREFIXES.join(', ')}.`);
   }
   const { ngf } = cfg;
+  const up = ngf * cfg.decoderWidth;
   const layers: Layer[] = [
     conv(`${prefix}.merge`, latentChannels(cfg).total, 4 * ngf, 1), // [B, H/4, W/4, 4ngf]
     norm(),
@@ -35,13 +36,13 @@ export function decoderLayers(cfg: ModelConfig, prefix: DecoderPrefix): Layer[] 
   ];
   for (let i = 0; i < cfg.decoderBlocks; i++) layers.push(resnetBlock(`${prefix}.block${i}`, 4 * ngf));
   layers.push(
-    ...upLayers(cfg, `${prefix}.up1`, 4 * ngf, 2 * ngf), // [B, H/2, W/2, 2ngf]
+    ...upLayers(cfg, `${prefix}.up1`, 4 * ngf, 2 * up), // [B, H/2, W/2, 2ngf·decoderWidth]
     norm(),
     relu(),
-    ...upLayers(cfg, `${prefix}.up2`, 2 * ngf, ngf), // [B, H, W, ngf]
+    ...upLayers(cfg, `${prefix}.up2`, 2 * up, up), // [B, H, W, ngf·decoderWidth]
     norm(),
     relu(),
-    conv(`${prefix}.out`, ngf, 3, 7, { padding: 3, padMode: 'reflect' }), // [B, H, W, 3]
+    conv(`${prefix}.out`, up, 3, 7, { padding: 3, padMode: 'reflect' }), // [B, H, W, 3]
   );
   if (!cfg.colorHead) layers.push({ kind: 'tanh' });
   return layers;
