@@ -261,6 +261,41 @@ describe('tiny training run', () => {
     const t = values(trained, 'enc.pre.conv0.weight');
     expect(w.some((v, i) => Math.abs(v - at(t, i)) > 1e-3)).toBe(true);
 
+    // A wider decoder starts from the package's: its upsampling path is widened, the rest carries over.
+    const widened = await fs.mkdtemp(path.join(os.tmpdir(), 'peerstyle-init-wide-'));
+    const wideLines: string[] = [];
+    await runTraining({
+      ...quiet,
+      preset: 'tiny',
+      overrides: { ...base, iterations: '1', decayIterations: '0', learningRate: '1e-8', decoderWidth: '2' },
+      dataDir: data,
+      outDir: widened,
+      resume: false,
+      init: pkg,
+      log: (l) => wideLines.push(l),
+    });
+    const wide = await readWeights(path.join(widened, 'model'));
+    expect(wide.meta.config).toMatchObject({ ngf: 6, decoderWidth: 2 });
+    expect(wide.arrays['dec.up2.weight']?.shape).toEqual([5, 5, 24, 12]);
+    expect(wide.arrays['decAux.out.weight']?.shape).toEqual([7, 7, 12, 3]);
+    const merge = values(trained, 'dec.merge.weight');
+    expect(values(wide, 'dec.merge.weight').every((v, i) => Math.abs(v - at(merge, i)) < 1e-4)).toBe(true);
+    expect(wideLines.some((l) => l.startsWith(`# initialised from ${pkg}`))).toBe(true);
+    // From a width-2 model, width 3 is no whole number of copies.
+    const widePkg = await fs.mkdtemp(path.join(os.tmpdir(), 'peerstyle-init-widepkg-'));
+    await exportModel(path.join(widened, 'model'), widePkg, { tiled: false });
+    await expect(
+      runTraining({
+        ...quiet,
+        preset: 'tiny',
+        overrides: { ...base, decoderWidth: '3' },
+        dataDir: data,
+        outDir: await fs.mkdtemp(path.join(os.tmpdir(), 'peerstyle-init-bad-')),
+        resume: false,
+        init: widePkg,
+      }),
+    ).rejects.toThrow("decoderWidth=3 is not a multiple of the weights' own 2");
+
     // A width the package's shapes cannot fill is refused with the parameter named.
     await expect(
       runTraining({
