@@ -69,24 +69,24 @@ describe.each(['nearest', 'transpose'] as UpsampleMode[])('%s upsampling', (upsa
   it('splits each read of a copied channel unevenly between the copies', () => {
     const weights = spread(decoderStore(narrow, 1).toNamedArrays());
     const widened = widenDecoders(weights, 2, upsample, 7);
-    const original = defined(weights['dec.out.weight']);
-    const split = defined(widened['dec.out.weight']);
+    const original = defined(weights['dec.out.weight'], 'dec.out.weight');
+    const split = defined(widened['dec.out.weight'], 'widened dec.out.weight');
     const [kh, kw, c] = original.shape as [number, number, number, number];
     expect(split.shape).toEqual([kh, kw, 2 * c, 3]);
     // Element (0, 0, i, o) and its copy (0, 0, i + c, o): they sum to the original, and are not halves.
     let uneven = 0;
     for (let i = 0; i < c; i++) {
       for (let o = 0; o < 3; o++) {
-        const a = defined(split.data[i * 3 + o]);
-        const b = defined(split.data[(i + c) * 3 + o]);
-        expect(a + b).toBeCloseTo(defined(original.data[i * 3 + o]), 5);
+        const a = defined(split.data[i * 3 + o], 'a split weight');
+        const b = defined(split.data[(i + c) * 3 + o], 'its copy');
+        expect(a + b).toBeCloseTo(defined(original.data[i * 3 + o], 'the original weight'), 5);
         if (Math.abs(a - b) > 1e-3 * Math.abs(a + b)) uneven++;
       }
     }
     expect(uneven).toBe(c * 3);
     // Biases of the repeated channels are copies; parameters outside the upsampling path are untouched.
-    const bias = defined(widened['dec.up2.bias']);
-    const ownBias = defined(weights['dec.up2.bias']);
+    const bias = defined(widened['dec.up2.bias'], 'widened dec.up2.bias');
+    const ownBias = defined(weights['dec.up2.bias'], 'dec.up2.bias');
     expect([...bias.data]).toEqual([...ownBias.data, ...ownBias.data]);
     expect(widened['dec.merge.weight']).toBe(weights['dec.merge.weight']);
   });
