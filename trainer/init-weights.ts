@@ -5,7 +5,7 @@
  * fine-tuned on new styles, and how a long run goes on from an exported model on another machine.
  */
 import { readModelSource } from './export/model-export';
-import { ARCHITECTURE_KEYS, LEGACY_MODEL_DEFAULTS, type TrainConfig } from './config';
+import { ARCHITECTURE_KEYS, withLegacyDefaults, type TrainConfig } from './config';
 import type { NamedArray } from './nn/params';
 import { widenDecoders } from './widen-decoder';
 
@@ -46,7 +46,7 @@ export async function readInitialWeights(
   const fitted: TrainConfig = { ...cfg, ...inherited };
   return {
     cfg: fitted,
-    params: widenedToFit(source.params, source.cfg.decoderWidth ?? LEGACY_MODEL_DEFAULTS.decoderWidth, fitted),
+    params: widenedToFit(source.params, withLegacyDefaults(source.cfg).decoderWidth, fitted),
     sourceIterations: source.training?.iterations ?? 0,
     sourcePreset: source.preset,
   };

@@ -10,11 +10,9 @@
  * equal gradients and stay equal for the rest of training, so the extra width would never be used.
  */
 import type { UpsampleMode } from './config';
+import { DECODER_PREFIXES } from './networks/decoder';
 import type { NamedArray } from './nn/params';
 import { Mulberry32 } from './rng';
-
-/** The two decoders a model trains: the main one, exported, and the auxiliary one. */
-const DECODER_PREFIXES = ['dec', 'decAux'] as const;
 
 /** Weight axes of the input and output channels: conv2d is [k, k, in, out], TF.js's transposed conv [k, k, out, in]. */
 function channelAxes(upsample: UpsampleMode): { inAxis: 2 | 3; outAxis: 2 | 3 } {
@@ -33,18 +31,20 @@ function widenWeight(
   random: () => number,
 ): NamedArray {
   const [kh, kw, c2, c3] = array.shape as [number, number, number, number];
-  const grow = (axis: 2 | 3): number => (axes.repeatAxis === axis || axes.splitAxis === axis ? factor : 1);
-  const n2 = c2 * grow(2);
-  const n3 = c3 * grow(3);
+  const grows = (axis: 2 | 3): boolean => axes.repeatAxis === axis || axes.splitAxis === axis;
+  const copies2 = grows(2) ? factor : 1;
+  const copies3 = grows(3) ? factor : 1;
+  const n2 = c2 * copies2;
+  const n3 = c3 * copies3;
+  const splitCopies = axes.splitAxis === undefined ? 1 : factor;
   const data = new Float32Array(kh * kw * n2 * n3);
   for (let k = 0; k < kh * kw; k++) {
     for (let i = 0; i < c2; i++) {
       for (let o = 0; o < c3; o++) {
         const value = array.data[(k * c2 + i) * c3 + o] as number;
-        const splitCopies = axes.splitAxis === undefined ? 1 : factor;
         const shares = randomShares(splitCopies, random);
-        for (let r2 = 0; r2 < grow(2); r2++) {
-          for (let r3 = 0; r3 < grow(3); r3++) {
+        for (let r2 = 0; r2 < copies2; r2++) {
+          for (let r3 = 0; r3 < copies3; r3++) {
             const splitCopy = axes.splitAxis === 2 ? r2 : axes.splitAxis === 3 ? r3 : 0;
             data[(k * n2 + i + c2 * r2) * n3 + o + c3 * r3] = value * (shares[splitCopy] as number);
           }

@@ -203,6 +203,17 @@ describe('tiny training run', () => {
   });
 
   it('starts a new run from an exported package’s weights, taking its architecture', async () => {
+    /** A tiny run from `init` in a new folder, for the starts that must be refused. */
+    const startFrom = async (init: string, overrides: Record<string, string>): Promise<unknown> =>
+      runTraining({
+        ...quiet,
+        preset: 'tiny',
+        overrides,
+        dataDir: data,
+        outDir: await fs.mkdtemp(path.join(os.tmpdir(), 'peerstyle-init-bad-')),
+        resume: false,
+        init,
+      });
     const base = { iterations: '4', decayIterations: '2', checkpointEvery: '100', logEvery: '2' };
     const source = await fs.mkdtemp(path.join(os.tmpdir(), 'peerstyle-init-src-'));
     const pkg = await fs.mkdtemp(path.join(os.tmpdir(), 'peerstyle-init-pkg-'));
@@ -284,30 +295,14 @@ describe('tiny training run', () => {
     // From a width-2 model, width 3 is no whole number of copies.
     const widePkg = await fs.mkdtemp(path.join(os.tmpdir(), 'peerstyle-init-widepkg-'));
     await exportModel(path.join(widened, 'model'), widePkg, { tiled: false });
-    await expect(
-      runTraining({
-        ...quiet,
-        preset: 'tiny',
-        overrides: { ...base, decoderWidth: '3' },
-        dataDir: data,
-        outDir: await fs.mkdtemp(path.join(os.tmpdir(), 'peerstyle-init-bad-')),
-        resume: false,
-        init: widePkg,
-      }),
-    ).rejects.toThrow("decoderWidth=3 is not a multiple of the weights' own 2");
+    await expect(startFrom(widePkg, { ...base, decoderWidth: '3' })).rejects.toThrow(
+      "decoderWidth=3 is not a multiple of the weights' own 2",
+    );
 
     // A width the package's shapes cannot fill is refused with the parameter named.
-    await expect(
-      runTraining({
-        ...quiet,
-        preset: 'tiny',
-        overrides: { ...base, ngf: '5' },
-        dataDir: data,
-        outDir: await fs.mkdtemp(path.join(os.tmpdir(), 'peerstyle-init-bad-')),
-        resume: false,
-        init: pkg,
-      }),
-    ).rejects.toThrow(/Cannot start from .*: Parameter ".*" has shape/);
+    await expect(startFrom(pkg, { ...base, ngf: '5' })).rejects.toThrow(
+      /Cannot start from .*: Parameter ".*" has shape/,
+    );
     // A folder without weights is refused with what was expected.
     await expect(
       runTraining({

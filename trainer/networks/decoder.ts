@@ -17,7 +17,7 @@ import type { Layer } from '../nn/spec';
 /** Parameter prefix of a decoder instance: the main decoder or the auxiliary one. */
 export type DecoderPrefix = 'dec' | 'decAux';
 
-const DECODER_PREFIXES: readonly DecoderPrefix[] = ['dec', 'decAux'];
+export const DECODER_PREFIXES: readonly DecoderPrefix[] = ['dec', 'decAux'];
 
 /**
  * Merge + decoder layers under `${prefix}.`: latent [B, H/4, W/4, 12ngf] → image [B, H, W, 3]. With the
