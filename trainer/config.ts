@@ -136,6 +136,12 @@ export interface TrainConfig extends ModelConfig {
    */
   lambdaTexture: number;
   /**
+   * Weight of the texture loss on the encoder's style codes: the transfer decoded a second time, by the
+   * main decoder and TPFR frozen, from the style exemplar's live latent, so that the loss reaches the codes
+   * (the main path detaches every latent, so lambdaTexture trains the main decoder only). 0 in every preset.
+   */
+  lambdaTextureCodes: number;
+  /**
    * Weight of the grid loss on the main decoder's outputs: how much more prominent their spectral peaks
    * at the 2- and 4-pixel periods are than their targets' (trainer/grid-loss.ts). 0 in every preset.
    */
@@ -156,7 +162,11 @@ export interface TrainConfig extends ModelConfig {
 
 /** {@link withLegacyDefaults} for a training config: training keys added later are off in older runs. */
 export function withLegacyTrainDefaults(saved: TrainConfig): TrainConfig {
-  const legacy: Pick<TrainConfig, 'lambdaTexture' | 'lambdaGrid'> = { lambdaTexture: 0, lambdaGrid: 0 };
+  const legacy: Pick<TrainConfig, 'lambdaTexture' | 'lambdaTextureCodes' | 'lambdaGrid'> = {
+    lambdaTexture: 0,
+    lambdaTextureCodes: 0,
+    lambdaGrid: 0,
+  };
   return { ...legacy, ...withLegacyDefaults(saved) };
 }
 
@@ -180,6 +190,7 @@ const shared = {
   lambdaTransfer: 1,
   lambdaAdversarial: 1,
   lambdaTexture: 0,
+  lambdaTextureCodes: 0,
   lambdaGrid: 0,
   metricMargin: 1.0,
   poolSize: 50,
@@ -286,6 +297,7 @@ const BOUNDS: Partial<Record<keyof TrainConfig, [number, number]>> = {
   lambdaTransfer: [0, 1000],
   lambdaAdversarial: [0, 1000],
   lambdaTexture: [0, 1000],
+  lambdaTextureCodes: [0, 1000],
   lambdaGrid: [0, 1000],
   metricMargin: [0, 100],
   poolSize: [0, 10_000],

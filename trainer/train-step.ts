@@ -60,6 +60,11 @@ export interface StepLosses {
   loss_transf: number;
   /** The texture loss on fake_B (trainer/texture-loss.ts); 0 when lambdaTexture is 0. */
   loss_texture: number;
+  /**
+   * The texture loss of the transfer re-decoded from the exemplar's live latent, which trains the encoder's
+   * style codes; 0 when lambdaTextureCodes is 0.
+   */
+  loss_texture_codes: number;
   /** The grid loss on fake_B, rec_A and rec_style_B (trainer/grid-loss.ts); 0 when lambdaGrid is 0. */
   loss_grid: number;
   loss_d: number;
@@ -77,6 +82,7 @@ const GENERATOR_LOSSES = [
   'loss_idt',
   'loss_transf',
   'loss_texture',
+  'loss_texture_codes',
   'loss_grid',
   'loss_aux',
   'loss_main',
@@ -133,7 +139,7 @@ export class TsprTrainer {
     this.disc = new Adam(store, OPTIMISER_GROUPS.discriminator, settings);
     this.pool = new ImagePool(cfg.poolSize, cfg.seed ^ 0x5eed);
     this.rng = new Mulberry32(cfg.seed ^ 0x7a11);
-    this.texture = cfg.lambdaTexture > 0 ? new TextureLoss() : null;
+    this.texture = cfg.lambdaTexture > 0 || cfg.lambdaTextureCodes > 0 ? new TextureLoss() : null;
     this.grid = cfg.lambdaGrid > 0 ? new GridLoss() : null;
   }
 
@@ -236,11 +242,29 @@ export class TsprTrainer {
         [recAAux, realA],
         [recStyleBAux, styleB],
       ]);
+      // The same transfer (same dropout) from the exemplar's live latent, rendered by the main decoder with
+      // it and TPFR frozen: the texture loss's only way into the style codes. Without it the codes learn
+      // from the metric loss and the auxiliary cycle alone, which say nothing about texture, and the
+      // decoder has no exemplar texture in its input to render.
+      const texture = this.texture;
+      const lTextureCodes =
+        texture && cfg.lambdaTextureCodes > 0
+          ? store.withFrozen(['dec.', 'tpfr.'], () => {
+              const live = tpfr(store, cfg, zA, zStyleB, {
+                training: true,
+                dropoutSeed,
+                updateRunningStats: false,
+              }).output;
+              const rendered = decode(store, cfg, 'dec', live, colourSB);
+              return texture.loss(rendered, styleB);
+            })
+          : tf.scalar(0);
       const lossAux = tf.addN([
         tf.mul(lZCont, cfg.lambdaContent),
         tf.mul(lMetric, cfg.lambdaStyle),
         tf.mul(lCycleAux, cfg.lambdaCycleAux),
         tf.mul(lIdtAux, cfg.lambdaIdtAux),
+        tf.mul(lTextureCodes, cfg.lambdaTextureCodes),
       ]) as tf.Scalar;
 
       // Main losses: adversarial (D read as is; its weights are not in this step's variables), main
@@ -270,7 +294,7 @@ export class TsprTrainer {
         eFakeFrozen.style,
         stopGradient(codeStyleB.style),
       );
-      const lTexture = this.texture ? this.texture.loss(fakeB, styleB) : tf.scalar(0);
+      const lTexture = texture && cfg.lambdaTexture > 0 ? texture.loss(fakeB, styleB) : tf.scalar(0);
       // fake_B should carry no more grid than the photo whose structure it keeps; each reconstruction
       // no more than its original.
       const lGrid = this.grid ? this.grid.loss(decoded, tf.concat([realA, realA, styleB], 0)) : tf.scalar(0);
@@ -291,6 +315,7 @@ export class TsprTrainer {
         loss_idt: tf.keep(lIdt),
         loss_transf: tf.keep(lTransf),
         loss_texture: tf.keep(lTexture),
+        loss_texture_codes: tf.keep(lTextureCodes),
         loss_grid: tf.keep(lGrid),
         loss_aux: tf.keep(lossAux),
         loss_main: tf.keep(lossMain),
