@@ -3,7 +3,9 @@
  * backward_G_aux): the metric loss compares style_A's and style_B's codes with detached codes of real_A
  * and real_B, and the latent cycle compares the re-encodings with detached encodings of the inputs. The
  * encoder's gradient in a training step, with every auxiliary weight but one set to zero, must equal the
- * gradient of that one term written out with those targets detached.
+ * gradient of that one term written out with those targets detached. The texture loss on the style codes
+ * (lambdaTextureCodes, Peerstyle's addition) reaches the encoder through the style exemplar's latent only,
+ * and leaves the gradients of the main decoder and TPFR as they are without it.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../trainer/backend';
@@ -11,9 +13,11 @@ import { applyOverrides, presetConfig, type TrainConfig } from '../../trainer/co
 import { colourStats } from '../../trainer/layers/colour-head';
 import { latentCycleLoss, metricLoss, stopGradient } from '../../trainer/losses';
 import { createModel, splitLatent } from '../../trainer/model';
+import { tpfr } from '../../trainer/layers/tpfr';
 import { decode } from '../../trainer/networks/decoder';
 import { encode } from '../../trainer/networks/encoder';
-import type { ParamStore } from '../../trainer/nn/params';
+import { OPTIMISER_GROUPS, type ParamStore } from '../../trainer/nn/params';
+import { TextureLoss } from '../../trainer/texture-loss';
 import { TsprTrainer, type ImageBatch } from '../../trainer/train-step';
 import { Mulberry32 } from '../../trainer/rng';
 import { at, defined } from '../support/checked';
@@ -26,20 +30,32 @@ function image(seed: number): Float32Array {
   return Float32Array.from({ length: SIZE * SIZE * 3 }, () => rng.next() * 2 - 1);
 }
 
-/** The encoder gradients the trainer hands to its auxiliary optimiser in one step. */
-function stepEncoderGrads(cfg: TrainConfig, store: ParamStore, batch: ImageBatch): Record<string, Float32Array> {
+/** The gradients one step hands to an optimiser ('aux' or 'main'), of its own parameters. */
+function stepGrads(
+  cfg: TrainConfig,
+  store: ParamStore,
+  batch: ImageBatch,
+  optimiser: 'aux' | 'main',
+  prefixes: readonly string[] = OPTIMISER_GROUPS[optimiser],
+): Record<string, Float32Array> {
   const trainer = new TsprTrainer(cfg, store);
   const captured: Record<string, Float32Array> = {};
-  const apply = trainer.aux.apply.bind(trainer.aux);
-  trainer.aux.apply = (grads, lr) => {
+  const target = trainer[optimiser];
+  const apply = target.apply.bind(target);
+  target.apply = (grads, lr) => {
     for (const [name, g] of Object.entries(grads)) {
-      if (name.startsWith('enc.')) captured[name] = Float32Array.from(g.dataSync() as Float32Array);
+      if (prefixes.some((p) => name.startsWith(p))) captured[name] = Float32Array.from(g.dataSync() as Float32Array);
     }
     apply(grads, lr);
   };
   trainer.step(batch);
   trainer.dispose();
   return captured;
+}
+
+/** The encoder gradients the trainer hands to its auxiliary optimiser in one step. */
+function stepEncoderGrads(cfg: TrainConfig, store: ParamStore, batch: ImageBatch): Record<string, Float32Array> {
+  return stepGrads(cfg, store, batch, 'aux', ['enc.']);
 }
 
 function expectClose(actual: Record<string, Float32Array>, expected: Record<string, Float32Array>): void {
@@ -67,12 +83,15 @@ describe('auxiliary step targets', () => {
     styleB: image(4),
   };
   const t = (a: Float32Array) => tf.tensor4d(a, [1, SIZE, SIZE, 3]);
-  const only = (term: 'lambdaStyle' | 'lambdaCycleAux'): TrainConfig =>
+  const only = (term: 'lambdaStyle' | 'lambdaCycleAux' | 'lambdaTextureCodes'): TrainConfig =>
     applyOverrides(presetConfig('tiny'), {
       lambdaContent: '0',
       lambdaStyle: '0',
       lambdaCycleAux: '0',
       lambdaIdtAux: '0',
+      lambdaTextureCodes: '0',
+      // No logit dropout: its pattern is drawn from the trainer's own generator.
+      attentionDropout: '0',
       [term]: '1',
       // A margin the negatives cannot reach keeps the hinge, and with it the negative pairs, active.
       metricMargin: '100',
@@ -150,5 +169,44 @@ describe('auxiliary step targets', () => {
     const store = createModel(cfg, 6);
     expectClose(stepEncoderGrads(cfg, store, batch), expected);
     store.dispose();
+  });
+
+  it('passes the texture loss on the style codes through style_B\'s latent, not the decoder or TPFR', () => {
+    const cfg = only('lambdaTextureCodes');
+    const expectedStore = createModel(cfg, 7);
+    const texture = new TextureLoss();
+    const { grads } = tf.variableGrads(
+      () => {
+        const s = expectedStore;
+        const styleB = t(batch.styleB);
+        const zA = stopGradient(encode(s, cfg, t(batch.realA)).latent);
+        const zSB = encode(s, cfg, styleB).latent;
+        return s.withFrozen(['dec.', 'tpfr.'], () => {
+          const live = tpfr(s, cfg, zA, zSB, { training: true, updateRunningStats: false }).output;
+          return texture.loss(decode(s, cfg, 'dec', live, colourStats(styleB)), styleB);
+        });
+      },
+      expectedStore.trainable(['enc.']),
+    );
+    texture.dispose();
+    const expected: Record<string, Float32Array> = {};
+    for (const [name, g] of Object.entries(grads)) {
+      expected[name.slice(0, name.lastIndexOf('@'))] = Float32Array.from(g.dataSync() as Float32Array);
+    }
+    tf.dispose(Object.values(grads));
+    expectedStore.dispose();
+
+    const store = createModel(cfg, 7);
+    expectClose(stepEncoderGrads(cfg, store, batch), expected);
+    store.dispose();
+
+    // The main optimiser's gradients (decoder and TPFR) do not depend on the term's weight.
+    const mainGrads = (weight: string) => {
+      const s = createModel(cfg, 7);
+      const grads = stepGrads(applyOverrides(cfg, { lambdaTextureCodes: weight }), s, batch, 'main');
+      s.dispose();
+      return grads;
+    };
+    expectClose(mainGrads('5'), mainGrads('0'));
   });
 });
