@@ -52,7 +52,7 @@ export type StylizeOptions = {
   structure?: StructureMode;
   /** Long side of the output in pixels. @default the content's own size */
   size?: number;
-  /** Long side the style images are resampled to. @default the output's long side, at most 512 */
+  /** Long side the style images are resampled to. @default the model package's `defaults.styleSize`, else the output's long side, at most 512 */
   styleSize?: number;
   /** @default DEFAULT_STYLIZE_FORMAT */
   format: StylizeFormat;

@@ -102,8 +102,9 @@ export const DEFAULT_PREVIEW_SIDE = 512;
 /**
  * A stylisation request: the platform's stylize options (functions/core/stylize-input.ts, where each is
  * described), every one optional, plus what only the engine offers. Left out, `format` is 'png' here
- * (the API's jobs default to JPEG), and `styleSize` is the content's working long side capped at the
- * paper's 512 px test size, since peers cost time in proportion to their count.
+ * (the API's jobs default to JPEG), and `styleSize` is the package's `defaults.styleSize`, else the
+ * content's working long side capped at the paper's 512 px test size, since peers cost time in
+ * proportion to their count.
  */
 export interface StylizeRequest extends Partial<Omit<StylizeOptions, 'preview'>> {
   content: Buffer | string;
@@ -231,7 +232,9 @@ async function stylizeWith(
     const target = scaleToLongSide(
       img.width,
       img.height,
-      opts.styleSize ?? Math.min(DEFAULT_MAX_STYLE_SIDE, Math.max(work.width, work.height)),
+      opts.styleSize ??
+        pkg.manifest.defaults?.styleSize ??
+        Math.min(DEFAULT_MAX_STYLE_SIDE, Math.max(work.width, work.height)),
     );
     const size = workingSize(target.width, target.height);
     styleImages.push(await resizeRgb(img, size.width, size.height));

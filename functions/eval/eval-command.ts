@@ -39,7 +39,7 @@ const FLAGS: Record<string, FlagSpec> = {
   },
   'style-size': {
     type: 'string',
-    description: `long side in px the style images are resampled to before encoding, as the API's styleSize (${SIZE_RANGE[0]}-${SIZE_RANGE[1]}; default: the engine's, the output's long side up to 512)`,
+    description: `long side in px the style images are resampled to before encoding, as the API's styleSize (${SIZE_RANGE[0]}-${SIZE_RANGE[1]}; default: the model's defaults.styleSize, else the output's long side up to 512)`,
   },
   record: { type: 'boolean', description: "write the figures into the model package's manifest" },
   help: { type: 'boolean', description: 'show this help' },

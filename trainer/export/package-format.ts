@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 
-import { STRUCTURE_MODES, type StructureMode } from '../../functions/core/stylize-input';
+import { SIZE_RANGE, STRUCTURE_MODES, type StructureMode } from '../../functions/core/stylize-input';
 import { MANIFEST_FILE_NAME } from '../../functions/core/use-cases/publish-trained-model';
 import { withLegacyDefaults, type ModelConfig } from '../config';
 
@@ -87,7 +87,14 @@ export interface ModelManifest {
   /** Present when `config.colorHead` is on: the decoders then output pre-tanh values. */
   colourHead?: ColourHeadParams;
   /** Inference settings this model is best used with, when a request does not say (see the engine). */
-  defaults?: { structure?: StructureMode };
+  defaults?: {
+    structure?: StructureMode;
+    /**
+     * Long side the style images are resampled to when a request does not say: the scale of the
+     * style's texture the model renders best, chosen on held-out pairs.
+     */
+    styleSize?: number;
+  };
   createdAt: string;
   /** Every file of the package but the manifest: byte size and sha256 (hex). */
   files: Record<string, { bytes: number; sha256: string }>;
@@ -138,7 +145,17 @@ export async function readManifest(dir: string): Promise<ModelManifest> {
   const structure = manifest.defaults?.structure;
   if (structure !== undefined && !(STRUCTURE_MODES as readonly string[]).includes(structure))
     throw new ModelPackageError(`${file} has defaults.structure "${String(structure)}"; expected keep or transfer.`);
+  const styleSize = manifest.defaults?.styleSize;
+  if (styleSize !== undefined && !isStyleSize(styleSize))
+    throw new ModelPackageError(
+      `${file} has defaults.styleSize ${JSON.stringify(styleSize)}; expected a whole number of pixels in ${SIZE_RANGE[0]}..${SIZE_RANGE[1]}.`,
+    );
   return manifest;
+}
+
+/** A style side a request could ask for too (the API's styleSize range). */
+export function isStyleSize(value: unknown): value is number {
+  return Number.isInteger(value) && (value as number) >= SIZE_RANGE[0] && (value as number) <= SIZE_RANGE[1];
 }
 
 function checkColourHead(file: string, head: ColourHeadParams | undefined): void {

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { initBackend } from '../../../trainer/backend';
 import { averageModels } from '../../../trainer/export/average-weights';
 import { exportModel, readModelSource, type LoadedModel } from '../../../trainer/export/model-export';
-import { STRUCTURE_MODES, type StructureMode } from '../../../trainer/export/package-format';
+import { isStyleSize, STRUCTURE_MODES, type StructureMode } from '../../../trainer/export/package-format';
 import { createModel } from '../../../trainer/model';
 import { checkParity } from '../../../trainer/export/parity';
 import { parseArgs, usage, UsageError, type FlagSpec } from '../args';
@@ -27,6 +27,10 @@ const FLAGS: Record<string, FlagSpec> = {
   'structure-default': {
     type: 'string',
     description: 'keep or transfer: the structure mode stylize uses when a request does not say',
+  },
+  'style-size-default': {
+    type: 'string',
+    description: 'long side in px the style images are resampled to when stylize is not told (64-2048)',
   },
   options: {
     type: 'string',
@@ -60,12 +64,20 @@ export async function exportCommand(argv: string[]): Promise<number> {
   const structure = (flags['structure-default'] as string | undefined) ?? file.structureDefault;
   if (structure !== undefined && !(STRUCTURE_MODES as readonly string[]).includes(structure))
     throw new UsageError(`--structure-default must be keep or transfer, got "${structure}".`);
+  const styleSizeFlag = flags['style-size-default'] as string | undefined;
+  const styleSize = styleSizeFlag === undefined ? undefined : Number(styleSizeFlag);
+  if (styleSize !== undefined && !isStyleSize(styleSize))
+    throw new UsageError(`--style-size-default must be a whole number of pixels in 64..2048, got "${styleSizeFlag}".`);
+  const defaults = {
+    ...(structure ? { structure: structure as StructureMode } : {}),
+    ...(styleSize !== undefined ? { styleSize } : {}),
+  };
   const outDir = path.resolve(flags.out);
   const model = averageModels(await Promise.all(sources.map((s) => readModelSource(path.resolve(s)))));
   const manifest = await exportModel(model, outDir, {
     name,
     version,
-    ...(structure ? { defaults: { structure: structure as StructureMode } } : {}),
+    ...(Object.keys(defaults).length > 0 ? { defaults } : {}),
   });
   const bytes = Object.values(manifest.files).reduce((n, f) => n + f.bytes, 0);
   process.stdout.write(

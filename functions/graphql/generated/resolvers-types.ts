@@ -211,7 +211,7 @@ export type StylizeOptions = {
   structure?: InputMaybe<StructureMode>;
   /** Longest side of the output in pixels, 64..2048. Default: the content image's own size. */
   size?: InputMaybe<Scalars['Int']['input']>;
-  /** Longest side the style images are resized to, 64..2048. Default: the output's long side, at most 512. */
+  /** Longest side the style images are resized to, 64..2048: the scale at which the style's texture is read. Default: the model's own recommendation, else the output's long side, at most 512. */
   styleSize?: InputMaybe<Scalars['Int']['input']>;
   /** Default JPEG. */
   format?: InputMaybe<ImageFormat>;

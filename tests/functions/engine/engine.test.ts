@@ -247,6 +247,26 @@ describe('options', () => {
     }
   });
 
+  test('a package’s defaults.styleSize applies when the request does not say', async () => {
+    const copy = mkdtempSync(path.join(tmpdir(), 'peerstyle-defaults-'));
+    for (const file of readdirSync(dir)) writeFileSync(path.join(copy, file), readFileSync(path.join(dir, file)));
+    const manifest = JSON.parse(readFileSync(path.join(copy, 'manifest.json'), 'utf8'));
+    writeFileSync(path.join(copy, 'manifest.json'), JSON.stringify({ ...manifest, defaults: { styleSize: 64 } }));
+    const other = await createEngine({ modelDir: copy, intraOpThreads: 1 });
+    try {
+      const request = { content: photo, styles: [{ image: painting }] };
+      const byDefault = await other.stylize(request);
+      expect(Buffer.compare(byDefault.image, (await engine.stylize({ ...request, styleSize: 64 })).image)).toBe(0);
+      // Without the default the style is read at another scale, which renders another image.
+      expect(Buffer.compare(byDefault.image, (await engine.stylize(request)).image)).not.toBe(0);
+      const asked = await other.stylize({ ...request, styleSize: 96 });
+      expect(Buffer.compare(asked.image, (await engine.stylize({ ...request, styleSize: 96 })).image)).toBe(0);
+    } finally {
+      await other.close();
+      rmSync(copy, { recursive: true, force: true });
+    }
+  });
+
   test('quality sets the JPEG and WebP encoder: lower is smaller; left out, it is sharp’s default', async () => {
     const request = { content: photo, styles: [{ image: painting }], size: 160 };
     for (const format of ['jpeg', 'webp'] as const) {

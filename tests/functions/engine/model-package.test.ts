@@ -144,6 +144,18 @@ test('an unknown defaults.structure is refused, naming the manifest', async () =
   );
 });
 
+test('a defaults.styleSize outside the API\'s style sizes is refused, naming the manifest', async () => {
+  for (const bad of [32, 96.5, '128']) {
+    const dir = damagedCopy((d) => {
+      const m = JSON.parse(readFileSync(path.join(d, 'manifest.json'), 'utf8'));
+      writeFileSync(path.join(d, 'manifest.json'), JSON.stringify({ ...m, defaults: { styleSize: bad } }));
+    });
+    expect((await loadError(dir)).message).toMatch(
+      /manifest\.json has defaults\.styleSize .*; expected a whole number of pixels in 64\.\.2048/,
+    );
+  }
+});
+
 test('no graph session spins, and the tiled graphs give their memory back after each run', () => {
   for (const graph of [...Object.keys(GRAPH_FILES), ...Object.keys(TILED_GRAPH_FILES)] as (
     GraphName | TiledGraphName

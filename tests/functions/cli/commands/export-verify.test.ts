@@ -1,6 +1,7 @@
 /**
  * `peerstyle export --verify` on weights saved the way a training run saves them: the real command
- * exports the package, then compares TF.js and onnxruntime stage by stage on two sample images.
+ * exports the package (with the inference defaults it is given), then compares TF.js and onnxruntime
+ * stage by stage on two sample images.
  */
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
@@ -28,7 +29,18 @@ it('exports trained-like weights and reports stage-by-stage parity within 1e-4',
   });
   store.dispose();
   const out = path.join(run, 'package');
-  const r = await runCli(['export', '--checkpoint', run, '--out', out, '--verify']);
+  const r = await runCli([
+    'export',
+    '--checkpoint',
+    run,
+    '--out',
+    out,
+    '--verify',
+    '--structure-default',
+    'keep',
+    '--style-size-default',
+    '96',
+  ]);
   expect(r.stderr).not.toMatch(/peerstyle export:/);
   expect(r.code).toBe(0);
   const line =
@@ -39,7 +51,14 @@ it('exports trained-like weights and reports stage-by-stage parity within 1e-4',
   for (const figure of [line![1], line![2], line![5]]) expect(Number(figure)).toBeLessThan(1e-4);
   // Random weights give well-separated neighbours: nearly every row is compared.
   expect(Number(line![3])).toBeGreaterThan(0.9 * Number(line![4]));
-  expect(JSON.parse(await fs.readFile(path.join(out, 'manifest.json'), 'utf8')).training.iterations).toBe(5);
+  const manifest = JSON.parse(await fs.readFile(path.join(out, 'manifest.json'), 'utf8'));
+  expect(manifest.training.iterations).toBe(5);
+  expect(manifest.defaults).toEqual({ structure: 'keep', styleSize: 96 });
+  // A default style side the API could not be asked for is refused before anything is written.
+  const refused = await runCli(['export', '--checkpoint', run, '--out', `${out}-2`, '--style-size-default', '20']);
+  expect(refused.code).not.toBe(0);
+  expect(refused.stderr).toMatch(/--style-size-default must be a whole number of pixels in 64\.\.2048, got "20"/);
+  await expect(fs.access(`${out}-2`)).rejects.toThrow();
 });
 
 it('exports the mean of two checkpoints, verifies it and records which iterations went in', async () => {
