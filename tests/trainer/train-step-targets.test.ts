@@ -171,7 +171,7 @@ describe('auxiliary step targets', () => {
     store.dispose();
   });
 
-  it('passes the texture loss on the style codes through style_B\'s latent, not the decoder or TPFR', () => {
+  it("passes the texture loss on the style codes through style_B's latent, not the decoder or TPFR", () => {
     const cfg = only('lambdaTextureCodes');
     const expectedStore = createModel(cfg, 7);
     const texture = new TextureLoss();

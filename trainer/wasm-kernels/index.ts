@@ -9,7 +9,8 @@
  * because it is a direct loop about ten times slower than the XNNPACK forward convolution, and
  * BatchMatMul is wrapped because its transposed-operand path is 10-60 times slower than the plain one;
  * Identity shares its input's buffer instead of copying it; Slice and SplitV copy whole contiguous runs
- * instead of one innermost row at a time.
+ * instead of one innermost row at a time; Sum over leading axes sums columns in place instead of
+ * transposing first.
  *
  * This is the public surface of the folder: the backend module calls `registerWasmGradientKernels`.
  */
@@ -19,6 +20,7 @@ import { conv2dBackpropInputConfig } from './conv2d-backprop-input';
 import { batchMatMulConfig } from './batch-matmul';
 import { identityConfig } from './identity';
 import { sliceConfig, splitVConfig } from './slice';
+import { sumConfig } from './sum';
 
 const WASM = 'wasm';
 
@@ -52,6 +54,8 @@ function wasmKernelConfigs(): KernelConfig[] {
     // Reflection-pad gradients, latent and batch splits. Replaced for speed: the shipped ones copy row by row.
     sliceConfig(WASM, original('Slice')),
     splitVConfig(WASM, original('SplitV')),
+    // Bias and broadcast gradients (sums over N, H, W). Replaced for speed: the shipped one transposes first.
+    sumConfig(WASM, original('Sum')),
   ];
 }
 

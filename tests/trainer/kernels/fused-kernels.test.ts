@@ -1,5 +1,5 @@
 /**
- * The fused layer kernels (trainer/kernels) and the wasm Slice/SplitV replacements against the cpu
+ * The fused layer kernels (trainer/kernels) and the wasm Slice/SplitV/Sum replacements against the cpu
  * backend's composite ops on random inputs: instance norm and reflection padding with their gradients,
  * at odd sizes, batch > 1 and every padding the model uses, on cpu and on wasm (two threads).
  */
@@ -142,6 +142,33 @@ test.each([
     actual.forEach((r, i) => {
       expect(r.shape).toEqual(at(expected, i).shape);
       expect(Array.from(r.values)).toEqual(Array.from(at(expected, i).values));
+    });
+  },
+);
+
+// [shape, axes, keepDims]: the bias-gradient sums (all but the channels), one leading axis, a column count
+// that is no multiple of four, negative and unordered axes, and cases the shipped kernel keeps (inner
+// axes, all axes).
+test.each([
+  [[4, 9, 7, 16], [0, 1, 2], false],
+  [[3, 5, 5, 6], [0, 1, 2], true],
+  [[6, 10], [0], false],
+  [[2, 3, 4, 7], [1, 0], false],
+  [[5, 4, 3], [-3, -2], true],
+  [[4, 6, 6, 8], [1, 2], false],
+  [[4, 6, 8], [0, 1, 2], false],
+] as [number[], number[], boolean][])(
+  'Sum of %j over %j (keepDims %s) on wasm matches cpu',
+  async (shape, axes, keep) => {
+    const run = () => {
+      const x = seeded(shape, 9);
+      return [tf.sum(x, axes, keep), tf.sum(tf.cast(tf.mul(x, 10), 'int32'), axes, keep)];
+    };
+    const expected = await on('cpu', false, run);
+    const actual = await on('wasm', false, run);
+    actual.forEach((r, i) => {
+      expect(r.shape).toEqual(at(expected, i).shape);
+      expect(maxError(r, at(expected, i))).toBeLessThan(1e-4);
     });
   },
 );

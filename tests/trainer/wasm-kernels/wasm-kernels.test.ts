@@ -67,7 +67,15 @@ test('registerWasmGradientKernels is idempotent and names its kernels', () => {
   const kernel = tf.getKernel('Conv2DBackpropFilter', 'wasm');
   expect(registerWasmGradientKernels()).toEqual(first);
   expect(tf.getKernel('Conv2DBackpropFilter', 'wasm')).toBe(kernel);
-  expect(first).toEqual(['BatchMatMul', 'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'Identity', 'Slice', 'SplitV']);
+  expect(first).toEqual([
+    'BatchMatMul',
+    'Conv2DBackpropFilter',
+    'Conv2DBackpropInput',
+    'Identity',
+    'Slice',
+    'SplitV',
+    'Sum',
+  ]);
 });
 
 // [a shape, b shape, transposeA, transposeB]: the attention's products and their gradients.
