@@ -144,7 +144,7 @@ test('an unknown defaults.structure is refused, naming the manifest', async () =
   );
 });
 
-test('a defaults.styleSize outside the API\'s style sizes is refused, naming the manifest', async () => {
+test("a defaults.styleSize outside the API's style sizes is refused, naming the manifest", async () => {
   for (const bad of [32, 96.5, '128']) {
     const dir = damagedCopy((d) => {
       const m = JSON.parse(readFileSync(path.join(d, 'manifest.json'), 'utf8'));
