@@ -1,6 +1,7 @@
 /**
  * Fused kernels for the layers whose tfjs-core compositions cost many passes over memory: instance norm
- * (forward and backward) and the gradient of reflection padding. Written over typed arrays, so they run
+ * (forward and backward), PReLU with one shared slope (forward and backward) and the gradient of
+ * reflection padding. Written over typed arrays, so they run
  * on the cpu and wasm backends; on any other backend (the native TensorFlow binding) the layers keep
  * their composite ops, which that backend runs natively.
  *
@@ -11,6 +12,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { INSTANCE_NORM, instanceNormGradConfig, instanceNormGradKernel, instanceNormKernel } from './instance-norm';
 import { REFLECT_PAD_GRAD, reflectPadGradKernel } from './reflect-pad';
+import { SHARED_PRELU, sharedPreluGradConfig, sharedPreluGradKernel, sharedPreluKernel } from './prelu';
 
 /** The backends these kernels are written for. */
 const TYPED_BACKENDS = new Set(['cpu', 'wasm']);
@@ -34,10 +36,17 @@ const runKernel = (name: string, inputs: Record<string, tf.Tensor>, attrs: tf.Na
 export function registerFusedKernels(backend: string): boolean {
   if (ready.has(backend)) return true;
   if (!TYPED_BACKENDS.has(backend)) return false;
-  for (const config of [instanceNormKernel(backend), instanceNormGradKernel(backend), reflectPadGradKernel(backend)]) {
+  for (const config of [
+    instanceNormKernel(backend),
+    instanceNormGradKernel(backend),
+    reflectPadGradKernel(backend),
+    sharedPreluKernel(backend),
+    sharedPreluGradKernel(backend),
+  ]) {
     if (tf.getKernel(config.kernelName, backend) === undefined) tf.registerKernel(config);
   }
   if (tf.getGradient(INSTANCE_NORM) === undefined) tf.registerGradient(instanceNormGradConfig(runKernel));
+  if (tf.getGradient(SHARED_PRELU) === undefined) tf.registerGradient(sharedPreluGradConfig(runKernel));
   ready.add(backend);
   return true;
 }
@@ -55,6 +64,15 @@ export function fusedInstanceNorm(x: tf.Tensor4D, eps: number): tf.Tensor4D | un
   if (!fusedAvailable()) return undefined;
   const [y] = tf.engine().runKernel(INSTANCE_NORM, { x }, { eps }) as tf.Tensor[];
   return y as tf.Tensor4D;
+}
+
+/**
+ * PReLU of x with one shared slope `alpha` [1] with the fused kernel, or undefined when the backend lacks
+ * it. Differentiable in both: the gradients are the fused backward kernel's.
+ */
+export function fusedSharedPrelu<T extends tf.Tensor>(x: T, alpha: tf.Tensor): T | undefined {
+  if (!fusedAvailable() || alpha.size !== 1 || x.dtype !== 'float32') return undefined;
+  return tf.engine().runKernel(SHARED_PRELU, { x, alpha }, {}) as T;
 }
 
 /**

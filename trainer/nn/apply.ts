@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 
 import { conv2dPadded, convTranspose2dTorch } from '../layers/conv';
 import { instanceNorm } from '../layers/instance-norm';
+import { fusedSharedPrelu } from '../kernels';
 import type { ParamStore } from './params';
 import { unknownKind } from './shape';
 import type { Layer } from './spec';
@@ -130,9 +131,12 @@ function applyLayer(store: ParamStore, layer: Layer, x: tf.Tensor4D): tf.Tensor4
       return tf.relu(x);
     case 'leakyRelu':
       return tf.leakyRelu(x, layer.alpha);
-    case 'prelu':
-      // One shared slope of shape [1], broadcast over every channel like PyTorch's nn.PReLU().
-      return tf.prelu<tf.Tensor>(x, store.get(`${layer.name}.alpha`)) as tf.Tensor4D;
+    case 'prelu': {
+      // One shared slope of shape [1], broadcast over every channel like PyTorch's nn.PReLU(); one fused
+      // kernel each way on cpu and wasm (trainer/kernels).
+      const alpha = store.get(`${layer.name}.alpha`);
+      return fusedSharedPrelu(x, alpha) ?? (tf.prelu<tf.Tensor>(x, alpha) as tf.Tensor4D);
+    }
     case 'tanh':
       return tf.tanh(x);
     case 'residual':

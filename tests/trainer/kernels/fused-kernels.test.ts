@@ -6,9 +6,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { initBackend } from '../../../trainer/backend';
-import { forceCompositeLayers } from '../../../trainer/kernels';
+import { forceCompositeLayers, fusedSharedPrelu } from '../../../trainer/kernels';
 import { instanceNorm } from '../../../trainer/layers/instance-norm';
 import { pad2d } from '../../../trainer/layers/pad';
+import { must } from '../../../functions/core/must';
 import { at } from '../../support/checked';
 import { maxError, type Result } from '../support/conv-cases';
 
@@ -72,12 +73,33 @@ test.each(PAD_CASES)('reflection padding of %j by %i and its gradient match the 
   }, 1e-5);
 });
 
+/** PReLU with a shared slope as the model applies it: fused where available, tf.prelu otherwise. */
+const prelu = (x: tf.Tensor, alpha: tf.Tensor): tf.Tensor => fusedSharedPrelu(x, alpha) ?? tf.prelu(x, alpha);
+
+test.each([
+  [[4, 6, 5, 8], 0.25],
+  [[1, 3, 7, 3], -0.4], // a negative slope, channels no multiple of four
+  [[2, 5, 5, 16], 0],
+] as [number[], number][])('PReLU of %j with slope %d and both its gradients match tf.prelu', async (shape, a) => {
+  await expectFusedMatchesComposite(() => {
+    const x = seeded(shape, 11);
+    const alpha = tf.tensor1d([a]);
+    const dy = seeded(shape, 12);
+    const f = (t: tf.Tensor, s: tf.Tensor) => tf.sum(tf.mul(prelu(t, s), dy));
+    const [dx, dAlpha] = tf.grads(f)([x, alpha]);
+    return [prelu(x, alpha), must(dx, 'dx'), must(dAlpha, 'the slope gradient')];
+  }, 1e-4);
+});
+
 test('fused layers leak no tensors', async () => {
   await tf.setBackend('wasm');
   const x = seeded([2, 6, 6, 4], 6) as tf.Tensor4D;
   const step = () =>
     tf.tidy(() => {
       tf.grad((t: tf.Tensor) => tf.sum(tf.square(instanceNorm(pad2d(t as tf.Tensor4D, 1, 'reflect')))))(x);
+      tf.grads((t: tf.Tensor, a: tf.Tensor) => tf.sum(tf.square(prelu(t, a))))([x, tf.tensor1d([0.25])]);
+      // Only the input's gradient asked for (a frozen slope).
+      tf.grad((t: tf.Tensor) => tf.sum(prelu(t, tf.tensor1d([0.1]))))(x);
     });
   step();
   const tensors = tf.memory().numTensors;
