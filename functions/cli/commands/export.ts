@@ -7,6 +7,7 @@
  */
 import path from 'node:path';
 
+import { SIZE_RANGE } from '../../core/stylize-input';
 import { initBackend } from '../../../trainer/backend';
 import { averageModels } from '../../../trainer/export/average-weights';
 import { exportModel, readModelSource, type LoadedModel } from '../../../trainer/export/model-export';
@@ -30,7 +31,7 @@ const FLAGS: Record<string, FlagSpec> = {
   },
   'style-size-default': {
     type: 'string',
-    description: 'long side in px the style images are resampled to when stylize is not told (64-2048)',
+    description: `long side in px the style images are resampled to when stylize is not told (${SIZE_RANGE[0]}-${SIZE_RANGE[1]})`,
   },
   options: {
     type: 'string',
@@ -67,7 +68,9 @@ export async function exportCommand(argv: string[]): Promise<number> {
   const styleSizeFlag = flags['style-size-default'] as string | undefined;
   const styleSize = styleSizeFlag === undefined ? undefined : Number(styleSizeFlag);
   if (styleSize !== undefined && !isStyleSize(styleSize))
-    throw new UsageError(`--style-size-default must be a whole number of pixels in 64..2048, got "${styleSizeFlag}".`);
+    throw new UsageError(
+      `--style-size-default must be a whole number of pixels in ${SIZE_RANGE[0]}..${SIZE_RANGE[1]}, got "${styleSizeFlag}".`,
+    );
   const defaults = {
     ...(structure ? { structure: structure as StructureMode } : {}),
     ...(styleSize !== undefined ? { styleSize } : {}),
