@@ -55,6 +55,9 @@ export function iterationFlops(cfg: TrainConfig): IterationFlops {
 
   // Per iteration (train-step.ts): encoder on 4 inputs + 4 re-encodings + 1 frozen re-encoding; main
   // decoder on 3 latents, auxiliary decoder on 2; discriminator on 4 images in each of the G and D steps.
-  const forward = b * (9 * encoderPerImage + 5 * decoderPerImage + 8 * discriminatorPerImage) + tpfr;
+  // The texture loss on the style codes decodes the transfer once more, through TPFR again.
+  const codes = cfg.lambdaTextureCodes > 0 ? 1 : 0;
+  const forward =
+    b * (9 * encoderPerImage + (5 + codes) * decoderPerImage + 8 * discriminatorPerImage) + (1 + codes) * tpfr;
   return { encoderPerImage, decoderPerImage, discriminatorPerImage, tpfr, forward, total: 3 * forward };
 }

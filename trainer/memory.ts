@@ -47,7 +47,8 @@ export function iterationMemory(cfg: TrainConfig): IterationMemory {
     activationElements(style, [1, h, h, 4 * cfg.ngf]);
   const decoderActs = activationElements(decoder, [1, h, h, latent]);
   const discriminatorActs = activationElements(discriminator, [1, s, s, 6]);
-  const perImage = 9 * encoderActs + 5 * decoderActs + 8 * discriminatorActs;
+  const decodes = cfg.lambdaTextureCodes > 0 ? 6 : 5; // the texture loss on the style codes decodes once more
+  const perImage = 9 * encoderActs + decodes * decoderActs + 8 * discriminatorActs;
 
   const rows = cfg.batchSize * h * h;
   const tpfrElements = 2 * 3 * rows * rows; // two stages × (distances, mask, attention)

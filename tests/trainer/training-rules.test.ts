@@ -22,6 +22,10 @@ describe('TRAINER_RULES', () => {
     const wider = TRAINER_RULES.checkRun('tiny', { ngf: '16' }, 20);
     const narrow = TRAINER_RULES.checkRun('tiny', { ngf: '8' }, 20);
     expect(wider.ok && narrow.ok && wider.cost.flopsPerIteration > narrow.cost.flopsPerIteration).toBe(true);
+    // So does the texture loss on the style codes: one more decoder pass and its activations.
+    const codes = TRAINER_RULES.checkRun('tiny', { ngf: '8', lambdaTextureCodes: '1' }, 20);
+    expect(codes.ok && narrow.ok && codes.cost.flopsPerIteration > narrow.cost.flopsPerIteration).toBe(true);
+    expect(codes.ok && narrow.ok && codes.cost.memoryBytes > narrow.cost.memoryBytes).toBe(true);
   });
 
   test('refuses every bad override at once, on the hyperparameters', () => {
