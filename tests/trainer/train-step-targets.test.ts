@@ -73,6 +73,30 @@ function expectClose(actual: Record<string, Float32Array>, expected: Record<stri
   expect(worst).toBeLessThan(1e-4 * scale);
 }
 
+/**
+ * Checks that one training step hands the encoder the gradient of `term` (written out on a fresh model
+ * of the same seed): the whole comparison each test below makes.
+ */
+function expectStepEncoderGradOf(
+  cfg: TrainConfig,
+  seed: number,
+  batch: ImageBatch,
+  term: (store: ParamStore) => tf.Scalar,
+): void {
+  const expectedStore = createModel(cfg, seed);
+  const { grads } = tf.variableGrads(() => term(expectedStore), expectedStore.trainable(['enc.']));
+  const expected: Record<string, Float32Array> = {};
+  for (const [name, g] of Object.entries(grads)) {
+    expected[name.slice(0, name.lastIndexOf('@'))] = Float32Array.from(g.dataSync() as Float32Array);
+  }
+  tf.dispose(Object.values(grads));
+  expectedStore.dispose();
+
+  const store = createModel(cfg, seed);
+  expectClose(stepEncoderGrads(cfg, store, batch), expected);
+  store.dispose();
+}
+
 describe('auxiliary step targets', () => {
   const batch: ImageBatch = {
     batchSize: 1,
@@ -103,102 +127,60 @@ describe('auxiliary step targets', () => {
 
   it('passes the metric loss gradient through style_A and style_B only', () => {
     const cfg = only('lambdaStyle');
-    const expectedStore = createModel(cfg, 5);
-    const { grads } = tf.variableGrads(
-      () => {
-        const code = (x: Float32Array) => splitLatent(cfg, encode(expectedStore, cfg, t(x)).latent).style;
-        return metricLoss(
-          {
-            realA: stopGradient(code(batch.realA)),
-            styleA: code(batch.styleA),
-            realB: stopGradient(code(batch.realB)),
-            styleB: code(batch.styleB),
-          },
-          cfg.metricMargin,
-        );
-      },
-      expectedStore.trainable(['enc.']),
-    );
-    const expected: Record<string, Float32Array> = {};
-    for (const [name, g] of Object.entries(grads)) {
-      expected[name.slice(0, name.lastIndexOf('@'))] = Float32Array.from(g.dataSync() as Float32Array);
-    }
-    tf.dispose(Object.values(grads));
-    expectedStore.dispose();
-
-    const store = createModel(cfg, 5);
-    expectClose(stepEncoderGrads(cfg, store, batch), expected);
-    store.dispose();
+    expectStepEncoderGradOf(cfg, 5, batch, (expectedStore) => {
+      const code = (x: Float32Array) => splitLatent(cfg, encode(expectedStore, cfg, t(x)).latent).style;
+      return metricLoss(
+        {
+          realA: stopGradient(code(batch.realA)),
+          styleA: code(batch.styleA),
+          realB: stopGradient(code(batch.realB)),
+          styleB: code(batch.styleB),
+        },
+        cfg.metricMargin,
+      );
+    });
   });
 
   it('passes the latent cycle gradient through the re-encodings only', () => {
     const cfg = only('lambdaCycleAux');
-    const expectedStore = createModel(cfg, 6);
-    const { grads } = tf.variableGrads(
-      () => {
-        const s = expectedStore;
-        const realA = t(batch.realA);
-        const styleB = t(batch.styleB);
-        const encA = encode(s, cfg, realA);
-        const encSB = encode(s, cfg, styleB);
-        const reA = encode(s, cfg, decode(s, cfg, 'decAux', encA.latent, colourStats(realA)));
-        const reSB = encode(s, cfg, decode(s, cfg, 'decAux', encSB.latent, colourStats(styleB)));
-        const [a, sb, ra, rsb] = [
-          splitLatent(cfg, encA.latent),
-          splitLatent(cfg, encSB.latent),
-          splitLatent(cfg, reA.latent),
-          splitLatent(cfg, reSB.latent),
-        ];
-        return latentCycleLoss([
-          [ra.content, stopGradient(a.content)],
-          [ra.style, stopGradient(a.style)],
-          [rsb.style, stopGradient(sb.style)],
-          [reA.middle, stopGradient(encA.middle)],
-          [reSB.middle, stopGradient(encSB.middle)],
-        ]);
-      },
-      expectedStore.trainable(['enc.']),
-    );
-    const expected: Record<string, Float32Array> = {};
-    for (const [name, g] of Object.entries(grads)) {
-      expected[name.slice(0, name.lastIndexOf('@'))] = Float32Array.from(g.dataSync() as Float32Array);
-    }
-    tf.dispose(Object.values(grads));
-    expectedStore.dispose();
-
-    const store = createModel(cfg, 6);
-    expectClose(stepEncoderGrads(cfg, store, batch), expected);
-    store.dispose();
+    expectStepEncoderGradOf(cfg, 6, batch, (expectedStore) => {
+      const s = expectedStore;
+      const realA = t(batch.realA);
+      const styleB = t(batch.styleB);
+      const encA = encode(s, cfg, realA);
+      const encSB = encode(s, cfg, styleB);
+      const reA = encode(s, cfg, decode(s, cfg, 'decAux', encA.latent, colourStats(realA)));
+      const reSB = encode(s, cfg, decode(s, cfg, 'decAux', encSB.latent, colourStats(styleB)));
+      const [a, sb, ra, rsb] = [
+        splitLatent(cfg, encA.latent),
+        splitLatent(cfg, encSB.latent),
+        splitLatent(cfg, reA.latent),
+        splitLatent(cfg, reSB.latent),
+      ];
+      return latentCycleLoss([
+        [ra.content, stopGradient(a.content)],
+        [ra.style, stopGradient(a.style)],
+        [rsb.style, stopGradient(sb.style)],
+        [reA.middle, stopGradient(encA.middle)],
+        [reSB.middle, stopGradient(encSB.middle)],
+      ]);
+    });
   });
 
   it("passes the texture loss on the style codes through style_B's latent, not the decoder or TPFR", () => {
     const cfg = only('lambdaTextureCodes');
-    const expectedStore = createModel(cfg, 7);
     const texture = new TextureLoss();
-    const { grads } = tf.variableGrads(
-      () => {
-        const s = expectedStore;
-        const styleB = t(batch.styleB);
-        const zA = stopGradient(encode(s, cfg, t(batch.realA)).latent);
-        const zSB = encode(s, cfg, styleB).latent;
-        return s.withFrozen(['dec.', 'tpfr.'], () => {
-          const live = tpfr(s, cfg, zA, zSB, { training: true, updateRunningStats: false }).output;
-          return texture.loss(decode(s, cfg, 'dec', live, colourStats(styleB)), styleB);
-        });
-      },
-      expectedStore.trainable(['enc.']),
-    );
+    expectStepEncoderGradOf(cfg, 7, batch, (expectedStore) => {
+      const s = expectedStore;
+      const styleB = t(batch.styleB);
+      const zA = stopGradient(encode(s, cfg, t(batch.realA)).latent);
+      const zSB = encode(s, cfg, styleB).latent;
+      return s.withFrozen(['dec.', 'tpfr.'], () => {
+        const live = tpfr(s, cfg, zA, zSB, { training: true, updateRunningStats: false }).output;
+        return texture.loss(decode(s, cfg, 'dec', live, colourStats(styleB)), styleB);
+      });
+    });
     texture.dispose();
-    const expected: Record<string, Float32Array> = {};
-    for (const [name, g] of Object.entries(grads)) {
-      expected[name.slice(0, name.lastIndexOf('@'))] = Float32Array.from(g.dataSync() as Float32Array);
-    }
-    tf.dispose(Object.values(grads));
-    expectedStore.dispose();
-
-    const store = createModel(cfg, 7);
-    expectClose(stepEncoderGrads(cfg, store, batch), expected);
-    store.dispose();
 
     // The main optimiser's gradients (decoder and TPFR) do not depend on the term's weight.
     const mainGrads = (weight: string) => {
