@@ -27,15 +27,13 @@ export function instanceNormKernel(backendName: string): KernelConfig {
       const { eps } = attrs as unknown as { eps: number };
       const [b, h, w, c] = shape4(x);
       return runTyped(backend, [x], [x.shape, [b, c]], ([xv], [y, rstd]) => {
-        const n = h * w;
-        for (let s = 0; s < b; s++) {
-          const base = s * n * c;
-          const end = base + n * c;
-          for (let k = 0; k < c; k += LANES) {
-            if (k + LANES <= c) normaliseFour(xv, y, rstd, s * c + k, base + k, end, c, n, eps);
-            else for (let j = k; j < c; j++) normaliseOne(xv, y, rstd, s * c + j, base + j, end, c, n, eps);
-          }
-        }
+        eachChannelGroup(
+          b,
+          h * w,
+          c,
+          (run) => normaliseFour(xv, y, rstd, run, eps),
+          (run) => normaliseOne(xv, y, rstd, run, eps),
+        );
       });
     },
   };
@@ -49,21 +47,41 @@ export function instanceNormKernel(backendName: string): KernelConfig {
 const LANES = 4;
 
 /**
- * Statistics and output of channels k..k+3 of one sample: `first` is the index of channel k's first
- * element, `end` the sample's end, `stride` the channel count. The sums are shifted by each channel's
+ * One channel of one sample in an NHWC array: its values are at first, first + stride, … up to end;
+ * n of them, and its 1/σ at rIndex of the [B, C] statistics.
+ */
+interface ChannelRun {
+  rIndex: number;
+  first: number;
+  end: number;
+  stride: number;
+  n: number;
+}
+
+/** Calls `four` for each group of four channels of each sample and `one` for each channel left over. */
+function eachChannelGroup(
+  b: number,
+  n: number,
+  c: number,
+  four: (run: ChannelRun) => void,
+  one: (run: ChannelRun) => void,
+): void {
+  for (let s = 0; s < b; s++) {
+    const end = (s + 1) * n * c;
+    const run = (k: number): ChannelRun => ({ rIndex: s * c + k, first: s * n * c + k, end, stride: c, n });
+    for (let k = 0; k < c; k += LANES) {
+      if (k + LANES <= c) four(run(k));
+      else for (let j = k; j < c; j++) one(run(j));
+    }
+  }
+}
+
+/**
+ * Statistics and output of channels k..k+3 of one sample, `run` giving channel k's place. The sums are shifted by each channel's
  * first value, so that one pass gives the variance without the cancellation of Σx² − (Σx)²/n.
  */
-function normaliseFour(
-  x: Float32Array,
-  y: Float32Array,
-  rstd: Float32Array,
-  rIndex: number,
-  first: number,
-  end: number,
-  stride: number,
-  n: number,
-  eps: number,
-): void {
+function normaliseFour(x: Float32Array, y: Float32Array, rstd: Float32Array, run: ChannelRun, eps: number): void {
+  const { rIndex, first, end, stride, n } = run;
   const h0 = x[first]!;
   const h1 = x[first + 1]!;
   const h2 = x[first + 2]!;
@@ -111,17 +129,8 @@ function normaliseFour(
 }
 
 /** {@link normaliseFour} for one channel: the channels left over when C is not a multiple of four. */
-function normaliseOne(
-  x: Float32Array,
-  y: Float32Array,
-  rstd: Float32Array,
-  rIndex: number,
-  first: number,
-  end: number,
-  stride: number,
-  n: number,
-  eps: number,
-): void {
+function normaliseOne(x: Float32Array, y: Float32Array, rstd: Float32Array, run: ChannelRun, eps: number): void {
+  const { rIndex, first, end, stride, n } = run;
   const h = x[first]!;
   let a = 0;
   let q = 0;
@@ -151,32 +160,21 @@ export function instanceNormGradKernel(backendName: string): KernelConfig {
       const { dy, y, rstd } = inputs as { dy: TensorInfo; y: TensorInfo; rstd: TensorInfo };
       const [b, h, w, c] = shape4(y);
       return runTyped(backend, [dy, y, rstd], [y.shape], ([g, yv, r], [dx]) => {
-        const n = h * w;
-        for (let s = 0; s < b; s++) {
-          const base = s * n * c;
-          const end = base + n * c;
-          for (let k = 0; k < c; k += LANES) {
-            if (k + LANES <= c) backpropFour(g, yv, r, dx, s * c + k, base + k, end, c, n);
-            else for (let j = k; j < c; j++) backpropOne(g, yv, r, dx, s * c + j, base + j, end, c, n);
-          }
-        }
+        eachChannelGroup(
+          b,
+          h * w,
+          c,
+          (run) => backpropFour(g, yv, r, dx, run),
+          (run) => backpropOne(g, yv, r, dx, run),
+        );
       })[0];
     },
   };
 }
 
 /** dx = r·(dy − mean(dy) − y·mean(dy·y)) for channels k..k+3 of one sample (arguments as normaliseFour's). */
-function backpropFour(
-  g: Float32Array,
-  y: Float32Array,
-  rstd: Float32Array,
-  dx: Float32Array,
-  rIndex: number,
-  first: number,
-  end: number,
-  stride: number,
-  n: number,
-): void {
+function backpropFour(g: Float32Array, y: Float32Array, rstd: Float32Array, dx: Float32Array, run: ChannelRun): void {
+  const { rIndex, first, end, stride, n } = run;
   let g0 = 0;
   let g1 = 0;
   let g2 = 0;
@@ -214,17 +212,8 @@ function backpropFour(
 }
 
 /** {@link backpropFour} for one channel. */
-function backpropOne(
-  g: Float32Array,
-  y: Float32Array,
-  rstd: Float32Array,
-  dx: Float32Array,
-  rIndex: number,
-  first: number,
-  end: number,
-  stride: number,
-  n: number,
-): void {
+function backpropOne(g: Float32Array, y: Float32Array, rstd: Float32Array, dx: Float32Array, run: ChannelRun): void {
+  const { rIndex, first, end, stride, n } = run;
   let sumG = 0;
   let sumGY = 0;
   for (let i = first; i < end; i += stride) {
