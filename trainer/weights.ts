@@ -6,7 +6,7 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import type { TrainConfig } from './config';
+import { withLegacyTrainDefaults, type TrainConfig } from './config';
 import { packArrays, unpackArrays, type ArrayEntry } from './named-arrays-file';
 import type { NamedArray, ParamStore } from './nn/params';
 
@@ -56,5 +56,7 @@ export async function readWeights(dir: string): Promise<{ meta: WeightsMeta; arr
   const bin = await fs.readFile(path.join(dir, 'weights.bin'));
   const arrays = unpackArrays(bin, meta.arrays, meta.sha256);
   if (arrays === null) throw new Error(`${dir}/weights.bin is corrupt: checksum mismatch.`);
-  return { meta, arrays };
+  // Weights saved before a config key existed (the bundled package's predate decoderWidth) describe
+  // the network of that time: fill the key in as checkpoints are, so they re-export and fine-tune.
+  return { meta: { ...meta, config: withLegacyTrainDefaults(meta.config) }, arrays };
 }

@@ -132,3 +132,27 @@ it('refuses to average checkpoints of different architectures, naming the differ
   expect(r.stderr).toMatch(/Model 2 differs from model 1 in colorHead \(false vs true\)/);
   await expect(fs.access(out)).rejects.toThrow();
 });
+
+it('exports weights saved before the newer config keys existed, as the bundled package\'s were', async () => {
+  await useCpuBackend();
+  const cfg = presetConfig('tiny');
+  const store = createModel(cfg, 3);
+  randomiseStore(store, 5);
+  const run = await fs.mkdtemp(path.join(os.tmpdir(), 'peerstyle-old-weights-'));
+  const { decoderWidth: _width, lambdaGrid: _grid, lambdaTextureCodes: _codes, ...older } = cfg;
+  await saveWeights(path.join(run, 'model'), store, {
+    preset: 'tiny',
+    config: older as typeof cfg,
+    iteration: 2,
+    trainSeconds: 1,
+    dataset: 'fixtures',
+  });
+  store.dispose();
+  const out = path.join(run, 'package');
+  const r = await runCli(['export', '--checkpoint', path.join(run, 'model'), '--out', out, '--verify']);
+  expect(r.stderr).not.toMatch(/peerstyle export:/);
+  expect(r.code).toBe(0);
+  expect(r.stdout).toMatch(/decoder \S+ \(ok: tolerance/);
+  const manifest = JSON.parse(await fs.readFile(path.join(out, 'manifest.json'), 'utf8'));
+  expect(manifest.config.decoderWidth).toBe(1);
+});
