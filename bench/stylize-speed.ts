@@ -82,7 +82,7 @@ function stylizeOnTf(store: ParamStore, cfg: ModelConfig, content: tf.Tensor4D, 
   const image = tf.tidy(() =>
     tf.cast(
       tf.clipByValue(
-        tf.round(tf.mul(tf.add(decode(store, cfg, 'dec', recombined, styleColour(style, 1)), 1), 127.5)),
+        tf.round(tf.mul(tf.add(decode(store, cfg, 'dec', recombined, styleColour(cfg, style, 1)), 1), 127.5)),
         0,
         255,
       ),

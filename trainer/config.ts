@@ -61,6 +61,13 @@ export interface ModelConfig {
    * an image's global contrast either: the instance norm after its first convolution divides it out.
    */
   colorStd: boolean;
+  /**
+   * With `colorStd`, match the exemplar's whole colour covariance instead of each channel's deviation
+   * alone: the output's colours are moved by the optimal transport map between the two Gaussians
+   * (trainer/layers/colour-covariance.ts). Cross-channel structure (a grey exemplar, a blue-to-yellow
+   * palette) is then the exemplar's, not the content's.
+   */
+  colorCov: boolean;
 }
 
 /** The decoder's upsampling modes (see {@link ModelConfig.upsample}). */
@@ -77,6 +84,7 @@ export const LEGACY_MODEL_DEFAULTS = {
   colorMean: false,
   colorStd: false,
   decoderWidth: 1,
+  colorCov: false,
 } as const satisfies Partial<ModelConfig>;
 
 /** A saved model config with the keys it predates filled in from {@link LEGACY_MODEL_DEFAULTS}. */
@@ -99,6 +107,7 @@ export const ARCHITECTURE_KEYS = [
   'colorMean',
   'colorStd',
   'decoderWidth',
+  'colorCov',
 ] as const satisfies readonly (keyof ModelConfig)[];
 
 export interface TrainConfig extends ModelConfig {
@@ -175,6 +184,7 @@ export type PresetName = (typeof PRESET_NAMES)[number];
 
 const shared = {
   decoderWidth: 1,
+  colorCov: false,
   attentionDropout: 0.2,
   styleTransfer: true,
   contentTransfer: true,
@@ -405,6 +415,9 @@ export function validateConfig(config: TrainConfig): string[] {
   }
   if (config.colorStd && !config.colorMean) {
     problems.push('colorStd matches the deviation on top of colorMean: set colorMean=true as well.');
+  }
+  if (config.colorCov && !config.colorStd) {
+    problems.push('colorCov matches the covariance on top of colorMean and colorStd: set both to true as well.');
   }
   if (config.colorHead && config.colorMean) {
     problems.push('colorHead and colorMean are exclusive: both set the output colours; turn one off.');

@@ -10,10 +10,9 @@ import type { ModelConfig } from './config';
 import { latentChannels } from './config';
 import { ParamStore } from './nn/params';
 import { declareEncoder, encode } from './networks/encoder';
-import { declareDecoder, decode } from './networks/decoder';
+import { declareDecoder, decode, decoderColour } from './networks/decoder';
 import { declareDiscriminator } from './networks/discriminator';
 import { declareTpfr, tpfr } from './layers/tpfr';
-import { colourStats } from './layers/colour-head';
 
 /** Declares every parameter of the model, seeded by `seed`. */
 export function createModel(cfg: ModelConfig, seed: number): ParamStore {
@@ -45,7 +44,7 @@ export function stylize(store: ParamStore, cfg: ModelConfig, content: tf.Tensor4
     const zContent = encode(store, cfg, content).latent;
     const zStyle = encode(store, cfg, style).latent;
     const { output } = tpfr(store, cfg, zContent, zStyle, { training: false });
-    return decode(store, cfg, 'dec', output, styleColour(style, content.shape[0]));
+    return decode(store, cfg, 'dec', output, styleColour(cfg, style, content.shape[0]));
   });
 }
 
@@ -53,10 +52,10 @@ export function stylize(store: ParamStore, cfg: ModelConfig, content: tf.Tensor4
  * The colour statistics a stylised output takes: those of the style images' pixels pooled (the peers
  * pool their positions the same way), one row per content image.
  */
-export function styleColour(style: tf.Tensor4D, contents: number): tf.Tensor2D {
+export function styleColour(cfg: ModelConfig, style: tf.Tensor4D, contents: number): tf.Tensor2D {
   return tf.tidy(() => {
     const [b, h, w, c] = style.shape;
-    const pooled = colourStats(tf.reshape(style, [1, b * h, w, c]) as tf.Tensor4D); // [1, 6]
+    const pooled = decoderColour(cfg, tf.reshape(style, [1, b * h, w, c]) as tf.Tensor4D); // [1, 6] or [1, 12]
     return tf.tile(pooled, [contents, 1]) as tf.Tensor2D;
   });
 }

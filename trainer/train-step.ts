@@ -18,10 +18,9 @@ import type { TrainConfig } from './config';
 import { OPTIMISER_GROUPS, type ParamStore } from './nn/params';
 import { stopGradient } from './nn/stop-gradient';
 import { encode } from './networks/encoder';
-import { decode } from './networks/decoder';
+import { decode, decoderColour } from './networks/decoder';
 import { discriminate } from './networks/discriminator';
 import { tpfr } from './layers/tpfr';
-import { colourStats } from './layers/colour-head';
 import { splitLatent } from './model';
 import {
   contentCycleLoss,
@@ -191,8 +190,8 @@ export class TsprTrainer {
       const transferred = tpfr(store, cfg, zA, zSB, { training: true, dropoutSeed }).output;
       // With the colour head, each output takes the colours of the image it should look like: the
       // exemplar for fake_B, the reconstructed image itself for the reconstructions.
-      const colourA = colourStats(realA);
-      const colourSB = colourStats(styleB);
+      const colourA = decoderColour(cfg, realA);
+      const colourSB = decoderColour(cfg, styleB);
       const decoded = decode(
         store,
         cfg,

@@ -28,7 +28,7 @@ import {
 } from '../core/stylize-input';
 
 export { STRUCTURE_MODES, type StructureMode };
-import { applyColourHead, blendStats, colourMoments, pooledStats, withMeanColour } from './colour-head';
+import { outputColourStep } from './output-colour';
 import { EngineError } from './engine-error';
 import {
   DEFAULT_LIMITS,
@@ -273,30 +273,14 @@ async function stylizeWith(
     firstChannel: structure === 'keep' ? latentChannels(pkg.manifest.config).content : 0,
     chunkRows: engineOptions.tpfrChunkRows,
   };
-  const head = pkg.manifest.colourHead;
-  const { colorHead, colorMean, colorStd } = pkg.manifest.config;
-  // The output takes the style images' colour statistics (weighted like their peers), blended with the
-  // content's own by strength, as the decoder was trained to.
-  const colourStats =
-    (colorHead && head) || colorMean
-      ? blendStats(
-          pooledStats([{ moments: colourMoments(contentWork), weight: 1 }]),
-          pooledStats(
-            styleImages.map((img, i) => ({
-              moments: colourMoments(img),
-              weight: must(active[i], `the weight of style ${i + 1}`).weight,
-            })),
-          ),
-          opts.strength,
-        )
-      : undefined;
+  const colourStep = outputColourStep(
+    pkg.manifest,
+    contentWork,
+    styleImages.map((image, i) => ({ image, weight: must(active[i], `the weight of style ${i + 1}`).weight })),
+    opts.strength,
+  );
   const render = async (latent: FloatTensor, contentRgb: RgbImage): Promise<RgbImage> => {
-    let decoded = await decodeLatent(pkg, latent, tiling);
-    if (colourStats) {
-      decoded = colorMean
-        ? withMeanColour(decoded, colourStats, colorStd)
-        : applyColourHead(decoded, colourStats, head!, true);
-    }
+    const decoded = colourStep(await decodeLatent(pkg, latent, tiling));
     const styled = toRgb(decoded);
     return opts.preserveColor ? preserveColour(styled, contentRgb) : styled;
   };

@@ -70,6 +70,23 @@ describe('tiny training run', () => {
     store.dispose();
   });
 
+  it('trains with colorCov: the reconstruction loss falls and no tensors leak', async () => {
+    const cfg = { ...presetConfig('tiny'), colorMean: true, colorStd: true, colorCov: true };
+    const index = await indexDataset(data, { maxCorruptFraction: 0.1 });
+    const batch = await new PairSampler(index, cfg).next();
+    const store = createModel(cfg, cfg.seed);
+    const trainer = new TsprTrainer(cfg, store);
+    const idt: number[] = [trainer.step(batch).loss_idt];
+    const after1 = tf.memory().numTensors;
+    for (let i = 0; i < 30; i++) idt.push(trainer.step(batch).loss_idt);
+    expect(tf.memory().numTensors).toBe(after1);
+    expect(idt.every(Number.isFinite)).toBe(true);
+    const mean = (a: number[]) => a.reduce((s, x) => s + x, 0) / a.length;
+    expect(mean(idt.slice(-5))).toBeLessThan(0.8 * mean(idt.slice(0, 5)));
+    trainer.dispose();
+    store.dispose();
+  });
+
   it('leaks no tensors after a burn-in iteration', async () => {
     const cfg = presetConfig('tiny');
     const index = await indexDataset(data, { maxCorruptFraction: 0.1 });

@@ -15,6 +15,7 @@ import { decode } from '../networks/decoder';
 import { colourHeadWeights } from '../layers/colour-head';
 import { styleColour } from '../model';
 import { applyColourHead, withMeanColour } from '../../functions/engine/colour-head';
+import { transportColours, type Matrix3 } from '../../functions/engine/colour-covariance';
 import { encode } from '../networks/encoder';
 import type { ParamStore } from '../nn/params';
 import { closeSession, createSession, run, type FloatTensor } from '../../functions/engine/onnx-session';
@@ -137,13 +138,17 @@ export async function checkParity(
 
     // The decoder is fed the TF.js rows, so its figure measures the decoder alone (with the colour head
     // the engine's head on the graph's output, against TF.js's decoder with its head).
-    const colour = styleColour(s, 1);
+    const colour = styleColour(cfg, s, 1);
     const image = decode(store, cfg, 'dec', output, colour);
     const decoderOutputs = await run(sessions.decoder, { [DECODER_IO.latent]: toNchw(output) });
     let decoded = must(decoderOutputs[DECODER_IO.image], 'the decoder output');
     if (cfg.colorHead) {
       const stats = Array.from(colour.dataSync());
       decoded = applyColourHead(decoded, stats, colourHeadWeights(store.toNamedArrays(), 'dec'));
+    } else if (cfg.colorCov) {
+      const g = Array.from(colour.dataSync());
+      const [, , h, w] = decoded.dims;
+      transportColours(decoded.data, h! * w!, { mean: [g[0]!, g[1]!, g[2]!], cov: g.slice(3) as Matrix3 });
     } else if (cfg.colorMean) {
       decoded = withMeanColour(decoded, Array.from(colour.dataSync()), cfg.colorStd);
     }

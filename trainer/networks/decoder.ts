@@ -9,7 +9,8 @@ import type * as tf from '@tensorflow/tfjs-core';
 
 import { latentChannels, type ModelConfig } from '../config';
 import { conv, convTranspose, norm, relu, resnetBlock } from '../layers/builders';
-import { applyColourHead, declareColourHead, withMeanColour } from '../layers/colour-head';
+import { applyColourHead, colourStats, declareColourHead, withMeanColour } from '../layers/colour-head';
+import { colourGaussians, withColourCovariance } from '../layers/colour-covariance';
 import { applyLayers, declareLayers } from '../nn/apply';
 import type { ParamStore } from '../nn/params';
 import type { Layer } from '../nn/spec';
@@ -88,9 +89,11 @@ export function decode(
   if (cfg.colorMean) {
     if (colour === undefined || colour.shape[0] !== latent.shape[0]) {
       out.dispose();
-      throw new Error(`colorMean needs colour statistics [${latent.shape[0]}, 6] for the decoder's batch.`);
+      throw new Error(
+        `colorMean needs colour statistics (decoderColour) for each of the decoder's ${latent.shape[0]} outputs.`,
+      );
     }
-    const image = withMeanColour(out, colour, cfg.colorStd);
+    const image = cfg.colorCov ? withColourCovariance(out, colour) : withMeanColour(out, colour, cfg.colorStd);
     out.dispose();
     return image;
   }
@@ -102,4 +105,13 @@ export function decode(
   const image = applyColourHead(store, prefix, out, colour);
   out.dispose();
   return image;
+}
+
+/**
+ * The colour statistics `decode` takes from the images [B, H, W, 3] its outputs should look like: mean
+ * and deviation per channel ([B, 6], colourStats), or with `colorCov` mean and covariance ([B, 12],
+ * colourGaussians). They describe inputs, so they carry no gradient.
+ */
+export function decoderColour(cfg: ModelConfig, images: tf.Tensor4D): tf.Tensor2D {
+  return cfg.colorCov ? colourGaussians(images) : colourStats(images);
 }

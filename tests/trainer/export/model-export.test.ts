@@ -111,7 +111,7 @@ describe('stage by stage against TF.js', () => {
     // With colorMean the engine replaces the graph output's mean colour with the style's, which must
     // give TF.js's decode() with the same statistics.
     expect(cfg.colorMean).toBe(true);
-    const colour = styleColour(s, 1);
+    const colour = styleColour(cfg, s, 1);
     const image = decode(store, cfg, 'dec', output, colour);
     const raw = await runOutput(sessions.decoder!, { [DECODER_IO.latent]: toNchw(output) }, DECODER_IO.image);
     expect(raw.dims).toEqual([1, 3, 40, 28]);
@@ -167,7 +167,7 @@ describe('a package with the colour head (upsample transpose, as models before c
       const decoder = await createSession(path.join(headDir, GRAPH_FILES.decoder), { intraOpThreads: 1 });
       const latent = tf.tensor4d(randomArray([1, 6, 5, total], 41, 0.5).data, [1, 6, 5, total]);
       const s = tf.tensor4d(styleArr.data, [1, 32, 32, 3]);
-      const colour = styleColour(s, 1);
+      const colour = styleColour(headCfg, s, 1);
       const image = decode(headStore, headCfg, 'dec', latent, colour);
       const raw = await runOutput(decoder, { [DECODER_IO.latent]: toNchw(latent) }, DECODER_IO.image);
       await closeSession(decoder);
