@@ -443,3 +443,42 @@ export function latentChannels(config: ModelConfig): {
   const c = 4 * config.ngf;
   return { content: c, globalStyle: c, localStyle: c, total: 3 * c };
 }
+
+/**
+ * Architecture keys that decide how trained weights render but not their shapes: the number of TPFR
+ * neighbours and the output's colour step. `peerstyle export --set` may change them without retraining.
+ */
+export const RENDERING_KEYS = ['knn', 'colorStd', 'colorCov'] as const satisfies readonly (keyof ModelConfig)[];
+
+/**
+ * A model config with `key=value` settings of {@link RENDERING_KEYS} applied; any other key, a value
+ * of the wrong kind or out of bounds, or a combination the trainer would refuse is a ConfigError
+ * naming every problem.
+ */
+export function withRenderingSettings<T extends ModelConfig>(cfg: T, settings: readonly string[]): T {
+  const problems: string[] = [];
+  const next: T = { ...cfg };
+  for (const setting of settings) {
+    const eq = setting.indexOf('=');
+    const key = setting.slice(0, Math.max(eq, 0)) as (typeof RENDERING_KEYS)[number];
+    const raw = setting.slice(eq + 1);
+    if (eq <= 0 || !(RENDERING_KEYS as readonly string[]).includes(key)) {
+      problems.push(`"${setting}": expected key=value with key one of ${RENDERING_KEYS.join(', ')}.`);
+    } else if (key === 'knn') {
+      const value = Number(raw);
+      const [lo, hi] = BOUNDS.knn!;
+      if (!Number.isInteger(value) || value < lo || value > hi)
+        problems.push(`knn must be an integer between ${lo} and ${hi}, got "${raw}".`);
+      else next.knn = value;
+    } else if (raw !== 'true' && raw !== 'false') {
+      problems.push(`${key} must be true or false, got "${raw}".`);
+    } else {
+      next[key] = raw === 'true';
+    }
+  }
+  if (next.colorStd && !next.colorMean)
+    problems.push('colorStd needs colorMean, which these weights were not trained with.');
+  if (next.colorCov && !next.colorStd) problems.push('colorCov needs colorStd: set colorStd=true as well.');
+  if (problems.length > 0) throw new ConfigError(problems.join('\n'));
+  return next;
+}

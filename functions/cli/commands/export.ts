@@ -13,6 +13,7 @@ import { averageModels } from '../../../trainer/export/average-weights';
 import { exportModel, readModelSource, type LoadedModel } from '../../../trainer/export/model-export';
 import { isStyleSize, STRUCTURE_MODES, type StructureMode } from '../../../trainer/export/package-format';
 import { createModel } from '../../../trainer/model';
+import { ConfigError, RENDERING_KEYS, withRenderingSettings } from '../../../trainer/config';
 import { checkParity } from '../../../trainer/export/parity';
 import { parseArgs, usage, UsageError, type FlagSpec } from '../args';
 import { readExportOptions } from '../export-options';
@@ -32,6 +33,10 @@ const FLAGS: Record<string, FlagSpec> = {
   'style-size-default': {
     type: 'string',
     description: `long side in px the style images are resampled to when stylize is not told (${SIZE_RANGE[0]}-${SIZE_RANGE[1]})`,
+  },
+  set: {
+    type: 'list',
+    description: `key=value: change how the weights render without retraining (${RENDERING_KEYS.join(', ')}); repeat for several`,
   },
   options: {
     type: 'string',
@@ -76,7 +81,14 @@ export async function exportCommand(argv: string[]): Promise<number> {
     ...(styleSize !== undefined ? { styleSize } : {}),
   };
   const outDir = path.resolve(flags.out);
-  const model = averageModels(await Promise.all(sources.map((s) => readModelSource(path.resolve(s)))));
+  const loaded = averageModels(await Promise.all(sources.map((s) => readModelSource(path.resolve(s)))));
+  let model: LoadedModel;
+  try {
+    model = { ...loaded, cfg: withRenderingSettings(loaded.cfg, (flags.set as string[] | undefined) ?? []) };
+  } catch (error) {
+    if (error instanceof ConfigError) throw new UsageError(`--set: ${error.message}`);
+    throw error;
+  }
   const manifest = await exportModel(model, outDir, {
     name,
     version,
@@ -87,6 +99,7 @@ export async function exportCommand(argv: string[]): Promise<number> {
     `Exported ${manifest.name} ${manifest.version} (preset ${manifest.preset}, ngf ${manifest.config.ngf}) to ${outDir}: ` +
       `${Object.keys(manifest.files).join(', ')}, ${(bytes / 1e6).toFixed(2)} MB` +
       (sources.length > 1 ? `, the mean of ${sources.length} checkpoints (iterations ${averaged(model)})` : '') +
+      (flags.set ? `, with ${(flags.set as string[]).join(', ')}` : '') +
       '.\n',
   );
   return flags.verify ? verify(model, outDir) : 0;

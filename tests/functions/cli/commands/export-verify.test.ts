@@ -133,7 +133,7 @@ it('refuses to average checkpoints of different architectures, naming the differ
   await expect(fs.access(out)).rejects.toThrow();
 });
 
-it('exports weights saved before the newer config keys existed, as the bundled package\'s were', async () => {
+it("exports weights saved before the newer config keys existed, as the bundled package's were", async () => {
   await useCpuBackend();
   const cfg = presetConfig('tiny');
   const store = createModel(cfg, 3);
@@ -155,4 +155,42 @@ it('exports weights saved before the newer config keys existed, as the bundled p
   expect(r.stdout).toMatch(/decoder \S+ \(ok: tolerance/);
   const manifest = JSON.parse(await fs.readFile(path.join(out, 'manifest.json'), 'utf8'));
   expect(manifest.config.decoderWidth).toBe(1);
+});
+
+it('--set changes how the weights render (colorCov here) and refuses keys that would change their shapes', async () => {
+  await useCpuBackend();
+  const cfg = { ...presetConfig('tiny'), colorMean: true, colorStd: true };
+  const store = createModel(cfg, 3);
+  randomiseStore(store, 9);
+  const run = await fs.mkdtemp(path.join(os.tmpdir(), 'peerstyle-set-'));
+  await saveWeights(path.join(run, 'model'), store, {
+    preset: 'tiny',
+    config: cfg,
+    iteration: 4,
+    trainSeconds: 1,
+    dataset: 'fixtures',
+  });
+  store.dispose();
+  const out = path.join(run, 'package');
+  const r = await runCli(['export', '--checkpoint', run, '--out', out, '--set', 'colorCov=true', '--verify']);
+  expect(r.stderr).not.toMatch(/peerstyle export:/);
+  expect(r.code).toBe(0);
+  expect(r.stdout).toMatch(/with colorCov=true\./);
+  expect(r.stdout).toMatch(/decoder \S+ \(ok: tolerance/);
+  const manifest = JSON.parse(await fs.readFile(path.join(out, 'manifest.json'), 'utf8'));
+  expect(manifest.config.colorCov).toBe(true);
+  // The package's own weights carry the setting, so a fine-tune from it trains with it.
+  const weights = JSON.parse(await fs.readFile(path.join(out, 'weights.json'), 'utf8'));
+  expect(weights.config.colorCov).toBe(true);
+
+  for (const [source, setting, message] of [
+    [run, 'ngf=8', /--set: "ngf=8": expected key=value with key one of knn, colorStd, colorCov/],
+    [run, 'knn=0', /--set: knn must be an integer between 1 and 64, got "0"/],
+    [out, 'colorStd=false', /colorCov needs colorStd/], // the package exported above has colorCov
+  ] as const) {
+    const refused = await runCli(['export', '--checkpoint', source, '--out', `${out}-bad`, '--set', setting]);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(message);
+    await expect(fs.access(`${out}-bad`)).rejects.toThrow();
+  }
 });
