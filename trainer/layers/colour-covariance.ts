@@ -8,25 +8,16 @@
  * colours run along one axis of RGB (blue to yellow, grey to white) needs the cross terms: per channel,
  * a grey exemplar still leaves the content's hues in the output.
  *
- * The matrix square roots are coupled Newton–Schulz iterations (matrix products only, so TF.js can
- * differentiate them); the engine's twin (functions/engine/colour-covariance.ts) uses an exact
- * eigendecomposition, and tests/trainer/layers/colour-covariance.test.ts checks that they agree.
+ * A is computed exactly, in float64, by the engine's code (functions/engine/colour-covariance.ts), and
+ * enters the graph as a constant: the gradient flows through x − μ_out only. Differentiating A itself
+ * was tried and failed: its square roots by Newton–Schulz iterations (matrix products, which TF.js can
+ * differentiate) blew up on near-singular targets, since a grey exemplar has two zero eigenvalues,
+ * taking a fine-tune to a reconstruction loss of 1e8 within 20 iterations and to NaN by 120; and an
+ * eigendecomposition's gradient is undefined at repeated eigenvalues. With A held, the decoder still
+ * learns its contrast: too flat an output is amplified by A, and the loss then pulls on x through Aᵀ.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { COLOUR_STD_FLOOR } from './colour-head';
-
-/** Added to the output covariance's diagonal, so a flat output is not blown up (colorStd's floor, squared). */
-export const COVARIANCE_FLOOR = COLOUR_STD_FLOOR ** 2;
-
-/**
- * Newton–Schulz steps. The slowest eigenvalue to converge is the floor's, at about 1e-4 of the trace:
- * it grows 1.5× a step until it is near its root, then converges quadratically; 24 steps reach float32
- * precision for ratios down to 1e-5.
- */
-const NEWTON_SCHULZ_STEPS = 24;
-
-/** Keeps a zero matrix (a flat target) from dividing by zero when it is normalised by its trace. */
-const TRACE_EPS = 1e-12;
+import { transportMatrix, type Matrix3 } from '../../functions/engine/colour-covariance';
 
 /** Means and covariances of images [B, H, W, 3]: [B, 12] = mean r, g, b, then the 3×3 covariance row by row. */
 export function colourGaussians(images: tf.Tensor4D): tf.Tensor2D {
@@ -47,42 +38,17 @@ export function withColourCovariance(image: tf.Tensor4D, gaussians: tf.Tensor2D)
   return tf.tidy(() => {
     const [b, h, w] = image.shape;
     const { centred } = centre(image);
-    const own = tf.div(tf.matMul(centred, centred, true, false), h * w) as tf.Tensor3D;
-    const targetMean = tf.reshape(tf.slice(gaussians, [0, 0], [b, 3]), [b, 1, 3]);
-    const targetCov = tf.reshape(tf.slice(gaussians, [0, 3], [b, 9]), [b, 3, 3]) as tf.Tensor3D;
-    const a = transportMatrices(own, targetCov);
-    // A is symmetric, so each pixel row x·Aᵀ = x·A.
-    return tf.reshape(tf.add(tf.matMul(centred, a), targetMean), [b, h, w, 3]) as tf.Tensor4D;
-  });
-}
-
-/** The transport map's matrices [B, 3, 3] from source covariances to target ones (see the file comment). */
-export function transportMatrices(source: tf.Tensor3D, target: tf.Tensor3D): tf.Tensor3D {
-  return tf.tidy(() => {
-    const floored = tf.add(source, tf.mul(identity(source.shape[0]), COVARIANCE_FLOOR)) as tf.Tensor3D;
-    const { root, inverseRoot } = squareRoots(floored);
-    const middle = squareRoots(tf.matMul(tf.matMul(root, target), root)).root;
-    return tf.matMul(tf.matMul(inverseRoot, middle), inverseRoot);
-  });
-}
-
-/**
- * Square root and inverse square root of symmetric positive semi-definite matrices [B, 3, 3] by the
- * coupled Newton–Schulz iteration on M / trace(M), whose eigenvalues lie in (0, 1] where it converges.
- */
-export function squareRoots(m: tf.Tensor3D): { root: tf.Tensor3D; inverseRoot: tf.Tensor3D } {
-  return tf.tidy(() => {
-    const eye = identity(m.shape[0]);
-    const trace = tf.add(tf.sum(tf.mul(m, eye), [1, 2], true), TRACE_EPS);
-    let y = tf.div(m, trace) as tf.Tensor3D;
-    let z = eye;
-    for (let step = 0; step < NEWTON_SCHULZ_STEPS; step++) {
-      const t = tf.mul(tf.sub(tf.mul(eye, 3), tf.matMul(z, y)), 0.5) as tf.Tensor3D;
-      y = tf.matMul(y, t);
-      z = tf.matMul(t, z);
+    const own = tf.div(tf.matMul(centred, centred, true, false), h * w).dataSync(); // [B, 3, 3], no gradient
+    const target = gaussians.dataSync();
+    const maps: number[] = [];
+    for (let i = 0; i < b; i++) {
+      const source = Array.from(own.subarray(9 * i, 9 * i + 9)) as Matrix3;
+      maps.push(...transportMatrix(source, Array.from(target.subarray(12 * i + 3, 12 * i + 12)) as Matrix3));
     }
-    const scale = tf.sqrt(trace);
-    return { root: tf.mul(y, scale) as tf.Tensor3D, inverseRoot: tf.div(z, scale) as tf.Tensor3D };
+    const targetMean = tf.reshape(tf.slice(gaussians, [0, 0], [b, 3]), [b, 1, 3]);
+    // A is symmetric, so each pixel row x·Aᵀ = x·A.
+    const mapped = tf.matMul(centred, tf.tensor3d(maps, [b, 3, 3]));
+    return tf.reshape(tf.add(mapped, targetMean), [b, h, w, 3]) as tf.Tensor4D;
   });
 }
 
@@ -92,8 +58,4 @@ function centre(images: tf.Tensor4D): { mean: tf.Tensor3D; centred: tf.Tensor3D 
   const pixels = tf.reshape(images, [b, h * w, 3]) as tf.Tensor3D;
   const mean = tf.mean(pixels, 1, true) as tf.Tensor3D;
   return { mean, centred: tf.sub(pixels, mean) as tf.Tensor3D };
-}
-
-function identity(batch: number): tf.Tensor3D {
-  return tf.tile(tf.reshape(tf.eye(3), [1, 3, 3]), [batch, 1, 1]) as tf.Tensor3D;
 }
