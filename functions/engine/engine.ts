@@ -21,7 +21,9 @@ import { must } from '../core/must';
 import type { EncodedImage, StylizeProgress } from '../core/ports/stylize-engine';
 import {
   DEFAULT_QUALITY,
+  isRenderScale,
   QUALITY_RANGE,
+  RENDER_SCALE_RANGE,
   STRUCTURE_MODES,
   type StructureMode,
   type StylizeOptions,
@@ -223,7 +225,8 @@ async function stylizeWith(
   report('read', 0);
   const content = await readImage(request.content, 'content', limits);
   const out = scaleToLongSide(content.width, content.height, opts.size);
-  const work = workingSize(out.width, out.height);
+  const scale = renderScaleWithin(out, opts.renderScale ?? pkg.manifest.defaults?.renderScale ?? 1, limits);
+  const work = workingSize(out.width * scale, out.height * scale);
   const contentWork = await resizeRgb(content, work.width, work.height);
   const active = opts.styles.filter((s) => s.weight > 0);
   const styleImages: RgbImage[] = [];
@@ -234,7 +237,7 @@ async function stylizeWith(
       img.height,
       opts.styleSize ??
         pkg.manifest.defaults?.styleSize ??
-        Math.min(DEFAULT_MAX_STYLE_SIDE, Math.max(work.width, work.height)),
+        Math.min(DEFAULT_MAX_STYLE_SIDE, Math.max(out.width, out.height)),
     );
     const size = workingSize(target.width, target.height);
     styleImages.push(await resizeRgb(img, size.width, size.height));
@@ -295,7 +298,7 @@ async function stylizeWith(
       preview: { image, width: rgb.width, height: rgb.height, format: 'jpeg' },
     });
   };
-  if (previewSide !== undefined && Math.max(work.width, work.height) > previewSide) {
+  if (previewSide !== undefined && Math.max(out.width, out.height) > previewSide) {
     // A small rendering first, untiled and with the same peers: seconds, whatever the content's size.
     const small = scaleToLongSide(out.width, out.height, previewSide);
     const smallWork = workingSize(small.width, small.height);
@@ -312,7 +315,7 @@ async function stylizeWith(
 
   report('render', 0.8);
   const final = await resizeRgb(await render(contentLatent, contentWork), out.width, out.height);
-  if (previewSide !== undefined && Math.max(work.width, work.height) <= previewSide) {
+  if (previewSide !== undefined && Math.max(out.width, out.height) <= previewSide) {
     // Small enough to render at once: the preview is the result itself, announced just before it.
     await previewOf(final);
   }
@@ -375,6 +378,7 @@ interface ValidOptions {
   structure?: StructureMode;
   size?: number;
   styleSize?: number;
+  renderScale?: number;
   format: OutputFormat;
   quality: number;
   preview?: number;
@@ -404,6 +408,10 @@ function validate(r: StylizeRequest, limits: ImageLimits): ValidOptions {
       bad(`${name} must be a whole number of pixels from ${MIN_SIDE} to ${limits.maxLongSide}, got ${value}.`);
     }
   }
+  if (r.renderScale !== undefined && !isRenderScale(r.renderScale))
+    bad(
+      `renderScale must be a number from ${RENDER_SCALE_RANGE[0]} to ${RENDER_SCALE_RANGE[1]}, got ${String(r.renderScale)}.`,
+    );
   const preview = r.preview === true ? DEFAULT_PREVIEW_SIDE : r.preview === false ? undefined : r.preview;
   if (preview !== undefined && !(Number.isInteger(preview) && preview >= MIN_SIDE && preview <= limits.maxLongSide)) {
     bad(`preview must be true or a whole number of pixels from ${MIN_SIDE} to ${limits.maxLongSide}, got ${preview}.`);
@@ -424,6 +432,7 @@ function validate(r: StylizeRequest, limits: ImageLimits): ValidOptions {
     structure: r.structure,
     size: r.size,
     styleSize: r.styleSize,
+    renderScale: r.renderScale,
     format: format as OutputFormat,
     quality,
     preview,
@@ -440,6 +449,16 @@ function scaleToLongSide(
   if (longSide === undefined) return { width, height };
   const scale = longSide / Math.max(width, height);
   return { width: Math.max(1, Math.round(width * scale)), height: Math.max(1, Math.round(height * scale)) };
+}
+
+/**
+ * The render scale asked for, lowered where the working image would pass the engine's image limits
+ * (a 4096 px output renders at its own size), never below 1.
+ */
+function renderScaleWithin(out: { width: number; height: number }, scale: number, limits: ImageLimits): number {
+  const bySide = limits.maxLongSide / Math.max(out.width, out.height);
+  const byPixels = Math.sqrt(limits.maxPixels / (out.width * out.height));
+  return Math.max(1, Math.min(scale, bySide, byPixels));
 }
 
 /** The nearest multiple of 4 of each side, at least {@link MIN_SIDE}. */

@@ -21,6 +21,8 @@ export interface EngineStylizerOptions {
   structure?: StructureMode;
   /** Long side the style images are resampled to. @default the engine's */
   styleSize?: number;
+  /** How many times the output's size the model works at. @default the engine's */
+  renderScale?: number;
 }
 
 /** A stylizer backed by the engine, and the way to release the engine's model. */
@@ -66,6 +68,7 @@ export function createEngineStylizer(options: EngineStylizerOptions): EngineStyl
         ...(render.strength !== undefined ? { strength: render.strength } : {}),
         ...(render.size !== undefined ? { size: render.size } : {}),
         ...(options.styleSize !== undefined ? { styleSize: options.styleSize } : {}),
+        ...(options.renderScale !== undefined ? { renderScale: options.renderScale } : {}),
         format: 'png',
       });
       return decodeImageBytes(result.image);

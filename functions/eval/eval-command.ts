@@ -13,7 +13,7 @@ import { formatMarkdown } from './report';
 import { checkTargets, meansOf } from './targets';
 import { runEval } from './run-eval';
 import { writeReport } from './write-report';
-import { SIZE_RANGE } from '../core/stylize-input';
+import { isRenderScale, RENDER_SCALE_RANGE, SIZE_RANGE } from '../core/stylize-input';
 import { STRUCTURE_MODES, type StructureMode } from '../../trainer/export/package-format';
 import { recordEval } from '../../trainer/export/package-writer';
 
@@ -40,6 +40,10 @@ const FLAGS: Record<string, FlagSpec> = {
   'style-size': {
     type: 'string',
     description: `long side in px the style images are resampled to before encoding, as the API's styleSize (${SIZE_RANGE[0]}-${SIZE_RANGE[1]}; default: the model's defaults.styleSize, else the output's long side up to 512)`,
+  },
+  'render-scale': {
+    type: 'string',
+    description: `how many times the output's size the model works at before shrinking, as the API's renderScale (${RENDER_SCALE_RANGE[0]}-${RENDER_SCALE_RANGE[1]}; default: the model's defaults.renderScale, else 1)`,
   },
   record: { type: 'boolean', description: "write the figures into the model package's manifest" },
   help: { type: 'boolean', description: 'show this help' },
@@ -74,6 +78,12 @@ export async function evalCommand(argv: string[]): Promise<number> {
   const styleSize = positiveInteger('style-size', flags['style-size'] as string | undefined);
   if (styleSize !== undefined && (styleSize < SIZE_RANGE[0] || styleSize > SIZE_RANGE[1]))
     throw new UsageError(`--style-size must be in ${SIZE_RANGE[0]}..${SIZE_RANGE[1]} px, got ${styleSize}.`);
+  const renderScaleFlag = flags['render-scale'] as string | undefined;
+  const renderScale = renderScaleFlag === undefined ? undefined : Number(renderScaleFlag);
+  if (renderScale !== undefined && !isRenderScale(renderScale))
+    throw new UsageError(
+      `--render-scale must be a number in ${RENDER_SCALE_RANGE[0]}..${RENDER_SCALE_RANGE[1]}, got "${renderScaleFlag}".`,
+    );
   const structure = flags.structure as string | undefined;
   if (structure !== undefined && !(STRUCTURE_MODES as readonly string[]).includes(structure))
     throw new UsageError(`--structure must be keep or transfer, got "${structure}".`);
@@ -97,6 +107,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
     intraOpThreads: threads,
     structure: structure as StructureMode,
     ...(styleSize !== undefined ? { styleSize } : {}),
+    ...(renderScale !== undefined ? { renderScale } : {}),
   });
   try {
     const result = await runEval({
@@ -120,6 +131,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
         seed: result.seed,
         ...(structure ? { structure } : {}),
         ...(styleSize !== undefined ? { styleSize } : {}),
+        ...(renderScale !== undefined ? { renderScale } : {}),
         summary: result.summary,
         targets: checkTargets(meansOf(result.summary)),
         fidelity: result.fidelity,

@@ -13,7 +13,13 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 
-import { SIZE_RANGE, STRUCTURE_MODES, type StructureMode } from '../../functions/core/stylize-input';
+import {
+  isRenderScale,
+  RENDER_SCALE_RANGE,
+  SIZE_RANGE,
+  STRUCTURE_MODES,
+  type StructureMode,
+} from '../../functions/core/stylize-input';
 import { MANIFEST_FILE_NAME } from '../../functions/core/use-cases/publish-trained-model';
 import { withLegacyDefaults, type ModelConfig } from '../config';
 
@@ -94,6 +100,11 @@ export interface ModelManifest {
      * style's texture the model renders best, chosen on held-out pairs.
      */
     styleSize?: number;
+    /**
+     * How many times the output's size the model works at when a request does not say (supersampling),
+     * chosen on held-out pairs.
+     */
+    renderScale?: number;
   };
   createdAt: string;
   /** Every file of the package but the manifest: byte size and sha256 (hex). */
@@ -149,6 +160,11 @@ export async function readManifest(dir: string): Promise<ModelManifest> {
   if (styleSize !== undefined && !isStyleSize(styleSize))
     throw new ModelPackageError(
       `${file} has defaults.styleSize ${JSON.stringify(styleSize)}; expected a whole number of pixels in ${SIZE_RANGE[0]}..${SIZE_RANGE[1]}.`,
+    );
+  const renderScale = manifest.defaults?.renderScale;
+  if (renderScale !== undefined && !isRenderScale(renderScale))
+    throw new ModelPackageError(
+      `${file} has defaults.renderScale ${JSON.stringify(renderScale)}; expected a number in ${RENDER_SCALE_RANGE[0]}..${RENDER_SCALE_RANGE[1]}.`,
     );
   return manifest;
 }

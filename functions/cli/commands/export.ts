@@ -7,7 +7,7 @@
  */
 import path from 'node:path';
 
-import { SIZE_RANGE } from '../../core/stylize-input';
+import { isRenderScale, RENDER_SCALE_RANGE, SIZE_RANGE } from '../../core/stylize-input';
 import { initBackend } from '../../../trainer/backend';
 import { averageModels } from '../../../trainer/export/average-weights';
 import { exportModel, readModelSource, type LoadedModel } from '../../../trainer/export/model-export';
@@ -33,6 +33,10 @@ const FLAGS: Record<string, FlagSpec> = {
   'style-size-default': {
     type: 'string',
     description: `long side in px the style images are resampled to when stylize is not told (${SIZE_RANGE[0]}-${SIZE_RANGE[1]})`,
+  },
+  'render-scale-default': {
+    type: 'string',
+    description: `how many times the output's size stylize works at when not told (${RENDER_SCALE_RANGE[0]}-${RENDER_SCALE_RANGE[1]})`,
   },
   set: {
     type: 'list',
@@ -76,9 +80,16 @@ export async function exportCommand(argv: string[]): Promise<number> {
     throw new UsageError(
       `--style-size-default must be a whole number of pixels in ${SIZE_RANGE[0]}..${SIZE_RANGE[1]}, got "${styleSizeFlag}".`,
     );
+  const renderScaleFlag = flags['render-scale-default'] as string | undefined;
+  const renderScale = renderScaleFlag === undefined ? undefined : Number(renderScaleFlag);
+  if (renderScale !== undefined && !isRenderScale(renderScale))
+    throw new UsageError(
+      `--render-scale-default must be a number in ${RENDER_SCALE_RANGE[0]}..${RENDER_SCALE_RANGE[1]}, got "${renderScaleFlag}".`,
+    );
   const defaults = {
     ...(structure ? { structure: structure as StructureMode } : {}),
     ...(styleSize !== undefined ? { styleSize } : {}),
+    ...(renderScale !== undefined ? { renderScale } : {}),
   };
   const outDir = path.resolve(flags.out);
   const loaded = averageModels(await Promise.all(sources.map((s) => readModelSource(path.resolve(s)))));

@@ -41,6 +41,10 @@ const FLAGS: Record<string, FlagSpec> = {
   },
   size: { type: 'string', description: 'long side of the output in px (default: the content’s)' },
   'style-size': { type: 'string', description: 'long side the styles are resampled to' },
+  'render-scale': {
+    type: 'string',
+    description: 'work at this many times the output size, then shrink (1-4; default: the model’s, else 1)',
+  },
   model: { type: 'string', description: 'model package folder (default models/default)' },
   format: {
     type: 'string',
@@ -82,6 +86,7 @@ export async function stylizeCommand(argv: string[]): Promise<number> {
     structure: flags.structure as StructureMode | undefined,
     size: integer(flags.size, '--size'),
     styleSize: integer(flags['style-size'], '--style-size'),
+    renderScale: number(flags['render-scale'], '--render-scale'),
     quality: integer(flags.quality, '--quality'),
   };
   const device = flags.device as string | undefined;

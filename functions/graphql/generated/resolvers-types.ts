@@ -213,6 +213,8 @@ export type StylizeOptions = {
   size?: InputMaybe<Scalars['Int']['input']>;
   /** Longest side the style images are resized to, 64..2048: the scale at which the style's texture is read. Default: the model's own recommendation, else the output's long side, at most 512. */
   styleSize?: InputMaybe<Scalars['Int']['input']>;
+  /** How many times the output's size the model works at before the result is shrunk to it (supersampling), 1..4: finer strokes and a closer rendering of the content, for about its square in time. The style is read at styleSize whatever the scale. Default: the model's own recommendation, else 1. */
+  renderScale?: InputMaybe<Scalars['Float']['input']>;
   /** Default JPEG. */
   format?: InputMaybe<ImageFormat>;
   /** Encoder quality of a JPEG or WEBP output, 1..100: lower gives a smaller file with more compression artefacts. Default 80. PNG, which is lossless, ignores it. */

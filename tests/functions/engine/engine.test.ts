@@ -19,6 +19,7 @@ import {
   type Progress,
 } from '../../../functions/engine';
 import { DEFAULT_QUALITY } from '../../../functions/core';
+import { resizeRgb } from '../../../functions/engine/image-io';
 import { latentChannels, type ModelConfig } from '../../../trainer/config';
 import { tpfr } from '../../../trainer/layers/tpfr';
 import { colourStats } from '../../../trainer/layers/colour-head';
@@ -261,6 +262,58 @@ describe('options', () => {
       expect(Buffer.compare(byDefault.image, (await engine.stylize(request)).image)).not.toBe(0);
       const asked = await other.stylize({ ...request, styleSize: 96 });
       expect(Buffer.compare(asked.image, (await engine.stylize({ ...request, styleSize: 96 })).image)).toBe(0);
+    } finally {
+      await other.close();
+      rmSync(copy, { recursive: true, force: true });
+    }
+  });
+
+  test('renderScale works at that many times the output’s size and shrinks the result to it', async () => {
+    const request = { content: photo, styles: [{ image: painting }], size: 80, styleSize: 64, format: 'png' as const };
+    const plain = await engine.stylize(request);
+    const scaled = await engine.stylize({ ...request, renderScale: 2 });
+    expect([scaled.width, scaled.height]).toEqual([plain.width, plain.height]);
+    expect(Buffer.compare(scaled.image, plain.image)).not.toBe(0);
+    // The same as rendering at twice the size and shrinking that with the engine's own resampling.
+    const large = await pixels((await engine.stylize({ ...request, size: 160 })).image);
+    const shrunk = await resizeRgb({ ...large, data: new Uint8Array(large.data) }, plain.width, plain.height);
+    expect(maxDiff((await pixels(scaled.image)).data, shrunk.data)).toBe(0);
+    for (const bad of [0.5, 5, Number.NaN]) {
+      expect(await codeOf(engine.stylize({ ...request, renderScale: bad }))).toBe('BAD_OPTION');
+    }
+  });
+
+  test('renderScale is lowered to keep the working image within the engine’s limits', async () => {
+    const capped = await createEngine({ modelDir: dir, intraOpThreads: 1, limits: { maxLongSide: 160 } });
+    try {
+      const request = {
+        content: photo,
+        styles: [{ image: painting }],
+        size: 80,
+        styleSize: 64,
+        format: 'png' as const,
+      };
+      const four = await capped.stylize({ ...request, renderScale: 4 });
+      const two = await capped.stylize({ ...request, renderScale: 2 });
+      expect(Buffer.compare(four.image, two.image)).toBe(0);
+    } finally {
+      await capped.close();
+    }
+  });
+
+  test('a package’s defaults.renderScale applies when the request does not say; a request’s own wins', async () => {
+    const copy = mkdtempSync(path.join(tmpdir(), 'peerstyle-defaults-'));
+    for (const file of readdirSync(dir)) writeFileSync(path.join(copy, file), readFileSync(path.join(dir, file)));
+    const manifest = JSON.parse(readFileSync(path.join(copy, 'manifest.json'), 'utf8'));
+    writeFileSync(path.join(copy, 'manifest.json'), JSON.stringify({ ...manifest, defaults: { renderScale: 2 } }));
+    const other = await createEngine({ modelDir: copy, intraOpThreads: 1 });
+    try {
+      const request = { content: photo, styles: [{ image: painting }], styleSize: 64 };
+      const byDefault = await other.stylize(request);
+      expect(Buffer.compare(byDefault.image, (await engine.stylize({ ...request, renderScale: 2 })).image)).toBe(0);
+      expect(Buffer.compare(byDefault.image, (await engine.stylize(request)).image)).not.toBe(0);
+      const asked = await other.stylize({ ...request, renderScale: 1 });
+      expect(Buffer.compare(asked.image, (await engine.stylize(request)).image)).toBe(0);
     } finally {
       await other.close();
       rmSync(copy, { recursive: true, force: true });

@@ -156,6 +156,18 @@ test("a defaults.styleSize outside the API's style sizes is refused, naming the 
   }
 });
 
+test("a defaults.renderScale outside the API's render scales is refused, naming the manifest", async () => {
+  for (const bad of [0.5, 5, '2']) {
+    const dir = damagedCopy((d) => {
+      const m = JSON.parse(readFileSync(path.join(d, 'manifest.json'), 'utf8'));
+      writeFileSync(path.join(d, 'manifest.json'), JSON.stringify({ ...m, defaults: { renderScale: bad } }));
+    });
+    expect((await loadError(dir)).message).toMatch(
+      /manifest\.json has defaults\.renderScale .*; expected a number in 1\.\.4/,
+    );
+  }
+});
+
 test('no graph session spins, and the tiled graphs give their memory back after each run', () => {
   for (const graph of [...Object.keys(GRAPH_FILES), ...Object.keys(TILED_GRAPH_FILES)] as (
     GraphName | TiledGraphName

@@ -136,4 +136,12 @@ it('stylises every pair with the model, prints the table and writes eval.md, eva
   const smallJson = JSON.parse(await fs.readFile(path.join(styleOut, 'eval.json'), 'utf8')) as EvalJson;
   expect(smallJson.summary.peerstyle.gramDistance.mean).not.toBe(json.summary.peerstyle.gramDistance.mean);
   expect(JSON.parse(await fs.readFile(path.join(modelDir, 'manifest.json'), 'utf8')).eval.styleSize).toBe(64);
+
+  // And the render scale: the reconstructions, rendered at twice the size and shrunk, score otherwise.
+  const scaledOut = path.join(path.dirname(out), 'render-2');
+  const scaled = await evalAndRecord(scaledOut, ['--render-scale', '2']);
+  expect(scaled.code).toBe(0);
+  const scaledJson = JSON.parse(await fs.readFile(path.join(scaledOut, 'eval.json'), 'utf8')) as EvalJson;
+  expect(scaledJson.fidelity.reconstruction.psnrLuma.mean).not.toBe(json.fidelity.reconstruction.psnrLuma.mean);
+  expect(JSON.parse(await fs.readFile(path.join(modelDir, 'manifest.json'), 'utf8')).eval.renderScale).toBe(2);
 });

@@ -50,6 +50,11 @@ describe('peerstyle eval: bad input', () => {
       ['--content', FIXTURES, '--style', style, '--out', '/tmp/x', '--style-size', '32'],
       /--style-size must be in 64\.\.2048 px, got 32\./,
     ],
+    [
+      'a render scale outside the API’s range',
+      ['--content', FIXTURES, '--style', style, '--out', '/tmp/x', '--render-scale', '0.5'],
+      /--render-scale must be a number in 1\.\.4, got "0\.5"\./,
+    ],
   ];
 
   it.each(cases)('%s gives one clear error and exit code 2', async (_name, args, message) => {

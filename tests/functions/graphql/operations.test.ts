@@ -216,6 +216,27 @@ test('quality reaches the job input; out of range it is one BAD_REQUEST naming t
   expect((await deps.queue?.stats())?.visible).toBe(1);
 });
 
+test('renderScale reaches the job input; out of range it is one BAD_REQUEST naming the range', async () => {
+  const key = 'uploads/alice/photo-render-scale';
+  await deps.blobs.put(key, fixture('photo-1.jpg'), { contentType: 'image/jpeg' });
+  const stylize = (options: Record<string, unknown>) =>
+    run(`mutation($input: StylizeInput!) { stylize(input: $input) { id } }`, {
+      input: { content: key, styles: [{ uploadKey: key }], options },
+    });
+  const ok = await stylize({ renderScale: 1.5 });
+  expect(ok.errors).toBeUndefined();
+  expect((await deps.jobs.get((ok.data as any).stylize.id, 'alice'))?.input).toMatchObject({ renderScale: 1.5 });
+  for (const bad of [0.5, 5]) {
+    const refused = await stylize({ renderScale: bad });
+    expect(refused.errors).toHaveLength(1);
+    expect(refused.errors?.[0]).toMatchObject({
+      message: `options.renderScale: must be a number in 1..4, got ${bad}.`,
+      extensions: { code: 'BAD_REQUEST' },
+    });
+  }
+  expect((await deps.queue?.stats())?.visible).toBe(1);
+});
+
 test('the schema’s StylizeOptions are the core’s stylize options, field for field and value for value', () => {
   // Every option once: the compiler refuses this literal if the core's type gains or loses one.
   const everyOption: Required<StylizeOptions> = {
@@ -224,6 +245,7 @@ test('the schema’s StylizeOptions are the core’s stylize options, field for 
     structure: 'keep',
     size: 64,
     styleSize: 64,
+    renderScale: 2,
     format: 'png',
     quality: 80,
     preview: false,

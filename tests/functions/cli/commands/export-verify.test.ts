@@ -40,6 +40,8 @@ it('exports trained-like weights and reports stage-by-stage parity within 1e-4',
     'keep',
     '--style-size-default',
     '96',
+    '--render-scale-default',
+    '2',
   ]);
   expect(r.stderr).not.toMatch(/peerstyle export:/);
   expect(r.code).toBe(0);
@@ -53,12 +55,16 @@ it('exports trained-like weights and reports stage-by-stage parity within 1e-4',
   expect(Number(line![3])).toBeGreaterThan(0.9 * Number(line![4]));
   const manifest = JSON.parse(await fs.readFile(path.join(out, 'manifest.json'), 'utf8'));
   expect(manifest.training.iterations).toBe(5);
-  expect(manifest.defaults).toEqual({ structure: 'keep', styleSize: 96 });
+  expect(manifest.defaults).toEqual({ structure: 'keep', styleSize: 96, renderScale: 2 });
   // A default style side the API could not be asked for is refused before anything is written.
   const refused = await runCli(['export', '--checkpoint', run, '--out', `${out}-2`, '--style-size-default', '20']);
   expect(refused.code).not.toBe(0);
   expect(refused.stderr).toMatch(/--style-size-default must be a whole number of pixels in 64\.\.2048, got "20"/);
   await expect(fs.access(`${out}-2`)).rejects.toThrow();
+  const scale = await runCli(['export', '--checkpoint', run, '--out', `${out}-3`, '--render-scale-default', '5']);
+  expect(scale.code).not.toBe(0);
+  expect(scale.stderr).toMatch(/--render-scale-default must be a number in 1\.\.4, got "5"/);
+  await expect(fs.access(`${out}-3`)).rejects.toThrow();
 });
 
 it('exports the mean of two checkpoints, verifies it and records which iterations went in', async () => {
