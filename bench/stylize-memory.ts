@@ -84,6 +84,8 @@ async function child(modelDir: string, contentFile: string, styleFile: string, s
     content: contentFile,
     styles: [{ image: styleFile }],
     styleSize: 512,
+    // The engine at the output's own size; a package's defaults.renderScale would multiply the work.
+    renderScale: 1,
     onProgress: (p: Progress) => {
       const stage = p.stage === 'preview' ? current : p.stage;
       if (stage === 'encode') encodeDone = { at: performance.now() / 1000, cpu: cpuSeconds() };

@@ -299,7 +299,8 @@ async function main(): Promise<void> {
     variants.push({ name, spec, sessions, passes: [] });
   }
   const engine: Engine = await createEngine({ modelDir, intraOpThreads: threads });
-  const request = { content: contentPng, styles: [{ image: stylePng }], styleSize };
+  // At render scale 1: the graphs' own passes below work at the content's size.
+  const request = { content: contentPng, styles: [{ image: stylePng }], styleSize, renderScale: 1 };
 
   // Warm-up: session start-up, allocator growth, the engine's first request.
   for (const v of variants) await pass(v, inputs, channels);
