@@ -136,12 +136,14 @@ async function main(): Promise<void> {
   let bundled: StageTimes | undefined;
   // And at the render scale its package recommends, when that is not 1.
   let bundledScaled: { scale: number; times: StageTimes } | undefined;
-  if (model.dir !== DEFAULT_MODEL_DIR && existsSync(path.join(DEFAULT_MODEL_DIR, 'manifest.json'))) {
+  if (existsSync(path.join(DEFAULT_MODEL_DIR, 'manifest.json'))) {
     const own = await createEngine({ modelDir: DEFAULT_MODEL_DIR, intraOpThreads: threads });
     await own.stylize(request);
-    const ownRuns: StageTimes[] = [];
-    for (let i = 0; i < reps; i++) ownRuns.push(await timeStages(own, request));
-    bundled = medianStages(ownRuns);
+    if (model.dir !== DEFAULT_MODEL_DIR) {
+      const ownRuns: StageTimes[] = [];
+      for (let i = 0; i < reps; i++) ownRuns.push(await timeStages(own, request));
+      bundled = medianStages(ownRuns);
+    }
     const scale = own.manifest.defaults?.renderScale ?? 1;
     if (scale !== 1) {
       const scaled = { ...request, renderScale: scale };
