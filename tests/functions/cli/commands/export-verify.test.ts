@@ -6,7 +6,7 @@
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { presetConfig } from '../../../../trainer/config';
+import { presetConfig, type TrainConfig } from '../../../../trainer/config';
 import { createModel } from '../../../../trainer/model';
 import { saveWeights } from '../../../../trainer/weights';
 import { useCpuBackend } from '../../../support/export-helpers';
@@ -14,20 +14,33 @@ import { randomiseStore } from '../../../support/random-model';
 import { runCli } from '../../../support/run-cli';
 import { at } from '../../../support/checked';
 
-it('exports trained-like weights and reports stage-by-stage parity within 1e-4', async () => {
-  await useCpuBackend();
-  const cfg = presetConfig('tiny');
+/**
+ * Saves a random `tiny` model's weights in `run`/model as a training run does (`savedConfig` is what
+ * weights.json records, which older runs wrote without the newer keys); returns `run`.
+ */
+async function saveRandomRun(
+  run: string,
+  seed: number,
+  iteration: number,
+  cfg: TrainConfig = presetConfig('tiny'),
+  savedConfig: TrainConfig = cfg,
+): Promise<string> {
   const store = createModel(cfg, 3);
-  randomiseStore(store, 7);
-  const run = await fs.mkdtemp(path.join(os.tmpdir(), 'peerstyle-verify-'));
+  if (seed !== 0) randomiseStore(store, seed); // 0: the model's own initial weights
   await saveWeights(path.join(run, 'model'), store, {
     preset: 'tiny',
-    config: cfg,
-    iteration: 5,
+    config: savedConfig,
+    iteration,
     trainSeconds: 1,
     dataset: 'fixtures',
   });
   store.dispose();
+  return run;
+}
+
+it('exports trained-like weights and reports stage-by-stage parity within 1e-4', async () => {
+  await useCpuBackend();
+  const run = await saveRandomRun(await fs.mkdtemp(path.join(os.tmpdir(), 'peerstyle-verify-')), 7, 5);
   const out = path.join(run, 'package');
   const r = await runCli([
     'export',
@@ -69,26 +82,11 @@ it('exports trained-like weights and reports stage-by-stage parity within 1e-4',
 
 it('exports the mean of two checkpoints, verifies it and records which iterations went in', async () => {
   await useCpuBackend();
-  const cfg = presetConfig('tiny');
   const root = await fs.mkdtemp(path.join(os.tmpdir(), 'peerstyle-average-'));
-  const runs: string[] = [];
-  for (const [seed, iteration] of [
-    [11, 300],
-    [12, 600],
-  ] as const) {
-    const store = createModel(cfg, 3);
-    randomiseStore(store, seed);
-    const run = path.join(root, `run-${iteration}`);
-    await saveWeights(path.join(run, 'model'), store, {
-      preset: 'tiny',
-      config: cfg,
-      iteration,
-      trainSeconds: 1,
-      dataset: 'fixtures',
-    });
-    store.dispose();
-    runs.push(run);
-  }
+  const runs = [
+    await saveRandomRun(path.join(root, 'run-300'), 11, 300),
+    await saveRandomRun(path.join(root, 'run-600'), 12, 600),
+  ];
   const out = path.join(root, 'package');
   const r = await runCli([
     'export',
@@ -119,18 +117,7 @@ it('refuses to average checkpoints of different architectures, naming the differ
   const root = await fs.mkdtemp(path.join(os.tmpdir(), 'peerstyle-average-bad-'));
   const runs: string[] = [];
   for (const colorHead of [true, false]) {
-    const cfg = { ...presetConfig('tiny'), colorHead };
-    const store = createModel(cfg, 3);
-    const run = path.join(root, `run-${colorHead}`);
-    await saveWeights(path.join(run, 'model'), store, {
-      preset: 'tiny',
-      config: cfg,
-      iteration: 1,
-      trainSeconds: 1,
-      dataset: 'fixtures',
-    });
-    store.dispose();
-    runs.push(run);
+    runs.push(await saveRandomRun(path.join(root, `run-${colorHead}`), 0, 1, { ...presetConfig('tiny'), colorHead }));
   }
   const out = path.join(root, 'package');
   const r = await runCli(['export', '--checkpoint', at(runs, 0), '--checkpoint', at(runs, 1), '--out', out]);
@@ -142,18 +129,9 @@ it('refuses to average checkpoints of different architectures, naming the differ
 it("exports weights saved before the newer config keys existed, as the bundled package's were", async () => {
   await useCpuBackend();
   const cfg = presetConfig('tiny');
-  const store = createModel(cfg, 3);
-  randomiseStore(store, 5);
-  const run = await fs.mkdtemp(path.join(os.tmpdir(), 'peerstyle-old-weights-'));
   const { decoderWidth: _width, lambdaGrid: _grid, lambdaTextureCodes: _codes, ...older } = cfg;
-  await saveWeights(path.join(run, 'model'), store, {
-    preset: 'tiny',
-    config: older as typeof cfg,
-    iteration: 2,
-    trainSeconds: 1,
-    dataset: 'fixtures',
-  });
-  store.dispose();
+  const run = await fs.mkdtemp(path.join(os.tmpdir(), 'peerstyle-old-weights-'));
+  await saveRandomRun(run, 5, 2, cfg, older as TrainConfig);
   const out = path.join(run, 'package');
   const r = await runCli(['export', '--checkpoint', path.join(run, 'model'), '--out', out, '--verify']);
   expect(r.stderr).not.toMatch(/peerstyle export:/);
@@ -166,17 +144,7 @@ it("exports weights saved before the newer config keys existed, as the bundled p
 it('--set changes how the weights render (colorCov here) and refuses keys that would change their shapes', async () => {
   await useCpuBackend();
   const cfg = { ...presetConfig('tiny'), colorMean: true, colorStd: true };
-  const store = createModel(cfg, 3);
-  randomiseStore(store, 9);
-  const run = await fs.mkdtemp(path.join(os.tmpdir(), 'peerstyle-set-'));
-  await saveWeights(path.join(run, 'model'), store, {
-    preset: 'tiny',
-    config: cfg,
-    iteration: 4,
-    trainSeconds: 1,
-    dataset: 'fixtures',
-  });
-  store.dispose();
+  const run = await saveRandomRun(await fs.mkdtemp(path.join(os.tmpdir(), 'peerstyle-set-')), 9, 4, cfg);
   const out = path.join(run, 'package');
   const r = await runCli(['export', '--checkpoint', run, '--out', out, '--set', 'colorCov=true', '--verify']);
   expect(r.stderr).not.toMatch(/peerstyle export:/);
