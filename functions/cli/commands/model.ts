@@ -11,6 +11,7 @@ import { closeModelPackage, loadModelPackage } from '../../engine';
 import { writeModelCard } from '../../modelcard';
 import { readManifest } from '../../../trainer/export/package-format';
 import { parseArgs, usage, UsageError, type FlagSpec } from '../args';
+import { describeColourStep, describeDefaults, describeEval } from '../manifest-summary';
 
 const FLAGS: Record<string, FlagSpec> = {
   help: { type: 'boolean', description: 'show this help' },
@@ -51,7 +52,9 @@ export async function modelCommand(argv: string[]): Promise<number> {
       `input     RGB in [${m.input.range.join(', ')}], ${m.input.layout}, sides a multiple of ${m.input.sizeMultiple}`,
       `training  ${m.training ? `${m.training.iterations} iterations on ${m.training.dataset}` : 'unknown'}` +
         (m.training?.averagedIterations ? ` (mean of checkpoints ${m.training.averagedIterations.join(', ')})` : ''),
-      `eval      ${m.eval ? JSON.stringify(m.eval) : 'not measured'}`,
+      `colour    ${describeColourStep(m.config)}`,
+      `defaults  ${describeDefaults(m.defaults)}`,
+      `eval      ${describeEval(m.eval)}`,
       `opset     ${m.opset}`,
       ...Object.entries(m.files).map(
         ([f, info]) =>

@@ -120,6 +120,11 @@ it('stylises every pair with the model, prints the table and writes eval.md, eva
   const inspect = await runCli(['model', 'inspect', modelDir]);
   expect(inspect.code).toBe(0);
   expect(inspect.stdout).toMatch(/check\s+ok/);
+  // The recorded figures, readable: the means of eval.json, and how many targets they meet.
+  const ssim = json.summary.peerstyle.ssimLuma.mean.toFixed(3);
+  const met = [...json.targets, ...json.fidelity.targets].filter((t) => t.met).length;
+  expect(inspect.stdout).toContain(`eval      2 pairs: SSIM luma ${ssim}, Gram `);
+  expect(inspect.stdout).toMatch(new RegExp(`; targets met ${met} of 5\\n`));
 
   // The structure mode reaches the engine (other figures) and the recorded figures name it.
   const keptOut = path.join(path.dirname(out), 'kept');

@@ -67,6 +67,8 @@ test('export writes a package that model inspect accepts, and a tampered one it 
   expect(good.code).toBe(0);
   expect(good.stdout).toMatch(/model\s+cli-tiny 1\.2\.3/);
   expect(good.stdout).toMatch(/training\s+40 iterations on datasets\/sample/);
+  expect(good.stdout).toMatch(/defaults\s+none\n/);
+  expect(good.stdout).toMatch(/eval\s+not measured\n/);
   expect(good.stdout).toMatch(/check\s+ok/);
 
   const bad = path.join(work, 'bad-package');
