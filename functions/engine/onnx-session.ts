@@ -213,6 +213,9 @@ export async function run(
   feeds: Readonly<Record<string, FloatTensor>>,
   fetches?: readonly string[],
 ): Promise<Record<string, FloatTensor>> {
+  // onnxruntime computes on this thread until the run ends: give pending I/O (HTTP requests, timers)
+  // its turn before each run, so that a long stylization serves the API between its graph runs.
+  await new Promise<void>((resolve) => setImmediate(resolve));
   const wanted = fetches ?? session.outputNames;
   const unknownFetches = wanted.filter((n) => !session.outputNames.includes(n));
   if (unknownFetches.length > 0) {

@@ -133,6 +133,12 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
   const server = createServer((request, response) => {
     route(request, response).catch((error: unknown) => sendError(response, error, log));
   });
+  // The stylize engine runs in this process, and one graph run holds the event loop for as long as it
+  // computes (seconds for a 1024 px decode on one thread). With Node's 5 s default, a kept-alive socket
+  // on which a client has just sent its next request is closed when the loop comes back, and the client
+  // sees ECONNRESET; idle sockets are still closed, after a minute.
+  server.keepAliveTimeout = 60_000;
+  server.headersTimeout = 61_000;
 
   return {
     async listen(port, host) {
