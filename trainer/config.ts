@@ -115,6 +115,12 @@ export interface TrainConfig extends ModelConfig {
   cropSize: number;
   /** Shorter side the images are resized to before the random scale and crop (paper: 286 for 256 crops). */
   loadSize: number;
+  /**
+   * Shorter side the style images are resized to before the same random scale and crop (`loadSize`
+   * unless set). Larger than `loadSize`, a crop holds part of the style image at a finer scale, so the
+   * textures the losses compare are drawn at a few pixels and up rather than below one.
+   */
+  styleLoadSize: number;
   /** Content/style pairs per iteration; with more than one, TPFR peers pool over every style image of the batch. */
   batchSize: number;
   /** Total iterations. */
@@ -176,7 +182,9 @@ export function withLegacyTrainDefaults(saved: TrainConfig): TrainConfig {
     lambdaTextureCodes: 0,
     lambdaGrid: 0,
   };
-  return { ...legacy, ...withLegacyDefaults(saved) };
+  // Runs before styleLoadSize loaded their style images at loadSize, like the photos.
+  const styleLoadSize = (saved as Partial<TrainConfig>).styleLoadSize ?? saved.loadSize;
+  return { ...legacy, ...withLegacyDefaults(saved), styleLoadSize };
 }
 
 export const PRESET_NAMES = ['paper', 'small', 'tiny'] as const;
@@ -220,6 +228,7 @@ export const PRESETS: Record<PresetName, TrainConfig> = {
     knn: 5,
     cropSize: 256,
     loadSize: 286,
+    styleLoadSize: 286,
     batchSize: 1,
     iterations: 614_400,
     decayIterations: 460_800,
@@ -241,6 +250,7 @@ export const PRESETS: Record<PresetName, TrainConfig> = {
     knn: 5,
     cropSize: 128,
     loadSize: 143,
+    styleLoadSize: 143,
     batchSize: 1,
     iterations: 30_000,
     decayIterations: 10_000,
@@ -267,6 +277,7 @@ export const PRESETS: Record<PresetName, TrainConfig> = {
     knn: 3,
     cropSize: 32,
     loadSize: 36,
+    styleLoadSize: 36,
     batchSize: 1,
     iterations: 40,
     decayIterations: 20,
@@ -293,6 +304,7 @@ const BOUNDS: Partial<Record<keyof TrainConfig, [number, number]>> = {
   discriminatorNoise: [0, 10],
   cropSize: [16, 1024],
   loadSize: [16, 2048],
+  styleLoadSize: [16, 2048],
   batchSize: [1, 64],
   iterations: [1, 10_000_000],
   decayIterations: [0, 10_000_000],
@@ -327,6 +339,7 @@ const INTEGER_KEYS = new Set<keyof TrainConfig>([
   'knn',
   'cropSize',
   'loadSize',
+  'styleLoadSize',
   'batchSize',
   'iterations',
   'decayIterations',
@@ -403,10 +416,10 @@ export function validateConfig(config: TrainConfig): string[] {
     else if (value < lo || value > hi) problems.push(`${key} must be between ${lo} and ${hi}, got ${value}.`);
   }
   if (config.cropSize % 4 !== 0) problems.push(`cropSize must be a multiple of 4, got ${config.cropSize}.`);
-  if (config.loadSize < config.cropSize / 0.9) {
-    problems.push(
-      `loadSize must be at least cropSize/0.9 (${Math.ceil(config.cropSize / 0.9)}), got ${config.loadSize}.`,
-    );
+  for (const key of ['loadSize', 'styleLoadSize'] as const) {
+    if (config[key] < config.cropSize / 0.9) {
+      problems.push(`${key} must be at least cropSize/0.9 (${Math.ceil(config.cropSize / 0.9)}), got ${config[key]}.`);
+    }
   }
   for (const [key, choices] of Object.entries(STRING_CHOICES) as [keyof TrainConfig, readonly string[]][]) {
     if (!choices.includes(String(config[key]))) {

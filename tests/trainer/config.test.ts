@@ -5,6 +5,8 @@ import {
   presetConfig,
   PRESETS,
   validateConfig,
+  withLegacyTrainDefaults,
+  type TrainConfig,
 } from '../../trainer/config';
 
 describe('presets', () => {
@@ -55,6 +57,16 @@ describe('overrides', () => {
     expect(message).toContain('cropSize must be a multiple of 4, got 130.');
     expect(message).toContain('contentTransfer must be true or false, got "maybe".');
     expect(message).toContain('beta1 must be a number, got "x".');
+  });
+
+  it('styleLoadSize follows loadSize unless set, and obeys the same floor', () => {
+    expect(base.styleLoadSize).toBe(base.loadSize);
+    expect(applyOverrides(base, { styleLoadSize: '286' }).styleLoadSize).toBe(286);
+    expect(() => applyOverrides(base, { styleLoadSize: '130' })).toThrow(
+      'styleLoadSize must be at least cropSize/0.9 (143), got 130.',
+    );
+    const { styleLoadSize: _, ...older } = { ...base, loadSize: 150 };
+    expect(withLegacyTrainDefaults(older as TrainConfig).styleLoadSize).toBe(150);
   });
 
   it('rejects fractional integers and decay longer than the run', () => {

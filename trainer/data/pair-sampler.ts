@@ -25,7 +25,8 @@ import { DataError } from './errors';
 import { deriveSeed, Random, type RandomState } from './random';
 
 /** The part of the training config the sampler reads. */
-export type SamplerConfig = Pick<TrainConfig, 'cropSize' | 'loadSize' | 'batchSize' | 'seed'>;
+export type SamplerConfig = Pick<TrainConfig, 'cropSize' | 'loadSize' | 'batchSize' | 'seed'> &
+  Partial<Pick<TrainConfig, 'styleLoadSize'>>;
 
 /** Everything needed to continue a sampler exactly where it stopped; plain JSON. */
 export interface SamplerState {
@@ -139,12 +140,11 @@ export class PairSampler {
   private stylePosition: number;
   private contentOrder: number[];
   private styleOrder: number[];
-  private readonly size: AugmentSize;
+  /** Load and crop sizes of each slot of a row: two photos, then two style images. */
+  private readonly slotSizes: readonly AugmentSize[];
   private readonly cache = new Map<string, { image: Promise<DecodedImage>; bytes: number }>();
   private cachedBytes = 0;
   private readonly cacheLimit: number;
-  /** Augmentation never needs a shorter side above this, so cached images are shrunk to it. */
-  private readonly decodeSide: number;
 
   /**
    * @param index a dataset from {@link indexDataset} (at least one photo and two style classes)
@@ -175,9 +175,10 @@ export class PairSampler {
     this.stylePosition = state?.stylePosition ?? 0;
     this.contentOrder = this.orderFor(STREAM_CONTENT_ORDER, this.epoch, index.content.length);
     this.styleOrder = this.orderFor(STREAM_STYLE_ORDER, this.styleEpoch, index.styleClasses.length);
-    this.size = { cropSize: cfg.cropSize, loadSize: cfg.loadSize };
+    const photo = { cropSize: cfg.cropSize, loadSize: cfg.loadSize };
+    const style = { cropSize: cfg.cropSize, loadSize: cfg.styleLoadSize ?? cfg.loadSize };
+    this.slotSizes = [photo, photo, style, style];
     this.cacheLimit = options.cacheBytes ?? DEFAULT_CACHE_BYTES;
-    this.decodeSide = Math.max(cfg.cropSize, Math.ceil(cfg.loadSize * SCALE_RANGE[1]));
   }
 
   /** The position after the last batch returned (or requested); JSON-serialisable. */
@@ -210,8 +211,9 @@ export class PairSampler {
     await Promise.all(
       plans.flatMap((plan, b) =>
         plan.files.map(async (file, slot) => {
-          const image = await this.load(file);
-          await augmentImage(image, plan.params[slot] as AugmentParams, this.size, arrays[slot], b * perImage);
+          const size = this.slotSizes[slot] as AugmentSize;
+          const image = await this.load(file, size);
+          await augmentImage(image, plan.params[slot] as AugmentParams, size, arrays[slot], b * perImage);
         }),
       ),
     );
@@ -271,8 +273,11 @@ export class PairSampler {
     return j >= i ? j + 1 : j;
   }
 
-  /** Decodes `file` once and keeps it while the cache has room, evicting the least recently used. */
-  private load(file: string): Promise<DecodedImage> {
+  /**
+   * Decodes `file` once and keeps it while the cache has room, evicting the least recently used. A file
+   * is a photo or a style image, never both, so one decoded size per file serves every later draw.
+   */
+  private load(file: string, size: AugmentSize): Promise<DecodedImage> {
     const hit = this.cache.get(file);
     if (hit) {
       // Re-inserting moves the entry to the end of the Map's order, which is the recency order.
@@ -280,7 +285,9 @@ export class PairSampler {
       this.cache.set(file, hit);
       return hit.image;
     }
-    const entry = { image: decodeImage(file, { maxShorterSide: this.decodeSide }), bytes: 0 };
+    // Augmentation never needs a shorter side above this, so cached images are shrunk to it.
+    const maxShorterSide = Math.max(size.cropSize, Math.ceil(size.loadSize * SCALE_RANGE[1]));
+    const entry = { image: decodeImage(file, { maxShorterSide }), bytes: 0 };
     this.cache.set(file, entry);
     entry.image.then(
       (image) => {

@@ -509,6 +509,29 @@ describe('PairSampler', () => {
     }
   });
 
+  test('styleLoadSize crops the style images at a finer scale and leaves the photos and the draws alone', async () => {
+    // Mean step between horizontal neighbours: a crop of a larger resampling of the same image is smoother.
+    const step = (a: Float32Array): number => {
+      let sum = 0;
+      for (let i = 3; i < a.length; i++) if ((i / 3) % 32 !== 0) sum += Math.abs(a[i]! - a[i - 3]!);
+      return sum / a.length;
+    };
+    const plain = new PairSampler(classes, cfg(2));
+    const fine = new PairSampler(classes, { ...cfg(2), styleLoadSize: 144 });
+    let plainStep = 0;
+    let fineStep = 0;
+    for (let i = 0; i < 3; i++) {
+      const [a, b] = [await plain.next(), await fine.next()];
+      expect(b.sources).toEqual(a.sources);
+      expect(b.realA).toEqual(a.realA);
+      expect(b.styleA).toEqual(a.styleA);
+      expect(b.realB).not.toEqual(a.realB);
+      plainStep += step(a.realB) + step(a.styleB);
+      fineStep += step(b.realB) + step(b.styleB);
+    }
+    expect(fineStep).toBeLessThan(0.6 * plainStep);
+  });
+
   test('flat folder: the positive pair is two different crops of one file', async () => {
     const batch = await new PairSampler(flat, cfg(2)).next();
     batch.sources.forEach((s, b) => {
