@@ -383,37 +383,69 @@ export function applyOverrides(base: TrainConfig, overrides: Record<string, stri
       problems.push(`Unknown key "${rawKey}". Valid keys: ${validKeys.join(', ')}.`);
       continue;
     }
-    const current = base[key];
-    const choices = STRING_CHOICES[key];
-    if (choices !== undefined) {
-      if (!choices.includes(raw)) problems.push(`${key} must be one of: ${choices.join(', ')}; got "${raw}".`);
-      else (config as unknown as Record<string, unknown>)[key] = raw;
-      continue;
-    }
-    if (typeof current === 'boolean') {
-      if (raw !== 'true' && raw !== 'false') problems.push(`${key} must be true or false, got "${raw}".`);
-      else (config as unknown as Record<string, unknown>)[key] = raw === 'true';
-      continue;
-    }
-    const value = Number(raw);
-    if (raw.trim() === '' || !Number.isFinite(value)) {
-      problems.push(`${key} must be a number, got "${raw}".`);
-      continue;
-    }
-    (config as unknown as Record<string, unknown>)[key] = value;
+    const parsed = parseValue(key, raw, base[key]);
+    if ('problem' in parsed) problems.push(parsed.problem);
+    else (config as unknown as Record<string, unknown>)[key] = parsed.value;
   }
   problems.push(...validateConfig(config));
   if (problems.length > 0) throw new ConfigError(problems.join('\n'));
   return config;
 }
 
+/** One string value read as the kind `current` has (a word of the key's choices, a boolean or a number). */
+function parseValue(
+  key: keyof TrainConfig,
+  raw: string,
+  current: unknown,
+): { value: string | boolean | number } | { problem: string } {
+  const choices = STRING_CHOICES[key];
+  if (choices !== undefined) {
+    return choices.includes(raw)
+      ? { value: raw }
+      : { problem: `${key} must be one of: ${choices.join(', ')}; got "${raw}".` };
+  }
+  if (typeof current === 'boolean') {
+    return raw === 'true' || raw === 'false'
+      ? { value: raw === 'true' }
+      : { problem: `${key} must be true or false, got "${raw}".` };
+  }
+  const value = Number(raw);
+  return raw.trim() === '' || !Number.isFinite(value)
+    ? { problem: `${key} must be a number, got "${raw}".` }
+    : { value };
+}
+
+/** The problem with one numeric key's value (not an integer where one is needed, out of bounds), if any. */
+function boundProblem(key: keyof TrainConfig, value: number): string | undefined {
+  const bounds = BOUNDS[key];
+  if (bounds === undefined) return undefined;
+  const [lo, hi] = bounds;
+  if (INTEGER_KEYS.has(key) && !Number.isInteger(value)) return `${key} must be an integer, got ${value}.`;
+  if (value < lo || value > hi) return `${key} must be between ${lo} and ${hi}, got ${value}.`;
+  return undefined;
+}
+
+/** Rules between the keys of the output's colour step, for trained runs and re-exported weights alike. */
+function colourStepProblems(config: ModelConfig): string[] {
+  const problems: string[] = [];
+  if (config.colorStd && !config.colorMean) {
+    problems.push('colorStd matches the deviation on top of colorMean: set colorMean=true as well.');
+  }
+  if (config.colorCov && !config.colorStd) {
+    problems.push('colorCov matches the covariance on top of colorMean and colorStd: set both to true as well.');
+  }
+  if (config.colorHead && config.colorMean) {
+    problems.push('colorHead and colorMean are exclusive: both set the output colours; turn one off.');
+  }
+  return problems;
+}
+
 /** Returns every problem with a config (empty when it is valid). */
 export function validateConfig(config: TrainConfig): string[] {
   const problems: string[] = [];
-  for (const [key, [lo, hi]] of Object.entries(BOUNDS) as [keyof TrainConfig, [number, number]][]) {
-    const value = config[key] as number;
-    if (INTEGER_KEYS.has(key) && !Number.isInteger(value)) problems.push(`${key} must be an integer, got ${value}.`);
-    else if (value < lo || value > hi) problems.push(`${key} must be between ${lo} and ${hi}, got ${value}.`);
+  for (const key of Object.keys(BOUNDS) as (keyof TrainConfig)[]) {
+    const problem = boundProblem(key, config[key] as number);
+    if (problem !== undefined) problems.push(problem);
   }
   if (config.cropSize % 4 !== 0) problems.push(`cropSize must be a multiple of 4, got ${config.cropSize}.`);
   for (const key of ['loadSize', 'styleLoadSize'] as const) {
@@ -426,15 +458,7 @@ export function validateConfig(config: TrainConfig): string[] {
       problems.push(`${key} must be one of: ${choices.join(', ')}; got "${String(config[key])}".`);
     }
   }
-  if (config.colorStd && !config.colorMean) {
-    problems.push('colorStd matches the deviation on top of colorMean: set colorMean=true as well.');
-  }
-  if (config.colorCov && !config.colorStd) {
-    problems.push('colorCov matches the covariance on top of colorMean and colorStd: set both to true as well.');
-  }
-  if (config.colorHead && config.colorMean) {
-    problems.push('colorHead and colorMean are exclusive: both set the output colours; turn one off.');
-  }
+  problems.push(...colourStepProblems(config));
   if (config.decayIterations > config.iterations) {
     problems.push(`decayIterations (${config.decayIterations}) cannot exceed iterations (${config.iterations}).`);
   }
@@ -474,24 +498,16 @@ export function withRenderingSettings<T extends ModelConfig>(cfg: T, settings: r
   for (const setting of settings) {
     const eq = setting.indexOf('=');
     const key = setting.slice(0, Math.max(eq, 0)) as (typeof RENDERING_KEYS)[number];
-    const raw = setting.slice(eq + 1);
     if (eq <= 0 || !(RENDERING_KEYS as readonly string[]).includes(key)) {
       problems.push(`"${setting}": expected key=value with key one of ${RENDERING_KEYS.join(', ')}.`);
-    } else if (key === 'knn') {
-      const value = Number(raw);
-      const [lo, hi] = BOUNDS.knn!;
-      if (!Number.isInteger(value) || value < lo || value > hi)
-        problems.push(`knn must be an integer between ${lo} and ${hi}, got "${raw}".`);
-      else next.knn = value;
-    } else if (raw !== 'true' && raw !== 'false') {
-      problems.push(`${key} must be true or false, got "${raw}".`);
-    } else {
-      next[key] = raw === 'true';
+      continue;
     }
+    const parsed = parseValue(key, setting.slice(eq + 1), cfg[key]);
+    const problem = 'problem' in parsed ? parsed.problem : boundProblem(key, parsed.value as number);
+    if (problem !== undefined) problems.push(problem);
+    else (next as Record<string, unknown>)[key] = (parsed as { value: unknown }).value;
   }
-  if (next.colorStd && !next.colorMean)
-    problems.push('colorStd needs colorMean, which these weights were not trained with.');
-  if (next.colorCov && !next.colorStd) problems.push('colorCov needs colorStd: set colorStd=true as well.');
+  problems.push(...colourStepProblems(next));
   if (problems.length > 0) throw new ConfigError(problems.join('\n'));
   return next;
 }

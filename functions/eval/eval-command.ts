@@ -13,7 +13,8 @@ import { formatMarkdown } from './report';
 import { checkTargets, meansOf } from './targets';
 import { runEval } from './run-eval';
 import { writeReport } from './write-report';
-import { isRenderScale, RENDER_SCALE_RANGE, SIZE_RANGE } from '../core/stylize-input';
+import { RENDER_SCALE_RANGE, SIZE_RANGE } from '../core/stylize-input';
+import { renderScaleFlag, styleSizeFlag } from '../cli/engine-option-flags';
 import { STRUCTURE_MODES, type StructureMode } from '../../trainer/export/package-format';
 import { recordEval } from '../../trainer/export/package-writer';
 
@@ -75,15 +76,8 @@ export async function evalCommand(argv: string[]): Promise<number> {
   const size = positiveInteger('size', flags.size as string | undefined);
   if (size !== undefined && size < MIN_SIZE)
     throw new UsageError(`--size must be at least ${MIN_SIZE} px, got ${size}.`);
-  const styleSize = positiveInteger('style-size', flags['style-size'] as string | undefined);
-  if (styleSize !== undefined && (styleSize < SIZE_RANGE[0] || styleSize > SIZE_RANGE[1]))
-    throw new UsageError(`--style-size must be in ${SIZE_RANGE[0]}..${SIZE_RANGE[1]} px, got ${styleSize}.`);
-  const renderScaleFlag = flags['render-scale'] as string | undefined;
-  const renderScale = renderScaleFlag === undefined ? undefined : Number(renderScaleFlag);
-  if (renderScale !== undefined && !isRenderScale(renderScale))
-    throw new UsageError(
-      `--render-scale must be a number in ${RENDER_SCALE_RANGE[0]}..${RENDER_SCALE_RANGE[1]}, got "${renderScaleFlag}".`,
-    );
+  const styleSize = styleSizeFlag('style-size', flags['style-size']);
+  const renderScale = renderScaleFlag('render-scale', flags['render-scale']);
   const structure = flags.structure as string | undefined;
   if (structure !== undefined && !(STRUCTURE_MODES as readonly string[]).includes(structure))
     throw new UsageError(`--structure must be keep or transfer, got "${structure}".`);

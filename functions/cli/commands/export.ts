@@ -7,11 +7,12 @@
  */
 import path from 'node:path';
 
-import { isRenderScale, RENDER_SCALE_RANGE, SIZE_RANGE } from '../../core/stylize-input';
 import { initBackend } from '../../../trainer/backend';
 import { averageModels } from '../../../trainer/export/average-weights';
 import { exportModel, readModelSource, type LoadedModel } from '../../../trainer/export/model-export';
-import { isStyleSize, STRUCTURE_MODES, type StructureMode } from '../../../trainer/export/package-format';
+import { RENDER_SCALE_RANGE, SIZE_RANGE } from '../../core/stylize-input';
+import { STRUCTURE_MODES, type StructureMode } from '../../../trainer/export/package-format';
+import { renderScaleFlag, styleSizeFlag } from '../engine-option-flags';
 import { createModel } from '../../../trainer/model';
 import { ConfigError, RENDERING_KEYS, withRenderingSettings } from '../../../trainer/config';
 import { checkParity } from '../../../trainer/export/parity';
@@ -74,18 +75,8 @@ export async function exportCommand(argv: string[]): Promise<number> {
   const structure = (flags['structure-default'] as string | undefined) ?? file.structureDefault;
   if (structure !== undefined && !(STRUCTURE_MODES as readonly string[]).includes(structure))
     throw new UsageError(`--structure-default must be keep or transfer, got "${structure}".`);
-  const styleSizeFlag = flags['style-size-default'] as string | undefined;
-  const styleSize = styleSizeFlag === undefined ? undefined : Number(styleSizeFlag);
-  if (styleSize !== undefined && !isStyleSize(styleSize))
-    throw new UsageError(
-      `--style-size-default must be a whole number of pixels in ${SIZE_RANGE[0]}..${SIZE_RANGE[1]}, got "${styleSizeFlag}".`,
-    );
-  const renderScaleFlag = flags['render-scale-default'] as string | undefined;
-  const renderScale = renderScaleFlag === undefined ? undefined : Number(renderScaleFlag);
-  if (renderScale !== undefined && !isRenderScale(renderScale))
-    throw new UsageError(
-      `--render-scale-default must be a number in ${RENDER_SCALE_RANGE[0]}..${RENDER_SCALE_RANGE[1]}, got "${renderScaleFlag}".`,
-    );
+  const styleSize = styleSizeFlag('style-size-default', flags['style-size-default']);
+  const renderScale = renderScaleFlag('render-scale-default', flags['render-scale-default']);
   const defaults = {
     ...(structure ? { structure: structure as StructureMode } : {}),
     ...(styleSize !== undefined ? { styleSize } : {}),

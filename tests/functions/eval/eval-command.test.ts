@@ -48,7 +48,7 @@ describe('peerstyle eval: bad input', () => {
     [
       'a style size outside the API’s range',
       ['--content', FIXTURES, '--style', style, '--out', '/tmp/x', '--style-size', '32'],
-      /--style-size must be in 64\.\.2048 px, got 32\./,
+      /--style-size must be a whole number of pixels in 64\.\.2048, got "32"\./,
     ],
     [
       'a render scale outside the API’s range',

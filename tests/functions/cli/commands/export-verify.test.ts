@@ -159,8 +159,11 @@ it('--set changes how the weights render (colorCov here) and refuses keys that w
 
   for (const [source, setting, message] of [
     [run, 'ngf=8', /--set: "ngf=8": expected key=value with key one of knn, colorStd, colorCov/],
-    [run, 'knn=0', /--set: knn must be an integer between 1 and 64, got "0"/],
-    [out, 'colorStd=false', /colorCov needs colorStd/], // the package exported above has colorCov
+    [run, 'knn=0', /--set: knn must be between 1 and 64, got 0\./],
+    [run, 'knn=2.5', /--set: knn must be an integer, got 2\.5\./],
+    [run, 'colorStd=maybe', /--set: colorStd must be true or false, got "maybe"\./],
+    // The package exported above has colorCov, which the trainer's own rule ties to colorStd.
+    [out, 'colorStd=false', /colorCov matches the covariance on top of colorMean and colorStd/],
   ] as const) {
     const refused = await runCli(['export', '--checkpoint', source, '--out', `${out}-bad`, '--set', setting]);
     expect(refused.code).not.toBe(0);
