@@ -213,8 +213,9 @@ export async function run(
   feeds: Readonly<Record<string, FloatTensor>>,
   fetches?: readonly string[],
 ): Promise<Record<string, FloatTensor>> {
-  // onnxruntime computes on this thread until the run ends: give pending I/O (HTTP requests, timers)
-  // its turn before each run, so that a long stylization serves the API between its graph runs.
+  // onnxruntime computes on this thread until the run ends: give pending I/O and timers (a batch
+  // worker's heartbeat, the CLI's progress) their turn before each run. The local server runs the engine
+  // on a thread of its own (functions/worker/engine-thread/).
   await new Promise<void>((resolve) => setImmediate(resolve));
   const wanted = fetches ?? session.outputNames;
   const unknownFetches = wanted.filter((n) => !session.outputNames.includes(n));

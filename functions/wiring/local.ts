@@ -30,7 +30,7 @@ import { SqliteDropLedger } from '../local/drop-folder/sqlite-drop-ledger';
 import { BlobModelCache } from '../worker/blob-model-cache';
 import { createDatasetCopier, type DatasetCopier } from '../local/worker/dataset-copier';
 import type { JobExecutor } from '../worker/job-executor';
-import { OnnxStylizeEngine } from '../worker/onnx-stylize-engine';
+import { ThreadedStylizeEngine } from '../worker/engine-thread/threaded-stylize-engine';
 import { localBlobUrls } from '../local/http/local-blob-store';
 import { ProcessTrainerLauncher } from '../local/worker/process-trainer-launcher';
 import { registerTrainedPackage } from '../local/worker/register-trained-package';
@@ -131,12 +131,15 @@ export function createLocalRuntime(config: RuntimeConfig, overrides: RuntimeOver
   });
   const apiKeys = new SqliteApiKeyStore(db, clock);
   const modelCache = new BlobModelCache(blobs, models, path.join(config.dataDir, 'model-cache'));
-  const engine =
-    overrides.engine ??
-    new OnnxStylizeEngine({
-      resolveModelDir: (model) => modelCache.dirFor(model),
-      intraOpThreads: config.intraOpThreads,
-    });
+  // On a thread of its own: a graph run holds the thread that calls it, and this one serves the API.
+  const engineThread =
+    overrides.engine === undefined
+      ? new ThreadedStylizeEngine({
+          resolveModelDir: (model) => modelCache.dirFor(model),
+          intraOpThreads: config.intraOpThreads,
+        })
+      : undefined;
+  const engine = overrides.engine ?? engineThread!;
   const trainingDir = path.join(config.dataDir, 'training');
   // Where versions before the single dataset copy downloaded uploads; only the janitor still looks here.
   const legacyTrainingDataDir = path.join(config.dataDir, 'training-data');
@@ -195,6 +198,9 @@ export function createLocalRuntime(config: RuntimeConfig, overrides: RuntimeOver
       });
     },
     workerOptions: () => ({ jobs, queue, events, executors, leaseSeconds: config.leaseSeconds }),
-    close: () => db.close(),
+    close: () => {
+      void engineThread?.close();
+      db.close();
+    },
   };
 }

@@ -61,8 +61,12 @@ export class OnnxStylizeEngine implements StylizeEngine {
   constructor(private readonly options: OnnxStylizeEngineOptions) {}
 
   async stylize(request: StylizeRequest, control: StylizeControl = {}): Promise<EncodedImage> {
-    const { content, styles, model, ...options } = request;
-    const modelDir = await this.options.resolveModelDir(model);
+    return this.stylizeIn(await this.options.resolveModelDir(request.model), request, control);
+  }
+
+  /** Stylizes with the package in `modelDir`, already resolved from `request.model` (which is not read). */
+  async stylizeIn(modelDir: string, request: StylizeRequest, control: StylizeControl = {}): Promise<EncodedImage> {
+    const { content, styles, model: _resolved, ...options } = request;
     const engine = await this.engineFor(modelDir);
     // A job cancelled while its model loaded is not started.
     control.signal?.throwIfAborted();
