@@ -8,6 +8,8 @@
  * It prints every event with its time after the job started (the job's `startedAt`), then when the
  * PREVIEW event arrived and when its download completed. Unless `--wait` is given it then cancels the
  * job, since the full-size render of a 4096 px image takes minutes and is not what is measured here.
+ * Meanwhile it sends a `job(id)` query every 100 ms, one after another, and prints their median and
+ * slowest latency: how well the API answers while the engine works.
  * Prints figures only; it never passes or fails on time.
  * Run: `npx tsx bench/preview-latency.ts [--size=4096] [--threads=2] [--wait]`.
  */
@@ -95,10 +97,20 @@ async function main(): Promise<void> {
     const contentKey = await upload(url, key, content);
     const styleKey = await upload(url, key, await sharp(path.join(SAMPLE, 'style', 'starry-night.jpg')).toBuffer());
     const submittedAt = Date.now();
+    const polls: number[] = [];
+    let polling = true;
     const { stylize } = await graphql(url, key, 'mutation($i: StylizeInput!) { stylize(input: $i) { id } }', {
       i: { content: contentKey, styles: [{ uploadKey: styleKey }], options: { format: 'PNG' } },
     });
     console.log(`# ${size}×${Math.round((size * 3) / 4)} content, ${content.length} bytes; job ${stylize.id}`);
+    const poller = (async () => {
+      while (polling) {
+        const t = performance.now();
+        await graphql(url, key, 'query($id: ID!) { job(id: $id) { status } }', { id: stylize.id });
+        polls.push(performance.now() - t);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    })();
 
     const client = createClient({
       url: url.replace('http', 'ws'),
@@ -144,6 +156,8 @@ async function main(): Promise<void> {
       );
     });
     const finishedAt = Date.now();
+    polling = false;
+    await poller;
     await client.dispose();
     if (!wait) await graphql(url, key, 'mutation($id: ID!) { cancelJob(id: $id) { id } }', { id: stylize.id });
     console.log(`job started ${((startedAt! - submittedAt) / 1000).toFixed(2)} s after the mutation returned`);
@@ -152,6 +166,10 @@ async function main(): Promise<void> {
       `preview downloaded: ${downloadedAt === undefined ? 'no' : `${since(downloadedAt)} after the job started`}`,
     );
     if (wait) console.log(`job finished: ${since(finishedAt)} after it started`);
+    const sorted = [...polls].sort((a, b) => a - b);
+    console.log(
+      `job(id) queries meanwhile: ${sorted.length}, median ${sorted[sorted.length >> 1]?.toFixed(0)} ms, slowest ${sorted.at(-1)?.toFixed(0)} ms`,
+    );
   } finally {
     server.kill('SIGTERM');
     await new Promise((resolve) => server.once('exit', resolve));
