@@ -1,0 +1,119 @@
+/**
+ * What a model package's latent holds about images it never saw, for diagnosing why a style's texture
+ * does or does not come through:
+ * - for each channel group of the latent (content codes, global style codes, local style codes), the
+ *   share of its energy (mean square) that varies from position to position, averaged over the images;
+ *   the rest is the group's per-channel mean, the same at every position. Codes that barely vary give
+ *   TPFR nothing local to recombine.
+ * - with `--out`, each image decoded from its own latent (the colour step taking the image's own
+ *   colours), written as `<name>.self.png` beside a copy of the input at the same side: whether the
+ *   decoder can draw that image's texture at that scale at all.
+ *
+ *   npx tsx bench/latent-codes.ts [--model models/default] --images <dir> [--side 128] [--limit 12] [--out <dir>]
+ *
+ * Prints figures; never passes or fails.
+ */
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { must } from '../functions/core/must';
+import { DEFAULT_LIMITS, loadModelPackage } from '../functions/engine';
+import { encodeImage, readImage, resizeRgb, type RgbImage } from '../functions/engine/image-io';
+import { run, type FloatTensor } from '../functions/engine/onnx-session';
+import { outputColourStep } from '../functions/engine/output-colour';
+import { latentChannels } from '../trainer/config';
+import { DECODER_IO, ENCODER_IO } from '../trainer/export/package-format';
+import { flag } from './support/flag';
+
+/** RGB bytes (HWC) → [1, 3, H, W] in [-1, 1], the encoder's input. */
+function toNchw(image: RgbImage): FloatTensor {
+  const plane = image.width * image.height;
+  const data = new Float32Array(3 * plane);
+  for (let p = 0; p < plane; p++) for (let c = 0; c < 3; c++) data[c * plane + p] = image.data[3 * p + c]! / 127.5 - 1;
+  return { data, dims: [1, 3, image.height, image.width] };
+}
+
+/** [1, 3, H, W] in [-1, 1] → RGB bytes (HWC). */
+function toRgb(t: FloatTensor): RgbImage {
+  const [, , height, width] = t.dims as [number, number, number, number];
+  const plane = width * height;
+  const data = Buffer.alloc(3 * plane);
+  for (let p = 0; p < plane; p++)
+    for (let c = 0; c < 3; c++)
+      data[3 * p + c] = Math.max(0, Math.min(255, Math.round((t.data[c * plane + p]! + 1) * 127.5)));
+  return { data, width, height };
+}
+
+/** Share of the mean square of channels [from, to) that is variance over positions. */
+function spatialShare(latent: FloatTensor, from: number, to: number): number {
+  const [, , h, w] = latent.dims as [number, number, number, number];
+  const n = h * w;
+  let variance = 0;
+  let energy = 0;
+  for (let c = from; c < to; c++) {
+    let sum = 0;
+    let squares = 0;
+    for (let p = 0; p < n; p++) {
+      const v = latent.data[c * n + p]!;
+      sum += v;
+      squares += v * v;
+    }
+    variance += squares / n - (sum / n) ** 2;
+    energy += squares / n;
+  }
+  return energy > 0 ? variance / energy : 0;
+}
+
+async function main(): Promise<void> {
+  const modelDir = flag('model', 'models/default');
+  const imagesDir = flag('images', '');
+  if (imagesDir === '') throw new Error('--images <dir> is required.');
+  const side = Number(flag('side', '128'));
+  const limit = Number(flag('limit', '12'));
+  const outDir = flag('out', '');
+  const pkg = await loadModelPackage(modelDir, { intraOpThreads: 1 });
+  const groups = latentChannels(pkg.manifest.config);
+  const ranges: [string, number, number][] = [
+    ['content codes', 0, groups.content],
+    ['global style codes', groups.content, groups.content + groups.globalStyle],
+    ['local style codes', groups.content + groups.globalStyle, groups.total],
+  ];
+  const files = readdirSync(imagesDir)
+    .filter((f) => /\.(jpe?g|png|webp)$/i.test(f))
+    .sort()
+    .slice(0, limit);
+  if (outDir !== '') mkdirSync(outDir, { recursive: true });
+  const shares = ranges.map(() => 0);
+  for (const file of files) {
+    const image = await readImage(readFileSync(path.join(imagesDir, file)), file, DEFAULT_LIMITS);
+    const scale = side / Math.max(image.width, image.height);
+    const width = Math.max(4, Math.round((image.width * scale) / 4) * 4);
+    const height = Math.max(4, Math.round((image.height * scale) / 4) * 4);
+    const input = await resizeRgb(image, width, height);
+    const latent = must(
+      (await run(pkg.sessions.encoder, { [ENCODER_IO.image]: toNchw(input) }))[ENCODER_IO.latent],
+      'the latent',
+    );
+    ranges.forEach(([, from, to], i) => (shares[i]! += spatialShare(latent, from, to) / files.length));
+    if (outDir !== '') {
+      const decoded = must(
+        (await run(pkg.sessions.decoder, { [DECODER_IO.latent]: latent }))[DECODER_IO.image],
+        'the image',
+      );
+      const own = outputColourStep(pkg.manifest, input, [{ image: input, weight: 1 }], 0);
+      const stem = path.join(outDir, path.parse(file).name);
+      writeFileSync(`${stem}.png`, await encodeImage(input, 'png'));
+      writeFileSync(`${stem}.self.png`, await encodeImage(toRgb(own(decoded)), 'png'));
+    }
+  }
+  console.log(
+    `${pkg.manifest.name} ${pkg.manifest.version}, ${files.length} images of ${imagesDir} at a ${side} px side`,
+  );
+  console.log("share of each group's energy that varies over positions:");
+  ranges.forEach(([name], i) => console.log(`  ${name}: ${Math.max(0, 100 * shares[i]!).toFixed(1)}%`));
+  if (outDir !== '') console.log(`each image and its decoding from its own latent: ${outDir}`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
