@@ -116,8 +116,8 @@ export interface TrainConfig extends ModelConfig {
   /** Shorter side the images are resized to before the random scale and crop (paper: 286 for 256 crops). */
   loadSize: number;
   /**
-   * Shorter side the style images are resized to before the same random scale and crop (`loadSize`
-   * unless set). Larger than `loadSize`, a crop holds part of the style image at a finer scale, so the
+   * Shorter side the style images are resized to before the same random scale and crop; 0 (every
+   * preset) means `loadSize`, so changing `loadSize` alone keeps the two equal. Larger than `loadSize`, a crop holds part of the style image at a finer scale, so the
    * textures the losses compare are drawn at a few pixels and up rather than below one.
    */
   styleLoadSize: number;
@@ -177,14 +177,14 @@ export interface TrainConfig extends ModelConfig {
 
 /** {@link withLegacyDefaults} for a training config: training keys added later are off in older runs. */
 export function withLegacyTrainDefaults(saved: TrainConfig): TrainConfig {
-  const legacy: Pick<TrainConfig, 'lambdaTexture' | 'lambdaTextureCodes' | 'lambdaGrid'> = {
+  // Runs before styleLoadSize loaded their style images at loadSize, like the photos: 0 says that.
+  const legacy: Pick<TrainConfig, 'lambdaTexture' | 'lambdaTextureCodes' | 'lambdaGrid' | 'styleLoadSize'> = {
+    styleLoadSize: 0,
     lambdaTexture: 0,
     lambdaTextureCodes: 0,
     lambdaGrid: 0,
   };
-  // Runs before styleLoadSize loaded their style images at loadSize, like the photos.
-  const styleLoadSize = (saved as Partial<TrainConfig>).styleLoadSize ?? saved.loadSize;
-  return { ...legacy, ...withLegacyDefaults(saved), styleLoadSize };
+  return { ...legacy, ...withLegacyDefaults(saved) };
 }
 
 export const PRESET_NAMES = ['paper', 'small', 'tiny'] as const;
@@ -193,6 +193,7 @@ export type PresetName = (typeof PRESET_NAMES)[number];
 const shared = {
   decoderWidth: 1,
   colorCov: false,
+  styleLoadSize: 0,
   attentionDropout: 0.2,
   styleTransfer: true,
   contentTransfer: true,
@@ -228,7 +229,6 @@ export const PRESETS: Record<PresetName, TrainConfig> = {
     knn: 5,
     cropSize: 256,
     loadSize: 286,
-    styleLoadSize: 286,
     batchSize: 1,
     iterations: 614_400,
     decayIterations: 460_800,
@@ -250,7 +250,6 @@ export const PRESETS: Record<PresetName, TrainConfig> = {
     knn: 5,
     cropSize: 128,
     loadSize: 143,
-    styleLoadSize: 143,
     batchSize: 1,
     iterations: 30_000,
     decayIterations: 10_000,
@@ -277,7 +276,6 @@ export const PRESETS: Record<PresetName, TrainConfig> = {
     knn: 3,
     cropSize: 32,
     loadSize: 36,
-    styleLoadSize: 36,
     batchSize: 1,
     iterations: 40,
     decayIterations: 20,
@@ -304,7 +302,7 @@ const BOUNDS: Partial<Record<keyof TrainConfig, [number, number]>> = {
   discriminatorNoise: [0, 10],
   cropSize: [16, 1024],
   loadSize: [16, 2048],
-  styleLoadSize: [16, 2048],
+  styleLoadSize: [0, 2048],
   batchSize: [1, 64],
   iterations: [1, 10_000_000],
   decayIterations: [0, 10_000_000],
@@ -449,6 +447,7 @@ export function validateConfig(config: TrainConfig): string[] {
   }
   if (config.cropSize % 4 !== 0) problems.push(`cropSize must be a multiple of 4, got ${config.cropSize}.`);
   for (const key of ['loadSize', 'styleLoadSize'] as const) {
+    if (key === 'styleLoadSize' && config[key] === 0) continue; // follows loadSize
     if (config[key] < config.cropSize / 0.9) {
       problems.push(`${key} must be at least cropSize/0.9 (${Math.ceil(config.cropSize / 0.9)}), got ${config[key]}.`);
     }

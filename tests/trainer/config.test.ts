@@ -59,14 +59,16 @@ describe('overrides', () => {
     expect(message).toContain('beta1 must be a number, got "x".');
   });
 
-  it('styleLoadSize follows loadSize unless set, and obeys the same floor', () => {
-    expect(base.styleLoadSize).toBe(base.loadSize);
+  it('styleLoadSize follows loadSize unless set (0), and obeys the same floor when set', () => {
+    expect(base.styleLoadSize).toBe(0);
     expect(applyOverrides(base, { styleLoadSize: '286' }).styleLoadSize).toBe(286);
     expect(() => applyOverrides(base, { styleLoadSize: '130' })).toThrow(
       'styleLoadSize must be at least cropSize/0.9 (143), got 130.',
     );
+    // Larger crops with a matching loadSize need no styleLoadSize of their own.
+    expect(applyOverrides(base, { cropSize: '256', loadSize: '286' }).styleLoadSize).toBe(0);
     const { styleLoadSize: _, ...older } = { ...base, loadSize: 150 };
-    expect(withLegacyTrainDefaults(older as TrainConfig).styleLoadSize).toBe(150);
+    expect(withLegacyTrainDefaults(older as TrainConfig).styleLoadSize).toBe(0);
   });
 
   it('rejects fractional integers and decay longer than the run', () => {

@@ -176,7 +176,7 @@ export class PairSampler {
     this.contentOrder = this.orderFor(STREAM_CONTENT_ORDER, this.epoch, index.content.length);
     this.styleOrder = this.orderFor(STREAM_STYLE_ORDER, this.styleEpoch, index.styleClasses.length);
     const photo = { cropSize: cfg.cropSize, loadSize: cfg.loadSize };
-    const style = { cropSize: cfg.cropSize, loadSize: cfg.styleLoadSize ?? cfg.loadSize };
+    const style = { cropSize: cfg.cropSize, loadSize: cfg.styleLoadSize || cfg.loadSize }; // 0 or unset: loadSize
     this.slotSizes = [photo, photo, style, style];
     this.cacheLimit = options.cacheBytes ?? DEFAULT_CACHE_BYTES;
   }
