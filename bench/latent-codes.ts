@@ -17,31 +17,13 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { must } from '../functions/core/must';
 import { DEFAULT_LIMITS, loadModelPackage } from '../functions/engine';
-import { encodeImage, readImage, resizeRgb, type RgbImage } from '../functions/engine/image-io';
+import { toNchw, toRgb } from '../functions/engine/engine';
+import { encodeImage, readImage, resizeRgb } from '../functions/engine/image-io';
 import { run, type FloatTensor } from '../functions/engine/onnx-session';
 import { outputColourStep } from '../functions/engine/output-colour';
 import { latentChannels } from '../trainer/config';
 import { DECODER_IO, ENCODER_IO } from '../trainer/export/package-format';
 import { flag } from './support/flag';
-
-/** RGB bytes (HWC) → [1, 3, H, W] in [-1, 1], the encoder's input. */
-function toNchw(image: RgbImage): FloatTensor {
-  const plane = image.width * image.height;
-  const data = new Float32Array(3 * plane);
-  for (let p = 0; p < plane; p++) for (let c = 0; c < 3; c++) data[c * plane + p] = image.data[3 * p + c]! / 127.5 - 1;
-  return { data, dims: [1, 3, image.height, image.width] };
-}
-
-/** [1, 3, H, W] in [-1, 1] → RGB bytes (HWC). */
-function toRgb(t: FloatTensor): RgbImage {
-  const [, , height, width] = t.dims as [number, number, number, number];
-  const plane = width * height;
-  const data = Buffer.alloc(3 * plane);
-  for (let p = 0; p < plane; p++)
-    for (let c = 0; c < 3; c++)
-      data[3 * p + c] = Math.max(0, Math.min(255, Math.round((t.data[c * plane + p]! + 1) * 127.5)));
-  return { data, width, height };
-}
 
 /** Share of the mean square of channels [from, to) that is variance over positions. */
 function spatialShare(latent: FloatTensor, from: number, to: number): number {

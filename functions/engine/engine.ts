@@ -518,7 +518,7 @@ async function decodeLatent(pkg: ModelPackage, latent: FloatTensor, tiling: Tili
 }
 
 /** RGB bytes (HWC) → [1, 3, H, W] in [-1, 1]. */
-function toNchw(image: RgbImage): FloatTensor {
+export function toNchw(image: RgbImage): FloatTensor {
   const plane = image.width * image.height;
   const data = new Float32Array(3 * plane);
   for (let p = 0; p < plane; p++) for (let c = 0; c < 3; c++) data[c * plane + p] = image.data[3 * p + c]! / 127.5 - 1;
@@ -526,7 +526,7 @@ function toNchw(image: RgbImage): FloatTensor {
 }
 
 /** [1, 3, H, W] in [-1, 1] → RGB bytes (HWC). */
-function toRgb(t: FloatTensor): RgbImage {
+export function toRgb(t: FloatTensor): RgbImage {
   const [, , height, width] = nchw(t);
   const plane = width * height;
   const data = new Uint8Array(3 * plane);
