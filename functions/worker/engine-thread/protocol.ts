@@ -5,12 +5,10 @@
  */
 import { DomainError, type ErrorCode } from '../../core';
 import type { EncodedImage, StylizeProgress, StylizeRequest } from '../../core/ports/stylize-engine';
+import type { OnnxStylizeEngineOptions } from '../onnx-stylize-engine';
 
 /** Options the engine thread is started with (structured-cloneable). */
-export interface EngineThreadOptions {
-  intraOpThreads?: number;
-  executionProvider?: 'cpu' | 'cuda';
-}
+export type EngineThreadOptions = Pick<OnnxStylizeEngineOptions, 'intraOpThreads' | 'executionProvider'>;
 
 export type ToEngineThread =
   | { type: 'stylize'; id: number; modelDir: string; request: Omit<StylizeRequest, 'model'> }

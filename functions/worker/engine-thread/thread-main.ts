@@ -16,7 +16,7 @@ const engine = new OnnxStylizeEngine({
   resolveModelDir: () => Promise.reject(new Error('The engine thread is given resolved model folders.')),
 });
 const running = new Map<number, AbortController>();
-const send = (message: FromEngineThread, transfer: ArrayBuffer[] = []): void => port.postMessage(message, transfer);
+const send = (message: FromEngineThread): void => port.postMessage(message);
 
 port.on('message', (message: ToEngineThread) => {
   if (message.type === 'cancel') {
