@@ -68,6 +68,15 @@ export interface ModelConfig {
    * palette) is then the exemplar's, not the content's.
    */
   colorCov: boolean;
+  /**
+   * Condition every instance norm of each decoder on the style codes it decodes: after the norm, the
+   * values are scaled by (1 + γ) and shifted by β, per channel, with γ and β linear in the per-channel
+   * mean and deviation over positions of the latent's style part (global and local codes). Without it
+   * the decoder is blind to what is constant over an image's style codes: the merge's 1×1 conv turns a
+   * per-channel constant into a per-channel constant, which the instance norm after it removes, so only
+   * the codes' variation from position to position reaches the image (trainer/layers/style-modulation.ts).
+   */
+  styleModulation: boolean;
 }
 
 /** The decoder's upsampling modes (see {@link ModelConfig.upsample}). */
@@ -85,6 +94,7 @@ export const LEGACY_MODEL_DEFAULTS = {
   colorStd: false,
   decoderWidth: 1,
   colorCov: false,
+  styleModulation: false,
 } as const satisfies Partial<ModelConfig>;
 
 /** A saved model config with the keys it predates filled in from {@link LEGACY_MODEL_DEFAULTS}. */
@@ -108,6 +118,7 @@ export const ARCHITECTURE_KEYS = [
   'colorStd',
   'decoderWidth',
   'colorCov',
+  'styleModulation',
 ] as const satisfies readonly (keyof ModelConfig)[];
 
 export interface TrainConfig extends ModelConfig {
@@ -193,6 +204,7 @@ export type PresetName = (typeof PRESET_NAMES)[number];
 const shared = {
   decoderWidth: 1,
   colorCov: false,
+  styleModulation: false,
   styleLoadSize: 0,
   attentionDropout: 0.2,
   styleTransfer: true,

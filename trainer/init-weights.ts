@@ -16,6 +16,11 @@ export interface InitialWeights {
   /** How far the weights' own run had trained, for the log. */
   sourceIterations: number;
   sourcePreset: string;
+  /**
+   * The run has style modulation and the weights do not: its modulation layers start from their
+   * initial values (identity), so the run begins rendering exactly as the weights did.
+   */
+  addsStyleModulation: boolean;
 }
 
 export class InitWeightsError extends Error {
@@ -44,9 +49,21 @@ export async function readInitialWeights(
     Object.assign(inherited, { [key]: (source.cfg as TrainConfig)[key] });
   }
   const fitted: TrainConfig = { ...cfg, ...inherited };
+  const sourceCfg = withLegacyDefaults(source.cfg);
+  if (sourceCfg.styleModulation && !fitted.styleModulation) {
+    throw new InitWeightsError(
+      `The weights in ${dir} were trained with styleModulation=true; a run without it cannot use their modulation layers.`,
+    );
+  }
+  if (sourceCfg.styleModulation && fitted.decoderWidth !== sourceCfg.decoderWidth) {
+    throw new InitWeightsError(
+      `decoderWidth cannot change for weights trained with styleModulation=true (their modulation layers have the old widths).`,
+    );
+  }
   return {
     cfg: fitted,
-    params: widenedToFit(source.params, withLegacyDefaults(source.cfg).decoderWidth, fitted),
+    addsStyleModulation: fitted.styleModulation && !sourceCfg.styleModulation,
+    params: widenedToFit(source.params, sourceCfg.decoderWidth, fitted),
     sourceIterations: source.training?.iterations ?? 0,
     sourcePreset: source.preset,
   };

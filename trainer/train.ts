@@ -25,6 +25,7 @@ import { ProgressBar, metricLine } from './progress';
 import { saveWeights } from './weights';
 import { InitWeightsError, readInitialWeights } from './init-weights';
 import type { NamedArray } from './nn/params';
+import { isModulationParam } from './layers/style-modulation';
 
 export interface TrainOptions {
   preset: string;
@@ -145,13 +146,17 @@ export async function runTraining(opts: TrainOptions): Promise<TrainResult> {
   }
   if (initial) {
     try {
-      store.load(initial.params as Record<string, NamedArray>);
+      store.load(
+        initial.params as Record<string, NamedArray>,
+        initial.addsStyleModulation ? isModulationParam : undefined,
+      );
     } catch (err) {
       throw new InitWeightsError(`Cannot start from ${opts.init}: ${(err as Error).message}`);
     }
     log(
       `# initialised from ${opts.init} (preset ${initial.sourcePreset}, ${initial.sourceIterations} iterations of its own run)`,
     );
+    if (initial.addsStyleModulation) log('# added style modulation; its layers start as identity');
   } else if (opts.init && checkpoint) {
     log(`# --init ${opts.init} ignored: the run resumes from its own checkpoint`);
   }

@@ -36,6 +36,8 @@ export interface EmitOptions {
   exposeStatistics?: boolean;
   /** Prepended to statistic names, to keep them apart when several networks share a graph. @default '' */
   statisticsPrefix?: string;
+  /** Name of the value [B, conditionChannels] that `modulate` layers read (style-modulation.ts). */
+  condition?: string;
 }
 
 /** One instance norm layer's statistics, each of shape [batch, channels, 1, 1]. */
@@ -276,6 +278,9 @@ class LayerEmitter {
           channels,
         };
       }
+      case 'modulate':
+        expectChannels(layer.name, layer.channels, channels);
+        return { value: this.modulate(layer, x), channels };
       default: {
         const unknown: never = layer;
         throw new Error(`Cannot export layer kind "${(unknown as { kind: string }).kind}".`);
@@ -325,6 +330,37 @@ class LayerEmitter {
       this.statistics.push({ ...names, channels });
     }
     return y;
+  }
+
+  /**
+   * x · (1 + γ) + β with γ, β = condition · weight + bias, reshaped to [B, C, 1, 1]. The 1 is folded
+   * into the scale's bias at export.
+   */
+  private modulate(layer: Extract<Layer, { kind: 'modulate' }>, x: string): string {
+    const g = this.graph;
+    const condition = this.options.condition;
+    if (condition === undefined) {
+      throw new Error(`Layer "${layer.name}" modulates by style statistics, but the graph has no condition value.`);
+    }
+    const { name, conditionChannels: k, channels: c } = layer;
+    const affine = (part: 'scale' | 'shift'): string => {
+      const weight = this.param(`${name}.${part}.weight`, [k, c], name);
+      const bias = this.param(`${name}.${part}.bias`, [c], name).data;
+      const folded = part === 'scale' ? bias.map((v) => v + 1) : bias;
+      const linear = g.op(
+        'Gemm',
+        [
+          condition,
+          g.floatInitializer(`${name}.${part}.weight`, [k, c], weight.data),
+          g.floatInitializer(`${name}.${part}.bias`, [c], folded),
+        ],
+        {},
+        `${name}.${part}`,
+      ); // [B, C]
+      const shape = this.shared(`modshape${c}`, () => g.int64Initializer(`modshape${c}`, [4], [-1, c, 1, 1]));
+      return g.op('Reshape', [linear, shape], {}, `${name}.${part}.nchw`);
+    };
+    return g.op('Add', [g.op('Mul', [x, affine('scale')], {}, `${name}.scaled`), affine('shift')], {}, name);
   }
 
   /** A parameter, checked against the shape the layer needs. */

@@ -63,15 +63,18 @@ export function leakyRelu(alpha: number): Layer {
 /**
  * The official ResnetBlock with reflection padding and a single-slope PReLU:
  * x + [ReflPad1, Conv3×3, IN, PReLU, ReflPad1, Conv3×3, IN](x), with no activation after the sum.
- * Parameters live under `${name}.conv1`, `${name}.act`, `${name}.conv2`.
+ * Parameters live under `${name}.conv1`, `${name}.act`, `${name}.conv2`. `afterNorm` gives the layers
+ * to insert after each norm (the decoders' style modulation, under `${name}.mod1` and `${name}.mod2`).
  */
-export function resnetBlock(name: string, channels: number): Layer {
+export function resnetBlock(name: string, channels: number, afterNorm: (name: string) => Layer[] = () => []): Layer {
   const body: Layer[] = [
     conv(`${name}.conv1`, channels, channels, 3, { padding: 1, padMode: 'reflect' }),
     norm(),
+    ...afterNorm(`${name}.mod1`),
     { kind: 'prelu', name: `${name}.act` },
     conv(`${name}.conv2`, channels, channels, 3, { padding: 1, padMode: 'reflect' }),
     norm(),
+    ...afterNorm(`${name}.mod2`),
   ];
   return { kind: 'residual', body };
 }

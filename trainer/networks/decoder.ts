@@ -11,6 +11,7 @@ import { latentChannels, type ModelConfig } from '../config';
 import { conv, convTranspose, norm, relu, resnetBlock } from '../layers/builders';
 import { applyColourHead, colourStats, declareColourHead, withMeanColour } from '../layers/colour-head';
 import { colourGaussians, withColourCovariance } from '../layers/colour-covariance';
+import { modulate, styleStatistics } from '../layers/style-modulation';
 import { applyLayers, declareLayers } from '../nn/apply';
 import type { ParamStore } from '../nn/params';
 import type { Layer } from '../nn/spec';
@@ -30,18 +31,26 @@ export function decoderLayers(cfg: ModelConfig, prefix: DecoderPrefix): Layer[] 
   }
   const { ngf } = cfg;
   const up = ngf * cfg.decoderWidth;
+  // With styleModulation each norm is followed by a modulate layer of its channels (style-modulation.ts).
+  const modulated = (name: string, channels: number): Layer[] =>
+    cfg.styleModulation ? [modulate(cfg, name, channels)] : [];
   const layers: Layer[] = [
     conv(`${prefix}.merge`, latentChannels(cfg).total, 4 * ngf, 1), // [B, H/4, W/4, 4ngf]
     norm(),
+    ...modulated(`${prefix}.merge.mod`, 4 * ngf),
     relu(),
   ];
-  for (let i = 0; i < cfg.decoderBlocks; i++) layers.push(resnetBlock(`${prefix}.block${i}`, 4 * ngf));
+  for (let i = 0; i < cfg.decoderBlocks; i++) {
+    layers.push(resnetBlock(`${prefix}.block${i}`, 4 * ngf, (name) => modulated(name, 4 * ngf)));
+  }
   layers.push(
     ...upLayers(cfg, `${prefix}.up1`, 4 * ngf, 2 * up), // [B, H/2, W/2, 2ngf·decoderWidth]
     norm(),
+    ...modulated(`${prefix}.up1.mod`, 2 * up),
     relu(),
     ...upLayers(cfg, `${prefix}.up2`, 2 * up, up), // [B, H, W, ngf·decoderWidth]
     norm(),
+    ...modulated(`${prefix}.up2.mod`, up),
     relu(),
     conv(`${prefix}.out`, up, 3, 7, { padding: 3, padMode: 'reflect' }), // [B, H, W, 3]
   );
@@ -85,7 +94,9 @@ export function decode(
   latent: tf.Tensor4D,
   colour?: tf.Tensor2D,
 ): tf.Tensor4D {
-  const out = applyLayers(store, decoderLayers(cfg, prefix), latent);
+  const condition = cfg.styleModulation ? styleStatistics(cfg, latent) : undefined;
+  const out = applyLayers(store, decoderLayers(cfg, prefix), latent, { condition });
+  condition?.dispose();
   if (cfg.colorMean) {
     if (colour === undefined || colour.shape[0] !== latent.shape[0]) {
       out.dispose();

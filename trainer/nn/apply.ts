@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 
 import { conv2dPadded, convTranspose2dTorch } from '../layers/conv';
 import { instanceNorm } from '../layers/instance-norm';
+import { applyModulation, declareModulation } from '../layers/style-modulation';
 import { fusedSharedPrelu } from '../kernels';
 import type { ParamStore } from './params';
 import { unknownKind } from './shape';
@@ -46,6 +47,9 @@ export function declareLayers(store: ParamStore, layers: Layer[]): void {
         break;
       case 'residual':
         declareLayers(store, layer.body);
+        break;
+      case 'modulate':
+        declareModulation(store, layer);
         break;
       case 'instanceNorm':
       case 'relu':
@@ -85,26 +89,37 @@ export function traceActivationInputs<T>(onInput: ActivationTracer, fn: () => T)
   }
 }
 
+/** What a layer list may be run with besides its input. */
+export interface LayerContext {
+  /** The condition of `modulate` layers, [B, conditionChannels]. */
+  condition?: tf.Tensor2D;
+}
+
 /**
  * Runs the layers on `x` with the store's current weights. Intermediates are released inside a tidy,
  * so only the returned tensor survives; gradients flow to every variable through tf.variableGrads.
  *
  * @param x - [B, H, W, C] with C equal to the first layer's input channels
  */
-export function applyLayers(store: ParamStore, layers: Layer[], x: tf.Tensor4D): tf.Tensor4D {
+export function applyLayers(
+  store: ParamStore,
+  layers: Layer[],
+  x: tf.Tensor4D,
+  context: LayerContext = {},
+): tf.Tensor4D {
   return tf.tidy(() => {
     let h = x;
     layers.forEach((layer, i) => {
       if (activationTracer && (layer.kind === 'relu' || layer.kind === 'leakyRelu' || layer.kind === 'prelu')) {
         activationTracer(layers, i, h);
       }
-      h = applyLayer(store, layer, h);
+      h = applyLayer(store, layer, h, context);
     });
     return h;
   });
 }
 
-function applyLayer(store: ParamStore, layer: Layer, x: tf.Tensor4D): tf.Tensor4D {
+function applyLayer(store: ParamStore, layer: Layer, x: tf.Tensor4D, context: LayerContext): tf.Tensor4D {
   switch (layer.kind) {
     case 'conv2d':
       checkChannels(layer.name, layer.inChannels, x);
@@ -140,11 +155,13 @@ function applyLayer(store: ParamStore, layer: Layer, x: tf.Tensor4D): tf.Tensor4
     case 'tanh':
       return tf.tanh(x);
     case 'residual':
-      return tf.add(x, applyLayers(store, layer.body, x));
+      return tf.add(x, applyLayers(store, layer.body, x, context));
     case 'spatialMean':
       return tf.mean(x, [1, 2], true);
     case 'upsampleNearest':
       return upsampleNearest(x, layer.factor);
+    case 'modulate':
+      return applyModulation(store, layer, x, context.condition);
     default:
       throw unknownKind(layer);
   }

@@ -49,6 +49,9 @@ function layerOutput(layer: Layer, [b, h, w, c]: Shape4): Shape4 {
     case 'instanceNorm':
       if (h * w < 2) throw new Error(`Instance norm needs more than one spatial element per channel, got ${h}×${w}.`);
       return [b, h, w, c];
+    case 'modulate':
+      expectChannels(layer.name, layer.channels, c);
+      return [b, h, w, c];
     case 'relu':
     case 'leakyRelu':
     case 'prelu':
@@ -67,6 +70,8 @@ export function countParams(layers: Layer[]): number {
       n += layer.kernel * layer.kernel * layer.inChannels * layer.outChannels + layer.outChannels;
     } else if (layer.kind === 'prelu') {
       n += 1;
+    } else if (layer.kind === 'modulate') {
+      n += 2 * (layer.conditionChannels + 1) * layer.channels;
     } else if (layer.kind === 'residual') {
       n += countParams(layer.body);
     }
@@ -125,6 +130,6 @@ export function unknownKind(layer: never): Error {
   const kind = (layer as { kind?: unknown }).kind;
   return new Error(
     `Unknown layer kind "${String(kind)}". Expected one of: conv2d, convTranspose2d, instanceNorm, relu, ` +
-      'leakyRelu, prelu, tanh, residual, spatialMean, upsampleNearest.',
+      'leakyRelu, prelu, tanh, residual, spatialMean, upsampleNearest, modulate.',
   );
 }

@@ -7,6 +7,7 @@
  * - conv2d:          weight [kh, kw, in, out] (TF.js filter layout), bias [out]
  * - convTranspose2d: weight [kh, kw, out, in] (TF.js conv2dTranspose filter layout), bias [out]
  * - prelu:           alpha [1] (one shared slope, as PyTorch's nn.PReLU())
+ * - modulate:        scale.weight, shift.weight [conditionChannels, channels]; scale.bias, shift.bias [channels]
  */
 
 export type PadMode = 'reflect' | 'zero';
@@ -47,7 +48,13 @@ export type Layer =
    * Nearest-neighbour upsampling by an integer factor: each pixel becomes a factor × factor block
    * ([B, H, W, C] → [B, fH, fW, C]; PyTorch's nn.Upsample(mode='nearest'), ONNX Resize nearest/floor).
    */
-  | { kind: 'upsampleNearest'; factor: number };
+  | { kind: 'upsampleNearest'; factor: number }
+  /**
+   * Per-sample, per-channel affine map x·(1 + γ) + β with γ = c·scale.weight + scale.bias and
+   * β = c·shift.weight + shift.bias, where c [B, conditionChannels] is the condition the network is run
+   * with (trainer/layers/style-modulation.ts). Every weight starts at zero: the layer starts as identity.
+   */
+  | { kind: 'modulate'; name: string; conditionChannels: number; channels: number };
 
 /** PyTorch's InstanceNorm2d default. */
 export const INSTANCE_NORM_EPS = 1e-5;
