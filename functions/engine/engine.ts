@@ -16,7 +16,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 
 import { latentChannels } from '../../trainer/config';
-import { DECODER_IO, ENCODER_IO, TPFR_IO } from '../../trainer/export/package-format';
+import { DECODER_IO, ENCODER_IO, TILED_STYLE_CONDITION, TPFR_IO } from '../../trainer/export/package-format';
 import { must } from '../core/must';
 import type { EncodedImage, StylizeProgress } from '../core/ports/stylize-engine';
 import {
@@ -45,6 +45,7 @@ import {
 } from './image-io';
 import { closeModelPackage, loadModelPackage, type ModelManifest, type ModelPackage } from './model-package';
 import { defaultIntraOpThreads, nchw, run, type ExecutionProvider, type FloatTensor } from './onnx-session';
+import { styleCondition } from './style-condition';
 import { applyGlobalStyle, runStaged } from './tiled-runner';
 
 /** Options for {@link createEngine}. */
@@ -506,10 +507,15 @@ async function decodeLatent(pkg: ModelPackage, latent: FloatTensor, tiling: Tili
   const [, , h, w] = nchw(latent);
   const pixels = h * w * 16;
   if (tiling && pkg.staged && pixels > tiling.abovePixels) {
+    // Computed before the runner consumes the latent: no tile holds the whole of it.
+    const constants = pkg.manifest.config.styleModulation
+      ? { [TILED_STYLE_CONDITION]: styleCondition(pkg.manifest.config, latent) }
+      : undefined;
     return runStaged(pkg.staged.decoder, latent, {
       tile: tiling.size / 4,
       align: 1,
       consumeInput: true,
+      constants,
       check: tiling.check,
     });
   }

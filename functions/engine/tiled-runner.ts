@@ -39,6 +39,8 @@ export interface TileOptions {
   align: number;
   /** Channels of each norm, in statistics order. */
   norms: readonly number[];
+  /** Whole-image inputs fed unchanged to every tile (the modulated decoder's style condition). */
+  constants?: Readonly<Record<string, FloatTensor>>;
   /** Called between tiles; throws to stop (cancellation). */
   check?: () => void;
 }
@@ -71,7 +73,7 @@ export async function runTiled(session: OnnxSession, input: FloatTensor, opts: T
   }
   const norms = opts.norms.map((c) => ({ mean: new Float32Array(c), variance: new Float32Array(c).fill(1) }));
   const feedsFor = (crop: Rect): Record<string, FloatTensor> => {
-    const feeds: Record<string, FloatTensor> = { input: cropTensor(input, crop) };
+    const feeds: Record<string, FloatTensor> = { ...opts.constants, input: cropTensor(input, crop) };
     norms.forEach(({ mean, variance }, i) => {
       feeds[`norm${i}.mean`] = { data: mean, dims: [1, mean.length, 1, 1] };
       feeds[`norm${i}.var`] = { data: variance, dims: [1, variance.length, 1, 1] };
@@ -202,6 +204,8 @@ export interface StagedOptions {
    * @default false
    */
   consumeInput?: boolean;
+  /** Whole-image inputs fed unchanged to every stage that reads them (the modulated decoder's style condition). */
+  constants?: Readonly<Record<string, FloatTensor>>;
   /** Called between tiles; throws to stop (cancellation). */
   check?: () => void;
 }
@@ -362,7 +366,7 @@ export async function runStaged(graph: StagedGraph, input: FloatTensor, opts: St
     x1: width,
   });
 
-  const statistics = new Map<string, FloatTensor>();
+  const statistics = new Map<string, FloatTensor>(Object.entries(opts.constants ?? {}));
   const state = new Map<string, Stored>([[TILED_IO.input, { whole: { data: input.data, dims: input.dims } }]]);
   const given = opts.consumeInput ? input : undefined;
   const release = (): void => {

@@ -36,7 +36,7 @@ export interface EmitOptions {
   exposeStatistics?: boolean;
   /** Prepended to statistic names, to keep them apart when several networks share a graph. @default '' */
   statisticsPrefix?: string;
-  /** Name of the value [B, conditionChannels] that `modulate` layers read (style-modulation.ts). */
+  /** Name of the value [B, conditionChannels, 1, 1] that `modulate` layers read (style-modulation.ts). */
   condition?: string;
 }
 
@@ -333,8 +333,10 @@ class LayerEmitter {
   }
 
   /**
-   * x · (1 + γ) + β with γ, β = condition · weight + bias, reshaped to [B, C, 1, 1]. The 1 is folded
-   * into the scale's bias at export.
+   * x · (1 + γ) + β with γ, β = condition · weight + bias, each a 1×1 Conv of the condition
+   * [B, K, 1, 1] giving [B, C, 1, 1]: no value of another shape appears, so a tiled graph cut into
+   * stages (graph-stages.ts) carries nothing but spatial values between them. The 1 is folded into the
+   * scale's bias at export.
    */
   private modulate(layer: Extract<Layer, { kind: 'modulate' }>, x: string): string {
     const g = this.graph;
@@ -344,21 +346,21 @@ class LayerEmitter {
     }
     const { name, conditionChannels: k, channels: c } = layer;
     const affine = (part: 'scale' | 'shift'): string => {
-      const weight = this.param(`${name}.${part}.weight`, [k, c], name);
+      const weight = this.param(`${name}.${part}.weight`, [k, c], name).data; // [K, C]
+      const filter = new Float32Array(c * k); // [C, K, 1, 1]
+      for (let i = 0; i < k; i++) for (let j = 0; j < c; j++) filter[j * k + i] = weight[i * c + j]!;
       const bias = this.param(`${name}.${part}.bias`, [c], name).data;
       const folded = part === 'scale' ? bias.map((v) => v + 1) : bias;
-      const linear = g.op(
-        'Gemm',
+      return g.op(
+        'Conv',
         [
           condition,
-          g.floatInitializer(`${name}.${part}.weight`, [k, c], weight.data),
+          g.floatInitializer(`${name}.${part}.weight`, [c, k, 1, 1], filter),
           g.floatInitializer(`${name}.${part}.bias`, [c], folded),
         ],
-        {},
+        { kernel_shape: attr.ints([1, 1]) },
         `${name}.${part}`,
-      ); // [B, C]
-      const shape = this.shared(`modshape${c}`, () => g.int64Initializer(`modshape${c}`, [4], [-1, c, 1, 1]));
-      return g.op('Reshape', [linear, shape], {}, `${name}.${part}.nchw`);
+      );
     };
     return g.op('Add', [g.op('Mul', [x, affine('scale')], {}, `${name}.scaled`), affine('shift')], {}, name);
   }

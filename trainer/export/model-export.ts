@@ -20,13 +20,13 @@ import path from 'node:path';
 import { findLatestCheckpoint, readCheckpoint } from '../checkpoint';
 import { latentChannels, type ModelConfig, type TrainConfig } from '../config';
 import type { NamedArray } from '../nn/params';
-import { decoderLayers } from '../networks/decoder';
 import { encoderBodyLayers, encoderStemLayers } from '../networks/encoder';
 import { globalStyleLayers } from '../networks/global-style';
 import { encodeWeights, readWeights, WEIGHTS_FILES } from '../weights';
 import { attr, DEFAULT_OPSET, GraphBuilder } from './graph-builder';
-import { emitLayers, layersToOnnx, type InstanceNormMode, type ParamSource } from './layers-to-onnx';
+import { emitLayers, type InstanceNormMode, type ParamSource } from './layers-to-onnx';
 import { colourHeadWeights } from '../layers/colour-head';
+import { decoderToOnnx } from './decoder-to-onnx';
 import { DECODER_IO, ENCODER_IO, type ColourHeadParams, type ModelManifest, type TrainingInfo } from './package-format';
 import { writePackage } from './package-writer';
 import { buildTiledGraphs } from './tiled-graphs';
@@ -55,14 +55,7 @@ export function buildModelGraphs(params: ParamSource, cfg: ModelConfig, options:
   return {
     encoder: encoderToOnnx(params, cfg, instanceNorm),
     tpfr: tpfrToOnnx(params, cfg, { opset: DEFAULT_OPSET }),
-    decoder: layersToOnnx(params, decoderLayers(cfg, 'dec'), {
-      inChannels: latentChannels(cfg).total,
-      inputName: DECODER_IO.latent,
-      outputName: DECODER_IO.image,
-      graphName: 'peerstyle-decoder',
-      instanceNorm,
-      opset: DEFAULT_OPSET,
-    }).bytes,
+    decoder: decoderToOnnx(params, cfg, instanceNorm),
   };
 }
 

@@ -42,6 +42,17 @@ export const TPFR_IO = {
 export const DECODER_IO = { latent: 'latent', image: 'image' } as const;
 /** The tiled graphs' input and output (their statistics are `norm{i}.mean|var` in, `norm{i}.pre` out). */
 export const TILED_IO = { input: 'input', output: 'output' } as const;
+/**
+ * The tiled decoder's extra input with `styleModulation`: the whole latent's style statistics
+ * [1, 2·8ngf, 1, 1] (trainer/layers/style-modulation.ts), which no tile can compute alone.
+ */
+export const TILED_STYLE_CONDITION = 'style_condition';
+/**
+ * Added to each style channel's variance before its square root in the style condition: keeps the
+ * deviation's gradient finite where a channel is constant over positions (the global codes always are).
+ * The trainer, the decoder graph and the engine's tiled path all use it.
+ */
+export const STYLE_STATISTICS_EPS = 1e-5;
 
 /** Graphs for large images (tiled-graphs.ts), present in packages exported with tiling. */
 export const TILED_GRAPH_FILES = {

@@ -23,7 +23,8 @@ import { decoderLayers } from '../networks/decoder';
 import { encoderBodyLayers, encoderStemLayers } from '../networks/encoder';
 import { globalStyleLayers } from '../networks/global-style';
 import { DEFAULT_OPSET, GraphBuilder } from './graph-builder';
-import { emitLayers, type ParamSource } from './layers-to-onnx';
+import { emitTiledDecoder } from './decoder-to-onnx';
+import { emitLayers, type EmitResult, type ParamSource } from './layers-to-onnx';
 import { TILED_IO } from './package-format';
 
 /** The tiled graphs of a package and the halo each needs, in its input's pixels. */
@@ -42,7 +43,9 @@ export function buildTiledGraphs(params: ParamSource, cfg: ModelConfig): TiledGr
   const encoder = [...encoderStemLayers(cfg), ...encoderBodyLayers(cfg)];
   const decoder = decoderLayers(cfg, 'dec');
   const enc = tiledNetwork(params, encoder, 3, 'peerstyle-encoder-tiled');
-  const dec = tiledNetwork(params, decoder, latentChannels(cfg).total, 'peerstyle-decoder-tiled');
+  const dec = tiledNetwork(params, decoder, latentChannels(cfg).total, 'peerstyle-decoder-tiled', (g, input) =>
+    emitTiledDecoder(g, params, cfg, input),
+  );
   return {
     encoderTiled: enc.bytes,
     global: globalToOnnx(params, cfg),
@@ -80,16 +83,21 @@ export function receptiveRadius(layers: readonly Layer[]): number {
   return Math.ceil(radius);
 }
 
-/** The network with external statistics and every norm's input published as `norm{i}.pre`. */
+/**
+ * The network with external statistics and every norm's input published as `norm{i}.pre`; `emit`
+ * appends the layers (the decoder's adds its style condition input).
+ */
 function tiledNetwork(
   params: ParamSource,
   layers: readonly Layer[],
   inChannels: number,
   name: string,
+  emit: (g: GraphBuilder, input: string) => EmitResult = (g, input) =>
+    emitLayers(g, params, layers, input, inChannels, { instanceNorm: 'external' }),
 ): { bytes: Uint8Array; norms: number[] } {
   const g = new GraphBuilder(name);
   const input = g.input(TILED_IO.input, ['batch', inChannels, 'height', 'width']);
-  const result = emitLayers(g, params, layers, input, inChannels, { instanceNorm: 'external' });
+  const result = emit(g, input);
   g.output(result.output, ['batch', result.channels, 'out_height', 'out_width'], TILED_IO.output);
   // The external form centres each norm's input as Sub(x, norm{i}.mean): x is the value to publish.
   const nodes = g.toModel().graph?.node ?? [];

@@ -23,9 +23,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { latentChannels, type ModelConfig } from '../config';
 import type { ParamStore } from '../nn/params';
 import type { Layer } from '../nn/spec';
+import { STYLE_STATISTICS_EPS } from '../export/package-format';
 
-/** Added to the variance before its square root: keeps the deviation's gradient finite where a channel is constant (the global codes). */
-export const STYLE_STATISTICS_EPS = 1e-5;
+export { STYLE_STATISTICS_EPS };
 
 /** Width of the condition: the mean and the deviation of every style channel. */
 export function styleConditionChannels(cfg: ModelConfig): number {

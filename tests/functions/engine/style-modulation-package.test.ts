@@ -1,0 +1,129 @@
+/**
+ * A package with style modulation (trainer/export/decoder-to-onnx.ts) through onnxruntime and the
+ * engine: the whole-image decoder graph computes the style condition itself and gives the trainer's
+ * decoder; the tiled decoder, fed the condition the engine computes from the whole latent
+ * (functions/engine/style-condition.ts), gives the whole-image graph, and refuses to run without it;
+ * and the engine renders a large image in tiles as it renders it whole.
+ */
+import { readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+
+import * as tf from '@tensorflow/tfjs-core';
+import sharp from 'sharp';
+
+import { closeModelPackage, createEngine, loadModelPackage, type ModelPackage } from '../../../functions/engine';
+import type { FloatTensor } from '../../../functions/engine/onnx-session';
+import { styleCondition } from '../../../functions/engine/style-condition';
+import { runStaged } from '../../../functions/engine/tiled-runner';
+import { latentChannels, type ModelConfig } from '../../../trainer/config';
+import { DECODER_IO, TILED_STYLE_CONDITION } from '../../../trainer/export/package-format';
+import { toNchw } from '../../../trainer/export/parity';
+import { styleStatistics } from '../../../trainer/layers/style-modulation';
+import { decoderLayers } from '../../../trainer/networks/decoder';
+import { applyLayers } from '../../../trainer/nn/apply';
+import type { ParamStore } from '../../../trainer/nn/params';
+import { maxAbsDiff, randomArray, runOutput, TOLERANCE } from '../../support/export-helpers';
+import { exportTinyPackage, FIXTURES } from '../../support/tiny-package';
+
+let dir: string;
+let store: ParamStore;
+let cfg: ModelConfig;
+let pkg: ModelPackage;
+
+beforeAll(async () => {
+  const exported = await exportTinyPackage(19, { styleModulation: true });
+  ({ dir, store, cfg } = exported);
+  pkg = await loadModelPackage(dir, { intraOpThreads: 1 });
+});
+
+afterAll(async () => {
+  await closeModelPackage(pkg);
+  store.dispose();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** A latent [1, 12ngf, h, w] (NCHW) and the same values NHWC for TF.js. */
+function latent(h: number, w: number, seed: number): { nchw: FloatTensor; nhwc: tf.Tensor4D } {
+  const { total } = latentChannels(cfg);
+  const a = randomArray([1, h, w, total], seed, 0.7, 0.2);
+  const nhwc = tf.tensor4d(a.data, [1, h, w, total]);
+  return { nchw: toNchw(nhwc), nhwc };
+}
+
+test('the manifest says the package is modulated', () => {
+  expect(pkg.manifest.config.styleModulation).toBe(true);
+});
+
+test('the whole-image decoder graph gives the trainer’s modulated decoder', async () => {
+  const z = latent(9, 7, 1);
+  const condition = styleStatistics(cfg, z.nhwc);
+  const decoded = applyLayers(store, decoderLayers(cfg, 'dec'), z.nhwc, { condition });
+  const reference = toNchw(decoded);
+  tf.dispose([condition, decoded]);
+  const image = await runOutput(pkg.sessions.decoder, { [DECODER_IO.latent]: z.nchw }, DECODER_IO.image);
+  expect(image.dims).toEqual([1, 3, 36, 28]);
+  expect(maxAbsDiff(image.data, reference.data)).toBeLessThan(TOLERANCE);
+  z.nhwc.dispose();
+});
+
+test('the engine’s condition is the trainer’s', () => {
+  const z = latent(6, 5, 2);
+  const expected = styleStatistics(cfg, z.nhwc);
+  const got = styleCondition(cfg, z.nchw);
+  expect(got.dims).toEqual([1, expected.shape[1], 1, 1]);
+  expect(maxAbsDiff(got.data, expected.dataSync())).toBeLessThan(1e-5);
+  tf.dispose([z.nhwc, expected]);
+});
+
+test('the tiled decoder with the whole latent’s condition gives the whole-image graph, and needs it', async () => {
+  const z = latent(12, 10, 3);
+  const whole = await runOutput(pkg.sessions.decoder, { [DECODER_IO.latent]: z.nchw }, DECODER_IO.image);
+  const constants = { [TILED_STYLE_CONDITION]: styleCondition(cfg, z.nchw) };
+  const tiled = await runStaged(pkg.staged!.decoder, z.nchw, { tile: 4, align: 1, constants });
+  expect(maxAbsDiff(tiled.data, whole.data)).toBeLessThan(1e-4);
+  // A tile's own statistics would not do: the condition of one corner gives another image.
+  const corner = { data: z.nchw.data.slice(), dims: z.nchw.dims };
+  const cornerCondition = styleCondition(cfg, cropLatent(corner, 4, 4));
+  const wrong = await runStaged(pkg.staged!.decoder, z.nchw, {
+    tile: 4,
+    align: 1,
+    constants: { [TILED_STYLE_CONDITION]: cornerCondition },
+  });
+  expect(maxAbsDiff(wrong.data, whole.data)).toBeGreaterThan(0.01);
+  await expect(runStaged(pkg.staged!.decoder, z.nchw, { tile: 4, align: 1 })).rejects.toThrow(TILED_STYLE_CONDITION);
+  z.nhwc.dispose();
+});
+
+test('the engine renders a large image in tiles as it renders it whole', async () => {
+  const photo = readFileSync(path.join(FIXTURES, 'photo-1.jpg')); // 80×60
+  const painting = readFileSync(path.join(FIXTURES, 'painting-1.jpg'));
+  const whole = await createEngine({ modelDir: dir, intraOpThreads: 1 });
+  const tiled = await createEngine({ modelDir: dir, intraOpThreads: 1, tileAbovePixels: 0, tileSize: 16 });
+  try {
+    const request = { content: photo, styles: [{ image: painting }], styleSize: 64 };
+    const a = await sharp((await tiled.stylize(request)).image)
+      .raw()
+      .toBuffer();
+    const b = await sharp((await whole.stylize(request)).image)
+      .raw()
+      .toBuffer();
+    let worst = 0;
+    for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!));
+    expect(worst).toBeLessThanOrEqual(1);
+  } finally {
+    await tiled.close();
+    await whole.close();
+  }
+});
+
+/** The top-left h×w positions of a latent [1, C, H, W]. */
+function cropLatent(t: FloatTensor, h: number, w: number): FloatTensor {
+  const [, c, height, width] = t.dims as [number, number, number, number];
+  const data = new Float32Array(c * h * w);
+  for (let k = 0; k < c; k++) {
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) data[(k * h + y) * w + x] = t.data[(k * height + y) * width + x]!;
+    }
+  }
+  return { data, dims: [1, c, h, w] };
+}
