@@ -316,6 +316,34 @@ describe('tiny training run', () => {
       "decoderWidth=3 is not a multiple of the weights' own 2",
     );
 
+    // Style modulation added to the package's weights: its layers start at zero, the rest carries over.
+    const modulatedRun = await fs.mkdtemp(path.join(os.tmpdir(), 'peerstyle-init-mod-'));
+    const modLines: string[] = [];
+    await runTraining({
+      ...quiet,
+      preset: 'tiny',
+      overrides: { ...base, iterations: '1', decayIterations: '0', learningRate: '1e-8', styleModulation: 'true' },
+      dataDir: data,
+      outDir: modulatedRun,
+      resume: false,
+      init: pkg,
+      log: (l) => modLines.push(l),
+    });
+    expect(modLines).toContain('# added style modulation; its layers start as identity');
+    const modulated = await readWeights(path.join(modulatedRun, 'model'));
+    expect(modulated.meta.config).toMatchObject({ ngf: 6, styleModulation: true });
+    expect(values(modulated, 'dec.merge.weight').every((v, i) => Math.abs(v - at(merge, i)) < 1e-4)).toBe(true);
+    expect(Math.max(...values(modulated, 'decAux.up2.mod.shift.weight').map(Math.abs))).toBeLessThan(1e-4);
+    // Weights with modulation cannot drop it, nor be widened.
+    const modPkg = await fs.mkdtemp(path.join(os.tmpdir(), 'peerstyle-init-modpkg-'));
+    await exportModel(path.join(modulatedRun, 'model'), modPkg, { tiled: false });
+    await expect(startFrom(modPkg, { ...base, styleModulation: 'false' })).rejects.toThrow(
+      'were trained with styleModulation=true',
+    );
+    await expect(startFrom(modPkg, { ...base, decoderWidth: '2' })).rejects.toThrow(
+      'decoderWidth cannot change for weights trained with styleModulation=true',
+    );
+
     // A width the package's shapes cannot fill is refused with the parameter named.
     await expect(startFrom(pkg, { ...base, ngf: '5' })).rejects.toThrow(
       /Cannot start from .*: Parameter ".*" has shape/,
