@@ -198,6 +198,7 @@ export class TsprTrainer {
         'dec',
         tf.concat([transferred, zA, zSB], 0),
         tf.concat([colourSB, colourA, colourSB], 0),
+        { updateConditionStatistics: true },
       );
       const [fakeB, recA, recStyleB] = splitBatch(decoded, 3);
       // Auxiliary path: the auxiliary decoder on live latents.
@@ -207,6 +208,7 @@ export class TsprTrainer {
         'decAux',
         tf.concat([zRealA, zStyleB], 0),
         tf.concat([colourA, colourSB], 0),
+        { updateConditionStatistics: true },
       );
       const [recAAux, recStyleBAux] = splitBatch(decodedAux, 2);
 

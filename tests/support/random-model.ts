@@ -14,8 +14,9 @@ export function randomiseStore(store: ParamStore, seed: number): void {
     const shape = [...store.get(name).shape];
     const s = seed * 1000 + i;
     if (name.endsWith('.alpha')) values[name] = randomArray(shape, s, 0.1, 0.2);
-    else if (name.endsWith('.runningVar')) values[name] = absolute(randomArray(shape, s, 0.3, 1), 0.5);
-    else if (name.endsWith('.gamma')) values[name] = randomArray(shape, s, 0.2, 1);
+    else if (name.endsWith('.runningVar') || name.endsWith('.condition.var')) {
+      values[name] = absolute(randomArray(shape, s, 0.3, 1), 0.5);
+    } else if (name.endsWith('.gamma')) values[name] = randomArray(shape, s, 0.2, 1);
     else values[name] = randomArray(shape, s, 0.2);
   });
   store.load(values);

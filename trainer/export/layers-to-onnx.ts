@@ -20,6 +20,7 @@
  */
 import type { NamedArray } from '../nn/params';
 import type { Layer } from '../nn/spec';
+import { CONDITION_VARIANCE_FLOOR } from '../layers/style-modulation';
 import { attr, GraphBuilder, type Dim, type ModelOptions } from './graph-builder';
 
 /** How instance norm layers are written; see the file header. */
@@ -333,10 +334,11 @@ class LayerEmitter {
   }
 
   /**
-   * x · (1 + γ) + β with γ, β = condition · weight + bias, each a 1×1 Conv of the condition
-   * [B, K, 1, 1] giving [B, C, 1, 1]: no value of another shape appears, so a tiled graph cut into
-   * stages (graph-stages.ts) carries nothing but spatial values between them. The 1 is folded into the
-   * scale's bias at export.
+   * x · (1 + γ) + β with γ, β = standardised condition · weight + bias, each a 1×1 Conv of the
+   * condition [B, K, 1, 1] giving [B, C, 1, 1]: no value of another shape appears, so a tiled graph cut
+   * into stages (graph-stages.ts) carries nothing but spatial values between them. The running
+   * statistics that standardise the condition, and the 1 of the scale, are folded into the Conv's
+   * weights and bias here: w'[k, j] = w[k, j]/σ_k and b'[j] = b[j] − Σ_k w[k, j]·μ_k/σ_k.
    */
   private modulate(layer: Extract<Layer, { kind: 'modulate' }>, x: string): string {
     const g = this.graph;
@@ -345,18 +347,32 @@ class LayerEmitter {
       throw new Error(`Layer "${layer.name}" modulates by style statistics, but the graph has no condition value.`);
     }
     const { name, conditionChannels: k, channels: c } = layer;
+    // Weights saved before the condition was standardised have no statistics: identity.
+    const mean = this.params[`${layer.statistics}.mean`]?.data ?? new Float32Array(k);
+    const variance = this.params[`${layer.statistics}.var`]?.data ?? new Float32Array(k).fill(1);
+    if (mean.length !== k || variance.length !== k) {
+      throw new Error(`The statistics "${layer.statistics}" of layer "${name}" must have ${k} values each.`);
+    }
+    const deviation = Array.from(variance, (v) => Math.sqrt(Math.max(v, CONDITION_VARIANCE_FLOOR)));
     const affine = (part: 'scale' | 'shift'): string => {
       const weight = this.param(`${name}.${part}.weight`, [k, c], name).data; // [K, C]
       const filter = new Float32Array(c * k); // [C, K, 1, 1]
-      for (let i = 0; i < k; i++) for (let j = 0; j < c; j++) filter[j * k + i] = weight[i * c + j]!;
-      const bias = this.param(`${name}.${part}.bias`, [c], name).data;
-      const folded = part === 'scale' ? bias.map((v) => v + 1) : bias;
+      const bias = Float64Array.from(this.param(`${name}.${part}.bias`, [c], name).data, (v) =>
+        part === 'scale' ? v + 1 : v,
+      );
+      for (let i = 0; i < k; i++) {
+        for (let j = 0; j < c; j++) {
+          const w = weight[i * c + j]! / deviation[i]!;
+          filter[j * k + i] = w;
+          bias[j]! -= w * mean[i]!;
+        }
+      }
       return g.op(
         'Conv',
         [
           condition,
           g.floatInitializer(`${name}.${part}.weight`, [c, k, 1, 1], filter),
-          g.floatInitializer(`${name}.${part}.bias`, [c], folded),
+          g.floatInitializer(`${name}.${part}.bias`, [c], Float32Array.from(bias)),
         ],
         { kernel_shape: attr.ints([1, 1]) },
         `${name}.${part}`,

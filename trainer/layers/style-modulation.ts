@@ -17,6 +17,16 @@
  * style images' codes (blended with the content's own by the strength), so the summary describes the
  * style the output takes, and at strength 0 the content's own. Its weights start at zero, so a model
  * trained without modulation loads into one with it and renders exactly as before until it learns.
+ *
+ * Each decoder standardises the condition with running statistics of it (its mean and variance over
+ * the latents the decoder has seen in training) before the linear maps. Why: a style statistic differs
+ * between images by about a tenth of its typical value (0.6.0's codes over 24 style images), so
+ * unstandardised, the part every image shares dominates each weight's gradient and the maps first learn
+ * one response for all styles (a fine-tune without standardising drew the same diagonal hatching over
+ * every style after 500 iterations). The statistics are state, not weights: a running average over the
+ * first {@link CONDITION_AVERAGE_SPAN} updates, then an exponential one with weight 1/span. They start
+ * at mean 0 and variance 1, where standardising is the identity, and the exporter folds them into the
+ * linear maps, so the graphs and the engine never see them.
  */
 import * as tf from '@tensorflow/tfjs-core';
 
@@ -27,6 +37,50 @@ import { STYLE_STATISTICS_EPS } from '../export/package-format';
 
 export { STYLE_STATISTICS_EPS };
 
+/** Updates over which the running statistics of the condition are a plain average before becoming exponential. */
+export const CONDITION_AVERAGE_SPAN = 500;
+/** The smallest variance the condition is divided by (the global codes' deviations never vary). */
+export const CONDITION_VARIANCE_FLOOR = 1e-4;
+
+/** Names of a decoder's running statistics of its condition. */
+export function conditionStatisticsNames(prefix: string): { mean: string; variance: string; count: string } {
+  return { mean: `${prefix}.condition.mean`, variance: `${prefix}.condition.var`, count: `${prefix}.condition.count` };
+}
+
+/** Registers a decoder's running statistics of its condition: mean 0, variance 1, no updates yet. */
+export function declareConditionStatistics(store: ParamStore, prefix: string, channels: number): void {
+  const names = conditionStatisticsNames(prefix);
+  store.state(names.mean, [channels], 0);
+  store.state(names.variance, [channels], 1);
+  store.state(names.count, [1], 0);
+}
+
+/**
+ * Folds the rows of `condition` [B, K] into the decoder's running statistics: the rows' mean moves the
+ * mean by 1/n of the difference, and the rows' spread around the old and new means moves the variance
+ * the same way (Welford's update, so that below the span they are the mean and the biased variance of
+ * every condition seen), with n the number of updates so far, capped at the span.
+ */
+export function updateConditionStatistics(store: ParamStore, prefix: string, condition: tf.Tensor2D): void {
+  const names = conditionStatisticsNames(prefix);
+  const mean = store.get(names.mean);
+  const variance = store.get(names.variance);
+  const count = store.get(names.count);
+  tf.tidy(() => {
+    const seen = count.dataSync()[0] ?? 0;
+    const n = Math.min(seen + 1, CONDITION_AVERAGE_SPAN);
+    const rows = tf.mean(condition, 0);
+    const next = tf.add(mean, tf.div(tf.sub(rows, mean), n));
+    const spread = tf.mean(tf.mul(tf.sub(condition, mean), tf.sub(condition, next)), 0);
+    // The first update replaces the initial variance (1, where standardising is the identity) by the
+    // spread of its own rows; from then on the biased variance of everything seen (Welford).
+    const nextVariance = seen === 0 ? spread : tf.add(variance, tf.div(tf.sub(spread, variance), n));
+    mean.assign(next);
+    variance.assign(nextVariance);
+    count.assign(tf.fill([1], seen + 1));
+  });
+}
+
 /** Width of the condition: the mean and the deviation of every style channel. */
 export function styleConditionChannels(cfg: ModelConfig): number {
   const { content, total } = latentChannels(cfg);
@@ -34,8 +88,14 @@ export function styleConditionChannels(cfg: ModelConfig): number {
 }
 
 /** A modulation layer for `channels` channels, conditioned on the style statistics of `cfg`'s latent. */
-export function modulate(cfg: ModelConfig, name: string, channels: number): Layer {
-  return { kind: 'modulate', name, conditionChannels: styleConditionChannels(cfg), channels };
+export function modulate(cfg: ModelConfig, prefix: string, name: string, channels: number): Layer {
+  return {
+    kind: 'modulate',
+    name,
+    conditionChannels: styleConditionChannels(cfg),
+    channels,
+    statistics: `${prefix}.condition`,
+  };
 }
 
 /**
@@ -52,9 +112,12 @@ export function styleStatistics(cfg: ModelConfig, latent: tf.Tensor4D): tf.Tenso
   });
 }
 
-/** Whether a parameter belongs to a modulation layer (their names end in `.mod`, `.mod1` or `.mod2`, then the part). */
+/**
+ * Whether a parameter belongs to style modulation: a modulation layer's (`.mod`, `.mod1` or `.mod2`,
+ * then the part) or a decoder's running statistics of its condition.
+ */
 export function isModulationParam(name: string): boolean {
-  return /\.mod\d?\.(scale|shift)\.(weight|bias)$/.test(name);
+  return /\.mod\d?\.(scale|shift)\.(weight|bias)$/.test(name) || /\.condition\.(mean|var|count)$/.test(name);
 }
 
 /** Registers a modulation layer's four parameters, all zero (the layer starts as identity). */
@@ -65,7 +128,10 @@ export function declareModulation(store: ParamStore, layer: Extract<Layer, { kin
   }
 }
 
-/** x [B, H, W, C] · (1 + γ) + β, with γ and β [B, C] linear in `condition` [B, conditionChannels]. */
+/**
+ * x [B, H, W, C] · (1 + γ) + β, with γ and β [B, C] linear in `condition` [B, conditionChannels]
+ * standardised by the decoder's running statistics (read only: decode() updates them in training).
+ */
 export function applyModulation(
   store: ParamStore,
   layer: Extract<Layer, { kind: 'modulate' }>,
@@ -81,10 +147,14 @@ export function applyModulation(
     );
   }
   return tf.tidy(() => {
+    const standard = tf.div(
+      tf.sub(condition, store.get(`${layer.statistics}.mean`)),
+      tf.sqrt(tf.maximum(store.get(`${layer.statistics}.var`), CONDITION_VARIANCE_FLOOR)),
+    ) as tf.Tensor2D;
     const affine = (part: string): tf.Tensor4D => {
       const weight = store.get(`${layer.name}.${part}.weight`) as tf.Tensor as tf.Tensor2D;
       const bias = store.get(`${layer.name}.${part}.bias`);
-      return tf.reshape(tf.add(tf.matMul(condition, weight), bias), [x.shape[0], 1, 1, layer.channels]);
+      return tf.reshape(tf.add(tf.matMul(standard, weight), bias), [x.shape[0], 1, 1, layer.channels]);
     };
     return tf.add(tf.mul(x, tf.add(affine('scale'), 1)), affine('shift')) as tf.Tensor4D;
   });

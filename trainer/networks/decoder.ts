@@ -11,7 +11,13 @@ import { latentChannels, type ModelConfig } from '../config';
 import { conv, convTranspose, norm, relu, resnetBlock } from '../layers/builders';
 import { applyColourHead, colourStats, declareColourHead, withMeanColour } from '../layers/colour-head';
 import { colourGaussians, withColourCovariance } from '../layers/colour-covariance';
-import { modulate, styleStatistics } from '../layers/style-modulation';
+import {
+  declareConditionStatistics,
+  modulate,
+  styleConditionChannels,
+  styleStatistics,
+  updateConditionStatistics,
+} from '../layers/style-modulation';
 import { applyLayers, declareLayers } from '../nn/apply';
 import type { ParamStore } from '../nn/params';
 import type { Layer } from '../nn/spec';
@@ -33,7 +39,7 @@ export function decoderLayers(cfg: ModelConfig, prefix: DecoderPrefix): Layer[] 
   const up = ngf * cfg.decoderWidth;
   // With styleModulation each norm is followed by a modulate layer of its channels (style-modulation.ts).
   const modulated = (name: string, channels: number): Layer[] =>
-    cfg.styleModulation ? [modulate(cfg, name, channels)] : [];
+    cfg.styleModulation ? [modulate(cfg, prefix, name, channels)] : [];
   const layers: Layer[] = [
     conv(`${prefix}.merge`, latentChannels(cfg).total, 4 * ngf, 1), // [B, H/4, W/4, 4ngf]
     norm(),
@@ -76,7 +82,17 @@ function upLayers(cfg: ModelConfig, name: string, inChannels: number, outChannel
 /** Declares the merge and decoder parameters under `${prefix}.`. */
 export function declareDecoder(store: ParamStore, cfg: ModelConfig, prefix: DecoderPrefix): void {
   declareLayers(store, decoderLayers(cfg, prefix));
+  if (cfg.styleModulation) declareConditionStatistics(store, prefix, styleConditionChannels(cfg));
   if (cfg.colorHead) declareColourHead(store, prefix);
+}
+
+/** Options of {@link decode}. */
+export interface DecodeOptions {
+  /**
+   * With styleModulation, fold this call's style statistics into the decoder's running statistics of
+   * them before decoding (training's main decodes only). @default false
+   */
+  updateConditionStatistics?: boolean;
 }
 
 /**
@@ -93,8 +109,10 @@ export function decode(
   prefix: DecoderPrefix,
   latent: tf.Tensor4D,
   colour?: tf.Tensor2D,
+  options: DecodeOptions = {},
 ): tf.Tensor4D {
   const condition = cfg.styleModulation ? styleStatistics(cfg, latent) : undefined;
+  if (condition && options.updateConditionStatistics) updateConditionStatistics(store, prefix, condition);
   const out = applyLayers(store, decoderLayers(cfg, prefix), latent, { condition });
   condition?.dispose();
   if (cfg.colorMean) {

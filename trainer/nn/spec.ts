@@ -52,9 +52,11 @@ export type Layer =
   /**
    * Per-sample, per-channel affine map x·(1 + γ) + β with γ = c·scale.weight + scale.bias and
    * β = c·shift.weight + shift.bias, where c [B, conditionChannels] is the condition the network is run
-   * with (trainer/layers/style-modulation.ts). Every weight starts at zero: the layer starts as identity.
+   * with (trainer/layers/style-modulation.ts), standardised first by the running statistics
+   * `${statistics}.mean` and `${statistics}.var` [conditionChannels]. Every weight starts at zero: the
+   * layer starts as identity.
    */
-  | { kind: 'modulate'; name: string; conditionChannels: number; channels: number };
+  | { kind: 'modulate'; name: string; conditionChannels: number; channels: number; statistics: string };
 
 /** PyTorch's InstanceNorm2d default. */
 export const INSTANCE_NORM_EPS = 1e-5;

@@ -11,7 +11,12 @@ import * as tf from '@tensorflow/tfjs-core';
 
 import { initBackend } from '../../../trainer/backend';
 import { presetConfig, type TrainConfig } from '../../../trainer/config';
-import { isModulationParam, styleStatistics } from '../../../trainer/layers/style-modulation';
+import {
+  conditionStatisticsNames,
+  isModulationParam,
+  styleStatistics,
+  updateConditionStatistics,
+} from '../../../trainer/layers/style-modulation';
 import { createModel } from '../../../trainer/model';
 import { decode } from '../../../trainer/networks/decoder';
 import type { NamedArray, ParamStore } from '../../../trainer/nn/params';
@@ -93,12 +98,39 @@ test('zero-initialised modulation renders what the same weights render without i
   // The modulation parameters are the only ones the source lacks; they keep their initial zeros.
   target.load(weights as Record<string, NamedArray>, isModulationParam);
   const names = target.names().filter(isModulationParam);
-  expect(names.length).toBe(2 * (1 + 2 * plain.decoderBlocks + 2) * 4); // 2 decoders, 9 norms, 4 arrays
+  // 2 decoders, each with 9 norms of 4 arrays and its running statistics of the condition (3 arrays).
+  expect(names.length).toBe(2 * ((1 + 2 * plain.decoderBlocks + 2) * 4 + 3));
   const z = latent(2);
   expect(maxAbsDiff(render(source, plain, z), render(target, modulated, z))).toBeLessThan(1e-5);
   source.dispose();
   target.dispose();
   z.dispose();
+});
+
+test('the running statistics of the condition are the mean and variance of the conditions seen', () => {
+  const store = createModel(modulated, 6);
+  const conditions = [latent(31), latent(32), latent(33)].map((z) => {
+    const c = styleStatistics(modulated, z);
+    z.dispose();
+    return c;
+  });
+  for (const c of conditions) updateConditionStatistics(store, 'dec', c);
+  const rows = conditions.map((c) => Array.from(c.dataSync()));
+  const names = conditionStatisticsNames('dec');
+  const mean = store.get(names.mean).dataSync();
+  const variance = store.get(names.variance).dataSync();
+  expect(store.get(names.count).dataSync()[0]).toBe(3);
+  for (const k of [0, 5, 40]) {
+    const column = rows.map((r) => r[k]!);
+    const m = column.reduce((a, b) => a + b, 0) / 3;
+    expect(mean[k]).toBeCloseTo(m, 5);
+    const biased = column.map((v) => (v - m) ** 2).reduce((a, b) => a + b, 0) / 3;
+    expect(variance[k]).toBeCloseTo(biased, 5);
+  }
+  // The other decoder's statistics did not move.
+  expect(store.get(conditionStatisticsNames('decAux').count).dataSync()[0]).toBe(0);
+  tf.dispose(conditions);
+  store.dispose();
 });
 
 test('one training step moves both decoders’ modulation weights off zero', async () => {
