@@ -5,6 +5,9 @@
  *   share of its energy (mean square) that varies from position to position, averaged over the images;
  *   the rest is the group's per-channel mean, the same at every position. Codes that barely vary give
  *   TPFR nothing local to recombine.
+ * - for the style codes' per-channel means and deviations over positions (the condition of
+ *   `styleModulation`), how much they differ between the images relative to their typical size: the
+ *   root mean square over channels of their spread between images, over that of their mean.
  * - with `--out`, each image decoded from its own latent (the colour step taking the image's own
  *   colours), written as `<name>.self.png` beside a copy of the input at the same side: whether the
  *   decoder can draw that image's texture at that scale at all.
@@ -24,6 +27,40 @@ import { outputColourStep } from '../functions/engine/output-colour';
 import { latentChannels } from '../trainer/config';
 import { DECODER_IO, ENCODER_IO } from '../trainer/export/package-format';
 import { flag } from './support/flag';
+
+/** Per channel of [from, to): its mean and its deviation over positions. */
+function channelMoments(latent: FloatTensor, from: number, to: number): { mean: number[]; deviation: number[] } {
+  const [, , h, w] = latent.dims as [number, number, number, number];
+  const n = h * w;
+  const mean: number[] = [];
+  const deviation: number[] = [];
+  for (let c = from; c < to; c++) {
+    let sum = 0;
+    let squares = 0;
+    for (let p = 0; p < n; p++) {
+      const v = latent.data[c * n + p]!;
+      sum += v;
+      squares += v * v;
+    }
+    mean.push(sum / n);
+    deviation.push(Math.sqrt(Math.max(0, squares / n - (sum / n) ** 2)));
+  }
+  return { mean, deviation };
+}
+
+/** RMS over channels of the spread between images, and RMS of the channels' average: rows are images. */
+function spreadBetween(rows: number[][]): { spread: number; size: number } {
+  const channels = rows[0]?.length ?? 0;
+  let spread = 0;
+  let size = 0;
+  for (let c = 0; c < channels; c++) {
+    const column = rows.map((r) => r[c]!);
+    const mean = column.reduce((a, b) => a + b, 0) / column.length;
+    spread += column.reduce((a, b) => a + (b - mean) ** 2, 0) / column.length;
+    size += mean * mean;
+  }
+  return { spread: Math.sqrt(spread / channels), size: Math.sqrt(size / channels) };
+}
 
 /** Share of the mean square of channels [from, to) that is variance over positions. */
 function spatialShare(latent: FloatTensor, from: number, to: number): number {
@@ -65,6 +102,8 @@ async function main(): Promise<void> {
     .slice(0, limit);
   if (outDir !== '') mkdirSync(outDir, { recursive: true });
   const shares = ranges.map(() => 0);
+  const styleMeans: number[][] = [];
+  const styleDeviations: number[][] = [];
   for (const file of files) {
     const image = await readImage(readFileSync(path.join(imagesDir, file)), file, DEFAULT_LIMITS);
     const scale = side / Math.max(image.width, image.height);
@@ -76,6 +115,12 @@ async function main(): Promise<void> {
       'the latent',
     );
     ranges.forEach(([, from, to], i) => (shares[i]! += spatialShare(latent, from, to) / files.length));
+    const local = channelMoments(latent, groups.content + groups.globalStyle, groups.total);
+    styleMeans.push([
+      ...channelMoments(latent, groups.content, groups.content + groups.globalStyle).mean,
+      ...local.mean,
+    ]);
+    styleDeviations.push(local.deviation); // the global codes' deviations are always 0
     if (outDir !== '') {
       const decoded = must(
         (await run(pkg.sessions.decoder, { [DECODER_IO.latent]: latent }))[DECODER_IO.image],
@@ -92,6 +137,14 @@ async function main(): Promise<void> {
   );
   console.log("share of each group's energy that varies over positions:");
   ranges.forEach(([name], i) => console.log(`  ${name}: ${Math.max(0, 100 * shares[i]!).toFixed(1)}%`));
+  console.log("spread between the images of the style codes' statistics, over their typical size (RMS over channels):");
+  for (const [name, rows] of [
+    ['per-channel means (global and local)', styleMeans],
+    ['per-channel deviations (local)', styleDeviations],
+  ] as const) {
+    const { spread, size } = spreadBetween(rows);
+    console.log(`  ${name}: ${spread.toFixed(4)} / ${size.toFixed(4)} = ${(spread / size).toFixed(3)}`);
+  }
   if (outDir !== '') console.log(`each image and its decoding from its own latent: ${outDir}`);
 }
 

@@ -19,9 +19,9 @@
  * trained without modulation loads into one with it and renders exactly as before until it learns.
  *
  * Each decoder standardises the condition with running statistics of it (its mean and variance over
- * the latents the decoder has seen in training) before the linear maps. Why: a style statistic differs
- * between images by about a tenth of its typical value (0.6.0's codes over 24 style images), so
- * unstandardised, the part every image shares dominates each weight's gradient and the maps first learn
+ * the latents the decoder has seen in training) before the linear maps. Why: in 0.6.0 the codes'
+ * per-channel means differ between style images by a tenth of their typical size and their deviations
+ * by a quarter (bench/latent-codes.ts), so unstandardised, the part every image shares dominates each weight's gradient and the maps first learn
  * one response for all styles (a fine-tune without standardising drew the same diagonal hatching over
  * every style after 500 iterations). The statistics are state, not weights: a running average over the
  * first {@link CONDITION_AVERAGE_SPAN} updates, then an exponential one with weight 1/span. They start
