@@ -12,6 +12,7 @@ import { EvalInputError, listImages } from './list-images';
 import { formatMarkdown } from './report';
 import { checkTargets, meansOf } from './targets';
 import { runEval } from './run-eval';
+import { SHEET_CELL, SHEET_CELL_RANGE } from './contact-sheet';
 import { writeReport } from './write-report';
 import { RENDER_SCALE_RANGE, SIZE_RANGE } from '../core/stylize-input';
 import { renderScaleFlag, styleSizeFlag } from '../cli/engine-option-flags';
@@ -46,6 +47,10 @@ const FLAGS: Record<string, FlagSpec> = {
     type: 'string',
     description: `how many times the output's size the model works at before shrinking, as the API's renderScale (${RENDER_SCALE_RANGE[0]}-${RENDER_SCALE_RANGE[1]}; default: the model's defaults.renderScale, else 1)`,
   },
+  'sheet-cell': {
+    type: 'string',
+    description: `side in px of each image on contact-sheet.png (${SHEET_CELL_RANGE[0]}-${SHEET_CELL_RANGE[1]}; default ${SHEET_CELL}: larger images are shrunk to fit, which hides fine texture; give --size to see outputs at 1:1)`,
+  },
   record: { type: 'boolean', description: "write the figures into the model package's manifest" },
   help: { type: 'boolean', description: 'show this help' },
 };
@@ -78,6 +83,12 @@ export async function evalCommand(argv: string[]): Promise<number> {
     throw new UsageError(`--size must be at least ${MIN_SIZE} px, got ${size}.`);
   const styleSize = styleSizeFlag('style-size', flags['style-size']);
   const renderScale = renderScaleFlag('render-scale', flags['render-scale']);
+  const sheetCell = positiveInteger('sheet-cell', flags['sheet-cell'] as string | undefined);
+  if (sheetCell !== undefined && (sheetCell < SHEET_CELL_RANGE[0] || sheetCell > SHEET_CELL_RANGE[1])) {
+    throw new UsageError(
+      `--sheet-cell must be between ${SHEET_CELL_RANGE[0]} and ${SHEET_CELL_RANGE[1]} px, got ${sheetCell}.`,
+    );
+  }
   const structure = flags.structure as string | undefined;
   if (structure !== undefined && !(STRUCTURE_MODES as readonly string[]).includes(structure))
     throw new UsageError(`--structure must be keep or transfer, got "${structure}".`);
@@ -115,7 +126,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
       onPair: (i, total, c, s) =>
         process.stderr.write(`[${i + 1}/${total}] ${path.basename(c)} × ${path.basename(s)}\n`),
     });
-    const files = await writeReport(path.resolve(flags.out as string), result, modelDir);
+    const files = await writeReport(path.resolve(flags.out as string), result, modelDir, sheetCell);
     if (flags.record) {
       await recordEval(modelDir, {
         pairs: result.pairs.length,

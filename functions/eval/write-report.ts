@@ -15,8 +15,16 @@ export interface ReportFiles {
   contactSheet: string;
 }
 
-/** Creates `outDir` if needed and writes the three files into it; returns their paths. */
-export async function writeReport(outDir: string, result: EvalResult, modelDir?: string): Promise<ReportFiles> {
+/**
+ * Creates `outDir` if needed and writes the three files into it; returns their paths. `sheetCell` is
+ * the contact sheet's cell side (contact-sheet.ts).
+ */
+export async function writeReport(
+  outDir: string,
+  result: EvalResult,
+  modelDir?: string,
+  sheetCell?: number,
+): Promise<ReportFiles> {
   await fs.mkdir(outDir, { recursive: true });
   const files: ReportFiles = {
     markdown: path.join(outDir, 'eval.md'),
@@ -25,6 +33,6 @@ export async function writeReport(outDir: string, result: EvalResult, modelDir?:
   };
   await fs.writeFile(files.markdown, formatMarkdown(result, modelDir));
   await fs.writeFile(files.json, `${JSON.stringify(toJson(result, modelDir), null, 2)}\n`);
-  await fs.writeFile(files.contactSheet, await renderContactSheet(result.sheet));
+  await fs.writeFile(files.contactSheet, await renderContactSheet(result.sheet, sheetCell));
   return files;
 }

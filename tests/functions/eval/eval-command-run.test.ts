@@ -128,8 +128,12 @@ it('stylises every pair with the model, prints the table and writes eval.md, eva
 
   // The structure mode reaches the engine (other figures) and the recorded figures name it.
   const keptOut = path.join(path.dirname(out), 'kept');
-  const kept = await evalAndRecord(keptOut, ['--structure', 'keep']);
+  const kept = await evalAndRecord(keptOut, ['--structure', 'keep', '--sheet-cell', '80']);
   expect(kept.code).toBe(0);
+  // With --sheet-cell 80 the 80 px wide contents take the sheet at 1:1 instead of 2× their width.
+  const keptSheet = await sharp(path.join(keptOut, 'contact-sheet.png')).metadata();
+  expect({ width: keptSheet.width, height: keptSheet.height }).toEqual(contactSheetSize(rows, 80));
+  expect(keptSheet.width).toBe(4 * 80 + 5 * 8);
   const keptJson = JSON.parse(await fs.readFile(path.join(keptOut, 'eval.json'), 'utf8')) as EvalJson;
   expect(keptJson.summary.peerstyle.ssimLuma.mean).not.toBe(json.summary.peerstyle.ssimLuma.mean);
   expect(JSON.parse(await fs.readFile(path.join(modelDir, 'manifest.json'), 'utf8')).eval.structure).toBe('keep');

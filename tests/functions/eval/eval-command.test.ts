@@ -55,6 +55,11 @@ describe('peerstyle eval: bad input', () => {
       ['--content', FIXTURES, '--style', style, '--out', '/tmp/x', '--render-scale', '0.5'],
       /--render-scale must be a number in 1\.\.4, got "0\.5"\./,
     ],
+    [
+      'a contact-sheet cell too small to see',
+      ['--content', FIXTURES, '--style', style, '--out', '/tmp/x', '--sheet-cell', '10'],
+      /--sheet-cell must be between 64 and 1024 px, got 10\./,
+    ],
   ];
 
   it.each(cases)('%s gives one clear error and exit code 2', async (_name, args, message) => {
@@ -79,6 +84,7 @@ describe('peerstyle eval: bad input', () => {
       '--structure',
       '--size',
       '--style-size',
+      '--sheet-cell',
     ])
       expect(r.stdout).toContain(flag);
   });
