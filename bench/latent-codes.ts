@@ -28,12 +28,11 @@ import { latentChannels } from '../trainer/config';
 import { DECODER_IO, ENCODER_IO } from '../trainer/export/package-format';
 import { flag } from './support/flag';
 
-/** Per channel of [from, to): its mean and its deviation over positions. */
-function channelMoments(latent: FloatTensor, from: number, to: number): { mean: number[]; deviation: number[] } {
+/** Per channel of [from, to): the mean and the mean square of its values over positions. */
+function channelSums(latent: FloatTensor, from: number, to: number): { mean: number; square: number }[] {
   const [, , h, w] = latent.dims as [number, number, number, number];
   const n = h * w;
-  const mean: number[] = [];
-  const deviation: number[] = [];
+  const sums: { mean: number; square: number }[] = [];
   for (let c = from; c < to; c++) {
     let sum = 0;
     let squares = 0;
@@ -42,10 +41,18 @@ function channelMoments(latent: FloatTensor, from: number, to: number): { mean: 
       sum += v;
       squares += v * v;
     }
-    mean.push(sum / n);
-    deviation.push(Math.sqrt(Math.max(0, squares / n - (sum / n) ** 2)));
+    sums.push({ mean: sum / n, square: squares / n });
   }
-  return { mean, deviation };
+  return sums;
+}
+
+/** Per channel of [from, to): its mean and its deviation over positions. */
+function channelMoments(latent: FloatTensor, from: number, to: number): { mean: number[]; deviation: number[] } {
+  const sums = channelSums(latent, from, to);
+  return {
+    mean: sums.map((s) => s.mean),
+    deviation: sums.map((s) => Math.sqrt(Math.max(0, s.square - s.mean ** 2))),
+  };
 }
 
 /** RMS over channels of the spread between images, and RMS of the channels' average: rows are images. */
@@ -64,20 +71,11 @@ function spreadBetween(rows: number[][]): { spread: number; size: number } {
 
 /** Share of the mean square of channels [from, to) that is variance over positions. */
 function spatialShare(latent: FloatTensor, from: number, to: number): number {
-  const [, , h, w] = latent.dims as [number, number, number, number];
-  const n = h * w;
   let variance = 0;
   let energy = 0;
-  for (let c = from; c < to; c++) {
-    let sum = 0;
-    let squares = 0;
-    for (let p = 0; p < n; p++) {
-      const v = latent.data[c * n + p]!;
-      sum += v;
-      squares += v * v;
-    }
-    variance += squares / n - (sum / n) ** 2;
-    energy += squares / n;
+  for (const { mean, square } of channelSums(latent, from, to)) {
+    variance += square - mean ** 2;
+    energy += square;
   }
   return energy > 0 ? variance / energy : 0;
 }
