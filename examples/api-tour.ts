@@ -7,6 +7,7 @@
  *   npx tsx examples/api-tour.ts --url http://127.0.0.1:4000/graphql --key psk_... \
  *     --content datasets/sample/content/chelsea.jpg --style datasets/sample/style/starry-night.jpg
  */
+import { randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
@@ -18,6 +19,9 @@ function flag(name: string): string {
   return value;
 }
 
+// Each run uploads fresh copies, so a fixed idempotency key would meet the previous run's request
+// (a different content key) and be refused with IDEMPOTENCY_CONFLICT: key the jobs by run.
+const tourRun = randomUUID().slice(0, 8);
 const url = flag('url');
 const key = flag('key');
 
@@ -81,7 +85,7 @@ async function main(): Promise<void> {
         content: contentKey,
         styles: [{ styleId, weight: 1 }],
         options: { strength: 1, format: 'PNG' },
-        idempotencyKey: 'tour-1',
+        idempotencyKey: `tour-${tourRun}`,
       },
     },
   );
@@ -141,7 +145,7 @@ async function main(): Promise<void> {
         preset: 'tiny',
         steps: 20,
         hyperparameters: [{ key: 'knn', value: '3' }],
-        idempotencyKey: 'tour-train-1',
+        idempotencyKey: `tour-train-${tourRun}`,
       },
     },
   );
