@@ -11,6 +11,7 @@ export function describeDefaults(defaults: ModelManifest['defaults']): string {
     defaults?.structure !== undefined ? `structure ${defaults.structure}` : undefined,
     defaults?.styleSize !== undefined ? `style side ${defaults.styleSize} px` : undefined,
     defaults?.renderScale !== undefined ? `render scale ${defaults.renderScale}` : undefined,
+    defaults?.conditionSide !== undefined ? `style condition read at ${defaults.conditionSide}² px` : undefined,
   ].filter((p): p is string => p !== undefined);
   return parts.length > 0 ? parts.join(', ') : 'none';
 }

@@ -283,8 +283,10 @@ async function stylizeWith(
     styleImages.map((image, i) => ({ image, weight: must(active[i], `the weight of style ${i + 1}`).weight })),
     opts.strength,
   );
+  // Read once, so that the preview and the full image are rendered with the same condition.
+  const condition = await conditionAtSide(pkg, contentWork, transfer);
   const render = async (latent: FloatTensor, contentRgb: RgbImage): Promise<RgbImage> => {
-    const decoded = colourStep(await decodeLatent(pkg, latent, tiling));
+    const decoded = colourStep(await decodeLatent(pkg, latent, tiling, condition));
     const styled = toRgb(decoded);
     return opts.preserveColor ? preserveColour(styled, contentRgb) : styled;
   };
@@ -500,23 +502,51 @@ async function encodeLatent(pkg: ModelPackage, image: RgbImage, tiling: Tiling |
 }
 
 /**
- * Latent → image [1, 3, H, W] in [-1, 1], whole or in tiles. A tiled decode consumes `latent` (leaves
- * it empty): at 4096 px it is 768 MiB that only the decoder's first pass reads.
+ * The style condition of a package that reads it at a fixed size (`defaults.conditionSide`): the content
+ * resized to the area of a square of that side, aspect kept, encoded and recombined with the same peers and strength as the image
+ * itself, and its statistics taken. Undefined for every other package: its decoder reads the condition
+ * from the latent it renders.
  */
-async function decodeLatent(pkg: ModelPackage, latent: FloatTensor, tiling: Tiling | undefined): Promise<FloatTensor> {
+async function conditionAtSide(
+  pkg: ModelPackage,
+  content: RgbImage,
+  transfer: Transfer,
+): Promise<FloatTensor | undefined> {
+  const side = pkg.manifest.defaults?.conditionSide;
+  if (side === undefined) return undefined;
+  const scale = side / Math.sqrt(content.width * content.height);
+  const size = workingSize(content.width * scale, content.height * scale);
+  const latent = await encodeLatent(pkg, await resizeRgb(content, size.width, size.height), undefined);
+  await transferLatent(pkg, latent, transfer);
+  return styleCondition(pkg.manifest.config, latent);
+}
+
+/**
+ * Latent → image [1, 3, H, W] in [-1, 1], whole or in tiles. A tiled decode consumes `latent` (leaves
+ * it empty): at 4096 px it is 768 MiB that only the decoder's first pass reads. A given `condition`
+ * replaces the one a modulated decoder would read from `latent`; only the tiled decoder takes it, so it
+ * renders in one tile when the image is small.
+ */
+async function decodeLatent(
+  pkg: ModelPackage,
+  latent: FloatTensor,
+  tiling: Tiling | undefined,
+  condition?: FloatTensor,
+): Promise<FloatTensor> {
   const [, , h, w] = nchw(latent);
   const pixels = h * w * 16;
-  if (tiling && pkg.staged && pixels > tiling.abovePixels) {
+  const tiled = tiling !== undefined && pixels > tiling.abovePixels;
+  if (pkg.staged && (tiled || condition !== undefined)) {
     // Computed before the runner consumes the latent: no tile holds the whole of it.
     const constants = pkg.manifest.config.styleModulation
-      ? { [TILED_STYLE_CONDITION]: styleCondition(pkg.manifest.config, latent) }
+      ? { [TILED_STYLE_CONDITION]: condition ?? styleCondition(pkg.manifest.config, latent) }
       : undefined;
     return runStaged(pkg.staged.decoder, latent, {
-      tile: tiling.size / 4,
+      tile: tiled ? must(tiling, 'the tiling').size / 4 : Math.max(h, w),
       align: 1,
       consumeInput: true,
       constants,
-      check: tiling.check,
+      check: tiling?.check ?? ((): void => undefined),
     });
   }
   const outputs = await run(pkg.sessions.decoder, { [DECODER_IO.latent]: latent });

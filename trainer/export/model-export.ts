@@ -27,7 +27,14 @@ import { attr, DEFAULT_OPSET, GraphBuilder } from './graph-builder';
 import { emitLayers, type InstanceNormMode, type ParamSource } from './layers-to-onnx';
 import { colourHeadWeights } from '../layers/colour-head';
 import { decoderToOnnx } from './decoder-to-onnx';
-import { DECODER_IO, ENCODER_IO, type ColourHeadParams, type ModelManifest, type TrainingInfo } from './package-format';
+import {
+  conditionSideProblem,
+  DECODER_IO,
+  ENCODER_IO,
+  type ColourHeadParams,
+  type ModelManifest,
+  type TrainingInfo,
+} from './package-format';
 import { writePackage } from './package-writer';
 import { buildTiledGraphs } from './tiled-graphs';
 import { tpfrToOnnx } from './tpfr-to-onnx';
@@ -117,6 +124,8 @@ export async function exportModel(
   options: ExportModelOptions = {},
 ): Promise<ModelManifest> {
   const model = typeof source === 'string' ? await readModelSource(source) : source;
+  const conditionProblem = conditionSideProblem(model.cfg, options.tiled !== false, options.defaults?.conditionSide);
+  if (conditionProblem) throw new Error(`Cannot read the style condition at a fixed side: ${conditionProblem}`);
   const graphs = buildModelGraphs(model.params, model.cfg, options);
   const tiled = options.tiled === false ? undefined : buildTiledGraphs(model.params, model.cfg);
   const extra = tiled

@@ -116,6 +116,14 @@ export interface ModelManifest {
      * chosen on held-out pairs.
      */
     renderScale?: number;
+    /**
+     * With `config.styleModulation`: the decoders' style condition is read from a copy of the content
+     * with the area of a square of this side, in px (aspect kept), whatever size the image renders at.
+     * The condition is a statistic over the latent's positions, and a decoder learned it over square
+     * training crops (cropSize); read over a latent several times that area it drifts (README, "Why the styles' textures do not come through"). Absent: read from the
+     * rendered latent itself. Needs the tiled graphs, whose decoder takes the condition as an input.
+     */
+    conditionSide?: number;
   };
   createdAt: string;
   /** Every file of the package but the manifest: byte size and sha256 (hex). */
@@ -177,7 +185,27 @@ export async function readManifest(dir: string): Promise<ModelManifest> {
     throw new ModelPackageError(
       `${file} has defaults.renderScale ${JSON.stringify(renderScale)}; expected a number in ${RENDER_SCALE_RANGE[0]}..${RENDER_SCALE_RANGE[1]}.`,
     );
+  const conditionProblem = conditionSideProblem(
+    manifest.config,
+    manifest.tiling !== undefined,
+    manifest.defaults?.conditionSide,
+  );
+  if (conditionProblem) throw new ModelPackageError(`${file} has defaults.conditionSide: ${conditionProblem}`);
   return manifest;
+}
+
+/**
+ * Why a package cannot read its style condition at `side` px, or undefined when it can (or `side` is
+ * undefined). Export checks it before writing, the loader when reading.
+ */
+export function conditionSideProblem(config: ModelConfig, tiledGraphs: boolean, side: unknown): string | undefined {
+  if (side === undefined) return undefined;
+  if (!isStyleSize(side))
+    return `${JSON.stringify(side)} is not a whole number of pixels in ${SIZE_RANGE[0]}..${SIZE_RANGE[1]}.`;
+  if (!config.styleModulation)
+    return 'the model has no style modulation (styleModulation), so its decoders read no condition.';
+  if (!tiledGraphs) return 'the package has no tiled graphs; only the tiled decoder takes the condition as an input.';
+  return undefined;
 }
 
 /** A style side a request could ask for too (the API's styleSize range). */

@@ -11,7 +11,7 @@ import { initBackend } from '../../../trainer/backend';
 import { averageModels } from '../../../trainer/export/average-weights';
 import { exportModel, readModelSource, type LoadedModel } from '../../../trainer/export/model-export';
 import { RENDER_SCALE_RANGE, SIZE_RANGE } from '../../core/stylize-input';
-import { STRUCTURE_MODES, type StructureMode } from '../../../trainer/export/package-format';
+import { conditionSideProblem, STRUCTURE_MODES, type StructureMode } from '../../../trainer/export/package-format';
 import { renderScaleFlag, styleSizeFlag } from '../engine-option-flags';
 import { createModel } from '../../../trainer/model';
 import { ConfigError, RENDERING_KEYS, withRenderingSettings } from '../../../trainer/config';
@@ -38,6 +38,10 @@ const FLAGS: Record<string, FlagSpec> = {
   'render-scale-default': {
     type: 'string',
     description: `how many times the output's size stylize works at when not told (${RENDER_SCALE_RANGE[0]}-${RENDER_SCALE_RANGE[1]})`,
+  },
+  'condition-side-default': {
+    type: 'string',
+    description: `with styleModulation: read the decoders' style condition from the content resized to the area of a square of this side in px (${SIZE_RANGE[0]}-${SIZE_RANGE[1]}; the run's cropSize matches training)`,
   },
   set: {
     type: 'list',
@@ -77,10 +81,12 @@ export async function exportCommand(argv: string[]): Promise<number> {
     throw new UsageError(`--structure-default must be keep or transfer, got "${structure}".`);
   const styleSize = styleSizeFlag('style-size-default', flags['style-size-default']);
   const renderScale = renderScaleFlag('render-scale-default', flags['render-scale-default']);
+  const conditionSide = styleSizeFlag('condition-side-default', flags['condition-side-default']);
   const defaults = {
     ...(structure ? { structure: structure as StructureMode } : {}),
     ...(styleSize !== undefined ? { styleSize } : {}),
     ...(renderScale !== undefined ? { renderScale } : {}),
+    ...(conditionSide !== undefined ? { conditionSide } : {}),
   };
   const outDir = path.resolve(flags.out);
   const loaded = averageModels(await Promise.all(sources.map((s) => readModelSource(path.resolve(s)))));
@@ -91,6 +97,9 @@ export async function exportCommand(argv: string[]): Promise<number> {
     if (error instanceof ConfigError) throw new UsageError(`--set: ${error.message}`);
     throw error;
   }
+  // The command always writes the tiled graphs, which is what a fixed condition side needs.
+  const conditionProblem = conditionSideProblem(model.cfg, true, conditionSide);
+  if (conditionProblem) throw new UsageError(`--condition-side-default: ${conditionProblem}`);
   const manifest = await exportModel(model, outDir, {
     name,
     version,

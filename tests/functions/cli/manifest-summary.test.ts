@@ -31,6 +31,9 @@ test('defaults and the colour step are named', () => {
   expect(describeDefaults({ structure: 'keep', styleSize: 128, renderScale: 2 })).toBe(
     'structure keep, style side 128 px, render scale 2',
   );
+  expect(describeDefaults({ renderScale: 2, conditionSide: 128 })).toBe(
+    'render scale 2, style condition read at 128² px',
+  );
   const small = presetConfig('small');
   expect(describeColourStep({ ...small, colorStd: true, colorCov: true })).toMatch(/covariance \(colorCov\)/);
   expect(describeColourStep({ ...small, colorStd: true })).toMatch(/per-channel deviation \(colorStd\)/);

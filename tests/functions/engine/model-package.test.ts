@@ -168,6 +168,20 @@ test("a defaults.renderScale outside the API's render scales is refused, naming 
   }
 });
 
+test('a defaults.conditionSide is refused on a model without style modulation, and out of range', async () => {
+  const withSide = (side: unknown): string =>
+    damagedCopy((d) => {
+      const m = JSON.parse(readFileSync(path.join(d, 'manifest.json'), 'utf8'));
+      writeFileSync(path.join(d, 'manifest.json'), JSON.stringify({ ...m, defaults: { conditionSide: side } }));
+    });
+  expect((await loadError(withSide(128))).message).toMatch(
+    /manifest\.json has defaults\.conditionSide: the model has no style modulation \(styleModulation\)/,
+  );
+  expect((await loadError(withSide(20))).message).toMatch(
+    /manifest\.json has defaults\.conditionSide: 20 is not a whole number of pixels in 64\.\.2048/,
+  );
+});
+
 test('no graph session spins, and the tiled graphs give their memory back after each run', () => {
   for (const graph of [...Object.keys(GRAPH_FILES), ...Object.keys(TILED_GRAPH_FILES)] as (
     GraphName | TiledGraphName

@@ -3,15 +3,24 @@
  * engine: the whole-image decoder graph computes the style condition itself and gives the trainer's
  * decoder; the tiled decoder, fed the condition the engine computes from the whole latent
  * (functions/engine/style-condition.ts), gives the whole-image graph, and refuses to run without it;
- * and the engine renders a large image in tiles as it renders it whole.
+ * the engine renders a large image in tiles as it renders it whole; and a package can say the condition
+ * is read from a copy of the content at a fixed size (defaults.conditionSide).
  */
-import { readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 
 import * as tf from '@tensorflow/tfjs-core';
 import sharp from 'sharp';
 
-import { closeModelPackage, createEngine, loadModelPackage, type ModelPackage } from '../../../functions/engine';
+import { must } from '../../../functions/core/must';
+import {
+  closeModelPackage,
+  createEngine,
+  loadModelPackage,
+  type ModelPackage,
+  type StylizeRequest,
+} from '../../../functions/engine';
 import type { FloatTensor } from '../../../functions/engine/onnx-session';
 import { styleCondition } from '../../../functions/engine/style-condition';
 import { runStaged } from '../../../functions/engine/tiled-runner';
@@ -114,6 +123,86 @@ test('the engine renders a large image in tiles as it renders it whole', async (
     await tiled.close();
     await whole.close();
   }
+});
+
+/** A copy of the package whose manifest says `defaults`, and whether it keeps its tiled graphs. */
+function packageWith(defaults: Record<string, unknown>, keepTiling = true): string {
+  const copy = mkdtempSync(path.join(os.tmpdir(), 'peerstyle-condition-'));
+  cpSync(dir, copy, { recursive: true });
+  const file = path.join(copy, 'manifest.json');
+  const manifest = JSON.parse(readFileSync(file, 'utf8'));
+  manifest.defaults = defaults;
+  if (!keepTiling) delete manifest.tiling;
+  writeFileSync(file, JSON.stringify(manifest));
+  return copy;
+}
+
+/** The pixels of an engine's result for a request, through a new engine on `modelDir`. */
+async function pixels(modelDir: string, request: StylizeRequest): Promise<Buffer> {
+  const engine = await createEngine({ modelDir, intraOpThreads: 1 });
+  try {
+    return await sharp((await engine.stylize(request)).image)
+      .raw()
+      .toBuffer();
+  } finally {
+    await engine.close();
+  }
+}
+
+function worstDifference(a: Buffer, b: Buffer): number {
+  expect(a.length).toBe(b.length);
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!));
+  return worst;
+}
+
+describe('defaults.conditionSide: the style condition read from a copy of the content at a fixed size', () => {
+  const photo = readFileSync(path.join(FIXTURES, 'photo-1.jpg')); // 80×60: a square of side 69 has its area
+  const painting = readFileSync(path.join(FIXTURES, 'painting-1.jpg'));
+  const request = { content: photo, styles: [{ image: painting }], styleSize: 64, renderScale: 2 };
+  const copies: string[] = [];
+  afterAll(() => copies.forEach((c) => rmSync(c, { recursive: true, force: true })));
+  const withDefaults = (defaults: Record<string, unknown>, keepTiling = true): string => {
+    const copy = packageWith(defaults, keepTiling);
+    copies.push(copy);
+    return copy;
+  };
+
+  test('read at the size the image renders at, it gives the image the condition from its own latent gives', async () => {
+    // At render scale 1 the working image is 80×60, the copy's size: the same latent, the same condition.
+    const same = { ...request, renderScale: 1 };
+    const atSide = await pixels(withDefaults({ conditionSide: 69 }), same);
+    expect(worstDifference(atSide, await pixels(dir, same))).toBeLessThanOrEqual(1);
+  });
+
+  test('read at a smaller size, it changes the image, for the full image and the preview alike', async () => {
+    const own = await pixels(dir, request);
+    const small = withDefaults({ conditionSide: 64 });
+    const atSide = await pixels(small, request);
+    expect(worstDifference(atSide, own)).toBeGreaterThan(8);
+    // Asked for a preview smaller than the image, the engine renders it with the same condition: the
+    // preview of a package that reads it from the small copy is not the one read from its own latent.
+    const previews: Buffer[] = [];
+    for (const modelDir of [dir, small]) {
+      const engine = await createEngine({ modelDir, intraOpThreads: 1 });
+      let preview: Buffer | undefined;
+      await engine.stylize({
+        ...request,
+        size: 120,
+        preview: 64,
+        onProgress: (p) => (preview = p.preview?.image ?? preview),
+      });
+      await engine.close();
+      previews.push(await sharp(must(preview, 'a preview')).raw().toBuffer());
+    }
+    expect(worstDifference(previews[0]!, previews[1]!)).toBeGreaterThan(8);
+  });
+
+  test('a package without the tiled graphs cannot say it: refused at load, naming the reason', async () => {
+    await expect(loadModelPackage(withDefaults({ conditionSide: 128 }, false))).rejects.toThrow(
+      /defaults\.conditionSide: the package has no tiled graphs/,
+    );
+  });
 });
 
 /** The top-left h×w positions of a latent [1, C, H, W]. */

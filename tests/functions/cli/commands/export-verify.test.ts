@@ -78,6 +78,11 @@ it('exports trained-like weights and reports stage-by-stage parity within 1e-4',
   expect(scale.code).not.toBe(0);
   expect(scale.stderr).toMatch(/--render-scale-default must be a number in 1\.\.4, got "5"/);
   await expect(fs.access(`${out}-3`)).rejects.toThrow();
+  // These weights have no style modulation: there is no condition to read at a fixed side.
+  const side = await runCli(['export', '--checkpoint', run, '--out', `${out}-4`, '--condition-side-default', '128']);
+  expect(side.code).not.toBe(0);
+  expect(side.stderr).toMatch(/--condition-side-default: the model has no style modulation/);
+  await expect(fs.access(`${out}-4`)).rejects.toThrow();
 });
 
 it('exports the mean of two checkpoints, verifies it and records which iterations went in', async () => {
