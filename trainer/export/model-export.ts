@@ -30,6 +30,7 @@ import { decoderToOnnx } from './decoder-to-onnx';
 import {
   conditionSideProblem,
   DECODER_IO,
+  isConditionSide,
   ENCODER_IO,
   type ColourHeadParams,
   type ModelManifest,
@@ -124,7 +125,9 @@ export async function exportModel(
   options: ExportModelOptions = {},
 ): Promise<ModelManifest> {
   const model = typeof source === 'string' ? await readModelSource(source) : source;
-  const conditionProblem = conditionSideProblem(model.cfg, options.tiled !== false, options.defaults?.conditionSide);
+  const tiledGraphs = options.tiled !== false;
+  const defaults = withConditionSide(model.cfg, tiledGraphs, options.defaults);
+  const conditionProblem = conditionSideProblem(model.cfg, tiledGraphs, defaults?.conditionSide);
   if (conditionProblem) throw new Error(`Cannot read the style condition at a fixed side: ${conditionProblem}`);
   const graphs = buildModelGraphs(model.params, model.cfg, options);
   const tiled = options.tiled === false ? undefined : buildTiledGraphs(model.params, model.cfg);
@@ -139,7 +142,7 @@ export async function exportModel(
     { ...graphs, ...extra },
     {
       ...(colourHead ? { colourHead } : {}),
-      ...(options.defaults ? { defaults: options.defaults } : {}),
+      ...(defaults ? { defaults } : {}),
       ...(tiled
         ? {
             tiling: {
@@ -158,6 +161,22 @@ export async function exportModel(
     },
     weightFiles(model),
   );
+}
+
+/**
+ * The defaults with, for a modulated model exported with its tiled graphs, `conditionSide` set to the
+ * side of the crops it was trained on when they do not set it: the size its decoders learnt the style
+ * condition at, so that every package of such weights (a training job's too) reads it there.
+ */
+function withConditionSide(
+  cfg: ModelConfig,
+  tiledGraphs: boolean,
+  defaults: ModelManifest['defaults'],
+): ModelManifest['defaults'] {
+  const cropSize = (cfg as Partial<TrainConfig>).cropSize;
+  if (!cfg.styleModulation || !tiledGraphs || defaults?.conditionSide !== undefined || !isConditionSide(cropSize))
+    return defaults;
+  return { ...defaults, conditionSide: cropSize };
 }
 
 /**

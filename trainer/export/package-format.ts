@@ -122,6 +122,7 @@ export interface ModelManifest {
      * The condition is a statistic over the latent's positions, and a decoder learned it over square
      * training crops (cropSize); read over a latent several times that area it drifts (README, "Why the styles' textures do not come through"). Absent: read from the
      * rendered latent itself. Needs the tiled graphs, whose decoder takes the condition as an input.
+     * Export writes the training config's `cropSize` unless told otherwise.
      */
     conditionSide?: number;
   };
@@ -194,14 +195,26 @@ export async function readManifest(dir: string): Promise<ModelManifest> {
   return manifest;
 }
 
+/** Sides `defaults.conditionSide` may take: from the smallest training crop to the engine's style sides. */
+export const CONDITION_SIDE_RANGE: readonly [number, number] = [16, SIZE_RANGE[1]];
+
+/** A side the style condition can be read at ({@link CONDITION_SIDE_RANGE}). */
+export function isConditionSide(value: unknown): value is number {
+  return (
+    Number.isInteger(value) &&
+    (value as number) >= CONDITION_SIDE_RANGE[0] &&
+    (value as number) <= CONDITION_SIDE_RANGE[1]
+  );
+}
+
 /**
  * Why a package cannot read its style condition at `side` px, or undefined when it can (or `side` is
  * undefined). Export checks it before writing, the loader when reading.
  */
 export function conditionSideProblem(config: ModelConfig, tiledGraphs: boolean, side: unknown): string | undefined {
   if (side === undefined) return undefined;
-  if (!isStyleSize(side))
-    return `${JSON.stringify(side)} is not a whole number of pixels in ${SIZE_RANGE[0]}..${SIZE_RANGE[1]}.`;
+  if (!isConditionSide(side))
+    return `${JSON.stringify(side)} is not a whole number of pixels in ${CONDITION_SIDE_RANGE[0]}..${CONDITION_SIDE_RANGE[1]}.`;
   if (!config.styleModulation)
     return 'the model has no style modulation (styleModulation), so its decoders read no condition.';
   if (!tiledGraphs) return 'the package has no tiled graphs; only the tiled decoder takes the condition as an input.';

@@ -11,8 +11,13 @@ import { initBackend } from '../../../trainer/backend';
 import { averageModels } from '../../../trainer/export/average-weights';
 import { exportModel, readModelSource, type LoadedModel } from '../../../trainer/export/model-export';
 import { RENDER_SCALE_RANGE, SIZE_RANGE } from '../../core/stylize-input';
-import { conditionSideProblem, STRUCTURE_MODES, type StructureMode } from '../../../trainer/export/package-format';
-import { renderScaleFlag, styleSizeFlag } from '../engine-option-flags';
+import {
+  CONDITION_SIDE_RANGE,
+  conditionSideProblem,
+  STRUCTURE_MODES,
+  type StructureMode,
+} from '../../../trainer/export/package-format';
+import { conditionSideFlag, renderScaleFlag, styleSizeFlag } from '../engine-option-flags';
 import { createModel } from '../../../trainer/model';
 import { ConfigError, RENDERING_KEYS, withRenderingSettings } from '../../../trainer/config';
 import { checkParity } from '../../../trainer/export/parity';
@@ -41,7 +46,7 @@ const FLAGS: Record<string, FlagSpec> = {
   },
   'condition-side-default': {
     type: 'string',
-    description: `with styleModulation: read the decoders' style condition from the content resized to the area of a square of this side in px (${SIZE_RANGE[0]}-${SIZE_RANGE[1]}; the run's cropSize matches training)`,
+    description: `with styleModulation: read the decoders' style condition from the content resized to the area of a square of this side in px (${CONDITION_SIDE_RANGE[0]}-${CONDITION_SIDE_RANGE[1]}; default: the run's cropSize, the size it was trained at)`,
   },
   set: {
     type: 'list',
@@ -81,7 +86,7 @@ export async function exportCommand(argv: string[]): Promise<number> {
     throw new UsageError(`--structure-default must be keep or transfer, got "${structure}".`);
   const styleSize = styleSizeFlag('style-size-default', flags['style-size-default']);
   const renderScale = renderScaleFlag('render-scale-default', flags['render-scale-default']);
-  const conditionSide = styleSizeFlag('condition-side-default', flags['condition-side-default']);
+  const conditionSide = conditionSideFlag('condition-side-default', flags['condition-side-default']);
   const defaults = {
     ...(structure ? { structure: structure as StructureMode } : {}),
     ...(styleSize !== undefined ? { styleSize } : {}),

@@ -1,5 +1,5 @@
 import { UsageError } from '../../../functions/cli/args';
-import { renderScaleFlag, styleSizeFlag } from '../../../functions/cli/engine-option-flags';
+import { conditionSideFlag, renderScaleFlag, styleSizeFlag } from '../../../functions/cli/engine-option-flags';
 
 describe('engine option flags', () => {
   it('read values within the API ranges and leave absent flags undefined', () => {
@@ -7,6 +7,8 @@ describe('engine option flags', () => {
     expect(styleSizeFlag('style-size', undefined)).toBeUndefined();
     expect(renderScaleFlag('render-scale', '1.5')).toBe(1.5);
     expect(renderScaleFlag('render-scale', undefined)).toBeUndefined();
+    expect(conditionSideFlag('condition-side-default', '32')).toBe(32);
+    expect(conditionSideFlag('condition-side-default', undefined)).toBeUndefined();
   });
 
   it.each([
@@ -21,6 +23,12 @@ describe('engine option flags', () => {
     [renderScaleFlag, 'render-scale', 'two', '--render-scale must be a number in 1..4, got "two".'],
     [renderScaleFlag, 'render-scale', '', '--render-scale must be a number in 1..4, got "".'],
     [renderScaleFlag, 'render-scale-default', '4.01', '--render-scale-default must be a number in 1..4, got "4.01".'],
+    [
+      conditionSideFlag,
+      'condition-side-default',
+      '8',
+      '--condition-side-default must be a whole number of pixels in 16..2048, got "8".',
+    ],
   ] as const)('%p --%s %j is one usage error naming the flag and range', (parse, flag, raw, message) => {
     expect(() => parse(flag, raw)).toThrow(new UsageError(message));
   });

@@ -177,8 +177,8 @@ test('a defaults.conditionSide is refused on a model without style modulation, a
   expect((await loadError(withSide(128))).message).toMatch(
     /manifest\.json has defaults\.conditionSide: the model has no style modulation \(styleModulation\)/,
   );
-  expect((await loadError(withSide(20))).message).toMatch(
-    /manifest\.json has defaults\.conditionSide: 20 is not a whole number of pixels in 64\.\.2048/,
+  expect((await loadError(withSide(8))).message).toMatch(
+    /manifest\.json has defaults\.conditionSide: 8 is not a whole number of pixels in 16\.\.2048/,
   );
 });
 

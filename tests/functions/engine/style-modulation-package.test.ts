@@ -24,7 +24,7 @@ import {
 import type { FloatTensor } from '../../../functions/engine/onnx-session';
 import { styleCondition } from '../../../functions/engine/style-condition';
 import { runStaged } from '../../../functions/engine/tiled-runner';
-import { latentChannels, type ModelConfig } from '../../../trainer/config';
+import { latentChannels, type ModelConfig, type TrainConfig } from '../../../trainer/config';
 import { DECODER_IO, TILED_STYLE_CONDITION } from '../../../trainer/export/package-format';
 import { toNchw } from '../../../trainer/export/parity';
 import { styleStatistics } from '../../../trainer/layers/style-modulation';
@@ -168,22 +168,28 @@ describe('defaults.conditionSide: the style condition read from a copy of the co
     return copy;
   };
 
+  test('export writes the training crop’s side unless told otherwise', () => {
+    expect(cfg.styleModulation).toBe(true);
+    expect(pkg.manifest.defaults?.conditionSide).toBe((cfg as TrainConfig).cropSize);
+  });
+
   test('read at the size the image renders at, it gives the image the condition from its own latent gives', async () => {
     // At render scale 1 the working image is 80×60, the copy's size: the same latent, the same condition.
     const same = { ...request, renderScale: 1 };
     const atSide = await pixels(withDefaults({ conditionSide: 69 }), same);
-    expect(worstDifference(atSide, await pixels(dir, same))).toBeLessThanOrEqual(1);
+    expect(worstDifference(atSide, await pixels(withDefaults({}), same))).toBeLessThanOrEqual(1);
   });
 
   test('read at a smaller size, it changes the image, for the full image and the preview alike', async () => {
-    const own = await pixels(dir, request);
+    const ownLatent = withDefaults({});
+    const own = await pixels(ownLatent, request);
     const small = withDefaults({ conditionSide: 64 });
     const atSide = await pixels(small, request);
     expect(worstDifference(atSide, own)).toBeGreaterThan(8);
     // Asked for a preview smaller than the image, the engine renders it with the same condition: the
     // preview of a package that reads it from the small copy is not the one read from its own latent.
     const previews: Buffer[] = [];
-    for (const modelDir of [dir, small]) {
+    for (const modelDir of [ownLatent, small]) {
       const engine = await createEngine({ modelDir, intraOpThreads: 1 });
       let preview: Buffer | undefined;
       await engine.stylize({
