@@ -120,9 +120,10 @@ export interface ModelManifest {
      * With `config.styleModulation`: the decoders' style condition is read from a copy of the content
      * with the area of a square of this side, in px (aspect kept), whatever size the image renders at.
      * The condition is a statistic over the latent's positions, and a decoder learned it over square
-     * training crops (cropSize); read over a latent several times that area it drifts (README, "Why the styles' textures do not come through"). Absent: read from the
-     * rendered latent itself. Needs the tiled graphs, whose decoder takes the condition as an input.
-     * Export writes the training config's `cropSize` unless told otherwise.
+     * training crops (cropSize); read over a latent several times that area it drifts (README, "Model
+     * fidelity"). Absent: read from the rendered latent itself. Needs the tiled graphs, whose decoder
+     * takes the condition as an input. Export writes the training config's `cropSize` unless told
+     * otherwise.
      */
     conditionSide?: number;
   };
