@@ -23,6 +23,7 @@ import { DEFAULT_LIMITS, loadModelPackage } from '../functions/engine';
 import { toNchw, toRgb } from '../functions/engine/engine';
 import { encodeImage, readImage, resizeRgb } from '../functions/engine/image-io';
 import { run, type FloatTensor } from '../functions/engine/onnx-session';
+import { decoderFeeds } from '../functions/engine/style-condition';
 import { outputColourStep } from '../functions/engine/output-colour';
 import { latentChannels } from '../trainer/config';
 import { DECODER_IO, ENCODER_IO } from '../trainer/export/package-format';
@@ -121,7 +122,9 @@ async function main(): Promise<void> {
     styleDeviations.push(local.deviation); // the global codes' deviations are always 0
     if (outDir !== '') {
       const decoded = must(
-        (await run(pkg.sessions.decoder, { [DECODER_IO.latent]: latent }))[DECODER_IO.image],
+        (await run(pkg.sessions.decoder, decoderFeeds(pkg.sessions.decoder, pkg.manifest.config, latent)))[
+          DECODER_IO.image
+        ],
         'the image',
       );
       const own = outputColourStep(pkg.manifest, input, [{ image: input, weight: 1 }], 0);

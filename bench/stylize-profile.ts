@@ -44,9 +44,9 @@ import {
   type OnnxSession,
   type SessionOptions,
 } from '../functions/engine/onnx-session';
-import { latentChannels } from '../trainer/config';
+import { latentChannels, type ModelConfig } from '../trainer/config';
+import { decoderFeeds } from '../functions/engine/style-condition';
 import {
-  DECODER_IO,
   ENCODER_IO,
   GRAPH_FILES,
   readManifest,
@@ -160,7 +160,8 @@ function toLatent(rows: Float32Array, c: number, h: number, w: number): FloatTen
 }
 
 /** One request through the variant's sessions, in the engine's order of runs. */
-async function pass(v: Variant, inputs: Inputs, channels: number): Promise<Record<GraphName, Spent>> {
+async function pass(v: Variant, inputs: Inputs, cfg: ModelConfig): Promise<Record<GraphName, Spent>> {
+  const channels = latentChannels(cfg).total;
   const spent: Record<GraphName, Spent> = {
     encoder: { wall: 0, cpu: 0 },
     tpfr: { wall: 0, cpu: 0 },
@@ -197,7 +198,7 @@ async function pass(v: Variant, inputs: Inputs, channels: number): Promise<Recor
     });
     recombined.set(must(out[TPFR_IO.output], 'the TPFR output').data, start * channels);
   }
-  await timed('decoder', { [DECODER_IO.latent]: toLatent(recombined, channels, h, w) });
+  await timed('decoder', decoderFeeds(v.sessions.decoder, cfg, toLatent(recombined, channels, h, w)));
   return spent;
 }
 
@@ -274,7 +275,6 @@ async function main(): Promise<void> {
       `reexport: the package's weights exported again; graphs identical to the package's: ${same.join(', ') || 'none'}`,
     );
   }
-  const channels = latentChannels(manifest.config).total;
   const contentPng = await syntheticImage(size, size, 1);
   const stylePng = await syntheticImage(styleSize, styleSize, 2);
   const inputs: Inputs = { content: await imageTensor(contentPng), style: await imageTensor(stylePng) };
@@ -303,7 +303,7 @@ async function main(): Promise<void> {
   const request = { content: contentPng, styles: [{ image: stylePng }], styleSize, renderScale: 1 };
 
   // Warm-up: session start-up, allocator growth, the engine's first request.
-  for (const v of variants) await pass(v, inputs, channels);
+  for (const v of variants) await pass(v, inputs, manifest.config);
   await engine.stylize(request);
   const engineRuns: { wall: StageTimes; cpu: Omit<StageTimes, 'tpfrCalls'> }[] = [];
   const reference: OnnxConvThroughput[] = [];
@@ -315,7 +315,7 @@ async function main(): Promise<void> {
       const v = variants[i];
       if (v === undefined) {
         engineRuns.push(await clockStages(engine, request));
-      } else v.passes.push(await pass(v, inputs, channels));
+      } else v.passes.push(await pass(v, inputs, manifest.config));
     }
     reference.push(...(await measureOnnxConvThroughput(threads, [[64, 256]], 5, { spinWait: false })));
   }

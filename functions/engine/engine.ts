@@ -45,7 +45,7 @@ import {
 } from './image-io';
 import { closeModelPackage, loadModelPackage, type ModelManifest, type ModelPackage } from './model-package';
 import { defaultIntraOpThreads, nchw, run, type ExecutionProvider, type FloatTensor } from './onnx-session';
-import { styleCondition } from './style-condition';
+import { decoderFeeds, styleCondition } from './style-condition';
 import { applyGlobalStyle, runStaged } from './tiled-runner';
 
 /** Options for {@link createEngine}. */
@@ -524,8 +524,7 @@ async function conditionAtSide(
 /**
  * Latent → image [1, 3, H, W] in [-1, 1], whole or in tiles. A tiled decode consumes `latent` (leaves
  * it empty): at 4096 px it is 768 MiB that only the decoder's first pass reads. A given `condition`
- * replaces the one a modulated decoder would read from `latent`; only the tiled decoder takes it, so it
- * renders in one tile when the image is small.
+ * replaces the one a modulated decoder would read from `latent`.
  */
 async function decodeLatent(
   pkg: ModelPackage,
@@ -536,7 +535,9 @@ async function decodeLatent(
   const [, , h, w] = nchw(latent);
   const pixels = h * w * 16;
   const tiled = tiling !== undefined && pixels > tiling.abovePixels;
-  if (pkg.staged && (tiled || condition !== undefined)) {
+  // A package whose whole-image decoder computes its condition itself renders a given one in one tile.
+  const wholeTakesCondition = pkg.sessions.decoder.inputNames.includes(TILED_STYLE_CONDITION);
+  if (pkg.staged && (tiled || (condition !== undefined && !wholeTakesCondition))) {
     // Computed before the runner consumes the latent: no tile holds the whole of it.
     const constants = pkg.manifest.config.styleModulation
       ? { [TILED_STYLE_CONDITION]: condition ?? styleCondition(pkg.manifest.config, latent) }
@@ -549,7 +550,10 @@ async function decodeLatent(
       check: tiling?.check ?? ((): void => undefined),
     });
   }
-  const outputs = await run(pkg.sessions.decoder, { [DECODER_IO.latent]: latent });
+  const outputs = await run(
+    pkg.sessions.decoder,
+    decoderFeeds(pkg.sessions.decoder, pkg.manifest.config, latent, condition),
+  );
   return must(outputs[DECODER_IO.image], 'the decoder output');
 }
 

@@ -1,11 +1,26 @@
 /**
  * The style statistics a modulated decoder reads (trainer/layers/style-modulation.ts), computed from a
- * whole latent for the tiled decoder, whose tiles cannot compute them alone. Summed in float64, then
- * stored as float32 like the trainer's and the whole-image graph's.
+ * whole latent for the decoder graphs, which take them as an input. Summed in float64, then stored as
+ * float32 like the trainer's.
  */
+import { DECODER_IO, STYLE_STATISTICS_EPS, TILED_STYLE_CONDITION } from '../../trainer/export/package-format';
 import { latentChannels, type ModelConfig } from '../../trainer/config';
-import { STYLE_STATISTICS_EPS } from '../../trainer/export/package-format';
-import { nchw, type FloatTensor } from './onnx-session';
+import { nchw, type FloatTensor, type OnnxSession } from './onnx-session';
+
+/**
+ * The whole-image decoder's feeds for `latent`: with a modulated decoder that takes the condition as an
+ * input, `condition`, else the latent's own statistics. A package exported before the whole-image
+ * graph took it computes them itself, from `latent` only.
+ */
+export function decoderFeeds(
+  decoder: OnnxSession,
+  cfg: ModelConfig,
+  latent: FloatTensor,
+  condition?: FloatTensor,
+): Record<string, FloatTensor> {
+  if (!decoder.inputNames.includes(TILED_STYLE_CONDITION)) return { [DECODER_IO.latent]: latent };
+  return { [DECODER_IO.latent]: latent, [TILED_STYLE_CONDITION]: condition ?? styleCondition(cfg, latent) };
+}
 
 /** Latent [1, 12ngf, h, w] → per style channel its mean, then per style channel its deviation: [1, 2·8ngf, 1, 1]. */
 export function styleCondition(cfg: ModelConfig, latent: FloatTensor): FloatTensor {

@@ -43,8 +43,10 @@ export const DECODER_IO = { latent: 'latent', image: 'image' } as const;
 /** The tiled graphs' input and output (their statistics are `norm{i}.mean|var` in, `norm{i}.pre` out). */
 export const TILED_IO = { input: 'input', output: 'output' } as const;
 /**
- * The tiled decoder's extra input with `styleModulation`: the whole latent's style statistics
- * [1, 2·8ngf, 1, 1] (trainer/layers/style-modulation.ts), which no tile can compute alone.
+ * The decoders' extra input with `styleModulation`: the style statistics of the latent
+ * [1, 2·8ngf, 1, 1] (trainer/layers/style-modulation.ts), which no tile can compute alone and which a
+ * package may read from another copy of the content (`defaults.conditionSide`). The tiled decoder has
+ * always taken it; the whole-image decoder takes it since 0.7.0 and computed it from its input before.
  */
 export const TILED_STYLE_CONDITION = 'style_condition';
 /**

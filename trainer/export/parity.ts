@@ -20,6 +20,7 @@ import { encode } from '../networks/encoder';
 import type { ParamStore } from '../nn/params';
 import { closeSession, createSession, run, type FloatTensor } from '../../functions/engine/onnx-session';
 import { must } from '../../functions/core/must';
+import { decoderFeeds } from '../../functions/engine/style-condition';
 
 /** Largest absolute difference per stage. */
 export interface ParityReport {
@@ -140,7 +141,7 @@ export async function checkParity(
     // the engine's head on the graph's output, against TF.js's decoder with its head).
     const colour = styleColour(cfg, s, 1);
     const image = decode(store, cfg, 'dec', output, colour);
-    const decoderOutputs = await run(sessions.decoder, { [DECODER_IO.latent]: toNchw(output) });
+    const decoderOutputs = await run(sessions.decoder, decoderFeeds(sessions.decoder, cfg, toNchw(output)));
     let decoded = must(decoderOutputs[DECODER_IO.image], 'the decoder output');
     if (cfg.colorHead) {
       const stats = Array.from(colour.dataSync());

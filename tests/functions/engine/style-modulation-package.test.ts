@@ -1,8 +1,8 @@
 /**
  * A package with style modulation (trainer/export/decoder-to-onnx.ts) through onnxruntime and the
- * engine: the whole-image decoder graph computes the style condition itself and gives the trainer's
- * decoder; the tiled decoder, fed the condition the engine computes from the whole latent
- * (functions/engine/style-condition.ts), gives the whole-image graph, and refuses to run without it;
+ * engine: the whole-image decoder graph, fed the style condition the engine computes
+ * (functions/engine/style-condition.ts), gives the trainer's decoder; the tiled decoder, fed the whole
+ * latent's condition, gives the whole-image graph, and refuses to run without it;
  * the engine renders a large image in tiles as it renders it whole; and a package can say the condition
  * is read from a copy of the content at a fixed size (defaults.conditionSide).
  */
@@ -22,7 +22,7 @@ import {
   type StylizeRequest,
 } from '../../../functions/engine';
 import type { FloatTensor } from '../../../functions/engine/onnx-session';
-import { styleCondition } from '../../../functions/engine/style-condition';
+import { decoderFeeds, styleCondition } from '../../../functions/engine/style-condition';
 import { runStaged } from '../../../functions/engine/tiled-runner';
 import { latentChannels, type ModelConfig, type TrainConfig } from '../../../trainer/config';
 import { DECODER_IO, TILED_STYLE_CONDITION } from '../../../trainer/export/package-format';
@@ -63,15 +63,25 @@ test('the manifest says the package is modulated', () => {
   expect(pkg.manifest.config.styleModulation).toBe(true);
 });
 
-test('the whole-image decoder graph gives the trainer’s modulated decoder', async () => {
+test('the whole-image decoder graph, fed the latent’s condition, gives the trainer’s modulated decoder', async () => {
   const z = latent(9, 7, 1);
   const condition = styleStatistics(cfg, z.nhwc);
   const decoded = applyLayers(store, decoderLayers(cfg, 'dec'), z.nhwc, { condition });
   const reference = toNchw(decoded);
   tf.dispose([condition, decoded]);
-  const image = await runOutput(pkg.sessions.decoder, { [DECODER_IO.latent]: z.nchw }, DECODER_IO.image);
+  expect(pkg.sessions.decoder.inputNames).toEqual([DECODER_IO.latent, TILED_STYLE_CONDITION]);
+  const feeds = decoderFeeds(pkg.sessions.decoder, cfg, z.nchw);
+  const image = await runOutput(pkg.sessions.decoder, feeds, DECODER_IO.image);
   expect(image.dims).toEqual([1, 3, 36, 28]);
   expect(maxAbsDiff(image.data, reference.data)).toBeLessThan(TOLERANCE);
+  // Another condition gives another image: the graph reads the input, not statistics of its own.
+  const other = styleCondition(cfg, latent(9, 7, 5).nchw);
+  const changed = await runOutput(
+    pkg.sessions.decoder,
+    decoderFeeds(pkg.sessions.decoder, cfg, z.nchw, other),
+    DECODER_IO.image,
+  );
+  expect(maxAbsDiff(changed.data, image.data)).toBeGreaterThan(0.01);
   z.nhwc.dispose();
 });
 
@@ -86,7 +96,11 @@ test('the engine’s condition is the trainer’s', () => {
 
 test('the tiled decoder with the whole latent’s condition gives the whole-image graph, and needs it', async () => {
   const z = latent(12, 10, 3);
-  const whole = await runOutput(pkg.sessions.decoder, { [DECODER_IO.latent]: z.nchw }, DECODER_IO.image);
+  const whole = await runOutput(
+    pkg.sessions.decoder,
+    decoderFeeds(pkg.sessions.decoder, cfg, z.nchw),
+    DECODER_IO.image,
+  );
   const constants = { [TILED_STYLE_CONDITION]: styleCondition(cfg, z.nchw) };
   const tiled = await runStaged(pkg.staged!.decoder, z.nchw, { tile: 4, align: 1, constants });
   expect(maxAbsDiff(tiled.data, whole.data)).toBeLessThan(1e-4);
