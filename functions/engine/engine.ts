@@ -502,10 +502,10 @@ async function encodeLatent(pkg: ModelPackage, image: RgbImage, tiling: Tiling |
 }
 
 /**
- * The style condition of a package that reads it at a fixed size (`defaults.conditionSide`): the content
- * resized to the area of a square of that side, aspect kept, encoded and recombined with the same peers and strength as the image
- * itself, and its statistics taken. Undefined for every other package: its decoder reads the condition
- * from the latent it renders.
+ * The style condition of a package that reads it at a fixed size (`defaults.conditionSide`): the
+ * content resized to the area of a square of that side, aspect kept, encoded and recombined with the
+ * same peers and strength as the image itself, and its statistics taken. Undefined for every other
+ * package: its decoder reads the condition from the latent it renders.
  */
 async function conditionAtSide(
   pkg: ModelPackage,
