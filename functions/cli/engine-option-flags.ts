@@ -8,35 +8,35 @@ import { isRenderScale, RENDER_SCALE_RANGE, SIZE_RANGE } from '../core/stylize-i
 import { CONDITION_SIDE_RANGE, isConditionSide, isStyleSize } from '../../trainer/export/package-format';
 import { UsageError } from './args';
 
-/** `--<flag>` as a style side in whole pixels within the API's range; undefined when not given. */
-export function styleSizeFlag(flag: string, raw: unknown): number | undefined {
+/**
+ * `--<flag>` as a number that `accepts` takes, named `what` in `range` in the message when it does not;
+ * undefined when the flag is not given.
+ */
+function rangedFlag(
+  flag: string,
+  raw: unknown,
+  accepts: (value: unknown) => boolean,
+  what: string,
+  range: readonly [number, number],
+): number | undefined {
   if (raw === undefined) return undefined;
   const value = Number(raw);
-  if (typeof raw !== 'string' || raw.trim() === '' || !isStyleSize(value))
-    throw new UsageError(
-      `--${flag} must be a whole number of pixels in ${SIZE_RANGE[0]}..${SIZE_RANGE[1]}, got "${String(raw)}".`,
-    );
+  if (typeof raw !== 'string' || raw.trim() === '' || !accepts(value))
+    throw new UsageError(`--${flag} must be ${what} in ${range[0]}..${range[1]}, got "${String(raw)}".`);
   return value;
+}
+
+/** `--<flag>` as a style side in whole pixels within the API's range; undefined when not given. */
+export function styleSizeFlag(flag: string, raw: unknown): number | undefined {
+  return rangedFlag(flag, raw, isStyleSize, 'a whole number of pixels', SIZE_RANGE);
 }
 
 /** `--<flag>` as a render scale within the API's range; undefined when not given. */
 export function renderScaleFlag(flag: string, raw: unknown): number | undefined {
-  if (raw === undefined) return undefined;
-  const value = Number(raw);
-  if (typeof raw !== 'string' || raw.trim() === '' || !isRenderScale(value))
-    throw new UsageError(
-      `--${flag} must be a number in ${RENDER_SCALE_RANGE[0]}..${RENDER_SCALE_RANGE[1]}, got "${String(raw)}".`,
-    );
-  return value;
+  return rangedFlag(flag, raw, isRenderScale, 'a number', RENDER_SCALE_RANGE);
 }
 
 /** `--<flag>` as a side the style condition can be read at, in whole pixels; undefined when not given. */
 export function conditionSideFlag(flag: string, raw: unknown): number | undefined {
-  if (raw === undefined) return undefined;
-  const value = Number(raw);
-  if (typeof raw !== 'string' || raw.trim() === '' || !isConditionSide(value))
-    throw new UsageError(
-      `--${flag} must be a whole number of pixels in ${CONDITION_SIDE_RANGE[0]}..${CONDITION_SIDE_RANGE[1]}, got "${String(raw)}".`,
-    );
-  return value;
+  return rangedFlag(flag, raw, isConditionSide, 'a whole number of pixels', CONDITION_SIDE_RANGE);
 }

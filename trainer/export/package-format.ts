@@ -203,11 +203,11 @@ export const CONDITION_SIDE_RANGE: readonly [number, number] = [16, SIZE_RANGE[1
 
 /** A side the style condition can be read at ({@link CONDITION_SIDE_RANGE}). */
 export function isConditionSide(value: unknown): value is number {
-  return (
-    Number.isInteger(value) &&
-    (value as number) >= CONDITION_SIDE_RANGE[0] &&
-    (value as number) <= CONDITION_SIDE_RANGE[1]
-  );
+  return isWholeNumberIn(value, CONDITION_SIDE_RANGE);
+}
+
+function isWholeNumberIn(value: unknown, range: readonly [number, number]): value is number {
+  return Number.isInteger(value) && (value as number) >= range[0] && (value as number) <= range[1];
 }
 
 /**
@@ -226,7 +226,7 @@ export function conditionSideProblem(config: ModelConfig, tiledGraphs: boolean, 
 
 /** A style side a request could ask for too (the API's styleSize range). */
 export function isStyleSize(value: unknown): value is number {
-  return Number.isInteger(value) && (value as number) >= SIZE_RANGE[0] && (value as number) <= SIZE_RANGE[1];
+  return isWholeNumberIn(value, SIZE_RANGE);
 }
 
 function checkColourHead(file: string, head: ColourHeadParams | undefined): void {
