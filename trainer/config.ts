@@ -168,6 +168,13 @@ export interface TrainConfig extends ModelConfig {
    */
   lambdaTextureCodes: number;
   /**
+   * How many levels of an image pyramid the texture loss compares: 1, the image alone; 3, also at a half
+   * and a quarter of its side (each level the previous one average-pooled by 2). The texture net sees
+   * 17 px at once, so at one level it describes grain only; the coarser levels let it tell cells, stones
+   * and strokes of a few tens of pixels apart. 1 in every preset.
+   */
+  textureScales: number;
+  /**
    * Weight of the grid loss on the main decoder's outputs: how much more prominent their spectral peaks
    * at the 2- and 4-pixel periods are than their targets' (trainer/grid-loss.ts). 0 in every preset.
    */
@@ -189,10 +196,14 @@ export interface TrainConfig extends ModelConfig {
 /** {@link withLegacyDefaults} for a training config: training keys added later are off in older runs. */
 export function withLegacyTrainDefaults(saved: TrainConfig): TrainConfig {
   // Runs before styleLoadSize loaded their style images at loadSize, like the photos: 0 says that.
-  const legacy: Pick<TrainConfig, 'lambdaTexture' | 'lambdaTextureCodes' | 'lambdaGrid' | 'styleLoadSize'> = {
+  const legacy: Pick<
+    TrainConfig,
+    'lambdaTexture' | 'lambdaTextureCodes' | 'textureScales' | 'lambdaGrid' | 'styleLoadSize'
+  > = {
     styleLoadSize: 0,
     lambdaTexture: 0,
     lambdaTextureCodes: 0,
+    textureScales: 1,
     lambdaGrid: 0,
   };
   return { ...legacy, ...withLegacyDefaults(saved) };
@@ -222,6 +233,7 @@ const shared = {
   lambdaAdversarial: 1,
   lambdaTexture: 0,
   lambdaTextureCodes: 0,
+  textureScales: 1,
   lambdaGrid: 0,
   metricMargin: 1.0,
   poolSize: 50,
@@ -330,6 +342,7 @@ const BOUNDS: Partial<Record<keyof TrainConfig, [number, number]>> = {
   lambdaAdversarial: [0, 1000],
   lambdaTexture: [0, 1000],
   lambdaTextureCodes: [0, 1000],
+  textureScales: [1, 4],
   lambdaGrid: [0, 1000],
   metricMargin: [0, 100],
   poolSize: [0, 10_000],
@@ -350,6 +363,7 @@ const INTEGER_KEYS = new Set<keyof TrainConfig>([
   'cropSize',
   'loadSize',
   'styleLoadSize',
+  'textureScales',
   'batchSize',
   'iterations',
   'decayIterations',
@@ -477,6 +491,11 @@ export function validateConfig(config: TrainConfig): string[] {
   // Instance norm needs at least 2×2 positions: the global-style net's last map must keep them.
   if (latentSide / 2 ** config.globalStyleConvs < 2) {
     problems.push(`globalStyleConvs ${config.globalStyleConvs} is too many for a ${latentSide} px latent.`);
+  }
+  // The texture net pools twice: its last map at the coarsest pyramid level must keep 2×2 positions.
+  const coarsest = config.cropSize / 2 ** (config.textureScales - 1) / 4;
+  if (coarsest < 2) {
+    problems.push(`textureScales ${config.textureScales} is too many for ${config.cropSize} px crops.`);
   }
   return problems;
 }

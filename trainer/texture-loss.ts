@@ -16,6 +16,10 @@
  * other seed, widths and first kernel), so the evaluation's Gram distance is not the very quantity
  * training minimised.
  *
+ * Optionally over an image pyramid (`scales` levels, each the previous average-pooled by 2, the same net
+ * at every level): the net sees 17 px at once, which is grain; at a quarter of the side it sees 68 px of
+ * the image, the size of a crackle cell or a cobble in a 128 px training crop.
+ *
  * The loss, per layer and image: ‖Go − Gs‖ / (‖Go‖ + ‖Gs‖) of the centred Gram matrices (channel
  * covariances), plus the same of the channel means, Frobenius norms; averaged over the three layers and
  * the batch. Each term lies in [0, 1] whatever the scale of the features: a squared error divided by the
@@ -43,7 +47,13 @@ const EPS = 1e-12;
 export class TextureLoss {
   private readonly filters: tf.Tensor4D[];
 
-  constructor(seed = TEXTURE_LOSS_SEED) {
+  /** `scales`: how many pyramid levels are compared (1: the images alone). */
+  constructor(
+    seed = TEXTURE_LOSS_SEED,
+    readonly scales = 1,
+  ) {
+    if (!Number.isInteger(scales) || scales < 1)
+      throw new RangeError(`scales must be a positive integer, got ${scales}`);
     const rng = new Mulberry32(seed);
     this.filters = LAYERS.map(({ kernel, cin, cout }) => {
       const std = Math.sqrt(2 / (kernel * kernel * cin));
@@ -71,14 +81,28 @@ export class TextureLoss {
    */
   loss(outputs: tf.Tensor4D, exemplars: tf.Tensor4D): tf.Scalar {
     return tf.tidy(() => {
-      // The exemplars are data, not variables: no gradient reaches them.
-      const target = this.features(exemplars).map(statistics);
-      const terms = this.features(outputs).map((f, i) => {
-        const own = statistics(f);
-        const ref = must(target[i], `the exemplars' statistics at layer ${i}`);
-        return tf.add(boundedDistance(own.gram, ref.gram), boundedDistance(own.mean, ref.mean));
-      });
+      const terms: tf.Scalar[] = [];
+      let out = outputs;
+      let ref = exemplars;
+      for (let level = 0; level < this.scales; level++) {
+        if (level > 0) {
+          out = tf.avgPool(out, 2, 2, 'valid');
+          ref = tf.avgPool(ref, 2, 2, 'valid');
+        }
+        terms.push(...this.levelTerms(out, ref));
+      }
       return tf.div(tf.addN(terms), terms.length) as tf.Scalar;
+    });
+  }
+
+  /** One term per layer of the net: the distance of the Gram matrices plus that of the channel means. */
+  private levelTerms(outputs: tf.Tensor4D, exemplars: tf.Tensor4D): tf.Scalar[] {
+    // The exemplars are data, not variables: no gradient reaches them.
+    const target = this.features(exemplars).map(statistics);
+    return this.features(outputs).map((f, i) => {
+      const own = statistics(f);
+      const reference = must(target[i], `the exemplars' statistics at layer ${i}`);
+      return tf.add(boundedDistance(own.gram, reference.gram), boundedDistance(own.mean, reference.mean));
     });
   }
 

@@ -35,7 +35,7 @@ import { Adam, learningRateAt } from './optim/adam';
 import { must } from '../functions/core/must';
 import { ImagePool, type Triplet } from './image-pool';
 import { Mulberry32 } from './rng';
-import { TextureLoss } from './texture-loss';
+import { TEXTURE_LOSS_SEED, TextureLoss } from './texture-loss';
 import { GridLoss } from './grid-loss';
 
 /** One batch of training images, NHWC in [-1, 1] (trainer/data's TrainingBatch has this shape). */
@@ -138,7 +138,10 @@ export class TsprTrainer {
     this.disc = new Adam(store, OPTIMISER_GROUPS.discriminator, settings);
     this.pool = new ImagePool(cfg.poolSize, cfg.seed ^ 0x5eed);
     this.rng = new Mulberry32(cfg.seed ^ 0x7a11);
-    this.texture = cfg.lambdaTexture > 0 || cfg.lambdaTextureCodes > 0 ? new TextureLoss() : null;
+    this.texture =
+      cfg.lambdaTexture > 0 || cfg.lambdaTextureCodes > 0
+        ? new TextureLoss(TEXTURE_LOSS_SEED, cfg.textureScales)
+        : null;
     this.grid = cfg.lambdaGrid > 0 ? new GridLoss() : null;
   }
 

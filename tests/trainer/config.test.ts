@@ -71,6 +71,17 @@ describe('overrides', () => {
     expect(withLegacyTrainDefaults(older as TrainConfig).styleLoadSize).toBe(0);
   });
 
+  it('textureScales: 1 unless set, refused where the coarsest level would leave the net under 2×2', () => {
+    expect(base.textureScales).toBe(1);
+    expect(applyOverrides(base, { textureScales: '3' }).textureScales).toBe(3);
+    expect(() => applyOverrides(base, { textureScales: '5' })).toThrow('textureScales must be between 1 and 4, got 5.');
+    expect(() => applyOverrides(presetConfig('tiny'), { textureScales: '4' })).toThrow(
+      'textureScales 4 is too many for 32 px crops.',
+    );
+    const { textureScales: _, ...older } = base;
+    expect(withLegacyTrainDefaults(older as TrainConfig).textureScales).toBe(1);
+  });
+
   it('rejects fractional integers and decay longer than the run', () => {
     expect(() => applyOverrides(base, { knn: '2.5' })).toThrow('knn must be an integer, got 2.5.');
     expect(() => applyOverrides(base, { iterations: '10', decayIterations: '20' })).toThrow(
