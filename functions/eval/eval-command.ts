@@ -140,6 +140,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
         summary: result.summary,
         targets: checkTargets(meansOf(result.summary)),
         fidelity: result.fidelity,
+        identification: result.identification,
         measuredAt: new Date().toISOString(),
       });
     }

@@ -59,6 +59,7 @@ export function formatMarkdown(result: EvalResult, modelDir?: string): string {
     ...definitions,
     '',
     ...fidelitySection(result.fidelity, result.pairs.length),
+    ...identificationSection(result.identification, result.styles),
     '## Per style image',
     '',
     'Peerstyle’s mean over each style image’s pairs, with the bound of each target in brackets.',
@@ -106,6 +107,8 @@ export interface EvalJson {
   perStyle: StyleBreakdown[];
   /** Reconstruction PSNR (capped) and grid scores, summarised, with their targets. */
   fidelity: FidelitySummary;
+  /** Style identification per method (style-identification.ts). */
+  identification: EvalResult['identification'];
   perPair: EvalResult['pairs'];
   /** The strength-0 reconstruction of each content image. */
   perContent: EvalResult['reconstructions'];
@@ -125,6 +128,7 @@ export function toJson(result: EvalResult, modelDir?: string): EvalJson {
     targets: checkTargets(meansOf(result.summary)),
     perStyle: perStyle(result.pairs),
     fidelity: result.fidelity,
+    identification: result.identification,
     perPair: result.pairs,
     perContent: result.reconstructions,
   };
@@ -176,6 +180,23 @@ export function fidelitySection(f: FidelitySummary, pairs: number): string[] {
       'spectrum; at (N/2, 0), (0, N/2), (N/2, N/2), (N/4, 0), (0, N/4), (N/4, N/4), (N/4, N/2) and ' +
       '(N/2, N/4) cycles per image, the power ÷ the median power of the 7×7 neighbourhood without the ' +
       'peak; the mean of the nine. Reinhard only recolours, so its score should be about 1.',
+    '',
+  ];
+}
+
+/** The style-identification section of eval.md: one figure per method, and what it means. */
+export function identificationSection(identification: EvalResult['identification'], styles: number): string[] {
+  return [
+    '## Style identification',
+    '',
+    `Each image of each pair compared by texture with all ${styles} style images of the run: the share of ` +
+      'the other styles farther from it than its own (1: its own style is the nearest; about 0.5: its ' +
+      'texture does not tell which style it came from). Luma only, mean and contrast removed, so colour ' +
+      'counts for nothing; Gram distance over a 3-level pyramid (full, ½ and ¼ side).',
+    '',
+    `| ${METHODS.join(' | ')} |`,
+    `|${METHODS.map(() => '---:').join('|')}|`,
+    `| ${METHODS.map((m) => counted(identification[m], 3)).join(' | ')} |`,
     '',
   ];
 }

@@ -15,12 +15,21 @@
  * outputs are scored at one size, without resampling the output, since any resampling would smear the
  * very 2- and 4-pixel patterns the grid score looks for.
  *
+ * Last, style identification (style-identification.ts): every image of every pair is compared by
+ * texture with all the run's style images, which is why it waits until every style has been read.
+ *
  * The stylizer is a plain function of two file paths, so this module knows nothing about the engine
  * and is tested with stylizers defined in the tests.
  */
 import path from 'node:path';
 import { must } from '../core/must';
-import { summariseFidelity, type FidelitySummary, type ReconstructionResult } from './fidelity';
+import {
+  countedSummary,
+  summariseFidelity,
+  type CountedSummary,
+  type FidelitySummary,
+  type ReconstructionResult,
+} from './fidelity';
 import { gridScore, peakProminence, GRID_MIN_SIDE } from './grid-score';
 import { luminance } from './luminance';
 import {
@@ -38,6 +47,7 @@ import { reinhardTransfer } from './reinhard';
 import { capPsnr, psnrLuma, psnrRgb } from './psnr';
 import { loadImage, loadImageAt, METRIC_MAX_SIDE, resizeRgb, type RgbImage } from './rgb-image';
 import { seededRandom } from './seeded-random';
+import { canIdentify, identificationScore, textureSignature, type TextureSignature } from './style-identification';
 import { createTextureNet, gramMatrices } from './texture-net';
 
 /** How a {@link Stylizer} is asked to render. */
@@ -93,6 +103,8 @@ export interface PairResult {
   metrics: Record<Method, MetricValues>;
   /** Grid scores against the content (grid-score.ts); null when the image is too small or flat to score. */
   gridScore: { reinhard: number | null; peerstyle: number | null };
+  /** Style identification of each image (style-identification.ts); null when the run has one style. */
+  identification: Record<Method, number | null>;
 }
 
 /** The images of one contact-sheet row, all at metric size. */
@@ -109,6 +121,8 @@ export interface EvalResult {
   summary: Record<Method, Record<MetricKey, MetricSummary>>;
   /** Rendering fidelity: reconstruction PSNR and grid scores, summarised, with their targets. */
   fidelity: FidelitySummary;
+  /** Style identification per method, over the pairs that have a score. */
+  identification: Record<Method, CountedSummary>;
   /** One per content image of the run, in run order. */
   reconstructions: ReconstructionResult[];
   contents: number;
@@ -169,6 +183,7 @@ export async function runEval(options: EvalOptions): Promise<EvalResult> {
   };
 
   const styleCache = new Map<number, { image: RgbImage; ref: StyleReference }>();
+  const styleSignatures = new Map<number, TextureSignature>();
   const styleAt = async (s: number, file: string): Promise<{ image: RgbImage; ref: StyleReference }> => {
     let entry = styleCache.get(s);
     if (!entry) {
@@ -176,9 +191,21 @@ export async function runEval(options: EvalOptions): Promise<EvalResult> {
       entry = { image, ref: styleReference(net, image) };
       gramCache.set(image, entry.ref.grams);
       styleCache.set(s, entry);
+      if (canIdentify(image)) styleSignatures.set(s, textureSignature(net, image));
     }
     return entry;
   };
+  // The content image is the content baseline of each of its pairs: its signature is taken once.
+  const signatureCache = new WeakMap<RgbImage, TextureSignature | null>();
+  const signatureOf = (image: RgbImage): TextureSignature | null => {
+    let signature = signatureCache.get(image);
+    if (signature === undefined) {
+      signature = canIdentify(image) ? textureSignature(net, image) : null;
+      signatureCache.set(image, signature);
+    }
+    return signature;
+  };
+  const pairSignatures: { style: number; signatures: Record<Method, TextureSignature | null> }[] = [];
 
   // Outputs that came back at another size than asked, and images too small for the grid score.
   let resized = 0;
@@ -237,8 +264,12 @@ export async function runEval(options: EvalOptions): Promise<EvalResult> {
       reinhard: gridOf(images.reinhard, content.prominence),
       peerstyle: gridOf(images.peerstyle, content.prominence),
     };
+    const signatures = {} as Record<Method, TextureSignature | null>;
+    for (const method of METHODS) signatures[method] = signatureOf(images[method]);
+    pairSignatures.push({ style: s, signatures });
     const names = { content: path.basename(contentFile), style: path.basename(styleFile) };
-    results.push({ ...names, metrics, gridScore: gridScores });
+    const identification = { content: null, style: null, reinhard: null, peerstyle: null };
+    results.push({ ...names, metrics, gridScore: gridScores, identification });
     if (keepForSheet.has(i)) sheet.push({ ...names, images });
   }
 
@@ -256,8 +287,15 @@ export async function runEval(options: EvalOptions): Promise<EvalResult> {
         'resampling smears the patterns the grid score measures.',
     );
   }
+  for (const [i, { style, signatures }] of pairSignatures.entries()) {
+    const result = must(results[i], `pair ${i + 1}`);
+    for (const method of METHODS)
+      result.identification[method] = identificationScore(signatures[method], styleSignatures, style);
+  }
   const summary = {} as EvalResult['summary'];
   for (const method of METHODS) summary[method] = summarise(results.map((r) => r.metrics[method]));
+  const identification = {} as EvalResult['identification'];
+  for (const method of METHODS) identification[method] = countedSummary(results.map((r) => r.identification[method]));
   return {
     pairs: results,
     summary,
@@ -266,6 +304,7 @@ export async function runEval(options: EvalOptions): Promise<EvalResult> {
       results.map((r) => r.gridScore),
       notes,
     ),
+    identification,
     reconstructions,
     contents: contentCount,
     styles: new Set(pairs.map(([, s]) => s)).size,

@@ -275,6 +275,7 @@ function evaluationSection(evaluation: unknown): string[] {
     metrics?: { key: string; label: string }[];
     targets?: { metric: string; bound: string; value: number; limit: number; direction: string; met: boolean }[];
     fidelity?: unknown;
+    identification?: Record<string, JsonSummary>;
   };
   if (doc.summary && typeof doc.summary === 'object') {
     const methods = Object.keys(doc.summary);
@@ -294,6 +295,7 @@ function evaluationSection(evaluation: unknown): string[] {
       '',
       ...targetLines(doc.targets, label),
       ...fidelityLines(doc.fidelity),
+      ...identificationLines(doc.identification),
     ];
   }
   const rows = numericLeaves(evaluation, '');
@@ -373,6 +375,24 @@ function fidelityLines(fidelity: unknown): string[] {
             `${t.met ? 'met' : 'not met'}`,
         )
       : []),
+    '',
+  ];
+}
+
+/** Style identification (functions/eval/style-identification.ts), one figure per method. */
+function identificationLines(identification: Record<string, JsonSummary> | undefined): string[] {
+  if (!identification || typeof identification !== 'object') return [];
+  const methods = Object.keys(identification);
+  const cell = (s: JsonSummary | undefined): string =>
+    typeof s?.mean === 'number' && typeof s.std === 'number' ? `${format(s.mean)} ± ${format(s.std)}` : '–';
+  return [
+    'Style identification: the share of the run’s other style images farther by texture (luma only, ' +
+      'colour and contrast removed, three pyramid levels) from each image than its own style; 1 = its own ' +
+      'style is the nearest, about 0.5 = its texture does not tell which style it came from.',
+    '',
+    `| ${methods.join(' | ')} |`,
+    `|${methods.map(() => '---:').join('|')}|`,
+    `| ${methods.map((m) => cell(identification[m])).join(' | ')} |`,
     '',
   ];
 }

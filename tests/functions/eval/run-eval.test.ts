@@ -17,7 +17,7 @@ import {
   SHEET_HEADER,
 } from '../../../functions/eval/contact-sheet';
 import { PSNR_CAP_DB } from '../../../functions/eval/psnr';
-import { loadImage, loadImageAt } from '../../../functions/eval/rgb-image';
+import { loadImage, loadImageAt, resizeRgb } from '../../../functions/eval/rgb-image';
 import {
   METHODS,
   runEval,
@@ -154,6 +154,24 @@ describe('runEval', () => {
     expect(run.pairs[0]?.gridScore).toEqual({ reinhard: null, peerstyle: null });
     expect(run.fidelity.notes[0]).toMatch(/No grid score for 1 content image\(s\) under 32 px .*photo-1\.jpg/);
     expect(run.fidelity.reconstruction.psnrLuma.n).toBe(1);
+  });
+
+  it('identifies the style of an identity output exactly as it does the content baseline', () => {
+    for (const pair of identityRun.pairs) expect(pair.identification.peerstyle).toBe(pair.identification.content);
+    expect(identityRun.identification.peerstyle).toEqual(identityRun.identification.content);
+    expect(identityRun.identification.peerstyle.n).toBe(4);
+  });
+
+  it('identifies the style of an output that is the style image itself', async () => {
+    const pasted: Stylizer = async (contentFile, styleFile, options) => {
+      const content = await loadImageAt(contentFile, options?.size);
+      return options?.strength === 0
+        ? content
+        : resizeRgb(await loadImage(styleFile, SIDE), content.width, content.height);
+    };
+    const run = await runEval({ contentFiles, styleFiles, stylizer: pasted, size: SIDE });
+    expect(run.identification.peerstyle).toEqual(run.identification.style);
+    expect(run.identification.peerstyle).toEqual({ mean: 1, std: 0, n: 4 });
   });
 
   it('moves the colour figures, not the edges much, for a colour-shifting stylizer', async () => {

@@ -2,7 +2,7 @@
  * The quality targets (functions/eval/targets.ts), the per-style breakdown (per-style.ts), the fidelity
  * targets (fidelity.ts) and how the report shows them, on hand-made figures whose answers are known.
  */
-import { summariseFidelity } from '../../../functions/eval/fidelity';
+import { countedSummary, summariseFidelity } from '../../../functions/eval/fidelity';
 import type { MetricValues } from '../../../functions/eval/pair-metrics';
 import { summarise } from '../../../functions/eval/pair-metrics';
 import { perStyle } from '../../../functions/eval/per-style';
@@ -53,6 +53,7 @@ function pair(style: string, peerstyle: MetricValues): PairResult {
     style,
     metrics: { content: values(1, 0.5, 40), style: values(0.2, 0, 0), reinhard: values(0.8, 0.3, 10), peerstyle },
     gridScore: { reinhard: 1, peerstyle: 3 },
+    identification: { content: 0.5, style: 1, reinhard: 0.5, peerstyle: 0.75 },
   };
 }
 
@@ -87,6 +88,12 @@ describe('the report', () => {
       reconstructions,
       pairs.map((p) => p.gridScore),
     ),
+    identification: {
+      content: countedSummary(pairs.map((p) => p.identification.content)),
+      style: countedSummary(pairs.map((p) => p.identification.style)),
+      reinhard: countedSummary(pairs.map((p) => p.identification.reinhard)),
+      peerstyle: countedSummary([0.75, 0.5, null]),
+    },
     reconstructions,
     contents: 1,
     styles: 2,
@@ -113,6 +120,13 @@ describe('the report', () => {
     expect(md).toContain('Fidelity targets: 1 of 2 met.');
     expect(md).toContain('- PSNR luma (dB) of the reconstructions: 27.50 ≥ 26: met');
     expect(md).toContain('- grid score of the Peerstyle outputs: 3.000 ≤ 2: not met');
+  });
+
+  it('shows style identification per method, over the pairs that have a score', () => {
+    const md = formatMarkdown(result);
+    expect(md).toContain('## Style identification');
+    expect(md).toContain('| 0.500 ± 0.000 | 1.000 ± 0.000 | 0.500 ± 0.000 | 0.625 ± 0.177 |');
+    expect(toJson(result).identification.peerstyle).toMatchObject({ mean: 0.625, n: 2 });
   });
 
   it('carries the same checks in eval.json', () => {

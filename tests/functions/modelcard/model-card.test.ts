@@ -260,3 +260,27 @@ test('the rendering-fidelity figures of an evaluation are shown next to the cont
   expect(markdown).toContain('- PSNR luma (dB) of the reconstructions 27.51 ≥ 26: met');
   expect(markdown).toContain('- grid score of the Peerstyle outputs 3.25 ≤ 2: not met');
 });
+
+test('style identification of an evaluation is shown per method, and left out when absent', async () => {
+  const evalJson = path.join(fx.root, 'eval.json');
+  const identification = {
+    content: { mean: 0.5, std: 0.25, n: 8 },
+    style: { mean: 1, std: 0, n: 8 },
+    reinhard: { mean: 0.52, std: 0.2, n: 8 },
+    peerstyle: { mean: 0.7125, std: 0.1, n: 8 },
+  };
+  const card = async (doc: object) => {
+    writeFileSync(evalJson, JSON.stringify(doc));
+    const written = await writeModelCard({
+      packageDir: fx.packageDir,
+      runDir: fx.runDir,
+      evaluations: [{ label: '', file: evalJson }],
+      datasetManifests: [fx.dataset],
+    });
+    return written.markdown;
+  };
+  const shown = await card({ ...evalDoc, identification });
+  expect(shown).toContain('| content | style | reinhard | peerstyle |\n|---:|---:|---:|---:|');
+  expect(shown).toContain('| 0.5 ± 0.25 | 1 ± 0 | 0.52 ± 0.2 | 0.7125 ± 0.1 |');
+  expect(await card(evalDoc)).not.toContain('Style identification');
+});
