@@ -103,7 +103,10 @@ export interface PairResult {
   metrics: Record<Method, MetricValues>;
   /** Grid scores against the content (grid-score.ts); null when the image is too small or flat to score. */
   gridScore: { reinhard: number | null; peerstyle: number | null };
-  /** Style identification of each image (style-identification.ts); null when the run has one style. */
+  /**
+   * Style identification of each image (style-identification.ts); null when the run has one style or
+   * the image or its style is too small to compare.
+   */
   identification: Record<Method, number | null>;
 }
 
