@@ -26,6 +26,7 @@ import { saveWeights } from './weights';
 import { InitWeightsError, readInitialWeights } from './init-weights';
 import type { NamedArray } from './nn/params';
 import { isModulationParam } from './layers/style-modulation';
+import { isWasmHeapFailure, wasmHeapError } from './wasm-heap';
 
 export interface TrainOptions {
   preset: string;
@@ -189,6 +190,9 @@ export async function runTraining(opts: TrainOptions): Promise<TrainResult> {
   let windowStart = Date.now();
   let segmentStart = Date.now();
   let lastCheckpoint = '';
+  // After a failed allocation the wasm heap is in no state to free tensors: disposing them could throw
+  // over the error that says what happened, and the backend is unusable either way.
+  let heapExhausted = false;
   const save = async () => {
     trainSeconds += (Date.now() - segmentStart) / 1000;
     segmentStart = Date.now();
@@ -211,7 +215,16 @@ export async function runTraining(opts: TrainOptions): Promise<TrainResult> {
       await new Promise<void>((resolve) => setImmediate(resolve));
       if (stopRequested) break;
       const batch = await sampler.next();
-      const losses = trainer.step(batch);
+      let losses: StepLosses;
+      try {
+        losses = trainer.step(batch);
+      } catch (error) {
+        if (backend.name === 'wasm' && isWasmHeapFailure(error)) {
+          heapExhausted = true;
+          throw wasmHeapError(cfg, trainer.iteration + 1, lastCheckpoint || latest || undefined);
+        }
+        throw error;
+      }
       first ??= losses;
       last = losses;
       window.push(losses);
@@ -260,8 +273,10 @@ export async function runTraining(opts: TrainOptions): Promise<TrainResult> {
       process.off('SIGINT', onSignal);
     }
     opts.signal?.removeEventListener('abort', onSignal);
-    trainer.dispose();
-    store.dispose();
+    if (!heapExhausted) {
+      trainer.dispose();
+      store.dispose();
+    }
   }
 }
 

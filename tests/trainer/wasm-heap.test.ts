@@ -1,0 +1,120 @@
+import { applyOverrides, presetConfig } from '../../trainer/config';
+import { isWasmHeapFailure, wasmHeapError } from '../../trainer/wasm-heap';
+
+/** A module whose one function stores an i32 at byte 70,000 of a 64 KiB memory: past its end. */
+const OUT_OF_BOUNDS_STORE = new Uint8Array([
+  0x00,
+  0x61,
+  0x73,
+  0x6d,
+  0x01,
+  0x00,
+  0x00,
+  0x00, // magic, version
+  0x01,
+  0x04,
+  0x01,
+  0x60,
+  0x00,
+  0x00, // type section: () -> ()
+  0x03,
+  0x02,
+  0x01,
+  0x00, // function section: one function of type 0
+  0x05,
+  0x03,
+  0x01,
+  0x00,
+  0x01, // memory section: one memory of one page
+  0x07,
+  0x05,
+  0x01,
+  0x01,
+  0x66,
+  0x00,
+  0x00, // export "f"
+  0x0a,
+  0x0d,
+  0x01,
+  0x0b,
+  0x00,
+  0x41,
+  0xf0,
+  0xa2,
+  0x04,
+  0x41,
+  0x01,
+  0x36,
+  0x02,
+  0x00,
+  0x0b, // i32.store(70000, 1)
+]);
+
+function thrownBy(run: () => unknown): unknown {
+  try {
+    run();
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected a throw');
+}
+
+describe('isWasmHeapFailure', () => {
+  it('recognises a store past the end of a wasm memory, as a failed allocation leads to', () => {
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(OUT_OF_BOUNDS_STORE));
+    const error = thrownBy(() => (instance.exports.f as () => void)());
+    expect((error as Error).message).toMatch(/memory access out of bounds/);
+    expect(isWasmHeapFailure(error)).toBe(true);
+  });
+
+  it('recognises a wasm memory refusing to grow past its maximum', () => {
+    const error = thrownBy(() => new WebAssembly.Memory({ initial: 1, maximum: 1 }).grow(1));
+    expect(isWasmHeapFailure(error)).toBe(true);
+  });
+
+  it("recognises emscripten's out-of-memory abort", () => {
+    expect(isWasmHeapFailure(new Error('Aborted(OOM). Build with -sASSERTIONS for more info.'))).toBe(true);
+  });
+
+  it('leaves other failures alone', () => {
+    expect(isWasmHeapFailure(new Error('memory access out of bounds'))).toBe(false); // not from wasm
+    expect(isWasmHeapFailure(new TypeError('x is not a function'))).toBe(false);
+    expect(isWasmHeapFailure(new RangeError('Invalid array length'))).toBe(false);
+    expect(isWasmHeapFailure('memory access out of bounds')).toBe(false);
+    const unreachable = new Error('unreachable');
+    unreachable.name = 'RuntimeError';
+    expect(isWasmHeapFailure(unreachable)).toBe(false);
+  });
+});
+
+describe('wasmHeapError', () => {
+  const cfg = applyOverrides(presetConfig('small'), { cropSize: '256', loadSize: '286' });
+
+  it('names the crop, the estimate, the limit and what to change', () => {
+    const { message } = wasmHeapError(cfg, 1, undefined);
+    expect(message).toMatch(/iteration 1:/);
+    expect(message).toMatch(/4\.0 GiB/);
+    expect(message).toMatch(/256 px crop, batch 1, ngf 16 keeps at least 1\.\d GiB/);
+    expect(message).toMatch(/Lower cropSize, batchSize or ngf, or train on a GPU/);
+    expect(message).toMatch(/No checkpoint of this run was written\./);
+  });
+
+  it('says the last checkpoint is intact', () => {
+    const { message } = wasmHeapError(cfg, 301, '/runs/a/checkpoints/ckpt-00000300');
+    expect(message).toMatch(/iteration 301:.*The last checkpoint, \/runs\/a\/checkpoints\/ckpt-00000300, is intact\./);
+  });
+
+  it('grows its estimate with the crop', () => {
+    const at = (crop: number) =>
+      Number(
+        /at least ([\d.]+) GiB/.exec(
+          wasmHeapError(
+            applyOverrides(presetConfig('small'), { cropSize: String(crop), loadSize: String(crop + 30) }),
+            1,
+            undefined,
+          ).message,
+        )![1],
+      );
+    expect(at(256)).toBeGreaterThan(at(128));
+  });
+});
