@@ -43,6 +43,15 @@ export interface ProcessTrainerLauncherOptions {
   stopGraceMs?: number;
 }
 
+/**
+ * Why a trainer dies of a SIGKILL the launcher did not send. No process can catch it or say why; on Linux
+ * it is nearly always the kernel's out-of-memory killer choosing the largest process, and the trainer is
+ * that: `small` peaks at about 8 GB resident at its 128 px crop and 18 GB at 192 px (README, "Training").
+ */
+export const UNASKED_SIGKILL =
+  'Peerstyle did not send it; most likely the machine ran out of memory and the system stopped the ' +
+  'largest process. Lower cropSize, batchSize or ngf, or train on a larger machine.';
+
 /** Longest stderr tail kept for the error message of a failed run. */
 const STDERR_TAIL = 2000;
 
@@ -134,7 +143,10 @@ export class ProcessTrainerLauncher implements TrainerLauncher {
     }
     const failure = (await fs.readFile(layout.failureFile, 'utf8').catch(() => '')).trim();
     const how = exit.signal !== null ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
-    const reason = withoutServerPaths(failure || lastError(stderr) || 'no reason given', root);
+    const reason = withoutServerPaths(
+      failure || lastError(stderr) || (exit.signal === 'SIGKILL' && !stopped ? UNASKED_SIGKILL : 'no reason given'),
+      root,
+    );
     throw new DomainError(ErrorCode.INTERNAL, `Training ${how}: ${reason}`, {
       jobId: launch.jobId,
       exitCode: exit.code,
