@@ -26,7 +26,7 @@ import { saveWeights } from './weights';
 import { InitWeightsError, readInitialWeights } from './init-weights';
 import type { NamedArray } from './nn/params';
 import { isModulationParam } from './layers/style-modulation';
-import { isWasmHeapFailure, wasmHeapError } from './wasm-heap';
+import { checkFitsWasmHeap, isWasmHeapFailure, wasmHeapError } from './wasm-heap';
 
 export interface TrainOptions {
   preset: string;
@@ -131,6 +131,7 @@ export async function runTraining(opts: TrainOptions): Promise<TrainResult> {
 
   const env = opts.env ?? readTrainerEnv();
   const backend = await initBackend(opts.backend, { threads: opts.threads ?? defaultTrainingThreads(cfg, env), env });
+  if (backend.name === 'wasm') checkFitsWasmHeap(cfg);
   const store = createModel(cfg, cfg.seed);
   const trainer = new TsprTrainer(cfg, store);
   let sampler: PairSampler;

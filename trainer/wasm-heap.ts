@@ -5,7 +5,9 @@
  * (wasm32 addresses). When an iteration's tensors need more, an allocation fails inside the module and
  * the step dies with a bare "memory access out of bounds" (a null pointer written to) or an
  * emscripten out-of-memory abort, neither of which says what to change. `small` at a 256 px crop does
- * this on its first iteration; at 192 px it runs.
+ * this on its first iteration; at 192 px it runs. A run whose tensors alone pass the limit (by
+ * trainer/memory.ts's lower bound: `paper` at 256 px) is refused before anything is built; the rest
+ * can only be found out by trying, and a failure is reported as such.
  */
 import type { TrainConfig } from './config';
 import { iterationMemory } from './memory';
@@ -39,17 +41,36 @@ export class WasmHeapError extends Error {
 
 const gib = (bytes: number): string => `${(bytes / 1024 ** 3).toFixed(1)} GiB`;
 
-/** The error to report for a heap failure in `iteration`, with what the config asks for and what to change. */
-export function wasmHeapError(cfg: TrainConfig, iteration: number, lastCheckpoint: string | undefined): WasmHeapError {
+/**
+ * The error to report for a heap failure in `iteration`, or, with `iteration` null, for a run refused
+ * before it starts because its tensors alone would not fit: what the config asks for and what to change.
+ */
+export function wasmHeapError(
+  cfg: TrainConfig,
+  iteration: number | null,
+  lastCheckpoint: string | undefined,
+): WasmHeapError {
   const estimate = iterationMemory(cfg).total;
-  const kept = lastCheckpoint
-    ? ` The last checkpoint, ${lastCheckpoint}, is intact.`
-    : ' No checkpoint of this run was written.';
+  const what =
+    iteration === null
+      ? "One iteration of this run cannot fit in the wasm backend's memory"
+      : `The wasm backend ran out of memory in iteration ${iteration}`;
+  const kept =
+    iteration === null
+      ? ''
+      : lastCheckpoint
+        ? ` The last checkpoint, ${lastCheckpoint}, is intact.`
+        : ' No checkpoint of this run was written.';
   return new WasmHeapError(
-    `The wasm backend ran out of memory in iteration ${iteration}: its heap cannot grow past ` +
-      `${gib(WASM_HEAP_LIMIT_BYTES)}, and one iteration at a ${cfg.cropSize} px crop, batch ${cfg.batchSize}, ` +
-      `ngf ${cfg.ngf} keeps at least ${gib(estimate)} of tensors (trainer/memory.ts) plus the kernels' ` +
-      `workspace. Lower cropSize, batchSize or ngf, or train on a GPU (tfjs-node-gpu: README, "On a GPU").` +
+    `${what}: its heap cannot grow past ${gib(WASM_HEAP_LIMIT_BYTES)}, and one iteration at a ` +
+      `${cfg.cropSize} px crop, batch ${cfg.batchSize}, ngf ${cfg.ngf} keeps at least ${gib(estimate)} of ` +
+      `tensors (trainer/memory.ts) plus the kernels' workspace. Lower cropSize, batchSize or ngf, or train ` +
+      `on a GPU (tfjs-node-gpu: README, "On a GPU").` +
       kept,
   );
+}
+
+/** Refuses, before anything is built, a run whose tensors alone exceed the wasm heap. */
+export function checkFitsWasmHeap(cfg: TrainConfig): void {
+  if (iterationMemory(cfg).total > WASM_HEAP_LIMIT_BYTES) throw wasmHeapError(cfg, null, undefined);
 }

@@ -361,4 +361,15 @@ describe('tiny training run', () => {
       }),
     ).rejects.toThrow(/Cannot start from .*No weights found/);
   });
+
+  it('refuses, before writing anything, a run whose tensors alone outgrow the wasm heap', async () => {
+    const out = path.join(await fs.mkdtemp(path.join(os.tmpdir(), 'peerstyle-heap-')), 'run');
+    // `paper` at its 256 px crop keeps about 4.7 GiB of tensors per iteration; wasm32 memory stops at 4.
+    await expect(
+      runTraining({ ...quiet, preset: 'paper', overrides: {}, dataDir: data, outDir: out, resume: false, threads: 1 }),
+    ).rejects.toThrow(
+      /^One iteration of this run cannot fit in the wasm backend's memory: .* 256 px crop, batch 1, ngf 64 keeps at least 4\.\d GiB/,
+    );
+    await expect(fs.access(out)).rejects.toThrow(/ENOENT/);
+  });
 });

@@ -1,5 +1,5 @@
 import { applyOverrides, presetConfig } from '../../trainer/config';
-import { isWasmHeapFailure, wasmHeapError } from '../../trainer/wasm-heap';
+import { checkFitsWasmHeap, isWasmHeapFailure, wasmHeapError } from '../../trainer/wasm-heap';
 
 /** A module whose one function stores an i32 at byte 70,000 of a 64 KiB memory: past its end. */
 const OUT_OF_BOUNDS_STORE = new Uint8Array([
@@ -116,5 +116,18 @@ describe('wasmHeapError', () => {
         )![1],
       );
     expect(at(256)).toBeGreaterThan(at(128));
+  });
+});
+
+describe('checkFitsWasmHeap', () => {
+  it("refuses `paper` at its own 256 px crop, whose tensors alone pass the heap's 4 GiB", () => {
+    expect(() => checkFitsWasmHeap(presetConfig('paper'))).toThrow(/cannot fit in the wasm backend's memory/);
+  });
+
+  it('lets through what may fit, and leaves the rest to the run', () => {
+    expect(() => checkFitsWasmHeap(presetConfig('small'))).not.toThrow();
+    expect(() =>
+      checkFitsWasmHeap(applyOverrides(presetConfig('paper'), { cropSize: '128', loadSize: '143' })),
+    ).not.toThrow();
   });
 });
