@@ -222,7 +222,7 @@ export async function runTraining(opts: TrainOptions): Promise<TrainResult> {
       } catch (error) {
         if (backend.name === 'wasm' && isWasmHeapFailure(error)) {
           heapExhausted = true;
-          throw wasmHeapError(cfg, trainer.iteration + 1, lastCheckpoint || latest || undefined);
+          throw wasmHeapError(cfg, trainer.iteration + 1, lastCheckpoint || latest || undefined, error as Error);
         }
         throw error;
       }

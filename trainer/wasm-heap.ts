@@ -4,8 +4,9 @@
  * Every tensor of the wasm backend lives in one WebAssembly memory, which cannot grow past 4 GiB
  * (wasm32 addresses). When an iteration's tensors need more, an allocation fails inside the module and
  * the step dies with a bare "memory access out of bounds" (a null pointer written to) or an
- * emscripten out-of-memory abort, neither of which says what to change. `small` at a 256 px crop does
- * this on its first iteration; at 192 px it runs. A run whose tensors alone pass the limit (by
+ * emscripten abort, often with no reason at all ("Aborted()": the module is built without assertions,
+ * and a failed C++ allocation aborts), none of which says what to change. `small` at a 256 px crop
+ * does this on its first iteration, as either of the first two; at 192 px it runs. A run whose tensors alone pass the limit (by
  * trainer/memory.ts's lower bound: `paper` at 256 px) is refused before anything is built; the rest
  * can only be found out by trying, and a failure is reported as such.
  */
@@ -21,6 +22,7 @@ const HEAP_FAILURES = [
   /maximum memory size exceeded/i,
   /\bOOM\b/,
   /out of memory/i,
+  /^Aborted\(\)/, // no reason given: in a release build of the backend, a failed allocation
 ];
 
 /** Whether `error` is the wasm module failing to allocate, rather than a fault of the model's code. */
@@ -49,12 +51,14 @@ export function wasmHeapError(
   cfg: TrainConfig,
   iteration: number | null,
   lastCheckpoint: string | undefined,
+  cause?: Error,
 ): WasmHeapError {
   const estimate = iterationMemory(cfg).total;
   const what =
     iteration === null
       ? "One iteration of this run cannot fit in the wasm backend's memory"
-      : `The wasm backend ran out of memory in iteration ${iteration}`;
+      : `The wasm backend ran out of memory in iteration ${iteration}` +
+        (cause ? ` (it stopped with "${cause.message.split('\n')[0]}")` : '');
   const kept =
     iteration === null
       ? ''

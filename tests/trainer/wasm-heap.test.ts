@@ -72,8 +72,11 @@ describe('isWasmHeapFailure', () => {
     expect(isWasmHeapFailure(error)).toBe(true);
   });
 
-  it("recognises emscripten's out-of-memory abort", () => {
+  it("recognises emscripten's out-of-memory abort, and its bare abort, which `small` at 256 px ends in", () => {
     expect(isWasmHeapFailure(new Error('Aborted(OOM). Build with -sASSERTIONS for more info.'))).toBe(true);
+    const bare = new Error('Aborted(). Build with -sASSERTIONS for more info.');
+    bare.name = 'RuntimeError';
+    expect(isWasmHeapFailure(bare)).toBe(true);
   });
 
   it('leaves other failures alone', () => {
@@ -97,6 +100,13 @@ describe('wasmHeapError', () => {
     expect(message).toMatch(/256 px crop, batch 1, ngf 16 keeps at least 1\.\d GiB/);
     expect(message).toMatch(/Lower cropSize, batchSize or ngf, or train on a GPU/);
     expect(message).toMatch(/No checkpoint of this run was written\./);
+  });
+
+  it("quotes the backend's own words", () => {
+    const cause = new Error('Aborted(). Build with -sASSERTIONS for more info.');
+    expect(wasmHeapError(cfg, 3, undefined, cause).message).toMatch(
+      /^The wasm backend ran out of memory in iteration 3 \(it stopped with "Aborted\(\)\. Build with -sASSERTIONS for more info\."\): /,
+    );
   });
 
   it('says the last checkpoint is intact', () => {
