@@ -2,53 +2,17 @@ import { applyOverrides, presetConfig } from '../../trainer/config';
 import { checkFitsWasmHeap, isWasmHeapFailure, wasmHeapError } from '../../trainer/wasm-heap';
 
 /** A module whose one function stores an i32 at byte 70,000 of a 64 KiB memory: past its end. */
-const OUT_OF_BOUNDS_STORE = new Uint8Array([
-  0x00,
-  0x61,
-  0x73,
-  0x6d,
-  0x01,
-  0x00,
-  0x00,
-  0x00, // magic, version
-  0x01,
-  0x04,
-  0x01,
-  0x60,
-  0x00,
-  0x00, // type section: () -> ()
-  0x03,
-  0x02,
-  0x01,
-  0x00, // function section: one function of type 0
-  0x05,
-  0x03,
-  0x01,
-  0x00,
-  0x01, // memory section: one memory of one page
-  0x07,
-  0x05,
-  0x01,
-  0x01,
-  0x66,
-  0x00,
-  0x00, // export "f"
-  0x0a,
-  0x0d,
-  0x01,
-  0x0b,
-  0x00,
-  0x41,
-  0xf0,
-  0xa2,
-  0x04,
-  0x41,
-  0x01,
-  0x36,
-  0x02,
-  0x00,
-  0x0b, // i32.store(70000, 1)
-]);
+const OUT_OF_BOUNDS_STORE = Buffer.from(
+  [
+    '0061736d01000000', // magic, version 1
+    '010401600000', // type section: () -> ()
+    '03020100', // function section: one function of type 0
+    '0503010001', // memory section: one memory of one 64 KiB page
+    '07050101660000', // export section: function 0 as "f"
+    '0a0d010b0041f0a20441013602000b', // code: i32.const 70000, i32.const 1, i32.store
+  ].join(''),
+  'hex',
+);
 
 function thrownBy(run: () => unknown): unknown {
   try {
